@@ -1,0 +1,57 @@
+# Touchplan: `make run` and `make test` do all set-up on a fresh machine (Python 3.11, make, git).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+export TOUCHPLAN_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
+export TOUCHPLAN_EXPORTS ?= $(CURDIR)/data/exports
+DEMO_CONTACTS ?= 2000
+
+.PHONY: run test dev lint bench lock install demo-data clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: Touchplan needs Python 3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# uv (a PyPI wheel) installs the locked set in seconds; the lock is the single source of versions.
+$(STAMP): $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@mkdir -p $(DAGSTER_HOME) && touch $(DAGSTER_HOME)/dagster.yaml
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . >/dev/null
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo-data: $(STAMP)
+	@if [ -z "$$(ls -A $(TOUCHPLAN_EXPORTS) 2>/dev/null)" ]; then \
+	  $(BIN)/touchplan sample-data --out $(TOUCHPLAN_EXPORTS) --contacts $(DEMO_CONTACTS) --seed 42; \
+	else echo "exports folder $(TOUCHPLAN_EXPORTS) is not empty: using the files there"; fi
+
+run: demo-data
+	$(BIN)/touchplan run
+
+test: $(STAMP)
+	@bash tests/contract/install_prism.sh || echo "warning: Prism not installed; SendGrid contract tests will be skipped outside CI"
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+dev: $(STAMP)
+	$(BIN)/dagster dev -w workspace.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipelines tests benchmarks
+	$(BIN)/ruff format --check pipelines tests benchmarks
+	cd dbt_project && ../$(BIN)/sqlfluff lint models --config ../pyproject.toml
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet "uv==0.13.9"
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+clean:
+	rm -rf data/warehouse.duckdb* data/outbox data/reports dbt_project/target .dagster/storage

@@ -1,0 +1,8 @@
+"""`touchplan` subcommands: one module each, exposing `register(subparsers)`."""
+
+# Order is the order of `touchplan --help`.
+COMMAND_MODULES = [
+    "sample_data",
+    "run",
+    "ingest",
+]

@@ -1,0 +1,62 @@
+"""Options shared by subcommands, and the settings they resolve to."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipelines.lib.settings import Settings, parse_as_of
+
+
+class CommandError(Exception):
+    """A failure with a message fit for the user; printed without a stack trace unless --debug."""
+
+
+def add_warehouse_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        help="DuckDB file (default: $TOUCHPLAN_WAREHOUSE, else data/warehouse.duckdb)",
+    )
+
+
+def add_exports_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--exports", type=Path, help="exports folder (default: $TOUCHPLAN_EXPORTS, else data/exports)"
+    )
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="config folder (default: $TOUCHPLAN_CONFIG, else config/)")
+
+
+def add_as_of_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", help="the time the run acts as of, ISO date or datetime (default: now, UTC)")
+
+
+def settings_from_args(args: argparse.Namespace, export: bool = True) -> Settings:
+    """Command-line options win over environment variables; the result is exported for dbt and Dagster."""
+    try:
+        as_of = parse_as_of(getattr(args, "as_of", None))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    settings = Settings.from_env(
+        warehouse=_resolved(getattr(args, "warehouse", None)),
+        exports=_resolved(getattr(args, "exports", None)),
+        config_dir=_resolved(getattr(args, "config", None)),
+        output=_resolved(getattr(args, "output", None)),
+        as_of=as_of,
+        send=True if getattr(args, "send", False) else None,
+    )
+    if export:
+        settings.export_to_env()
+    return settings
+
+
+def _resolved(path: Path | None) -> Path | None:
+    return path.resolve() if path is not None else None
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,49 @@
+"""Resources shared by every stage. Paths come from the TOUCHPLAN_* environment variables at run time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipelines.lib.settings import Settings
+
+
+class TouchplanResource(dg.ConfigurableResource):
+    """The warehouse file and the folders a run reads and writes.
+
+    Left unset, each field falls back to its TOUCHPLAN_* environment variable, then to the default, so the
+    `touchplan` CLI and the Dagster UI work on the same files.
+    """
+
+    warehouse: str | None = None
+    exports: str | None = None
+    config_dir: str | None = None
+    output: str | None = None
+
+    def settings(self) -> Settings:
+        return Settings.from_env(
+            warehouse=Path(self.warehouse).resolve() if self.warehouse else None,
+            exports=Path(self.exports).resolve() if self.exports else None,
+            config_dir=Path(self.config_dir).resolve() if self.config_dir else None,
+            output=Path(self.output).resolve() if self.output else None,
+        )
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection that is always closed: DuckDB allows one writer, and dbt runs in another process."""
+        path = self.settings().warehouse
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(resources={"touchplan": TouchplanResource()})

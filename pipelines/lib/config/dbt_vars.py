@@ -1,0 +1,14 @@
+"""The dbt vars of a run: the as-of time plus what each config file contributes to the dbt models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.lib.settings import Settings
+
+
+def collect_dbt_vars(settings: Settings) -> dict[str, Any]:
+    as_of = settings.as_of_or_now()
+    dbt_vars: dict[str, Any] = {"as_of": as_of.strftime("%Y-%m-%d %H:%M:%S")}
+    # Each stage whose dbt models read config adds its vars here (validated pydantic models -> plain dicts).
+    return dbt_vars
