@@ -1,0 +1,185 @@
+"""`config/identity.yaml`: matching thresholds, Splink blocking and comparisons, over-merge guards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipelines.lib.config import load_yaml_model
+
+# Columns of int_identity_records that Splink may compare or block on.
+SPLINK_COLUMNS = (
+    "first_name_canonical",
+    "last_name_norm",
+    "street_norm",
+    "city_norm",
+    "postal_code_norm",
+    "country_code",
+    "company_norm",
+    "title_norm",
+    "birth_date",
+    "phone_e164",
+    "email",
+)
+
+DEFAULT_ROLE_MAILBOXES = [
+    "info", "sales", "support", "admin", "office", "contact", "hello", "noreply", "no-reply", "donotreply",
+    "do-not-reply", "marketing", "team", "help", "billing", "accounts", "enquiries", "inquiries", "hr", "jobs",
+    "careers", "webmaster", "postmaster", "mail", "service", "newsletter", "press", "media", "reception",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Thresholds(_Strict):
+    """A Splink pair becomes an edge only when both thresholds hold."""
+
+    match_probability: float = Field(0.99, gt=0, le=1)
+    match_weight: float = 6.0
+
+
+class Comparison(_Strict):
+    """One Splink comparison.
+
+    kind: `string` (exact, then Jaro-Winkler >= each threshold), `levenshtein` (exact, then edit distance <= each
+    threshold), `exact`, or `date` (exact, then one typo/transposition in the ISO text).
+    m_exact / u_exact are the prior m and u of the exact level, used as starting values (and as the model when the
+    data is too small to train).
+    """
+
+    name: str
+    column: str
+    kind: Literal["string", "levenshtein", "exact", "date"] = "string"
+    thresholds: list[float] = Field(default_factory=list)
+    term_frequency: bool = False
+    m_exact: float = Field(0.8, gt=0, lt=1)
+    u_exact: float = Field(0.01, gt=0, lt=1)
+
+    @field_validator("column")
+    @classmethod
+    def _known_column(cls, value: str) -> str:
+        if value not in SPLINK_COLUMNS:
+            raise ValueError(f"unknown column {value!r}; expected one of {', '.join(SPLINK_COLUMNS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _thresholds_fit_kind(self) -> Comparison:
+        if self.kind in ("exact", "date") and self.thresholds:
+            raise ValueError(f"kind {self.kind!r} takes no thresholds")
+        if self.kind == "string" and any(not 0 < t < 1 for t in self.thresholds):
+            raise ValueError("Jaro-Winkler thresholds must be between 0 and 1")
+        if self.kind == "levenshtein" and any(t < 1 or t != int(t) for t in self.thresholds):
+            raise ValueError("Levenshtein thresholds must be whole numbers >= 1")
+        return self
+
+
+def _default_comparisons() -> list[Comparison]:
+    return [
+        Comparison(name="first_name", column="first_name_canonical", kind="string", thresholds=[0.92, 0.85],
+                   term_frequency=True, m_exact=0.85, u_exact=0.01),
+        Comparison(name="last_name", column="last_name_norm", kind="string", thresholds=[0.94, 0.88],
+                   term_frequency=True, m_exact=0.88, u_exact=0.002),
+        Comparison(name="street", column="street_norm", kind="levenshtein", thresholds=[2, 5],
+                   m_exact=0.7, u_exact=0.0002),
+        Comparison(name="city", column="city_norm", kind="exact", term_frequency=True, m_exact=0.9, u_exact=0.02),
+        Comparison(name="postal_code", column="postal_code_norm", kind="levenshtein", thresholds=[1],
+                   m_exact=0.85, u_exact=0.002),
+        Comparison(name="company", column="company_norm", kind="string", thresholds=[0.9],
+                   term_frequency=True, m_exact=0.7, u_exact=0.002),
+        Comparison(name="title", column="title_norm", kind="exact", m_exact=0.6, u_exact=0.02),
+        Comparison(name="birth_date", column="birth_date", kind="date", m_exact=0.9, u_exact=0.0001),
+        Comparison(name="phone", column="phone_e164", kind="exact", m_exact=0.6, u_exact=0.00001),
+        Comparison(name="email", column="email", kind="exact", m_exact=0.5, u_exact=0.00001),
+    ]
+
+
+class SplinkSettings(_Strict):
+    enabled: bool = True
+    # Pairs are scored only when they agree on every column of at least one rule (Splink `block_on`).
+    blocking_rules: list[list[str]] = Field(default_factory=lambda: [
+        ["first_name_canonical", "last_name_norm", "postal_code_norm"],
+        ["last_name_norm", "birth_date"],
+        ["first_name_canonical", "birth_date"],
+        ["last_name_norm", "street_norm"],
+        ["first_name_canonical", "last_name_norm", "city_norm"],
+        ["first_name_canonical", "last_name_norm", "company_norm"],
+        ["phone_e164"],
+    ])
+    # EM training runs once per rule; each rule should give pairs that are between 1% and 99% matches.
+    em_blocking_rules: list[list[str]] = Field(default_factory=lambda: [
+        ["first_name_canonical", "last_name_norm"],
+        ["postal_code_norm", "birth_date"],
+    ])
+    comparisons: list[Comparison] = Field(default_factory=_default_comparisons)
+    # Prior for the share of random pairs that match; re-estimated from deterministic rules when training.
+    probability_two_random_records_match: float = Field(1e-5, gt=0, lt=1)
+    recall_of_deterministic_rules: float = Field(0.7, gt=0, le=1)
+    train: bool = True
+    min_records_for_training: int = Field(2000, ge=2)
+    u_max_pairs: float = Field(5e6, gt=0)
+    seed: int = 42
+
+    @field_validator("blocking_rules", "em_blocking_rules")
+    @classmethod
+    def _known_columns(cls, rules: list[list[str]]) -> list[list[str]]:
+        for i, rule in enumerate(rules):
+            if not rule:
+                raise ValueError(f"rule [{i}] is empty")
+            unknown = [c for c in rule if c not in SPLINK_COLUMNS]
+            if unknown:
+                raise ValueError(f"rule [{i}] names unknown column(s) {', '.join(unknown)}; "
+                                 f"expected columns from {', '.join(SPLINK_COLUMNS)}")
+        return rules
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> SplinkSettings:
+        names = [c.name for c in self.comparisons]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"comparison names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+class Guards(_Strict):
+    role_mailboxes: list[str] = Field(default_factory=lambda: list(DEFAULT_ROLE_MAILBOXES))
+    # An email or phone shared by more distinct people (first name + surname) than this makes no edges.
+    max_people_per_identifier: int = Field(3, ge=1)
+    # A cluster larger than this loses its weakest Splink edges until it fits (else its records stay apart).
+    max_cluster_size: int = Field(50, ge=2)
+
+    @field_validator("role_mailboxes")
+    @classmethod
+    def _lower(cls, values: list[str]) -> list[str]:
+        return sorted({v.strip().lower().rstrip("@") for v in values if v.strip()})
+
+
+class IdentityConfig(_Strict):
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    splink: SplinkSettings = Field(default_factory=SplinkSettings)
+    guards: Guards = Field(default_factory=Guards)
+    # Gmail-style dot and plus-tag folding in email normalisation (applied by the dbt staging models).
+    email_provider_rules: bool = False
+    # Cross-reference edges: column of int_identity_records -> source system whose record id it holds.
+    xref_columns: dict[str, str] = Field(default_factory=lambda: {
+        "xref_hubspot_id": "hubspot",
+        "xref_salesforce_id": "salesforce",
+        "converted_contact_id": "salesforce",
+        "master_record_id": "salesforce",
+    })
+
+
+def load_identity_config(config_dir: Path) -> IdentityConfig:
+    """`<config_dir>/identity.yaml`; a missing file means the defaults."""
+    path = Path(config_dir) / "identity.yaml"
+    if not path.exists():
+        return IdentityConfig()
+    return load_yaml_model(path, IdentityConfig)
+
+
+def identity_dbt_vars(config: IdentityConfig) -> dict[str, object]:
+    """What the dbt staging models need from this file."""
+    return {"email_provider_rules": config.email_provider_rules}

@@ -1,0 +1,400 @@
+"""Identity resolution: int_identity_records -> edges -> guarded clusters -> stable customer ids.
+
+Everything heavy runs in DuckDB SQL on the caller's connection; working tables are TEMP tables prefixed `_id`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from pipelines.lib.identity.config import IdentityConfig
+from pipelines.lib.identity.graph import connected_components
+from pipelines.lib.identity.probabilistic import SPLINK_INPUT, splink_edges
+from pipelines.lib.identity.stable_ids import assign_customer_ids
+
+SOURCE_TABLE = "int_identity_records"
+REQUIRED_COLUMNS = (
+    "record_key", "source_system", "email", "phone_e164", "first_name_canonical", "last_name_norm", "street_norm",
+    "city_norm", "postal_code_norm", "country_code", "company_norm", "title", "birth_date",
+)
+# When a record has several edges, the one that "joined" it: explicit links first, Splink last.
+RULE_PRIORITY = {"xref": 1, "email": 2, "phone_surname": 3, "splink": 4}
+RULES = tuple(RULE_PRIORITY)
+
+
+class IdentityInputError(ValueError):
+    """int_identity_records is missing, lacks a column, or has duplicate record keys."""
+
+
+@dataclass
+class IdentityReport:
+    run_id: str
+    records: int
+    clusters: int
+    multi_record_clusters: int
+    largest_cluster: int
+    edges_by_rule: dict[str, int]
+    records_by_rule: dict[str, int]
+    guard_firings: dict[str, int]
+    merges: int
+    splits: int
+    new_customers: int
+    splink_trained: bool
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_metadata(self) -> dict[str, object]:
+        """Counts only: safe for logs and Dagster metadata."""
+        meta: dict[str, object] = {
+            "records": self.records, "clusters": self.clusters, "multi_record_clusters": self.multi_record_clusters,
+            "largest_cluster": self.largest_cluster, "merges": self.merges, "splits": self.splits,
+            "new_customers": self.new_customers, "splink_trained": self.splink_trained,
+        }
+        meta.update({f"edges_{k}": v for k, v in self.edges_by_rule.items()})
+        meta.update({f"records_joined_by_{k}": v for k, v in self.records_by_rule.items()})
+        meta.update({f"guard_{k}": v for k, v in self.guard_firings.items()})
+        meta.update({f"seconds_{k}": round(v, 2) for k, v in self.seconds.items()})
+        return meta
+
+
+def _check_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig, source: str) -> list[str]:
+    try:
+        columns = {row[0] for row in con.execute(f"DESCRIBE {source}").fetchall()}
+    except duckdb.CatalogException as exc:
+        raise IdentityInputError(f"table {source} not found: build it first (dbt model int_identity_records)") \
+            from exc
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise IdentityInputError(f"table {source} lacks column(s) {', '.join(missing)}")
+    dupes = con.execute(f"SELECT count(*) FROM (SELECT record_key FROM {source} GROUP BY 1 HAVING count(*) > 1)"
+                        ).fetchone()[0]
+    if dupes:
+        raise IdentityInputError(f"table {source}: {dupes} record_key value(s) occur more than once")
+    nulls = con.execute(f"SELECT count(*) FROM {source} WHERE record_key IS NULL").fetchone()[0]
+    if nulls:
+        raise IdentityInputError(f"table {source}: {nulls} row(s) with a null record_key")
+    return [c for c in config.xref_columns if c in columns]
+
+
+def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: list[str]) -> None:
+    xrefs = "".join(f", nullif(trim(CAST({c} AS VARCHAR)), '') AS {c}" for c in xref_cols)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_records AS
+        SELECT row_number() OVER (ORDER BY record_key)::BIGINT AS id, record_key, source_system,
+               nullif(trim(email), '') AS email,
+               split_part(nullif(trim(email), ''), '@', 1) AS email_local,
+               nullif(trim(phone_e164), '') AS phone_e164,
+               nullif(first_name_canonical, '') AS first_name_canonical,
+               nullif(last_name_norm, '') AS last_name_norm,
+               nullif(street_norm, '') AS street_norm,
+               nullif(city_norm, '') AS city_norm,
+               nullif(postal_code_norm, '') AS postal_code_norm,
+               nullif(country_code, '') AS country_code,
+               nullif(company_norm, '') AS company_norm,
+               nullif(lower(trim(title)), '') AS title_norm,
+               TRY_CAST(birth_date AS DATE) AS birth_date,
+               coalesce(nullif(first_name_canonical, ''), '?') || '|' || nullif(last_name_norm, '') AS person_name
+               {xrefs}
+        FROM {source}
+    """)
+
+
+def _guards_on_identifiers(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    """Role mailboxes and identifiers shared by too many people: excluded from edges and from Splink."""
+    g = config.guards
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_guard_events (
+            guard VARCHAR, detail VARCHAR, record_keys VARCHAR[], identifier_kind VARCHAR, record_count BIGINT)
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_blocked_email AS
+        SELECT email, 'role_mailbox' AS guard, any_value(email_local) AS local_part, count(*) AS n,
+               NULL::BIGINT AS people, list(record_key ORDER BY record_key) AS record_keys
+        FROM _id_records WHERE email IS NOT NULL AND list_contains(?, email_local)
+        GROUP BY email
+    """, [g.role_mailboxes])
+    con.execute("""
+        INSERT INTO _id_blocked_email
+        SELECT email, 'shared_identifier', NULL, count(*), count(DISTINCT person_name),
+               list(record_key ORDER BY record_key)
+        FROM _id_records WHERE email IS NOT NULL AND NOT list_contains(?, email_local)
+        GROUP BY email HAVING count(DISTINCT person_name) > ?
+    """, [g.role_mailboxes, g.max_people_per_identifier])
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_blocked_phone AS
+        SELECT phone_e164, count(*) AS n, count(DISTINCT person_name) AS people,
+               list(record_key ORDER BY record_key) AS record_keys
+        FROM _id_records WHERE phone_e164 IS NOT NULL
+        GROUP BY phone_e164 HAVING count(DISTINCT person_name) > ?
+    """, [g.max_people_per_identifier])
+    # A role mailbox on a single record blocks nothing: only record it when it would have joined records.
+    con.execute("""
+        INSERT INTO _id_guard_events
+        SELECT guard,
+               CASE WHEN guard = 'role_mailbox'
+                    THEN format('role mailbox {}@ on {} records: no email edge', local_part, n)
+                    ELSE format('email shared by {} distinct people on {} records (limit {}): no email edge',
+                                people, n, ?) END,
+               record_keys, 'email', n
+        FROM _id_blocked_email WHERE n >= 2
+    """, [g.max_people_per_identifier])
+    con.execute("""
+        INSERT INTO _id_guard_events
+        SELECT 'shared_identifier',
+               format('phone shared by {} distinct people on {} records (limit {}): no phone edge', people, n, ?),
+               record_keys, 'phone', n
+        FROM _id_blocked_phone
+    """, [g.max_people_per_identifier])
+
+
+def _deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, xref_cols: list[str]) -> None:
+    """Identifier groups become star edges to their smallest record (same components, linear edge count)."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_edges (
+            id_l BIGINT, id_r BIGINT, rule VARCHAR, match_weight DOUBLE, match_probability DOUBLE)
+    """)
+    con.execute("""
+        INSERT INTO _id_edges
+        SELECT hub, id, 'email', NULL, NULL FROM (
+            SELECT id, min(id) OVER (PARTITION BY email) AS hub FROM _id_records
+            WHERE email IS NOT NULL AND email NOT IN (SELECT email FROM _id_blocked_email)
+        ) WHERE id <> hub
+    """)
+    con.execute("""
+        INSERT INTO _id_edges
+        SELECT hub, id, 'phone_surname', NULL, NULL FROM (
+            SELECT id, min(id) OVER (PARTITION BY phone_e164, last_name_norm) AS hub FROM _id_records
+            WHERE phone_e164 IS NOT NULL AND last_name_norm IS NOT NULL
+              AND phone_e164 NOT IN (SELECT phone_e164 FROM _id_blocked_phone)
+        ) WHERE id <> hub
+    """)
+    for col in xref_cols:
+        system = config.xref_columns[col]
+        con.execute(f"""
+            INSERT INTO _id_edges
+            SELECT DISTINCT least(a.id, b.id), greatest(a.id, b.id), 'xref', NULL, NULL
+            FROM _id_records a JOIN _id_records b ON b.record_key = ? || ':' || a.{col}
+            WHERE a.{col} IS NOT NULL AND a.id <> b.id
+        """, [system])
+
+
+def _splink_input(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
+        SELECT id, first_name_canonical, last_name_norm, street_norm, city_norm, postal_code_norm, country_code,
+               company_norm, title_norm, birth_date,
+               CASE WHEN phone_e164 IN (SELECT phone_e164 FROM _id_blocked_phone) THEN NULL ELSE phone_e164 END
+                   AS phone_e164,
+               CASE WHEN email IN (SELECT email FROM _id_blocked_email) THEN NULL ELSE email END AS email
+        FROM _id_records
+    """)
+
+
+def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    """Components over accepted edges; oversize components lose their weakest Splink edges until they fit."""
+    limit = config.guards.max_cluster_size
+    con.execute("CREATE OR REPLACE TEMP TABLE _id_dropped (id_l BIGINT, id_r BIGINT, rule VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _id_apart (id BIGINT)")
+    connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_comp")
+    oversize_seen: dict[int, int] = {}
+    for _round in range(30):
+        oversize = con.execute("""
+            SELECT comp, count(*) FROM _id_comp GROUP BY comp HAVING count(*) > ? ORDER BY comp
+        """, [limit]).fetchall()
+        if not oversize:
+            break
+        if _round == 0:
+            oversize_seen = dict(oversize)
+        con.execute("CREATE OR REPLACE TEMP TABLE _id_big AS SELECT id, comp FROM _id_comp WHERE comp IN "
+                    "(SELECT comp FROM _id_comp GROUP BY comp HAVING count(*) > ?)", [limit])
+        # Drop, in each oversize component, its Splink edges at or below the median weight (at least the weakest).
+        dropped = con.execute("""
+            INSERT INTO _id_dropped
+            WITH e AS (
+                SELECT e.id_l, e.id_r, e.match_weight, b.comp
+                FROM _id_edges e JOIN _id_big b ON b.id = e.id_l
+                WHERE e.rule = 'splink'
+                  AND NOT EXISTS (SELECT 1 FROM _id_dropped d
+                                  WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = 'splink')
+            ), cut AS (SELECT comp, quantile_disc(match_weight, 0.5) AS w FROM e GROUP BY comp)
+            SELECT e.id_l, e.id_r, 'splink' FROM e JOIN cut USING (comp) WHERE e.match_weight <= cut.w
+        """).fetchone()
+        n_dropped = dropped[0] if dropped else 0
+        if not n_dropped:
+            # No Splink edge left to drop: the records of what is still oversize stay apart.
+            con.execute("INSERT INTO _id_apart SELECT id FROM _id_big")
+            con.execute("""
+                INSERT INTO _id_dropped
+                SELECT e.id_l, e.id_r, e.rule FROM _id_edges e
+                WHERE e.id_l IN (SELECT id FROM _id_apart) OR e.id_r IN (SELECT id FROM _id_apart)
+            """)
+        connected_components(
+            con, "SELECT id FROM _id_big",
+            """SELECT e.id_l, e.id_r FROM _id_edges e
+               WHERE e.id_l IN (SELECT id FROM _id_big) AND e.id_r IN (SELECT id FROM _id_big)
+                 AND NOT EXISTS (SELECT 1 FROM _id_dropped d
+                                 WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = e.rule)""",
+            "_id_recomp")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _id_comp AS
+            SELECT c.id, coalesce(r.comp, c.comp) AS comp FROM _id_comp c LEFT JOIN _id_recomp r USING (id)
+        """)
+    else:
+        raise RuntimeError("max_cluster_size guard did not converge")
+    _record_size_guard_events(con, oversize_seen, limit)
+
+
+def _record_size_guard_events(con: duckdb.DuckDBPyConnection, oversize: dict[int, int], limit: int) -> None:
+    """One event per component that was over the limit (by its original smallest id)."""
+    if not oversize:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _id_oversize (comp BIGINT, size BIGINT)")
+    con.executemany("INSERT INTO _id_oversize VALUES (?, ?)", list(oversize.items()))
+    # Members of an original oversize component: the nodes reachable over all edges from its smallest id.
+    connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_orig")
+    con.execute("""
+        INSERT INTO _id_guard_events
+        SELECT 'max_cluster_size',
+               format('cluster of {} records over the limit of {}: {} Splink edge(s) dropped, {} record(s) kept '
+                      'apart, now {} cluster(s)', o.size, ?,
+                      count(DISTINCT d.id_l || '-' || d.id_r) FILTER (WHERE d.rule = 'splink'),
+                      count(DISTINCT a.id), count(DISTINCT c.comp)),
+               list_sort(list(DISTINCT r.record_key)), 'cluster', o.size
+        FROM _id_oversize o
+        JOIN _id_orig g ON g.comp = o.comp
+        JOIN _id_records r ON r.id = g.id
+        JOIN _id_comp c ON c.id = g.id
+        LEFT JOIN _id_dropped d ON d.id_l = g.id
+        LEFT JOIN _id_apart a ON a.id = g.id
+        GROUP BY o.comp, o.size
+    """, [limit])
+
+
+def _write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> None:
+    """Replace the per-run tables, upsert the key map and append to the merge log, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("""
+            CREATE OR REPLACE TABLE identity_edges AS
+            SELECT l.record_key AS record_key_l, r.record_key AS record_key_r, e.rule, e.match_weight,
+                   e.match_probability
+            FROM (SELECT id_l, id_r, rule, max(match_weight) AS match_weight,
+                         max(match_probability) AS match_probability
+                  FROM _id_edges e
+                  WHERE NOT EXISTS (SELECT 1 FROM _id_dropped d
+                                    WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = e.rule)
+                  GROUP BY id_l, id_r, rule) e
+            JOIN _id_records l ON l.id = e.id_l JOIN _id_records r ON r.id = e.id_r
+            ORDER BY record_key_l, record_key_r, rule
+        """)
+        con.execute("""
+            CREATE OR REPLACE TABLE identity_clusters AS
+            WITH used AS (
+                SELECT e.id_l AS id, e.rule, e.match_weight FROM _id_edges e
+                WHERE NOT EXISTS (SELECT 1 FROM _id_dropped d
+                                  WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = e.rule)
+                UNION ALL
+                SELECT e.id_r, e.rule, e.match_weight FROM _id_edges e
+                WHERE NOT EXISTS (SELECT 1 FROM _id_dropped d
+                                  WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = e.rule)
+            ), best AS (
+                SELECT id, rule, match_weight FROM used
+                QUALIFY row_number() OVER (
+                    PARTITION BY id
+                    ORDER BY CASE rule WHEN 'xref' THEN 1 WHEN 'email' THEN 2 WHEN 'phone_surname' THEN 3 ELSE 4 END,
+                             match_weight DESC NULLS LAST) = 1
+            )
+            SELECT r.record_key, i.min_key AS cluster_id, cu.customer_id,
+                   coalesce(b.rule, 'singleton') AS joined_by_rule, b.match_weight, i.size AS cluster_size
+            FROM _id_records r
+            JOIN _id_comp c ON c.id = r.id
+            JOIN _id_comp_info i ON i.comp = c.comp
+            JOIN _id_customer cu ON cu.comp = c.comp
+            LEFT JOIN best b ON b.id = r.id
+            ORDER BY r.record_key
+        """)
+        con.execute("""
+            INSERT OR REPLACE INTO customer_key_map
+            SELECT c.record_key, c.customer_id, coalesce(k.first_seen_at, ?::TIMESTAMP), ?::TIMESTAMP
+            FROM identity_clusters c LEFT JOIN customer_key_map k USING (record_key)
+        """, [now, now])
+        con.execute("""
+            INSERT INTO customer_merge_log
+            SELECT ?::TIMESTAMP, event, customer_id, other_customer_ids, reason, ?, record_count
+            FROM _id_log ORDER BY event, customer_id
+        """, [now, run_id])
+        con.execute("""
+            CREATE OR REPLACE TABLE identity_guard_events AS
+            SELECT guard, detail, record_keys, identifier_kind, record_count, ?::TIMESTAMP AS event_at,
+                   ? AS run_id
+            FROM _id_guard_events ORDER BY guard, record_keys
+        """, [now, run_id])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    names = [row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND (table_name LIKE '\\_id\\_%' ESCAPE '\\' "
+        "OR table_name = ?)", [SPLINK_INPUT]).fetchall()]
+    for name in names:
+        con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+def resolve_identities(con: duckdb.DuckDBPyConnection, config: IdentityConfig, run_id: str, now: datetime,
+                       source_table: str = SOURCE_TABLE) -> IdentityReport:
+    """Read `int_identity_records`; write identity_edges, identity_clusters, customer_key_map,
+    customer_merge_log and identity_guard_events."""
+    now_utc = (now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)).replace(tzinfo=None)
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        seconds[name] = time.perf_counter() - t
+        t = time.perf_counter()
+
+    xref_cols = _check_input(con, config, source_table)
+    _prepare_records(con, source_table, xref_cols)
+    _guards_on_identifiers(con, config)
+    _deterministic_edges(con, config, xref_cols)
+    lap("deterministic")
+    trained = False
+    if config.splink.enabled:
+        _splink_input(con)
+        result = splink_edges(con, config, "_id_splink_edges")
+        trained = result.trained
+        con.execute("INSERT INTO _id_edges SELECT id_l, id_r, 'splink', match_weight, match_probability "
+                    "FROM _id_splink_edges")
+    lap("splink")
+    _cluster(con, config)
+    lap("clustering")
+    assign_customer_ids(con, run_id)
+    _write_outputs(con, run_id, now_utc)
+    lap("stable_ids")
+
+    stats = con.execute("""
+        SELECT count(*), count(DISTINCT customer_id),
+               (SELECT count(*) FROM (SELECT customer_id FROM identity_clusters GROUP BY 1 HAVING count(*) > 1)),
+               (SELECT max(cluster_size) FROM identity_clusters)
+        FROM identity_clusters
+    """).fetchone()
+    edges = dict(con.execute("SELECT rule, count(*) FROM identity_edges GROUP BY rule").fetchall())
+    joined = dict(con.execute("SELECT joined_by_rule, count(*) FROM identity_clusters GROUP BY 1").fetchall())
+    guards = dict(con.execute("SELECT guard, count(*) FROM identity_guard_events GROUP BY 1").fetchall())
+    events = dict(con.execute("SELECT event, count(*) FROM _id_log GROUP BY 1").fetchall())
+    _drop_work_tables(con)
+    return IdentityReport(
+        run_id=run_id, records=stats[0], clusters=stats[1], multi_record_clusters=stats[2],
+        largest_cluster=stats[3] or 0,
+        edges_by_rule={rule: edges.get(rule, 0) for rule in RULES},
+        records_by_rule={rule: joined.get(rule, 0) for rule in (*RULES, "singleton")},
+        guard_firings={g: guards.get(g, 0) for g in ("role_mailbox", "shared_identifier", "max_cluster_size")},
+        merges=events.get("merge", 0), splits=events.get("split", 0), new_customers=events.get("new", 0),
+        splink_trained=trained, seconds=seconds,
+    )

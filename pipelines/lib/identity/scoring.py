@@ -1,0 +1,108 @@
+"""Pairwise precision / recall / F1 of same-person pairs against the generator's ground truth.
+
+The truth file is `<exports>/_truth/ground_truth.csv` with columns source_system, source_record_id, person_id.
+Besides the overall figures, the pairs that involve a record sharing no identifier (email, phone or an explicit
+cross-reference) with any other record of the same person are scored on their own: those are the pairs only
+probabilistic matching can find.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+
+@dataclass
+class PairMetrics:
+    true_pairs: int
+    predicted_pairs: int
+    true_positive_pairs: int
+
+    @property
+    def precision(self) -> float:
+        return self.true_positive_pairs / self.predicted_pairs if self.predicted_pairs else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positive_pairs / self.true_pairs if self.true_pairs else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {**asdict(self), "precision": self.precision, "recall": self.recall, "f1": self.f1}
+
+
+@dataclass
+class PairScores:
+    records_scored: int
+    overall: PairMetrics
+    no_shared_identifier_records: int
+    no_shared_identifier: PairMetrics
+
+
+def _counts(con: duckdb.DuckDBPyConnection, where: str) -> tuple[int, int, int]:
+    row = con.execute(f"""
+        WITH s AS (SELECT * FROM _sc_scored WHERE {where})
+        SELECT
+            (SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) AS n FROM s GROUP BY person_id)),
+            (SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) AS n FROM s GROUP BY customer_id)),
+            (SELECT coalesce(sum(n * (n - 1) // 2), 0)
+             FROM (SELECT count(*) AS n FROM s GROUP BY customer_id, person_id))
+    """).fetchone()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def score_pairs(con: duckdb.DuckDBPyConnection, truth_csv: str | Path,
+                records_table: str = "int_identity_records",
+                clusters_table: str = "identity_clusters") -> PairScores:
+    truth = Path(truth_csv)
+    if not truth.exists():
+        raise FileNotFoundError(f"{truth}: ground truth file not found")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _sc_truth AS
+        SELECT source_system || ':' || source_record_id AS record_key, any_value(person_id) AS person_id
+        FROM read_csv(?, header = true, all_varchar = true)
+        GROUP BY 1
+    """, [str(truth)])
+    columns = {row[0] for row in con.execute(f"DESCRIBE {records_table}").fetchall()}
+    xref_targets = [f"'{system}:' || r.{col}" for col, system in (
+        ("xref_hubspot_id", "hubspot"), ("xref_salesforce_id", "salesforce"),
+        ("converted_contact_id", "salesforce"), ("master_record_id", "salesforce")) if col in columns]
+    xref_list = f"[{', '.join(xref_targets)}]" if xref_targets else "[]::VARCHAR[]"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _sc_rec AS
+        SELECT r.record_key, t.person_id, nullif(r.email, '') AS email, nullif(r.phone_e164, '') AS phone,
+               list_filter({xref_list}, x -> x IS NOT NULL) AS xrefs
+        FROM {records_table} r JOIN _sc_truth t USING (record_key)
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _sc_shared AS
+        SELECT DISTINCT a.record_key FROM _sc_rec a JOIN _sc_rec b
+          ON a.person_id = b.person_id AND a.record_key <> b.record_key
+         AND (a.email = b.email OR a.phone = b.phone OR list_contains(a.xrefs, b.record_key)
+              OR list_contains(b.xrefs, a.record_key))
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _sc_scored AS
+        SELECT c.record_key, c.customer_id, t.person_id,
+               c.record_key NOT IN (SELECT record_key FROM _sc_shared) AS is_no_shared_identifier
+        FROM {clusters_table} c JOIN _sc_truth t USING (record_key)
+    """)
+    total = _counts(con, "true")
+    others = _counts(con, "NOT is_no_shared_identifier")
+    n_records, n_subset = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE is_no_shared_identifier) FROM _sc_scored").fetchone()
+    for t in ("_sc_truth", "_sc_rec", "_sc_shared", "_sc_scored"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return PairScores(
+        records_scored=int(n_records),
+        overall=PairMetrics(*total),
+        no_shared_identifier_records=int(n_subset),
+        # Pairs touching at least one no-shared-identifier record = all pairs minus pairs among the others.
+        no_shared_identifier=PairMetrics(*(a - b for a, b in zip(total, others, strict=True))),
+    )
