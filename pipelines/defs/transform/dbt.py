@@ -7,9 +7,11 @@
 `dbt build` runs the models' tests too, which Dagster shows as asset checks.
 """
 
-from __future__ import annotations
 
 import json
+import shutil
+import sys
+from pathlib import Path
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -64,9 +66,15 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan
     yield from _dbt_build(context, dbt, touchplan)
 
 
+def _dbt_executable() -> str:
+    """The dbt installed beside this Python (the venv), so the venv need not be activated."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[dbt_pre_identity, dbt_models],
-        resources={"dbt": DbtCliResource(project_dir=DBT_PROJECT)},
+        resources={"dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=_dbt_executable())},
     )

@@ -1,0 +1,72 @@
+"""The short summary printed after a run: rows per stage and where the outputs are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib.settings import Settings
+
+# Stage -> tables shown in the summary, in flow order.
+STAGE_TABLES: dict[str, list[str]] = {
+    "ingest": ["ingest_files", "ingest_quarantine", "raw_crm_contacts", "raw_crm_deals", "raw_email_events",
+               "raw_email_suppressions", "raw_email_audience", "raw_webinar_attendance",
+               "raw_webinar_registrations"],
+    "identity": ["identity_edges", "identity_clusters", "customer_merge_log"],
+    "marts": ["dim_customers", "customer_crosswalk", "customer_consent", "fct_touchpoints", "crm_merge_suggestions"],
+    "insight": ["customer_rfv", "customer_personas", "customer_lifecycle", "lifecycle_transitions", "lead_scores",
+                "customer_moments"],
+    "quality": ["quality_failures", "crm_health"],
+    "planning": ["contact_decisions", "contact_plan", "campaign_waterfall"],
+    "delivery": ["send_ledger"],
+}
+
+
+@dataclass
+class RunSummary:
+    warehouse: Path
+    elapsed_seconds: float
+    run_id: str | None
+    counts: dict[str, dict[str, int | None]] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def render(self) -> str:
+        lines = [f"\nTouchplan run {self.run_id or ''} finished in {self.elapsed_seconds:.1f}s".rstrip()]
+        for stage, tables in self.counts.items():
+            shown = ", ".join(f"{name} {count:,}" if count is not None else f"{name} -"
+                              for name, count in tables.items())
+            lines.append(f"  {stage:<9} {shown}")
+        lines.append("Outputs:")
+        lines.extend(f"  {label:<11} {where}" for label, where in self.outputs.items())
+        return "\n".join(lines)
+
+
+def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
+
+
+def summarize_warehouse(settings: Settings, elapsed_seconds: float, run_id: str | None = None) -> RunSummary:
+    summary = RunSummary(warehouse=settings.warehouse, elapsed_seconds=elapsed_seconds, run_id=run_id)
+    if settings.warehouse.exists():
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        try:
+            existing = _existing_tables(con)
+            for stage, tables in STAGE_TABLES.items():
+                summary.counts[stage] = {
+                    table: (con.execute(f'select count(*) from "{table}"').fetchone()[0] if table in existing else None)
+                    for table in tables
+                }
+        finally:
+            con.close()
+    summary.outputs["warehouse"] = str(settings.warehouse)
+    outbox_files = sum(1 for _ in settings.outbox.rglob("*.json")) if settings.outbox.exists() else 0
+    summary.outputs["outbox"] = f"{settings.outbox} ({outbox_files} request bodies)"
+    for label, path in (("reports", settings.reports), ("CRM fixes", settings.crm_fixes)):
+        if path.exists():
+            summary.outputs[label] = str(path)
+    docs = settings.output / "data_docs" / "index.html"
+    if docs.exists():
+        summary.outputs["data docs"] = str(docs)
+    return summary
