@@ -1,0 +1,1 @@
+"""Contact strategy engine: campaigns and contact rules (config), audiences, arbitration, plan outputs."""

@@ -1,0 +1,719 @@
+"""The contact strategy engine: candidates, eligibility, arbitration, outputs. Set-based DuckDB SQL throughout.
+
+Algorithm (see docs/contact_rules.md):
+1. Candidates: every (customer, campaign) whose audience matches, whose trigger fires (schedule: every listed
+   weekday in the horizon; moment: the moment happened in the last N days, sendable until N days after it) and
+   whose start/end dates include the slot. Slots are computed per (campaign, time zone, local day) in a small
+   grid: the campaign's local send time, moved out of quiet hours and disallowed days (DST-correct via ICU).
+2. Eligibility, in waterfall order: consent -> suppression -> holdout -> cooldown; the first failing stage is the
+   candidate's outcome.
+3. Arbitration, local day by local day (0 .. horizon-1), in rounds: a round takes, per customer, the highest
+   priority pending candidate whose slot that day breaks no frequency cap (history + ledger + plan so far, the
+   window checked on both sides of the slot), no minimum gap, and does not take the last slot of a cap window
+   (or the gap) that a higher-priority pending candidate of the same customer is due to use later in that
+   window (look-ahead). Channel capacity per day is then shared out across customers by priority. Rounds repeat
+   while something was planned; a candidate blocked on one day is retried on its next slot.
+4. Outcomes: planned (in contact_plan), or the first reason that blocked it (capped, gap, lost_priority,
+   over_capacity), or deferred (no allowed time left in the horizon).
+Ties break deterministically: priority, then the earlier slot, then campaign id, then customer id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+
+from pipelines.lib.planning.audience import compile_audience
+from pipelines.lib.planning.config import (
+    WEEKDAYS,
+    CampaignsConfig,
+    ContactRulesConfig,
+    Strategy,
+    hhmm_to_time,
+    rules_version,
+)
+from pipelines.lib.planning.model import naive_utc, prepare_inputs
+
+OUTCOMES = (
+    "planned", "suppressed", "no_consent", "held_out", "cooldown", "capped", "gap",
+    "lost_priority", "over_capacity", "deferred",
+)  # fmt: skip
+
+OUTPUT_DDL = {
+    "plan_runs": """CREATE TABLE IF NOT EXISTS plan_runs (
+        plan_run_id VARCHAR, created_at TIMESTAMP, as_of TIMESTAMP, rules_version VARCHAR, horizon_days INTEGER,
+        candidates BIGINT, planned BIGINT, outcome_counts JSON, missing_inputs VARCHAR[], kind VARCHAR)""",
+    "contact_decisions": """CREATE TABLE IF NOT EXISTS contact_decisions (
+        plan_run_id VARCHAR, customer_id VARCHAR, campaign_id VARCHAR, channel VARCHAR, outcome VARCHAR,
+        reason_code VARCHAR, rule_id VARCHAR, rules_version VARCHAR, evidence JSON, priority INTEGER,
+        message_type VARCHAR, due_at TIMESTAMP, scheduled_at TIMESTAMP, created_at TIMESTAMP)""",
+    "contact_plan": """CREATE TABLE IF NOT EXISTS contact_plan (
+        plan_run_id VARCHAR, customer_id VARCHAR, campaign_id VARCHAR, channel VARCHAR, template_id VARCHAR,
+        variant VARCHAR, scheduled_at TIMESTAMP, scheduled_local TIMESTAMP, time_zone VARCHAR,
+        rules_version VARCHAR, message_type VARCHAR, subscription_group VARCHAR, priority INTEGER,
+        objective VARCHAR, created_at TIMESTAMP)""",
+    "campaign_waterfall": """CREATE TABLE IF NOT EXISTS campaign_waterfall (
+        plan_run_id VARCHAR, campaign_id VARCHAR, eligible BIGINT, after_consent BIGINT,
+        after_suppression BIGINT, after_holdout BIGINT, after_caps BIGINT, after_arbitration BIGINT,
+        planned BIGINT, deferred BIGINT, rules_version VARCHAR)""",
+}
+
+
+@dataclass
+class PlanResult:
+    plan_run_id: str
+    rules_version: str
+    as_of: datetime
+    candidates: int
+    planned: int
+    outcome_counts: dict[str, int]
+    waterfall: list[dict]
+    missing_inputs: list[str] = field(default_factory=list)
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _list(values: list[str] | tuple[str, ...] | None) -> str:
+    if not values:
+        return "[]::VARCHAR[]"
+    return "[" + ", ".join(_q(v) for v in values) + "]"
+
+
+# ---------------------------------------------------------------- rules into tables
+
+
+def load_rule_tables(
+    con: duckdb.DuckDBPyConnection, campaigns: CampaignsConfig, rules: ContactRulesConfig, campaign_ids: list[str]
+) -> None:
+    """Small tables describing campaigns and rules; `campaign_ids` gives the index of each campaign."""
+    by_id = campaigns.by_id()
+    rows = []
+    for cidx, cid in enumerate(campaign_ids):
+        c = by_id.get(cid)
+        if c is None:  # backtest: a historical campaign not in campaigns.yaml (a marketing message, priority 0)
+            continue
+        trig = c.trigger
+        sched = trig.schedule
+        moment = trig.moment
+        consent = rules.consent_for(c.channel)
+        days = [WEEKDAYS.index(d) + 1 for d in (sched.days if sched else WEEKDAYS)]
+        rows.append(
+            f"({cidx}, {_q(c.id)}, {_q(c.channel)}, {c.priority}, {_q(c.message_type)}, {_q(c.subscription_group)}, "
+            f"{_q(c.template_id)}, {c.cooldown_days}, {c.holdout_share}, {_q('moment' if moment else 'schedule')}, "
+            f"{_q(moment.moment) if moment else 'NULL'}, {moment.within_days if moment else 'NULL'}, "
+            f"TIME '{hhmm_to_time((sched or moment).time)}', {days}, "
+            f"{_q(str(c.start_date)) + '::DATE' if c.start_date else 'NULL::DATE'}, "
+            f"{_q(str(c.end_date)) + '::DATE' if c.end_date else 'NULL::DATE'}, "
+            f"{_q(consent.consent_channel)}, {_list(consent.allowed_states)}, "
+            f"{_list(consent.transactional_allowed_states)}, {_q(c.objective)})"
+        )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _pl_campaigns (cidx INTEGER, campaign_id VARCHAR, channel VARCHAR, "
+        "priority INTEGER, mtype VARCHAR, subscription_group VARCHAR, template_id VARCHAR, cooldown_days INTEGER, "
+        "holdout_share DOUBLE, trigger_kind VARCHAR, moment VARCHAR, within_days INTEGER, send_time TIME, "
+        "days INTEGER[], start_date DATE, end_date DATE, consent_channel VARCHAR, allowed_states VARCHAR[], "
+        "trans_allowed_states VARCHAR[], objective VARCHAR)"
+    )
+    if rows:
+        con.execute("INSERT INTO _pl_campaigns VALUES " + ", ".join(rows))
+    var_rows = [
+        f"({cidx}, {_q(persona)}, {_q(template)})"
+        for cidx, cid in enumerate(campaign_ids)
+        if cid in by_id
+        for persona, template in by_id[cid].variants.items()
+    ]
+    con.execute("CREATE OR REPLACE TEMP TABLE _pl_variants (cidx INTEGER, persona VARCHAR, template_id VARCHAR)")
+    if var_rows:
+        con.execute("INSERT INTO _pl_variants VALUES " + ", ".join(var_rows))
+
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _pl_caps (cap_id VARCHAR, ord INTEGER, channels VARCHAR[], max_count INTEGER, "
+        "kind VARCHAR, hours INTEGER, count_m BOOLEAN, count_t BOOLEAN, exempt VARCHAR[], descr VARCHAR)"
+    )
+    cap_rows = [
+        f"({_q(cap.id)}, {i}, {_list(cap.channels) if cap.channels else 'NULL'}, {cap.max}, {_q(cap.window.kind)}, "
+        f"{cap.window.hours or 'NULL'}, {'marketing' in cap.counts}, {'transactional' in cap.counts}, "
+        f"{_list(cap.exempt_campaigns)}, {_q(cap.window.describe())})"
+        for i, cap in enumerate(rules.caps)
+    ]
+    if cap_rows:
+        con.execute("INSERT INTO _pl_caps VALUES " + ", ".join(cap_rows))
+    # Which caps apply to which campaign (channel in scope, message type counted, campaign not exempt).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _pl_cap_applies AS
+        SELECT c.cidx, k.cap_id, k.ord, k.max_count, k.kind, k.hours, k.count_m, k.count_t, k.channels
+        FROM _pl_campaigns c JOIN _pl_caps k
+          ON (k.channels IS NULL OR list_contains(k.channels, c.channel))
+         AND ((c.mtype = 'marketing' AND k.count_m) OR (c.mtype = 'transactional' AND k.count_t))
+         AND NOT list_contains(k.exempt, c.campaign_id)
+    """)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _pl_capacity (channel VARCHAR, cap_id VARCHAR, daily_limit INTEGER)"
+    )
+    if rules.capacity:
+        con.execute(
+            "INSERT INTO _pl_capacity VALUES "
+            + ", ".join(f"({_q(k.channel)}, {_q(k.id)}, {k.daily_limit})" for k in rules.capacity)
+        )
+
+
+def _quiet_sql(rules: ContactRulesConfig, local: str, mtype: str, channel: str) -> tuple[str, str]:
+    """SQL for (moved local timestamp, was it moved) out of quiet hours and disallowed days."""
+    qh = rules.quiet_hours
+    if qh is None:
+        return local, "false"
+    start, end = hhmm_to_time(qh.start), hhmm_to_time(qh.end)
+    applies = f"({mtype} = 'marketing'" + (f" AND list_contains({_list(qh.channels)}, {channel}))" if qh.channels else ")")
+    tod = f"CAST({local} AS TIME)"
+    day = f"CAST({local} AS DATE)"
+    if start > end:  # overnight quiet hours, e.g. 20:00-08:00
+        moved = (
+            f"CASE WHEN {tod} >= TIME '{start}' THEN ({day} + 1) + TIME '{end}' "
+            f"WHEN {tod} < TIME '{end}' THEN {day} + TIME '{end}' ELSE {local} END"
+        )
+    elif start < end:  # daytime quiet hours, e.g. 12:00-14:00
+        moved = f"CASE WHEN {tod} >= TIME '{start}' AND {tod} < TIME '{end}' THEN {day} + TIME '{end}' ELSE {local} END"
+    else:
+        moved = local
+    allowed = [WEEKDAYS.index(d) + 1 for d in qh.allowed_days]
+    # next allowed weekday, keeping the time of day (0..6 days later)
+    shifted = (
+        f"(({moved}) + INTERVAL 1 DAY * (SELECT min(n) FROM range(0, 7) r(n) "
+        f"WHERE list_contains({allowed}, isodow(CAST(({moved}) AS DATE) + CAST(n AS INTEGER)))))"
+    )
+    expr = f"CASE WHEN {applies} THEN {shifted} ELSE {local} END"
+    return expr, f"({expr}) <> {local}"
+
+
+# ---------------------------------------------------------------- candidates for a plan
+
+
+def build_plan_candidates(
+    con: duckdb.DuckDBPyConnection, strategy: Strategy, as_of: datetime, campaign_ids: list[str]
+) -> None:
+    """Create _pl_grid (slots per campaign/time zone/day) and _pl_cand (one row per candidate)."""
+    rules = strategy.rules
+    horizon = rules.horizon_days
+    by_id = strategy.campaigns.by_id()
+    selects = []
+    for cidx, cid in enumerate(campaign_ids):
+        source = f"{strategy.campaigns_path}: campaigns[{cidx}].audience ({cid})"
+        where = compile_audience(by_id[cid].audience, source)
+        selects.append(f"SELECT c.customer_id, {cidx} AS cidx FROM _pl_customers c WHERE {where}")
+    con.execute("CREATE OR REPLACE TEMP TABLE _pl_aud AS " + " UNION ALL ".join(selects))
+
+    # Slot grid: per campaign x time zone x local day; all time-zone arithmetic happens on this small table.
+    local_expr, moved_expr = _quiet_sql(rules, "g.due_local", "g.mtype", "g.channel")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_grid AS
+        WITH zones AS (SELECT DISTINCT time_zone AS tz FROM _pl_customers),
+        base AS (
+            SELECT c.cidx, c.mtype, c.channel, c.trigger_kind, c.days, c.start_date, c.end_date, z.tz,
+                   CAST(timezone(z.tz, CAST(getvariable('touchplan_as_of') AS TIMESTAMP) AT TIME ZONE 'UTC') AS DATE)
+                       AS day0,
+                   timezone(z.tz, CAST(getvariable('touchplan_as_of') AS TIMESTAMP) AT TIME ZONE 'UTC') AS now_local,
+                   c.send_time, d.k
+            FROM _pl_campaigns c CROSS JOIN zones z CROSS JOIN range(0, {horizon}) d(k)
+        ),
+        g AS (
+            SELECT *, (day0 + CAST(k AS INTEGER)) + send_time AS due_local FROM base
+            WHERE list_contains(days, isodow(day0 + CAST(k AS INTEGER)))
+        ),
+        g2 AS (
+            -- a moment trigger due today after its send time goes out at the next allowed time from now
+            SELECT cidx, mtype, channel, tz, start_date, end_date, day0,
+                   CASE WHEN due_local < now_local AND trigger_kind = 'moment' AND k = 0
+                        THEN date_trunc('minute', now_local) + INTERVAL 1 MINUTE ELSE due_local END AS due_local
+            FROM g
+        ),
+        moved AS (
+            SELECT g.cidx, g.tz, g.day0, g.start_date, g.end_date, g.due_local,
+                   {local_expr} AS local_ts, {moved_expr} AS was_moved
+            FROM g2 g
+        ),
+        slots AS (
+            SELECT cidx, tz, day0, due_local, local_ts, was_moved,
+                   timezone(tz, due_local) AS due_at, timezone(tz, local_ts) AS slot_at
+            FROM moved
+            WHERE (start_date IS NULL OR CAST(local_ts AS DATE) >= start_date)
+              AND (end_date IS NULL OR CAST(local_ts AS DATE) <= end_date)
+        )
+        SELECT cidx, tz,
+               date_diff('day', day0, CAST(local_ts AS DATE)) AS slot_day,
+               min(due_at) AS due_at, slot_at, local_ts, bool_and(was_moved) AS was_moved,
+               CAST(local_ts AS DATE) AS day_key, CAST(date_trunc('week', local_ts) AS DATE) AS week_key,
+               CAST(date_trunc('month', local_ts) AS DATE) AS month_key,
+               CAST(timezone({_q(rules.default_time_zone)}, slot_at) AS DATE) AS cap_day
+        FROM slots
+        WHERE slot_at >= CAST(getvariable('touchplan_as_of') AS TIMESTAMP) AT TIME ZONE 'UTC'
+          AND slot_at < (CAST(getvariable('touchplan_as_of') AS TIMESTAMP) + INTERVAL {horizon} DAY) AT TIME ZONE 'UTC'
+        GROUP BY ALL
+    """)
+    # keep one slot per candidate and local day (the earliest)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _pl_grid AS
+        SELECT dense_rank() OVER (ORDER BY cidx, tz) AS slot_group, * FROM _pl_grid
+        QUALIFY row_number() OVER (PARTITION BY cidx, tz, slot_day ORDER BY slot_at) = 1
+    """)
+    hold = rules.holdout
+    hold_sql = (
+        f"(('0x' || substr(md5(a.customer_id || ':' || {_q(hold.salt)}), 1, 8))::UBIGINT % 10000) "
+        f"< {round(hold.share * 10000)}"
+        if hold and hold.share > 0
+        else "false"
+    )
+    salt = hold.salt if hold else "touchplan"
+    sup = rules.suppression
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_cand AS
+        WITH m AS (
+            SELECT a.customer_id, a.cidx, max(mo.occurred_at) AS moment_at
+            FROM _pl_aud a JOIN _pl_campaigns c ON c.cidx = a.cidx AND c.trigger_kind = 'moment'
+            JOIN _pl_moments mo ON mo.customer_id = a.customer_id AND mo.moment = c.moment
+             AND mo.occurred_at <= getvariable('touchplan_as_of')
+             AND mo.occurred_at >= getvariable('touchplan_as_of') - INTERVAL 1 DAY * c.within_days
+            GROUP BY ALL
+        ),
+        cons AS (
+            SELECT a.customer_id, a.cidx, any_value(k.consent_state) AS consent_state
+            FROM _pl_aud a JOIN _pl_campaigns c USING (cidx)
+            JOIN _pl_consent k ON k.customer_id = a.customer_id AND k.channel = c.consent_channel
+             AND k.subscription_group = c.subscription_group
+            GROUP BY ALL
+        ),
+        sup AS (
+            SELECT a.customer_id, a.cidx,
+                   arg_min(coalesce(k.reason, k.consent_state), k.channel) AS reason
+            FROM _pl_aud a JOIN _pl_campaigns c USING (cidx)
+            JOIN _pl_consent k ON k.customer_id = a.customer_id
+             AND ((k.channel = c.consent_channel AND (k.consent_state = 'suppressed'
+                   OR (k.reason IS NOT NULL AND list_contains({_list(sup.reasons)}, k.reason)
+                       AND k.consent_state <> 'subscribed' AND c.mtype = 'marketing')))
+                  OR (k.reason IS NOT NULL AND list_contains({_list(sup.all_channel_reasons)}, k.reason)))
+            GROUP BY ALL
+        ),
+        cool AS (
+            SELECT a.customer_id, a.cidx, max(h.occurred_at) AS last_at
+            FROM _pl_aud a JOIN _pl_campaigns c ON c.cidx = a.cidx AND c.cooldown_days > 0
+            JOIN _pl_history h ON h.customer_id = a.customer_id AND h.campaign_id = c.campaign_id
+             AND h.occurred_at > getvariable('touchplan_as_of') - INTERVAL 1 DAY * c.cooldown_days
+            GROUP BY ALL
+        ),
+        base AS (
+            SELECT a.customer_id, a.cidx, cu.time_zone AS tz, c.mtype, c.priority, c.campaign_id, c.channel,
+                   c.trigger_kind, m.moment_at,
+                   coalesce(cons.consent_state, 'unknown') AS consent_state,
+                   CASE WHEN c.mtype = 'transactional' THEN c.trans_allowed_states ELSE c.allowed_states END
+                       AS allowed_states,
+                   sup.reason AS sup_reason, cool.last_at AS cool_last_at, c.cooldown_days,
+                   {hold_sql} AS global_held,
+                   c.holdout_share > 0 AND (('0x' || substr(md5(a.customer_id || ':' || {_q(salt)} || ':'
+                       || c.campaign_id), 1, 8))::UBIGINT % 10000) < round(c.holdout_share * 10000) AS campaign_held
+            FROM _pl_aud a
+            JOIN _pl_campaigns c USING (cidx)
+            JOIN _pl_customers cu ON cu.customer_id = a.customer_id
+            LEFT JOIN m ON m.customer_id = a.customer_id AND m.cidx = a.cidx
+            LEFT JOIN cons ON cons.customer_id = a.customer_id AND cons.cidx = a.cidx
+            LEFT JOIN sup ON sup.customer_id = a.customer_id AND sup.cidx = a.cidx
+            LEFT JOIN cool ON cool.customer_id = a.customer_id AND cool.cidx = a.cidx
+            WHERE c.trigger_kind = 'schedule' OR m.moment_at IS NOT NULL
+        )
+        SELECT row_number() OVER (ORDER BY b.cidx, b.customer_id) AS cand_id, b.customer_id, b.cidx, b.tz,
+               g.slot_group, b.mtype, b.priority, b.campaign_id, b.channel,
+               CASE WHEN b.moment_at IS NOT NULL THEN b.moment_at + INTERVAL 1 DAY * c.within_days END
+                   AT TIME ZONE 'UTC' AS deadline,
+               CASE WHEN NOT list_contains(b.allowed_states, b.consent_state) AND b.consent_state <> 'suppressed'
+                        THEN 'no_consent'
+                    WHEN b.sup_reason IS NOT NULL THEN 'suppressed'
+                    WHEN b.mtype = 'marketing' AND (b.global_held OR b.campaign_held) THEN 'held_out'
+                    WHEN b.cool_last_at IS NOT NULL THEN 'cooldown' END AS pre_outcome,
+               CASE WHEN NOT list_contains(b.allowed_states, b.consent_state) AND b.consent_state <> 'suppressed'
+                        THEN 'consent_' || b.consent_state
+                    WHEN b.sup_reason IS NOT NULL THEN 'suppressed_' || b.sup_reason
+                    WHEN b.mtype = 'marketing' AND b.global_held THEN 'global_holdout'
+                    WHEN b.mtype = 'marketing' AND b.campaign_held THEN 'campaign_holdout'
+                    WHEN b.cool_last_at IS NOT NULL THEN 'cooldown_' || b.cooldown_days || 'd' END AS pre_reason,
+               CASE WHEN NOT list_contains(b.allowed_states, b.consent_state) AND b.consent_state <> 'suppressed'
+                        THEN 'consent.' || b.channel
+                    WHEN b.sup_reason IS NOT NULL THEN {_q(sup.id)}
+                    WHEN b.mtype = 'marketing' AND b.global_held THEN {_q(hold.id if hold else 'global_holdout')}
+                    WHEN b.mtype = 'marketing' AND b.campaign_held THEN 'holdout.' || b.campaign_id
+                    WHEN b.cool_last_at IS NOT NULL THEN 'cooldown.' || b.campaign_id END AS pre_rule,
+               CASE WHEN NOT list_contains(b.allowed_states, b.consent_state) AND b.consent_state <> 'suppressed'
+                        THEN to_json({{'consent_state': b.consent_state, 'allowed': b.allowed_states}})
+                    WHEN b.sup_reason IS NOT NULL THEN to_json({{'suppression_reason': b.sup_reason}})
+                    WHEN b.mtype = 'marketing' AND (b.global_held OR b.campaign_held)
+                        THEN to_json({{'global': b.global_held, 'campaign': b.campaign_held}})
+                    WHEN b.cool_last_at IS NOT NULL
+                        THEN to_json({{'last_sent_at': b.cool_last_at, 'cooldown_days': b.cooldown_days}})
+                    END AS pre_evidence,
+               b.moment_at
+        FROM base b JOIN _pl_campaigns c USING (cidx)
+        LEFT JOIN (SELECT DISTINCT slot_group, cidx, tz FROM _pl_grid) g ON g.cidx = b.cidx AND g.tz = b.tz
+    """)
+
+
+# ---------------------------------------------------------------- arbitration
+
+
+def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: int) -> None:
+    """Plan the eligible candidates of _pl_cand over _pl_grid; fills _pl_state. See the module docstring."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _pl_state AS
+        SELECT cand_id, customer_id, cidx, tz, slot_group, mtype, priority, campaign_id, channel, deadline,
+               'pending' AS status, NULL::TIMESTAMPTZ AS slot_at, NULL::TIMESTAMP AS local_ts, NULL::BOOLEAN AS was_moved,
+               NULL::VARCHAR AS blk_outcome, NULL::VARCHAR AS blk_reason, NULL::VARCHAR AS blk_rule,
+               NULL::JSON AS blk_evidence, NULL::INTEGER AS skip_day
+        FROM _pl_cand WHERE pre_outcome IS NULL AND slot_group IS NOT NULL
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _pl_touch AS
+        SELECT h.customer_id, h.channel, h.mtype, h.campaign_id, h.occurred_at AT TIME ZONE 'UTC' AS at,
+               CAST(timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC') AS DATE) AS day_key,
+               CAST(date_trunc('week', timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC')) AS DATE) AS week_key,
+               CAST(date_trunc('month', timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC')) AS DATE) AS month_key,
+               h.source, h.ref
+        FROM _pl_history h JOIN _pl_customers cu USING (customer_id)
+        WHERE h.customer_id IN (SELECT customer_id FROM _pl_state)
+    """)
+    gap = rules.min_gap
+    gap_secs = gap.hours * 3600 if gap and gap.hours > 0 else 0
+    gap_scope = (
+        f"list_contains({_list(gap.channels)}, {{ch}})" if gap and gap.channels else "true"
+    )
+    gap_id = gap.id if gap else "min_gap"
+    has_capacity = bool(rules.capacity)
+    window_cond = """CASE a.kind WHEN 'rolling' THEN u.at > t.slot_at - INTERVAL 1 HOUR * a.hours
+                                               AND u.at < t.slot_at + INTERVAL 1 HOUR * a.hours
+                      WHEN 'day' THEN u.day_key = t.day_key WHEN 'week' THEN u.week_key = t.week_key
+                      ELSE u.month_key = t.month_key END"""
+    window_cond_q = window_cond.replace("u.at", "gq.slot_at").replace("u.", "gq.")
+    for day in range(days):
+        active = None  # None: every customer with a slot today
+        while True:
+            cust_filter = "" if active is None else "AND s.customer_id IN (SELECT customer_id FROM _pl_active)"
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _pl_try AS
+                SELECT s.cand_id, s.customer_id, s.cidx, s.mtype, s.priority, s.campaign_id, s.channel,
+                       g.slot_at, g.local_ts, g.was_moved, g.day_key, g.week_key, g.month_key, g.cap_day
+                FROM _pl_state s JOIN _pl_grid g ON g.slot_group = s.slot_group AND g.slot_day = {day}
+                WHERE s.status = 'pending' AND (s.skip_day IS NULL OR s.skip_day <> {day})
+                  AND (s.deadline IS NULL OR g.slot_at <= s.deadline) {cust_filter}
+            """)
+            if con.execute("SELECT count(*) FROM _pl_try").fetchone()[0] == 0:
+                break
+            # frequency caps: touches (history, ledger, plan so far) in the slot's window
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _pl_capchk AS
+                SELECT t.cand_id, a.cap_id, a.ord, a.max_count, a.kind, a.hours, count(u.at) AS n
+                FROM _pl_try t JOIN _pl_cap_applies a ON a.cidx = t.cidx
+                LEFT JOIN _pl_touch u ON u.customer_id = t.customer_id
+                  AND (a.channels IS NULL OR list_contains(a.channels, u.channel))
+                  AND ((u.mtype = 'marketing' AND a.count_m) OR (u.mtype = 'transactional' AND a.count_t))
+                  AND {window_cond}
+                GROUP BY ALL
+            """)
+            # look-ahead: the last slot of a window is kept for a higher-priority candidate due later in it
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _pl_look AS
+                SELECT t.cand_id, arg_min(c.cap_id, c.ord) AS rule_id, arg_min(q.campaign_id, c.ord) AS by_campaign,
+                       min(gq.slot_at) AS by_at
+                FROM _pl_try t JOIN _pl_capchk c ON c.cand_id = t.cand_id AND c.n = c.max_count - 1
+                JOIN _pl_state q ON q.customer_id = t.customer_id AND q.status = 'pending' AND q.cand_id <> t.cand_id
+                  AND q.priority > t.priority
+                JOIN _pl_cap_applies qa ON qa.cidx = q.cidx AND qa.cap_id = c.cap_id
+                JOIN _pl_grid gq ON gq.slot_group = q.slot_group AND gq.slot_at > t.slot_at
+                  AND (q.deadline IS NULL OR gq.slot_at <= q.deadline)
+                JOIN _pl_cap_applies a ON a.cidx = t.cidx AND a.cap_id = c.cap_id
+                WHERE {window_cond_q}
+                GROUP BY t.cand_id
+            """)
+            if gap_secs:
+                con.execute(f"""
+                    CREATE OR REPLACE TEMP TABLE _pl_gapchk AS
+                    SELECT t.cand_id, arg_min(to_json({{'source': u.source, 'campaign_id': u.campaign_id,
+                               'channel': u.channel, 'at': u.at}}),
+                               abs(epoch(u.at) - epoch(t.slot_at))) AS evidence
+                    FROM _pl_try t JOIN _pl_touch u ON u.customer_id = t.customer_id AND u.mtype = 'marketing'
+                      AND {gap_scope.format(ch="u.channel")}
+                      AND abs(epoch(u.at) - epoch(t.slot_at)) < {gap_secs}
+                    WHERE t.mtype = 'marketing' AND {gap_scope.format(ch="t.channel")}
+                    GROUP BY t.cand_id
+                    UNION ALL
+                    SELECT t.cand_id, to_json({{'look_ahead': true, 'campaign_id': arg_min(q.campaign_id, gq.slot_at),
+                               'due_at': min(gq.slot_at)}})
+                    FROM _pl_try t
+                    JOIN _pl_state q ON q.customer_id = t.customer_id AND q.status = 'pending'
+                      AND q.cand_id <> t.cand_id AND q.priority > t.priority AND q.mtype = 'marketing'
+                      AND {gap_scope.format(ch="q.channel")}
+                    JOIN _pl_grid gq ON gq.slot_group = q.slot_group AND gq.slot_at > t.slot_at
+                      AND epoch(gq.slot_at) - epoch(t.slot_at) < {gap_secs}
+                      AND (q.deadline IS NULL OR gq.slot_at <= q.deadline)
+                    WHERE t.mtype = 'marketing' AND {gap_scope.format(ch="t.channel")}
+                    GROUP BY t.cand_id
+                """)
+            else:
+                con.execute("CREATE OR REPLACE TEMP TABLE _pl_gapchk (cand_id BIGINT, evidence JSON)")
+            # the verdict of each tried candidate at this slot
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _pl_verdict AS
+                WITH capped AS (
+                    SELECT cand_id, arg_min(cap_id, ord) AS cap_id FROM _pl_capchk WHERE n >= max_count GROUP BY cand_id
+                ),
+                gapd AS (
+                    SELECT cand_id, arg_min(evidence, CASE WHEN evidence->>'look_ahead' IS NULL THEN 0 ELSE 1 END)
+                        AS evidence FROM _pl_gapchk GROUP BY cand_id
+                ),
+                used AS (
+                    SELECT p.channel, g.cap_day, count(*) AS n FROM _pl_state p
+                    JOIN _pl_grid g ON g.slot_group = p.slot_group AND g.slot_at = p.slot_at
+                    WHERE p.status = 'planned' GROUP BY ALL
+                )
+                SELECT t.*, k.cap_id AS capped_by, gd.evidence AS gap_evidence, l.rule_id AS look_rule,
+                       l.by_campaign AS look_campaign, l.by_at AS look_at, cap.cap_id AS capacity_id,
+                       cap.daily_limit - coalesce(us.n, 0) AS capacity_left,
+                       CASE WHEN k.cap_id IS NOT NULL THEN 'capped'
+                            WHEN gd.evidence IS NOT NULL AND gd.evidence->>'look_ahead' IS NULL THEN 'gap'
+                            WHEN gd.evidence IS NOT NULL OR l.rule_id IS NOT NULL THEN 'lost_priority'
+                            WHEN cap.cap_id IS NOT NULL AND cap.daily_limit - coalesce(us.n, 0) <= 0
+                                THEN 'over_capacity'
+                       END AS blocked
+                FROM _pl_try t
+                LEFT JOIN capped k USING (cand_id) LEFT JOIN gapd gd USING (cand_id) LEFT JOIN _pl_look l USING (cand_id)
+                LEFT JOIN _pl_capacity cap ON cap.channel = t.channel
+                LEFT JOIN used us ON us.channel = t.channel AND us.cap_day = t.cap_day
+            """)
+            # per customer, the best feasible candidate; then capacity shared out by priority
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _pl_pick AS
+                WITH pick AS (
+                    SELECT * FROM _pl_verdict WHERE blocked IS NULL
+                    QUALIFY row_number() OVER (PARTITION BY customer_id
+                        ORDER BY priority DESC, slot_at, campaign_id, cand_id) = 1
+                )
+                SELECT *, CASE WHEN capacity_id IS NULL THEN true
+                               ELSE row_number() OVER (PARTITION BY channel, cap_day
+                                        ORDER BY priority DESC, slot_at, campaign_id, customer_id) <= capacity_left
+                          END AS accepted
+                FROM pick
+            """)
+            # record the first reason a candidate was blocked, with evidence
+            con.execute("""
+                CREATE OR REPLACE TEMP TABLE _pl_blocked AS
+                SELECT v.cand_id, v.blocked,
+                       CASE v.blocked WHEN 'capped' THEN 'cap_' || v.capped_by
+                                      WHEN 'gap' THEN 'min_gap'
+                                      WHEN 'lost_priority' THEN 'look_ahead'
+                                      ELSE 'capacity_full' END AS reason,
+                       CASE v.blocked WHEN 'capped' THEN v.capped_by WHEN 'gap' THEN $gap_id
+                                      WHEN 'lost_priority' THEN coalesce(v.look_rule, $gap_id)
+                                      ELSE v.capacity_id END AS rule_id,
+                       CASE v.blocked
+                         WHEN 'capped' THEN to_json({'slot_at': v.slot_at, 'cap': v.capped_by,
+                             'limit': c.max_count, 'count': c.n, 'window': c.kind,
+                             'window_hours': c.hours,
+                             'touches': (SELECT list({'source': u.source, 'campaign_id': u.campaign_id,
+                                             'channel': u.channel, 'at': u.at} ORDER BY u.at)
+                                         FROM _pl_touch u JOIN _pl_cap_applies a
+                                           ON a.cidx = v.cidx AND a.cap_id = v.capped_by
+                                         WHERE u.customer_id = v.customer_id
+                                           AND (a.channels IS NULL OR list_contains(a.channels, u.channel))
+                                           AND ((u.mtype = 'marketing' AND a.count_m)
+                                                OR (u.mtype = 'transactional' AND a.count_t))
+                                           AND CASE a.kind WHEN 'rolling'
+                                                 THEN u.at > v.slot_at - INTERVAL 1 HOUR * a.hours
+                                                  AND u.at < v.slot_at + INTERVAL 1 HOUR * a.hours
+                                               WHEN 'day' THEN u.day_key = v.day_key
+                                               WHEN 'week' THEN u.week_key = v.week_key
+                                               ELSE u.month_key = v.month_key END)})
+                         WHEN 'over_capacity' THEN to_json({'slot_at': v.slot_at, 'capacity': v.capacity_id,
+                             'day': v.cap_day})
+                         WHEN 'gap' THEN to_json({'slot_at': v.slot_at, 'nearest_touch': v.gap_evidence})
+                         ELSE to_json({'slot_at': v.slot_at, 'kept_for_campaign': coalesce(v.look_campaign,
+                             v.gap_evidence->>'campaign_id'), 'due_at': coalesce(CAST(v.look_at AS VARCHAR),
+                             v.gap_evidence->>'due_at'), 'rule': coalesce(v.look_rule, $gap_id)})
+                       END AS evidence
+                FROM _pl_verdict v LEFT JOIN _pl_capchk c ON c.cand_id = v.cand_id AND c.cap_id = v.capped_by
+                WHERE v.blocked IS NOT NULL
+                UNION ALL
+                SELECT p.cand_id, 'over_capacity', 'capacity_full', p.capacity_id,
+                       to_json({'slot_at': p.slot_at, 'capacity': p.capacity_id, 'day': p.cap_day,
+                                'outranked': true})
+                FROM _pl_pick p WHERE NOT p.accepted
+            """, {"gap_id": gap_id})
+            con.execute(f"""
+                UPDATE _pl_state s SET blk_outcome = b.blocked, blk_reason = b.reason, blk_rule = b.rule_id,
+                       blk_evidence = b.evidence
+                FROM _pl_blocked b WHERE s.cand_id = b.cand_id AND s.blk_outcome IS NULL;
+                UPDATE _pl_state s SET skip_day = {day}
+                FROM _pl_pick p WHERE s.cand_id = p.cand_id AND NOT p.accepted;
+                UPDATE _pl_state s SET status = 'planned', slot_at = p.slot_at, local_ts = p.local_ts,
+                       was_moved = p.was_moved
+                FROM _pl_pick p WHERE s.cand_id = p.cand_id AND p.accepted;
+                INSERT INTO _pl_touch
+                SELECT customer_id, channel, mtype, campaign_id, slot_at, day_key, week_key, month_key,
+                       'plan', CAST(cand_id AS VARCHAR)
+                FROM _pl_pick WHERE accepted;
+                CREATE OR REPLACE TEMP TABLE _pl_active AS SELECT DISTINCT customer_id FROM _pl_pick;
+            """)
+            if con.execute("SELECT count(*) FROM _pl_active").fetchone()[0] == 0:
+                break
+            active = True
+            if not has_capacity and con.execute("SELECT count(*) FROM _pl_pick WHERE accepted").fetchone()[0] == 0:
+                break
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def _decisions_sql(plan_run_id: str, version: str, created_at: datetime) -> str:
+    return f"""
+        SELECT {_q(plan_run_id)} AS plan_run_id, c.customer_id, c.campaign_id, c.channel,
+               CASE WHEN c.pre_outcome IS NOT NULL THEN c.pre_outcome
+                    WHEN s.status = 'planned' THEN 'planned'
+                    WHEN s.blk_outcome IS NOT NULL THEN s.blk_outcome
+                    ELSE 'deferred' END AS outcome,
+               CASE WHEN c.pre_outcome IS NOT NULL THEN c.pre_reason
+                    WHEN s.status = 'planned' AND s.blk_outcome IS NOT NULL THEN 'retried_after_' || s.blk_outcome
+                    WHEN s.status = 'planned' AND s.was_moved THEN 'quiet_hours'
+                    WHEN s.status = 'planned' THEN 'due'
+                    WHEN s.blk_outcome IS NOT NULL THEN s.blk_reason
+                    ELSE 'no_allowed_time_in_horizon' END AS reason_code,
+               CASE WHEN c.pre_outcome IS NOT NULL THEN c.pre_rule
+                    WHEN s.status = 'planned' AND s.blk_outcome IS NOT NULL THEN s.blk_rule
+                    WHEN s.status = 'planned' AND s.was_moved THEN 'quiet_hours'
+                    WHEN s.status = 'planned' THEN NULL
+                    WHEN s.blk_outcome IS NOT NULL THEN s.blk_rule
+                    ELSE 'horizon' END AS rule_id,
+               {_q(version)} AS rules_version,
+               CASE WHEN c.pre_outcome IS NOT NULL THEN c.pre_evidence
+                    WHEN s.status = 'planned' THEN to_json({{'scheduled_at': s.slot_at, 'local': s.local_ts,
+                         'time_zone': c.tz, 'first_block': s.blk_evidence}})
+                    WHEN s.blk_outcome IS NOT NULL THEN s.blk_evidence
+                    ELSE to_json({{'time_zone': c.tz, 'deadline': c.deadline}}) END AS evidence,
+               c.priority, c.mtype AS message_type,
+               timezone('UTC', (SELECT min(g.due_at) FROM _pl_grid g WHERE g.slot_group = c.slot_group)) AS due_at,
+               timezone('UTC', s.slot_at) AS scheduled_at, TIMESTAMP '{naive_utc(created_at)}' AS created_at
+        FROM _pl_cand c LEFT JOIN _pl_state s USING (cand_id)
+    """
+
+
+def plan_run_id_for(as_of: datetime, version: str, created_at: datetime) -> str:
+    digest = hashlib.sha256(f"{naive_utc(as_of)}|{version}|{naive_utc(created_at)}".encode()).hexdigest()[:10]
+    return f"{naive_utc(created_at):%Y%m%dT%H%M%S}-{digest}"
+
+
+def ensure_output_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in OUTPUT_DDL.values():
+        con.execute(ddl)
+
+
+def run_plan(
+    con: duckdb.DuckDBPyConnection,
+    strategy: Strategy,
+    as_of: datetime,
+    *,
+    created_at: datetime | None = None,
+    write: bool = True,
+) -> PlanResult:
+    """Plan the horizon after `as_of` and append the run to the output tables (unless write=False)."""
+    created_at = created_at or datetime.now(UTC)
+    version = strategy.rules_version
+    plan_run_id = plan_run_id_for(as_of, version, created_at)
+    campaign_ids = [c.id for c in strategy.campaigns.campaigns]
+    max_cool = max((c.cooldown_days for c in strategy.campaigns.campaigns), default=0)
+    types = {c.id: c.message_type for c in strategy.campaigns.campaigns}
+    missing = prepare_inputs(con, strategy.rules, types, as_of, max_cool)
+    load_rule_tables(con, strategy.campaigns, strategy.rules, campaign_ids)
+    build_plan_candidates(con, strategy, as_of, campaign_ids)
+    arbitrate(con, strategy.rules, strategy.rules.horizon_days + 1)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {_decisions_sql(plan_run_id, version, created_at)}")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_plan AS
+        SELECT {_q(plan_run_id)} AS plan_run_id, c.customer_id, c.campaign_id, c.channel,
+               coalesce(v.template_id, k.template_id) AS template_id,
+               CASE WHEN v.template_id IS NOT NULL THEN v.persona ELSE 'default' END AS variant,
+               timezone('UTC', s.slot_at) AS scheduled_at, s.local_ts AS scheduled_local, c.tz AS time_zone,
+               {_q(version)} AS rules_version, c.mtype AS message_type, k.subscription_group, c.priority,
+               k.objective, TIMESTAMP '{naive_utc(created_at)}' AS created_at
+        FROM _pl_cand c JOIN _pl_state s USING (cand_id) JOIN _pl_campaigns k ON k.cidx = c.cidx
+        JOIN _pl_customers cu ON cu.customer_id = c.customer_id
+        LEFT JOIN _pl_variants v ON v.cidx = c.cidx AND v.persona = cu.persona
+        WHERE s.status = 'planned'
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_waterfall AS
+        WITH d AS (SELECT campaign_id, outcome, count(*) AS n FROM _pl_decisions GROUP BY ALL),
+        p AS (SELECT campaign_id,
+                sum(n) AS eligible,
+                sum(n) FILTER (WHERE outcome = 'no_consent') AS no_consent,
+                sum(n) FILTER (WHERE outcome = 'suppressed') AS suppressed,
+                sum(n) FILTER (WHERE outcome = 'held_out') AS held_out,
+                sum(n) FILTER (WHERE outcome IN ('cooldown', 'capped', 'gap')) AS caps,
+                sum(n) FILTER (WHERE outcome IN ('lost_priority', 'over_capacity', 'deferred')) AS arbitration,
+                sum(n) FILTER (WHERE outcome = 'planned') AS planned,
+                sum(n) FILTER (WHERE outcome = 'deferred') AS deferred
+              FROM d GROUP BY campaign_id)
+        SELECT {_q(plan_run_id)} AS plan_run_id, k.campaign_id,
+               coalesce(eligible, 0) AS eligible,
+               coalesce(eligible, 0) - coalesce(no_consent, 0) AS after_consent,
+               coalesce(eligible, 0) - coalesce(no_consent, 0) - coalesce(suppressed, 0) AS after_suppression,
+               coalesce(eligible, 0) - coalesce(no_consent, 0) - coalesce(suppressed, 0) - coalesce(held_out, 0)
+                   AS after_holdout,
+               coalesce(eligible, 0) - coalesce(no_consent, 0) - coalesce(suppressed, 0) - coalesce(held_out, 0)
+                   - coalesce(caps, 0) AS after_caps,
+               coalesce(eligible, 0) - coalesce(no_consent, 0) - coalesce(suppressed, 0) - coalesce(held_out, 0)
+                   - coalesce(caps, 0) - coalesce(arbitration, 0) AS after_arbitration,
+               coalesce(planned, 0) AS planned, coalesce(deferred, 0) AS deferred, {_q(version)} AS rules_version
+        FROM _pl_campaigns k LEFT JOIN p USING (campaign_id) ORDER BY k.cidx
+    """)
+    counts = dict(con.execute("SELECT outcome, count(*) FROM _pl_decisions GROUP BY outcome").fetchall())
+    total = sum(counts.values())
+    planned = con.execute("SELECT count(*) FROM _pl_plan").fetchone()[0]
+    cols = [d[0] for d in con.execute("SELECT * FROM _pl_waterfall").description]
+    waterfall = [dict(zip(cols, row, strict=True)) for row in con.execute("SELECT * FROM _pl_waterfall").fetchall()]
+    result = PlanResult(
+        plan_run_id=plan_run_id,
+        rules_version=version,
+        as_of=as_of,
+        candidates=total,
+        planned=planned,
+        outcome_counts={k: int(counts.get(k, 0)) for k in OUTCOMES},
+        waterfall=waterfall,
+        missing_inputs=missing,
+    )
+    if write:
+        ensure_output_tables(con)
+        con.execute("INSERT INTO contact_decisions BY NAME SELECT * FROM _pl_decisions")
+        con.execute("INSERT INTO contact_plan BY NAME SELECT * FROM _pl_plan")
+        con.execute("INSERT INTO campaign_waterfall BY NAME SELECT * FROM _pl_waterfall")
+        con.execute(
+            "INSERT INTO plan_runs BY NAME SELECT ? AS plan_run_id, ? AS created_at, ? AS as_of, ? AS rules_version, "
+            "? AS horizon_days, ? AS candidates, ? AS planned, ? AS outcome_counts, ? AS missing_inputs, 'plan' AS kind",
+            [
+                plan_run_id, naive_utc(created_at), naive_utc(as_of), version, strategy.rules.horizon_days,
+                total, planned, json.dumps(result.outcome_counts), missing,
+            ],
+        )  # fmt: skip
+    return result
+
+
+def latest_runs(con: duckdb.DuckDBPyConnection, n: int = 2) -> list[str]:
+    rows = con.execute(
+        "SELECT plan_run_id FROM plan_runs WHERE kind = 'plan' ORDER BY created_at DESC, plan_run_id DESC LIMIT ?",
+        [n],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def horizon_end(as_of: datetime, rules: ContactRulesConfig) -> datetime:
+    return as_of + timedelta(days=rules.horizon_days)
+
+
+__all__ = ["OUTCOMES", "PlanResult", "arbitrate", "run_plan", "latest_runs", "rules_version"]

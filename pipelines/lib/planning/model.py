@@ -1,0 +1,187 @@
+"""Planning inputs read from the upstream tables into temporary tables of one DuckDB connection.
+
+The customer model (`_pl_customers`) joins dim_customers with the insight tables; its columns are
+audience.CUSTOMER_MODEL_COLUMNS. A missing upstream table is read as empty (the plan then says so in
+plan_runs.missing_inputs) so planning works on a warehouse that is still being built.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+
+from pipelines.lib.planning.audience import CUSTOMER_MODEL_COLUMNS
+from pipelines.lib.planning.config import ContactRulesConfig
+
+UPSTREAM_TABLES = (
+    "dim_customers",
+    "customer_consent",
+    "fct_touchpoints",
+    "customer_rfv",
+    "customer_personas",
+    "customer_lifecycle",
+    "lead_scores",
+    "customer_moments",
+    "send_ledger",
+)
+
+# The columns each upstream table must offer (from docs/architecture.md); stand-ins use these types.
+_STANDINS: dict[str, str] = {
+    "dim_customers": "customer_id VARCHAR, email VARCHAR, title VARCHAR, seniority VARCHAR, company VARCHAR, "
+    "industry VARCHAR, employees INTEGER, country_code VARCHAR, time_zone VARCHAR, is_customer BOOLEAN, "
+    "first_seen_at TIMESTAMP, last_seen_at TIMESTAMP, source_record_count INTEGER",
+    "customer_consent": "customer_id VARCHAR, channel VARCHAR, subscription_group VARCHAR, consent_state VARCHAR, "
+    "reason VARCHAR, asserted_at TIMESTAMP",
+    "fct_touchpoints": "touchpoint_id VARCHAR, customer_id VARCHAR, channel VARCHAR, touchpoint_type VARCHAR, "
+    "is_marketing_contact BOOLEAN, campaign_id VARCHAR, message_id VARCHAR, occurred_at TIMESTAMP",
+    "customer_rfv": "customer_id VARCHAR, recency_days INTEGER, frequency DOUBLE, value DOUBLE, r_score INTEGER, "
+    "f_score INTEGER, v_score INTEGER, rfv_segment VARCHAR",
+    "customer_personas": "customer_id VARCHAR, persona VARCHAR",
+    "customer_lifecycle": "customer_id VARCHAR, lifecycle_stage VARCHAR, stage_entered_at TIMESTAMP, tenure_days INTEGER",
+    "lead_scores": "customer_id VARCHAR, budget_score DOUBLE, authority_score DOUBLE, need_score DOUBLE, "
+    "timeframe_score DOUBLE, fit_score DOUBLE, engagement_score DOUBLE, lead_score DOUBLE, is_mql BOOLEAN, "
+    "is_sales_ready BOOLEAN",
+    "customer_moments": "customer_id VARCHAR, moment VARCHAR, occurred_at TIMESTAMP",
+    "send_ledger": "send_id VARCHAR, customer_id VARCHAR, campaign_id VARCHAR, channel VARCHAR, status VARCHAR, "
+    "provider_message_id VARCHAR, created_at TIMESTAMP, sent_at TIMESTAMP",
+}
+
+
+def setup_connection(con: duckdb.DuckDBPyConnection, as_of: datetime) -> None:
+    """ICU time zones, UTC session zone, and the as-of time as a variable the compiled audiences read."""
+    con.execute("LOAD icu")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET VARIABLE touchplan_as_of = ?::TIMESTAMP", [naive_utc(as_of)])
+
+
+def naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?",
+        [table],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _source(con: duckdb.DuckDBPyConnection, table: str, present: set[str]) -> str:
+    """The table itself, or an empty typed stand-in; missing contract columns are read as NULL."""
+    spec = _STANDINS[table]
+    wanted = [(part.strip().split(" ")[0], part.strip().split(" ")[1]) for part in spec.split(",")]
+    if table not in present:
+        cols = ", ".join(f"NULL::{typ} AS {name}" for name, typ in wanted)
+        return f"(SELECT {cols} WHERE false)"
+    have = table_columns(con, table)
+    cols = ", ".join(f'"{name}"::{typ} AS {name}' if name in have else f"NULL::{typ} AS {name}" for name, typ in wanted)
+    return f'(SELECT {cols} FROM "{table}")'
+
+
+def history_lookback(rules: ContactRulesConfig, max_cooldown_days: int) -> timedelta:
+    hours = [24 * 32]  # calendar month/week/day windows
+    hours += [cap.window.hours for cap in rules.caps if cap.window.hours]
+    if rules.min_gap:
+        hours.append(rules.min_gap.hours)
+    hours.append(24 * max_cooldown_days)
+    return timedelta(hours=max(hours))
+
+
+def prepare_inputs(
+    con: duckdb.DuckDBPyConnection,
+    rules: ContactRulesConfig,
+    campaign_message_types: dict[str, str],
+    as_of: datetime,
+    max_cooldown_days: int,
+) -> list[str]:
+    """Create _pl_customers, _pl_moments, _pl_consent and _pl_history; return the missing upstream tables."""
+    setup_connection(con, as_of)
+    present = existing_tables(con)
+    missing = [t for t in UPSTREAM_TABLES if t not in present and t != "send_ledger"]
+    src = {t: _source(con, t, present) for t in UPSTREAM_TABLES}
+    default_tz = rules.default_time_zone
+
+    model_cols = ", ".join(f"{name}" for name in CUSTOMER_MODEL_COLUMNS if name not in ("time_zone",))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_customers AS
+        WITH zones AS (SELECT name FROM pg_timezone_names()),
+        d AS (SELECT * FROM {src["dim_customers"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
+        lc AS (SELECT * FROM {src["customer_lifecycle"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
+        ls AS (SELECT * FROM {src["lead_scores"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
+        rfv AS (SELECT * FROM {src["customer_rfv"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
+        pe AS (SELECT * FROM {src["customer_personas"]}
+               QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY persona) = 1),
+        ec AS (SELECT customer_id, any_value(consent_state) AS email_consent_state FROM {src["customer_consent"]}
+               WHERE channel = 'email' AND subscription_group = 'marketing' GROUP BY customer_id),
+        model AS (
+            SELECT d.customer_id, d.title, d.seniority, d.company, d.industry, d.employees, d.country_code,
+                   d.time_zone AS raw_time_zone, d.is_customer, d.first_seen_at, d.last_seen_at,
+                   d.source_record_count, lc.lifecycle_stage, lc.stage_entered_at, lc.tenure_days,
+                   ls.lead_score, ls.fit_score, ls.engagement_score, ls.budget_score, ls.authority_score,
+                   ls.need_score, ls.timeframe_score, ls.is_mql, ls.is_sales_ready,
+                   rfv.recency_days, rfv.frequency, rfv.value, rfv.r_score, rfv.f_score, rfv.v_score,
+                   rfv.rfv_segment, pe.persona, coalesce(ec.email_consent_state, 'unknown') AS email_consent_state
+            FROM d
+            LEFT JOIN lc USING (customer_id) LEFT JOIN ls USING (customer_id) LEFT JOIN rfv USING (customer_id)
+            LEFT JOIN pe USING (customer_id) LEFT JOIN ec USING (customer_id)
+            WHERE d.customer_id IS NOT NULL
+        )
+        SELECT {model_cols},
+               coalesce(z.name, '{_sql_str(default_tz)}') AS time_zone
+        FROM model LEFT JOIN zones z ON z.name = model.raw_time_zone
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_moments AS
+        SELECT customer_id, moment, occurred_at FROM {src["customer_moments"]} WHERE customer_id IS NOT NULL
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_consent AS
+        SELECT customer_id, channel, coalesce(subscription_group, 'marketing') AS subscription_group,
+               coalesce(consent_state, 'unknown') AS consent_state, reason
+        FROM {src["customer_consent"]} WHERE customer_id IS NOT NULL
+    """)
+    since = naive_utc(as_of) - history_lookback(rules, max_cooldown_days)
+    chan_map = rules.history_channels
+    chan_case = " ".join(f"WHEN '{_sql_str(k)}' THEN '{_sql_str(v)}'" for k, v in chan_map.items())
+    transactional = [k for k, v in campaign_message_types.items() if v == "transactional"]
+    trans_list = ", ".join(f"'{_sql_str(c)}'" for c in transactional) or "NULL"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _pl_history AS
+        WITH tp AS (
+            SELECT customer_id, CASE channel {chan_case} ELSE channel END AS channel,
+                   CASE WHEN campaign_id IN ({trans_list}) THEN 'transactional' ELSE 'marketing' END AS mtype,
+                   campaign_id, occurred_at, message_id, 'touchpoint' AS source, touchpoint_id AS ref
+            FROM {src["fct_touchpoints"]}
+            WHERE is_marketing_contact AND occurred_at >= $since AND occurred_at <= $as_of
+        ),
+        ledger AS (
+            SELECT customer_id, channel,
+                   CASE WHEN campaign_id IN ({trans_list}) THEN 'transactional' ELSE 'marketing' END AS mtype,
+                   campaign_id, coalesce(sent_at, created_at) AS occurred_at, provider_message_id AS message_id,
+                   'send_ledger' AS source, send_id AS ref
+            FROM {src["send_ledger"]}
+            WHERE status = 'sent' AND coalesce(sent_at, created_at) >= $since
+              AND coalesce(sent_at, created_at) <= $as_of
+        )
+        SELECT customer_id, channel, mtype, campaign_id, occurred_at, source, ref FROM tp
+        UNION ALL
+        -- a ledger send that already came back as a touchpoint (same provider message id) counts once
+        SELECT customer_id, channel, mtype, campaign_id, occurred_at, source, ref FROM ledger
+        WHERE message_id IS NULL OR message_id NOT IN (SELECT message_id FROM tp WHERE message_id IS NOT NULL)
+        """,
+        {"since": since, "as_of": naive_utc(as_of)},
+    )
+    return missing
+
+
+def _sql_str(value: str) -> str:
+    return value.replace("'", "''")
