@@ -1,0 +1,457 @@
+"""Delivery of the contact plan per channel, recorded in the send ledger.
+
+- email, webinar_invite: a SendGrid v3 `mail/send` body per send, written to `<outbox>/sendgrid/<send_id>.json`
+  (plus `manifest.json`); in a real run each body is also posted with the official client;
+- sales_task: `<outbox>/sales_tasks/<plan_run_id>.csv` in Salesforce's Task import shape;
+- audience_file: `<outbox>/audiences/<campaign_id>/<plan_run_id>.csv` (customer_id and hashed or plain email).
+
+Selection, joins and the file channels run in DuckDB; only the SendGrid bodies are built row by row (with the
+`sendgrid` helpers). Logs carry counts and send ids, never addresses, names or the API key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import urllib.error
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from python_http_client.exceptions import HTTPError as SendGridHTTPError
+
+from pipelines.lib.delivery.config import DeliveryConfig
+from pipelines.lib.delivery.ledger import (
+    LEDGER_TABLE,
+    OUTCOME_COLUMNS,
+    ensure_ledger,
+    record_outcomes,
+    send_id_sql,
+    utc_timestamp_sql,
+)
+from pipelines.lib.delivery.sendgrid_mail import PlannedEmail, build_mail
+
+log = logging.getLogger("touchplan.delivery")
+
+EMAIL_CHANNELS = ("email", "webinar_invite")
+SENDGRID_DIR = "sendgrid"
+SALES_TASKS_DIR = "sales_tasks"
+AUDIENCES_DIR = "audiences"
+MANIFEST = "manifest.json"
+PENDING = "_delivery_pending"
+SALES_TASK_COLUMNS = ["WhoId", "Subject", "ActivityDate", "OwnerId", "Description"]
+
+_EMAIL_RE = re.compile(r"[^\s\"'<>,;:]+@[^\s\"'<>,;:]+")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+class DeliveryInputError(ValueError):
+    """contact_plan or dim_customers is missing or lacks a column delivery needs."""
+
+
+@dataclass
+class ChannelResult:
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    waiting: int = 0  # planned beyond the provider's scheduling window: left for a later run
+
+
+# ------------------------------------------------------------------------------------------------ selection
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = ? AND table_schema = current_schema()",
+        [table],
+    ).fetchall()
+    return {name: dtype for name, dtype in rows}
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(_columns(con, table))
+
+
+def select_pending(con: duckdb.DuckDBPyConnection) -> int:
+    """Create the temp table `_delivery_pending`: every planned send not yet `sent`, one row per send_id."""
+    plan_cols = _columns(con, "contact_plan")
+    if not plan_cols:
+        raise DeliveryInputError("table contact_plan not found: run the planning stage first")
+    needed = ["plan_run_id", "customer_id", "campaign_id", "channel", "template_id", "scheduled_at"]
+    missing = [c for c in needed if c not in plan_cols]
+    if missing:
+        raise DeliveryInputError(f"table contact_plan lacks column(s) {', '.join(missing)}")
+    cust_cols = _columns(con, "dim_customers")
+    if "customer_id" not in cust_cols:
+        raise DeliveryInputError("table dim_customers not found (or has no customer_id): run the marts first")
+    ensure_ledger(con)
+
+    def plan(col: str, cast: str = "VARCHAR") -> str:
+        return f"CAST(p.{col} AS {cast})" if col in plan_cols else f"CAST(NULL AS {cast})"
+
+    def cust(col: str) -> str:
+        return f"CAST(c.{col} AS VARCHAR)" if col in cust_cols else "CAST(NULL AS VARCHAR)"
+
+    scheduled = utc_timestamp_sql("p.scheduled_at", plan_cols["scheduled_at"])
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {PENDING} AS
+        WITH planned AS (
+            SELECT {send_id_sql('p.customer_id', 'p.campaign_id', 'p.channel', scheduled)} AS send_id,
+                   CAST(p.plan_run_id AS VARCHAR) AS plan_run_id,
+                   CAST(p.customer_id AS VARCHAR) AS customer_id,
+                   CAST(p.campaign_id AS VARCHAR) AS campaign_id,
+                   CAST(p.channel AS VARCHAR) AS channel,
+                   CAST(p.template_id AS VARCHAR) AS template_id,
+                   {plan('variant')} AS variant,
+                   {scheduled} AS scheduled_at,
+                   {plan('scheduled_local')} AS scheduled_local,
+                   {plan('subscription_group')} AS subscription_group
+            FROM contact_plan AS p
+            WHERE p.customer_id IS NOT NULL AND p.scheduled_at IS NOT NULL
+        ),
+        one_per_send AS (
+            SELECT * FROM planned
+            QUALIFY row_number() OVER (PARTITION BY send_id ORDER BY plan_run_id DESC, scheduled_at,
+                                       template_id) = 1
+        )
+        SELECT s.*,
+               nullif(trim({cust('email')}), '') AS email,
+               {cust('first_name')} AS first_name,
+               {cust('last_name')} AS last_name,
+               {cust('company')} AS company
+        FROM one_per_send AS s
+        LEFT JOIN dim_customers AS c ON CAST(c.customer_id AS VARCHAR) = s.customer_id
+        LEFT JOIN {LEDGER_TABLE} AS l ON l.send_id = s.send_id
+        WHERE l.status IS DISTINCT FROM 'sent'
+        """
+    )
+    return con.execute(f"SELECT count(*) FROM {PENDING}").fetchone()[0]
+
+
+def already_sent_count(con: duckdb.DuckDBPyConnection) -> int:
+    """Planned sends skipped because the ledger has them as `sent`."""
+    plan_cols = _columns(con, "contact_plan")
+    scheduled = utc_timestamp_sql("p.scheduled_at", plan_cols["scheduled_at"])
+    return con.execute(
+        f"""
+        SELECT count(DISTINCT l.send_id) FROM contact_plan AS p
+        JOIN {LEDGER_TABLE} AS l
+          ON l.send_id = {send_id_sql('p.customer_id', 'p.campaign_id', 'p.channel', scheduled)}
+        WHERE l.status = 'sent'
+        """
+    ).fetchone()[0]
+
+
+def _outcome(row: dict[str, Any], status: str, request_path: str | None, *, message_id: str | None = None,
+             http_status: int | None = None, error: str | None = None) -> dict[str, Any]:
+    return {"send_id": row["send_id"], "customer_id": row["customer_id"], "campaign_id": row["campaign_id"],
+            "channel": row["channel"], "status": status, "request_path": request_path,
+            "provider_message_id": message_id, "plan_run_id": row["plan_run_id"],
+            "template_id": row.get("template_id"), "scheduled_at": row["scheduled_at"],
+            "http_status": http_status, "error": error}
+
+
+def _record(con: duckdb.DuckDBPyConnection, outcomes: list[dict[str, Any]]) -> None:
+    if outcomes:
+        record_outcomes(con, pd.DataFrame(outcomes, columns=OUTCOME_COLUMNS))
+
+
+def _safe_name(value: str) -> str:
+    return _UNSAFE_NAME.sub("_", value).strip("._") or "unnamed"
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove email addresses and secrets from an error text before it is logged or stored."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return _EMAIL_RE.sub("[email]", text)
+
+
+# ------------------------------------------------------------------------------------------------ SendGrid
+
+
+@dataclass(frozen=True)
+class PostResult:
+    status: str  # sent | failed
+    http_status: int | None
+    message_id: str | None
+    error: str | None
+    attempts: int
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if headers is None:
+        return None
+    try:
+        value = headers.get(name)
+    except AttributeError:
+        return None
+    return str(value) if value is not None else None
+
+
+def _retry_delay(attempt: int, headers: Any, config: DeliveryConfig) -> float:
+    settings = config.sendgrid
+    delay = settings.backoff_seconds * (2**attempt)
+    retry_after = _header(headers, "Retry-After")
+    reset = _header(headers, "X-RateLimit-Reset")
+    try:
+        if retry_after is not None:
+            delay = max(delay, float(retry_after))
+        elif reset is not None:
+            delay = max(delay, float(reset) - time.time())
+    except ValueError:
+        pass
+    return max(0.0, min(delay, settings.max_backoff_seconds))
+
+
+def post_with_retries(client: Any, body: dict[str, Any], config: DeliveryConfig, *,
+                      sleep: Callable[[float], None] = time.sleep, secrets: Iterable[str] = ()) -> PostResult:
+    """POST one body; retry 429, 5xx and network errors with backoff, at most `max_retries` times."""
+    secrets = list(secrets)
+    max_retries = config.sendgrid.max_retries
+    attempt = 0
+    while True:
+        attempt += 1
+        headers = None
+        try:
+            response = client.mail.send.post(request_body=body, timeout=config.sendgrid.timeout_seconds)
+            status = int(response.status_code)
+            if 200 <= status < 300:
+                return PostResult("sent", status, _header(response.headers, "X-Message-Id"), None, attempt)
+            error = f"HTTP {status}"
+        except SendGridHTTPError as exc:  # the client raises one subclass per 4xx/5xx status
+            status, headers = int(exc.status_code), exc.headers
+            error = f"HTTP {status}: {_provider_errors(exc.body)}"
+        except urllib.error.URLError as exc:
+            status, error = None, f"network error: {exc.reason}"
+        except (TimeoutError, ConnectionError) as exc:
+            status, error = None, f"network error: {type(exc).__name__}"
+        retryable = status is None or status == 429 or status >= 500
+        if not retryable or attempt > max_retries:
+            return PostResult("failed", status, None, redact(error, secrets)[:500], attempt)
+        delay = _retry_delay(attempt - 1, headers, config)
+        log.warning("SendGrid answered %s; retry %d of %d in %.1fs", status or "no response", attempt,
+                    max_retries, delay)
+        sleep(delay)
+
+
+def _provider_errors(body: Any) -> str:
+    """The `message` fields of a SendGrid error body (field names and messages, no request data)."""
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+        errors = json.loads(text).get("errors", [])
+        return "; ".join(
+            f"{e.get('field') or '-'}: {e.get('message') or ''}".strip() for e in errors if isinstance(e, dict)
+        ) or "no error detail"
+    except (ValueError, AttributeError):
+        return "unreadable error body"
+
+
+def sendgrid_client(config: DeliveryConfig) -> Any:
+    """The official client on the configured host; the key is read from the environment here and only here."""
+    from sendgrid import SendGridAPIClient
+
+    return SendGridAPIClient(api_key=os.environ["SENDGRID_API_KEY"], host=config.sendgrid.host).client
+
+
+def deliver_emails(con: duckdb.DuckDBPyConnection, outbox: Path, config: DeliveryConfig, *, send: bool,
+                   now: datetime, client: Any = None, sleep: Callable[[float], None] = time.sleep) -> ChannelResult:
+    """Email and webinar invites: write every body; in a real run post it and record each outcome at once."""
+    result = ChannelResult()
+    folder = outbox / SENDGRID_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    horizon = now.replace(tzinfo=None) + timedelta(hours=config.sendgrid.max_schedule_ahead_hours)
+    placeholders = ", ".join(f"'{c}'" for c in EMAIL_CHANNELS)
+    cursor = con.execute(f"SELECT * FROM {PENDING} WHERE channel IN ({placeholders}) ORDER BY scheduled_at, send_id")
+    columns = [d[0] for d in cursor.description]
+    rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+    if send and client is None:
+        client = sendgrid_client(config)
+    secrets = [os.environ.get("SENDGRID_API_KEY", "")]
+    manifest: list[dict[str, Any]] = []
+    batch: list[dict[str, Any]] = []
+    sent_in_batch = 0
+
+    for row in rows:
+        if row["email"] is None:
+            batch.append(_outcome(row, "failed", None, error="no email address in dim_customers"))
+            continue
+        if send and row["scheduled_at"] > horizon:
+            result.waiting += 1  # SendGrid refuses send_at beyond 72 h: a later run sends it
+            continue
+        body = build_mail(
+            PlannedEmail(send_id=row["send_id"], customer_id=row["customer_id"], campaign_id=row["campaign_id"],
+                         plan_run_id=row["plan_run_id"], channel=row["channel"], template_id=row["template_id"],
+                         variant=row["variant"], scheduled_at=row["scheduled_at"].replace(tzinfo=UTC),
+                         email=row["email"], first_name=row["first_name"], last_name=row["last_name"],
+                         company=row["company"], subscription_group=row["subscription_group"]),
+            config,
+        )
+        relative = f"{SENDGRID_DIR}/{row['send_id']}.json"
+        (outbox / relative).write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        result.files.append(relative)
+        if send:
+            posted = post_with_retries(client, body, config, sleep=sleep, secrets=secrets)
+            outcome = _outcome(row, posted.status, relative, message_id=posted.message_id,
+                               http_status=posted.http_status, error=posted.error)
+            _record(con, [outcome])  # at once: a crash after this point must not lose the fact it was sent
+            result.outcomes.append(outcome)
+            sent_in_batch += 1
+            if posted.status == "failed":
+                log.warning("send %s failed: %s", row["send_id"], posted.error)
+            if sent_in_batch >= config.sendgrid.batch_size:
+                log.info("SendGrid: %d bodies posted so far", len(result.outcomes))
+                sent_in_batch = 0
+        else:
+            batch.append(_outcome(row, "dry_run", relative))
+        manifest.append({"send_id": row["send_id"], "file": Path(relative).name, "customer_id": row["customer_id"],
+                         "campaign_id": row["campaign_id"], "channel": row["channel"],
+                         "scheduled_at": row["scheduled_at"].isoformat() + "Z"})
+        if len(batch) >= config.sendgrid.batch_size:
+            _record(con, batch)
+            result.outcomes.extend(batch)
+            batch = []
+    _record(con, batch)
+    result.outcomes.extend(batch)
+
+    manifest_doc = {"mode": "send" if send else "dry_run", "endpoint": "POST /v3/mail/send",
+                    "count": len(manifest), "sends": manifest}
+    (folder / MANIFEST).write_text(json.dumps(manifest_doc, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ file channels
+
+
+def _copy_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    target = str(path).replace("'", "''")
+    con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true)")
+
+
+def _file_outcomes(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
+    frame = con.execute(query).df()
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def deliver_sales_tasks(con: duckdb.DuckDBPyConnection, outbox: Path, config: DeliveryConfig, *,
+                        send: bool) -> ChannelResult:
+    """Salesforce Task import files, one per plan run: WhoId, Subject, ActivityDate, OwnerId, Description."""
+    result = ChannelResult()
+    if con.execute(f"SELECT count(*) FROM {PENDING} WHERE channel = 'sales_task'").fetchone()[0] == 0:
+        return result
+    has_crosswalk = _has_table(con, "customer_crosswalk")
+    crm_cols = _columns(con, "raw_crm_contacts")
+    has_owner = {"source_system", "source_record_id", "owner_id"} <= set(crm_cols)
+    order = ["CASE WHEN crm.record_type = 'contact' THEN 0 ELSE 1 END" if "record_type" in crm_cols else "0",
+             "crm.updated_at DESC NULLS LAST" if "updated_at" in crm_cols else "0"] if has_owner else ["0"]
+    owner_join = (
+        "LEFT JOIN (SELECT * FROM raw_crm_contacts WHERE source_system = 'salesforce' "
+        "QUALIFY row_number() OVER (PARTITION BY source_record_id ORDER BY "
+        + ("updated_at DESC NULLS LAST" if "updated_at" in crm_cols else "source_record_id")
+        + ") = 1) AS crm ON crm.source_record_id = x.source_record_id"
+        if has_owner else ""
+    )
+    owner_expr = "CAST(crm.owner_id AS VARCHAR)" if has_owner else "CAST(NULL AS VARCHAR)"
+    who = (
+        f"""
+        SELECT x.customer_id, CAST(x.source_record_id AS VARCHAR) AS who_id, {owner_expr} AS owner_id
+        FROM customer_crosswalk AS x {owner_join}
+        WHERE x.source_system = 'salesforce'
+        QUALIFY row_number() OVER (PARTITION BY x.customer_id ORDER BY {', '.join(order)}, x.source_record_id) = 1
+        """
+        if has_crosswalk else
+        "SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS VARCHAR) AS who_id, "
+        "CAST(NULL AS VARCHAR) AS owner_id WHERE false"
+    )
+    prefix = config.sales_tasks.subject_prefix.replace("'", "''")
+    default_owner = (config.sales_tasks.default_owner_id or "").replace("'", "''")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _delivery_sales_tasks AS
+        SELECT p.*, w.who_id, coalesce(nullif(w.owner_id, ''), nullif('{default_owner}', '')) AS owner_id,
+               '{SALES_TASKS_DIR}/' || regexp_replace(p.plan_run_id, '[^A-Za-z0-9_.-]+', '_', 'g') || '.csv'
+                   AS request_path
+        FROM {PENDING} AS p LEFT JOIN ({who}) AS w ON w.customer_id = p.customer_id
+        WHERE p.channel = 'sales_task'
+        """
+    )
+    for (relative,) in con.execute(
+        "SELECT DISTINCT request_path FROM _delivery_sales_tasks WHERE who_id IS NOT NULL ORDER BY 1"
+    ).fetchall():
+        rel = relative.replace("'", "''")
+        _copy_csv(con, f"""
+            SELECT who_id AS WhoId, '{prefix}: ' || campaign_id AS Subject,
+                   strftime(coalesce(CAST(try_cast(scheduled_local AS TIMESTAMP) AS DATE),
+                                     CAST(scheduled_at AS DATE)), '%Y-%m-%d') AS ActivityDate,
+                   owner_id AS OwnerId,
+                   'Touchplan send ' || send_id || '; campaign ' || campaign_id
+                       || coalesce('; template ' || template_id, '') || coalesce('; variant ' || variant, '')
+                       || '; plan run ' || plan_run_id AS Description
+            FROM _delivery_sales_tasks WHERE request_path = '{rel}' AND who_id IS NOT NULL
+            ORDER BY scheduled_at, send_id""", outbox / relative)
+        result.files.append(relative)
+    status = "sent" if send else "dry_run"
+    result.outcomes = _file_outcomes(con, f"""
+        SELECT send_id, customer_id, campaign_id, channel, plan_run_id, template_id, scheduled_at,
+               CASE WHEN who_id IS NULL THEN 'failed' ELSE '{status}' END AS status,
+               CASE WHEN who_id IS NULL THEN NULL ELSE request_path END AS request_path,
+               CAST(NULL AS VARCHAR) AS provider_message_id, CAST(NULL AS INTEGER) AS http_status,
+               CASE WHEN who_id IS NULL THEN 'no Salesforce record for this customer in customer_crosswalk' END
+                   AS error
+        FROM _delivery_sales_tasks ORDER BY send_id""")
+    _record(con, result.outcomes)
+    return result
+
+
+def deliver_audience_files(con: duckdb.DuckDBPyConnection, outbox: Path, config: DeliveryConfig, *,
+                           send: bool) -> ChannelResult:
+    """Ad-platform audience files, one per campaign and plan run: customer_id and the (hashed) email."""
+    result = ChannelResult()
+    hashed = config.audience_files.email == "sha256"
+    email_col = "email_sha256" if hashed else "email"
+    email_expr = "sha256(lower(trim(email)))" if hashed else "lower(trim(email))"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _delivery_audiences AS
+        SELECT p.*, '{AUDIENCES_DIR}/' || regexp_replace(campaign_id, '[^A-Za-z0-9_.-]+', '_', 'g') || '/'
+                   || regexp_replace(plan_run_id, '[^A-Za-z0-9_.-]+', '_', 'g') || '.csv' AS request_path
+        FROM {PENDING} AS p WHERE p.channel = 'audience_file'
+        """
+    )
+    for (relative,) in con.execute(
+        "SELECT DISTINCT request_path FROM _delivery_audiences WHERE email IS NOT NULL ORDER BY 1"
+    ).fetchall():
+        rel = relative.replace("'", "''")
+        _copy_csv(con, f"""
+            SELECT customer_id, {email_expr} AS {email_col} FROM _delivery_audiences
+            WHERE request_path = '{rel}' AND email IS NOT NULL ORDER BY customer_id""", outbox / relative)
+        result.files.append(relative)
+    status = "sent" if send else "dry_run"
+    result.outcomes = _file_outcomes(con, f"""
+        SELECT send_id, customer_id, campaign_id, channel, plan_run_id, template_id, scheduled_at,
+               CASE WHEN email IS NULL THEN 'failed' ELSE '{status}' END AS status,
+               CASE WHEN email IS NULL THEN NULL ELSE request_path END AS request_path,
+               CAST(NULL AS VARCHAR) AS provider_message_id, CAST(NULL AS INTEGER) AS http_status,
+               CASE WHEN email IS NULL THEN 'no email address in dim_customers' END AS error
+        FROM _delivery_audiences ORDER BY send_id""")
+    _record(con, result.outcomes)
+    return result
+
+
+def unknown_channels(con: duckdb.DuckDBPyConnection) -> Counter:
+    known = ", ".join(f"'{c}'" for c in (*EMAIL_CHANNELS, "sales_task", "audience_file"))
+    rows = con.execute(
+        f"SELECT channel, count(*) FROM {PENDING} WHERE channel NOT IN ({known}) GROUP BY ALL"
+    ).fetchall()
+    return Counter({channel: n for channel, n in rows})

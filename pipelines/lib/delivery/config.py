@@ -1,0 +1,113 @@
+"""config/delivery.yaml: sender, templates, unsubscribe groups and sending limits, as a typed model."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from pipelines.lib.config import load_yaml_model
+
+DELIVERY_FILE = "delivery.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Address(_Strict):
+    email: EmailStr
+    name: str | None = None
+
+
+class CampaignTemplate(_Strict):
+    """How one campaign's emails look: the SendGrid dynamic template and the fallbacks the v3 API requires."""
+
+    template_id: str | None = None
+    subject: str | None = Field(default=None, min_length=1)
+    text: str | None = Field(default=None, min_length=1)
+    subscription_group: str | None = None  # key of `asm_groups`; default: default_subscription_group
+    categories: list[str] = Field(default_factory=list)
+
+
+class Templates(_Strict):
+    default_template_id: str = Field(min_length=1)
+    # SendGrid requires a subject and a content part in every mail/send body; a dynamic template overrides both.
+    default_subject: str = Field(min_length=1)
+    default_text: str = Field(min_length=1)
+    # The plan's template_id (a name, e.g. "welcome_v2") -> SendGrid template id. A plan template id that is
+    # already a SendGrid dynamic template id (d-...) is used as it is.
+    template_ids: dict[str, str] = Field(default_factory=dict)
+    campaigns: dict[str, CampaignTemplate] = Field(default_factory=dict)
+
+
+class SendGridSettings(_Strict):
+    host: str = "https://api.sendgrid.com"
+    sandbox_mode: bool = False
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    backoff_seconds: float = Field(default=2.0, ge=0, le=300)
+    max_backoff_seconds: float = Field(default=60.0, ge=0, le=3600)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # SendGrid refuses send_at more than 72 hours ahead: later sends wait for a later run.
+    max_schedule_ahead_hours: int = Field(default=72, ge=0, le=72)
+
+    @field_validator("host")
+    @classmethod
+    def _http_host(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+$", value.rstrip("/")):
+            raise ValueError(f"{value!r} is not a base URL like https://api.sendgrid.com")
+        return value.rstrip("/")
+
+
+class SalesTasks(_Strict):
+    default_owner_id: str | None = None  # used when the contact's CRM record has no owner
+    subject_prefix: str = "Touchplan"
+
+
+class AudienceFiles(_Strict):
+    # Ad platforms (Google Customer Match, Meta, LinkedIn) accept SHA-256 of the trimmed, lower-cased email.
+    email: Literal["sha256", "plain"] = "sha256"
+
+
+class DeliveryConfig(_Strict):
+    sender: Address
+    reply_to: Address | None = None
+    sendgrid: SendGridSettings = SendGridSettings()
+    templates: Templates
+    asm_groups: dict[str, int] = Field(default_factory=dict)  # subscription group -> SendGrid ASM group id
+    default_subscription_group: str = "marketing"
+    categories: list[str] = Field(default_factory=lambda: ["touchplan"], max_length=5)
+    sales_tasks: SalesTasks = SalesTasks()
+    audience_files: AudienceFiles = AudienceFiles()
+
+    @field_validator("asm_groups")
+    @classmethod
+    def _positive_groups(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, group_id in value.items():
+            if group_id <= 0:
+                raise ValueError(f"asm group {name!r}: {group_id} is not a positive SendGrid group id")
+        return value
+
+    def campaign(self, campaign_id: str) -> CampaignTemplate:
+        return self.templates.campaigns.get(campaign_id) or CampaignTemplate()
+
+    def sendgrid_template_id(self, campaign_id: str, plan_template_id: str | None) -> str:
+        """The plan's own dynamic template id, else its mapped name, else the campaign's, else the default."""
+        if plan_template_id and plan_template_id.startswith("d-"):
+            return plan_template_id
+        if plan_template_id and plan_template_id in self.templates.template_ids:
+            return self.templates.template_ids[plan_template_id]
+        return self.campaign(campaign_id).template_id or self.templates.default_template_id
+
+    def asm_group_id(self, campaign_id: str, subscription_group: str | None = None) -> int | None:
+        group = subscription_group or self.campaign(campaign_id).subscription_group or self.default_subscription_group
+        if group.isdigit():  # customer_consent writes ASM groups as their id in text
+            return int(group)
+        return self.asm_groups.get(group)
+
+
+def load_delivery_config(config_dir: Path) -> DeliveryConfig:
+    return load_yaml_model(Path(config_dir) / DELIVERY_FILE, DeliveryConfig)

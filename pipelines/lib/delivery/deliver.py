@@ -1,0 +1,83 @@
+"""The delivery stage as one call: select what is due, deliver each channel, report counts."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.lib.delivery import channels
+from pipelines.lib.delivery.config import DeliveryConfig, load_delivery_config
+from pipelines.lib.delivery.ledger import ensure_ledger
+from pipelines.lib.settings import Settings
+
+log = logging.getLogger("touchplan.delivery")
+
+
+@dataclass
+class DeliveryReport:
+    mode: str  # dry_run | send
+    outbox: Path
+    counts: Counter = field(default_factory=Counter)  # (channel, status) -> sends handled in this run
+    already_sent: int = 0  # planned sends skipped because the ledger has them as sent
+    waiting: int = 0  # beyond SendGrid's 72 h scheduling window: left for a later run
+    unknown_channels: dict[str, int] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)  # outbox-relative paths written in this run
+
+    def count(self, channel: str | None = None, status: str | None = None) -> int:
+        return sum(n for (c, s), n in self.counts.items()
+                   if (channel is None or c == channel) and (status is None or s == status))
+
+    def as_metadata(self) -> dict[str, Any]:
+        """Counts and paths only: no personal data, no key."""
+        meta: dict[str, Any] = {"mode": self.mode, "outbox": str(self.outbox), "already_sent": self.already_sent,
+                                "waiting_for_window": self.waiting, "files_written": len(self.files)}
+        for (channel, status), n in sorted(self.counts.items()):
+            meta[f"{channel}.{status}"] = n
+        for channel, n in sorted(self.unknown_channels.items()):
+            meta[f"unknown_channel.{channel}"] = n
+        return meta
+
+    def summary(self) -> str:
+        parts = [f"{c} {s}: {n}" for (c, s), n in sorted(self.counts.items())] or ["nothing to deliver"]
+        return (f"delivery ({self.mode}): " + ", ".join(parts)
+                + f"; already sent: {self.already_sent}; outbox: {self.outbox}")
+
+
+def deliver(con: duckdb.DuckDBPyConnection, settings: Settings, send: bool, *,
+            config: DeliveryConfig | None = None, client: Any = None,
+            sleep: Callable[[float], None] = time.sleep) -> DeliveryReport:
+    """Deliver every planned send not yet sent; a real send needs `send` and `settings.sending_enabled`."""
+    config = config or load_delivery_config(settings.config_dir)
+    real = bool(send and settings.sending_enabled)
+    outbox = settings.outbox
+    outbox.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)  # SendGrid's scheduling window is about the real clock, not the as-of time
+    report = DeliveryReport(mode="send" if real else "dry_run", outbox=outbox)
+    if send and not real:
+        log.info("--send given but SENDGRID_API_KEY is not set: dry run")
+
+    ensure_ledger(con)
+    pending = channels.select_pending(con)
+    report.already_sent = channels.already_sent_count(con)
+    report.unknown_channels = dict(channels.unknown_channels(con))
+    log.info("delivery: %d planned sends pending, %d already sent", pending, report.already_sent)
+
+    results = [
+        channels.deliver_emails(con, outbox, config, send=real, now=now, client=client, sleep=sleep),
+        channels.deliver_sales_tasks(con, outbox, config, send=real),
+        channels.deliver_audience_files(con, outbox, config, send=real),
+    ]
+    for result in results:
+        report.counts.update((o["channel"], o["status"]) for o in result.outcomes)
+        report.files.extend(result.files)
+        report.waiting += result.waiting
+    log.info(report.summary())
+    return report

@@ -1,0 +1,136 @@
+"""The send ledger (`send_ledger` in DuckDB): one row per send, so nothing is ever sent twice.
+
+`send_id` is a hash of (customer_id, campaign_id, channel, scheduled UTC day), independent of the plan run: the same
+planned contact re-planned by a later run keeps its id. States of a row:
+
+- `dry_run`: the body was written to the outbox but nothing left the building; a later real send replaces it;
+- `failed`: an attempt failed (HTTP status and a redacted reason kept) or the send cannot be made (no address,
+  no CRM record); the next run tries again;
+- `sent`: accepted by the provider (or, for file channels, handed off in a real run); never touched again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime
+
+import duckdb
+import pandas as pd
+
+LEDGER_TABLE = "send_ledger"
+STATUSES = ("dry_run", "sent", "failed")
+
+LEDGER_DDL = f"""
+CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
+    send_id VARCHAR PRIMARY KEY,
+    customer_id VARCHAR NOT NULL,
+    campaign_id VARCHAR NOT NULL,
+    channel VARCHAR NOT NULL,
+    status VARCHAR NOT NULL CHECK (status IN ('dry_run', 'sent', 'failed')),
+    request_path VARCHAR,
+    provider_message_id VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    plan_run_id VARCHAR,
+    template_id VARCHAR,
+    scheduled_at TIMESTAMP,
+    http_status INTEGER,
+    error VARCHAR,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated_at TIMESTAMP NOT NULL,
+    sent_at TIMESTAMP
+)
+"""
+
+# Columns a batch of outcomes carries into `record_outcomes`.
+OUTCOME_COLUMNS = ["send_id", "customer_id", "campaign_id", "channel", "status", "request_path",
+                   "provider_message_id", "plan_run_id", "template_id", "scheduled_at", "http_status", "error"]
+
+
+def send_id(customer_id: str, campaign_id: str, channel: str, scheduled_at: datetime | date) -> str:
+    """The plan-run independent key of a send; equal to `send_id_sql` computed in DuckDB."""
+    if isinstance(scheduled_at, datetime):
+        if scheduled_at.tzinfo is not None:
+            scheduled_at = scheduled_at.astimezone(UTC)
+        scheduled_at = scheduled_at.date()
+    key = "|".join([str(customer_id), str(campaign_id), str(channel), scheduled_at.isoformat()])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def utc_timestamp_sql(column: str, column_type: str) -> str:
+    """A UTC `TIMESTAMP` expression for a TIMESTAMP (already UTC by convention) or TIMESTAMPTZ column."""
+    if "TIME ZONE" in column_type.upper() or column_type.upper() == "TIMESTAMPTZ":
+        return f"timezone('UTC', {column})"
+    return f"CAST({column} AS TIMESTAMP)"
+
+
+def send_id_sql(customer: str, campaign: str, channel: str, scheduled_utc: str) -> str:
+    return (f"left(sha256(concat_ws('|', CAST({customer} AS VARCHAR), CAST({campaign} AS VARCHAR), "
+            f"CAST({channel} AS VARCHAR), strftime(CAST({scheduled_utc} AS DATE), '%Y-%m-%d'))), 32)")
+
+
+def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LEDGER_DDL)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame) -> None:
+    """Upsert a batch of outcomes (columns `OUTCOME_COLUMNS`, one row per send_id) in one statement.
+
+    - a row shows the latest outcome of its send, except that a `sent` row is final and never changed;
+    - `attempts` counts outcomes other than dry runs (sent or failed); `created_at` is the first time seen.
+    """
+    if outcomes.empty:
+        return
+    missing = [c for c in OUTCOME_COLUMNS if c not in outcomes.columns]
+    if missing:
+        raise ValueError(f"outcomes lack columns {missing}")
+    bad = set(outcomes["status"]) - set(STATUSES)
+    if bad:
+        raise ValueError(f"unknown ledger status {sorted(bad)}")
+    if outcomes["send_id"].duplicated().any():
+        raise ValueError("outcomes repeat a send_id; record one outcome per send")
+    ensure_ledger(con)
+    frame = outcomes[OUTCOME_COLUMNS].copy()
+    frame["scheduled_at"] = pd.to_datetime(frame["scheduled_at"], utc=True).dt.tz_localize(None)
+    frame["http_status"] = frame["http_status"].astype("Int64")
+    for column in ("send_id", "customer_id", "campaign_id", "channel", "status", "request_path",
+                   "provider_message_id", "plan_run_id", "template_id", "error"):
+        frame[column] = frame[column].astype("string")
+    now = _now()
+    con.register("_ledger_outcomes", frame)
+    try:
+        con.execute(
+            f"""
+            INSERT INTO {LEDGER_TABLE} AS l
+            SELECT send_id, customer_id, campaign_id, channel, status, request_path, provider_message_id,
+                   $now AS created_at, plan_run_id, template_id, scheduled_at, http_status, error,
+                   CASE WHEN status = 'dry_run' THEN 0 ELSE 1 END AS attempts, $now AS updated_at,
+                   CASE WHEN status = 'sent' THEN $now END AS sent_at
+            FROM _ledger_outcomes
+            ON CONFLICT (send_id) DO UPDATE SET
+                status = excluded.status,
+                request_path = coalesce(excluded.request_path, l.request_path),
+                provider_message_id = excluded.provider_message_id,
+                plan_run_id = excluded.plan_run_id,
+                template_id = excluded.template_id,
+                scheduled_at = excluded.scheduled_at,
+                http_status = excluded.http_status,
+                error = excluded.error,
+                attempts = l.attempts + excluded.attempts,
+                updated_at = excluded.updated_at,
+                sent_at = excluded.sent_at
+            WHERE l.status <> 'sent'
+            """,
+            {"now": now},
+        )
+    finally:
+        con.unregister("_ledger_outcomes")
+
+
+def status_counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    ensure_ledger(con)
+    rows = con.execute(f"SELECT channel, status, count(*) FROM {LEDGER_TABLE} GROUP BY ALL").fetchall()
+    return {(channel, status): n for channel, status, n in rows}
