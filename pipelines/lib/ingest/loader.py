@@ -1,0 +1,188 @@
+"""`ingest_folder`: every export file below a folder into the raw tables, nothing lost, nothing twice.
+
+Per file: sha256 of the bytes; a hash already loaded is a duplicate (nothing new is written); otherwise the
+encoding is detected, the format detected from the content (or named by a rule in config/sources.yaml), the rows
+staged (header problems reject the whole file at this point, before anything is written), then in one transaction:
+rows of an earlier version of the same path are removed (that version becomes `superseded`), good rows go to the
+raw table, bad rows to `ingest_quarantine`, and the file to `ingest_files`. A file that fails is rolled back and
+recorded as `rejected` with its error; the other files still load.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lib.ingest.encoding import detect_encoding, file_sha256
+from pipelines.lib.ingest.errors import FileRejected
+from pipelines.lib.ingest.formats import FORMATS, FileContext, Format, detect_format, sniff_file
+from pipelines.lib.ingest.mapping import count_rows, lit, write_segment
+from pipelines.lib.ingest.report import SOURCE_KINDS, FileResult, IngestReport
+from pipelines.lib.ingest.schema import RAW_TABLES, TABLE_NAMES, create_tables
+from pipelines.lib.ingest.sources import SourcesConfig, load_sources_config
+
+log = logging.getLogger(__name__)
+
+TABLE_KIND = {"raw_crm_contacts": "crm", "raw_crm_deals": "crm", "raw_email_events": "email",
+              "raw_email_suppressions": "email", "raw_email_audience": "email", "raw_webinar_attendance": "webinar",
+              "raw_webinar_registrations": "webinar"}
+
+
+def list_export_files(exports_dir: Path) -> list[Path]:
+    """Every file below `exports_dir`, except under path components starting with `_` or `.`."""
+    exports_dir = Path(exports_dir)
+    if not exports_dir.is_dir():
+        raise FileNotFoundError(f"{exports_dir}: exports folder not found")
+    out = []
+    for path in sorted(exports_dir.rglob("*")):
+        rel = path.relative_to(exports_dir)
+        if any(part.startswith(("_", ".")) for part in rel.parts) or not path.is_file():
+            continue
+        out.append(path)
+    return out
+
+
+def ingest_folder(con: duckdb.DuckDBPyConnection, exports_dir: Path, config_dir: Path | None = None,
+                  *, now: datetime | None = None) -> IngestReport:
+    config, warning = load_sources_config(Path(config_dir) if config_dir is not None else None)
+    report = IngestReport()
+    if warning:
+        report.warnings.append(warning)
+    create_tables(con)
+    ingested_at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    exports_dir = Path(exports_dir)
+    for path in list_export_files(exports_dir):
+        result = ingest_file(con, path, path.relative_to(exports_dir).as_posix(), config, ingested_at)
+        report.files.append(result)
+    for table in TABLE_NAMES:
+        report.table_counts[table] = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    seen_kinds = {f.source_kind for f in report.files if f.source_kind}
+    report.empty_kinds = [k for k in SOURCE_KINDS if k not in seen_kinds]
+    for kind in report.empty_kinds:
+        report.warnings.append(f"no {kind} export files found: the {kind} raw tables get no new rows")
+    return report
+
+
+def _format_for(sniff, rule, relative: str) -> Format:
+    if rule is not None:
+        return FORMATS[rule.format]
+    fmt = detect_format(sniff)
+    if fmt is None:
+        header = ", ".join(sniff.first_fields[:8]) if sniff.rows else "(binary or empty)"
+        raise FileRejected(f"{relative}: format not recognised (first line: {header}); name it in "
+                           "config/sources.yaml under `files:`")
+    return fmt
+
+
+def _kind(fmt: Format, ctx_rule) -> str:
+    if fmt.name == "custom_csv" and ctx_rule is not None and ctx_rule.table:
+        return TABLE_KIND[ctx_rule.table]
+    return fmt.kind
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, config: SourcesConfig,
+                ingested_at: datetime) -> FileResult:
+    stat = path.stat()
+    file_hash = file_sha256(path)
+    mtime = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
+    loaded_before = con.execute(
+        "SELECT source_file FROM ingest_files WHERE file_hash = ? AND status = 'loaded'", [file_hash]).fetchall()
+    if loaded_before:
+        first = loaded_before[0][0]
+        result = FileResult(relative, file_hash, None, None, "duplicate",
+                            warnings=[f"{relative}: same content as {first} (already loaded): nothing new loaded"])
+        recorded = con.execute("SELECT count(*) FROM ingest_files WHERE file_hash = ? AND source_file = ?",
+                               [file_hash, relative]).fetchall()[0][0]
+        if not recorded:
+            _record(con, result, None, stat.st_size, mtime, ingested_at)
+        return result
+
+    rule = config.rule_for(relative)
+    result = FileResult(relative, file_hash, rule.format if rule else None, None, "rejected")
+    in_transaction = False
+    try:
+        with tempfile.TemporaryDirectory(prefix="touchplan-ingest-") as tmp:
+            with open(path, "rb") as handle:
+                is_zip = handle.read(4).startswith(b"PK\x03\x04")
+            encoding = None if is_zip else detect_encoding(path)
+            result.encoding = encoding.name + ("-bom" if encoding.bom_length else "") if encoding else "zip"
+            sniff = sniff_file(path, relative, encoding)
+            fmt = _format_for(sniff, rule, relative)
+            result.format, result.source_kind = fmt.name, _kind(fmt, rule)
+            ctx = FileContext(con=con, path=path, relative=relative, file_hash=file_hash, encoding=encoding,
+                              config=config, rule=rule, tmpdir=Path(tmp), warnings=result.warnings)
+            segments = fmt.stage(ctx, sniff)  # header problems raise FileRejected here: nothing written yet
+            rows_read = sum(count_rows(con, seg) for seg in segments)
+            meta = {"_source_file": relative, "_file_hash": file_hash, "_format": fmt.name,
+                    "_ingested_at": ingested_at.isoformat(sep=" ")}
+            con.execute("BEGIN TRANSACTION")
+            in_transaction = True
+            result.superseded = _supersede(con, relative, file_hash)
+            loaded = quarantined = 0
+            for seg in segments:
+                seg_loaded, seg_quarantined = write_segment(con, seg, meta)
+                loaded += seg_loaded
+                quarantined += seg_quarantined
+            if loaded + quarantined != rows_read:
+                raise RuntimeError(f"{relative}: {rows_read} rows read but {loaded} loaded + {quarantined} "
+                                   "quarantined (ingest bug: nothing written)")
+            result.rows_read, result.rows_loaded, result.rows_quarantined = rows_read, loaded, quarantined
+            result.status = "loaded"
+            if quarantined:
+                result.warnings.append(f"{relative}: {quarantined} row(s) quarantined (see ingest_quarantine)")
+            _record(con, result, None, stat.st_size, mtime, ingested_at)
+            con.execute("COMMIT")
+            in_transaction = False
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+        if in_transaction:
+            con.execute("ROLLBACK")
+        result.status = "rejected"
+        result.rows_read = result.rows_loaded = result.rows_quarantined = 0
+        result.superseded = []
+        message = str(exc) if isinstance(exc, FileRejected) else f"{relative}: {type(exc).__name__}: {exc}"
+        result.error = message if message.startswith(relative) else f"{relative}: {message}"
+        con.execute("DELETE FROM ingest_files WHERE file_hash = ? AND source_file = ? AND status = 'rejected'",
+                    [file_hash, relative])
+        _record(con, result, result.error, stat.st_size, mtime, ingested_at)
+        if not isinstance(exc, FileRejected):
+            log.exception("ingest of %s failed", relative)
+    finally:
+        _drop_stages(con)
+    return result
+
+
+def _supersede(con: duckdb.DuckDBPyConnection, relative: str, file_hash: str) -> list[str]:
+    """A new version of a path replaces the rows of the version loaded before it."""
+    old = [r[0] for r in con.execute(
+        "SELECT file_hash FROM ingest_files WHERE source_file = ? AND status = 'loaded' AND file_hash <> ?",
+        [relative, file_hash]).fetchall()]
+    for old_hash in old:
+        for table in RAW_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE _source_file = ? AND _file_hash = ?", [relative, old_hash])
+        con.execute("DELETE FROM ingest_quarantine WHERE source_file = ? AND _file_hash = ?", [relative, old_hash])
+        con.execute("UPDATE ingest_files SET status = 'superseded', superseded_by = ? WHERE source_file = ? AND "
+                    "file_hash = ? AND status = 'loaded'", [file_hash, relative, old_hash])
+    return old
+
+
+def _record(con, result: FileResult, error: str | None, size: int, mtime: datetime, ingested_at: datetime) -> None:
+    con.execute(
+        "INSERT INTO ingest_files (file_hash, source_file, format, source_kind, encoding, status, rows_read, "
+        "rows_loaded, rows_quarantined, error, warnings, file_size, file_mtime, ingested_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [result.file_hash, result.path, result.format, result.source_kind, result.encoding, result.status,
+         result.rows_read, result.rows_loaded, result.rows_quarantined, error, result.warnings, size, mtime,
+         ingested_at])
+
+
+def _drop_stages(con: duckdb.DuckDBPyConnection) -> None:
+    names = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_ingest\\_stage\\_%' "
+        "ESCAPE '\\'").fetchall()]
+    for name in names:
+        con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    _ = lit

@@ -1,0 +1,47 @@
+"""What an ingest run did, per file and in total."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SOURCE_KINDS = ("crm", "email", "webinar")
+
+
+@dataclass
+class FileResult:
+    path: str  # relative to the exports folder
+    file_hash: str
+    format: str | None
+    source_kind: str | None
+    status: str  # loaded | duplicate | rejected (superseded is what an older file becomes)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    superseded: list[str] = field(default_factory=list)  # hashes of the files this one replaced
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+    table_counts: dict[str, int] = field(default_factory=dict)
+    empty_kinds: list[str] = field(default_factory=list)  # source kinds with no file at all
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "rejected"]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "files": len(self.files),
+            "loaded_files": sum(f.status == "loaded" for f in self.files),
+            "duplicate_files": sum(f.status == "duplicate" for f in self.files),
+            "rejected_files": len(self.rejected),
+            "rows_read": sum(f.rows_read for f in self.files),
+            "rows_loaded": sum(f.rows_loaded for f in self.files),
+            "rows_quarantined": sum(f.rows_quarantined for f in self.files),
+        }

@@ -1,0 +1,1 @@
+"""Microsoft Teams reports (to come)."""
