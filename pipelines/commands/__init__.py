@@ -5,4 +5,7 @@ COMMAND_MODULES = [
     "sample_data",
     "run",
     "ingest",
+    "plan",
+    "explain",
+    "backtest",
 ]

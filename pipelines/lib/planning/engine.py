@@ -219,7 +219,7 @@ def build_plan_candidates(
                        AS day0,
                    timezone(z.tz, CAST(getvariable('touchplan_as_of') AS TIMESTAMP) AT TIME ZONE 'UTC') AS now_local,
                    c.send_time, d.k
-            FROM _pl_campaigns c CROSS JOIN zones z CROSS JOIN range(0, {horizon}) d(k)
+            FROM _pl_campaigns c CROSS JOIN zones z CROSS JOIN range(0, {horizon} + 1) d(k)
         ),
         g AS (
             SELECT *, (day0 + CAST(k AS INTEGER)) + send_time AS due_local FROM base
