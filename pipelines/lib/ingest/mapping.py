@@ -89,8 +89,9 @@ def _clean(expr: str) -> str:
 def _convert(col: Col, src: str | None) -> tuple[str, str | None]:
     """(value expression, bad-value expression or None) for one column."""
     if col.sql is not None:
-        value = col.sql.format(src=src) if src is not None else col.sql
-        return value, None
+        if "{src}" in col.sql:
+            return (col.sql.format(src=src) if src is not None else "NULL"), None
+        return col.sql, None
     if src is None:
         return lit(col.const), None
     s = src
