@@ -152,12 +152,12 @@ def already_sent_count(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _outcome(row: dict[str, Any], status: str, request_path: str | None, *, message_id: str | None = None,
-             http_status: int | None = None, error: str | None = None) -> dict[str, Any]:
+             http_status: int | None = None, error: str | None = None, attempted: bool = False) -> dict[str, Any]:
     return {"send_id": row["send_id"], "customer_id": row["customer_id"], "campaign_id": row["campaign_id"],
             "channel": row["channel"], "status": status, "request_path": request_path,
             "provider_message_id": message_id, "plan_run_id": row["plan_run_id"],
             "template_id": row.get("template_id"), "scheduled_at": row["scheduled_at"],
-            "http_status": http_status, "error": error}
+            "http_status": http_status, "error": error, "attempted": attempted}
 
 
 def _record(con: duckdb.DuckDBPyConnection, outcomes: list[dict[str, Any]]) -> None:
@@ -303,7 +303,7 @@ def deliver_emails(con: duckdb.DuckDBPyConnection, outbox: Path, config: Deliver
         if send:
             posted = post_with_retries(client, body, config, sleep=sleep, secrets=secrets)
             outcome = _outcome(row, posted.status, relative, message_id=posted.message_id,
-                               http_status=posted.http_status, error=posted.error)
+                               http_status=posted.http_status, error=posted.error, attempted=True)
             _record(con, [outcome])  # at once: a crash after this point must not lose the fact it was sent
             result.outcomes.append(outcome)
             sent_in_batch += 1
@@ -408,7 +408,7 @@ def deliver_sales_tasks(con: duckdb.DuckDBPyConnection, outbox: Path, config: De
                CASE WHEN who_id IS NULL THEN NULL ELSE request_path END AS request_path,
                CAST(NULL AS VARCHAR) AS provider_message_id, CAST(NULL AS INTEGER) AS http_status,
                CASE WHEN who_id IS NULL THEN 'no Salesforce record for this customer in customer_crosswalk' END
-                   AS error
+                   AS error, who_id IS NOT NULL AND {send} AS attempted
         FROM _delivery_sales_tasks ORDER BY send_id""")
     _record(con, result.outcomes)
     return result
@@ -443,7 +443,8 @@ def deliver_audience_files(con: duckdb.DuckDBPyConnection, outbox: Path, config:
                CASE WHEN email IS NULL THEN 'failed' ELSE '{status}' END AS status,
                CASE WHEN email IS NULL THEN NULL ELSE request_path END AS request_path,
                CAST(NULL AS VARCHAR) AS provider_message_id, CAST(NULL AS INTEGER) AS http_status,
-               CASE WHEN email IS NULL THEN 'no email address in dim_customers' END AS error
+               CASE WHEN email IS NULL THEN 'no email address in dim_customers' END AS error,
+               email IS NOT NULL AND {send} AS attempted
         FROM _delivery_audiences ORDER BY send_id""")
     _record(con, result.outcomes)
     return result

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
 
 # Columns a batch of outcomes carries into `record_outcomes`.
 OUTCOME_COLUMNS = ["send_id", "customer_id", "campaign_id", "channel", "status", "request_path",
-                   "provider_message_id", "plan_run_id", "template_id", "scheduled_at", "http_status", "error"]
+                   "provider_message_id", "plan_run_id", "template_id", "scheduled_at", "http_status", "error",
+                   "attempted"]
 
 
 def send_id(customer_id: str, campaign_id: str, channel: str, scheduled_at: datetime | date) -> str:
@@ -80,7 +81,7 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame) -> N
     """Upsert a batch of outcomes (columns `OUTCOME_COLUMNS`, one row per send_id) in one statement.
 
     - a row shows the latest outcome of its send, except that a `sent` row is final and never changed;
-    - `attempts` counts outcomes other than dry runs (sent or failed); `created_at` is the first time seen.
+    - `attempts` counts real attempts (`attempted`: a post to the provider or a hand-off in a real run); `created_at` is the first time seen.
     """
     if outcomes.empty:
         return
@@ -96,6 +97,7 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame) -> N
     frame = outcomes[OUTCOME_COLUMNS].copy()
     frame["scheduled_at"] = pd.to_datetime(frame["scheduled_at"], utc=True).dt.tz_localize(None)
     frame["http_status"] = frame["http_status"].astype("Int64")
+    frame["attempted"] = frame["attempted"].fillna(False).astype(bool)
     for column in ("send_id", "customer_id", "campaign_id", "channel", "status", "request_path",
                    "provider_message_id", "plan_run_id", "template_id", "error"):
         frame[column] = frame[column].astype("string")
@@ -107,7 +109,7 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame) -> N
             INSERT INTO {LEDGER_TABLE} AS l
             SELECT send_id, customer_id, campaign_id, channel, status, request_path, provider_message_id,
                    $now AS created_at, plan_run_id, template_id, scheduled_at, http_status, error,
-                   CASE WHEN status = 'dry_run' THEN 0 ELSE 1 END AS attempts, $now AS updated_at,
+                   CASE WHEN attempted THEN 1 ELSE 0 END AS attempts, $now AS updated_at,
                    CASE WHEN status = 'sent' THEN $now END AS sent_at
             FROM _ledger_outcomes
             ON CONFLICT (send_id) DO UPDATE SET

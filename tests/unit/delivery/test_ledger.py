@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.lib.delivery import deliver, send_id
+from pipelines.lib.delivery.ledger import send_id_sql
+from pipelines.lib.settings import Settings
+
+from .conftest import PLAN, SCHEDULED, make_warehouse
+from .fakes import ScriptedSendGrid
+
+KEY = "SG.unit-test-key-7f3a9c"
+
+
+def ledger(con) -> list[tuple]:
+    return con.execute("SELECT send_id, channel, status, http_status, attempts FROM send_ledger ORDER BY send_id"
+                       ).fetchall()
+
+
+def outbox_files(settings: Settings) -> dict[str, bytes]:
+    return {str(p.relative_to(settings.outbox)): p.read_bytes()
+            for p in sorted(settings.outbox.rglob("*")) if p.is_file()}
+
+
+def test_send_id_is_deterministic_plan_run_independent_and_per_day():
+    a = send_id("cu_001", "welcome", "email", datetime(2026, 11, 23, 9, 30))
+    assert a == send_id("cu_001", "welcome", "email", datetime(2026, 11, 23, 17, 0))  # same day, other slot
+    assert a == send_id("cu_001", "welcome", "email", datetime(2026, 11, 23, 10, 30, tzinfo=UTC))
+    assert a != send_id("cu_001", "welcome", "email", datetime(2026, 11, 24, 9, 30))
+    assert a != send_id("cu_001", "welcome", "sales_task", datetime(2026, 11, 23, 9, 30))
+    assert a != send_id("cu_002", "welcome", "email", datetime(2026, 11, 23, 9, 30))
+    assert len(a) == 32
+
+
+def test_send_id_in_duckdb_equals_python():
+    sql = send_id_sql("'cu_001'", "'welcome'", "'email'", "TIMESTAMP '2026-11-23 09:30:00'")
+    assert duckdb.connect().execute(f"SELECT {sql}").fetchone()[0] == send_id("cu_001", "welcome", "email",
+                                                                datetime(2026, 11, 23, 9, 30))
+
+
+def test_dry_run_twice_writes_the_same_files_and_no_duplicate_rows(settings: Settings):
+    with duckdb.connect(str(settings.warehouse)) as con:
+        first = deliver(con, settings, send=False)
+        files_first, rows_first = outbox_files(settings), ledger(con)
+        second = deliver(con, settings, send=False)
+        files_second, rows_second = outbox_files(settings), ledger(con)
+
+    assert first.mode == second.mode == "dry_run"
+    assert files_first == files_second
+    assert rows_first == rows_second
+    assert len(rows_first) == len(PLAN)
+    assert sum(1 for f in files_first if f.startswith("sendgrid/") and f != "sendgrid/manifest.json") == 3
+    assert first.counts == second.counts
+
+
+def test_replanning_under_a_new_plan_run_keeps_send_ids(settings: Settings):
+    with duckdb.connect(str(settings.warehouse)) as con:
+        deliver(con, settings, send=False)
+        before = {row[0] for row in ledger(con)}
+    make_warehouse(settings.warehouse, plan_run_id="run_002")
+    with duckdb.connect(str(settings.warehouse)) as con:
+        deliver(con, settings, send=False)
+        after = con.execute("SELECT send_id, plan_run_id FROM send_ledger").fetchall()
+    assert {s for s, _ in after} == before
+    assert {run for _, run in after} == {"run_002"}
+
+
+def test_dry_run_does_not_block_a_later_real_send_and_sent_is_never_resent(settings, monkeypatch):
+    monkeypatch.setenv("SENDGRID_API_KEY", KEY)
+    real = replace(settings, send=True)
+    client = ScriptedSendGrid()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        deliver(con, settings, send=False)
+        report = deliver(con, real, send=True, client=client)
+        assert report.mode == "send"
+        assert len(client.posts) == 3  # two emails with an address and one webinar invite
+        statuses = dict(con.execute("SELECT send_id, status FROM send_ledger").fetchall())
+        posted_ids = {body["personalizations"][0]["custom_args"]["touchplan_send_id"] for body in client.posts}
+        assert {statuses[s] for s in posted_ids} == {"sent"}
+        message_ids = con.execute("SELECT provider_message_id FROM send_ledger WHERE status = 'sent' "
+                                  "AND channel IN ('email', 'webinar_invite')").fetchall()
+        assert all(m[0].startswith("msg-") for m in message_ids)
+
+        again = deliver(con, real, send=True, client=client)
+        assert len(client.posts) == 3  # nothing posted twice
+        assert again.already_sent == 3 + 1 + 2  # emails, the sales task with a record, the audience rows
+        assert again.count("email", "sent") == 0
+
+        dry_after = deliver(con, settings, send=False)  # a dry run never downgrades a sent row
+        assert dry_after.count(status="dry_run") == 0
+        assert {statuses[s] for s in posted_ids} == {
+            st for s, st in con.execute("SELECT send_id, status FROM send_ledger").fetchall() if s in posted_ids}
+
+
+def test_without_the_key_send_is_a_dry_run(settings: Settings):
+    client = ScriptedSendGrid()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        report = deliver(con, replace(settings, send=True), send=True, client=client)
+    assert report.mode == "dry_run" and client.posts == []
+
+
+def test_failures_keep_the_http_status_and_are_retried_next_run(settings, monkeypatch):
+    monkeypatch.setenv("SENDGRID_API_KEY", KEY)
+    real = replace(settings, send=True)
+    sleeps: list[float] = []
+    # 1st email: 400 (no retry); 2nd: 500 on every attempt (1 + 3 retries); 3rd: 202.
+    client = ScriptedSendGrid(statuses=[400, 500, 500, 500, 500, 202])
+    with duckdb.connect(str(settings.warehouse)) as con:
+        report = deliver(con, real, send=True, client=client, sleep=sleeps.append)
+        assert len(client.posts) == 6
+        assert len(sleeps) == 3 and sleeps == sorted(sleeps)  # bounded, growing backoff
+        failed = con.execute("SELECT http_status, attempts, error FROM send_ledger WHERE http_status IS NOT NULL "
+                             "AND status = 'failed' ORDER BY http_status").fetchall()
+        assert [(s, a) for s, a, _ in failed] == [(400, 1), (500, 1)]
+        assert "personalizations: bad" in failed[0][2]
+        assert report.count("email", "failed") + report.count("webinar_invite", "failed") == 3  # + no address
+
+        retry = deliver(con, real, send=True, client=client, sleep=sleeps.append)
+        assert len(client.posts) == 8  # only the two failed bodies again
+        assert retry.count(status="sent") >= 2
+        rows = con.execute("SELECT status, attempts FROM send_ledger WHERE http_status IN (400, 500, 202) "
+                           "AND channel = 'email'").fetchall()
+        assert ("sent", 2) in rows
+
+
+def test_rate_limit_honours_retry_after(settings, monkeypatch):
+    monkeypatch.setenv("SENDGRID_API_KEY", KEY)
+    sleeps: list[float] = []
+    client = ScriptedSendGrid(statuses=[429, 202], headers={"Retry-After": "7"})
+    with duckdb.connect(str(settings.warehouse)) as con:
+        report = deliver(con, replace(settings, send=True), send=True, client=client, sleep=sleeps.append)
+    assert sleeps == [7.0]
+    assert report.count(status="sent") >= 3
+
+
+@pytest.mark.parametrize("days_ahead", [5])
+def test_real_send_leaves_sends_beyond_72_hours_for_a_later_run(tmp_path: Path, config_dir: Path, monkeypatch,
+                                                                  days_ahead):
+    from datetime import timedelta
+
+    monkeypatch.setenv("SENDGRID_API_KEY", KEY)
+    warehouse = tmp_path / "w.duckdb"
+    make_warehouse(warehouse, scheduled=SCHEDULED + timedelta(days=days_ahead))
+    settings = Settings(warehouse=warehouse, exports=tmp_path, config_dir=config_dir, output=tmp_path / "out",
+                        send=True)
+    client = ScriptedSendGrid()
+    with duckdb.connect(str(warehouse)) as con:
+        report = deliver(con, settings, send=True, client=client)
+        assert client.posts == []
+        assert report.waiting == 3
+        assert con.execute("SELECT count(*) FROM send_ledger WHERE channel = 'webinar_invite'").fetchone()[0] == 0
