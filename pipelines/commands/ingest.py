@@ -1,0 +1,59 @@
+"""`touchplan ingest`: load every export file below the exports folder into the raw tables."""
+
+from __future__ import annotations
+
+import argparse
+
+import duckdb
+
+from pipelines.commands.common import (
+    add_config_option,
+    add_exports_option,
+    add_warehouse_option,
+    progress,
+    settings_from_args,
+)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "ingest",
+        help="load the export files (CRM, email platform, webinar) into the raw tables, quarantining bad rows",
+    )
+    add_exports_option(parser)
+    add_warehouse_option(parser)
+    add_config_option(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipelines.lib.ingest import ingest_folder
+
+    settings = settings_from_args(args)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    progress(f"ingest: {settings.exports} -> {settings.warehouse}")
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        report = ingest_folder(con, settings.exports, settings.config_dir)
+    finally:
+        con.close()
+    width = max([len(f.path) for f in report.files] + [4])
+    print(f"{'file':<{width}}  {'format':<26} {'status':<10} {'read':>8} {'loaded':>8} {'quarant.':>8}")
+    for f in report.files:
+        print(f"{f.path:<{width}}  {(f.format or '-'):<26} {f.status:<10} {f.rows_read:>8} {f.rows_loaded:>8} "
+              f"{f.rows_quarantined:>8}")
+        if f.error:
+            print(f"    error: {f.error}")
+        for warning in f.warnings:
+            print(f"    warning: {warning}")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    totals = report.totals
+    print(f"files: {totals['files']} ({totals['loaded_files']} loaded, {totals['duplicate_files']} duplicate, "
+          f"{totals['rejected_files']} rejected); rows: {totals['rows_read']} read, {totals['rows_loaded']} loaded, "
+          f"{totals['rows_quarantined']} quarantined")
+    print("tables: " + ", ".join(f"{t}={n}" for t, n in report.table_counts.items()))
+    if report.rejected:
+        print(f"{len(report.rejected)} file(s) rejected: see the errors above (the other files were loaded)")
+        return 2
+    return 0

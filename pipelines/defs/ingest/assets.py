@@ -1,0 +1,80 @@
+"""Ingest as Dagster assets: one asset per raw table (all produced by one step) and a sensor on the exports folder."""
+
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.defs.resources import TouchplanResource
+from pipelines.lib.ingest.loader import list_export_files
+from pipelines.lib.ingest.schema import TABLE_NAMES
+
+INGEST_TABLES = list(TABLE_NAMES)
+
+
+@dg.multi_asset(
+    name="ingest",
+    group_name="ingest",
+    specs=[dg.AssetSpec(table, group_name="ingest", kinds={"duckdb"},
+                        description=f"`{table}`: written by ingest (docs/architecture.md)")
+           for table in INGEST_TABLES],
+    can_subset=False,
+)
+def ingest(context: dg.AssetExecutionContext, touchplan: TouchplanResource):
+    """Every export file below the exports folder into the raw tables; bad rows to ingest_quarantine."""
+    from pipelines.lib.ingest import ingest_folder
+
+    settings = touchplan.settings()
+    with touchplan.connect() as con:
+        report = ingest_folder(con, settings.exports, settings.config_dir)
+    for warning in report.warnings:
+        context.log.warning(warning)
+    for f in report.rejected:
+        context.log.error(f"rejected: {f.error}")
+    rows = [dg.TableRecord({"file": f.path, "format": f.format or "", "status": f.status, "read": f.rows_read,
+                            "loaded": f.rows_loaded, "quarantined": f.rows_quarantined}) for f in report.files]
+    schema = dg.TableSchema(columns=[
+        dg.TableColumn("file", "string"), dg.TableColumn("format", "string"), dg.TableColumn("status", "string"),
+        dg.TableColumn("read", "int"), dg.TableColumn("loaded", "int"), dg.TableColumn("quarantined", "int")])
+    totals = report.totals
+    for table in INGEST_TABLES:
+        metadata: dict = {"dagster/row_count": report.table_counts.get(table, 0)}
+        if table == "ingest_files":
+            metadata.update({"files": dg.MetadataValue.table(rows, schema=schema),
+                             **{k: v for k, v in totals.items()},
+                             "empty_source_kinds": ", ".join(report.empty_kinds) or "none"})
+        yield dg.MaterializeResult(asset_key=table, metadata=metadata)
+
+
+def exports_state(exports: Path) -> dict[str, list[float]]:
+    """File name -> [mtime, size] of every ingestible file: the sensor's cursor."""
+    if not exports.is_dir():
+        return {}
+    state = {}
+    for path in list_export_files(exports):
+        stat = path.stat()
+        state[path.relative_to(exports).as_posix()] = [stat.st_mtime, stat.st_size]
+    return state
+
+
+@dg.sensor(job_name="touchplan_job", minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Starts a whole-pipeline run when files in the exports folder are added or changed.")
+def exports_folder_sensor(context: dg.SensorEvaluationContext, touchplan: TouchplanResource):
+    exports = touchplan.settings().exports
+    state = exports_state(exports)
+    previous = json.loads(context.cursor) if context.cursor else {}
+    changed = sorted(name for name, sig in state.items() if previous.get(name) != sig)
+    if not changed:
+        return dg.SkipReason(f"no new or changed files in {exports}")
+    context.update_cursor(json.dumps(state, sort_keys=True))
+    key = "exports:" + ",".join(f"{n}@{state[n][0]:.0f}:{state[n][1]}" for n in changed)
+    import hashlib
+
+    return dg.RunRequest(run_key=hashlib.sha256(key.encode()).hexdigest()[:32],
+                         tags={"touchplan/changed_files": str(len(changed))})
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[ingest], sensors=[exports_folder_sensor])
