@@ -1,0 +1,109 @@
+{#- Records of the same customer inside one CRM (and one object: Salesforce contacts and leads merge separately),
+    with the suggested survivor and the evidence that joined each duplicate.
+
+    Survivor rule: the record filling the most person attributes; ties go to the most recently updated, then the
+    oldest created, then the smallest id. Deleted / already-merged records (IsDeleted, MasterRecordId set) are
+    left out. Evidence: the direct identity edge between survivor and duplicate when there is one (its rule and
+    match weight), else the rule that joined the duplicate to the cluster (`cluster:<rule>`). -#}
+with
+
+crosswalk as (
+    select * from {{ ref('customer_crosswalk') }}
+),
+
+records as (
+    select * from {{ ref('int_identity_records') }}
+),
+
+edges as (
+    select record_key_l, record_key_r, rule, match_weight from {{ source('identity', 'identity_edges') }}
+),
+
+crm_records as (
+    select
+        records.record_key,
+        records.source_system,
+        records.source_record_id,
+        case when records.source_system = 'salesforce' then records.record_type else 'contact' end as object_type,
+        crosswalk.customer_id,
+        crosswalk.match_rule,
+        crosswalk.match_weight,
+        records.created_at,
+        records.updated_at,
+        (records.email is not null)::int + (records.phone_e164 is not null)::int
+            + (records.first_name is not null)::int + (records.last_name is not null)::int
+            + (records.title is not null)::int + (records.company is not null)::int
+            + (records.street_norm is not null)::int + (records.city_norm is not null)::int
+            + (records.postal_code_norm is not null)::int + (records.country_code is not null)::int
+            + (records.birth_date is not null)::int + (records.time_zone is not null)::int as completeness
+    from records
+    inner join crosswalk on records.record_key = crosswalk.record_key
+    where records.source_system in ('salesforce', 'hubspot', 'zoho', 'dynamics', 'custom')
+        and not records.is_deleted
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by customer_id, source_system, object_type
+            order by completeness desc, updated_at desc nulls last, created_at asc nulls last, source_record_id
+        ) as survivor_rank,
+        count(*) over (partition by customer_id, source_system, object_type) as records_in_group
+    from crm_records
+),
+
+pairs as (
+    select
+        dup.source_system,
+        dup.object_type,
+        survivor.source_record_id as survivor_record_id,
+        dup.source_record_id as duplicate_record_id,
+        dup.customer_id,
+        survivor.record_key as survivor_record_key,
+        dup.record_key as duplicate_record_key,
+        dup.match_rule as duplicate_match_rule,
+        dup.match_weight as duplicate_match_weight,
+        survivor.completeness as survivor_completeness,
+        dup.completeness as duplicate_completeness
+    from ranked as dup
+    inner join ranked as survivor
+        on dup.customer_id = survivor.customer_id
+        and dup.source_system = survivor.source_system
+        and dup.object_type = survivor.object_type
+        and survivor.survivor_rank = 1
+    where dup.survivor_rank > 1
+),
+
+direct_edges as (
+    select
+        pairs.duplicate_record_key,
+        edges.rule,
+        edges.match_weight
+    from pairs
+    inner join edges
+        on (edges.record_key_l = pairs.survivor_record_key and edges.record_key_r = pairs.duplicate_record_key)
+        or (edges.record_key_r = pairs.survivor_record_key and edges.record_key_l = pairs.duplicate_record_key)
+    qualify row_number() over (
+        partition by pairs.duplicate_record_key
+        order by case when edges.rule = 'splink' then 1 else 0 end, edges.match_weight desc nulls last, edges.rule
+    ) = 1
+),
+
+final as (
+    select
+        pairs.source_system,
+        pairs.object_type,
+        pairs.survivor_record_id,
+        pairs.duplicate_record_id,
+        pairs.customer_id,
+        coalesce(direct_edges.rule, 'cluster:' || coalesce(pairs.duplicate_match_rule, 'unknown')) as evidence,
+        coalesce(direct_edges.match_weight, pairs.duplicate_match_weight) as match_weight,
+        'most_complete, then most_recent, then oldest, then smallest id' as survivor_rule,
+        pairs.survivor_completeness,
+        pairs.duplicate_completeness
+    from pairs
+    left join direct_edges on pairs.duplicate_record_key = direct_edges.duplicate_record_key
+)
+
+select * from final

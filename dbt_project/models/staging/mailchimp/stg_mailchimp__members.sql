@@ -1,0 +1,93 @@
+{#- Mailchimp audience members: one row per member (LEID, else EUID, else email), the latest export wins. -#}
+with
+
+source as (
+    select * from {{ source('raw', 'raw_email_audience') }}
+    where source_system = 'mailchimp'
+),
+
+countries as ({{ country_lookup_cte() }}),
+
+nicknames as ({{ nickname_lookup_cte() }}),
+
+renamed as (
+    select
+        source_system,
+        coalesce(nullif(trim(cast(leid as varchar)), ''), nullif(trim(cast(euid as varchar)), ''),
+            nullif(trim(cast(source_record_id as varchar)), '')) as source_record_id,
+        nullif(trim(cast(leid as varchar)), '') as leid,
+        nullif(trim(cast(euid as varchar)), '') as euid,
+        lower(trim(list_status)) as list_status,
+        {{ normalise_email('email') }} as email,
+        nullif(trim(phone), '') as phone,
+        nullif(trim(first_name), '') as first_name,
+        nullif(trim(last_name), '') as last_name,
+        {{ normalise_name('first_name') }} as first_name_norm,
+        {{ normalise_name('last_name') }} as last_name_norm,
+        nullif(trim(cast(address as varchar)), '') as address,
+        try_cast(member_rating as integer) as member_rating,
+        nullif(trim(cast(tags as varchar)), '') as tags,
+        nullif(trim(unsub_reason), '') as unsub_reason,
+        nullif(trim(clean_reason), '') as clean_reason,
+        nullif(trim(timezone), '') as time_zone,
+        nullif(trim(country_code), '') as country_raw,
+        {{ country_key('country_code') }} as country_key,
+        try_cast(optin_at as timestamp) as optin_at,
+        try_cast(confirm_at as timestamp) as confirm_at,
+        try_cast(last_changed_at as timestamp) as last_changed_at,
+        try_cast(unsubscribed_at as timestamp) as unsubscribed_at,
+        try_cast(cleaned_at as timestamp) as cleaned_at,
+        _ingested_at,
+        _source_file,
+        _source_line
+    from source
+),
+
+deduplicated as (
+    select *
+    from renamed
+    where source_record_id is not null
+    qualify row_number() over (
+        partition by source_record_id
+        order by last_changed_at desc nulls last, _ingested_at desc, _source_file desc, _source_line desc
+    ) = 1
+),
+
+final as (
+    select
+        'mailchimp:' || source_record_id as record_key,
+        deduplicated.source_system,
+        source_record_id,
+        leid,
+        euid,
+        list_status,
+        email,
+        {{ email_domain('email') }} as email_domain,
+        {{ normalise_phone('phone', "coalesce(countries.country_code, " ~ phone_region("'mailchimp'") ~ ")") }}
+            as phone_e164,
+        first_name,
+        last_name,
+        first_name_norm,
+        last_name_norm,
+        coalesce(nicknames.canonical, first_name_norm) as first_name_canonical,
+        nullif(concat_ws(' ', first_name_norm, last_name_norm), '') as full_name_norm,
+        address,
+        member_rating,
+        tags,
+        unsub_reason,
+        clean_reason,
+        time_zone,
+        countries.country_code,
+        optin_at,
+        confirm_at,
+        last_changed_at,
+        unsubscribed_at,
+        cleaned_at,
+        _source_file,
+        _source_line
+    from deduplicated
+    left join countries on deduplicated.country_key = countries.country_key
+    left join nicknames on deduplicated.first_name_norm = nicknames.nickname
+)
+
+select * from final

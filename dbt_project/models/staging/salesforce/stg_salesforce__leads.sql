@@ -1,0 +1,1 @@
+{{ stage_crm_contacts(['salesforce'], 'lead') }}

@@ -1,0 +1,76 @@
+{#- SendGrid events, each counted once: webhook retries and overlapping exports repeat an event with the same
+    sg_event_id (or, without one, the same message, recipient, event, time and URL). -#}
+with
+
+source as (
+    select * from {{ source('raw', 'raw_email_events') }}
+    where source_system = 'sendgrid'
+),
+
+renamed as (
+    select
+        nullif(trim(event_id), '') as event_id,
+        nullif(trim(message_id), '') as message_id,
+        {{ normalise_email('email') }} as email,
+        lower(trim(event)) as event_type,
+        nullif(lower(trim(bounce_type)), '') as bounce_type,
+        nullif(trim(bounce_classification), '') as bounce_classification,
+        nullif(trim(reason), '') as reason,
+        nullif(trim(status), '') as status,
+        nullif(trim(url), '') as url,
+        categories,
+        try_cast(asm_group_id as integer) as asm_group_id,
+        nullif(trim(cast(campaign_id as varchar)), '') as campaign_id,
+        nullif(trim(cast(touchplan_send_id as varchar)), '') as touchplan_send_id,
+        try_cast(occurred_at as timestamp) as occurred_at,
+        _ingested_at,
+        _source_file,
+        _source_line
+    from source
+),
+
+keyed as (
+    select
+        *,
+        md5(concat_ws('|', coalesce(message_id, ''), coalesce(email, ''), event_type,
+            coalesce(cast(occurred_at as varchar), ''), coalesce(url, ''),
+            coalesce(cast(asm_group_id as varchar), ''))) as natural_key
+    from renamed
+    where email is not null and event_type is not null
+),
+
+deduplicated as (
+    select *
+    from keyed
+    qualify row_number() over (partition by coalesce(event_id, natural_key)
+            order by _ingested_at, _source_file, _source_line) = 1
+        and row_number() over (partition by natural_key
+            order by _ingested_at, _source_file, _source_line) = 1
+),
+
+final as (
+    select
+        'sendgrid:' || coalesce(event_id, natural_key) as email_event_id,
+        'sendgrid' as source_system,
+        event_id,
+        message_id,
+        'sendgrid:' || email as recipient_record_key,
+        email,
+        {{ email_domain('email') }} as email_domain,
+        event_type,
+        bounce_type,
+        bounce_classification,
+        reason,
+        status,
+        url,
+        categories,
+        asm_group_id,
+        campaign_id,
+        touchplan_send_id,
+        occurred_at,
+        _source_file,
+        _source_line
+    from deduplicated
+)
+
+select * from final

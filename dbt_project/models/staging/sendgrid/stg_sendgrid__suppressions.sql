@@ -1,0 +1,1 @@
+{{ stage_email_suppressions('sendgrid') }}

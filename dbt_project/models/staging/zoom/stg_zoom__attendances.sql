@@ -1,0 +1,1 @@
+{{ stage_webinar_attendances('zoom') }}

@@ -1,0 +1,1 @@
+"""dbt-duckdb plugins (listed under `plugins:` in dbt_project/profiles.yml)."""
