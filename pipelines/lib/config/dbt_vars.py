@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipelines.lib.config import survivorship
 from pipelines.lib.settings import Settings
 
 
@@ -11,4 +12,5 @@ def collect_dbt_vars(settings: Settings) -> dict[str, Any]:
     as_of = settings.as_of_or_now()
     dbt_vars: dict[str, Any] = {"as_of": as_of.strftime("%Y-%m-%d %H:%M:%S")}
     # Each stage whose dbt models read config adds its vars here (validated pydantic models -> plain dicts).
+    dbt_vars.update(survivorship.dbt_vars(settings))
     return dbt_vars
