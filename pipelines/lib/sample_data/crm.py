@@ -334,7 +334,7 @@ def build_crm(
     p_h = persons.iloc[h_sel]
     other_email = np.where(p_h["primary_is_work"].to_numpy(), p_h["email_personal"].to_numpy(dtype=object),
                            p_h["email_work"].to_numpy(dtype=object))
-    h_email = h["email"].to_numpy(dtype=object)
+    h_email = h["email"].to_numpy(dtype=object).copy()
     h_email[h_is_dup] = np.where(rng.random(int(h_is_dup.sum())) < 0.7, other_email[h_is_dup], None)
     first_norm = pd.Series(h_email[: len(hs_people)], dtype=object).str.strip().str.lower().to_numpy(dtype=object)
     dup_norm = pd.Series(h_email[h_is_dup], dtype=object).str.strip().str.lower().to_numpy(dtype=object)
