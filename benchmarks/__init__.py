@@ -1,0 +1,1 @@
+"""Benchmarks: wall time and peak memory per stage (not part of `make test`)."""
