@@ -101,6 +101,7 @@ def select_pending(con: duckdb.DuckDBPyConnection) -> int:
         return f"CAST(c.{col} AS VARCHAR)" if col in cust_cols else "CAST(NULL AS VARCHAR)"
 
     scheduled = utc_timestamp_sql("p.scheduled_at", plan_cols["scheduled_at"])
+    run_filter = _latest_plan_run_filter(con, plan_cols)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {PENDING} AS
@@ -114,9 +115,10 @@ def select_pending(con: duckdb.DuckDBPyConnection) -> int:
                    {plan('variant')} AS variant,
                    {scheduled} AS scheduled_at,
                    {plan('scheduled_local')} AS scheduled_local,
-                   {plan('subscription_group')} AS subscription_group
+                   {plan('subscription_group')} AS subscription_group,
+                   {plan('message_type')} AS message_type
             FROM contact_plan AS p
-            WHERE p.customer_id IS NOT NULL AND p.scheduled_at IS NOT NULL
+            WHERE p.customer_id IS NOT NULL AND p.scheduled_at IS NOT NULL {run_filter}
         ),
         one_per_send AS (
             SELECT * FROM planned
@@ -135,6 +137,22 @@ def select_pending(con: duckdb.DuckDBPyConnection) -> int:
         """
     )
     return con.execute(f"SELECT count(*) FROM {PENDING}").fetchone()[0]
+
+
+def _latest_plan_run_filter(con: duckdb.DuckDBPyConnection, plan_cols: dict[str, str]) -> str:
+    """contact_plan keeps every plan run: deliver only the latest (by plan_runs, else contact_plan.created_at)."""
+    runs_cols = _columns(con, "plan_runs")
+    if {"plan_run_id", "created_at"} <= set(runs_cols):
+        kind = "WHERE kind = 'plan'" if "kind" in runs_cols else ""
+        latest = con.execute(f"SELECT plan_run_id FROM plan_runs {kind} "
+                             "ORDER BY created_at DESC, plan_run_id DESC LIMIT 1").fetchone()
+        if latest and con.execute("SELECT count(*) FROM contact_plan WHERE plan_run_id = ?",
+                                  [latest[0]]).fetchone()[0]:
+            return "AND p.plan_run_id = '" + str(latest[0]).replace("'", "''") + "'"
+    if "created_at" in plan_cols:
+        return ("AND p.plan_run_id = (SELECT plan_run_id FROM contact_plan "
+                "ORDER BY created_at DESC, plan_run_id DESC LIMIT 1)")
+    return ""  # one plan run per table, or no way to tell: every row, one per send_id
 
 
 def already_sent_count(con: duckdb.DuckDBPyConnection) -> int:
@@ -294,7 +312,8 @@ def deliver_emails(con: duckdb.DuckDBPyConnection, outbox: Path, config: Deliver
                          plan_run_id=row["plan_run_id"], channel=row["channel"], template_id=row["template_id"],
                          variant=row["variant"], scheduled_at=row["scheduled_at"].replace(tzinfo=UTC),
                          email=row["email"], first_name=row["first_name"], last_name=row["last_name"],
-                         company=row["company"], subscription_group=row["subscription_group"]),
+                         company=row["company"], subscription_group=row["subscription_group"],
+                         message_type=row["message_type"]),
             config,
         )
         relative = f"{SENDGRID_DIR}/{row['send_id']}.json"

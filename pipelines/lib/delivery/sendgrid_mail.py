@@ -51,6 +51,7 @@ class PlannedEmail:
     last_name: str | None = None
     company: str | None = None
     subscription_group: str | None = None
+    message_type: str | None = None  # transactional: no unsubscribe group
 
 
 def unix_time(moment: datetime) -> int:
@@ -107,7 +108,7 @@ def build_mail(planned: PlannedEmail, config: DeliveryConfig, *, sandbox: bool |
         mail.add_category(Category(name))
 
     group_id = config.asm_group_id(planned.campaign_id, planned.subscription_group)
-    if group_id is not None:
+    if group_id is not None and planned.message_type != "transactional":
         mail.asm = Asm(GroupId(group_id))
 
     if sandbox if sandbox is not None else config.sendgrid.sandbox_mode:

@@ -154,3 +154,15 @@ def test_real_send_leaves_sends_beyond_72_hours_for_a_later_run(tmp_path: Path, 
         assert client.posts == []
         assert report.waiting == 3
         assert con.execute("SELECT count(*) FROM send_ledger WHERE channel = 'webinar_invite'").fetchone()[0] == 0
+
+
+def test_only_the_latest_plan_run_is_delivered(settings: Settings):
+    with duckdb.connect(str(settings.warehouse)) as con:
+        # An older plan run that planned a different campaign, recorded in plan_runs as planning does.
+        con.execute("CREATE TABLE plan_runs (plan_run_id VARCHAR, created_at TIMESTAMP, kind VARCHAR)")
+        con.execute("INSERT INTO plan_runs VALUES ('run_000', '2026-01-01', 'plan'), ('run_001', '2026-01-02', 'plan')")
+        con.execute("INSERT INTO contact_plan SELECT 'run_000', customer_id, 'old_campaign', channel, template_id, "
+                    "variant, scheduled_at, scheduled_local, time_zone, rules_version FROM contact_plan")
+        deliver(con, settings, send=False)
+        runs = con.execute("SELECT DISTINCT plan_run_id, campaign_id = 'old_campaign' FROM send_ledger").fetchall()
+    assert runs == [("run_001", False)]

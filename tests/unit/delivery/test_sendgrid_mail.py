@@ -98,3 +98,8 @@ def test_bad_config_names_the_file_and_key(config_dir: Path):
         load_delivery_config(config_dir)
     message = str(error.value)
     assert str(path) in message and "sender.email" in message and "asm_groups" in message
+
+
+def test_transactional_emails_have_no_unsubscribe_group(config_dir: Path):
+    body = build_mail(planned(message_type="transactional"), load_delivery_config(config_dir))
+    assert "asm" not in body
