@@ -111,9 +111,10 @@ class SplinkSettings(_Strict):
     ])
     # EM training runs once per rule; each rule should give pairs that are between 1% and 99% matches.
     em_blocking_rules: list[list[str]] = Field(default_factory=lambda: [
-        ["first_name_canonical", "last_name_norm"],
-        ["postal_code_norm", "birth_date"],
+        ["last_name_norm"],
+        ["first_name_canonical", "city_norm"],
     ])
+    em_max_pairs: float = Field(2e6, gt=0)
     comparisons: list[Comparison] = Field(default_factory=_default_comparisons)
     # Prior for the share of random pairs that match; re-estimated from deterministic rules when training.
     probability_two_random_records_match: float = Field(1e-5, gt=0, lt=1)

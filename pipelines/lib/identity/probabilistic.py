@@ -7,6 +7,7 @@ training blocking rule. Pairs above both thresholds become `splink` edges, keepi
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 
@@ -99,9 +100,17 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
                 log.warning("keeping the configured probability_two_random_records_match: %s", exc)
             linker.training.estimate_u_using_random_sampling(max_pairs=s.u_max_pairs, seed=s.seed)
             for rule in s.em_blocking_rules:
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    block_on(*rule), estimate_without_term_frequencies=True)
-            trained = True
+                saved = copy.deepcopy(linker._settings_obj.core_model_settings)
+                saved_p = linker._settings_obj._probability_two_random_records_match
+                try:
+                    linker.training.estimate_parameters_using_expectation_maximisation(
+                        block_on(*rule), estimate_without_term_frequencies=True, max_pairs=s.em_max_pairs)
+                    trained = True
+                except ValueError as exc:  # e.g. a level never seen among matches: m would be 0
+                    linker._settings_obj.core_model_settings = saved
+                    linker._settings_obj._probability_two_random_records_match = saved_p
+                    linker._populate_m_u_from_trained_values()
+                    log.warning("EM on blocking rule %s skipped, keeping earlier m values: %s", rule, exc)
         predictions = linker.inference.predict(
             threshold_match_probability=config.thresholds.match_probability, warning_mode="never")
         con.execute(f"""

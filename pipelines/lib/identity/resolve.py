@@ -24,6 +24,8 @@ REQUIRED_COLUMNS = (
 # When a record has several edges, the one that "joined" it: explicit links first, Splink last.
 RULE_PRIORITY = {"xref": 1, "email": 2, "phone_surname": 3, "splink": 4}
 RULES = tuple(RULE_PRIORITY)
+# Rounds of dropping the weakest Splink edges of oversize clusters before their records are kept apart.
+MAX_SPLIT_ROUNDS = 64
 
 
 class IdentityInputError(ValueError):
@@ -200,7 +202,7 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _id_apart (id BIGINT)")
     connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_comp")
     oversize_seen: dict[int, int] = {}
-    for _round in range(30):
+    for _round in range(MAX_SPLIT_ROUNDS):
         oversize = con.execute("""
             SELECT comp, count(*) FROM _id_comp GROUP BY comp HAVING count(*) > ? ORDER BY comp
         """, [limit]).fetchall()
@@ -210,7 +212,7 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
             oversize_seen = dict(oversize)
         con.execute("CREATE OR REPLACE TEMP TABLE _id_big AS SELECT id, comp FROM _id_comp WHERE comp IN "
                     "(SELECT comp FROM _id_comp GROUP BY comp HAVING count(*) > ?)", [limit])
-        # Drop, in each oversize component, its Splink edges at or below the median weight (at least the weakest).
+        # Drop, in each oversize component, its weakest Splink edge(s); after the last round keep records apart.
         dropped = con.execute("""
             INSERT INTO _id_dropped
             WITH e AS (
@@ -219,9 +221,10 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
                 WHERE e.rule = 'splink'
                   AND NOT EXISTS (SELECT 1 FROM _id_dropped d
                                   WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = 'splink')
-            ), cut AS (SELECT comp, quantile_disc(match_weight, 0.5) AS w FROM e GROUP BY comp)
-            SELECT e.id_l, e.id_r, 'splink' FROM e JOIN cut USING (comp) WHERE e.match_weight <= cut.w
-        """).fetchone()
+            ), cut AS (SELECT comp, min(match_weight) AS w FROM e GROUP BY comp)
+            SELECT e.id_l, e.id_r, 'splink' FROM e JOIN cut USING (comp)
+            WHERE e.match_weight <= cut.w AND ? < ?
+        """, [_round, MAX_SPLIT_ROUNDS - 1]).fetchone()
         n_dropped = dropped[0] if dropped else 0
         if not n_dropped:
             # No Splink edge left to drop: the records of what is still oversize stay apart.
@@ -242,8 +245,6 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
             CREATE OR REPLACE TEMP TABLE _id_comp AS
             SELECT c.id, coalesce(r.comp, c.comp) AS comp FROM _id_comp c LEFT JOIN _id_recomp r USING (id)
         """)
-    else:
-        raise RuntimeError("max_cluster_size guard did not converge")
     _record_size_guard_events(con, oversize_seen, limit)
 
 

@@ -77,7 +77,7 @@ def score_pairs(con: duckdb.DuckDBPyConnection, truth_csv: str | Path,
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _sc_rec AS
         SELECT r.record_key, t.person_id, nullif(r.email, '') AS email, nullif(r.phone_e164, '') AS phone,
-               list_filter({xref_list}, x -> x IS NOT NULL) AS xrefs
+               list_filter({xref_list}, lambda x: x IS NOT NULL) AS xrefs
         FROM {records_table} r JOIN _sc_truth t USING (record_key)
     """)
     con.execute("""
