@@ -1,6 +1,5 @@
 """Planning stage: campaigns + contact rules -> contact_decisions, contact_plan, campaign_waterfall, plan_runs."""
 
-from __future__ import annotations
 
 import dagster as dg
 
