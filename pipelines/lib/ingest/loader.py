@@ -53,6 +53,7 @@ def ingest_folder(con: duckdb.DuckDBPyConnection, exports_dir: Path, config_dir:
     if warning:
         report.warnings.append(warning)
     create_tables(con)
+    con.execute("SET enable_progress_bar = false")
     ingested_at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     exports_dir = Path(exports_dir)
     for path in list_export_files(exports_dir):

@@ -109,7 +109,8 @@ def stage_csv(
     read = (f"read_csv({lit(str(path))}, header=false, skip={header_line}, columns={columns}, auto_detect=false, "
             f"delim={lit(delimiter)}, quote='\"', escape='\"', strict_mode=true, null_padding={'true' if null_padding else 'false'}, "
             f"store_rejects=true, rejects_table={lit(rej)}, rejects_scan={lit(scan)}, max_line_size=10000000)")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT row_number() OVER () AS _k, * FROM {read}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT {header_line} + row_number() OVER () AS _k, *, "
+                f"CAST({lit(member)} AS VARCHAR) AS _member FROM {read}")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {stage}_rej AS SELECT line AS _line, "
         f"trim(first(csv_line), E'\\r\\n') AS _raw, {lit(member)} AS _member, "
@@ -123,20 +124,20 @@ def stage_csv(
     con.execute(f"DELETE FROM {stage}_rej WHERE regexp_matches(_raw, {lit(footer)}, 'i') OR trim(_raw) = ''")
     n_rej = con.execute(f"SELECT count(*) FROM {stage}_rej").fetchall()[0][0]
     if n_rej:
+        # Good row k sits after the j malformed rows whose data position minus their rank is below k.
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {stage}_g AS WITH r AS (SELECT _line, row_number() OVER (ORDER BY _line) AS j "
             f"FROM (SELECT DISTINCT _line FROM {stage}_rej)) "
             f"SELECT (_line - {header_line}) - j AS good_before, max(j) AS j FROM r GROUP BY ALL")
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT s.* EXCLUDE (_k), "
-            f"{header_line} + s._k + coalesce(g.j, 0) AS _line, {lit(member)} AS _member "
-            f"FROM {stage}_k s ASOF LEFT JOIN {stage}_g g ON s._k > g.good_before ORDER BY s._k")
+            f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT s.* EXCLUDE (_k), s._k + coalesce(g.j, 0) AS _line "
+            f"FROM {stage}_k s ASOF LEFT JOIN {stage}_g g ON s._k - {header_line} > g.good_before ORDER BY s._k")
         con.execute(f"DROP TABLE {stage}_g")
+        con.execute(f"DROP TABLE {stage}_k")
     else:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * EXCLUDE (_k), {header_line} + _k AS _line, "
-            f"{lit(member)} AS _member FROM {stage}_k")
-    con.execute(f"DROP TABLE {stage}_k")
+        # No malformed rows: the line is the row number after the header (no second copy of the rows).
+        con.execute(f"ALTER TABLE {stage}_k RENAME TO {stage}")
+        con.execute(f"ALTER TABLE {stage} RENAME COLUMN _k TO _line")
     con.execute(f"DROP TABLE IF EXISTS {rej}")
     con.execute(f"DROP TABLE IF EXISTS {scan}")
     # Blank rows (all fields empty) and footer rows padded to the full width are not data either.
