@@ -1,0 +1,34 @@
+"""Delivery as a Dagster asset: the contact plan -> outbox files (and SendGrid when sending) -> send_ledger."""
+
+import dagster as dg
+
+from pipelines.defs.resources import TouchplanResource
+
+
+@dg.asset(
+    name="send_ledger",
+    group_name="delivery",
+    deps=[dg.AssetKey("contact_plan"), dg.AssetKey("dim_customers")],
+    kinds={"duckdb", "sendgrid"},
+    description=(
+        "One row per planned send (dry_run | sent | failed). Without --send or SENDGRID_API_KEY this is a dry "
+        "run writing the exact SendGrid v3 mail/send bodies to the outbox; a send already `sent` is never "
+        "sent again (docs/delivery.md)."
+    ),
+)
+def send_ledger(context: dg.AssetExecutionContext, touchplan: TouchplanResource) -> dg.MaterializeResult:
+    from pipelines.lib.delivery import deliver
+
+    settings = touchplan.settings()
+    with touchplan.connect() as con:
+        report = deliver(con, settings, send=settings.send)
+        ledger_rows = con.execute("SELECT count(*) FROM send_ledger").fetchone()[0]
+    if report.mode == "dry_run" and settings.send:
+        context.log.warning("--send was given but SENDGRID_API_KEY is not set: delivery ran as a dry run")
+    context.log.info(report.summary())
+    return dg.MaterializeResult(metadata={"dagster/row_count": ledger_rows, **report.as_metadata()})
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[send_ledger])
