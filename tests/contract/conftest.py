@@ -48,7 +48,11 @@ class PrismServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def mail_send_requests(self) -> int:
-        return sum(1 for line in self.log().splitlines() if "post /v3/mail/send" in line and "Request received" in line)
+        return sum(
+            1
+            for line in self.log().splitlines()
+            if "post /v3/mail/send" in line and "Request received" in line
+        )
 
 
 @pytest.fixture(scope="session")
@@ -65,14 +69,18 @@ def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismServer]:
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
             [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), "--errors", str(spec)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = PrismServer(f"http://127.0.0.1:{port}", log_path)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while "Prism is listening" not in server.log():
             if process.poll() is not None:
-                pytest.fail(f"Prism exited with {process.returncode} before listening:\n{server.log()[-2000:]}")
+                pytest.fail(
+                    f"Prism exited with {process.returncode} before listening:\n{server.log()[-2000:]}"
+                )
             if time.monotonic() > deadline:
                 pytest.fail(f"Prism did not listen within {STARTUP_SECONDS}s:\n{server.log()[-2000:]}")
             time.sleep(0.5)

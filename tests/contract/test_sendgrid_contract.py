@@ -37,20 +37,33 @@ def client(prism) -> SendGridAPIClient:
 
 
 def planned(**overrides) -> PlannedEmail:
-    values = dict(send_id="5f2b0c0e8f1d4c3aa1b2c3d4e5f60718", customer_id="cu_001", campaign_id="welcome",
-                  plan_run_id="run_001", channel="email", template_id="d-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-                  variant="a", scheduled_at=SCHEDULED, email="ada.lovelace@example.com", first_name="Ada",
-                  last_name="Lovelace", company="Analytical Engines")
+    values = dict(
+        send_id="5f2b0c0e8f1d4c3aa1b2c3d4e5f60718",
+        customer_id="cu_001",
+        campaign_id="welcome",
+        plan_run_id="run_001",
+        channel="email",
+        template_id="d-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        variant="a",
+        scheduled_at=SCHEDULED,
+        email="ada.lovelace@example.com",
+        first_name="Ada",
+        last_name="Lovelace",
+        company="Analytical Engines",
+    )
     values.update(overrides)
     return PlannedEmail(**values)
 
 
-@pytest.mark.parametrize("case", [
-    dict(),
-    dict(channel="webinar_invite", campaign_id="webinar_nov", subscription_group="webinars"),
-    dict(first_name=None, last_name=None, company=None, variant=None, template_id="unmapped_name"),
-    dict(subscription_group="no_such_group"),  # no asm block at all
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        dict(),
+        dict(channel="webinar_invite", campaign_id="webinar_nov", subscription_group="webinars"),
+        dict(first_name=None, last_name=None, company=None, variant=None, template_id="unmapped_name"),
+        dict(subscription_group="no_such_group"),  # no asm block at all
+    ],
+)
 def test_builder_bodies_are_accepted_by_mail_send(prism, config_dir: Path, case):
     body = build_mail(planned(**case), load_delivery_config(config_dir), sandbox=True)
     response = client(prism).client.mail.send.post(request_body=body)
@@ -62,12 +75,17 @@ def test_body_without_sandbox_is_accepted(prism, config_dir: Path):
     assert client(prism).send(body).status_code == 202
 
 
-@pytest.mark.parametrize("corrupt", [
-    lambda body: body.pop("from"),
-    lambda body: body["personalizations"][0].update(send_at="tomorrow"),
-    lambda body: body.update(asm={"group_id": "marketing"}),
-    lambda body: body.update(custom_args={"touchplan_send_id": "x"}),  # mail-level custom_args is a string
-])
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda body: body.pop("from"),
+        lambda body: body["personalizations"][0].update(send_at="tomorrow"),
+        lambda body: body.update(asm={"group_id": "marketing"}),
+        lambda body: body.update(
+            custom_args={"touchplan_send_id": "x"}
+        ),  # mail-level custom_args is a string
+    ],
+)
 def test_invalid_bodies_are_rejected_with_400(prism, config_dir: Path, corrupt):
     body = build_mail(planned(), load_delivery_config(config_dir), sandbox=True)
     corrupt(body)
@@ -79,27 +97,35 @@ def test_invalid_bodies_are_rejected_with_400(prism, config_dir: Path, corrupt):
 def _warehouse(path: Path) -> None:
     con = duckdb.connect(str(path))
     try:
-        con.execute("CREATE TABLE dim_customers (customer_id VARCHAR, email VARCHAR, first_name VARCHAR, "
-                    "last_name VARCHAR, company VARCHAR)")
+        con.execute(
+            "CREATE TABLE dim_customers (customer_id VARCHAR, email VARCHAR, first_name VARCHAR, "
+            "last_name VARCHAR, company VARCHAR)"
+        )
         con.execute("""INSERT INTO dim_customers VALUES
             ('cu_001', 'ada.lovelace@example.com', 'Ada', 'Lovelace', 'Analytical Engines'),
             ('cu_002', 'grace.hopper@example.org', 'Grace', 'Hopper', NULL),
             ('cu_003', 'edsger@example.net', NULL, NULL, NULL)""")
-        con.execute("CREATE TABLE contact_plan (plan_run_id VARCHAR, customer_id VARCHAR, campaign_id VARCHAR, "
-                    "channel VARCHAR, template_id VARCHAR, variant VARCHAR, scheduled_at TIMESTAMP, "
-                    "scheduled_local TIMESTAMP, time_zone VARCHAR, rules_version VARCHAR)")
+        con.execute(
+            "CREATE TABLE contact_plan (plan_run_id VARCHAR, customer_id VARCHAR, campaign_id VARCHAR, "
+            "channel VARCHAR, template_id VARCHAR, variant VARCHAR, scheduled_at TIMESTAMP, "
+            "scheduled_local TIMESTAMP, time_zone VARCHAR, rules_version VARCHAR)"
+        )
         at = SCHEDULED.replace(tzinfo=None)
-        con.executemany("INSERT INTO contact_plan VALUES ('run_001', ?, ?, ?, ?, ?, ?, ?, 'UTC', 'rv1')", [
-            ("cu_001", "welcome", "email", "d-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "a", at, at),
-            ("cu_002", "welcome", "email", "welcome_v2", "b", at, at),
-            ("cu_003", "webinar_nov", "webinar_invite", "webinar_invite", None, at, at),
-        ])
+        con.executemany(
+            "INSERT INTO contact_plan VALUES ('run_001', ?, ?, ?, ?, ?, ?, ?, 'UTC', 'rv1')",
+            [
+                ("cu_001", "welcome", "email", "d-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "a", at, at),
+                ("cu_002", "welcome", "email", "welcome_v2", "b", at, at),
+                ("cu_003", "webinar_nov", "webinar_invite", "webinar_invite", None, at, at),
+            ],
+        )
     finally:
         con.close()
 
 
-def test_real_send_end_to_end_sends_each_planned_email_once(prism, config_dir: Path, tmp_path: Path,
-                                                            monkeypatch):
+def test_real_send_end_to_end_sends_each_planned_email_once(
+    prism, config_dir: Path, tmp_path: Path, monkeypatch
+):
     warehouse = tmp_path / "warehouse.duckdb"
     _warehouse(warehouse)
     monkeypatch.setenv("TOUCHPLAN_WAREHOUSE", str(warehouse))
@@ -113,7 +139,9 @@ def test_real_send_end_to_end_sends_each_planned_email_once(prism, config_dir: P
     before = prism.mail_send_requests()
     with duckdb.connect(str(warehouse)) as con:
         first = deliver(con, settings, send=True)
-        rows = con.execute("SELECT status, http_status, attempts FROM send_ledger ORDER BY send_id").fetchall()
+        rows = con.execute(
+            "SELECT status, http_status, attempts FROM send_ledger ORDER BY send_id"
+        ).fetchall()
         assert first.mode == "send"
         assert rows == [("sent", 202, 1)] * 3
         assert prism.mail_send_requests() - before == 3

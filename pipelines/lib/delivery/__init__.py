@@ -10,5 +10,12 @@ from pipelines.lib.delivery.deliver import DeliveryReport, deliver
 from pipelines.lib.delivery.ledger import send_id
 from pipelines.lib.delivery.sendgrid_mail import PlannedEmail, build_mail
 
-__all__ = ["DeliveryConfig", "DeliveryReport", "PlannedEmail", "build_mail", "deliver", "load_delivery_config",
-           "send_id"]
+__all__ = [
+    "DeliveryConfig",
+    "DeliveryReport",
+    "PlannedEmail",
+    "build_mail",
+    "deliver",
+    "load_delivery_config",
+    "send_id",
+]

@@ -106,17 +106,17 @@ def select_pending(con: duckdb.DuckDBPyConnection) -> int:
         f"""
         CREATE OR REPLACE TEMP TABLE {PENDING} AS
         WITH planned AS (
-            SELECT {send_id_sql('p.customer_id', 'p.campaign_id', 'p.channel', scheduled)} AS send_id,
+            SELECT {send_id_sql("p.customer_id", "p.campaign_id", "p.channel", scheduled)} AS send_id,
                    CAST(p.plan_run_id AS VARCHAR) AS plan_run_id,
                    CAST(p.customer_id AS VARCHAR) AS customer_id,
                    CAST(p.campaign_id AS VARCHAR) AS campaign_id,
                    CAST(p.channel AS VARCHAR) AS channel,
                    CAST(p.template_id AS VARCHAR) AS template_id,
-                   {plan('variant')} AS variant,
+                   {plan("variant")} AS variant,
                    {scheduled} AS scheduled_at,
-                   {plan('scheduled_local')} AS scheduled_local,
-                   {plan('subscription_group')} AS subscription_group,
-                   {plan('message_type')} AS message_type
+                   {plan("scheduled_local")} AS scheduled_local,
+                   {plan("subscription_group")} AS subscription_group,
+                   {plan("message_type")} AS message_type
             FROM contact_plan AS p
             WHERE p.customer_id IS NOT NULL AND p.scheduled_at IS NOT NULL {run_filter}
         ),
@@ -126,10 +126,10 @@ def select_pending(con: duckdb.DuckDBPyConnection) -> int:
                                        template_id) = 1
         )
         SELECT s.*,
-               nullif(trim({cust('email')}), '') AS email,
-               {cust('first_name')} AS first_name,
-               {cust('last_name')} AS last_name,
-               {cust('company')} AS company
+               nullif(trim({cust("email")}), '') AS email,
+               {cust("first_name")} AS first_name,
+               {cust("last_name")} AS last_name,
+               {cust("company")} AS company
         FROM one_per_send AS s
         LEFT JOIN dim_customers AS c ON CAST(c.customer_id AS VARCHAR) = s.customer_id
         LEFT JOIN {LEDGER_TABLE} AS l ON l.send_id = s.send_id
@@ -144,14 +144,21 @@ def _latest_plan_run_filter(con: duckdb.DuckDBPyConnection, plan_cols: dict[str,
     runs_cols = _columns(con, "plan_runs")
     if {"plan_run_id", "created_at"} <= set(runs_cols):
         kind = "WHERE kind = 'plan'" if "kind" in runs_cols else ""
-        latest = con.execute(f"SELECT plan_run_id FROM plan_runs {kind} "
-                             "ORDER BY created_at DESC, plan_run_id DESC LIMIT 1").fetchone()
-        if latest and con.execute("SELECT count(*) FROM contact_plan WHERE plan_run_id = ?",
-                                  [latest[0]]).fetchone()[0]:
+        latest = con.execute(
+            f"SELECT plan_run_id FROM plan_runs {kind} ORDER BY created_at DESC, plan_run_id DESC LIMIT 1"
+        ).fetchone()
+        if (
+            latest
+            and con.execute(
+                "SELECT count(*) FROM contact_plan WHERE plan_run_id = ?", [latest[0]]
+            ).fetchone()[0]
+        ):
             return "AND p.plan_run_id = '" + str(latest[0]).replace("'", "''") + "'"
     if "created_at" in plan_cols:
-        return ("AND p.plan_run_id = (SELECT plan_run_id FROM contact_plan "
-                "ORDER BY created_at DESC, plan_run_id DESC LIMIT 1)")
+        return (
+            "AND p.plan_run_id = (SELECT plan_run_id FROM contact_plan "
+            "ORDER BY created_at DESC, plan_run_id DESC LIMIT 1)"
+        )
     return ""  # one plan run per table, or no way to tell: every row, one per send_id
 
 
@@ -163,19 +170,37 @@ def already_sent_count(con: duckdb.DuckDBPyConnection) -> int:
         f"""
         SELECT count(DISTINCT l.send_id) FROM contact_plan AS p
         JOIN {LEDGER_TABLE} AS l
-          ON l.send_id = {send_id_sql('p.customer_id', 'p.campaign_id', 'p.channel', scheduled)}
+          ON l.send_id = {send_id_sql("p.customer_id", "p.campaign_id", "p.channel", scheduled)}
         WHERE l.status = 'sent'
         """
     ).fetchone()[0]
 
 
-def _outcome(row: dict[str, Any], status: str, request_path: str | None, *, message_id: str | None = None,
-             http_status: int | None = None, error: str | None = None, attempted: bool = False) -> dict[str, Any]:
-    return {"send_id": row["send_id"], "customer_id": row["customer_id"], "campaign_id": row["campaign_id"],
-            "channel": row["channel"], "status": status, "request_path": request_path,
-            "provider_message_id": message_id, "plan_run_id": row["plan_run_id"],
-            "template_id": row.get("template_id"), "scheduled_at": row["scheduled_at"],
-            "http_status": http_status, "error": error, "attempted": attempted}
+def _outcome(
+    row: dict[str, Any],
+    status: str,
+    request_path: str | None,
+    *,
+    message_id: str | None = None,
+    http_status: int | None = None,
+    error: str | None = None,
+    attempted: bool = False,
+) -> dict[str, Any]:
+    return {
+        "send_id": row["send_id"],
+        "customer_id": row["customer_id"],
+        "campaign_id": row["campaign_id"],
+        "channel": row["channel"],
+        "status": status,
+        "request_path": request_path,
+        "provider_message_id": message_id,
+        "plan_run_id": row["plan_run_id"],
+        "template_id": row.get("template_id"),
+        "scheduled_at": row["scheduled_at"],
+        "http_status": http_status,
+        "error": error,
+        "attempted": attempted,
+    }
 
 
 def _record(con: duckdb.DuckDBPyConnection, outcomes: list[dict[str, Any]]) -> None:
@@ -232,8 +257,14 @@ def _retry_delay(attempt: int, headers: Any, config: DeliveryConfig) -> float:
     return max(0.0, min(delay, settings.max_backoff_seconds))
 
 
-def post_with_retries(client: Any, body: dict[str, Any], config: DeliveryConfig, *,
-                      sleep: Callable[[float], None] = time.sleep, secrets: Iterable[str] = ()) -> PostResult:
+def post_with_retries(
+    client: Any,
+    body: dict[str, Any],
+    config: DeliveryConfig,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    secrets: Iterable[str] = (),
+) -> PostResult:
     """POST one body; retry 429, 5xx and network errors with backoff, at most `max_retries` times."""
     secrets = list(secrets)
     max_retries = config.sendgrid.max_retries
@@ -258,8 +289,13 @@ def post_with_retries(client: Any, body: dict[str, Any], config: DeliveryConfig,
         if not retryable or attempt > max_retries:
             return PostResult("failed", status, None, redact(error, secrets)[:500], attempt)
         delay = _retry_delay(attempt - 1, headers, config)
-        log.warning("SendGrid answered %s; retry %d of %d in %.1fs", status or "no response", attempt,
-                    max_retries, delay)
+        log.warning(
+            "SendGrid answered %s; retry %d of %d in %.1fs",
+            status or "no response",
+            attempt,
+            max_retries,
+            delay,
+        )
         sleep(delay)
 
 
@@ -268,9 +304,14 @@ def _provider_errors(body: Any) -> str:
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
         errors = json.loads(text).get("errors", [])
-        return "; ".join(
-            f"{e.get('field') or '-'}: {e.get('message') or ''}".strip() for e in errors if isinstance(e, dict)
-        ) or "no error detail"
+        return (
+            "; ".join(
+                f"{e.get('field') or '-'}: {e.get('message') or ''}".strip()
+                for e in errors
+                if isinstance(e, dict)
+            )
+            or "no error detail"
+        )
     except (ValueError, AttributeError):
         return "unreadable error body"
 
@@ -282,15 +323,25 @@ def sendgrid_client(config: DeliveryConfig) -> Any:
     return SendGridAPIClient(api_key=os.environ["SENDGRID_API_KEY"], host=config.sendgrid.host).client
 
 
-def deliver_emails(con: duckdb.DuckDBPyConnection, outbox: Path, config: DeliveryConfig, *, send: bool,
-                   now: datetime, client: Any = None, sleep: Callable[[float], None] = time.sleep) -> ChannelResult:
+def deliver_emails(
+    con: duckdb.DuckDBPyConnection,
+    outbox: Path,
+    config: DeliveryConfig,
+    *,
+    send: bool,
+    now: datetime,
+    client: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ChannelResult:
     """Email and webinar invites: write every body; in a real run post it and record each outcome at once."""
     result = ChannelResult()
     folder = outbox / SENDGRID_DIR
     folder.mkdir(parents=True, exist_ok=True)
     horizon = now.replace(tzinfo=None) + timedelta(hours=config.sendgrid.max_schedule_ahead_hours)
     placeholders = ", ".join(f"'{c}'" for c in EMAIL_CHANNELS)
-    cursor = con.execute(f"SELECT * FROM {PENDING} WHERE channel IN ({placeholders}) ORDER BY scheduled_at, send_id")
+    cursor = con.execute(
+        f"SELECT * FROM {PENDING} WHERE channel IN ({placeholders}) ORDER BY scheduled_at, send_id"
+    )
     columns = [d[0] for d in cursor.description]
     rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
     if send and client is None:
@@ -308,21 +359,40 @@ def deliver_emails(con: duckdb.DuckDBPyConnection, outbox: Path, config: Deliver
             result.waiting += 1  # SendGrid refuses send_at beyond 72 h: a later run sends it
             continue
         body = build_mail(
-            PlannedEmail(send_id=row["send_id"], customer_id=row["customer_id"], campaign_id=row["campaign_id"],
-                         plan_run_id=row["plan_run_id"], channel=row["channel"], template_id=row["template_id"],
-                         variant=row["variant"], scheduled_at=row["scheduled_at"].replace(tzinfo=UTC),
-                         email=row["email"], first_name=row["first_name"], last_name=row["last_name"],
-                         company=row["company"], subscription_group=row["subscription_group"],
-                         message_type=row["message_type"]),
+            PlannedEmail(
+                send_id=row["send_id"],
+                customer_id=row["customer_id"],
+                campaign_id=row["campaign_id"],
+                plan_run_id=row["plan_run_id"],
+                channel=row["channel"],
+                template_id=row["template_id"],
+                variant=row["variant"],
+                scheduled_at=row["scheduled_at"].replace(tzinfo=UTC),
+                email=row["email"],
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+                company=row["company"],
+                subscription_group=row["subscription_group"],
+                message_type=row["message_type"],
+            ),
             config,
         )
         relative = f"{SENDGRID_DIR}/{row['send_id']}.json"
-        (outbox / relative).write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (outbox / relative).write_text(
+            json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         result.files.append(relative)
         if send:
             posted = post_with_retries(client, body, config, sleep=sleep, secrets=secrets)
-            outcome = _outcome(row, posted.status, relative, message_id=posted.message_id,
-                               http_status=posted.http_status, error=posted.error, attempted=True)
+            outcome = _outcome(
+                row,
+                posted.status,
+                relative,
+                message_id=posted.message_id,
+                http_status=posted.http_status,
+                error=posted.error,
+                attempted=True,
+            )
             _record(con, [outcome])  # at once: a crash after this point must not lose the fact it was sent
             result.outcomes.append(outcome)
             sent_in_batch += 1
@@ -333,9 +403,16 @@ def deliver_emails(con: duckdb.DuckDBPyConnection, outbox: Path, config: Deliver
                 sent_in_batch = 0
         else:
             batch.append(_outcome(row, "dry_run", relative))
-        manifest.append({"send_id": row["send_id"], "file": Path(relative).name, "customer_id": row["customer_id"],
-                         "campaign_id": row["campaign_id"], "channel": row["channel"],
-                         "scheduled_at": row["scheduled_at"].isoformat() + "Z"})
+        manifest.append(
+            {
+                "send_id": row["send_id"],
+                "file": Path(relative).name,
+                "customer_id": row["customer_id"],
+                "campaign_id": row["campaign_id"],
+                "channel": row["channel"],
+                "scheduled_at": row["scheduled_at"].isoformat() + "Z",
+            }
+        )
         if len(batch) >= config.sendgrid.batch_size:
             _record(con, batch)
             result.outcomes.extend(batch)
@@ -343,8 +420,12 @@ def deliver_emails(con: duckdb.DuckDBPyConnection, outbox: Path, config: Deliver
     _record(con, batch)
     result.outcomes.extend(batch)
 
-    manifest_doc = {"mode": "send" if send else "dry_run", "endpoint": "POST /v3/mail/send",
-                    "count": len(manifest), "sends": manifest}
+    manifest_doc = {
+        "mode": "send" if send else "dry_run",
+        "endpoint": "POST /v3/mail/send",
+        "count": len(manifest),
+        "sends": manifest,
+    }
     (folder / MANIFEST).write_text(json.dumps(manifest_doc, indent=2) + "\n", encoding="utf-8")
     return result
 
@@ -363,8 +444,9 @@ def _file_outcomes(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str,
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
-def deliver_sales_tasks(con: duckdb.DuckDBPyConnection, outbox: Path, config: DeliveryConfig, *,
-                        send: bool) -> ChannelResult:
+def deliver_sales_tasks(
+    con: duckdb.DuckDBPyConnection, outbox: Path, config: DeliveryConfig, *, send: bool
+) -> ChannelResult:
     """Salesforce Task import files, one per plan run: WhoId, Subject, ActivityDate, OwnerId, Description."""
     result = ChannelResult()
     if con.execute(f"SELECT count(*) FROM {PENDING} WHERE channel = 'sales_task'").fetchone()[0] == 0:
@@ -372,14 +454,21 @@ def deliver_sales_tasks(con: duckdb.DuckDBPyConnection, outbox: Path, config: De
     has_crosswalk = _has_table(con, "customer_crosswalk")
     crm_cols = _columns(con, "raw_crm_contacts")
     has_owner = {"source_system", "source_record_id", "owner_id"} <= set(crm_cols)
-    order = ["CASE WHEN crm.record_type = 'contact' THEN 0 ELSE 1 END" if "record_type" in crm_cols else "0",
-             "crm.updated_at DESC NULLS LAST" if "updated_at" in crm_cols else "0"] if has_owner else ["0"]
+    order = (
+        [
+            "CASE WHEN crm.record_type = 'contact' THEN 0 ELSE 1 END" if "record_type" in crm_cols else "0",
+            "crm.updated_at DESC NULLS LAST" if "updated_at" in crm_cols else "0",
+        ]
+        if has_owner
+        else ["0"]
+    )
     owner_join = (
         "LEFT JOIN (SELECT * FROM raw_crm_contacts WHERE source_system = 'salesforce' "
         "QUALIFY row_number() OVER (PARTITION BY source_record_id ORDER BY "
         + ("updated_at DESC NULLS LAST" if "updated_at" in crm_cols else "source_record_id")
         + ") = 1) AS crm ON crm.source_record_id = x.source_record_id"
-        if has_owner else ""
+        if has_owner
+        else ""
     )
     owner_expr = "CAST(crm.owner_id AS VARCHAR)" if has_owner else "CAST(NULL AS VARCHAR)"
     who = (
@@ -387,10 +476,10 @@ def deliver_sales_tasks(con: duckdb.DuckDBPyConnection, outbox: Path, config: De
         SELECT x.customer_id, CAST(x.source_record_id AS VARCHAR) AS who_id, {owner_expr} AS owner_id
         FROM customer_crosswalk AS x {owner_join}
         WHERE x.source_system = 'salesforce'
-        QUALIFY row_number() OVER (PARTITION BY x.customer_id ORDER BY {', '.join(order)}, x.source_record_id) = 1
+        QUALIFY row_number() OVER (PARTITION BY x.customer_id ORDER BY {", ".join(order)}, x.source_record_id) = 1
         """
-        if has_crosswalk else
-        "SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS VARCHAR) AS who_id, "
+        if has_crosswalk
+        else "SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS VARCHAR) AS who_id, "
         "CAST(NULL AS VARCHAR) AS owner_id WHERE false"
     )
     prefix = config.sales_tasks.subject_prefix.replace("'", "''")
@@ -409,7 +498,9 @@ def deliver_sales_tasks(con: duckdb.DuckDBPyConnection, outbox: Path, config: De
         "SELECT DISTINCT request_path FROM _delivery_sales_tasks WHERE who_id IS NOT NULL ORDER BY 1"
     ).fetchall():
         rel = relative.replace("'", "''")
-        _copy_csv(con, f"""
+        _copy_csv(
+            con,
+            f"""
             SELECT who_id AS WhoId, '{prefix}: ' || campaign_id AS Subject,
                    strftime(coalesce(CAST(try_cast(scheduled_local AS TIMESTAMP) AS DATE),
                                      CAST(scheduled_at AS DATE)), '%Y-%m-%d') AS ActivityDate,
@@ -418,23 +509,29 @@ def deliver_sales_tasks(con: duckdb.DuckDBPyConnection, outbox: Path, config: De
                        || coalesce('; template ' || template_id, '') || coalesce('; variant ' || variant, '')
                        || '; plan run ' || plan_run_id AS Description
             FROM _delivery_sales_tasks WHERE request_path = '{rel}' AND who_id IS NOT NULL
-            ORDER BY scheduled_at, send_id""", outbox / relative)
+            ORDER BY scheduled_at, send_id""",
+            outbox / relative,
+        )
         result.files.append(relative)
     status = "sent" if send else "dry_run"
-    result.outcomes = _file_outcomes(con, f"""
+    result.outcomes = _file_outcomes(
+        con,
+        f"""
         SELECT send_id, customer_id, campaign_id, channel, plan_run_id, template_id, scheduled_at,
                CASE WHEN who_id IS NULL THEN 'failed' ELSE '{status}' END AS status,
                CASE WHEN who_id IS NULL THEN NULL ELSE request_path END AS request_path,
                CAST(NULL AS VARCHAR) AS provider_message_id, CAST(NULL AS INTEGER) AS http_status,
                CASE WHEN who_id IS NULL THEN 'no Salesforce record for this customer in customer_crosswalk' END
                    AS error, who_id IS NOT NULL AND {send} AS attempted
-        FROM _delivery_sales_tasks ORDER BY send_id""")
+        FROM _delivery_sales_tasks ORDER BY send_id""",
+    )
     _record(con, result.outcomes)
     return result
 
 
-def deliver_audience_files(con: duckdb.DuckDBPyConnection, outbox: Path, config: DeliveryConfig, *,
-                           send: bool) -> ChannelResult:
+def deliver_audience_files(
+    con: duckdb.DuckDBPyConnection, outbox: Path, config: DeliveryConfig, *, send: bool
+) -> ChannelResult:
     """Ad-platform audience files, one per campaign and plan run: customer_id and the (hashed) email."""
     result = ChannelResult()
     hashed = config.audience_files.email == "sha256"
@@ -452,19 +549,26 @@ def deliver_audience_files(con: duckdb.DuckDBPyConnection, outbox: Path, config:
         "SELECT DISTINCT request_path FROM _delivery_audiences WHERE email IS NOT NULL ORDER BY 1"
     ).fetchall():
         rel = relative.replace("'", "''")
-        _copy_csv(con, f"""
+        _copy_csv(
+            con,
+            f"""
             SELECT customer_id, {email_expr} AS {email_col} FROM _delivery_audiences
-            WHERE request_path = '{rel}' AND email IS NOT NULL ORDER BY customer_id""", outbox / relative)
+            WHERE request_path = '{rel}' AND email IS NOT NULL ORDER BY customer_id""",
+            outbox / relative,
+        )
         result.files.append(relative)
     status = "sent" if send else "dry_run"
-    result.outcomes = _file_outcomes(con, f"""
+    result.outcomes = _file_outcomes(
+        con,
+        f"""
         SELECT send_id, customer_id, campaign_id, channel, plan_run_id, template_id, scheduled_at,
                CASE WHEN email IS NULL THEN 'failed' ELSE '{status}' END AS status,
                CASE WHEN email IS NULL THEN NULL ELSE request_path END AS request_path,
                CAST(NULL AS VARCHAR) AS provider_message_id, CAST(NULL AS INTEGER) AS http_status,
                CASE WHEN email IS NULL THEN 'no email address in dim_customers' END AS error,
                email IS NOT NULL AND {send} AS attempted
-        FROM _delivery_audiences ORDER BY send_id""")
+        FROM _delivery_audiences ORDER BY send_id""",
+    )
     _record(con, result.outcomes)
     return result
 

@@ -103,7 +103,11 @@ class DeliveryConfig(_Strict):
         return self.campaign(campaign_id).template_id or self.templates.default_template_id
 
     def asm_group_id(self, campaign_id: str, subscription_group: str | None = None) -> int | None:
-        group = subscription_group or self.campaign(campaign_id).subscription_group or self.default_subscription_group
+        group = (
+            subscription_group
+            or self.campaign(campaign_id).subscription_group
+            or self.default_subscription_group
+        )
         if group.isdigit():  # customer_consent writes ASM groups as their id in text
             return int(group)
         return self.asm_groups.get(group)

@@ -32,13 +32,21 @@ class DeliveryReport:
     files: list[str] = field(default_factory=list)  # outbox-relative paths written in this run
 
     def count(self, channel: str | None = None, status: str | None = None) -> int:
-        return sum(n for (c, s), n in self.counts.items()
-                   if (channel is None or c == channel) and (status is None or s == status))
+        return sum(
+            n
+            for (c, s), n in self.counts.items()
+            if (channel is None or c == channel) and (status is None or s == status)
+        )
 
     def as_metadata(self) -> dict[str, Any]:
         """Counts and paths only: no personal data, no key."""
-        meta: dict[str, Any] = {"mode": self.mode, "outbox": str(self.outbox), "already_sent": self.already_sent,
-                                "waiting_for_window": self.waiting, "files_written": len(self.files)}
+        meta: dict[str, Any] = {
+            "mode": self.mode,
+            "outbox": str(self.outbox),
+            "already_sent": self.already_sent,
+            "waiting_for_window": self.waiting,
+            "files_written": len(self.files),
+        }
         for (channel, status), n in sorted(self.counts.items()):
             meta[f"{channel}.{status}"] = n
         for channel, n in sorted(self.unknown_channels.items()):
@@ -47,13 +55,22 @@ class DeliveryReport:
 
     def summary(self) -> str:
         parts = [f"{c} {s}: {n}" for (c, s), n in sorted(self.counts.items())] or ["nothing to deliver"]
-        return (f"delivery ({self.mode}): " + ", ".join(parts)
-                + f"; already sent: {self.already_sent}; outbox: {self.outbox}")
+        return (
+            f"delivery ({self.mode}): "
+            + ", ".join(parts)
+            + f"; already sent: {self.already_sent}; outbox: {self.outbox}"
+        )
 
 
-def deliver(con: duckdb.DuckDBPyConnection, settings: Settings, send: bool, *,
-            config: DeliveryConfig | None = None, client: Any = None,
-            sleep: Callable[[float], None] = time.sleep) -> DeliveryReport:
+def deliver(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    send: bool,
+    *,
+    config: DeliveryConfig | None = None,
+    client: Any = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryReport:
     """Deliver every planned send not yet sent; a real send needs `send` and `settings.sending_enabled`."""
     config = config or load_delivery_config(settings.config_dir)
     real = bool(send and settings.sending_enabled)

@@ -42,9 +42,21 @@ CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
 """
 
 # Columns a batch of outcomes carries into `record_outcomes`.
-OUTCOME_COLUMNS = ["send_id", "customer_id", "campaign_id", "channel", "status", "request_path",
-                   "provider_message_id", "plan_run_id", "template_id", "scheduled_at", "http_status", "error",
-                   "attempted"]
+OUTCOME_COLUMNS = [
+    "send_id",
+    "customer_id",
+    "campaign_id",
+    "channel",
+    "status",
+    "request_path",
+    "provider_message_id",
+    "plan_run_id",
+    "template_id",
+    "scheduled_at",
+    "http_status",
+    "error",
+    "attempted",
+]
 
 
 def send_id(customer_id: str, campaign_id: str, channel: str, scheduled_at: datetime | date) -> str:
@@ -65,8 +77,10 @@ def utc_timestamp_sql(column: str, column_type: str) -> str:
 
 
 def send_id_sql(customer: str, campaign: str, channel: str, scheduled_utc: str) -> str:
-    return (f"left(sha256(concat_ws('|', CAST({customer} AS VARCHAR), CAST({campaign} AS VARCHAR), "
-            f"CAST({channel} AS VARCHAR), strftime(CAST({scheduled_utc} AS DATE), '%Y-%m-%d'))), 32)")
+    return (
+        f"left(sha256(concat_ws('|', CAST({customer} AS VARCHAR), CAST({campaign} AS VARCHAR), "
+        f"CAST({channel} AS VARCHAR), strftime(CAST({scheduled_utc} AS DATE), '%Y-%m-%d'))), 32)"
+    )
 
 
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
@@ -98,8 +112,18 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame) -> N
     frame["scheduled_at"] = pd.to_datetime(frame["scheduled_at"], utc=True).dt.tz_localize(None)
     frame["http_status"] = frame["http_status"].astype("Int64")
     frame["attempted"] = frame["attempted"].fillna(False).astype(bool)
-    for column in ("send_id", "customer_id", "campaign_id", "channel", "status", "request_path",
-                   "provider_message_id", "plan_run_id", "template_id", "error"):
+    for column in (
+        "send_id",
+        "customer_id",
+        "campaign_id",
+        "channel",
+        "status",
+        "request_path",
+        "provider_message_id",
+        "plan_run_id",
+        "template_id",
+        "error",
+    ):
         frame[column] = frame[column].astype("string")
     now = _now()
     con.register("_ledger_outcomes", frame)

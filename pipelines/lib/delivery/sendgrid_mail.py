@@ -68,7 +68,9 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
-def build_mail(planned: PlannedEmail, config: DeliveryConfig, *, sandbox: bool | None = None) -> dict[str, Any]:
+def build_mail(
+    planned: PlannedEmail, config: DeliveryConfig, *, sandbox: bool | None = None
+) -> dict[str, Any]:
     """The exact JSON body of `POST /v3/mail/send` for one planned email."""
     campaign = config.campaign(planned.campaign_id)
     first, last = _clean(planned.first_name), _clean(planned.last_name)
@@ -95,8 +97,11 @@ def build_mail(planned: PlannedEmail, config: DeliveryConfig, *, sandbox: bool |
         "variant": _clean(planned.variant),
     }
     mail.dynamic_template_data = DynamicTemplateData({k: v for k, v in template_data.items() if v}, p=0)
-    ids = {"touchplan_send_id": planned.send_id, "campaign_id": planned.campaign_id,
-           "plan_run_id": planned.plan_run_id}
+    ids = {
+        "touchplan_send_id": planned.send_id,
+        "campaign_id": planned.campaign_id,
+        "plan_run_id": planned.plan_run_id,
+    }
     for key in CUSTOM_ARG_KEYS:
         mail.add_custom_arg(CustomArg(key, str(ids[key]), p=0))
 

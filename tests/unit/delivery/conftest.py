@@ -12,8 +12,9 @@ import pytest
 from pipelines.lib.settings import PROJECT_ROOT, Settings
 
 # Scheduled one day ahead (inside SendGrid's 72 h window), at a fixed hour.
-SCHEDULED = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=30, second=0, microsecond=0,
-                                                            tzinfo=None)
+SCHEDULED = (datetime.now(UTC) + timedelta(days=1)).replace(
+    hour=9, minute=30, second=0, microsecond=0, tzinfo=None
+)
 
 CUSTOMERS = [
     # customer_id, email, first_name, last_name, company
@@ -77,5 +78,6 @@ def config_dir(tmp_path: Path) -> Path:
 def settings(tmp_path: Path, config_dir: Path) -> Settings:
     warehouse = tmp_path / "warehouse.duckdb"
     make_warehouse(warehouse)
-    return Settings(warehouse=warehouse, exports=tmp_path / "exports", config_dir=config_dir,
-                    output=tmp_path / "out")
+    return Settings(
+        warehouse=warehouse, exports=tmp_path / "exports", config_dir=config_dir, output=tmp_path / "out"
+    )

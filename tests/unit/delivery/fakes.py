@@ -25,4 +25,6 @@ class ScriptedSendGrid:
         if status >= 400:
             error_class = err_dict.get(status, HTTPError)
             raise error_class(status, "error", json.dumps(self.error_body).encode(), self.headers)
-        return SimpleNamespace(status_code=status, headers={"X-Message-Id": f"msg-{len(self.posts)}"}, body=b"")
+        return SimpleNamespace(
+            status_code=status, headers={"X-Message-Id": f"msg-{len(self.posts)}"}, body=b""
+        )

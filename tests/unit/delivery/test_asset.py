@@ -14,8 +14,12 @@ from .conftest import CUSTOMERS
 
 def test_send_ledger_asset_materializes_a_dry_run_with_counts_only(settings: Settings, monkeypatch):
     monkeypatch.setenv("TOUCHPLAN_SEND", "1")  # --send without a key: still a dry run
-    resource = TouchplanResource(warehouse=str(settings.warehouse), config_dir=str(settings.config_dir),
-                                 output=str(settings.output), exports=str(settings.exports))
+    resource = TouchplanResource(
+        warehouse=str(settings.warehouse),
+        config_dir=str(settings.config_dir),
+        output=str(settings.output),
+        exports=str(settings.exports),
+    )
     result = dg.materialize([send_ledger], resources={"touchplan": resource})
     assert result.success
     [event] = result.get_asset_materialization_events()

@@ -25,8 +25,9 @@ def read_csv(path) -> list[dict[str, str]]:
 def test_sales_tasks_file_has_the_salesforce_task_import_shape(settings: Settings):
     with duckdb.connect(str(settings.warehouse)) as con:
         report = deliver(con, settings, send=False)
-        failed = con.execute("SELECT customer_id, error FROM send_ledger WHERE channel = 'sales_task' "
-                             "AND status = 'failed'").fetchall()
+        failed = con.execute(
+            "SELECT customer_id, error FROM send_ledger WHERE channel = 'sales_task' AND status = 'failed'"
+        ).fetchall()
     path = settings.outbox / "sales_tasks" / "run_001.csv"
     assert path.read_text().splitlines()[0] == "WhoId,Subject,ActivityDate,OwnerId,Description"
     rows = read_csv(path)
@@ -64,8 +65,10 @@ def test_audience_file_plain_when_configured(settings: Settings):
 def test_outbox_holds_one_body_per_email_and_a_manifest_without_personal_data(settings: Settings):
     with duckdb.connect(str(settings.warehouse)) as con:
         deliver(con, settings, send=False)
-        planned_emails = con.execute("SELECT send_id FROM send_ledger WHERE channel IN ('email', 'webinar_invite') "
-                                     "AND status = 'dry_run' ORDER BY 1").fetchall()
+        planned_emails = con.execute(
+            "SELECT send_id FROM send_ledger WHERE channel IN ('email', 'webinar_invite') "
+            "AND status = 'dry_run' ORDER BY 1"
+        ).fetchall()
     folder = settings.outbox / "sendgrid"
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["mode"] == "dry_run" and manifest["count"] == 3
@@ -82,8 +85,10 @@ def test_outbox_holds_one_body_per_email_and_a_manifest_without_personal_data(se
 def test_api_key_and_addresses_never_reach_logs_outbox_or_ledger(settings, monkeypatch, caplog):
     monkeypatch.setenv("SENDGRID_API_KEY", KEY)
     # The provider's error body echoes the key and an address: both must be redacted before storing or logging.
-    client = ScriptedSendGrid(statuses=[400, 500, 500, 500, 500],
-                              error_body={"errors": [{"field": "to", "message": f"bad ada.lovelace@example.com {KEY}"}]})
+    client = ScriptedSendGrid(
+        statuses=[400, 500, 500, 500, 500],
+        error_body={"errors": [{"field": "to", "message": f"bad ada.lovelace@example.com {KEY}"}]},
+    )
     caplog.set_level(logging.DEBUG)
     with duckdb.connect(str(settings.warehouse)) as con:
         report = deliver(con, replace(settings, send=True), send=True, client=client, sleep=lambda _: None)

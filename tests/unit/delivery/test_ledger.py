@@ -18,13 +18,17 @@ KEY = "SG.unit-test-key-7f3a9c"
 
 
 def ledger(con) -> list[tuple]:
-    return con.execute("SELECT send_id, channel, status, http_status, attempts FROM send_ledger ORDER BY send_id"
-                       ).fetchall()
+    return con.execute(
+        "SELECT send_id, channel, status, http_status, attempts FROM send_ledger ORDER BY send_id"
+    ).fetchall()
 
 
 def outbox_files(settings: Settings) -> dict[str, bytes]:
-    return {str(p.relative_to(settings.outbox)): p.read_bytes()
-            for p in sorted(settings.outbox.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(settings.outbox)): p.read_bytes()
+        for p in sorted(settings.outbox.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_send_id_is_deterministic_plan_run_independent_and_per_day():
@@ -39,8 +43,9 @@ def test_send_id_is_deterministic_plan_run_independent_and_per_day():
 
 def test_send_id_in_duckdb_equals_python():
     sql = send_id_sql("'cu_001'", "'welcome'", "'email'", "TIMESTAMP '2026-11-23 09:30:00'")
-    assert duckdb.connect().execute(f"SELECT {sql}").fetchone()[0] == send_id("cu_001", "welcome", "email",
-                                                                datetime(2026, 11, 23, 9, 30))
+    assert duckdb.connect().execute(f"SELECT {sql}").fetchone()[0] == send_id(
+        "cu_001", "welcome", "email", datetime(2026, 11, 23, 9, 30)
+    )
 
 
 def test_dry_run_twice_writes_the_same_files_and_no_duplicate_rows(settings: Settings):
@@ -80,10 +85,14 @@ def test_dry_run_does_not_block_a_later_real_send_and_sent_is_never_resent(setti
         assert report.mode == "send"
         assert len(client.posts) == 3  # two emails with an address and one webinar invite
         statuses = dict(con.execute("SELECT send_id, status FROM send_ledger").fetchall())
-        posted_ids = {body["personalizations"][0]["custom_args"]["touchplan_send_id"] for body in client.posts}
+        posted_ids = {
+            body["personalizations"][0]["custom_args"]["touchplan_send_id"] for body in client.posts
+        }
         assert {statuses[s] for s in posted_ids} == {"sent"}
-        message_ids = con.execute("SELECT provider_message_id FROM send_ledger WHERE status = 'sent' "
-                                  "AND channel IN ('email', 'webinar_invite')").fetchall()
+        message_ids = con.execute(
+            "SELECT provider_message_id FROM send_ledger WHERE status = 'sent' "
+            "AND channel IN ('email', 'webinar_invite')"
+        ).fetchall()
         assert all(m[0].startswith("msg-") for m in message_ids)
 
         again = deliver(con, real, send=True, client=client)
@@ -94,7 +103,10 @@ def test_dry_run_does_not_block_a_later_real_send_and_sent_is_never_resent(setti
         dry_after = deliver(con, settings, send=False)  # a dry run never downgrades a sent row
         assert dry_after.count(status="dry_run") == 0
         assert {statuses[s] for s in posted_ids} == {
-            st for s, st in con.execute("SELECT send_id, status FROM send_ledger").fetchall() if s in posted_ids}
+            st
+            for s, st in con.execute("SELECT send_id, status FROM send_ledger").fetchall()
+            if s in posted_ids
+        }
 
 
 def test_without_the_key_send_is_a_dry_run(settings: Settings):
@@ -114,8 +126,10 @@ def test_failures_keep_the_http_status_and_are_retried_next_run(settings, monkey
         report = deliver(con, real, send=True, client=client, sleep=sleeps.append)
         assert len(client.posts) == 6
         assert len(sleeps) == 3 and sleeps == sorted(sleeps)  # bounded, growing backoff
-        failed = con.execute("SELECT http_status, attempts, error FROM send_ledger WHERE http_status IS NOT NULL "
-                             "AND status = 'failed' ORDER BY http_status").fetchall()
+        failed = con.execute(
+            "SELECT http_status, attempts, error FROM send_ledger WHERE http_status IS NOT NULL "
+            "AND status = 'failed' ORDER BY http_status"
+        ).fetchall()
         assert [(s, a) for s, a, _ in failed] == [(400, 1), (500, 1)]
         assert "personalizations: bad" in failed[0][2]
         assert report.count("email", "failed") + report.count("webinar_invite", "failed") == 3  # + no address
@@ -123,8 +137,10 @@ def test_failures_keep_the_http_status_and_are_retried_next_run(settings, monkey
         retry = deliver(con, real, send=True, client=client, sleep=sleeps.append)
         assert len(client.posts) == 8  # only the two failed bodies again
         assert retry.count(status="sent") >= 2
-        rows = con.execute("SELECT status, attempts FROM send_ledger WHERE http_status IN (400, 500, 202) "
-                           "AND channel = 'email'").fetchall()
+        rows = con.execute(
+            "SELECT status, attempts FROM send_ledger WHERE http_status IN (400, 500, 202) "
+            "AND channel = 'email'"
+        ).fetchall()
         assert ("sent", 2) in rows
 
 
@@ -139,30 +155,41 @@ def test_rate_limit_honours_retry_after(settings, monkeypatch):
 
 
 @pytest.mark.parametrize("days_ahead", [5])
-def test_real_send_leaves_sends_beyond_72_hours_for_a_later_run(tmp_path: Path, config_dir: Path, monkeypatch,
-                                                                  days_ahead):
+def test_real_send_leaves_sends_beyond_72_hours_for_a_later_run(
+    tmp_path: Path, config_dir: Path, monkeypatch, days_ahead
+):
     from datetime import timedelta
 
     monkeypatch.setenv("SENDGRID_API_KEY", KEY)
     warehouse = tmp_path / "w.duckdb"
     make_warehouse(warehouse, scheduled=SCHEDULED + timedelta(days=days_ahead))
-    settings = Settings(warehouse=warehouse, exports=tmp_path, config_dir=config_dir, output=tmp_path / "out",
-                        send=True)
+    settings = Settings(
+        warehouse=warehouse, exports=tmp_path, config_dir=config_dir, output=tmp_path / "out", send=True
+    )
     client = ScriptedSendGrid()
     with duckdb.connect(str(warehouse)) as con:
         report = deliver(con, settings, send=True, client=client)
         assert client.posts == []
         assert report.waiting == 3
-        assert con.execute("SELECT count(*) FROM send_ledger WHERE channel = 'webinar_invite'").fetchone()[0] == 0
+        assert (
+            con.execute("SELECT count(*) FROM send_ledger WHERE channel = 'webinar_invite'").fetchone()[0]
+            == 0
+        )
 
 
 def test_only_the_latest_plan_run_is_delivered(settings: Settings):
     with duckdb.connect(str(settings.warehouse)) as con:
         # An older plan run that planned a different campaign, recorded in plan_runs as planning does.
         con.execute("CREATE TABLE plan_runs (plan_run_id VARCHAR, created_at TIMESTAMP, kind VARCHAR)")
-        con.execute("INSERT INTO plan_runs VALUES ('run_000', '2026-01-01', 'plan'), ('run_001', '2026-01-02', 'plan')")
-        con.execute("INSERT INTO contact_plan SELECT 'run_000', customer_id, 'old_campaign', channel, template_id, "
-                    "variant, scheduled_at, scheduled_local, time_zone, rules_version FROM contact_plan")
+        con.execute(
+            "INSERT INTO plan_runs VALUES ('run_000', '2026-01-01', 'plan'), ('run_001', '2026-01-02', 'plan')"
+        )
+        con.execute(
+            "INSERT INTO contact_plan SELECT 'run_000', customer_id, 'old_campaign', channel, template_id, "
+            "variant, scheduled_at, scheduled_local, time_zone, rules_version FROM contact_plan"
+        )
         deliver(con, settings, send=False)
-        runs = con.execute("SELECT DISTINCT plan_run_id, campaign_id = 'old_campaign' FROM send_ledger").fetchall()
+        runs = con.execute(
+            "SELECT DISTINCT plan_run_id, campaign_id = 'old_campaign' FROM send_ledger"
+        ).fetchall()
     assert runs == [("run_001", False)]

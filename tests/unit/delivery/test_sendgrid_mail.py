@@ -14,10 +14,20 @@ SCHEDULED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
 def planned(**overrides) -> PlannedEmail:
-    values = dict(send_id="0123456789abcdef0123456789abcdef", customer_id="cu_001", campaign_id="welcome",
-                  plan_run_id="run_001", channel="email", template_id="welcome_v2", variant="b",
-                  scheduled_at=SCHEDULED, email=" ada.lovelace@example.com ", first_name="Ada",
-                  last_name="Lovelace", company="Analytical Engines")
+    values = dict(
+        send_id="0123456789abcdef0123456789abcdef",
+        customer_id="cu_001",
+        campaign_id="welcome",
+        plan_run_id="run_001",
+        channel="email",
+        template_id="welcome_v2",
+        variant="b",
+        scheduled_at=SCHEDULED,
+        email=" ada.lovelace@example.com ",
+        first_name="Ada",
+        last_name="Lovelace",
+        company="Analytical Engines",
+    )
     values.update(overrides)
     return PlannedEmail(**values)
 
@@ -47,8 +57,11 @@ def test_custom_args_carry_only_ids_and_no_personal_data(config_dir: Path):
     args = body["personalizations"][0]["custom_args"]
 
     assert set(args) == set(CUSTOM_ARG_KEYS)
-    assert args == {"touchplan_send_id": "0123456789abcdef0123456789abcdef", "campaign_id": "welcome",
-                    "plan_run_id": "run_001"}
+    assert args == {
+        "touchplan_send_id": "0123456789abcdef0123456789abcdef",
+        "campaign_id": "welcome",
+        "plan_run_id": "run_001",
+    }
     assert "custom_args" not in body  # the mail-level field is a string in SendGrid's API description
     ids_and_tags = json.dumps([args, body["categories"]]).lower()
     for personal in ("ada", "lovelace", "example.com", "analytical"):
@@ -66,16 +79,21 @@ def test_unsubscribe_group_comes_from_the_subscription_group(config_dir: Path):
 
 def test_template_id_resolution_order(config_dir: Path):
     (config_dir / "delivery.yaml").write_text(
-        (config_dir / "delivery.yaml").read_text().replace(
-            "template_ids: {}", "template_ids: {welcome_v2: d-mapped}").replace(
-            "campaigns: {}", "campaigns: {nurture: {template_id: d-campaign, subject: Keep going}}"))
+        (config_dir / "delivery.yaml")
+        .read_text()
+        .replace("template_ids: {}", "template_ids: {welcome_v2: d-mapped}")
+        .replace("campaigns: {}", "campaigns: {nurture: {template_id: d-campaign, subject: Keep going}}")
+    )
     config = load_delivery_config(config_dir)
 
     assert build_mail(planned(template_id="d-fromplan"), config)["template_id"] == "d-fromplan"
     assert build_mail(planned(template_id="welcome_v2"), config)["template_id"] == "d-mapped"
     nurture = build_mail(planned(campaign_id="nurture", template_id="unmapped"), config)
     assert nurture["template_id"] == "d-campaign" and nurture["subject"] == "Keep going"
-    assert build_mail(planned(template_id="unmapped"), config)["template_id"] == config.templates.default_template_id
+    assert (
+        build_mail(planned(template_id="unmapped"), config)["template_id"]
+        == config.templates.default_template_id
+    )
 
 
 def test_sandbox_mode_for_tests(config_dir: Path):
@@ -84,7 +102,9 @@ def test_sandbox_mode_for_tests(config_dir: Path):
 
 
 def test_missing_names_are_left_out_of_the_body(config_dir: Path):
-    body = build_mail(planned(first_name=None, last_name="  ", company=None), load_delivery_config(config_dir))
+    body = build_mail(
+        planned(first_name=None, last_name="  ", company=None), load_delivery_config(config_dir)
+    )
     person = body["personalizations"][0]
     assert person["to"] == [{"email": "ada.lovelace@example.com"}]
     assert set(person["dynamic_template_data"]) == {"campaign_id", "variant"}
@@ -92,8 +112,11 @@ def test_missing_names_are_left_out_of_the_body(config_dir: Path):
 
 def test_bad_config_names_the_file_and_key(config_dir: Path):
     path = config_dir / "delivery.yaml"
-    path.write_text(path.read_text().replace("email: hello@touchplan.example", "email: not-an-address")
-                    .replace("marketing: 10001", "marketing: -5"))
+    path.write_text(
+        path.read_text()
+        .replace("email: hello@touchplan.example", "email: not-an-address")
+        .replace("marketing: 10001", "marketing: -5")
+    )
     with pytest.raises(ConfigError) as error:
         load_delivery_config(config_dir)
     message = str(error.value)
