@@ -20,6 +20,7 @@ import pytest
 from pipelines.lib.settings import PROJECT_ROOT
 
 PRISM = PROJECT_ROOT / ".tools" / "prism" / "node_modules" / ".bin" / "prism"
+PRISM_ENV = "TOUCHPLAN_PRISM"  # another Prism binary (tests of this fixture point it at a missing file)
 SPEC = Path(__file__).parent / "sendgrid" / "oai.json"
 STARTUP_SECONDS = 180
 
@@ -57,8 +58,9 @@ class PrismServer:
 
 @pytest.fixture(scope="session")
 def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismServer]:
-    if not PRISM.exists():
-        reason = f"Prism is not installed ({PRISM} missing): run `bash tests/contract/install_prism.sh`"
+    prism_bin = Path(os.environ.get(PRISM_ENV) or PRISM)
+    if not prism_bin.exists():
+        reason = f"Prism is not installed ({prism_bin} missing): run `bash tests/contract/install_prism.sh`"
         if os.environ.get("CI"):
             pytest.fail(f"CI is set and {reason}")
         pytest.skip(reason)
@@ -68,7 +70,7 @@ def prism(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismServer]:
     log_path = folder / "prism.log"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), "--errors", str(spec)],
+            [str(prism_bin), "mock", "-h", "127.0.0.1", "-p", str(port), "--errors", str(spec)],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
