@@ -149,7 +149,8 @@ def segment_select(seg: Segment, meta: dict[str, Any]) -> tuple[str, list[str]]:
                 f"CASE WHEN {src} IS NOT NULL AND ({value}) IS NULL THEN "
                 f"{lit(name + ': ')} || {src} || {lit(' is not ' + expected)} END")
         if col.required:
-            problems.append(f"CASE WHEN ({value}) IS NULL THEN {lit(name + ' is empty')} END")
+            empty = f"{src} IS NULL" if src is not None and expected is not None else f"({value}) IS NULL"
+            problems.append(f"CASE WHEN {empty} THEN {lit(name + ' is empty')} END")
     if "extra" in columns and "extra" not in values:
         if seg.extra_headers:
             pairs = ", ".join(f"{lit(h)}, {_clean(q(seg.headers[h]))}" for h in seg.extra_headers)
