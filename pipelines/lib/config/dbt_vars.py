@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.lib.config import survivorship
+from pipelines.lib.insight import config as insight_config
 from pipelines.lib.settings import Settings
 
 
@@ -13,4 +14,5 @@ def collect_dbt_vars(settings: Settings) -> dict[str, Any]:
     dbt_vars: dict[str, Any] = {"as_of": as_of.strftime("%Y-%m-%d %H:%M:%S")}
     # Each stage whose dbt models read config adds its vars here (validated pydantic models -> plain dicts).
     dbt_vars.update(survivorship.dbt_vars(settings))
+    dbt_vars.update(insight_config.dbt_vars(settings))
     return dbt_vars

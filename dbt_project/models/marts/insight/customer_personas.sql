@@ -1,0 +1,76 @@
+{#- Personas by ordered rules (var insight_personas, config/insight.yaml personas): the first rule whose
+    conditions all hold wins; else 'unassigned'. The default below equals the shipped config. -#}
+{%- set rules = var('insight_personas', [{"persona": "executive_buyer", "rule": "exec_title_large_company", "title_keywords": ["chief", "ceo", "cfo", "cto", "cmo", "founder", "owner", "president", "vp", "vice president"], "seniority_in": [], "industry_in": [], "employees_min": 200, "webinar_topic_keywords": []}, {"persona": "technical_evaluator", "rule": "technical_title", "title_keywords": ["engineer", "developer", "architect", "it", "data", "analyst", "technical"], "seniority_in": [], "industry_in": [], "webinar_topic_keywords": []}, {"persona": "webinar_learner", "rule": "attends_webinars", "title_keywords": [], "seniority_in": [], "industry_in": [], "min_webinars_attended": 2, "preferred_channel": "webinar", "webinar_topic_keywords": []}, {"persona": "marketing_practitioner", "rule": "marketing_title", "title_keywords": ["marketing", "campaign", "growth", "brand", "content", "demand"], "seniority_in": [], "industry_in": [], "webinar_topic_keywords": []}, {"persona": "small_business_owner", "rule": "small_company_owner", "title_keywords": ["owner", "founder", "director", "manager"], "seniority_in": [], "industry_in": [], "employees_max": 49, "webinar_topic_keywords": []}, {"persona": "email_reader", "rule": "clicks_email", "title_keywords": [], "seniority_in": [], "industry_in": [], "min_email_clicks": 2, "preferred_channel": "email", "webinar_topic_keywords": []}]) -%}
+{%- set known_fields = ['persona', 'rule', 'title_keywords', 'seniority_in', 'industry_in', 'employees_min', 'employees_max', 'min_webinars_attended', 'min_email_clicks', 'preferred_channel', 'webinar_topic_keywords'] -%}
+
+with
+
+customers as (
+    select * from {{ ref('int_insight__customers') }}
+),
+
+behaviour as (
+    select
+        customer_id,
+        count(*) filter (where touchpoint_type = 'attended') as webinars_attended,
+        count(*) filter (where touchpoint_type = 'click') as email_clicks,
+        count(*) filter (where channel = 'webinar' and touchpoint_type in ('attended', 'registered')) as webinar_interactions,
+        count(*) filter (where channel = 'email' and touchpoint_type in ('open', 'click')) as email_interactions,
+        ' ' || string_agg(distinct webinar_topic, ' | ') filter (where touchpoint_type = 'attended') || ' ' as webinar_topics
+    from {{ ref('int_insight__touchpoints') }}
+    group by customer_id
+),
+
+facts as (
+    select
+        c.*,
+        coalesce(b.webinars_attended, 0) as webinars_attended,
+        coalesce(b.email_clicks, 0) as email_clicks,
+        case
+            when coalesce(b.webinar_interactions, 0) = 0 and coalesce(b.email_interactions, 0) = 0 then null
+            when coalesce(b.webinar_interactions, 0) >= coalesce(b.email_interactions, 0) then 'webinar'
+            else 'email'
+        end as preferred_channel,
+        b.webinar_topics
+    from customers as c
+    left join behaviour as b on c.customer_id = b.customer_id
+),
+
+matched as (
+    select
+        customer_id,
+        case
+    {%- for r in rules %}
+        {%- for field in r %}{% if field not in known_fields %}{{ exceptions.raise_compiler_error("insight dbt var insight_personas[" ~ loop.index0 ~ "]: unknown field '" ~ field ~ "'") }}{% endif %}{% endfor %}
+        when true
+            {%- if r.get('title_keywords') %} and {{ insight_has_word('title_norm', r['title_keywords']) }}{% endif %}
+            {%- if r.get('seniority_in') %} and seniority_norm in {{ insight_in_list(r['seniority_in']) }}{% endif %}
+            {%- if r.get('industry_in') %} and industry_norm in {{ insight_in_list(r['industry_in']) }}{% endif %}
+            {%- if r.get('employees_min') is not none %} and employees >= {{ insight_num(r['employees_min'], 'insight_personas.employees_min') }}{% endif %}
+            {%- if r.get('employees_max') is not none %} and employees <= {{ insight_num(r['employees_max'], 'insight_personas.employees_max') }}{% endif %}
+            {%- if r.get('min_webinars_attended') is not none %} and webinars_attended >= {{ insight_num(r['min_webinars_attended'], 'insight_personas.min_webinars_attended') }}{% endif %}
+            {%- if r.get('min_email_clicks') is not none %} and email_clicks >= {{ insight_num(r['min_email_clicks'], 'insight_personas.min_email_clicks') }}{% endif %}
+            {%- if r.get('preferred_channel') %} and preferred_channel = {{ insight_lit(r['preferred_channel']) }}{% endif %}
+            {%- if r.get('webinar_topic_keywords') %} and {{ insight_has_word('webinar_topics', r['webinar_topic_keywords']) }}{% endif %}
+            then {{ insight_lit(r['rule']) }}
+    {%- endfor %}
+        end as matched_rule,
+        webinars_attended,
+        email_clicks,
+        preferred_channel
+    from facts
+)
+
+select
+    customer_id,
+    case matched_rule
+    {%- for r in rules %}
+        when {{ insight_lit(r['rule']) }} then {{ insight_lit(r['persona']) }}
+    {%- endfor %}
+        else 'unassigned'
+    end as persona,
+    matched_rule,
+    webinars_attended,
+    email_clicks,
+    preferred_channel
+from matched

@@ -1,0 +1,96 @@
+{#- Recency, frequency, value as of the run; 1-5 scores by quantile (percent rank, ties share a score);
+    segments from boxes on the recency score and the frequency-value score. Rules: var insight_rfv
+    (config/insight.yaml rfv); the default below equals the shipped config. -#}
+{%- set cfg = var('insight_rfv', {"window_days": 365, "activity_touch_types": ["open", "click", "attended", "registered", "deal_created", "deal_won"], "revenue_touch_types": ["deal_won"], "engagement_points": {"open": 1.0, "click": 3.0, "registered": 2.0, "attended": 10.0, "deal_created": 20.0}, "segments": [{"name": "champions", "when": [{"recency": [4, 5], "frequency_value": [4, 5]}]}, {"name": "loyal", "when": [{"recency": [4, 5], "frequency_value": [3, 3]}, {"recency": [3, 3], "frequency_value": [3, 5]}]}, {"name": "promising", "when": [{"recency": [4, 5], "frequency_value": [1, 2]}]}, {"name": "needs_attention", "when": [{"recency": [3, 3], "frequency_value": [1, 2]}]}, {"name": "at_risk", "when": [{"recency": [2, 2], "frequency_value": [3, 5]}, {"recency": [1, 1], "frequency_value": [4, 5]}]}, {"name": "hibernating", "when": [{"recency": [2, 2], "frequency_value": [1, 2]}, {"recency": [1, 1], "frequency_value": [3, 3]}]}, {"name": "lost", "when": [{"recency": [1, 1], "frequency_value": [1, 2]}]}]}) -%}
+
+with
+
+as_of as (
+    select as_of_at from {{ ref('int_insight__as_of') }}
+),
+
+customers as (
+    select customer_id from {{ ref('int_insight__customers') }}
+),
+
+touchpoints as (
+    select * from {{ ref('int_insight__touchpoints') }}
+),
+
+measures as (
+    select
+        c.customer_id,
+        date_diff('day', max(t.occurred_at) filter (where t.touchpoint_type in {{ insight_in_list(cfg['activity_touch_types']) }}), as_of.as_of_at) as recency_days,
+        count(t.touchpoint_id) filter (
+            where t.touchpoint_type in {{ insight_in_list(cfg['activity_touch_types']) }}
+                and t.occurred_at > as_of.as_of_at - interval ({{ insight_num(cfg['window_days'], 'insight_rfv.window_days') }}) day
+        ) as frequency,
+        coalesce(sum(t.value) filter (
+            where t.touchpoint_type in {{ insight_in_list(cfg['revenue_touch_types']) }}
+                and t.occurred_at > as_of.as_of_at - interval ({{ insight_num(cfg['window_days'], 'insight_rfv.window_days') }}) day
+        ), 0) as revenue,
+        coalesce(sum(
+            case t.touchpoint_type
+            {%- for touch_type, points in cfg['engagement_points'].items() %}
+                when {{ insight_lit(touch_type) }} then {{ insight_num(points, 'insight_rfv.engagement_points') }}
+            {%- endfor %}
+                else 0
+            end
+        ) filter (where t.occurred_at > as_of.as_of_at - interval ({{ insight_num(cfg['window_days'], 'insight_rfv.window_days') }}) day), 0) as engagement_value,
+        any_value(as_of.as_of_at) as as_of_at
+    from customers as c
+    cross join as_of
+    left join touchpoints as t on c.customer_id = t.customer_id
+    group by c.customer_id, as_of.as_of_at
+),
+
+valued as (
+    select
+        *,
+        case when revenue > 0 then revenue else engagement_value end as value,
+        case when revenue > 0 then 'revenue' when engagement_value > 0 then 'engagement' else 'none' end as value_source,
+        -- revenue customers rank above engagement-only ones on value
+        case when revenue > 0 then 1 else 0 end as has_revenue
+    from measures
+),
+
+scored as (
+    select
+        *,
+        least(5, 1 + floor(5 * percent_rank() over (order by coalesce(-recency_days, -1e9))))::integer as r_score,
+        least(5, 1 + floor(5 * percent_rank() over (order by frequency)))::integer as f_score,
+        least(5, 1 + floor(5 * percent_rank() over (order by has_revenue, value)))::integer as v_score
+    from valued
+),
+
+segmented as (
+    select
+        *,
+        floor((f_score + v_score) / 2.0 + 0.5)::integer as fv_score
+    from scored
+)
+
+select
+    customer_id,
+    recency_days,
+    frequency,
+    value,
+    value_source,
+    revenue,
+    engagement_value,
+    r_score,
+    f_score,
+    v_score,
+    fv_score,
+    case
+    {%- for segment in cfg['segments'] %}
+        when {% for box in segment['when'] -%}
+            (r_score between {{ insight_num(box['recency'][0], 'insight_rfv.segments.when.recency') }} and {{ insight_num(box['recency'][1], 'insight_rfv.segments.when.recency') }}
+             and fv_score between {{ insight_num(box['frequency_value'][0], 'insight_rfv.segments.when.frequency_value') }} and {{ insight_num(box['frequency_value'][1], 'insight_rfv.segments.when.frequency_value') }})
+            {{- " or " if not loop.last }}
+        {%- endfor %} then {{ insight_lit(segment['name']) }}
+    {%- endfor %}
+        else 'unsegmented'
+    end as rfv_segment,
+    as_of_at
+from segmented
