@@ -66,7 +66,7 @@
       'incorporated', 'inc', 'corporation', 'corp', 'company', 'co', 'limited', 'ltd', 'llc', 'llp', 'lp', 'plc',
       'gmbh', 'mbh', 'ag', 'kg', 'kgaa', 'ug', 'se', 'sa', 'sas', 'sarl', 'sasu', 'spa', 'srl', 'sl', 'bv', 'nv',
       'oy', 'oyj', 'ab', 'as', 'asa', 'aps', 'pty', 'pte', 'pvt', 'kk', 'sp z oo', 'spzoo', 'holding', 'holdings',
-      'group']) -%}
+      'group', 'and']) -%}
   {%- set pattern = '(\s(' ~ (suffixes | join('|')) ~ '))+$' -%}
   nullif(trim(regexp_replace(regexp_replace(
     ' ' || {{ fold_text("replace(replace(" ~ column ~ ", '.', ''), '&', ' and ')") }},
