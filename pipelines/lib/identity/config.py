@@ -146,7 +146,7 @@ class SplinkSettings(_Strict):
 
 
 class Guards(_Strict):
-    role_mailboxes: list[str] = Field(default_factory=lambda: list(DEFAULT_ROLE_MAILBOXES))
+    role_mailboxes: list[str] = Field(default_factory=lambda: sorted(DEFAULT_ROLE_MAILBOXES))
     # An email or phone shared by more distinct people (first name + surname) than this makes no edges.
     max_people_per_identifier: int = Field(3, ge=1)
     # A cluster larger than this loses its weakest Splink edges until it fits (else its records stay apart).
