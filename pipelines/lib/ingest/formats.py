@@ -35,6 +35,7 @@ class Sniff:
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
     zip_members: list[str] = field(default_factory=list)
     is_xlsx: bool = False
+    aliases: dict[str, str] = field(default_factory=dict)  # localized header (casefolded) -> known header
 
     @property
     def name(self) -> str:
@@ -47,7 +48,8 @@ class Sniff:
     def header_set(self, index: int = 0) -> set[str]:
         if len(self.rows) <= index:
             return set()
-        return {clean_header(f).casefold() for f in self.rows[index][1]}
+        names = (clean_header(f) for f in self.rows[index][1])
+        return {self.aliases.get(n.casefold(), n).casefold() for n in names}
 
 
 def sniff_text(relative: str, text: str) -> Sniff:

@@ -112,6 +112,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, confi
             encoding = None if is_zip else detect_encoding(path)
             result.encoding = encoding.name + ("-bom" if encoding.bom_length else "") if encoding else "zip"
             sniff = sniff_file(path, relative, encoding)
+            sniff.aliases = {k.casefold(): v for src in config.sources.values() for k, v in src.header_aliases.items()}
             fmt = _format_for(sniff, rule, relative)
             result.format, result.source_kind = fmt.name, _kind(fmt, rule)
             ctx = FileContext(con=con, path=path, relative=relative, file_hash=file_hash, encoding=encoding,

@@ -10,7 +10,7 @@ ZOHO = "zoho"
 SCI = r"^[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+$"
 # zcrm_ prefix dropped; 1.23E+18 -> 1230000000000000000
 ID_SQL = ("CASE WHEN regexp_matches(regexp_replace({src}, '^zcrm_', ''), '" + SCI + "') "
-          "THEN CAST(CAST(CAST(regexp_replace({src}, '^zcrm_', '') AS DOUBLE) AS HUGEINT) AS VARCHAR) "
+          "THEN CAST(TRY_CAST(regexp_replace({src}, '^zcrm_', '') AS DECIMAL(38,0)) AS VARCHAR) "
           "ELSE regexp_replace({src}, '^zcrm_', '') END")
 ZOHO_FORMATS = ["%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%b %d, %Y %I:%M %p"]
 
