@@ -540,6 +540,7 @@ def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: i
                              v.gap_evidence->>'due_at'), 'rule': coalesce(v.look_rule, $gap_id)})
                        END AS evidence
                 FROM _pl_verdict v LEFT JOIN _pl_capchk c ON c.cand_id = v.cand_id AND c.cap_id = v.capped_by
+                JOIN _pl_state st ON st.cand_id = v.cand_id AND st.blk_outcome IS NULL
                 WHERE v.blocked IS NOT NULL
                 UNION ALL
                 SELECT p.cand_id, 'over_capacity', 'capacity_full', p.capacity_id,
@@ -553,6 +554,9 @@ def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: i
                 FROM _pl_blocked b WHERE s.cand_id = b.cand_id AND s.blk_outcome IS NULL;
                 UPDATE _pl_state s SET skip_day = {day}
                 FROM _pl_pick p WHERE s.cand_id = p.cand_id AND NOT p.accepted;
+                -- blocked today stays blocked today (caps, gap and capacity only fill up within a day)
+                UPDATE _pl_state s SET skip_day = {day}
+                FROM _pl_verdict v WHERE s.cand_id = v.cand_id AND v.blocked IS NOT NULL;
                 UPDATE _pl_state s SET status = 'planned', slot_at = p.slot_at, local_ts = p.local_ts,
                        was_moved = p.was_moved
                 FROM _pl_pick p WHERE s.cand_id = p.cand_id AND p.accepted;
