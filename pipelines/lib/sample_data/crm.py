@@ -12,32 +12,11 @@ from pipelines.lib.sample_data.ids import fmt_datetime, fmt_salesforce_datetime,
 from pipelines.lib.sample_data.population import Vocab, obj
 from pipelines.lib.sample_data.variation import Style, project
 
-SF_CONTACT_COLUMNS = (
-    "Id,IsDeleted,MasterRecordId,AccountId,LastName,FirstName,Salutation,Name,MailingStreet,MailingCity,"
-    "MailingState,MailingPostalCode,MailingCountry,Phone,MobilePhone,Email,Title,Department,LeadSource,Birthdate,"
-    "HasOptedOutOfEmail,DoNotCall,OwnerId,CreatedDate,LastModifiedDate,Product_Interest__c,Purchase_Timeframe__c,"
-    "HubSpot_Contact_ID__c"
-).split(",")
-SF_LEAD_COLUMNS = (
-    "Id,IsDeleted,MasterRecordId,LastName,FirstName,Salutation,Name,Title,Company,Street,City,State,PostalCode,"
-    "Country,Phone,MobilePhone,Email,LeadSource,Status,Industry,Rating,AnnualRevenue,NumberOfEmployees,"
-    "HasOptedOutOfEmail,DoNotCall,OwnerId,IsConverted,ConvertedDate,ConvertedAccountId,ConvertedContactId,"
-    "ConvertedOpportunityId,CreatedDate,LastModifiedDate,Product_Interest__c,Purchase_Timeframe__c,Budget__c"
-).split(",")
-SF_OPPORTUNITY_COLUMNS = (
-    "Id,IsDeleted,AccountId,ContactId,Name,Description,StageName,Amount,Probability,CloseDate,Type,LeadSource,"
-    "IsClosed,IsWon,ForecastCategory,CurrencyIsoCode,CreatedDate,LastModifiedDate,Product__c"
-).split(",")
-HS_CONTACT_COLUMNS = (
-    "Record ID,First Name,Last Name,Email,Phone Number,Mobile Phone Number,Job Title,Company Name,Street Address,"
-    "City,State/Region,Postal Code,Country/Region,Date of birth,Lifecycle Stage,Lead Status,"
-    "Marketing contact status,Unsubscribed from all email,Industry,Number of Employees,Annual Revenue,Time Zone,"
-    "Salesforce Contact ID,Create Date,Last Modified Date,Contact owner"
-).split(",")
-HS_DEAL_COLUMNS = (
-    "Record ID,Deal Name,Deal Stage,Amount,Close Date,Create Date,Pipeline,Deal owner,Associated Contact IDs,"
-    "Associated Company"
-).split(",")
+SF_CONTACT_COLUMNS = ["Id", "IsDeleted", "MasterRecordId", "AccountId", "LastName", "FirstName", "Salutation", "Name", "MailingStreet", "MailingCity", "MailingState", "MailingPostalCode", "MailingCountry", "Phone", "MobilePhone", "Email", "Title", "Department", "LeadSource", "Birthdate", "HasOptedOutOfEmail", "DoNotCall", "OwnerId", "CreatedDate", "LastModifiedDate", "Product_Interest__c", "Purchase_Timeframe__c", "HubSpot_Contact_ID__c"]
+SF_LEAD_COLUMNS = ["Id", "IsDeleted", "MasterRecordId", "LastName", "FirstName", "Salutation", "Name", "Title", "Company", "Street", "City", "State", "PostalCode", "Country", "Phone", "MobilePhone", "Email", "LeadSource", "Status", "Industry", "Rating", "AnnualRevenue", "NumberOfEmployees", "HasOptedOutOfEmail", "DoNotCall", "OwnerId", "IsConverted", "ConvertedDate", "ConvertedAccountId", "ConvertedContactId", "ConvertedOpportunityId", "CreatedDate", "LastModifiedDate", "Product_Interest__c", "Purchase_Timeframe__c", "Budget__c"]
+SF_OPPORTUNITY_COLUMNS = ["Id", "IsDeleted", "AccountId", "ContactId", "Name", "Description", "StageName", "Amount", "Probability", "CloseDate", "Type", "LeadSource", "IsClosed", "IsWon", "ForecastCategory", "CurrencyIsoCode", "CreatedDate", "LastModifiedDate", "Product__c"]
+HS_CONTACT_COLUMNS = ["Record ID", "First Name", "Last Name", "Email", "Phone Number", "Mobile Phone Number", "Job Title", "Company Name", "Street Address", "City", "State/Region", "Postal Code", "Country/Region", "Date of birth", "Lifecycle Stage", "Lead Status", "Marketing contact status", "Unsubscribed from all email", "Industry", "Number of Employees", "Annual Revenue", "Time Zone", "Salesforce Contact ID", "Create Date", "Last Modified Date", "Contact owner"]
+HS_DEAL_COLUMNS = ["Record ID", "Deal Name", "Deal Stage", "Amount", "Close Date", "Create Date", "Pipeline", "Deal owner", "Associated Contact IDs", "Associated Company"]
 
 # profile, share of persons, won deals (min, max), days before as-of of the last won deal (min, max)
 PROFILES = [

@@ -15,10 +15,7 @@ from pipelines.lib.sample_data.ids import fmt_datetime, hex_strings, pick
 from pipelines.lib.sample_data.population import Vocab, obj
 from pipelines.lib.sample_data.variation import Style, project
 
-BASE_COLUMNS = (
-    "Email Address,First Name,Last Name,Address,Phone Number,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,"
-    "CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED"
-).split(",")
+BASE_COLUMNS = ["Email Address", "First Name", "Last Name", "Address", "Phone Number", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP", "LATITUDE", "LONGITUDE", "GMTOFF", "DSTOFF", "TIMEZONE", "CC", "REGION", "LAST_CHANGED"]
 TAIL_COLUMNS = ["LEID", "EUID", "NOTES", "TAGS"]
 UNSUB_COLUMNS = ["UNSUB_TIME", "UNSUB_CAMPAIGN_TITLE", "UNSUB_CAMPAIGN_ID", "UNSUB_REASON", "UNSUB_REASON_OTHER"]
 CLEAN_COLUMNS = ["CLEAN_TIME", "CLEAN_CAMPAIGN_TITLE", "CLEAN_CAMPAIGN_ID"]

@@ -15,8 +15,7 @@ import duckdb
 import pytest
 
 from pipelines.commands import sample_data as command
-from pipelines.lib.sample_data import generate
-from pipelines.lib.sample_data import crm, mailchimp, zoom
+from pipelines.lib.sample_data import crm, generate, mailchimp, zoom
 
 AS_OF = datetime(2026, 3, 4, 10, 15, tzinfo=UTC)
 DAY = "2026-03-04"
@@ -124,7 +123,7 @@ def test_zoom_reports_have_the_sections_in_order(out):
     assert lines[0].startswith("Attendee Report,")
     assert lines[1].startswith("Report Generated:,")
     assert lines[2] == ",".join(zoom.SUMMARY_COLUMNS)
-    positions = [lines.index(next(l for l in lines if l.startswith(s)))
+    positions = [lines.index(next(line for line in lines if line.startswith(s)))
                  for s in ("Host Details,", "Panelist Details,", "Attendee Details,", "Other Attended,")]
     assert positions == sorted(positions)
     attendee_header = lines[positions[2] + 1]
