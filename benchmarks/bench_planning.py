@@ -20,7 +20,14 @@ import psutil
 from pipelines.lib.planning.config import CampaignsConfig, ContactRulesConfig, Strategy
 from pipelines.lib.planning.engine import run_plan
 
-ZONES = ["Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Asia/Kolkata", "Australia/Sydney"]
+ZONES = [
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+]
 AS_OF = datetime(2026, 3, 26, 6, 0, tzinfo=UTC)
 
 
@@ -50,21 +57,25 @@ def build(con: duckdb.DuckDBPyConnection, customers: int) -> None:
         SELECT customer_id, (hash(customer_id) % 100)::DOUBLE AS lead_score, hash(customer_id) % 100 >= 60 AS is_mql,
                false AS is_sales_ready FROM dim_customers
     """)
-    con.execute("CREATE TABLE customer_personas AS SELECT customer_id, 'p' || (hash(customer_id) % 4) AS persona FROM dim_customers")
-    con.execute("CREATE TABLE customer_rfv AS SELECT customer_id, (hash(customer_id) % 365)::INTEGER AS recency_days FROM dim_customers")
+    con.execute(
+        "CREATE TABLE customer_personas AS SELECT customer_id, 'p' || (hash(customer_id) % 4) AS persona FROM dim_customers"
+    )
+    con.execute(
+        "CREATE TABLE customer_rfv AS SELECT customer_id, (hash(customer_id) % 365)::INTEGER AS recency_days FROM dim_customers"
+    )
     con.execute("""
         CREATE TABLE customer_moments AS
         SELECT customer_id, 'first_webinar_attended' AS moment, TIMESTAMP '2026-03-25 15:00' AS occurred_at
         FROM dim_customers WHERE hash(customer_id) % 10 = 0
     """)
     # about two marketing touches per customer in the last two weeks
-    con.execute("""
+    con.execute(f"""
         CREATE TABLE fct_touchpoints AS
         SELECT 't' || i || '-' || k AS touchpoint_id, 'c' || i AS customer_id, 'email' AS channel,
                'delivered' AS touchpoint_type, true AS is_marketing_contact, 'hist' || k AS campaign_id,
                NULL::VARCHAR AS message_id, TIMESTAMP '2026-03-26 06:00' - INTERVAL 1 MINUTE * ((hash(i * 7 + k) % 20160)) AS occurred_at
-        FROM range({0}) r(i), range(2) k(k)
-    """.format(customers))
+        FROM range({customers}) r(i), range(2) k(k)
+    """)
 
 
 def strategy(campaigns: int) -> Strategy:
@@ -89,7 +100,11 @@ def strategy(campaigns: int) -> Strategy:
             {"id": "all_week", "max": 4, "window": {"calendar": "week"}},
         ],
         "min_gap": {"hours": 48},
-        "quiet_hours": {"start": "20:00", "end": "08:00", "allowed_days": ["mon", "tue", "wed", "thu", "fri"]},
+        "quiet_hours": {
+            "start": "20:00",
+            "end": "08:00",
+            "allowed_days": ["mon", "tue", "wed", "thu", "fri"],
+        },
         "capacity": [{"id": "reps", "channel": "sales_task", "per_day": 500}],
         "holdout": {"salt": "bench", "share": 0.1},
         "consent": {"sales_task": {"consent_channel": "phone", "allowed_states": ["subscribed", "unknown"]}},

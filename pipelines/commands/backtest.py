@@ -7,7 +7,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.commands.common import CommandError, add_config_option, add_warehouse_option, settings_from_args
+from pipelines.commands.common import (
+    CommandError,
+    add_config_option,
+    add_warehouse_option,
+    settings_from_args,
+)
 from pipelines.lib.planning.config import load_strategy
 from pipelines.lib.planning.review import backtest
 from pipelines.lib.settings import parse_as_of

@@ -6,7 +6,12 @@ import argparse
 
 import duckdb
 
-from pipelines.commands.common import CommandError, add_config_option, add_warehouse_option, settings_from_args
+from pipelines.commands.common import (
+    CommandError,
+    add_config_option,
+    add_warehouse_option,
+    settings_from_args,
+)
 from pipelines.lib.planning.config import load_strategy
 from pipelines.lib.planning.review import explain
 

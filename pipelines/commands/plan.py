@@ -20,11 +20,15 @@ from pipelines.lib.planning.review import diff_runs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("plan", help="plan contacts over the horizon from campaigns and contact rules")
+    parser = subparsers.add_parser(
+        "plan", help="plan contacts over the horizon from campaigns and contact rules"
+    )
     add_warehouse_option(parser)
     add_config_option(parser)
     add_as_of_option(parser)
-    parser.add_argument("--diff", action="store_true", help="print what changed against the previous plan run")
+    parser.add_argument(
+        "--diff", action="store_true", help="print what changed against the previous plan run"
+    )
     parser.add_argument("--limit", type=int, default=50, help="rows shown per section of --diff (default 50)")
     parser.set_defaults(func=plan_command)
 
@@ -42,7 +46,9 @@ def plan_command(args: argparse.Namespace) -> int:
             f"plan run {result.plan_run_id}: {result.candidates} candidates, {result.planned} planned "
             f"(rules {result.rules_version[:12]})"
         )
-        print(f"{'campaign':<24}{'eligible':>9}{'consent':>9}{'suppr.':>9}{'holdout':>9}{'caps':>9}{'arbitr.':>9}{'planned':>9}")
+        print(
+            f"{'campaign':<24}{'eligible':>9}{'consent':>9}{'suppr.':>9}{'holdout':>9}{'caps':>9}{'arbitr.':>9}{'planned':>9}"
+        )
         for row in result.waterfall:
             print(
                 f"{row['campaign_id']:<24}{row['eligible']:>9}{row['after_consent']:>9}{row['after_suppression']:>9}"
@@ -62,5 +68,7 @@ def plan_command(args: argparse.Namespace) -> int:
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
-        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0]
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[
+            0
+        ]
     )

@@ -1,6 +1,5 @@
 """Planning stage: campaigns + contact rules -> contact_decisions, contact_plan, campaign_waterfall, plan_runs."""
 
-
 import dagster as dg
 
 from pipelines.defs.resources import TouchplanResource
@@ -39,15 +38,23 @@ def contact_plan_assets(context: dg.AssetExecutionContext, touchplan: TouchplanR
     with touchplan.connect() as con:
         result = run_plan(con, strategy, as_of)
     if result.missing_inputs:
-        context.log.warning(f"planning read these upstream tables as empty: {', '.join(result.missing_inputs)}")
+        context.log.warning(
+            f"planning read these upstream tables as empty: {', '.join(result.missing_inputs)}"
+        )
     waterfall = {
-        row["campaign_id"]: {k: int(v) for k, v in row.items() if k not in ("campaign_id", "plan_run_id", "rules_version")}
+        row["campaign_id"]: {
+            k: int(v) for k, v in row.items() if k not in ("campaign_id", "plan_run_id", "rules_version")
+        }
         for row in result.waterfall
     }
     common = {"plan_run_id": result.plan_run_id, "rules_version": result.rules_version}
     yield dg.MaterializeResult(
         asset_key="contact_decisions",
-        metadata={**common, "candidates": result.candidates, "outcomes": dg.MetadataValue.json(result.outcome_counts)},
+        metadata={
+            **common,
+            "candidates": result.candidates,
+            "outcomes": dg.MetadataValue.json(result.outcome_counts),
+        },
     )
     yield dg.MaterializeResult(asset_key="contact_plan", metadata={**common, "planned": result.planned})
     yield dg.MaterializeResult(

@@ -60,7 +60,11 @@ CUSTOMER_MODEL_COLUMNS: dict[str, str] = {
 
 # Functions an audience may call: name -> (min args, max args, description).
 FUNCTIONS: dict[str, tuple[int, int, str]] = {
-    "has_moment": (1, 2, "has_moment('name'[, within_days]): the customer had this moment (in the last N days)"),
+    "has_moment": (
+        1,
+        2,
+        "has_moment('name'[, within_days]): the customer had this moment (in the last N days)",
+    ),
     "days_since": (1, 1, "days_since(column): whole days from a timestamp column to the as-of time"),
     "lower": (1, 1, "lower(text)"),
     "upper": (1, 1, "upper(text)"),
@@ -138,13 +142,18 @@ def parse_audience(expression: str, source: str) -> exp.Expression:
             if node.table or node.args.get("db") or node.args.get("catalog"):
                 raise _fail(source, f"'{_token(node)}': qualified names are not allowed, use the bare column")
             if node.name not in CUSTOMER_MODEL_COLUMNS:
-                raise _fail(source, f"unknown column '{node.name}' (known: {', '.join(sorted(CUSTOMER_MODEL_COLUMNS))})")
+                raise _fail(
+                    source,
+                    f"unknown column '{node.name}' (known: {', '.join(sorted(CUSTOMER_MODEL_COLUMNS))})",
+                )
         if kind is exp.Identifier and not isinstance(node.parent, exp.Column):
             raise _fail(source, f"'{node.name}' is not allowed here")
         if kind is exp.Anonymous or kind in _BUILTIN_FUNCTIONS:
             name = node.name.lower() if kind is exp.Anonymous else _BUILTIN_FUNCTIONS[kind]
             if name not in FUNCTIONS:
-                raise _fail(source, f"unknown function '{node.name}' (allowed: {', '.join(sorted(FUNCTIONS))})")
+                raise _fail(
+                    source, f"unknown function '{node.name}' (allowed: {', '.join(sorted(FUNCTIONS))})"
+                )
             if kind is exp.Anonymous:
                 flat = list(node.expressions)
             else:

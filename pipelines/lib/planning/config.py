@@ -19,7 +19,9 @@ CONTACT_RULES_FILE = "contact_rules.yaml"
 
 Channel = Literal["email", "sales_task", "webinar_invite", "audience_file"]
 CHANNELS: tuple[str, ...] = ("email", "sales_task", "webinar_invite", "audience_file")
-Objective = Literal["acquisition", "conversion", "retention", "reactivation", "frequency", "spend", "advocacy"]
+Objective = Literal[
+    "acquisition", "conversion", "retention", "reactivation", "frequency", "spend", "advocacy"
+]
 MessageType = Literal["marketing", "transactional"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # ISO day 1..7
@@ -35,7 +37,9 @@ class _Strict(BaseModel):
 
 def _check_id(value: str) -> str:
     if not _ID.match(value):
-        raise ValueError(f"{value!r} is not a valid id (lower-case letters, digits and _, starting with a letter)")
+        raise ValueError(
+            f"{value!r} is not a valid id (lower-case letters, digits and _, starting with a letter)"
+        )
     return value
 
 
@@ -146,7 +150,9 @@ class Window(_Strict):
     def _exactly_one(self) -> Window:
         given = [v for v in (self.rolling_hours, self.rolling_days, self.calendar) if v is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of rolling_hours, rolling_days or calendar (day | week | month)")
+            raise ValueError(
+                "give exactly one of rolling_hours, rolling_days or calendar (day | week | month)"
+            )
         return self
 
     @property
@@ -251,7 +257,12 @@ class ContactRulesConfig(_Strict):
     holdout: Holdout | None = None
     # fct_touchpoints.channel -> campaign channel, so past touches count towards the right caps
     history_channels: dict[str, Channel] = Field(
-        default_factory=lambda: {"email": "email", "webinar": "webinar_invite", "sales": "sales_task", "crm": "sales_task"}
+        default_factory=lambda: {
+            "email": "email",
+            "webinar": "webinar_invite",
+            "sales": "sales_task",
+            "crm": "sales_task",
+        }
     )
 
     _zone = field_validator("default_time_zone")(_check_zone)
@@ -319,5 +330,7 @@ def load_strategy(config_dir: Path, rules_path: Path | None = None) -> Strategy:
     from pipelines.lib.planning.audience import compile_audience
 
     for i, campaign in enumerate(campaigns.campaigns):
-        compile_audience(campaign.audience, source=f"{campaigns_path}: campaigns[{i}].audience ({campaign.id})")
+        compile_audience(
+            campaign.audience, source=f"{campaigns_path}: campaigns[{i}].audience ({campaign.id})"
+        )
     return Strategy(campaigns=campaigns, rules=rules, campaigns_path=campaigns_path, rules_path=rules_path)

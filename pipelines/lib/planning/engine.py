@@ -89,14 +89,19 @@ def _list(values: list[str] | tuple[str, ...] | None) -> str:
 
 
 def load_rule_tables(
-    con: duckdb.DuckDBPyConnection, campaigns: CampaignsConfig, rules: ContactRulesConfig, campaign_ids: list[str]
+    con: duckdb.DuckDBPyConnection,
+    campaigns: CampaignsConfig,
+    rules: ContactRulesConfig,
+    campaign_ids: list[str],
 ) -> None:
     """Small tables describing campaigns and rules; `campaign_ids` gives the index of each campaign."""
     by_id = campaigns.by_id()
     rows = []
     for cidx, cid in enumerate(campaign_ids):
         c = by_id.get(cid)
-        if c is None:  # backtest: a historical campaign not in campaigns.yaml (a marketing message, priority 0)
+        if (
+            c is None
+        ):  # backtest: a historical campaign not in campaigns.yaml (a marketing message, priority 0)
             continue
         trig = c.trigger
         sched = trig.schedule
@@ -128,7 +133,9 @@ def load_rule_tables(
         if cid in by_id
         for persona, template in by_id[cid].variants.items()
     ]
-    con.execute("CREATE OR REPLACE TEMP TABLE _pl_variants (cidx INTEGER, persona VARCHAR, template_id VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _pl_variants (cidx INTEGER, persona VARCHAR, template_id VARCHAR)"
+    )
     if var_rows:
         con.execute("INSERT INTO _pl_variants VALUES " + ", ".join(var_rows))
 
@@ -169,7 +176,9 @@ def _quiet_sql(rules: ContactRulesConfig, local: str, mtype: str, channel: str) 
     if qh is None:
         return local, "false"
     start, end = hhmm_to_time(qh.start), hhmm_to_time(qh.end)
-    applies = f"({mtype} = 'marketing'" + (f" AND list_contains({_list(qh.channels)}, {channel}))" if qh.channels else ")")
+    applies = f"({mtype} = 'marketing'" + (
+        f" AND list_contains({_list(qh.channels)}, {channel}))" if qh.channels else ")"
+    )
     tod = f"CAST({local} AS TIME)"
     day = f"CAST({local} AS DATE)"
     if start > end:  # overnight quiet hours, e.g. 20:00-08:00
@@ -342,7 +351,7 @@ def build_plan_candidates(
                CASE WHEN NOT list_contains(b.allowed_states, b.consent_state) AND b.consent_state <> 'suppressed'
                         THEN 'consent.' || b.channel
                     WHEN b.sup_reason IS NOT NULL THEN {_q(sup.id)}
-                    WHEN b.mtype = 'marketing' AND b.global_held THEN {_q(hold.id if hold else 'global_holdout')}
+                    WHEN b.mtype = 'marketing' AND b.global_held THEN {_q(hold.id if hold else "global_holdout")}
                     WHEN b.mtype = 'marketing' AND b.campaign_held THEN 'holdout.' || b.campaign_id
                     WHEN b.cool_last_at IS NOT NULL THEN 'cooldown.' || b.campaign_id END AS pre_rule,
                CASE WHEN NOT list_contains(b.allowed_states, b.consent_state) AND b.consent_state <> 'suppressed'
@@ -384,9 +393,7 @@ def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: i
     """)
     gap = rules.min_gap
     gap_secs = gap.hours * 3600 if gap and gap.hours > 0 else 0
-    gap_scope = (
-        f"list_contains({_list(gap.channels)}, {{ch}})" if gap and gap.channels else "true"
-    )
+    gap_scope = f"list_contains({_list(gap.channels)}, {{ch}})" if gap and gap.channels else "true"
     gap_id = gap.id if gap else "min_gap"
     has_capacity = bool(rules.capacity)
     window_cond = """CASE a.kind WHEN 'rolling' THEN u.at > t.slot_at - INTERVAL 1 HOUR * a.hours
@@ -397,7 +404,9 @@ def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: i
     for day in range(days):
         active = None  # None: every customer with a slot today
         while True:
-            cust_filter = "" if active is None else "AND s.customer_id IN (SELECT customer_id FROM _pl_active)"
+            cust_filter = (
+                "" if active is None else "AND s.customer_id IN (SELECT customer_id FROM _pl_active)"
+            )
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE _pl_try AS
                 SELECT s.cand_id, s.customer_id, s.cidx, s.mtype, s.priority, s.campaign_id, s.channel,
@@ -461,7 +470,7 @@ def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: i
             else:
                 con.execute("CREATE OR REPLACE TEMP TABLE _pl_gapchk (cand_id BIGINT, evidence JSON)")
             # the verdict of each tried candidate at this slot
-            con.execute(f"""
+            con.execute("""
                 CREATE OR REPLACE TEMP TABLE _pl_verdict AS
                 WITH capped AS (
                     SELECT cand_id, arg_min(cap_id, ord) AS cap_id FROM _pl_capchk WHERE n >= max_count GROUP BY cand_id
@@ -490,7 +499,7 @@ def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: i
                 LEFT JOIN used us ON us.channel = t.channel AND us.cap_day = t.cap_day
             """)
             # per customer, the best feasible candidate; then capacity shared out by priority
-            con.execute(f"""
+            con.execute("""
                 CREATE OR REPLACE TEMP TABLE _pl_pick AS
                 WITH pick AS (
                     SELECT * FROM _pl_verdict WHERE blocked IS NULL
@@ -504,7 +513,8 @@ def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: i
                 FROM pick
             """)
             # record the first reason a candidate was blocked, with evidence
-            con.execute("""
+            con.execute(
+                """
                 CREATE OR REPLACE TEMP TABLE _pl_blocked AS
                 SELECT v.cand_id, v.blocked,
                        CASE v.blocked WHEN 'capped' THEN 'cap_' || v.capped_by
@@ -547,7 +557,9 @@ def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: i
                        to_json({'slot_at': p.slot_at, 'capacity': p.capacity_id, 'day': p.cap_day,
                                 'outranked': true})
                 FROM _pl_pick p WHERE NOT p.accepted
-            """, {"gap_id": gap_id})
+            """,
+                {"gap_id": gap_id},
+            )
             con.execute(f"""
                 UPDATE _pl_state s SET blk_outcome = b.blocked, blk_reason = b.reason, blk_rule = b.rule_id,
                        blk_evidence = b.evidence
@@ -569,7 +581,10 @@ def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: i
             if con.execute("SELECT count(*) FROM _pl_active").fetchone()[0] == 0:
                 break
             active = True
-            if not has_capacity and con.execute("SELECT count(*) FROM _pl_pick WHERE accepted").fetchone()[0] == 0:
+            if (
+                not has_capacity
+                and con.execute("SELECT count(*) FROM _pl_pick WHERE accepted").fetchone()[0] == 0
+            ):
                 break
 
 
@@ -637,7 +652,9 @@ def run_plan(
     load_rule_tables(con, strategy.campaigns, strategy.rules, campaign_ids)
     build_plan_candidates(con, strategy, as_of, campaign_ids)
     arbitrate(con, strategy.rules, strategy.rules.horizon_days + 1)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {_decisions_sql(plan_run_id, version, created_at)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {_decisions_sql(plan_run_id, version, created_at)}"
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_plan AS
         SELECT {_q(plan_run_id)} AS plan_run_id, c.customer_id, c.campaign_id, c.channel,
@@ -681,7 +698,9 @@ def run_plan(
     total = sum(counts.values())
     planned = con.execute("SELECT count(*) FROM _pl_plan").fetchone()[0]
     cols = [d[0] for d in con.execute("SELECT * FROM _pl_waterfall").description]
-    waterfall = [dict(zip(cols, row, strict=True)) for row in con.execute("SELECT * FROM _pl_waterfall").fetchall()]
+    waterfall = [
+        dict(zip(cols, row, strict=True)) for row in con.execute("SELECT * FROM _pl_waterfall").fetchall()
+    ]
     result = PlanResult(
         plan_run_id=plan_run_id,
         rules_version=version,

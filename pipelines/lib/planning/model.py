@@ -82,7 +82,9 @@ def _source(con: duckdb.DuckDBPyConnection, table: str, present: set[str]) -> st
         cols = ", ".join(f"NULL::{typ} AS {name}" for name, typ in wanted)
         return f"(SELECT {cols} WHERE false)"
     have = table_columns(con, table)
-    cols = ", ".join(f'"{name}"::{typ} AS {name}' if name in have else f"NULL::{typ} AS {name}" for name, typ in wanted)
+    cols = ", ".join(
+        f'"{name}"::{typ} AS {name}' if name in have else f"NULL::{typ} AS {name}" for name, typ in wanted
+    )
     return f'(SELECT {cols} FROM "{table}")'
 
 

@@ -29,7 +29,8 @@ _SENTENCES = {
 
 def find_customer(con: duckdb.DuckDBPyConnection, key: str) -> dict | None:
     cur = con.execute(
-        "SELECT * FROM dim_customers WHERE customer_id = ? OR lower(email) = lower(?) LIMIT 1", [key, key.strip()]
+        "SELECT * FROM dim_customers WHERE customer_id = ? OR lower(email) = lower(?) LIMIT 1",
+        [key, key.strip()],
     )
     row = cur.fetchone()
     return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
@@ -46,7 +47,16 @@ def explain(con: duckdb.DuckDBPyConnection, strategy: Strategy, key: str) -> str
         "SELECT plan_run_id, as_of, rules_version FROM plan_runs WHERE kind = 'plan' ORDER BY created_at DESC LIMIT 1"
     ).fetchone()
     lines = [f"Customer {cid}"]
-    shown = ["full_name", "email", "company", "title", "country_code", "time_zone", "is_customer", "source_systems"]
+    shown = [
+        "full_name",
+        "email",
+        "company",
+        "title",
+        "country_code",
+        "time_zone",
+        "is_customer",
+        "source_systems",
+    ]
     for col in shown:
         if customer.get(col) not in (None, ""):
             lines.append(f"  {col}: {customer[col]}")
@@ -97,7 +107,10 @@ def explain(con: duckdb.DuckDBPyConnection, strategy: Strategy, key: str) -> str
             lines.append(head + f"not in the audience ({campaign.audience})")
         elif campaign.trigger.moment:
             m = campaign.trigger.moment
-            lines.append(head + f"in the audience, but no '{m.moment}' moment in the {m.within_days} days before the run")
+            lines.append(
+                head
+                + f"in the audience, but no '{m.moment}' moment in the {m.within_days} days before the run"
+            )
         else:
             lines.append(head + "in the audience, but no scheduled send day within the campaign's dates")
     return "\n".join(lines)
@@ -107,7 +120,10 @@ def _evidence_words(evidence: str) -> str:
     data = json.loads(evidence) if isinstance(evidence, str) else evidence
     touches = data.get("touches") if isinstance(data, dict) else None
     if touches:
-        listed = "; ".join(f"{t.get('campaign_id') or t.get('source')} via {t.get('channel')} at {t.get('at')}" for t in touches)
+        listed = "; ".join(
+            f"{t.get('campaign_id') or t.get('source')} via {t.get('channel')} at {t.get('at')}"
+            for t in touches
+        )
         return f"{data.get('count')} of {data.get('limit')} allowed in the window already used by: {listed}"
     return json.dumps(data, default=str)
 
@@ -125,7 +141,11 @@ class PlanDiff:
             f"Plan run {self.current} against {self.previous}: {len(self.added)} added, {len(self.removed)} removed, "
             f"{len(self.rescheduled)} rescheduled"
         ]
-        for title, rows in (("added", self.added), ("removed", self.removed), ("rescheduled", self.rescheduled)):
+        for title, rows in (
+            ("added", self.added),
+            ("removed", self.removed),
+            ("rescheduled", self.rescheduled),
+        ):
             for row in rows[:limit]:
                 lines.append(f"  {title}: " + " ".join(str(x) for x in row if x is not None))
             if len(rows) > limit:
@@ -143,14 +163,16 @@ def diff_runs(con: duckdb.DuckDBPyConnection, previous: str, current: str) -> Pl
     """
     params = {"prev": previous, "cur": current}
     added = con.execute(
-        base + """SELECT c.customer_id, c.campaign_id, 'at ' || strftime(c.scheduled_at, '%Y-%m-%d %H:%M') || 'Z',
+        base
+        + """SELECT c.customer_id, c.campaign_id, 'at ' || strftime(c.scheduled_at, '%Y-%m-%d %H:%M') || 'Z',
                   'because ' || w.reason_code FROM cur c
                   LEFT JOIN prev p USING (customer_id, campaign_id) LEFT JOIN why w USING (customer_id, campaign_id)
                   WHERE p.customer_id IS NULL ORDER BY 1, 2""",
         params,
     ).fetchall()
     removed = con.execute(
-        base + """SELECT p.customer_id, p.campaign_id,
+        base
+        + """SELECT p.customer_id, p.campaign_id,
                   'now ' || coalesce(w.outcome, 'not a candidate'),
                   CASE WHEN w.reason_code IS NOT NULL THEN '(' || w.reason_code || coalesce(', rule ' || w.rule_id, '') || ')'
                        ELSE '(audience or trigger no longer matches)' END
@@ -160,7 +182,8 @@ def diff_runs(con: duckdb.DuckDBPyConnection, previous: str, current: str) -> Pl
         params,
     ).fetchall()
     rescheduled = con.execute(
-        base + """SELECT c.customer_id, c.campaign_id, 'from ' || strftime(p.scheduled_at, '%Y-%m-%d %H:%M') || 'Z',
+        base
+        + """SELECT c.customer_id, c.campaign_id, 'from ' || strftime(p.scheduled_at, '%Y-%m-%d %H:%M') || 'Z',
                   'to ' || strftime(c.scheduled_at, '%Y-%m-%d %H:%M') || 'Z', '(' || w.reason_code || ')'
                   FROM cur c JOIN prev p USING (customer_id, campaign_id) LEFT JOIN why w USING (customer_id, campaign_id)
                   WHERE c.scheduled_at <> p.scheduled_at ORDER BY 1, 2""",
@@ -196,7 +219,9 @@ class BacktestResult:
         return "\n".join(lines)
 
 
-def backtest(con: duckdb.DuckDBPyConnection, strategy: Strategy, start: datetime, end: datetime) -> BacktestResult:
+def backtest(
+    con: duckdb.DuckDBPyConnection, strategy: Strategy, start: datetime, end: datetime
+) -> BacktestResult:
     """Replay the marketing touches of [start, end) day by day under `strategy.rules`.
 
     Each historical touch is a candidate at the time it happened (moved out of quiet hours if the proposed rules
@@ -227,7 +252,12 @@ def backtest(con: duckdb.DuckDBPyConnection, strategy: Strategy, start: datetime
                 "template_id, cooldown_days, holdout_share, trigger_kind, send_time, days, consent_channel, "
                 "allowed_states, trans_allowed_states, objective) VALUES (?, ?, 'email', 0, 'marketing', 'marketing', "
                 "NULL, 0, 0, 'schedule', TIME '10:00', [1,2,3,4,5,6,7], 'email', ?, ?, 'unknown')",
-                [cidx, cid, rules.consent_for("email").allowed_states, rules.consent_for("email").transactional_allowed_states],
+                [
+                    cidx,
+                    cid,
+                    rules.consent_for("email").allowed_states,
+                    rules.consent_for("email").transactional_allowed_states,
+                ],
             )
     # caps for the campaigns added above (not in campaigns.yaml)
     con.execute("""
@@ -313,4 +343,3 @@ def backtest(con: duckdb.DuckDBPyConnection, strategy: Strategy, start: datetime
         SELECT count(*) FROM (SELECT customer_id FROM _bt_result GROUP BY 1 HAVING bool_and(outcome <> 'kept'))
     """).fetchone()[0]
     return BacktestResult(start, end, total, kept, moved, dropped, contacted, lost)
-

@@ -10,7 +10,9 @@ import duckdb
 
 from pipelines.lib.planning.config import CampaignsConfig, ContactRulesConfig, Strategy
 
-CUSTOMER_COLS = "customer_id VARCHAR, email VARCHAR, time_zone VARCHAR, country_code VARCHAR, is_customer BOOLEAN"
+CUSTOMER_COLS = (
+    "customer_id VARCHAR, email VARCHAR, time_zone VARCHAR, country_code VARCHAR, is_customer BOOLEAN"
+)
 
 
 def make_warehouse(
@@ -32,7 +34,13 @@ def make_warehouse(
     for c in customers:
         con.execute(
             "INSERT INTO dim_customers VALUES (?, ?, ?, ?, ?)",
-            [c["customer_id"], c.get("email"), c.get("time_zone"), c.get("country_code"), c.get("is_customer", False)],
+            [
+                c["customer_id"],
+                c.get("email"),
+                c.get("time_zone"),
+                c.get("country_code"),
+                c.get("is_customer", False),
+            ],
         )
     con.execute(
         "CREATE TABLE customer_consent (customer_id VARCHAR, channel VARCHAR, subscription_group VARCHAR, "
@@ -54,7 +62,9 @@ def make_warehouse(
             "INSERT INTO fct_touchpoints VALUES (?, ?, 'sendgrid', ?, 'delivered', true, ?, NULL, NULL, ?)",
             [f"t{i}", cid, channel, campaign, at],
         )
-    con.execute("CREATE TABLE customer_moments (customer_id VARCHAR, moment VARCHAR, occurred_at TIMESTAMP, evidence VARCHAR)")
+    con.execute(
+        "CREATE TABLE customer_moments (customer_id VARCHAR, moment VARCHAR, occurred_at TIMESTAMP, evidence VARCHAR)"
+    )
     for r in moments or []:
         con.execute("INSERT INTO customer_moments VALUES (?, ?, ?, NULL)", list(r))
     con.execute(
@@ -79,7 +89,8 @@ def make_warehouse(
         )
         for i, (cid, campaign, channel, status, at) in enumerate(ledger):
             con.execute(
-                "INSERT INTO send_ledger VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)", [f"s{i}", cid, campaign, channel, status, at]
+                "INSERT INTO send_ledger VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)",
+                [f"s{i}", cid, campaign, channel, status, at],
             )
     return con
 
@@ -101,7 +112,9 @@ def campaign(id: str, priority: int = 50, **kw: Any) -> dict[str, Any]:
 
 def strategy(campaigns: list[dict[str, Any]], **rules: Any) -> Strategy:
     rules.setdefault("default_time_zone", "UTC")
-    rules.setdefault("consent", {"sales_task": {"consent_channel": "phone", "allowed_states": ["subscribed", "unknown"]}})
+    rules.setdefault(
+        "consent", {"sales_task": {"consent_channel": "phone", "allowed_states": ["subscribed", "unknown"]}}
+    )
     return Strategy(
         campaigns=CampaignsConfig.model_validate({"campaigns": campaigns}),
         rules=ContactRulesConfig.model_validate(rules),

@@ -16,7 +16,9 @@ SRC = "config/campaigns.yaml: campaigns[2].audience (welcome)"
 
 
 def test_allowed_expression_compiles_to_qualified_sql():
-    sql = compile_audience("lifecycle_stage in ('lead','mql') and lead_score >= 60 and not has_moment('first_purchase')", SRC)
+    sql = compile_audience(
+        "lifecycle_stage in ('lead','mql') and lead_score >= 60 and not has_moment('first_purchase')", SRC
+    )
     assert '"c"."lifecycle_stage" IN' in sql and "_pl_moments" in sql
 
 
@@ -72,12 +74,22 @@ def test_demo_config_loads_and_version_ignores_formatting(tmp_path):
     [
         ("contact_rules.yaml", "max: 3", "max: -1", "caps[0].max"),
         ("contact_rules.yaml", "rolling_days: 7}", "rolling_days: 7, calendar: week}", "caps[0].window"),
-        ("contact_rules.yaml", "default_time_zone: Europe/London", "default_time_zone: Mars/Olympus", "default_time_zone"),
+        (
+            "contact_rules.yaml",
+            "default_time_zone: Europe/London",
+            "default_time_zone: Mars/Olympus",
+            "default_time_zone",
+        ),
         ("contact_rules.yaml", 'start: "20:00"', 'start: "25:00"', "quiet_hours.start"),
         ("campaigns.yaml", "channel: sales_task", "channel: fax", "campaigns[1].channel"),
         ("campaigns.yaml", "objective: reactivation", "objective: vibes", "campaigns[7].objective"),
         ("campaigns.yaml", "priority: 90", "priority: high", "campaigns[1].priority"),
-        ("campaigns.yaml", "coalesce(is_mql, false) and", "coalesce(is_mql, false) and mood = 1 and", "campaigns[1].audience"),
+        (
+            "campaigns.yaml",
+            "coalesce(is_mql, false) and",
+            "coalesce(is_mql, false) and mood = 1 and",
+            "campaigns[1].audience",
+        ),
     ],
 )
 def test_config_errors_name_file_and_key(tmp_path, file, old, new, expected):
@@ -94,6 +106,10 @@ def test_config_errors_name_file_and_key(tmp_path, file, old, new, expected):
 def test_exempt_campaign_must_exist(tmp_path):
     cfg = _config(tmp_path)
     text = (cfg / "contact_rules.yaml").read_text()
-    (cfg / "contact_rules.yaml").write_text(text.replace("counts: [marketing]", "counts: [marketing]\n    exempt_campaigns: [nope]", 1))
-    with pytest.raises(ConfigError, match=r"contact_rules.yaml: caps\[0\].exempt_campaigns\[0\]: unknown campaign 'nope'"):
+    (cfg / "contact_rules.yaml").write_text(
+        text.replace("counts: [marketing]", "counts: [marketing]\n    exempt_campaigns: [nope]", 1)
+    )
+    with pytest.raises(
+        ConfigError, match=r"contact_rules.yaml: caps\[0\].exempt_campaigns\[0\]: unknown campaign 'nope'"
+    ):
         load_strategy(cfg)

@@ -20,7 +20,10 @@ WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 @st.composite
 def scenarios(draw):
     n_customers = draw(st.integers(1, 4))
-    customers = [{"customer_id": f"c{i}", "time_zone": draw(st.sampled_from(ZONES + [None]))} for i in range(n_customers)]
+    customers = [
+        {"customer_id": f"c{i}", "time_zone": draw(st.sampled_from(ZONES + [None]))}
+        for i in range(n_customers)
+    ]
     consent_states = {c["customer_id"]: draw(st.sampled_from(["subscribed"] * 4 + ["unsubscribed", "unknown", "suppressed"]))
                       for c in customers}  # fmt: skip
     history = [
@@ -87,7 +90,9 @@ def test_plan_never_breaks_a_rule_and_keeps_the_highest_priority_that_fits(scena
     ).fetchall()
     assert result.planned == len(plan)
     # touches: (customer, channel, message type, at UTC naive, is_plan, campaign)
-    touches = [(cid, ch, "marketing", at, False, k) for cid, ch, k, at in history if at <= AS_OF.replace(tzinfo=None)]
+    touches = [
+        (cid, ch, "marketing", at, False, k) for cid, ch, k, at in history if at <= AS_OF.replace(tzinfo=None)
+    ]
     touches += [(c, ch, camp[k].message_type, at, True, k) for c, k, ch, at, _, _ in plan]
 
     def counted(cap, t):
@@ -113,7 +118,10 @@ def test_plan_never_breaks_a_rule_and_keeps_the_highest_priority_that_fits(scena
                             bad.append(("cap", cap.id, p))
                 else:
                     key = _period(_local(at, tz_of[cid]), cap.window.kind)
-                    if sum(1 for t in same if _period(_local(t[3], tz_of[cid]), cap.window.kind) == key) > cap.max:
+                    if (
+                        sum(1 for t in same if _period(_local(t[3], tz_of[cid]), cap.window.kind) == key)
+                        > cap.max
+                    ):
                         bad.append(("cap", cap.id, p))
             if r.min_gap and r.min_gap.hours and mtype == "marketing":
                 gap = timedelta(hours=r.min_gap.hours)
@@ -133,15 +141,23 @@ def test_plan_never_breaks_a_rule_and_keeps_the_highest_priority_that_fits(scena
     for cid, k, ch, at, local, tz in plan:
         assert tz == tz_of[cid]
         assert local == _local(at, tz)  # scheduled_local is the UTC time in the customer's zone (DST-correct)
-        assert AS_OF.replace(tzinfo=None) <= at < (AS_OF + timedelta(days=r.horizon_days)).replace(tzinfo=None)
+        assert (
+            AS_OF.replace(tzinfo=None) <= at < (AS_OF + timedelta(days=r.horizon_days)).replace(tzinfo=None)
+        )
         consent_channel = "phone" if ch == "sales_task" else "email"
         state = consent_states[cid]
         assert state != "suppressed"
-        allowed = r.consent_for(ch).transactional_allowed_states if camp[k].transactional else r.consent_for(ch).allowed_states
+        allowed = (
+            r.consent_for(ch).transactional_allowed_states
+            if camp[k].transactional
+            else r.consent_for(ch).allowed_states
+        )
         assert state in allowed, (cid, k, consent_channel, state)
         if r.quiet_hours and not camp[k].transactional:
             assert 8 <= local.hour < 20
-            assert ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][local.weekday()] in r.quiet_hours.allowed_days
+            assert ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][
+                local.weekday()
+            ] in r.quiet_hours.allowed_days
 
     # arbitration: an unplanned higher-priority candidate could not take a lower-priority planned one's place
     blocked = con.execute(

@@ -22,10 +22,16 @@ def test_calendar_day_is_the_customers_local_day_and_rolling_window_is_hours():
     # a calendar-day cap of 1 blocks its 04 March 10:00 local slot; London (UTC+0) got the same UTC touch on
     # 03 March, so its 04 March slot is free.
     con = make_warehouse(
-        [{"customer_id": "syd", "time_zone": "Australia/Sydney"}, {"customer_id": "lon", "time_zone": "Europe/London"}],
+        [
+            {"customer_id": "syd", "time_zone": "Australia/Sydney"},
+            {"customer_id": "lon", "time_zone": "Europe/London"},
+        ],
         touchpoints=[("syd", "email", "x", "2026-03-02 13:30"), ("lon", "email", "x", "2026-03-02 13:30")],
     )
-    s = strategy([campaign("k", 50)], caps=[{"id": "day1", "channels": ["email"], "max": 1, "window": {"calendar": "day"}}])
+    s = strategy(
+        [campaign("k", 50)],
+        caps=[{"id": "day1", "channels": ["email"], "max": 1, "window": {"calendar": "day"}}],
+    )
     run = run_plan(con, s, _at("2026-03-02T14:00"), created_at=_at("2026-03-02T14:00"))
     rows = {r[0]: r for r in plan_rows(con, run.plan_run_id)}
     # Sydney: 03 March local already has the touch (00:30 local), so the 03 March 10:00 slot (23:00 UTC on 02 March)
@@ -76,7 +82,9 @@ def test_quiet_hours_defer_to_the_next_allowed_local_time():
 def test_look_ahead_keeps_the_last_slot_for_a_higher_priority_message_due_later():
     # Cap 2 per rolling 7 days, one touch already. Low-priority 'nurture' is due Monday, high-priority 'offer'
     # Wednesday: nurture must not take the last slot. Without look-ahead, nurture would go Monday and block offer.
-    con = make_warehouse([{"customer_id": "a", "time_zone": "UTC"}], touchpoints=[("a", "email", "x", "2026-03-01 09:00")])
+    con = make_warehouse(
+        [{"customer_id": "a", "time_zone": "UTC"}], touchpoints=[("a", "email", "x", "2026-03-01 09:00")]
+    )
     s = strategy(
         [campaign("nurture", 10, trigger={"schedule": {"days": ["mon"], "time": "10:00"}}),
          campaign("offer", 90, trigger={"schedule": {"days": ["wed"], "time": "10:00"}})],
@@ -93,7 +101,10 @@ def test_capped_evidence_lists_the_prior_touches_and_transactional_is_exempt():
     con = make_warehouse(
         [{"customer_id": "a", "time_zone": "UTC"}],
         touchpoints=[("a", "email", "old1", "2026-03-01 09:00"), ("a", "email", "old2", "2026-03-01 12:00")],
-        ledger=[("a", "old3", "email", "sent", "2026-03-01 15:00"), ("a", "old4", "email", "failed", "2026-03-01 16:00")],
+        ledger=[
+            ("a", "old3", "email", "sent", "2026-03-01 15:00"),
+            ("a", "old4", "email", "failed", "2026-03-01 16:00"),
+        ],
     )
     s = strategy(
         [campaign("promo", 50), campaign("receipt", 10, transactional=True)],
@@ -111,7 +122,9 @@ def test_capped_evidence_lists_the_prior_touches_and_transactional_is_exempt():
     assert [t["campaign_id"] for t in ev["touches"]] == ["old1", "old2", "old3"]
     assert d[("a", "receipt")][:2] == ("planned", "due")  # exempt from caps and the gap
     assert [(r[1], r[2]) for r in plan_rows(con, run.plan_run_id)] == [
-        ("receipt", datetime(2026, 3, 2, 10, 0)), ("promo", datetime(2026, 3, 8, 10, 0))]
+        ("receipt", datetime(2026, 3, 2, 10, 0)),
+        ("promo", datetime(2026, 3, 8, 10, 0)),
+    ]
 
 
 def test_holdout_is_a_stable_hash_identical_across_runs_and_campaigns():
@@ -119,7 +132,9 @@ def test_holdout_is_a_stable_hash_identical_across_runs_and_campaigns():
     con = make_warehouse(customers)
     s = strategy([campaign("a", 50), campaign("b", 40, channel="webinar_invite")],
                  holdout={"salt": "pepper", "share": 0.25})  # fmt: skip
-    runs = [run_plan(con, s, _at(f"2026-03-0{d}T06:00"), created_at=_at(f"2026-03-0{d}T06:00")) for d in (2, 3)]
+    runs = [
+        run_plan(con, s, _at(f"2026-03-0{d}T06:00"), created_at=_at(f"2026-03-0{d}T06:00")) for d in (2, 3)
+    ]
     held = [
         {(r[0], r[1]) for r in con.execute(
             "SELECT customer_id, campaign_id FROM contact_decisions WHERE plan_run_id = ? AND outcome = 'held_out'",
