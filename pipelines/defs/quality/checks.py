@@ -1,0 +1,71 @@
+"""One Dagster asset check per table with a GX suite, on the asset of the table's name.
+
+A check whose suites contain ERROR expectations is blocking: when one of them fails, the check reports
+`severity=ERROR` and Dagster skips every asset downstream in the run (no plan, no send). WARN failures are reported
+with `severity=WARN` and do not stop the run.
+"""
+
+
+import dagster as dg
+
+from pipelines.defs.quality.resources import GreatExpectationsResource
+from pipelines.defs.resources import TouchplanResource
+from pipelines.lib.quality.runner import QualityRunner, TableValidation
+from pipelines.lib.settings import EXPECTATIONS_DIR
+
+CHECK_NAME = "great_expectations"
+
+
+def check_result(validation: TableValidation) -> dg.AssetCheckResult:
+    """The Dagster result of a table's validation: counts and names only, never row values."""
+    failed = validation.failed
+    severity = dg.AssetCheckSeverity.ERROR if validation.error_failures else dg.AssetCheckSeverity.WARN
+    metadata: dict[str, dg.MetadataValue | str | int | float] = {
+        "failed_checks": ", ".join(o.qualified_name for o in failed) or "none",
+        "error_failures": len(validation.error_failures),
+        "warn_failures": len(validation.warn_failures),
+        "failing_counts": dg.MetadataValue.json(
+            {o.qualified_name: o.failing_count for o in failed}),
+        "expectations": len(validation.outcomes),
+        "rows_total": validation.total_rows,
+        "rows_validated": validation.rows_validated,
+        "failing_keys_recorded": validation.failures_recorded,
+        "failing_keys_table": "quality_failures",
+        "seconds": round(validation.seconds, 3),
+    }
+    if validation.data_docs_path:
+        metadata["data_docs"] = dg.MetadataValue.path(validation.data_docs_path)
+    return dg.AssetCheckResult(passed=not failed, severity=severity, metadata=metadata,
+                               description=validation.message())
+
+
+def build_table_check(table: str, *, blocking: bool) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(table),
+        name=CHECK_NAME,
+        blocking=blocking,
+        description=f"Great Expectations suites `{table}` and `{table}__profile` (expectations/).",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, touchplan: TouchplanResource,
+               great_expectations: GreatExpectationsResource) -> dg.AssetCheckResult:
+        settings = touchplan.settings()
+        with touchplan.connect() as con:
+            validation = great_expectations.validate(con, table, now=settings.as_of_or_now(),
+                                                     run_id=context.run_id)
+        result = check_result(validation)
+        log = context.log.error if validation.error_failures else context.log.info
+        log(validation.message())
+        return result
+
+    return _check
+
+
+def table_checks(context_root=EXPECTATIONS_DIR) -> list[dg.AssetChecksDefinition]:
+    runner = QualityRunner(context_root)
+    return [build_table_check(table, blocking="error" in runner.suite_severities(table))
+            for table in runner.tables()]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(asset_checks=table_checks())

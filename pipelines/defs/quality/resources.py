@@ -1,0 +1,35 @@
+"""The Great Expectations resource: the GX file context (committed in `expectations/`) and its runner."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+
+import dagster as dg
+import duckdb
+
+from pipelines.lib.quality.runner import QualityRunner, TableValidation
+from pipelines.lib.settings import EXPECTATIONS_DIR
+
+
+class GreatExpectationsResource(dg.ConfigurableResource):
+    """Runs a table's GX suites against the warehouse.
+
+    `context_root_dir` defaults to the committed `expectations/` folder; Data Docs are written under its
+    `uncommitted/data_docs/local_site/`.
+    """
+
+    context_root_dir: str | None = None
+
+    @cached_property
+    def runner(self) -> QualityRunner:
+        return QualityRunner(self.context_root_dir or EXPECTATIONS_DIR)
+
+    def validate(self, con: duckdb.DuckDBPyConnection, table: str, *, now: datetime,
+                 run_id: str | None = None) -> TableValidation:
+        return self.runner.validate_table(con, table, now=now, run_id=run_id)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(resources={"great_expectations": GreatExpectationsResource()})

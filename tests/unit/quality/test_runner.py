@@ -1,0 +1,130 @@
+"""The GX runner on a real DuckDB: severities, failing keys, volume history, Data Docs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.lib.quality.runner import QualityConfigError, QualityRunner
+from tests.unit.quality.conftest import make_raw_crm_contacts
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def test_thirty_percent_invalid_emails_fail_the_error_check_with_count(gx_root: Path, con):
+    make_raw_crm_contacts(con, rows=1000, invalid_share=0.3)
+    result = QualityRunner(gx_root).validate_table(con, "raw_crm_contacts", now=NOW)
+
+    assert not result.passed
+    errors = {o.check: o for o in result.error_failures}
+    assert set(errors) == {"email_valid_error"}
+    assert errors["email_valid_error"].failing_count == 300
+    assert "email_valid_error on raw_crm_contacts: 300 failing rows" in result.message()
+
+
+def test_a_few_invalid_emails_fail_only_the_warn_check(gx_root: Path, con):
+    make_raw_crm_contacts(con, rows=1000, invalid_share=0.1)
+    result = QualityRunner(gx_root).validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+
+    assert result.passed  # no ERROR expectation failed
+    assert [(o.check, o.severity, o.failing_count) for o in result.failed] == [("email_valid", "warn", 100)]
+
+
+def test_failing_keys_land_in_quality_failures(gx_root: Path, con):
+    make_raw_crm_contacts(con, rows=200, invalid_share=0.3)
+    QualityRunner(gx_root).validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+
+    rows = con.execute("""
+        SELECT key_column, key_value, observed_value, severity FROM quality_failures
+        WHERE check_name = 'raw_crm_contacts.email_valid_error' ORDER BY key_value
+    """).fetchall()
+    assert len(rows) == 60
+    assert rows[0][0] == "_source_file,_source_line"
+    expected_lines = sorted(f"crm/hubspot_contacts.csv|{i + 2}" for i in range(200) if i % 10 < 3)
+    assert [r[1] for r in rows] == expected_lines
+    assert all(" at example" in r[2] and r[3] == "error" for r in rows)
+
+
+def test_failing_keys_are_replaced_on_the_next_run(gx_root: Path, con):
+    runner = QualityRunner(gx_root)
+    make_raw_crm_contacts(con, rows=200, invalid_share=0.3)
+    runner.validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    make_raw_crm_contacts(con, rows=200, invalid_share=0.0)
+    runner.validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    assert con.execute("SELECT count(*) FROM quality_failures").fetchone()[0] == 0
+
+
+def test_volume_check_catches_a_feed_that_lost_half_its_rows(gx_root: Path, con):
+    runner = QualityRunner(gx_root)
+    make_raw_crm_contacts(con, rows=1000)
+    first = runner.validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    assert first.passed
+
+    make_raw_crm_contacts(con, rows=500)
+    second = runner.validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+
+    assert not second.passed
+    drop = [o for o in second.error_failures if o.check == "volume_drop"]
+    assert drop and drop[0].failing_count == 2  # both source systems halved
+    assert "ERROR volume_drop on raw_crm_contacts: 2 failing sources" in second.message()
+    history = con.execute("""
+        SELECT source, row_count, is_accepted FROM quality_volume_history ORDER BY measured_at, source
+    """).fetchall()
+    assert history == [("hubspot", 500, True), ("salesforce", 500, True),
+                       ("hubspot", 250, False), ("salesforce", 250, False)]
+    failing_sources = con.execute("""
+        SELECT key_value FROM quality_failures WHERE check_name = 'raw_crm_contacts__profile.volume_drop'
+        ORDER BY 1""").fetchall()
+    assert failing_sources == [("hubspot",), ("salesforce",)]
+
+    # The shrunken count was not accepted: the next run still compares with the last good one.
+    third = runner.validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    assert any(o.check == "volume_drop" for o in third.error_failures)
+
+
+def test_small_volume_change_passes(gx_root: Path, con):
+    runner = QualityRunner(gx_root)
+    make_raw_crm_contacts(con, rows=1000)
+    runner.validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    make_raw_crm_contacts(con, rows=950)
+    result = runner.validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    assert not [o for o in result.failed if o.check.startswith("volume")]
+
+
+def test_future_dated_rows_fail_the_not_future_check(gx_root: Path, con):
+    make_raw_crm_contacts(con, rows=100)
+    con.execute("UPDATE raw_crm_contacts SET updated_at = TIMESTAMP '2027-06-01' WHERE _source_line <= 4")
+    result = QualityRunner(gx_root).validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    failed = {o.check: o.failing_count for o in result.error_failures}
+    assert failed == {"updated_at_not_future": 3}
+
+
+def test_missing_contract_column_fails_the_schema_check(gx_root: Path, con):
+    make_raw_crm_contacts(con, rows=100)
+    con.execute("ALTER TABLE raw_crm_contacts DROP COLUMN lifecycle_stage")
+    result = QualityRunner(gx_root).validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    assert "schema" in {o.check for o in result.error_failures}
+
+
+def test_data_docs_index_exists_after_validation(gx_root: Path, con):
+    make_raw_crm_contacts(con, rows=100)
+    result = QualityRunner(gx_root).validate_table(con, "raw_crm_contacts", now=NOW)
+    index = Path(result.data_docs_path)
+    assert index.name == "index.html" and index.is_file()
+    assert index.is_relative_to(gx_root / "uncommitted" / "data_docs")
+    assert "raw_crm_contacts" in index.read_text()
+
+
+def test_missing_table_is_reported_by_name(gx_root: Path, con):
+    with pytest.raises(QualityConfigError, match="raw_crm_contacts"):
+        QualityRunner(gx_root).validate_table(con, "raw_crm_contacts", now=NOW)
