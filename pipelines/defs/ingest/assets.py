@@ -41,8 +41,8 @@ def ingest(context: dg.AssetExecutionContext, touchplan: TouchplanResource):
     for table in INGEST_TABLES:
         metadata: dict = {"dagster/row_count": report.table_counts.get(table, 0)}
         if table == "ingest_files":
-            metadata.update({"files": dg.MetadataValue.table(rows, schema=schema),
-                             **{k: v for k, v in totals.items()},
+            metadata.update({"per_file": dg.MetadataValue.table(rows, schema=schema),
+                             **{f"total_{k}": v for k, v in totals.items()},
                              "empty_source_kinds": ", ".join(report.empty_kinds) or "none"})
         yield dg.MaterializeResult(asset_key=table, metadata=metadata)
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import random
 
-from tests.unit.ingest.conftest import SF_CONTACT_HEADER, result_for, sf_contact_csv, sf_contact_row, sf_contact_rows
+from tests.unit.ingest.conftest import (
+    SF_CONTACT_HEADER,
+    result_for,
+    sf_contact_csv,
+    sf_contact_row,
+    sf_contact_rows,
+)
 
 
 def test_1000_malformed_rows_among_100000_are_quarantined_with_reasons_and_counts_reconcile(exports):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from tests.unit.ingest.conftest import result_for, sf_contact_csv, sf_contact_row, SF_CONTACT_HEADER
+from tests.unit.ingest.conftest import SF_CONTACT_HEADER, result_for, sf_contact_csv, sf_contact_row
 
 LEAD_HEADER = ("Id,IsDeleted,MasterRecordId,LastName,FirstName,Salutation,Name,Title,Company,Street,City,State,"
                "PostalCode,Country,Phone,MobilePhone,Email,LeadSource,Status,Industry,Rating,AnnualRevenue,"
