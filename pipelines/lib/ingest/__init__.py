@@ -5,15 +5,15 @@ Entry point: `ingest_folder(con, exports_dir, config_dir) -> IngestReport`. See 
 
 # Format modules register themselves; the import order is the detection order (most specific first).
 from pipelines.lib.ingest import (  # noqa: F401
-    zoom,
-    teams,
-    sendgrid,
+    custom_csv,
+    dynamics,
+    hubspot,
     mailchimp,
     salesforce,
+    sendgrid,
+    teams,
     zoho,
-    hubspot,
-    dynamics,
-    custom_csv,
+    zoom,
 )
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.loader import ingest_folder, list_export_files

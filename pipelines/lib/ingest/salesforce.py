@@ -3,8 +3,6 @@ footer rows `Grand Totals (N records)`, `Confidential Information - Do Not Distr
 
 from __future__ import annotations
 
-
-
 from pipelines.lib.ingest.formats import FileContext, Sniff, TabularFormat, register, t
 from pipelines.lib.ingest.mapping import Col
 
