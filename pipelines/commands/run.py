@@ -49,7 +49,7 @@ class _ProgressHandler(logging.Handler):
         event = meta.get("dagster_event")
         if event is None:
             if record.levelno >= logging.WARNING:
-                progress(f"  ! {record.getMessage()}")
+                progress(f"  ! {meta.get('orig_message') or record.getMessage()}")
             return
         kind = event.event_type_value
         step = event.step_key or ""
@@ -58,9 +58,7 @@ class _ProgressHandler(logging.Handler):
         elif kind == "STEP_SUCCESS":
             progress(f"  ok {step} ({event.event_specific_data.duration_ms / 1000:.1f}s)")
         elif kind == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            message = error.message.strip() if error else "failed"
-            progress(f"  FAILED {step}: {message.splitlines()[-1] if message else ''}")
+            progress(f"  FAILED {step}: {_root_cause(event.event_specific_data.error)}")
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
@@ -70,6 +68,16 @@ class _ProgressHandler(logging.Handler):
                          f"failed ({severity}) {desc}".rstrip())
         elif kind == "STEP_SKIPPED":
             progress(f"  skipped {step}")
+
+
+def _root_cause(error) -> str:
+    """The innermost error's message: Dagster wraps user errors in DagsterExecutionStepExecutionError."""
+    if error is None:
+        return "failed"
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    lines = [line for line in (error.message or "").strip().splitlines() if line.strip()]
+    return lines[-1] if lines else error.cls_name or "failed"
 
 
 @dg.logger(description="Concise progress lines for the touchplan CLI")
