@@ -18,7 +18,7 @@ import re
 import time
 import urllib.error
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -323,6 +323,23 @@ def sendgrid_client(config: DeliveryConfig) -> Any:
     return SendGridAPIClient(api_key=os.environ["SENDGRID_API_KEY"], host=config.sendgrid.host).client
 
 
+def _email_rows(con: duckdb.DuckDBPyConnection, chunk: int = 10_000) -> Iterator[dict[str, Any]]:
+    """The pending emails in send order, read a chunk at a time (the loop writes to the same connection)."""
+    start = 0
+    while True:
+        cursor = con.execute(
+            "SELECT * EXCLUDE (_n) FROM _delivery_emails WHERE _n > ? AND _n <= ? ORDER BY _n",
+            [start, start + chunk],
+        )
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        if not rows:
+            return
+        for values in rows:
+            yield dict(zip(columns, values, strict=True))
+        start += chunk
+
+
 def deliver_emails(
     con: duckdb.DuckDBPyConnection,
     outbox: Path,
@@ -339,11 +356,11 @@ def deliver_emails(
     folder.mkdir(parents=True, exist_ok=True)
     horizon = now.replace(tzinfo=None) + timedelta(hours=config.sendgrid.max_schedule_ahead_hours)
     placeholders = ", ".join(f"'{c}'" for c in EMAIL_CHANNELS)
-    cursor = con.execute(
-        f"SELECT * FROM {PENDING} WHERE channel IN ({placeholders}) ORDER BY scheduled_at, send_id"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _delivery_emails AS
+        SELECT *, row_number() OVER (ORDER BY scheduled_at, send_id) AS _n
+        FROM {PENDING} WHERE channel IN ({placeholders})"""
     )
-    columns = [d[0] for d in cursor.description]
-    rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
     if send and client is None:
         client = sendgrid_client(config)
     secrets = [os.environ.get("SENDGRID_API_KEY", "")]
@@ -351,7 +368,7 @@ def deliver_emails(
     batch: list[dict[str, Any]] = []
     sent_in_batch = 0
 
-    for row in rows:
+    for row in _email_rows(con):
         if row["email"] is None:
             batch.append(_outcome(row, "failed", None, error="no email address in dim_customers"))
             continue
