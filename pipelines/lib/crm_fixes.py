@@ -30,13 +30,17 @@ _FILES = {
 }
 
 
-def _pairs(con: duckdb.DuckDBPyConnection, source_system: str, object_type: str | None) -> list[tuple[str, str]]:
+def _pairs(
+    con: duckdb.DuckDBPyConnection, source_system: str, object_type: str | None
+) -> list[tuple[str, str]]:
     sql = (
         "select survivor_record_id, duplicate_record_id from crm_merge_suggestions "
         "where source_system = ? and (? is null or object_type = ?) "
         "order by survivor_record_id, duplicate_record_id"
     )
-    return [(str(a), str(b)) for a, b in con.execute(sql, [source_system, object_type, object_type]).fetchall()]
+    return [
+        (str(a), str(b)) for a, b in con.execute(sql, [source_system, object_type, object_type]).fetchall()
+    ]
 
 
 def write_crm_fix_files(

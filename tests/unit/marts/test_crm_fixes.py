@@ -44,10 +44,18 @@ def test_salesforce_pairs_per_object_and_hubspot_merge_shape(con, tmp_path):
         "hubspot_merge_2026-11-22.csv",
     }
     assert _read(by_name["salesforce_merge_contacts_2026-11-22.csv"]) == [
-        ["MasterRecordId", "DuplicateRecordId"], ["003A", "003B"], ["003A", "003C"]]
+        ["MasterRecordId", "DuplicateRecordId"],
+        ["003A", "003B"],
+        ["003A", "003C"],
+    ]
     assert _read(by_name["salesforce_merge_leads_2026-11-22.csv"]) == [
-        ["MasterRecordId", "DuplicateRecordId"], ["00QA", "00QB"]]
-    assert _read(by_name["hubspot_merge_2026-11-22.csv"]) == [["primaryObjectId", "objectIdToMerge"], ["501", "502"]]
+        ["MasterRecordId", "DuplicateRecordId"],
+        ["00QA", "00QB"],
+    ]
+    assert _read(by_name["hubspot_merge_2026-11-22.csv"]) == [
+        ["primaryObjectId", "objectIdToMerge"],
+        ["501", "502"],
+    ]
     assert count_rows(by_name["salesforce_merge_contacts_2026-11-22.csv"]) == 2
 
 

@@ -34,8 +34,10 @@ def test_missing_file_passes_no_var_so_dbt_defaults_apply(tmp_path):
     ("text", "expected"),
     [
         ("default: {rule: newest, sources: [salesforce]}\n", "default.rule"),
-        ("default: {rule: source_priority, sources: [salesforce]}\nattributes: {shoe_size: {rule: most_recent}}\n",
-         "attributes.shoe_size"),
+        (
+            "default: {rule: source_priority, sources: [salesforce]}\nattributes: {shoe_size: {rule: most_recent}}\n",
+            "attributes.shoe_size",
+        ),
         ("default: {rule: source_priority, sources: [salesforce, oracle]}\n", "default.sources[1]"),
         ("default: {rule: source_priority}\n", "default.sources must list"),
         ("default: {rule: most_recent, sources: [hubspot, hubspot]}\n", "twice"),
