@@ -51,7 +51,7 @@ def build_table_check(table: str, *, blocking: bool) -> dg.AssetChecksDefinition
         settings = touchplan.settings()
         with touchplan.connect() as con:
             validation = great_expectations.validate(con, table, now=settings.as_of_or_now(),
-                                                     run_id=context.run_id)
+                                                     run_id=context.run.run_id)
         result = check_result(validation)
         log = context.log.error if validation.error_failures else context.log.info
         log(validation.message())

@@ -1,0 +1,99 @@
+"""Blocking GX checks in a Dagster run (execute_in_process): ERROR failures stop everything downstream, WARN
+failures do not."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.defs.quality.checks import CHECK_NAME, build_table_check, table_checks
+from pipelines.defs.quality.resources import GreatExpectationsResource
+from pipelines.defs.resources import TouchplanResource
+from pipelines.lib.settings import EXPECTATIONS_DIR
+from tests.unit.quality.conftest import make_raw_crm_contacts
+
+
+def _job_defs(tmp_path: Path, invalid_share: float) -> dg.Definitions:
+    warehouse = tmp_path / "warehouse.duckdb"
+    gx_root = tmp_path / "expectations"
+    shutil.copytree(EXPECTATIONS_DIR, gx_root, ignore=shutil.ignore_patterns("uncommitted"))
+
+    @dg.asset(name="raw_crm_contacts")
+    def raw_crm_contacts(touchplan: TouchplanResource) -> None:
+        with touchplan.connect() as con:
+            make_raw_crm_contacts(con, rows=1000, invalid_share=invalid_share)
+
+    @dg.asset(name="contact_plan", deps=[raw_crm_contacts])
+    def contact_plan(touchplan: TouchplanResource) -> None:
+        with touchplan.connect() as con:
+            con.execute("CREATE OR REPLACE TABLE planned AS SELECT 1 AS x")
+
+    @dg.asset(name="send_ledger", deps=[contact_plan])
+    def send_ledger() -> None:
+        return None
+
+    return dg.Definitions(
+        assets=[raw_crm_contacts, contact_plan, send_ledger],
+        asset_checks=[build_table_check("raw_crm_contacts", blocking=True)],
+        jobs=[dg.define_asset_job("touchplan_job", selection="*")],
+        resources={
+            "touchplan": TouchplanResource(warehouse=str(warehouse), output=str(tmp_path / "out")),
+            "great_expectations": GreatExpectationsResource(context_root_dir=str(gx_root)),
+        },
+        executor=dg.in_process_executor,
+    )
+
+
+def _check_evaluation(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    [evaluation] = result.get_asset_check_evaluations()
+    return evaluation
+
+
+def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery(tmp_path: Path):
+    defs = _job_defs(tmp_path, invalid_share=0.3)
+    result = defs.resolve_job_def("touchplan_job").execute_in_process(raise_on_error=False)
+
+    assert not result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {"raw_crm_contacts"}  # no plan, no send
+
+    evaluation = _check_evaluation(result)
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert evaluation.check_name == CHECK_NAME
+    assert "ERROR email_valid_error on raw_crm_contacts: 300 failing rows" in evaluation.description
+    assert evaluation.metadata["failing_counts"].value["raw_crm_contacts.email_valid_error"] == 300
+    assert Path(evaluation.metadata["data_docs"].value).is_file()
+
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert len(failures) == 1
+    message = failures[0].event_specific_data.error.message
+    assert "blocking asset check failed" in message and "raw_crm_contacts" in message
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM quality_failures WHERE check_name = "
+                           "'raw_crm_contacts.email_valid_error'").fetchone()[0] == 300
+        assert not con.execute("SELECT count(*) FROM information_schema.tables "
+                               "WHERE table_name = 'planned'").fetchone()[0]
+
+
+def test_warn_only_failures_let_the_run_complete(tmp_path: Path):
+    defs = _job_defs(tmp_path, invalid_share=0.1)
+    result = defs.resolve_job_def("touchplan_job").execute_in_process(raise_on_error=False)
+
+    assert result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {"raw_crm_contacts", "contact_plan", "send_ledger"}
+    evaluation = _check_evaluation(result)
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert "WARN email_valid on raw_crm_contacts: 100 failing rows" in evaluation.description
+
+
+@pytest.mark.parametrize("table", ["raw_crm_contacts", "dim_customers", "contact_plan", "raw_email_events"])
+def test_tables_with_error_expectations_get_blocking_checks(table: str):
+    checks = {next(iter(c.check_keys)).asset_key.to_user_string(): c for c in table_checks()}
+    spec = next(iter(checks[table].check_specs))
+    assert spec.blocking
