@@ -3,7 +3,7 @@
 Entry point: `ingest_folder(con, exports_dir, config_dir) -> IngestReport`. See docs/formats.md.
 """
 
-# Format modules register themselves; the import order is the detection order (most specific first).
+# Format modules register themselves; formats.DETECTION_ORDER is the detection order.
 from pipelines.lib.ingest import (  # noqa: F401
     custom_csv,
     dynamics,

@@ -196,8 +196,17 @@ def sniff_file(path: Path, relative: str, encoding: Encoding | None) -> Sniff:
     return sniff_text(relative, read_text_head(path, encoding))
 
 
+# Most specific first: Zoho before HubSpot (both have "Record Id"), Salesforce Opportunity and Lead before Contact.
+DETECTION_ORDER = (
+    "zoom_webinar_report", "zoom_participants", "sendgrid_events", "sendgrid_suppressions_json",
+    "mailchimp_zip", "mailchimp_members", "salesforce_opportunity", "salesforce_lead", "salesforce_contact",
+    "salesforce_report", "zoho_crm", "hubspot_deals", "hubspot_contacts", "sendgrid_suppressions",
+)
+
+
 def detect_format(sniff: Sniff) -> Format | None:
-    for fmt in FORMATS.values():
+    ordered = [FORMATS[n] for n in DETECTION_ORDER if n in FORMATS]
+    for fmt in ordered + [f for n, f in FORMATS.items() if n not in DETECTION_ORDER]:
         if fmt.detect(sniff):
             return fmt
     return None
