@@ -3,6 +3,7 @@ failures do not."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -97,3 +98,85 @@ def test_tables_with_error_expectations_get_blocking_checks(table: str):
     checks = {next(iter(c.check_keys)).asset_key.to_user_string(): c for c in table_checks()}
     spec = next(iter(checks[table].check_specs))
     assert spec.blocking
+
+
+# --------------------------------------------------------------------------- CRM health (real dbt)
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def health_built(tmp_path_factory):
+    from pipelines.lib.config.dbt_vars import collect_dbt_vars
+    from pipelines.lib.settings import PROJECT_ROOT, Settings
+    from tests.integration import core_marts_dataset
+    from tests.integration.test_core_marts import run_dbt
+
+    work = tmp_path_factory.mktemp("crm_health")
+    warehouse = work / "warehouse.duckdb"
+    core_marts_dataset.build(str(warehouse))
+    settings = Settings.from_env(warehouse=warehouse, config_dir=PROJECT_ROOT / "config")
+    dbt_vars = collect_dbt_vars(settings)
+    select = ["--select", "+crm_health_history", "--indirect-selection", "cautious"]
+    run_dbt(warehouse, work, ["build", *select], dbt_vars)
+    # a second run: the history then holds two runs per source, as the trend needs
+    run_dbt(warehouse, work, ["build", "--select", "crm_health", "crm_health_history"], dbt_vars)
+    return work, warehouse
+
+
+def _health(warehouse: Path) -> dict[str, dict]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        cur = con.execute("SELECT * FROM crm_health")
+        names = [d[0] for d in cur.description]
+        return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+
+
+def test_crm_health_counts_duplicates_conflicts_and_missing_consent(health_built):
+    _, warehouse = health_built
+    health = _health(warehouse)
+    # B's two Salesforce leads and C's two HubSpot contacts each resolve to one customer
+    assert health["salesforce"]["duplicate_records"] == 1
+    assert health["hubspot"]["duplicate_records"] == 1
+    # A's HubSpot title differs from the Salesforce one
+    assert health["salesforce"]["conflicting_title"] >= 1 and health["hubspot"]["conflicting_title"] >= 1
+    # D only has a SendGrid delivered event: no consent assertion
+    assert health["sendgrid"]["consent_missing"] >= 1
+    assert all(row["records"] >= row["duplicate_records"] for row in health.values())
+
+
+def test_crm_health_history_keeps_one_row_per_source_per_run(health_built):
+    _, warehouse = health_built
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        per_source = con.execute("""
+            SELECT source_system, count(*), count(DISTINCT measured_at) FROM crm_health_history GROUP BY 1
+        """).fetchall()
+    assert per_source and all(n == 2 and runs == 2 for _, n, runs in per_source)
+
+
+def test_health_report_page_renders_with_trend(health_built, tmp_path):
+    from pipelines.lib.quality.health_report import write_health_report
+
+    _, warehouse = health_built
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        path, sources = write_health_report(con, tmp_path / "reports")
+    text = path.read_text()
+    assert path.name == "crm_health.html" and sources == len(_health(warehouse))
+    assert "<td>salesforce</td>" in text and "Duplicates (identity resolution)" in text
+    assert "&rarr;" in text  # unchanged since the previous run
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed (apt-get install chromium)")
+def test_health_report_screenshot_in_headless_chromium(health_built, tmp_path):
+    import subprocess
+
+    from pipelines.lib.quality.health_report import write_health_report
+
+    _, warehouse = health_built
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        path, _ = write_health_report(con, tmp_path / "reports")
+    shot = tmp_path / "crm_health.png"
+    subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,600",
+                    f"--screenshot={shot}", path.as_uri()], capture_output=True, timeout=120, check=False)
+    assert shot.is_file() and shot.stat().st_size > 5000
+    keep = os.environ.get("TOUCHPLAN_KEEP_SCREENSHOT")
+    if keep:
+        shutil.copy(shot, keep)
