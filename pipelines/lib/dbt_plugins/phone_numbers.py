@@ -2,7 +2,7 @@
 
 The function formats a phone number in E.164 with Google's `phonenumbers` library; numbers without a country
 prefix are read in `default_region` (ISO 3166-1 alpha-2, e.g. 'US', 'GB'). Unparseable or invalid numbers give
-NULL. It is an Arrow (vectorized) UDF and parses each distinct (phone, region) pair once per batch, with a
+NULL (a number of impossible length for its country, letters, too short). It is an Arrow (vectorized) UDF and parses each distinct (phone, region) pair once per batch, with a
 process-wide cache across batches, so a million rows with repeated numbers stay fast.
 
 Registered in profiles.yml:
@@ -41,7 +41,9 @@ def to_e164(phone: str | None, default_region: str | None) -> str | None:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(parsed):
+    # possible (right length for the country) rather than valid (an allocated range): numbers in new or
+    # unlisted ranges still match each other across sources
+    if not phonenumbers.is_possible_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
