@@ -7,7 +7,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.settings import Settings
+from pipelines.lib.settings import EXPECTATIONS_DIR, Settings
+
+# Great Expectations builds its Data Docs site inside its file context (git-ignored).
+DATA_DOCS_INDEX = EXPECTATIONS_DIR / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 # Stage -> tables shown in the summary, in flow order.
 STAGE_TABLES: dict[str, list[str]] = {
@@ -66,7 +69,6 @@ def summarize_warehouse(settings: Settings, elapsed_seconds: float, run_id: str 
     for label, path in (("reports", settings.reports), ("CRM fixes", settings.crm_fixes)):
         if path.exists():
             summary.outputs[label] = str(path)
-    docs = settings.output / "data_docs" / "index.html"
-    if docs.exists():
-        summary.outputs["data docs"] = str(docs)
+    if DATA_DOCS_INDEX.exists():
+        summary.outputs["data docs"] = str(DATA_DOCS_INDEX)
     return summary
