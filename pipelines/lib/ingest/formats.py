@@ -35,6 +35,7 @@ class Sniff:
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
     zip_members: list[str] = field(default_factory=list)
     is_xlsx: bool = False
+    xlsx_rows: list[tuple[int, list[str]]] = field(default_factory=list)  # first rows of an xlsx data sheet
     aliases: dict[str, str] = field(default_factory=dict)  # localized header (casefolded) -> known header
 
     @property
@@ -190,7 +191,13 @@ def sniff_file(path: Path, relative: str, encoding: Encoding | None) -> Sniff:
     if magic.startswith(b"PK\x03\x04"):
         members = zip_names(path)
         if any(m.startswith("xl/") for m in members):
-            return Sniff(relative=relative, is_xlsx=True, zip_members=members)
+            from pipelines.lib.ingest.xlsx import head_rows as xlsx_head_rows
+
+            try:
+                xlsx_rows = xlsx_head_rows(path)
+            except Exception:  # noqa: BLE001 - an unreadable workbook is "format not recognised"
+                xlsx_rows = []
+            return Sniff(relative=relative, is_xlsx=True, zip_members=members, xlsx_rows=xlsx_rows)
         return Sniff(relative=relative, zip_members=members)
     assert encoding is not None
     return sniff_text(relative, read_text_head(path, encoding))
@@ -198,7 +205,7 @@ def sniff_file(path: Path, relative: str, encoding: Encoding | None) -> Sniff:
 
 # Most specific first: Zoho before HubSpot (both have "Record Id"), Salesforce Opportunity and Lead before Contact.
 DETECTION_ORDER = (
-    "zoom_webinar_report", "zoom_participants", "sendgrid_events", "sendgrid_suppressions_json",
+    "dynamics_xlsx", "teams_attendance", "teams_live_events", "zoom_webinar_report", "zoom_participants", "sendgrid_events", "sendgrid_suppressions_json",
     "mailchimp_zip", "mailchimp_members", "salesforce_opportunity", "salesforce_lead", "salesforce_contact",
     "salesforce_report", "zoho_crm", "hubspot_deals", "hubspot_contacts", "sendgrid_suppressions",
 )

@@ -54,7 +54,7 @@ class Col:
 
     target: str
     source: str | None = None
-    kind: str = "text"  # text | bool | int | double | date | timestamp | epoch | json | list
+    kind: str = "text"  # text | bool | int | double | date | timestamp | epoch | duration | json | list
     sql: str | None = None  # expression over staged columns (use {src} for the cleaned source value)
     required: bool = False
     const: Any = None
@@ -120,6 +120,15 @@ def _convert(col: Col, src: str | None) -> tuple[str, str | None]:
         value = (f"CASE WHEN regexp_matches({s}, '(Z|[+-]\\d\\d:?\\d\\d)$') "
                  f"THEN timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ)) ELSE {local} END")
         return value, "a date and time"
+    if kind == "duration":  # "1h 5m 3s", "45m", "12s" (Teams) or "01:05:03" -> minutes
+        units = " + ".join(
+            f"coalesce(TRY_CAST(regexp_extract({s}, '(\\d+)\\s*{u}', 1) AS DOUBLE), 0) * {f}"
+            for u, f in (("h", 60), ("m", 1), ("s", "(1.0 / 60)")))
+        clock = (f"TRY_CAST(split_part({s}, ':', 1) AS DOUBLE) * 60 + TRY_CAST(split_part({s}, ':', 2) AS DOUBLE) "
+                 f"+ TRY_CAST(split_part({s}, ':', 3) AS DOUBLE) / 60")
+        value = (f"CASE WHEN regexp_full_match({s}, '(\\d+\\s*h)?\\s*(\\d+\\s*m)?\\s*(\\d+\\s*s)?') "
+                 f"THEN {units} WHEN regexp_full_match({s}, '\\d+:\\d\\d:\\d\\d') THEN {clock} END")
+        return value, "a duration (like 1h 5m 3s)"
     if kind == "epoch":
         value = f"timezone('UTC', to_timestamp(TRY_CAST({s} AS DOUBLE)))"
         return value, "a Unix timestamp"
