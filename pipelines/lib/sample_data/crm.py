@@ -317,7 +317,8 @@ def build_crm(
     h_email[h_is_dup] = np.where(rng.random(int(h_is_dup.sum())) < 0.7, other_email[h_is_dup], None)
     first_norm = pd.Series(h_email[: len(hs_people)], dtype=object).str.strip().str.lower().to_numpy(dtype=object)
     dup_norm = pd.Series(h_email[h_is_dup], dtype=object).str.strip().str.lower().to_numpy(dtype=object)
-    clash = np.isin(dup_norm, first_norm[pd.notna(first_norm)]) & pd.notna(dup_norm)
+    # hash-based membership: np.isin on object arrays compares every pair (quadratic at 1M contacts)
+    clash = pd.Series(dup_norm, dtype=object).isin(first_norm[pd.notna(first_norm)]).to_numpy() & pd.notna(dup_norm)
     dup_emails = h_email[h_is_dup]
     dup_emails[clash] = None
     h_email[h_is_dup] = dup_emails
