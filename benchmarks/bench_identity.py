@@ -1,21 +1,30 @@
-"""Identity resolution benchmark: pairwise precision/recall/F1 against ground truth, wall time, peak RSS.
+"""Identity resolution benchmark on the real chain: pairwise precision/recall/F1 against the generator's ground
+truth, wall time and peak RSS per stage, and Splink alone on the same records for comparison.
 
-    .venv/bin/python -m benchmarks.bench_identity --contacts 10000
-    .venv/bin/python -m benchmarks.bench_identity --warehouse data/warehouse.duckdb --truth data/exports/_truth/ground_truth.csv
+    .venv/bin/python -m benchmarks.bench_identity --contacts 10000 --seed 1
+    .venv/bin/python -m benchmarks.bench_identity --exports DIR            # existing generator output
+    .venv/bin/python -m benchmarks.bench_identity --warehouse W --truth DIR/_truth/ground_truth.csv
+    .venv/bin/python -m benchmarks.bench_identity --contacts 10000 --sweep --analyse
 
-Without --warehouse it builds a synthetic `int_identity_records` (persons with 1-8 records across the nine sources,
-nickname and typo variants, several emails, missing fields, role mailboxes, shared switchboard phones, CRM
-cross-references) plus its ground truth. With --warehouse it scores a warehouse the real pipeline built (sample
-data generator -> ingest -> dbt `+int_identity_records`). Each resolution runs in a child process so its peak RSS
-is measured alone. "Splink alone" is the same Splink model with identifiers as comparisons and no deterministic
-rules or guards, clustered by Splink's own connected components.
+Stages (each a child process under /usr/bin/time, so its wall time and peak RSS are its own):
+`touchplan sample-data` -> `touchplan ingest` -> `dbt build --select +int_identity_records` (seeds and models; dbt
+tests only with --dbt-tests) -> `resolve_identities` -> `dbt build --select dim_customers` (with --dim-customers)
+-> Splink alone (same Splink model plus email as a comparison and blocking rule, no deterministic rules or guards,
+clustered by Splink's own connected components).
+
+Scores (pipelines.lib.identity.scoring): overall; the pairs touching a record that shares no email, phone or
+cross-reference with another record of its person ("no shared identifier": Splink must find them); and the
+recall ceiling: records with no name, address or birth date whose email/phone no other record carries can be
+linked by no method; they are counted, never dropped. --sweep scores every match-weight threshold from one run;
+--analyse counts the missed and wrong pairs by what the two records have (counts only, no personal data).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,142 +33,65 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pandas as pd
 
-FIRST = ["james", "john", "robert", "michael", "william", "david", "richard", "joseph", "thomas", "charles", "christopher", "daniel", "matthew", "anthony", "mark", "donald", "steven", "paul", "andrew", "joshua", "kenneth", "kevin", "brian", "george", "timothy", "ronald", "edward", "jason", "jeffrey", "ryan", "jacob", "gary", "nicholas", "eric", "jonathan", "stephen", "larry", "justin", "scott", "brandon", "benjamin", "samuel", "gregory", "alexander", "frank", "patrick", "raymond", "jack", "dennis", "jerry", "tyler", "aaron", "jose", "adam", "nathan", "henry", "douglas", "zachary", "peter", "kyle", "mary", "patricia", "jennifer", "linda", "elizabeth", "barbara", "susan", "jessica", "sarah", "karen", "lisa", "nancy", "betty", "margaret", "sandra", "ashley", "kimberly", "emily", "donna", "michelle", "carol", "amanda", "dorothy", "melissa", "deborah", "stephanie", "rebecca", "sharon", "laura", "cynthia", "kathleen", "amy", "angela", "shirley", "anna", "brenda", "pamela", "emma", "nicole", "helen", "samantha", "katherine", "christine", "debra", "rachel", "carolyn", "janet", "catherine", "maria", "heather", "diane", "ruth", "julie", "olivia", "joyce", "virginia", "victoria", "kelly", "lauren", "christina", "joan", "evelyn", "judith", "megan", "andrea", "cheryl", "hannah", "jacqueline", "martha", "gloria", "teresa", "ann", "sara", "madison", "frances", "kathryn", "janice", "jean", "abigail", "alice", "julia", "judy", "sophia", "grace", "denise", "amber", "doris", "marilyn", "danielle", "beverly", "isabella", "theresa", "diana", "natalie", "brittany", "charlotte", "marie", "kayla", "alexis", "lori"]
-NICK = {"robert": "bob", "william": "bill", "richard": "dick", "james": "jim", "michael": "mike",
-        "elizabeth": "liz", "katherine": "kate", "margaret": "peggy", "thomas": "tom", "joseph": "joe"}
-LAST = ["smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis", "rodriguez", "martinez", "hernandez", "lopez", "gonzalez", "wilson", "anderson", "thomas", "taylor", "moore", "jackson", "martin", "lee", "perez", "thompson", "white", "harris", "sanchez", "clark", "ramirez", "lewis", "robinson", "walker", "young", "allen", "king", "wright", "scott", "torres", "nguyen", "hill", "flores", "green", "adams", "nelson", "baker", "hall", "rivera", "campbell", "mitchell", "carter", "roberts", "gomez", "phillips", "evans", "turner", "diaz", "parker", "cruz", "edwards", "collins", "reyes", "stewart", "morris", "morales", "murphy", "cook", "rogers", "gutierrez", "ortiz", "morgan", "cooper", "peterson", "bailey", "reed", "kelly", "howard", "ramos", "kim", "cox", "ward", "richardson", "watson", "brooks", "chavez", "wood", "james", "bennett", "gray", "mendoza", "ruiz", "hughes", "price", "alvarez", "castillo", "sanders", "patel", "myers", "long", "ross", "foster", "jimenez", "powell", "jenkins", "perry", "russell", "sullivan", "bell", "coleman", "butler", "henderson", "barnes", "gonzales", "fisher", "vasquez", "simmons", "romero", "jordan", "patterson", "alexander", "hamilton", "graham", "reynolds", "griffin", "wallace", "moreno", "west", "cole", "hayes", "bryant", "herrera", "gibson", "ellis", "tran", "medina", "aguilar", "stevens", "murray", "ford", "castro", "marshall", "owens", "harrison", "fernandez", "mcdonald", "woods", "washington", "kennedy", "wells", "vargas", "henry", "chen", "freeman", "webb", "tucker", "guzman", "burns", "crawford", "olson", "simpson", "porter", "hunter", "gordon", "mendez", "silva", "shaw", "snyder", "mason", "dixon", "munoz", "hunt", "hicks", "holmes", "palmer", "wagner", "black", "robertson", "boyd", "rose", "stone", "salazar", "fox", "warren", "mills", "meyer", "rice", "schmidt", "garza", "daniels", "ferguson", "nichols", "stephens", "soto", "weaver", "ryan", "gardner", "payne", "grant", "dunn", "kelley", "spencer", "hawkins", "arnold", "pierce", "vazquez", "hansen", "peters", "santos", "hart", "bradley", "knight", "elliott", "cunningham", "duncan", "armstrong", "hudson", "carroll", "lane", "riley", "andrews", "alvarado", "ray", "delgado", "berry", "perkins", "hoffman", "johnston", "matthews", "pena", "richards", "contreras", "willis", "carpenter", "lawrence", "sandoval", "guerrero", "george", "chapman", "rios", "estrada", "ortega", "watkins", "greene", "nunez", "wheeler", "valdez", "harper", "burke", "larson", "santiago", "maldonado", "morrison", "franklin", "carlson", "austin", "dominguez", "carr", "lawson", "jacobs", "obrien", "lynch", "singh", "vega", "bishop", "montgomery", "oliver", "jensen", "harvey", "williamson", "gilbert", "dean", "sims", "espinoza", "howell", "li", "wong", "reid", "hanson", "le", "mccoy", "garrett", "burton", "fuller", "wang", "weber", "welch", "rojas", "lucas", "marquez", "fields", "park", "yang", "little", "banks", "padilla", "day", "walsh", "bowman", "schultz", "luna", "fowler", "mejia", "davidson", "acosta", "brewer", "may", "holland", "juarez", "newman", "pearson", "curtis", "cortez", "douglas", "schneider", "joseph", "barrett", "navarro", "figueroa", "keller", "avila", "wade", "molina", "stanley", "hopkins", "campos", "barnett", "bates", "chambers", "caldwell", "beck", "lambert", "miranda", "byrd", "craig", "ayala", "lowe", "frazier", "powers", "neal", "leonard", "gregory", "carrillo", "sutton", "fleming", "rhodes", "shelton", "schwartz", "norris", "jennings", "watts", "duran", "walters", "cohen", "mcdaniel", "moran", "parks", "steele", "vaughn", "becker", "holt", "deleon", "barker", "terry", "hale", "leon", "hail", "benson", "haynes", "horton", "miles", "lyons", "pham", "graves", "bush", "thornton", "wolfe", "warner", "cabrera", "mckinney", "mann", "zimmerman", "dawson", "lara", "fletcher", "page", "mccarthy", "love", "robles", "cervantes", "solis", "erickson", "reeves", "chang", "klein", "salinas", "fuentes", "baldwin", "daniel", "simon", "velasquez", "hardy", "higgins", "aguirre", "lin", "cummings", "chandler", "sharp", "barber", "bowen", "ochoa", "dennis", "robbins", "liu", "ramsey", "francis", "griffith", "paul", "blair", "oconnor", "cardenas", "pacheco", "cross", "calderon", "quinn", "moss", "swanson", "chan", "rivas", "khan", "rodgers", "serrano", "fitzgerald", "rosales", "stevenson", "christensen", "manning", "gill", "curry", "mclaughlin", "harmon", "mcgee", "gross", "doyle", "garner", "newton", "burgess", "reese", "walton", "blake", "trujillo", "adkins", "brady", "goodman", "roman", "webster", "goodwin", "fischer", "huang", "potts", "delacruz", "montoya", "todd", "wu", "hines", "mullins", "castaneda", "malone", "cannon", "tate", "mack", "sherman", "hubbard", "hodges", "zhang", "guerra", "wolf", "valencia", "saunders", "franco", "rowe", "gallagher", "farmer", "hammond", "hampton", "townsend", "ingram", "wise", "gallegos", "clarke", "barton", "schroeder", "maxwell", "waters", "logan", "camacho", "strickland", "norman", "person", "colon", "parsons", "frank", "harrington", "glover", "osborne", "buchanan", "casey", "floyd", "patton", "ibarra", "ball", "tyler", "suarez", "bowers", "orozco", "salas", "cobb", "gibbs", "andrade", "bauer", "conner", "moody", "escobar", "mcguire", "lloyd", "mueller", "hartman", "french", "kramer", "mcbride", "pope", "lindsey", "velazquez", "norton", "mccormick", "sparks", "flynn", "yates", "hogan", "marsh", "macias", "villanueva", "zamora", "pratt", "stokes", "owen", "ballard", "lang", "brock", "villarreal", "charles", "drake", "barrera", "cain", "patrick", "pineda", "burnett", "mercado", "santana", "shepherd", "bautista", "ali", "shaffer", "lamb", "trevino", "mckenzie", "hess", "beil", "olsen", "cochran", "morton", "nash", "wilkins", "petersen", "briggs", "shah", "roth", "nicholson", "holloway", "lozano", "rangel", "flowers", "hoover", "short", "arias", "mora", "valenzuela", "bryan", "meyers", "weiss", "underwood", "bass", "greer", "summers", "houston", "carson", "morrow", "clayton", "whitaker", "decker", "yoder", "collier", "zuniga", "carey", "wilcox", "melendez", "poole", "roberson", "larsen", "conley", "davenport", "copeland", "massey", "lam", "huff", "rocha", "cameron", "jefferson", "hood", "monroe", "anthony", "pittman", "huynh", "randall", "singleton", "kirk", "combs", "mathis", "christian", "skinner", "bradford", "richard", "galvan", "wall", "boone", "kirby", "wilkinson", "bridges", "bruce", "atkinson", "velez", "meza", "roy", "vincent", "york", "hodge", "villa", "abbott", "allison", "tapia", "gates", "chase", "sosa", "sweeney", "farrell", "wyatt", "dalton", "horn", "barron", "phelps", "yu", "dickerson", "heath", "foley", "atkins", "mathews", "bonilla", "acevedo", "benitez", "zavala", "hensley", "glenn", "cisneros", "harrell", "shields", "rubio", "huffman", "choi", "boyer", "garrison", "arroyo", "bond", "kane", "hancock", "callahan", "dillon", "cline", "wiggins", "grimes", "arellano", "melton", "oneill", "savage", "ho", "beltran", "pitts", "parrish", "ponce", "rich", "booth", "koch", "golden", "ware", "brennan", "mcdowell", "marks", "cantu", "humphrey", "baxter", "sawyer", "clay", "tanner", "hutchinson", "kaur", "berg", "wiley", "gilmore", "russo", "villegas", "hobbs", "keith", "wilkerson", "ahmed", "beard", "mcclain", "montes", "mata", "rosario", "vang", "walter", "henson", "oneal", "mosley", "mcclure", "beasley", "stephenson", "snow", "huerta", "preston", "vance", "barry", "johns", "eaton", "blackwell", "dyer", "prince", "macdonald", "solomon", "guevara", "stafford", "english", "hurst", "woodard", "cortes", "shannon", "kemp", "nolan", "mccullough", "merritt", "murillo", "moon", "salgado", "strong", "kline", "cordova", "barajas", "roach", "rosas", "winters", "jacobson", "lester", "knox", "bullock", "kerr", "leach", "meadows", "orr", "davila", "whitehead", "pruitt", "kent", "conway", "mckee", "barr", "david", "dejesus", "marin", "berger", "mcintyre", "blankenship", "gaines", "palacios", "cuevas", "bartlett", "durham", "dorsey", "mccall", "odonnell", "stein", "browning", "stout", "lowery", "sloan", "mclean", "hendricks", "calhoun", "sexton", "chung", "gentry", "hull", "duarte", "ellison", "nielsen", "gillespie", "buck", "middleton", "sellers", "leblanc", "esparza", "hardin", "bradshaw", "mcintosh", "howe", "livingston", "frost", "glass", "morse", "knapp", "herman", "stark", "bravo", "noble", "spears", "weeks", "corona", "frederick", "buckley", "mcfarland", "hebert", "enriquez", "hickman", "quintero", "randolph", "schaefer", "walls", "trejo", "house", "reilly", "pennington", "michael", "conrad", "giles", "benjamin", "crosby", "fitzpatrick", "donovan", "mays", "mahoney", "valentine", "raymond", "medrano", "hahn", "mcmillan", "small", "bentley", "felix", "peck", "lucero", "boyle", "hanna", "pace", "rush", "hurley", "harding", "mcconnell", "bernal", "nava", "ayers", "everett", "ventura", "avery", "pugh", "mayer", "bender", "shepard", "mcmahon", "landry", "case", "sampson", "moses", "magana", "blackburn", "dunlap", "gould", "duffy", "vaughan", "herring", "mckay", "espinosa", "rivers", "farley", "bernard", "ashley", "friedman", "potter", "truong", "costa", "correa", "blevins", "nixon", "clements", "fry", "delarosa", "best", "benton", "lugo", "portillo", "dougherty", "crane", "haley", "phan", "villalobos", "blanchard", "horne", "finley", "quintana", "lynn", "esquivel", "bean", "dodson", "mullen", "xiong", "hayden", "cano", "levy", "huber", "richmond", "moyer", "lim", "frye", "sheppard", "mccarty", "avalos", "booker", "waller", "parra", "woodward", "jaramillo", "krueger", "rasmussen", "brandt", "peralta", "donaldson", "stuart", "faulkner", "maynard", "galindo", "coffey", "estes", "sanford", "burch", "maddox", "vo", "oconnell", "vu", "andersen", "spence", "mcpherson", "church", "schmitt", "stanton", "leal", "cherry", "compton", "dudley", "sierra", "pollard", "alfaro", "hester", "proctor", "lu", "hinton", "novak", "good", "madden", "mccann", "terrell", "jarvis", "dickson", "reyna", "cantrell", "mayo", "branch", "hendrix", "rollins", "rowland", "whitney", "duke", "odom", "daugherty", "travis", "tang"]
-STREETS = [f"{a} {b}" for a in ["main", "oak", "pine", "maple", "cedar", "elm", "washington", "lake", "hill", "park", "view", "ridge", "river", "spring", "sunset", "highland", "church", "mill", "forest"]
-           for b in (["st", "ave", "rd", "blvd", "ln", "dr", "way", "ct"])]
-CITIES = [f"city{i:03d}" for i in range(300)]
-TITLES = ["ceo cfo cto vp marketing", "marketing manager", "sales director", "account executive", "engineer", "analyst", "consultant", "owner", "director of operations", "product manager", "hr manager"]
-SOURCES = ["salesforce", "hubspot", "zoho", "dynamics", "custom", "mailchimp", "sendgrid", "zoom", "teams"]
-SOURCE_P = [0.2, 0.2, 0.08, 0.08, 0.04, 0.15, 0.1, 0.1, 0.05]
-CRM = {"salesforce", "hubspot", "zoho", "dynamics", "custom"}
-ROLE = ["info", "sales", "support", "admin", "office", "contact", "hello"]
-DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com", "proton.me"]
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SWEEP_FLOOR = 0.0  # match weight kept on Splink edges in a --sweep run
+SWEEP_WEIGHTS = (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20)
 
 
-def _typo(values: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One character dropped, doubled or swapped with its neighbour."""
-    out = values.copy()
-    for i in np.flatnonzero(mask):
-        s = out[i]
-        if not isinstance(s, str) or len(s) < 4:
-            continue
-        j = int(rng.integers(1, len(s) - 1))
-        kind = rng.integers(3)
-        out[i] = (s[:j] + s[j + 1:]) if kind == 0 else (s[:j] + s[j] + s[j:]) if kind == 1 else \
-            (s[:j - 1] + s[j] + s[j - 1] + s[j + 1:])
+# ---------------------------------------------------------------------------------------------------- stages
+
+
+def _timed(name: str, cmd: list[str], cwd: Path = ROOT, env: dict | None = None) -> dict:
+    """Run cmd under /usr/bin/time; return wall seconds, peak RSS (MB) and the RESULT json it printed, if any."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        full = ["/usr/bin/time", "-f", "%e %M", "-o", tf.name, *cmd]
+        proc = subprocess.run(full, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True,
+                              check=False)
+        lines = Path(tf.name).read_text().split()
+    if proc.returncode != 0:
+        raise SystemExit(f"stage {name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    wall, rss_kb = float(lines[-2]), int(lines[-1])
+    out: dict = {"stage": name, "wall_seconds": wall, "peak_rss_mb": rss_kb / 1024}
+    result = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    if result:
+        out["result"] = json.loads(result[-1][len("RESULT "):])
+    print(f"  {name:<16} {wall:8.1f} s  {rss_kb / 1024:8.0f} MB", flush=True)
     return out
 
 
-def synthetic_records(persons: int, seed: int = 42) -> pd.DataFrame:
-    """int_identity_records columns plus `person_id` (the truth)."""
-    rng = np.random.default_rng(seed)
-    zf = 1 / np.arange(1, len(FIRST) + 1) ** 0.7
-    zl = 1 / np.arange(1, len(LAST) + 1) ** 0.8
-    p_first = rng.choice(np.array(FIRST, dtype=object), persons, p=zf / zf.sum())
-    p_last = rng.choice(np.array(LAST, dtype=object), persons, p=zl / zl.sum())
-    p_birth = pd.to_datetime("1950-01-01") + pd.to_timedelta(rng.integers(0, 50 * 365, persons), unit="D")
-    p_city = rng.integers(0, len(CITIES), persons)
-    p_street = np.array([f"{n} {s}" for n, s in zip(rng.integers(1, 9999, persons),
-                                                     rng.choice(STREETS, persons), strict=True)], dtype=object)
-    p_postal = np.array([f"{c:03d}{d:02d}" for c, d in zip(p_city, rng.integers(0, 40, persons), strict=True)],
-                        dtype=object)
-    n_companies = max(persons // 8, 10)
-    p_company = rng.integers(0, n_companies, persons)
-    p_title = rng.choice(np.array(TITLES, dtype=object), persons)
-    p_phone = np.array([f"+1{2_000_000_000 + n * 7919 % 7_000_000_000}" for n in rng.permutation(persons)],
-                       dtype=object)
-    pid = np.arange(persons)
-    p_email1 = np.array([f"{f}.{sn}{i}@{DOMAINS[i % len(DOMAINS)]}" for f, sn, i in zip(p_first, p_last, pid,
-                                                                                      strict=True)], dtype=object)
-    p_email2 = np.array([f"{f[0]}{sn}@company{c}.com" for f, sn, c in zip(p_first, p_last, p_company, strict=True)],
-                        dtype=object)
-
-    n_rec = np.minimum(1 + rng.poisson(1.6, persons), 8)
-    person = np.repeat(pid, n_rec)
-    n = len(person)
-    source = rng.choice(np.array(SOURCES, dtype=object), n, p=SOURCE_P)
-    is_crm = np.isin(source, list(CRM))
-    is_webinar = np.isin(source, ["zoom", "teams"])
-    u = rng.random((12, n))
-    first = p_first[person].copy()
-    nick = np.array([NICK.get(f, f) for f in first], dtype=object)
-    first_raw = np.where(u[0] < 0.15, nick, first)  # the canonical mapping undoes nicknames ...
-    first = _typo(first, u[1] < 0.03, rng)  # ... but not typos
-    last = _typo(p_last[person], u[2] < 0.03, rng)
-    # Emails: mostly the personal one, some the work one, some a one-off (no shared identifier).
-    one_off = np.array([f"{f}{k}@{DOMAINS[k % len(DOMAINS)]}" for f, k in zip(first, rng.integers(0, 10**7, n),
-                                                                              strict=True)], dtype=object)
-    email = np.where(u[3] < 0.6, p_email1[person], np.where(u[3] < 0.82, p_email2[person], one_off))
-    company = p_company[person]
-    role = np.array([f"{ROLE[k % len(ROLE)]}@company{c}.com" for k, c in zip(rng.integers(0, 7, n), company,
-                                                                               strict=True)], dtype=object)
-    email = np.where(u[4] < 0.015, role, email)
-    email = np.where(is_crm & (u[5] < 0.08), None, email)
-    phone = np.where(is_crm & (u[6] < 0.45), p_phone[person], None)
-    switchboard = np.array([f"+18000{c:06d}" for c in company], dtype=object)
-    phone = np.where(is_crm & (u[6] >= 0.45) & (u[6] < 0.55), switchboard, phone)
-    has_addr = is_crm & (u[7] < 0.7)
-    street = np.where(has_addr, _typo(p_street[person], u[8] < 0.04, rng), None)
-    city = np.where(has_addr, np.array(CITIES, dtype=object)[p_city[person]], None)
-    postal = np.where(has_addr, p_postal[person], None)
-    birth = np.where(is_crm & (u[9] < 0.5), p_birth[person].date, None)
-    company_name = np.where(is_crm | is_webinar, np.array([f"company{c}" for c in company], dtype=object), None)
-    title = np.where(is_crm & (u[10] < 0.7), p_title[person], None)
-    has_name = ~np.isin(source, ["sendgrid"])
-
-    rid = np.array([f"{i:08d}" for i in range(n)], dtype=object)
-    df = pd.DataFrame({
-        "person_id": person.astype(str), "source_system": source, "source_record_id": rid,
-        "email": email, "phone_e164": phone,
-        "first_name_canonical": np.where(has_name, first, None), "first_name": np.where(has_name, first_raw, None),
-        "last_name_norm": np.where(has_name, last, None), "street_norm": street, "city_norm": city,
-        "postal_code_norm": postal, "country_code": np.where(has_addr, "US", None), "company_norm": company_name,
-        "title": title, "birth_date": birth,
-    })
-    # sendgrid / zoom / teams: one record per distinct email (the contract); mailchimp keeps its LEID.
-    by_email = df["source_system"].isin(["sendgrid", "zoom", "teams"]) & df["email"].notna()
-    df.loc[by_email, "source_record_id"] = df.loc[by_email, "email"]
-    df = pd.concat([df[~by_email], df[by_email].drop_duplicates(["source_system", "email"])])
-    df = df[~(df["source_system"].isin(["sendgrid", "zoom", "teams"]) & df["email"].isna())]
-    df["record_key"] = df["source_system"] + ":" + df["source_record_id"]
-    # HubSpot records that know the Salesforce record of the same person.
-    sf = df[df["source_system"] == "salesforce"].drop_duplicates("person_id").set_index("person_id")
-    hs = (df["source_system"] == "hubspot") & df["person_id"].isin(sf.index) & (rng.random(len(df)) < 0.3)
-    df["xref_salesforce_id"] = None
-    df.loc[hs, "xref_salesforce_id"] = sf.loc[df.loc[hs, "person_id"], "source_record_id"].to_numpy()
-    df["xref_hubspot_id"] = None
-    df["converted_contact_id"] = None
-    df["master_record_id"] = None
-    df["record_type"] = "contact"
-    df["is_deleted"] = False
-    df["birth_date"] = pd.to_datetime(df["birth_date"])
-    return df.reset_index(drop=True)
+def _dbt(warehouse: Path, select: str, tests: bool) -> list[str]:
+    cmd = [str(BIN / "dbt"), "build", "--profiles-dir", ".", "--select", select, "--quiet"]
+    if not tests:
+        cmd += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    return cmd
 
 
-def build_synthetic(warehouse: Path, truth_csv: Path, persons: int, seed: int) -> int:
-    df = synthetic_records(persons, seed)
-    truth_csv.parent.mkdir(parents=True, exist_ok=True)
-    df[["source_system", "source_record_id", "person_id"]].to_csv(truth_csv, index=False)
-    con = duckdb.connect(str(warehouse))
-    con.register("df", df.drop(columns=["person_id"]))
-    con.execute("CREATE OR REPLACE TABLE int_identity_records AS SELECT * REPLACE (CAST(birth_date AS DATE) AS "
-                "birth_date) FROM df")
-    con.close()
-    return len(df)
+def build_chain(args: argparse.Namespace, work: Path) -> tuple[Path, Path, list[dict]]:
+    """generate -> ingest -> dbt +int_identity_records; returns the warehouse, the truth CSV and stage timings."""
+    stages = []
+    exports = Path(args.exports) if args.exports else work / "exports"
+    if not args.exports:
+        stages.append(_timed("generate", [str(BIN / "touchplan"), "sample-data", "--out", str(exports),
+                                          "--contacts", str(args.contacts), "--seed", str(args.seed)]))
+    warehouse = work / "warehouse.duckdb"
+    stages.append(_timed("ingest", [str(BIN / "touchplan"), "ingest", "--exports", str(exports),
+                                    "--warehouse", str(warehouse)]))
+    stages.append(_timed("dbt_identity_in", _dbt(warehouse, "+int_identity_records", args.dbt_tests),
+                         cwd=ROOT / "dbt_project", env={"TOUCHPLAN_WAREHOUSE": str(warehouse)}))
+    return warehouse, exports / "_truth" / "ground_truth.csv", stages
+
+
+# ---------------------------------------------------------------------------------------------------- children
 
 
 def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     """Splink on its own: identifiers as comparisons and blocking rules, Splink's clustering, no guards."""
-    from splink import DuckDBAPI, Linker, block_on
+    from splink import DuckDBAPI, Linker
 
     from pipelines.lib.identity import resolve as rs
-    from pipelines.lib.identity.probabilistic import SPLINK_INPUT, build_settings
+    from pipelines.lib.identity.probabilistic import SPLINK_INPUT, _train, build_settings
 
     rs._prepare_records(con, "int_identity_records", [])
     con.execute("CREATE OR REPLACE TEMP TABLE _id_blocked_phone (phone_e164 VARCHAR)")
@@ -167,17 +99,22 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     rs._splink_input(con)
     cfg = config.model_copy(deep=True)
     cfg.splink.blocking_rules = [*cfg.splink.blocking_rules, ["email"]]
+    n = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchone()[0]
+    db_api = DuckDBAPI(connection=con)
     settings = build_settings(cfg)
-    linker = Linker(DuckDBAPI(connection=con).register(SPLINK_INPUT), settings, log_level=40)
     s = cfg.splink
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("email"), block_on("phone_e164", "last_name_norm"),
-         block_on("first_name_canonical", "last_name_norm", "birth_date")], recall=s.recall_of_deterministic_rules)
-    linker.training.estimate_u_using_random_sampling(max_pairs=s.u_max_pairs, seed=s.seed)
-    for rule in s.em_blocking_rules:
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*rule),
-                                                                          estimate_without_term_frequencies=True)
-    pred = linker.inference.predict(threshold_match_probability=cfg.thresholds.match_probability)
+    if n > s.training_sample_records:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _sa_train AS SELECT * FROM {SPLINK_INPUT} "
+                    f"USING SAMPLE reservoir({s.training_sample_records} ROWS) REPEATABLE ({s.seed})")
+        trainer = Linker(db_api.register("_sa_train"), settings, log_level=40)
+        _train(trainer, s)
+        settings = trainer.misc.save_model_to_json()
+    linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=40)
+    if n <= s.training_sample_records:
+        _train(linker, s)
+    chunks = -(-n // s.predict_chunk_records)
+    pred = linker.inference.predict(threshold_match_probability=cfg.thresholds.match_probability,
+                                    num_chunks_left=chunks if chunks > 1 else None, warning_mode="never")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         pred, threshold_match_probability=cfg.thresholds.match_probability)
     con.execute(f"""
@@ -189,107 +126,208 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
 
 
 def child(args: argparse.Namespace) -> None:
-    """Run one resolution (ours or Splink alone) on the warehouse and print timings as JSON."""
+    """One resolution (ours or Splink alone) on the warehouse; prints its report as JSON."""
     from pipelines.lib.identity import load_identity_config, resolve_identities
 
     config = load_identity_config(Path(args.config_dir))
+    if args.sweep:
+        config.thresholds.match_probability = 1e-6
+        config.thresholds.match_weight = SWEEP_FLOOR
     con = duckdb.connect(args.warehouse)
     con.execute(f"SET threads = {args.threads}")
     con.execute(f"SET memory_limit = '{args.memory_limit}'")
+    # A fresh key map each time, so every run is a first run.
+    for table in ("customer_key_map", "customer_merge_log"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     started = time.perf_counter()
-    if args.mode == "splink_alone":
+    if args.child == "splink_alone":
         _splink_alone(con, config)
         out: dict[str, object] = {}
     else:
-        report = resolve_identities(con, config, run_id=args.run_id, now=datetime.now(UTC))
-        out = report.as_metadata()
-    out["wall_seconds"] = time.perf_counter() - started
+        out = resolve_identities(con, config, run_id="bench", now=datetime.now(UTC)).as_metadata()
+    out["seconds_total"] = time.perf_counter() - started
     con.close()
     print("RESULT " + json.dumps(out))
 
 
-def _run_child(args: argparse.Namespace, warehouse: Path, mode: str, run_id: str) -> dict:
+def _child_cmd(args: argparse.Namespace, warehouse: Path, mode: str, sweep: bool = False) -> list[str]:
     cmd = [sys.executable, "-m", "benchmarks.bench_identity", "--child", mode, "--warehouse", str(warehouse),
-           "--config-dir", args.config_dir, "--threads", str(args.threads), "--memory-limit", args.memory_limit,
-           "--run-id", run_id]
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"{mode} failed:\n{proc.stderr[-4000:]}")
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
-    result = json.loads(line[len("RESULT "):])
-    result["process_wall_seconds"] = wall
-    return result
+           "--config-dir", str(Path(args.config_dir).resolve()), "--threads", str(args.threads),
+           "--memory-limit", args.memory_limit]
+    return [*cmd, "--sweep"] if sweep else cmd
 
 
-def _child_peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+# ---------------------------------------------------------------------------------------------------- scoring
+
+
+def _scores_dict(scores) -> dict:
+    return {
+        "records": scores.records_scored,
+        "overall": scores.overall.as_dict(),
+        "no_shared_identifier_records": scores.no_shared_identifier_records,
+        "no_shared_identifier": scores.no_shared_identifier.as_dict(),
+        "unlinkable_records": scores.unlinkable_records,
+        "recall_ceiling": scores.recall_ceiling,
+        "linkable": scores.linkable.as_dict() if scores.linkable else None,
+    }
+
+
+def _print_scores(label: str, scores) -> None:
+    def line(name: str, m, n: int) -> None:
+        print(f"  {name:>22}: records {n:>8}, true pairs {m.true_pairs:>8}, predicted {m.predicted_pairs:>8}, "
+              f"P {m.precision:.4f}  R {m.recall:.4f}  F1 {m.f1:.4f}")
+
+    print(f"== {label} ==")
+    line("overall", scores.overall, scores.records_scored)
+    line("no shared identifier", scores.no_shared_identifier, scores.no_shared_identifier_records)
+    if scores.linkable is not None:
+        line("linkable records", scores.linkable, scores.records_scored - scores.unlinkable_records)
+        print(f"  {'recall ceiling':>22}: {scores.recall_ceiling:.4f} ({scores.unlinkable_records} records carry "
+              "only an email/phone no other record has, and no name, address or birth date)")
+
+
+def sweep(con: duckdb.DuckDBPyConnection, truth: Path) -> list[dict]:
+    """Scores when Splink edges need match_weight >= w, for each w, from one run kept down to SWEEP_FLOOR."""
+    from pipelines.lib.identity import score_pairs
+    from pipelines.lib.identity.graph import connected_components
+
+    con.execute("CREATE OR REPLACE TEMP TABLE _sw_nodes AS SELECT row_number() OVER (ORDER BY record_key) AS id, "
+                "record_key FROM identity_clusters")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _sw_edges AS
+        SELECT l.id AS id_l, r.id AS id_r, e.rule, e.match_weight FROM identity_edges e
+        JOIN _sw_nodes l ON l.record_key = e.record_key_l JOIN _sw_nodes r ON r.record_key = e.record_key_r
+    """)
+    rows = []
+    for w in SWEEP_WEIGHTS:
+        connected_components(con, "SELECT id FROM _sw_nodes",
+                             f"SELECT id_l, id_r FROM _sw_edges WHERE rule <> 'splink' OR match_weight >= {w}",
+                             "_sw_comp")
+        con.execute("CREATE OR REPLACE TEMP TABLE _sw_clusters AS SELECT n.record_key, "
+                    "CAST(c.comp AS VARCHAR) AS customer_id FROM _sw_nodes n JOIN _sw_comp c USING (id)")
+        s = score_pairs(con, truth, clusters_table="_sw_clusters")
+        rows.append({"min_match_weight": w, **_scores_dict(s)})
+        o, n = s.overall, s.no_shared_identifier
+        print(f"  weight >= {w:>3}: P {o.precision:.4f} R {o.recall:.4f} F1 {o.f1:.4f} | no-shared-id "
+              f"P {n.precision:.4f} R {n.recall:.4f} F1 {n.f1:.4f}")
+    return rows
+
+
+def analyse(con: duckdb.DuckDBPyConnection, truth: Path, clusters_table: str = "identity_clusters") -> None:
+    """Missed pairs (same person, different customer) and wrong pairs (same customer, different persons), by the
+    kind of the two records: counts only."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _an_truth AS
+        SELECT source_system || ':' || source_record_id AS record_key, any_value(person_id) AS person_id,
+               bool_or(is_role_mailbox = 'true') AS is_role_mailbox
+        FROM read_csv(?, header = true, all_varchar = true) GROUP BY 1
+    """, [str(truth)])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _an AS
+        SELECT r.record_key, t.person_id, c.customer_id, r.email, r.phone_e164, r.first_name_canonical,
+               r.last_name_norm, r.birth_date,
+               r.source_system || CASE WHEN t.is_role_mailbox THEN '+role' ELSE '' END
+               || CASE WHEN r.last_name_norm IS NULL THEN ':noname'
+                       WHEN r.street_norm IS NULL AND r.birth_date IS NULL THEN ':name_only' ELSE ':name_addr' END
+                   AS kind
+        FROM int_identity_records r JOIN _an_truth t USING (record_key) JOIN {clusters_table} c USING (record_key)
+    """)
+    pair_kind = """
+        least(a.kind, b.kind) || ' ~ ' || greatest(a.kind, b.kind) AS pair_kind,
+        CASE WHEN a.first_name_canonical = b.first_name_canonical AND a.last_name_norm = b.last_name_norm
+             THEN 'same name' WHEN a.last_name_norm = b.last_name_norm THEN 'same surname'
+             WHEN a.last_name_norm IS NULL OR b.last_name_norm IS NULL THEN 'a name missing'
+             ELSE 'names differ' END AS names,
+        CASE WHEN a.birth_date = b.birth_date THEN 'same birth date' ELSE '' END AS birth"""
+    print("-- missed pairs (top 25 kinds)")
+    print(con.sql(f"""
+        SELECT {pair_kind}, count(*) AS pairs FROM _an a JOIN _an b
+          ON a.person_id = b.person_id AND a.record_key < b.record_key AND a.customer_id <> b.customer_id
+        GROUP BY ALL ORDER BY pairs DESC LIMIT 25
+    """).df().to_string(index=False))
+    print("-- wrong pairs (top 25 kinds)")
+    print(con.sql(f"""
+        SELECT {pair_kind}, count(*) AS pairs FROM _an a JOIN _an b
+          ON a.customer_id = b.customer_id AND a.record_key < b.record_key AND a.person_id <> b.person_id
+        GROUP BY ALL ORDER BY pairs DESC LIMIT 25
+    """).df().to_string(index=False))
+
+
+# ---------------------------------------------------------------------------------------------------- main
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--contacts", type=int, default=10_000, help="synthetic persons (records ~ 2.3x)")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--warehouse", help="score this warehouse (needs int_identity_records) instead")
+    parser.add_argument("--contacts", type=int, default=10_000, help="persons for the sample-data generator")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--exports", help="use this generator output instead of generating")
+    parser.add_argument("--warehouse", help="use this warehouse (with int_identity_records) as is; needs --truth")
     parser.add_argument("--truth", help="ground truth CSV for --warehouse")
-    parser.add_argument("--config-dir", default="config")
+    parser.add_argument("--workdir", help="keep exports and warehouse here (default: a temporary folder)")
+    parser.add_argument("--config-dir", default=str(ROOT / "config"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="3GB")
+    parser.add_argument("--dbt-tests", action="store_true", help="run the dbt tests of +int_identity_records too")
+    parser.add_argument("--dim-customers", action="store_true", help="also time dbt build --select dim_customers")
     parser.add_argument("--skip-splink-alone", action="store_true")
+    parser.add_argument("--sweep", action="store_true", help="score each Splink match-weight threshold")
+    parser.add_argument("--analyse", action="store_true", help="missed / wrong pairs by record kind")
+    parser.add_argument("--json", help="write all figures to this JSON file")
     parser.add_argument("--child", choices=["resolve", "splink_alone"], help=argparse.SUPPRESS)
-    parser.add_argument("--run-id", default="bench", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        args.mode = args.child
         child(args)
         return
 
     from pipelines.lib.identity import score_pairs
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench_identity_"))
+    work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="bench_identity_"))
+    work.mkdir(parents=True, exist_ok=True)
+    figures: dict = {"contacts": args.contacts, "seed": args.seed, "stages": []}
+    print(f"work folder {work}")
     if args.warehouse:
         if not args.truth:
             parser.error("--warehouse needs --truth")
-        warehouse, truth = Path(args.warehouse), Path(args.truth)
-        records = duckdb.connect(str(warehouse), read_only=True).execute(
-            "SELECT count(*) FROM int_identity_records").fetchone()[0]
-        source = "pipeline warehouse"
+        warehouse = work / "warehouse.duckdb"
+        if Path(args.warehouse).resolve() != warehouse.resolve():
+            shutil.copy(args.warehouse, warehouse)
+        truth = Path(args.truth)
     else:
-        warehouse, truth = tmp / "warehouse.duckdb", tmp / "_truth" / "ground_truth.csv"
-        started = time.perf_counter()
-        records = build_synthetic(warehouse, truth, args.contacts, args.seed)
-        print(f"synthetic int_identity_records: {records} records for {args.contacts} persons "
-              f"({time.perf_counter() - started:.1f}s)")
-        source = "synthetic"
+        warehouse, truth, stages = build_chain(args, work)
+        figures["stages"] += stages
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        figures["records"] = con.execute("SELECT count(*) FROM int_identity_records").fetchone()[0]
+    print(f"int_identity_records: {figures['records']} records")
 
-    ours = _run_child(args, warehouse, "resolve", "bench-1")
-    rss_ours = _child_peak_rss_mb()
-    con = duckdb.connect(str(warehouse))
-    scores = score_pairs(con, truth)
-    con.close()
-    print(f"\n== resolve_identities on {records} records ({source}) ==")
-    print(f"wall {ours['wall_seconds']:.1f}s (process {ours['process_wall_seconds']:.1f}s), "
-          f"peak RSS {rss_ours:.0f} MB")
-    print(json.dumps({k: v for k, v in ours.items() if not k.startswith("process")}, indent=1))
-    _print_scores("overall", scores.overall, scores.records_scored)
-    _print_scores("no shared identifier", scores.no_shared_identifier, scores.no_shared_identifier_records)
+    ours = _timed("resolve", _child_cmd(args, warehouse, "resolve"))
+    figures["stages"].append(ours)
+    if args.dim_customers:
+        figures["stages"].append(_timed("dbt_dim_customers", _dbt(warehouse, "dim_customers", False),
+                                        cwd=ROOT / "dbt_project", env={"TOUCHPLAN_WAREHOUSE": str(warehouse)}))
+    with duckdb.connect(str(warehouse)) as con:
+        scores = score_pairs(con, truth)
+        figures["resolve_scores"] = _scores_dict(scores)
+        print(json.dumps(ours.get("result", {})))
+        _print_scores(f"resolve_identities on {figures['records']} records", scores)
+        if args.analyse:
+            analyse(con, truth)
+
+    if args.sweep:
+        print("== threshold sweep (Splink edges with match_weight >= w) ==")
+        _timed("resolve_sweep", _child_cmd(args, warehouse, "resolve", sweep=True))
+        with duckdb.connect(str(warehouse)) as con:
+            figures["sweep"] = sweep(con, truth)
 
     if not args.skip_splink_alone:
-        alone = _run_child(args, warehouse, "splink_alone", "bench-splink")
-        rss_alone = _child_peak_rss_mb()
-        con = duckdb.connect(str(warehouse))
-        s2 = score_pairs(con, truth, clusters_table="splink_alone_clusters")
-        con.close()
-        print(f"\n== Splink alone on the same records ==\nwall {alone['wall_seconds']:.1f}s, "
-              f"peak RSS (max of both children) {rss_alone:.0f} MB")
-        _print_scores("overall", s2.overall, s2.records_scored)
-        _print_scores("no shared identifier", s2.no_shared_identifier, s2.no_shared_identifier_records)
+        alone = _timed("splink_alone", _child_cmd(args, warehouse, "splink_alone"))
+        figures["stages"].append(alone)
+        with duckdb.connect(str(warehouse)) as con:
+            s2 = score_pairs(con, truth, clusters_table="splink_alone_clusters")
+        figures["splink_alone_scores"] = _scores_dict(s2)
+        _print_scores("Splink alone on the same records", s2)
 
-
-def _print_scores(label: str, m, n: int) -> None:
-    print(f"{label:>22}: records {n}, true pairs {m.true_pairs}, predicted {m.predicted_pairs}, "
-          f"precision {m.precision:.4f}, recall {m.recall:.4f}, F1 {m.f1:.4f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1, default=str))
 
 
 if __name__ == "__main__":

@@ -90,6 +90,7 @@ def _default_comparisons() -> list[Comparison]:
                    m_exact=0.85, u_exact=0.002),
         Comparison(name="company", column="company_norm", kind="string", thresholds=[0.9],
                    term_frequency=True, m_exact=0.7, u_exact=0.002),
+        Comparison(name="country", column="country_code", kind="exact", m_exact=0.95, u_exact=0.1),
         Comparison(name="title", column="title_norm", kind="exact", m_exact=0.6, u_exact=0.02),
         Comparison(name="birth_date", column="birth_date", kind="date", m_exact=0.9, u_exact=0.0001),
         Comparison(name="phone", column="phone_e164", kind="exact", m_exact=0.6, u_exact=0.00001),
@@ -101,12 +102,10 @@ class SplinkSettings(_Strict):
     enabled: bool = True
     # Pairs are scored only when they agree on every column of at least one rule (Splink `block_on`).
     blocking_rules: list[list[str]] = Field(default_factory=lambda: [
-        ["first_name_canonical", "last_name_norm", "postal_code_norm"],
+        ["first_name_canonical", "last_name_norm"],
         ["last_name_norm", "birth_date"],
         ["first_name_canonical", "birth_date"],
-        ["last_name_norm", "street_norm"],
-        ["first_name_canonical", "last_name_norm", "city_norm"],
-        ["first_name_canonical", "last_name_norm", "company_norm"],
+        ["street_norm", "postal_code_norm"],
         ["phone_e164"],
     ])
     # EM training runs once per rule; each rule should give pairs that are between 1% and 99% matches.
@@ -123,6 +122,10 @@ class SplinkSettings(_Strict):
     min_records_for_training: int = Field(2000, ge=2)
     u_max_pairs: float = Field(5e6, gt=0)
     seed: int = 42
+    # Above this many records the model is trained on a random sample of them (then scores every record).
+    training_sample_records: int = Field(200_000, ge=1000)
+    # Prediction runs in ceil(records / predict_chunk_records) chunks of left-hand records (bounded memory).
+    predict_chunk_records: int = Field(500_000, ge=1000)
 
     @field_validator("blocking_rules", "em_blocking_rules")
     @classmethod

@@ -16,6 +16,7 @@ import duckdb
 from pipelines.lib.identity.config import Comparison, IdentityConfig
 
 SPLINK_INPUT = "_identity_splink_input"
+SPLINK_TRAIN_INPUT = "_identity_splink_train"
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +75,42 @@ def build_settings(config: IdentityConfig, probability_two_random_records_match:
     )
 
 
+def _train(linker, s) -> bool:
+    """Unsupervised training in place: lambda from deterministic rules, u by random sampling, m by EM."""
+    from splink import block_on
+
+    trained = False
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("email"), block_on("phone_e164", "last_name_norm"),
+             block_on("first_name_canonical", "last_name_norm", "birth_date")],
+            recall=s.recall_of_deterministic_rules)
+    except ValueError as exc:  # too few or too many deterministic matches: keep the prior
+        log.warning("keeping the configured probability_two_random_records_match: %s", exc)
+    linker.training.estimate_u_using_random_sampling(max_pairs=s.u_max_pairs, seed=s.seed)
+    for rule in s.em_blocking_rules:
+        saved = copy.deepcopy(linker._settings_obj.core_model_settings)
+        saved_p = linker._settings_obj._probability_two_random_records_match
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*rule), estimate_without_term_frequencies=True, max_pairs=s.em_max_pairs)
+            trained = True
+        except ValueError as exc:  # e.g. a level never seen among matches: m would be 0
+            linker._settings_obj.core_model_settings = saved
+            linker._settings_obj._probability_two_random_records_match = saved_p
+            linker._populate_m_u_from_trained_values()
+            log.warning("EM on blocking rule %s skipped, keeping earlier m values: %s", rule, exc)
+    return trained
+
+
 def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_table: str) -> SplinkResult:
     """Score the blocked pairs of table SPLINK_INPUT (id + comparison columns); write edges to `out_table`
-    (id_l, id_r, match_weight, match_probability) for pairs above the thresholds."""
-    from splink import DuckDBAPI, Linker, block_on
+    (id_l, id_r, match_weight, match_probability) for pairs above the thresholds.
+
+    With more than `splink.training_sample_records` records the model is trained on a reproducible random
+    sample (the share of matching pairs, u and m do not depend on the sample size), then every blocked pair of
+    the full table is scored, in ceil(records / predict_chunk_records) chunks."""
+    from splink import DuckDBAPI, Linker
 
     s = config.splink
     n_records = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchone()[0]
@@ -87,32 +120,30 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
         return SplinkResult(0, False, s.probability_two_random_records_match)
 
     db_api = DuckDBAPI(connection=con)
-    linker = Linker(db_api.register(SPLINK_INPUT), build_settings(config), log_level=logging.WARNING)
+    settings = build_settings(config)
     trained = False
+    linker = None
     try:
         if s.train and n_records >= s.min_records_for_training:
-            try:
-                linker.training.estimate_probability_two_random_records_match(
-                    [block_on("email"), block_on("phone_e164", "last_name_norm"),
-                     block_on("first_name_canonical", "last_name_norm", "birth_date")],
-                    recall=s.recall_of_deterministic_rules)
-            except ValueError as exc:  # too few or too many deterministic matches: keep the prior
-                log.warning("keeping the configured probability_two_random_records_match: %s", exc)
-            linker.training.estimate_u_using_random_sampling(max_pairs=s.u_max_pairs, seed=s.seed)
-            for rule in s.em_blocking_rules:
-                saved = copy.deepcopy(linker._settings_obj.core_model_settings)
-                saved_p = linker._settings_obj._probability_two_random_records_match
+            if n_records > s.training_sample_records:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {SPLINK_TRAIN_INPUT} AS SELECT * FROM {SPLINK_INPUT} "
+                            f"USING SAMPLE reservoir({int(s.training_sample_records)} ROWS) REPEATABLE ({s.seed})")
+                trainer = Linker(db_api.register(SPLINK_TRAIN_INPUT), settings, log_level=logging.WARNING)
                 try:
-                    linker.training.estimate_parameters_using_expectation_maximisation(
-                        block_on(*rule), estimate_without_term_frequencies=True, max_pairs=s.em_max_pairs)
-                    trained = True
-                except ValueError as exc:  # e.g. a level never seen among matches: m would be 0
-                    linker._settings_obj.core_model_settings = saved
-                    linker._settings_obj._probability_two_random_records_match = saved_p
-                    linker._populate_m_u_from_trained_values()
-                    log.warning("EM on blocking rule %s skipped, keeping earlier m values: %s", rule, exc)
+                    trained = _train(trainer, s)
+                    settings = trainer.misc.save_model_to_json()
+                finally:
+                    trainer.table_management.delete_tables_created_by_splink_from_db()
+                    con.execute(f"DROP TABLE IF EXISTS {SPLINK_TRAIN_INPUT}")
+            else:
+                linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=logging.WARNING)
+                trained = _train(linker, s)
+        if linker is None:
+            linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=logging.WARNING)
+        chunks = -(-n_records // s.predict_chunk_records)
         predictions = linker.inference.predict(
-            threshold_match_probability=config.thresholds.match_probability, warning_mode="never")
+            threshold_match_probability=config.thresholds.match_probability, warning_mode="never",
+            num_chunks_left=chunks if chunks > 1 else None)
         con.execute(f"""
             INSERT INTO {out_table}
             SELECT least(id_l, id_r), greatest(id_l, id_r), match_weight,
@@ -122,6 +153,7 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
         """, [config.thresholds.match_weight, config.thresholds.match_probability])
         prob = linker._settings_obj._probability_two_random_records_match
     finally:
-        linker.table_management.delete_tables_created_by_splink_from_db()
+        if linker is not None:
+            linker.table_management.delete_tables_created_by_splink_from_db()
     edges = con.execute(f"SELECT count(*) FROM {out_table}").fetchone()[0]
     return SplinkResult(edges=edges, trained=trained, probability_two_random_records_match=prob)

@@ -18,7 +18,8 @@ from pipelines.lib.identity.stable_ids import assign_customer_ids
 
 SOURCE_TABLE = "int_identity_records"
 REQUIRED_COLUMNS = (
-    "record_key", "source_system", "email", "phone_e164", "first_name_canonical", "last_name_norm", "street_norm",
+    "record_key", "source_system", "email", "phone_e164", "first_name_norm", "first_name_canonical", "last_name_norm",
+    "street_norm",
     "city_norm", "postal_code_norm", "country_code", "company_norm", "title", "birth_date",
 )
 # When a record has several edges, the one that "joined" it: explicit links first, Splink last.
@@ -81,8 +82,19 @@ def _check_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig, source:
     return [c for c in config.xref_columns if c in columns]
 
 
+def _undouble_surname(last: str, first: str) -> str:
+    """SQL: 'adams deborah adams' -> 'adams' (a display name 'Debbie Adams (Deborah Adams)' parsed into the surname
+    as '<surname> <first> <surname>'); any other surname unchanged."""
+    at = f"strpos({last}, ' ' || {first} || ' ')"
+    left = f"substr({last}, 1, {at} - 1)"
+    right = f"substr({last}, {at} + length({first}) + 2)"
+    return f"CASE WHEN {first} IS NOT NULL AND {at} > 1 AND {left} = {right} THEN {left} ELSE {last} END"
+
+
 def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: list[str]) -> None:
     xrefs = "".join(f", nullif(trim(CAST({c} AS VARCHAR)), '') AS {c}" for c in xref_cols)
+    surname = _undouble_surname(_undouble_surname("nullif(last_name_norm, '')", "nullif(first_name_canonical, '')"),
+                                "nullif(first_name_norm, '')")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_records AS
         SELECT row_number() OVER (ORDER BY record_key)::BIGINT AS id, record_key, source_system,
@@ -90,7 +102,7 @@ def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: lis
                split_part(nullif(trim(email), ''), '@', 1) AS email_local,
                nullif(trim(phone_e164), '') AS phone_e164,
                nullif(first_name_canonical, '') AS first_name_canonical,
-               nullif(last_name_norm, '') AS last_name_norm,
+               {surname} AS last_name_norm,
                nullif(street_norm, '') AS street_norm,
                nullif(city_norm, '') AS city_norm,
                nullif(postal_code_norm, '') AS postal_code_norm,
@@ -98,7 +110,7 @@ def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: lis
                nullif(company_norm, '') AS company_norm,
                nullif(lower(trim(title)), '') AS title_norm,
                TRY_CAST(birth_date AS DATE) AS birth_date,
-               coalesce(nullif(first_name_canonical, ''), '?') || '|' || nullif(last_name_norm, '') AS person_name
+               coalesce(nullif(first_name_canonical, ''), '?') || '|' || {surname} AS person_name
                {xrefs}
         FROM {source}
     """)
