@@ -395,9 +395,8 @@ def deliver_emails(
             config,
         )
         relative = f"{SENDGRID_DIR}/{row['send_id']}.json"
-        (outbox / relative).write_text(
-            json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        # The bytes the client posts: python_http_client sends json.dumps(request_body).encode("utf-8").
+        (outbox / relative).write_bytes(json.dumps(body).encode("utf-8"))
         result.files.append(relative)
         if send:
             posted = post_with_retries(client, body, config, sleep=sleep, secrets=secrets)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,6 +95,14 @@ def test_dry_run_does_not_block_a_later_real_send_and_sent_is_never_resent(setti
             "AND channel IN ('email', 'webinar_invite')"
         ).fetchall()
         assert all(m[0].startswith("msg-") for m in message_ids)
+        # The outbox file holds exactly the bytes the client posted.
+        for body in client.posts:
+            path = (
+                settings.outbox
+                / "sendgrid"
+                / f"{body['personalizations'][0]['custom_args']['touchplan_send_id']}.json"
+            )
+            assert path.read_bytes() == json.dumps(body).encode("utf-8")
 
         again = deliver(con, real, send=True, client=client)
         assert len(client.posts) == 3  # nothing posted twice
