@@ -50,7 +50,7 @@ known as (
 snapshot_points as (
     select
         cast(month_start - interval 1 day as date) as snapshot_date,
-        month_start as snapshot_at,
+        month_start - interval 1 microsecond as snapshot_at,  -- the end of the month's last day
         'derived' as snapshot_source
     from (
         select unnest(generate_series(
