@@ -22,6 +22,11 @@ SPLINK_COLUMNS = (
     "birth_date",
     "phone_e164",
     "email",
+    # derived in resolve._prepare_records:
+    "company_key",   # company_norm without spaces or punctuation ('metro works europe' -> 'metroworkseurope')
+    "email_org",     # first label of the email domain ('metroworkseurope' for x@metroworkseurope.com)
+    "birth_year2",   # last two digits of the birth year
+    "email_year2",   # two trailing digits of the email local part ('william.singh72@...' -> '72')
 )
 
 DEFAULT_ROLE_MAILBOXES = [
@@ -53,23 +58,26 @@ class Comparison(_Strict):
 
     name: str
     column: str
-    kind: Literal["string", "levenshtein", "exact", "date"] = "string"
+    kind: Literal["string", "levenshtein", "exact", "date", "cross"] = "string"
+    other_column: str | None = None
     thresholds: list[float] = Field(default_factory=list)
     term_frequency: bool = False
     m_exact: float = Field(0.8, gt=0, lt=1)
     u_exact: float = Field(0.01, gt=0, lt=1)
 
-    @field_validator("column")
+    @field_validator("column", "other_column")
     @classmethod
-    def _known_column(cls, value: str) -> str:
-        if value not in SPLINK_COLUMNS:
+    def _known_column(cls, value: str | None) -> str | None:
+        if value is not None and value not in SPLINK_COLUMNS:
             raise ValueError(f"unknown column {value!r}; expected one of {', '.join(SPLINK_COLUMNS)}")
         return value
 
     @model_validator(mode="after")
     def _thresholds_fit_kind(self) -> Comparison:
-        if self.kind in ("exact", "date") and self.thresholds:
+        if self.kind in ("exact", "date", "cross") and self.thresholds:
             raise ValueError(f"kind {self.kind!r} takes no thresholds")
+        if (self.kind == "cross") != (self.other_column is not None):
+            raise ValueError("other_column is required with kind 'cross' and only allowed with it")
         if self.kind == "string" and any(not 0 < t < 1 for t in self.thresholds):
             raise ValueError("Jaro-Winkler thresholds must be between 0 and 1")
         if self.kind == "levenshtein" and any(t < 1 or t != int(t) for t in self.thresholds):
@@ -92,6 +100,10 @@ def _default_comparisons() -> list[Comparison]:
                    term_frequency=True, m_exact=0.7, u_exact=0.002),
         Comparison(name="country", column="country_code", kind="exact", m_exact=0.95, u_exact=0.1),
         Comparison(name="title", column="title_norm", kind="exact", m_exact=0.6, u_exact=0.02),
+        Comparison(name="employer_email", column="company_key", other_column="email_org", kind="cross",
+                   m_exact=0.3, u_exact=0.001),
+        Comparison(name="birth_year_email", column="birth_year2", other_column="email_year2", kind="cross",
+                   m_exact=0.2, u_exact=0.01),
         Comparison(name="birth_date", column="birth_date", kind="date", m_exact=0.9, u_exact=0.0001),
         Comparison(name="phone", column="phone_e164", kind="exact", m_exact=0.6, u_exact=0.00001),
         Comparison(name="email", column="email", kind="exact", m_exact=0.5, u_exact=0.00001),

@@ -33,6 +33,12 @@ def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     import splink.comparison_level_library as cll
 
     col = comp.column
+    if comp.kind == "cross":
+        a, b = col, comp.other_column
+        null = cll.CustomLevel(f'("{a}_l" IS NULL OR "{b}_r" IS NULL) AND ("{a}_r" IS NULL OR "{b}_l" IS NULL)',
+                               label_for_charts="nothing to compare").configure(is_null_level=True)
+        same = cll.CustomLevel(f'"{a}_l" = "{b}_r" OR "{a}_r" = "{b}_l"', label_for_charts=f"{a} = other {b}")
+        return [null, same, cll.ElseLevel()], [comp.m_exact, 1 - comp.m_exact], [comp.u_exact, 1 - comp.u_exact]
     levels: list = [cll.ExactMatchLevel(col, term_frequency_adjustments=comp.term_frequency)]
     if comp.kind == "string":
         levels += [cll.JaroWinklerLevel(col, t) for t in comp.thresholds]

@@ -110,6 +110,12 @@ def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: lis
                nullif(company_norm, '') AS company_norm,
                nullif(lower(trim(title)), '') AS title_norm,
                TRY_CAST(birth_date AS DATE) AS birth_date,
+               nullif(regexp_replace(coalesce(company_norm, ''), '[^a-z0-9]', '', 'g'), '') AS company_key,
+               nullif(regexp_replace(split_part(split_part(nullif(trim(email), ''), '@', 2), '.', 1), '[^a-z0-9]',
+                                     '', 'g'), '') AS email_org,
+               right(CAST(year(TRY_CAST(birth_date AS DATE)) AS VARCHAR), 2) AS birth_year2,
+               nullif(regexp_extract(split_part(nullif(trim(email), ''), '@', 1), '[^0-9]([0-9]{{2}})$', 1), '')
+                   AS email_year2,
                coalesce(nullif(first_name_canonical, ''), '?') || '|' || {surname} AS person_name
                {xrefs}
         FROM {source}
@@ -199,11 +205,13 @@ def _splink_input(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
         SELECT id, first_name_canonical, last_name_norm, street_norm, city_norm, postal_code_norm, country_code,
-               company_norm, title_norm, birth_date,
+               company_norm, title_norm, birth_date, company_key, birth_year2,
                CASE WHEN phone_e164 IN (SELECT phone_e164 FROM _id_blocked_phone) THEN NULL ELSE phone_e164 END
                    AS phone_e164,
-               CASE WHEN email IN (SELECT email FROM _id_blocked_email) THEN NULL ELSE email END AS email
-        FROM _id_records
+               CASE WHEN blocked THEN NULL ELSE email END AS email,
+               CASE WHEN blocked THEN NULL ELSE email_org END AS email_org,
+               CASE WHEN blocked THEN NULL ELSE email_year2 END AS email_year2
+        FROM (SELECT *, email IN (SELECT email FROM _id_blocked_email) AS blocked FROM _id_records)
     """)
 
 
