@@ -46,7 +46,8 @@ SENDGRID_DIR = "sendgrid"
 SALES_TASKS_DIR = "sales_tasks"
 AUDIENCES_DIR = "audiences"
 MANIFEST = "manifest.json"
-PENDING = "_delivery_pending"
+PLANNED = "_delivery_planned"  # the plan being delivered, one row per send_id
+PENDING = "_delivery_pending"  # ... of which not yet sent, with the customer's address and names
 SALES_TASK_COLUMNS = ["WhoId", "Subject", "ActivityDate", "OwnerId", "Description"]
 
 _EMAIL_RE = re.compile(r"[^\s\"'<>,;:]+@[^\s\"'<>,;:]+")
@@ -62,6 +63,7 @@ class ChannelResult:
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     waiting: int = 0  # planned beyond the provider's scheduling window: left for a later run
+    stopped: bool = False  # the provider refused the key: remaining sends left for a later run
 
 
 # ------------------------------------------------------------------------------------------------ selection
@@ -104,7 +106,7 @@ def select_pending(con: duckdb.DuckDBPyConnection) -> int:
     run_filter = _latest_plan_run_filter(con, plan_cols)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {PENDING} AS
+        CREATE OR REPLACE TEMP TABLE {PLANNED} AS
         WITH planned AS (
             SELECT {send_id_sql("p.customer_id", "p.campaign_id", "p.channel", scheduled)} AS send_id,
                    CAST(p.plan_run_id AS VARCHAR) AS plan_run_id,
@@ -125,12 +127,18 @@ def select_pending(con: duckdb.DuckDBPyConnection) -> int:
             QUALIFY row_number() OVER (PARTITION BY send_id ORDER BY plan_run_id DESC, scheduled_at,
                                        template_id) = 1
         )
+        SELECT * FROM one_per_send
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {PENDING} AS
         SELECT s.*,
                nullif(trim({cust("email")}), '') AS email,
                {cust("first_name")} AS first_name,
                {cust("last_name")} AS last_name,
                {cust("company")} AS company
-        FROM one_per_send AS s
+        FROM {PLANNED} AS s
         LEFT JOIN dim_customers AS c ON CAST(c.customer_id AS VARCHAR) = s.customer_id
         LEFT JOIN {LEDGER_TABLE} AS l ON l.send_id = s.send_id
         WHERE l.status IS DISTINCT FROM 'sent'
@@ -163,16 +171,9 @@ def _latest_plan_run_filter(con: duckdb.DuckDBPyConnection, plan_cols: dict[str,
 
 
 def already_sent_count(con: duckdb.DuckDBPyConnection) -> int:
-    """Planned sends skipped because the ledger has them as `sent`."""
-    plan_cols = _columns(con, "contact_plan")
-    scheduled = utc_timestamp_sql("p.scheduled_at", plan_cols["scheduled_at"])
+    """Sends of the plan being delivered that are skipped because the ledger has them as `sent`."""
     return con.execute(
-        f"""
-        SELECT count(DISTINCT l.send_id) FROM contact_plan AS p
-        JOIN {LEDGER_TABLE} AS l
-          ON l.send_id = {send_id_sql("p.customer_id", "p.campaign_id", "p.channel", scheduled)}
-        WHERE l.status = 'sent'
-        """
+        f"SELECT count(*) FROM {PLANNED} AS s JOIN {LEDGER_TABLE} AS l USING (send_id) WHERE l.status = 'sent'"
     ).fetchone()[0]
 
 
@@ -414,6 +415,13 @@ def deliver_emails(
             sent_in_batch += 1
             if posted.status == "failed":
                 log.warning("send %s failed: %s", row["send_id"], posted.error)
+            if posted.http_status in (401, 403):
+                # Every further send would fail the same way: stop, the rest stay pending for the next run.
+                log.error(
+                    "SendGrid refused the API key (HTTP %s): stopping this run's sends", posted.http_status
+                )
+                result.stopped = True
+                break
             if sent_in_batch >= config.sendgrid.batch_size:
                 log.info("SendGrid: %d bodies posted so far", len(result.outcomes))
                 sent_in_batch = 0

@@ -30,6 +30,7 @@ class DeliveryReport:
     waiting: int = 0  # beyond SendGrid's 72 h scheduling window: left for a later run
     unknown_channels: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # outbox-relative paths written in this run
+    stopped_on_auth_error: bool = False  # SendGrid answered 401/403: the remaining emails were not attempted
 
     def count(self, channel: str | None = None, status: str | None = None) -> int:
         return sum(
@@ -46,6 +47,7 @@ class DeliveryReport:
             "already_sent": self.already_sent,
             "waiting_for_window": self.waiting,
             "files_written": len(self.files),
+            "stopped_on_auth_error": self.stopped_on_auth_error,
         }
         for (channel, status), n in sorted(self.counts.items()):
             meta[f"{channel}.{status}"] = n
@@ -96,5 +98,6 @@ def deliver(
         report.counts.update((o["channel"], o["status"]) for o in result.outcomes)
         report.files.extend(result.files)
         report.waiting += result.waiting
+        report.stopped_on_auth_error |= result.stopped
     log.info(report.summary())
     return report

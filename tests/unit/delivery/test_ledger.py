@@ -202,3 +202,15 @@ def test_only_the_latest_plan_run_is_delivered(settings: Settings):
             "SELECT DISTINCT plan_run_id, campaign_id = 'old_campaign' FROM send_ledger"
         ).fetchall()
     assert runs == [("run_001", False)]
+
+
+def test_a_refused_key_stops_the_run_and_leaves_the_rest_for_later(settings, monkeypatch):
+    monkeypatch.setenv("SENDGRID_API_KEY", KEY)
+    client = ScriptedSendGrid(statuses=[401])
+    with duckdb.connect(str(settings.warehouse)) as con:
+        report = deliver(con, replace(settings, send=True), send=True, client=client)
+        assert len(client.posts) == 1  # no hammering with a bad key
+        assert report.stopped_on_auth_error and report.as_metadata()["stopped_on_auth_error"] is True
+        assert con.execute("SELECT count(*) FROM send_ledger WHERE http_status = 401").fetchone()[0] == 1
+        retry = deliver(con, replace(settings, send=True), send=True, client=client)
+        assert len(client.posts) == 1 + 3 and retry.count(status="sent") >= 3
