@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from pipelines.lib.planning.arbitration import MAX_MASK_CAMPAIGNS, arbitrate
 from pipelines.lib.planning.audience import compile_audience
 from pipelines.lib.planning.config import (
     WEEKDAYS,
@@ -247,7 +248,9 @@ def build_plan_candidates(
             FROM g2 g
         ),
         slots AS (
-            SELECT cidx, tz, day0, due_local, local_ts, was_moved,
+            -- a local time that does not exist (the hour skipped at a DST change) is the wall-clock time of
+            -- the same instant: 01:30 on the night clocks go 01:00 -> 02:00 is sent at 02:30 local
+            SELECT cidx, tz, day0, due_local, timezone(tz, timezone(tz, local_ts)) AS local_ts, was_moved,
                    timezone(tz, due_local) AS due_at, timezone(tz, local_ts) AS slot_at
             FROM moved
             WHERE (start_date IS NULL OR CAST(local_ts AS DATE) >= start_date)
@@ -368,226 +371,6 @@ def build_plan_candidates(
     """)
 
 
-# ---------------------------------------------------------------- arbitration
-
-
-def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: int) -> None:
-    """Plan the eligible candidates of _pl_cand over _pl_grid; fills _pl_state. See the module docstring."""
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_state AS
-        SELECT cand_id, customer_id, cidx, tz, slot_group, mtype, priority, campaign_id, channel, deadline,
-               'pending' AS status, NULL::TIMESTAMPTZ AS slot_at, NULL::TIMESTAMP AS local_ts, NULL::BOOLEAN AS was_moved,
-               NULL::VARCHAR AS blk_outcome, NULL::VARCHAR AS blk_reason, NULL::VARCHAR AS blk_rule,
-               NULL::JSON AS blk_evidence, NULL::INTEGER AS skip_day
-        FROM _pl_cand WHERE pre_outcome IS NULL AND slot_group IS NOT NULL
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_touch AS
-        SELECT h.customer_id, h.channel, h.mtype, h.campaign_id, h.occurred_at AT TIME ZONE 'UTC' AS at,
-               CAST(timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC') AS DATE) AS day_key,
-               CAST(date_trunc('week', timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC')) AS DATE) AS week_key,
-               CAST(date_trunc('month', timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC')) AS DATE) AS month_key,
-               h.source, h.ref
-        FROM _pl_history h JOIN _pl_customers cu USING (customer_id)
-        WHERE h.customer_id IN (SELECT customer_id FROM _pl_state)
-    """)
-    gap = rules.min_gap
-    gap_secs = gap.hours * 3600 if gap and gap.hours > 0 else 0
-    gap_scope = f"list_contains({_list(gap.channels)}, {{ch}})" if gap and gap.channels else "true"
-    gap_id = gap.id if gap else "min_gap"
-    has_capacity = bool(rules.capacity)
-    window_cond = """CASE a.kind WHEN 'rolling' THEN u.at > t.slot_at - INTERVAL 1 HOUR * a.hours
-                                               AND u.at < t.slot_at + INTERVAL 1 HOUR * a.hours
-                      WHEN 'day' THEN u.day_key = t.day_key WHEN 'week' THEN u.week_key = t.week_key
-                      ELSE u.month_key = t.month_key END"""
-    window_cond_q = window_cond.replace("u.at", "gq.slot_at").replace("u.", "gq.")
-    for day in range(days):
-        active = None  # None: every customer with a slot today
-        while True:
-            cust_filter = (
-                "" if active is None else "AND s.customer_id IN (SELECT customer_id FROM _pl_active)"
-            )
-            con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE _pl_try AS
-                SELECT s.cand_id, s.customer_id, s.cidx, s.mtype, s.priority, s.campaign_id, s.channel,
-                       g.slot_at, g.local_ts, g.was_moved, g.day_key, g.week_key, g.month_key, g.cap_day
-                FROM _pl_state s JOIN _pl_grid g ON g.slot_group = s.slot_group AND g.slot_day = {day}
-                WHERE s.status = 'pending' AND (s.skip_day IS NULL OR s.skip_day <> {day})
-                  AND (s.deadline IS NULL OR g.slot_at <= s.deadline) {cust_filter}
-            """)
-            if con.execute("SELECT count(*) FROM _pl_try").fetchone()[0] == 0:
-                break
-            # frequency caps: touches (history, ledger, plan so far) in the slot's window
-            con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE _pl_capchk AS
-                SELECT t.cand_id, a.cap_id, a.ord, a.max_count, a.kind, a.hours, count(u.at) AS n
-                FROM _pl_try t JOIN _pl_cap_applies a ON a.cidx = t.cidx
-                LEFT JOIN _pl_touch u ON u.customer_id = t.customer_id
-                  AND (a.channels IS NULL OR list_contains(a.channels, u.channel))
-                  AND ((u.mtype = 'marketing' AND a.count_m) OR (u.mtype = 'transactional' AND a.count_t))
-                  AND {window_cond}
-                GROUP BY ALL
-            """)
-            # look-ahead: the last slot of a window is kept for a higher-priority candidate due later in it
-            con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE _pl_look AS
-                SELECT t.cand_id, arg_min(c.cap_id, c.ord) AS rule_id, arg_min(q.campaign_id, c.ord) AS by_campaign,
-                       min(gq.slot_at) AS by_at
-                FROM _pl_try t JOIN _pl_capchk c ON c.cand_id = t.cand_id AND c.n = c.max_count - 1
-                JOIN _pl_state q ON q.customer_id = t.customer_id AND q.status = 'pending' AND q.cand_id <> t.cand_id
-                  AND q.priority > t.priority
-                JOIN _pl_cap_applies qa ON qa.cidx = q.cidx AND qa.cap_id = c.cap_id
-                JOIN _pl_grid gq ON gq.slot_group = q.slot_group AND gq.slot_at > t.slot_at
-                  AND (q.deadline IS NULL OR gq.slot_at <= q.deadline)
-                JOIN _pl_cap_applies a ON a.cidx = t.cidx AND a.cap_id = c.cap_id
-                WHERE {window_cond_q}
-                GROUP BY t.cand_id
-            """)
-            if gap_secs:
-                con.execute(f"""
-                    CREATE OR REPLACE TEMP TABLE _pl_gapchk AS
-                    SELECT t.cand_id, arg_min(to_json({{'source': u.source, 'campaign_id': u.campaign_id,
-                               'channel': u.channel, 'at': u.at}}),
-                               abs(epoch(u.at) - epoch(t.slot_at))) AS evidence
-                    FROM _pl_try t JOIN _pl_touch u ON u.customer_id = t.customer_id AND u.mtype = 'marketing'
-                      AND {gap_scope.format(ch="u.channel")}
-                      AND abs(epoch(u.at) - epoch(t.slot_at)) < {gap_secs}
-                    WHERE t.mtype = 'marketing' AND {gap_scope.format(ch="t.channel")}
-                    GROUP BY t.cand_id
-                    UNION ALL
-                    SELECT t.cand_id, to_json({{'look_ahead': true, 'campaign_id': arg_min(q.campaign_id, gq.slot_at),
-                               'due_at': min(gq.slot_at)}})
-                    FROM _pl_try t
-                    JOIN _pl_state q ON q.customer_id = t.customer_id AND q.status = 'pending'
-                      AND q.cand_id <> t.cand_id AND q.priority > t.priority AND q.mtype = 'marketing'
-                      AND {gap_scope.format(ch="q.channel")}
-                    JOIN _pl_grid gq ON gq.slot_group = q.slot_group AND gq.slot_at > t.slot_at
-                      AND epoch(gq.slot_at) - epoch(t.slot_at) < {gap_secs}
-                      AND (q.deadline IS NULL OR gq.slot_at <= q.deadline)
-                    WHERE t.mtype = 'marketing' AND {gap_scope.format(ch="t.channel")}
-                    GROUP BY t.cand_id
-                """)
-            else:
-                con.execute("CREATE OR REPLACE TEMP TABLE _pl_gapchk (cand_id BIGINT, evidence JSON)")
-            # the verdict of each tried candidate at this slot
-            con.execute("""
-                CREATE OR REPLACE TEMP TABLE _pl_verdict AS
-                WITH capped AS (
-                    SELECT cand_id, arg_min(cap_id, ord) AS cap_id FROM _pl_capchk WHERE n >= max_count GROUP BY cand_id
-                ),
-                gapd AS (
-                    SELECT cand_id, arg_min(evidence, CASE WHEN evidence->>'look_ahead' IS NULL THEN 0 ELSE 1 END)
-                        AS evidence FROM _pl_gapchk GROUP BY cand_id
-                ),
-                used AS (
-                    SELECT p.channel, g.cap_day, count(*) AS n FROM _pl_state p
-                    JOIN _pl_grid g ON g.slot_group = p.slot_group AND g.slot_at = p.slot_at
-                    WHERE p.status = 'planned' GROUP BY ALL
-                )
-                SELECT t.*, k.cap_id AS capped_by, gd.evidence AS gap_evidence, l.rule_id AS look_rule,
-                       l.by_campaign AS look_campaign, l.by_at AS look_at, cap.cap_id AS capacity_id,
-                       cap.daily_limit - coalesce(us.n, 0) AS capacity_left,
-                       CASE WHEN k.cap_id IS NOT NULL THEN 'capped'
-                            WHEN gd.evidence IS NOT NULL AND gd.evidence->>'look_ahead' IS NULL THEN 'gap'
-                            WHEN gd.evidence IS NOT NULL OR l.rule_id IS NOT NULL THEN 'lost_priority'
-                            WHEN cap.cap_id IS NOT NULL AND cap.daily_limit - coalesce(us.n, 0) <= 0
-                                THEN 'over_capacity'
-                       END AS blocked
-                FROM _pl_try t
-                LEFT JOIN capped k USING (cand_id) LEFT JOIN gapd gd USING (cand_id) LEFT JOIN _pl_look l USING (cand_id)
-                LEFT JOIN _pl_capacity cap ON cap.channel = t.channel
-                LEFT JOIN used us ON us.channel = t.channel AND us.cap_day = t.cap_day
-            """)
-            # per customer, the best feasible candidate; then capacity shared out by priority
-            con.execute("""
-                CREATE OR REPLACE TEMP TABLE _pl_pick AS
-                WITH pick AS (
-                    SELECT * FROM _pl_verdict WHERE blocked IS NULL
-                    QUALIFY row_number() OVER (PARTITION BY customer_id
-                        ORDER BY priority DESC, slot_at, campaign_id, cand_id) = 1
-                )
-                SELECT *, CASE WHEN capacity_id IS NULL THEN true
-                               ELSE row_number() OVER (PARTITION BY channel, cap_day
-                                        ORDER BY priority DESC, slot_at, campaign_id, customer_id) <= capacity_left
-                          END AS accepted
-                FROM pick
-            """)
-            # record the first reason a candidate was blocked, with evidence
-            con.execute(
-                """
-                CREATE OR REPLACE TEMP TABLE _pl_blocked AS
-                SELECT v.cand_id, v.blocked,
-                       CASE v.blocked WHEN 'capped' THEN 'cap_' || v.capped_by
-                                      WHEN 'gap' THEN 'min_gap'
-                                      WHEN 'lost_priority' THEN 'look_ahead'
-                                      ELSE 'capacity_full' END AS reason,
-                       CASE v.blocked WHEN 'capped' THEN v.capped_by WHEN 'gap' THEN $gap_id
-                                      WHEN 'lost_priority' THEN coalesce(v.look_rule, $gap_id)
-                                      ELSE v.capacity_id END AS rule_id,
-                       CASE v.blocked
-                         WHEN 'capped' THEN to_json({'slot_at': v.slot_at, 'cap': v.capped_by,
-                             'limit': c.max_count, 'count': c.n, 'window': c.kind,
-                             'window_hours': c.hours,
-                             'touches': (SELECT list({'source': u.source, 'campaign_id': u.campaign_id,
-                                             'channel': u.channel, 'at': u.at} ORDER BY u.at)
-                                         FROM _pl_touch u JOIN _pl_cap_applies a
-                                           ON a.cidx = v.cidx AND a.cap_id = v.capped_by
-                                         WHERE u.customer_id = v.customer_id
-                                           AND (a.channels IS NULL OR list_contains(a.channels, u.channel))
-                                           AND ((u.mtype = 'marketing' AND a.count_m)
-                                                OR (u.mtype = 'transactional' AND a.count_t))
-                                           AND CASE a.kind WHEN 'rolling'
-                                                 THEN u.at > v.slot_at - INTERVAL 1 HOUR * a.hours
-                                                  AND u.at < v.slot_at + INTERVAL 1 HOUR * a.hours
-                                               WHEN 'day' THEN u.day_key = v.day_key
-                                               WHEN 'week' THEN u.week_key = v.week_key
-                                               ELSE u.month_key = v.month_key END)})
-                         WHEN 'over_capacity' THEN to_json({'slot_at': v.slot_at, 'capacity': v.capacity_id,
-                             'day': v.cap_day})
-                         WHEN 'gap' THEN to_json({'slot_at': v.slot_at, 'nearest_touch': v.gap_evidence})
-                         ELSE to_json({'slot_at': v.slot_at, 'kept_for_campaign': coalesce(v.look_campaign,
-                             v.gap_evidence->>'campaign_id'), 'due_at': coalesce(CAST(v.look_at AS VARCHAR),
-                             v.gap_evidence->>'due_at'), 'rule': coalesce(v.look_rule, $gap_id)})
-                       END AS evidence
-                FROM _pl_verdict v LEFT JOIN _pl_capchk c ON c.cand_id = v.cand_id AND c.cap_id = v.capped_by
-                JOIN _pl_state st ON st.cand_id = v.cand_id AND st.blk_outcome IS NULL
-                WHERE v.blocked IS NOT NULL
-                UNION ALL
-                SELECT p.cand_id, 'over_capacity', 'capacity_full', p.capacity_id,
-                       to_json({'slot_at': p.slot_at, 'capacity': p.capacity_id, 'day': p.cap_day,
-                                'outranked': true})
-                FROM _pl_pick p WHERE NOT p.accepted
-            """,
-                {"gap_id": gap_id},
-            )
-            con.execute(f"""
-                UPDATE _pl_state s SET blk_outcome = b.blocked, blk_reason = b.reason, blk_rule = b.rule_id,
-                       blk_evidence = b.evidence
-                FROM _pl_blocked b WHERE s.cand_id = b.cand_id AND s.blk_outcome IS NULL;
-                UPDATE _pl_state s SET skip_day = {day}
-                FROM _pl_pick p WHERE s.cand_id = p.cand_id AND NOT p.accepted;
-                -- blocked today stays blocked today (caps, gap and capacity only fill up within a day)
-                UPDATE _pl_state s SET skip_day = {day}
-                FROM _pl_verdict v WHERE s.cand_id = v.cand_id AND v.blocked IS NOT NULL;
-                UPDATE _pl_state s SET status = 'planned', slot_at = p.slot_at, local_ts = p.local_ts,
-                       was_moved = p.was_moved
-                FROM _pl_pick p WHERE s.cand_id = p.cand_id AND p.accepted;
-                INSERT INTO _pl_touch
-                SELECT customer_id, channel, mtype, campaign_id, slot_at, day_key, week_key, month_key,
-                       'plan', CAST(cand_id AS VARCHAR)
-                FROM _pl_pick WHERE accepted;
-                CREATE OR REPLACE TEMP TABLE _pl_active AS SELECT DISTINCT customer_id FROM _pl_pick;
-            """)
-            if con.execute("SELECT count(*) FROM _pl_active").fetchone()[0] == 0:
-                break
-            active = True
-            if (
-                not has_capacity
-                and con.execute("SELECT count(*) FROM _pl_pick WHERE accepted").fetchone()[0] == 0
-            ):
-                break
-
-
 # ---------------------------------------------------------------- outputs
 
 
@@ -651,7 +434,8 @@ def run_plan(
     missing = prepare_inputs(con, strategy.rules, types, as_of, max_cool)
     load_rule_tables(con, strategy.campaigns, strategy.rules, campaign_ids)
     build_plan_candidates(con, strategy, as_of, campaign_ids)
-    arbitrate(con, strategy.rules, strategy.rules.horizon_days + 1)
+    lookahead = "mask" if len(campaign_ids) <= MAX_MASK_CAMPAIGNS else "join"
+    arbitrate(con, strategy.rules, strategy.rules.horizon_days + 1, lookahead=lookahead)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {_decisions_sql(plan_run_id, version, created_at)}"
     )
