@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.lib.sample_data import vocab
-from pipelines.lib.sample_data.ids import fmt_datetime, fmt_salesforce_datetime, pick, salesforce_ids
+from pipelines.lib.sample_data.ids import fmt_datetime, fmt_salesforce_datetime, pick, salesforce_ids, strftime
 from pipelines.lib.sample_data.population import Vocab, obj
 from pipelines.lib.sample_data.variation import Style, project
 
@@ -204,7 +204,7 @@ def build_crm(
         "Title": c["title"].to_numpy(),
         "Department": titles_dept[p_c["title_idx"].to_numpy()],
         "LeadSource": pick(rng, vocab.SF_LEAD_SOURCES, nc),
-        "Birthdate": np.where(rng.random(nc) < 0.55, pd.Series(p_c["birth_date"].to_numpy()).dt.strftime("%Y-%m-%d"), ""),
+        "Birthdate": np.where(rng.random(nc) < 0.55, strftime(p_c["birth_date"].to_numpy(), "%Y-%m-%d"), ""),
         "HasOptedOutOfEmail": _bool(opt_c),
         "DoNotCall": _bool(rng.random(nc) < 0.05),
         "OwnerId": pick(rng, vocab.SF_OWNER_IDS, nc),
@@ -216,7 +216,7 @@ def build_crm(
     })
     # hidden records carry the birth date (it is what still links them)
     hid_c = c["hidden"].to_numpy()
-    sf_contacts.loc[hid_c, "Birthdate"] = pd.Series(p_c["birth_date"].to_numpy()[hid_c]).dt.strftime("%Y-%m-%d").to_numpy()
+    sf_contacts.loc[hid_c, "Birthdate"] = strftime(p_c["birth_date"].to_numpy()[hid_c], "%Y-%m-%d")
     # ---- Salesforce Opportunity
     opp_contact = survivor_c.reindex(sf_deals["person_idx"].to_numpy()).to_numpy(dtype=object)
     no = len(sf_deals)
@@ -241,7 +241,7 @@ def build_crm(
         "StageName": stage,
         "Amount": pd.Series(sf_deals["amount"]).map("{:.2f}".format).to_numpy(),
         "Probability": prob,
-        "CloseDate": pd.Series(sf_deals["close_date"]).dt.strftime("%Y-%m-%d").to_numpy(),
+        "CloseDate": strftime(sf_deals["close_date"], "%Y-%m-%d"),
         "Type": np.where(sf_deals["deal_seq"].to_numpy() == 0, "New Customer", "Existing Customer - Upgrade"),
         "LeadSource": pick(rng, vocab.SF_LEAD_SOURCES, no),
         "IsClosed": _bool(outcome != "open"),
@@ -260,7 +260,7 @@ def build_crm(
     conv_contact = np.where(converted, survivor_c.reindex(l_person).to_numpy(dtype=object), "")
     conv_account = np.where(converted, account_ids[p_l["company_idx"].to_numpy()], "")
     conv_opp = np.where(converted, first_opp.reindex(l_person).fillna("").to_numpy(dtype=object), "")
-    conv_date = np.where(converted, (created_l + pd.to_timedelta(rng.integers(1, 40, size=nl), unit="D")).clip(upper=as_of).dt.strftime("%Y-%m-%d"), "")
+    conv_date = np.where(converted, strftime((created_l + pd.to_timedelta(rng.integers(1, 40, size=nl), unit="D")).clip(upper=as_of), "%Y-%m-%d"), "")
     status = np.where(converted, "Closed - Converted",
                       pick(rng, ["Open - Not Contacted", "Working - Contacted", "Closed - Not Converted"], nl, [0.45, 0.4, 0.15]))
     ind = companies["industry_idx"].to_numpy()[p_l["company_idx"].to_numpy()]
@@ -355,7 +355,7 @@ def build_crm(
         "Postal Code": h["postal_code"].to_numpy(),
         "Country/Region": h["country"].to_numpy(),
         "Date of birth": np.where((rng.random(nh) < 0.4) | h["hidden"].to_numpy(),
-                                  pd.Series(p_h["birth_date"].to_numpy()).dt.strftime("%Y-%m-%d"), ""),
+                                  strftime(p_h["birth_date"].to_numpy(), "%Y-%m-%d"), ""),
         "Lifecycle Stage": stage,
         "Lead Status": lead_status,
         "Marketing contact status": np.where(rng.random(nh) < 0.85, "Marketing contact", "Non-marketing contact"),
@@ -387,7 +387,7 @@ def build_crm(
         "Deal Name": hs_company + " - " + hs_deals_true["product"].to_numpy(dtype=object),
         "Deal Stage": hs_stage,
         "Amount": pd.Series(hs_deals_true["amount"]).map("{:.0f}".format).to_numpy(),
-        "Close Date": pd.Series(hs_deals_true["close_date"]).dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+        "Close Date": strftime(hs_deals_true["close_date"], "%Y-%m-%d %H:%M"),
         "Create Date": fmt_datetime(hs_deals_true["created_at"], "%Y-%m-%d %H:%M").to_numpy(),
         "Pipeline": "Sales Pipeline",
         "Deal owner": pick(rng, vocab.HS_OWNERS[:-1], nd),

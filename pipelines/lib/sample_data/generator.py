@@ -21,7 +21,7 @@ from pipelines.lib.sample_data import mailchimp as mc_mod
 from pipelines.lib.sample_data import sendgrid as sg_mod
 from pipelines.lib.sample_data import vocab
 from pipelines.lib.sample_data import zoom as zoom_mod
-from pipelines.lib.sample_data.ids import hex_strings
+from pipelines.lib.sample_data.ids import hex_strings, strftime
 from pipelines.lib.sample_data.population import Vocab, build_persons, obj
 
 HISTORY_DAYS = 270
@@ -111,7 +111,7 @@ def plan_campaigns(as_of: pd.Timestamp, rng: np.random.Generator, count: int = 1
         c2 = vocab.EMAIL_CATEGORIES[int(rng.integers(0, len(vocab.EMAIL_CATEGORIES)))]
         cats.append(c1 if (k % 3 == 0 or c1 == c2) else [c1, c2])  # a string or an array, as SendGrid sends
     slug = pd.Series(themes, dtype=object).str.lower().str.replace(" ", "-", regex=False).to_numpy(dtype=object)
-    ids = "cmp-" + pd.Series(sent_at).dt.strftime("%Y%m%d").to_numpy(dtype=object) + "-" + slug
+    ids = "cmp-" + strftime(sent_at, "%Y%m%d") + "-" + slug
     return pd.DataFrame({
         "campaign_id": ids, "title": themes + " " + pd.Series(sent_at).dt.strftime("%b %Y").to_numpy(dtype=object),
         "sent_at": sent_at, "categories": cats, "mailchimp_id": hex_strings(rng, count, 10),
@@ -236,7 +236,7 @@ def _write_truth(out_dir: Path, persons: pd.DataFrame, companies: pd.DataFrame, 
     true_people = pd.DataFrame({
         "person_id": pid,
         "first_name": persons["first_name"], "last_name": persons["last_name"],
-        "birth_date": pd.Series(persons["birth_date"]).dt.strftime("%Y-%m-%d"),
+        "birth_date": strftime(persons["birth_date"], "%Y-%m-%d"),
         "email_work": persons["email_work"], "email_personal": persons["email_personal"],
         "email_old": persons["email_old"], "email_hidden": persons["email_hidden"],
         "phone_nsn": persons["phone_nsn"], "mobile_nsn": persons["mobile_nsn"],

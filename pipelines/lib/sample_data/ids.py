@@ -69,15 +69,57 @@ def fill_patterns(patterns: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+# strftime directives built from the ISO text "YYYY-MM-DDTHH:MM:SS" (byte offsets), plus %I and %p
+_ISO_PARTS = {"Y": (0, 4), "m": (5, 7), "d": (8, 10), "H": (11, 13), "M": (14, 16), "S": (17, 19)}
+
+
+def strftime(values, fmt: str, missing: str | None = None) -> np.ndarray:
+    """`strftime(fmt)` for many naive datetimes at once, as an object array (NaT -> `missing`).
+
+    Same text as pandas' `.dt.strftime` (C locale) for the directives %Y %m %d %H %M %S %I %p and literal ASCII,
+    but built on uint8 character matrices instead of formatting every value in Python.
+    """
+    arr = np.asarray(pd.Series(values).to_numpy(dtype="datetime64[ns]"), dtype="datetime64[s]")
+    n = len(arr)
+    nat = np.isnat(arr)
+    safe = np.where(nat, np.datetime64(0, "s"), arr)
+    iso = np.datetime_as_string(safe, unit="s").astype("S19").view(np.uint8).reshape(n, 19)
+    hour = (safe.astype(np.int64) // 3600) % 24
+    cols: list[np.ndarray] = []
+    k = 0
+    while k < len(fmt):
+        ch = fmt[k]
+        if ch == "%" and k + 1 < len(fmt):
+            code = fmt[k + 1]
+            k += 2
+            if code in _ISO_PARTS:
+                lo, hi = _ISO_PARTS[code]
+                cols.append(iso[:, lo:hi])
+            elif code == "I":
+                h12 = np.where(hour % 12 == 0, 12, hour % 12)
+                cols.append(np.stack([48 + h12 // 10, 48 + h12 % 10], axis=1).astype(np.uint8))
+            elif code == "p":
+                pm = (hour >= 12)[:, None]
+                cols.append(np.where(pm, np.frombuffer(b"PM", np.uint8)[None, :], np.frombuffer(b"AM", np.uint8)[None, :]))
+            else:
+                raise ValueError(f"strftime: unsupported directive %{code} in {fmt!r}")
+        else:
+            cols.append(np.full((n, 1), ord(ch), dtype=np.uint8))
+            k += 1
+    out = np.empty(n, dtype=object)
+    if n:
+        out[:] = chars_to_str(np.concatenate(cols, axis=1) if cols else np.zeros((n, 0), np.uint8))
+    out[nat] = missing
+    return out
+
+
 def fmt_datetime(values: pd.Series | np.ndarray, fmt: str) -> pd.Series:
-    """Format datetimes (NaT -> empty string) with strftime, vectorised by pandas."""
-    series = pd.Series(pd.to_datetime(values))
-    return series.dt.strftime(fmt).fillna("")
+    """Format datetimes (NaT -> empty string), vectorised."""
+    return pd.Series(strftime(values, fmt, missing=""), dtype=object)
 
 
 def fmt_salesforce_datetime(values) -> pd.Series:
-    series = pd.Series(pd.to_datetime(values))
-    return (series.dt.strftime("%Y-%m-%dT%H:%M:%S.") + "000Z").fillna("")
+    return pd.Series(strftime(values, "%Y-%m-%dT%H:%M:%S.000Z", missing=""), dtype=object)
 
 
 def pick(rng: np.random.Generator, choices: list, n: int, p: list[float] | None = None) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.lib.sample_data import vocab
-from pipelines.lib.sample_data.ids import pick
+from pipelines.lib.sample_data.ids import pick, strftime
 from pipelines.lib.sample_data.population import Vocab, obj
 from pipelines.lib.sample_data.variation import Style, project
 
@@ -104,10 +104,10 @@ def build_webinar(w: pd.Series, persons: pd.DataFrame, companies: pd.DataFrame, 
         "Last Name": r["last_name"].to_numpy(dtype=object)[row],
         "Email": r["email"].to_numpy(dtype=object)[row],
         "Phone": r["phone"].to_numpy(dtype=object)[row],
-        "Registration Time": np.where(first_row, pd.Series(registered_at).dt.strftime(ZOOM_TIME).to_numpy(dtype=object)[row], "--"),
+        "Registration Time": np.where(first_row, strftime(registered_at, ZOOM_TIME)[row], "--"),
         "Approval Status": np.where(first_row, "approved", "--"),
-        "Join Time": np.where(att, pd.Series(join).dt.strftime(ZOOM_TIME).to_numpy(dtype=object), "--"),
-        "Leave Time": np.where(att, pd.Series(leave).dt.strftime(ZOOM_TIME).to_numpy(dtype=object), "--"),
+        "Join Time": np.where(att, strftime(join, ZOOM_TIME), "--"),
+        "Leave Time": np.where(att, strftime(leave, ZOOM_TIME), "--"),
         "Time in Session (minutes)": np.where(att, minutes.astype(str), "--"),
         "Is Guest": np.where(att, "Yes", "--"),
         "Country/Region Name": country_names[row],
@@ -144,8 +144,8 @@ def build_webinar(w: pd.Series, persons: pd.DataFrame, companies: pd.DataFrame, 
     o_len = rng.integers(60, 1800, size=n_other)
     other = pd.DataFrame({
         "User Name (Original Name)": pick(rng, ["iPhone", "Guest", "Conference Room B", "Call-in User_1", "Galaxy S23"], n_other),
-        "Join Time": pd.Series(o_join).dt.strftime(ZOOM_TIME).to_numpy(),
-        "Leave Time": pd.Series(o_join + pd.to_timedelta(o_len, unit="s")).dt.strftime(ZOOM_TIME).to_numpy(),
+        "Join Time": strftime(o_join, ZOOM_TIME),
+        "Leave Time": strftime(o_join + pd.to_timedelta(o_len, unit="s"), ZOOM_TIME),
         "Time in Session (minutes)": np.ceil(o_len / 60).astype(int).astype(str),
         "Is Guest": "Yes",
         "Country/Region Name": pick(rng, ["United States", "India", "United Kingdom", "Germany"], n_other),
