@@ -76,8 +76,9 @@ def _root_cause(error) -> str:
         return "failed"
     while getattr(error, "cause", None) is not None:
         error = error.cause
-    lines = [line for line in (error.message or "").strip().splitlines() if line.strip()]
-    return lines[-1] if lines else error.cls_name or "failed"
+    lines = [line.strip() for line in (error.message or "").strip().splitlines()
+             if line.strip() and not line.strip().startswith("For further information visit")]
+    return " / ".join(lines[:3]) if lines else error.cls_name or "failed"
 
 
 @dg.logger(description="Concise progress lines for the touchplan CLI")
