@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.lib.sample_data import vocab
+from pipelines.lib.sample_data.ids import chars_to_str
 from pipelines.lib.sample_data.population import Vocab, obj
 
 PHONE_FORMATS = ["e164", "intl", "national", "dashed", "dotted", "double_zero"]
@@ -38,44 +39,65 @@ class Style:
     title_alt: float = 0.2
 
 
+def _phone_layout(fmt: str, country: dict) -> list:
+    """The pieces of one notation: literal text (str) or a digit group (int index into the country's groups)."""
+    groups = len(country["groups"])
+    cc, trunk = country["cc"], country["trunk"]
+
+    def joined(sep: str) -> list:
+        out: list = [0]
+        for g in range(1, groups):
+            out += [sep, g]
+        return out
+
+    nanp = cc == "1"
+    if fmt == "e164":
+        return ["+" + cc, *range(groups)]
+    if fmt == "intl":
+        return ["+" + cc + " ", *joined(" ")]
+    if fmt == "national":
+        return ["(", 0, ") ", 1, "-", 2] if nanp else [trunk, *joined(" ")]
+    if fmt == "dashed":
+        return joined("-") if nanp else [trunk, *joined("-")]
+    if fmt == "dotted":
+        return joined(".") if nanp else [trunk, *joined(".")]
+    if fmt == "double_zero":
+        return ["00" + cc + " ", *joined(" ")]
+    raise ValueError(f"unknown phone format {fmt!r}")
+
+
 def format_phone(nsn: np.ndarray, country_idx: np.ndarray, fmt: np.ndarray, voc: Vocab) -> np.ndarray:
-    """Write national significant numbers in one of several real-world notations, per country."""
+    """Write national significant numbers in one of several real-world notations, per country.
+
+    Numbers of one country have one length, so each (country, notation) is assembled as a uint8 character
+    matrix from column slices of the digits and literal separators.
+    """
     out = np.empty(len(nsn), dtype=object)
-    nsn_s = pd.Series(nsn, dtype=object)
+    nsn = np.asarray(nsn, dtype=object)
     for ci, country in enumerate(voc.countries):
         cmask = country_idx == ci
         if not cmask.any():
             continue
         groups = country["groups"]
-        parts = []
-        pos = 0
-        sub = nsn_s[cmask]
-        for g in groups:
-            parts.append(sub.str.slice(pos, pos + g).to_numpy(dtype=object))
-            pos += g
-        spaced = parts[0].copy()
-        dashed = parts[0].copy()
-        dotted = parts[0].copy()
-        for p in parts[1:]:
-            spaced = spaced + " " + p
-            dashed = dashed + "-" + p
-            dotted = dotted + "." + p
-        cc, trunk = country["cc"], country["trunk"]
-        nsn_c = sub.to_numpy(dtype=object)
-        nanp = cc == "1"
-        options = {
-            "e164": "+" + cc + nsn_c,
-            "intl": "+" + cc + " " + spaced,
-            "national": ("(" + parts[0] + ") " + parts[1] + "-" + parts[2]) if nanp else trunk + spaced,
-            "dashed": dashed if nanp else trunk + dashed,
-            "dotted": dotted if nanp else trunk + dotted,
-            "double_zero": "00" + cc + " " + spaced,
-        }
+        width = sum(groups)
+        starts = np.cumsum([0, *groups])
+        digits = nsn[cmask].astype(f"S{width}").view(np.uint8).reshape(-1, width)
         f = fmt[cmask]
-        res = np.empty(int(cmask.sum()), dtype=object)
-        for name, values in options.items():
+        res = np.empty(len(digits), dtype=object)
+        for name in PHONE_FORMATS:
             m = f == name
-            res[m] = values[m]
+            if not m.any():
+                continue
+            sub = digits[m]
+            cols = []
+            for piece in _phone_layout(name, country):
+                if isinstance(piece, str):
+                    if piece:
+                        lit = np.frombuffer(piece.encode("ascii"), dtype=np.uint8)
+                        cols.append(np.broadcast_to(lit, (len(sub), len(lit))))
+                else:
+                    cols.append(sub[:, starts[piece]:starts[piece + 1]])
+            res[m] = chars_to_str(np.concatenate(cols, axis=1))
         out[cmask] = res
     return out
 
