@@ -271,14 +271,39 @@ def _make_unique(columns: list[np.ndarray], idx: np.ndarray) -> list[np.ndarray]
     stacked = np.concatenate(columns)
     owner = np.tile(idx, len(columns))
     for round_ in range(4):
-        series = pd.Series(stacked)
         # an address repeated by the same person across columns is fine only once; anything repeated is rewritten
-        dup = series.duplicated(keep="first").to_numpy()
+        dup = duplicated_first(stacked)
         if not dup.any():
             break
-        local = series[dup].str.split("@", n=1, expand=True)
+        local = pd.Series(stacked[dup], dtype=object).str.split("@", n=1, expand=True)
         stacked[dup] = (
             local[0].to_numpy(dtype=object) + "." + (owner[dup] + 1).astype(str).astype(object)
             + ("" if round_ == 0 else str(round_)) + "@" + local[1].to_numpy(dtype=object)
         )
     return [stacked[k * n:(k + 1) * n] for k in range(len(columns))]
+
+
+def duplicated_first(values: np.ndarray) -> np.ndarray:
+    """Same as `pd.Series(values).duplicated(keep="first")` for an object array of strings, but by sorting 64-bit
+    hashes instead of one big Python-object hash table (which thrashes the cache at millions of values).
+
+    Equal hashes are confirmed by comparing the strings; on a hash collision between different strings it falls
+    back to pandas, so the result is exact.
+    """
+    values = np.asarray(values, dtype=object)
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    h = pd.util.hash_array(values, categorize=False)
+    order = np.argsort(h, kind="stable")  # stable: the first of equal hashes is the earliest position
+    hs = h[order]
+    same = np.empty(n, dtype=bool)
+    same[0] = False
+    np.equal(hs[1:], hs[:-1], out=same[1:])
+    cand = np.flatnonzero(same)
+    head = np.maximum.accumulate(np.where(same, 0, np.arange(n)))
+    if not (values[order[cand]] == values[order[head[cand]]]).all():
+        return pd.Series(values, dtype=object).duplicated(keep="first").to_numpy()
+    dup = np.zeros(n, dtype=bool)
+    dup[order[cand]] = True
+    return dup
