@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -122,33 +123,41 @@ def _field(name: str, values: pd.Series, quote: bool) -> np.ndarray:
 
 
 def format_events(ev: pd.DataFrame, campaigns: pd.DataFrame) -> np.ndarray:
-    """One JSON object per event, built by column-wise string concatenation (no per-event json.dumps)."""
+    """One JSON object per event, from column-wise fragments joined once per event (no per-event json.dumps).
+
+    Joining the fragments once avoids re-copying a growing line for every optional key.
+    """
     cat_json = obj(json.dumps(c) for c in campaigns["categories"])[ev["campaign"].to_numpy()]
     camp_json = obj(json.dumps(c) for c in campaigns["campaign_id"])[ev["campaign"].to_numpy()]
-    line = ('{"email": "' + ev["email"].to_numpy(dtype=object) + '", "timestamp": '
-            + ev["timestamp"].astype(np.int64).astype(str).to_numpy(dtype=object)
-            + ', "smtp-id": "' + ev["smtp_id"].to_numpy(dtype=object) + '", "event": "'
-            + ev["event"].to_numpy(dtype=object) + '", "category": ' + cat_json
-            + ', "sg_event_id": "' + ev["sg_event_id"].to_numpy(dtype=object) + '"')
-    line = line + _field("sg_message_id", ev["sg_message_id"], True)
+    parts: list = [
+        '{"email": "', ev["email"].to_numpy(dtype=object), '", "timestamp": ',
+        ev["timestamp"].astype(np.int64).astype(str).to_numpy(dtype=object),
+        ', "smtp-id": "', ev["smtp_id"].to_numpy(dtype=object), '", "event": "', ev["event"].to_numpy(dtype=object),
+        '", "category": ', cat_json, ', "sg_event_id": "', ev["sg_event_id"].to_numpy(dtype=object), '"',
+        _field("sg_message_id", ev["sg_message_id"], True),
+    ]
     for name, quote in [("response", True), ("attempt", True), ("useragent", True), ("ip", True), ("url", True),
                         ("reason", True), ("status", True), ("type", True), ("bounce_classification", True)]:
         if name in ev:
-            line = line + _field(name, ev[name], quote)
+            parts.append(_field(name, ev[name], quote))
     if "asm_group_id" in ev:
-        line = line + _field("asm_group_id", ev["asm_group_id"].astype("Int64"), False)
+        parts.append(_field("asm_group_id", ev["asm_group_id"].astype("Int64"), False))
     if "tls" in ev:
-        line = line + _field("tls", ev["tls"].astype("Int64"), False)
+        parts.append(_field("tls", ev["tls"].astype("Int64"), False))
     if "sg_machine_open" in ev:
         machine = ev["sg_machine_open"].map({False: "false", True: "true"})
-        line = line + _field("sg_machine_open", machine, False)
+        parts.append(_field("sg_machine_open", machine, False))
     if "url_offset_index" in ev:
         present = ev["url_offset_index"].notna().to_numpy()
         text = np.full(len(ev), "", dtype=object)
         idx = ev["url_offset_index"][present].astype(np.int64).astype(str).to_numpy(dtype=object)
         text[present] = ', "url_offset": {"index": ' + idx + ', "type": "html"}'
-        line = line + text
-    return line + ', "campaign_id": ' + camp_json + "}"
+        parts.append(text)
+    parts += [', "campaign_id": ', camp_json, "}"]
+    columns = [p.tolist() if isinstance(p, np.ndarray) else repeat(p, len(ev)) for p in parts]
+    out = np.empty(len(ev), dtype=object)
+    out[:] = list(map("".join, zip(*columns, strict=True)))
+    return out
 
 
 def write_events(ev: pd.DataFrame, campaigns: pd.DataFrame, folder: Path,
