@@ -1,11 +1,15 @@
-"""Wall time and peak RSS of `touchplan sample-data` at a given size.
+"""Wall time, CPU time and peak RSS of `touchplan sample-data` at a given size, per step and in total.
 
     .venv/bin/python -m benchmarks.bench_sample_data --contacts 1000000 [--out DIR] [--seed 42]
+
+A step runs from one progress message of the generator to the next. CPU time is this process's user + system
+time (DuckDB's CSV writer may use a second core); on a shared machine wall time also counts waiting for a core.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import sys
@@ -24,14 +28,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="keep the files here (default: a temporary folder, removed)")
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="touchplan-bench-"))
-    started = time.perf_counter()
+    steps: list[tuple[str, float, float]] = []  # (step, wall at start, cpu at start)
+    started, cpu0 = time.perf_counter(), time.process_time()
+
+    def progress(msg: str) -> None:
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+        steps.append((msg, wall, cpu))
+        print(f"  [{wall:7.1f}s wall, {cpu:7.1f}s cpu] {msg}", file=sys.stderr, flush=True)
+
     summary = generate(out, contacts=args.contacts, seed=args.seed, as_of=datetime(2026, 3, 4, tzinfo=UTC),
-                       progress=lambda m: print(f"  [{time.perf_counter() - started:7.1f}s] {m}", file=sys.stderr))
-    wall = time.perf_counter() - started
+                       progress=progress)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
-    print(f"sample-data contacts={args.contacts}: wall {wall:.1f}s, peak RSS {peak_mb:.0f} MB, "
-          f"{sum(summary.files.values())} rows in {len(summary.files)} files, {size_mb:.0f} MB on disk")
+    print(f"sample-data contacts={args.contacts}: wall {wall:.1f}s, cpu {cpu:.1f}s, peak RSS {peak_mb:.0f} MB, "
+          f"{sum(summary.files.values())} rows in {len(summary.files)} files, {size_mb:.0f} MB on disk, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    ends = [*steps[1:], ("end", wall, cpu)]
+    for (msg, w0, c0), (_next, w1, c1) in zip(steps, ends, strict=True):
+        print(f"  {msg:<45} wall {w1 - w0:7.1f}s  cpu {c1 - c0:7.1f}s")
     if args.out is None:
         shutil.rmtree(out, ignore_errors=True)
     return 0
