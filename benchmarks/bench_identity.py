@@ -106,7 +106,7 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     if n > s.training_sample_records:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _sa_train AS SELECT * FROM {SPLINK_INPUT} "
                     f"USING SAMPLE reservoir({s.training_sample_records} ROWS) REPEATABLE ({s.seed})")
-        trainer = Linker(db_api.register("_sa_train"), settings, log_level=40)
+        trainer = Linker(DuckDBAPI(connection=con).register("_sa_train"), settings, log_level=40)
         _train(trainer, s)
         settings = trainer.misc.save_model_to_json()
     linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=40)

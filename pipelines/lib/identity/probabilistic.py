@@ -93,6 +93,10 @@ def _train(linker, s) -> bool:
             recall=s.recall_of_deterministic_rules)
     except ValueError as exc:  # too few or too many deterministic matches: keep the prior
         log.warning("keeping the configured probability_two_random_records_match: %s", exc)
+    estimated = linker._settings_obj._probability_two_random_records_match
+    if not 0 < estimated < 1:  # no deterministic match at all (e.g. in a small sample): Splink only warns
+        log.warning("deterministic rules estimated %s matching pairs; keeping the configured prior", estimated)
+        linker._settings_obj._probability_two_random_records_match = s.probability_two_random_records_match
     linker.training.estimate_u_using_random_sampling(max_pairs=s.u_max_pairs, seed=s.seed)
     for rule in s.em_blocking_rules:
         saved = copy.deepcopy(linker._settings_obj.core_model_settings)
@@ -134,7 +138,9 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
             if n_records > s.training_sample_records:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE {SPLINK_TRAIN_INPUT} AS SELECT * FROM {SPLINK_INPUT} "
                             f"USING SAMPLE reservoir({int(s.training_sample_records)} ROWS) REPEATABLE ({s.seed})")
-                trainer = Linker(db_api.register(SPLINK_TRAIN_INPUT), settings, log_level=logging.WARNING)
+                # Its own DuckDBAPI: Splink caches tables per API object, and the trainer's are deleted below.
+                trainer = Linker(DuckDBAPI(connection=con).register(SPLINK_TRAIN_INPUT), settings,
+                                 log_level=logging.WARNING)
                 try:
                     trained = _train(trainer, s)
                     settings = trainer.misc.save_model_to_json()

@@ -1,0 +1,173 @@
+"""Matching details tuned on the generator's data: cross comparisons, webinar surnames, chunked prediction,
+training on a sample, and the unlinkable-record ceiling of score_pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.lib.config import ConfigError
+from pipelines.lib.identity import resolve_identities, score_pairs
+from pipelines.lib.identity.config import IdentityConfig, load_identity_config
+
+from .conftest import NOW, person, same_customer, write_records
+
+
+def low_threshold_config() -> IdentityConfig:
+    """Untrained priors, every scored pair kept as an edge: to read match weights."""
+    cfg = IdentityConfig()
+    cfg.splink.train = False
+    cfg.thresholds.match_probability = 1e-9
+    cfg.thresholds.match_weight = -1000
+    return cfg
+
+
+def splink_weight(con, left: str, right: str) -> float:
+    row = con.execute("SELECT match_weight FROM identity_edges WHERE rule = 'splink' AND record_key_l = ? AND "
+                      "record_key_r = ?", [left, right]).fetchone()
+    assert row is not None, f"no splink edge {left} - {right}"
+    return row[0]
+
+
+def test_webinar_surname_parsed_with_display_name_is_undoubled(con):
+    # 'Debbie Adams (Deborah Adams)' arrives as surname 'adams deborah adams'; a double-barrelled one stays.
+    write_records(con, [
+        person("salesforce:1", "deborah", "adams", phone_e164="+442071234567"),
+        {**person("zoom:d@x.com", "debbie", "adams deborah adams", phone_e164="+442071234567"),
+         "first_name_canonical": "deborah"},
+        person("salesforce:2", "lucas", "garcia lopez", phone_e164="+442079999999"),
+        person("zoom:l@x.com", "lucas", "lopez", phone_e164="+442079999999"),
+    ])
+    cfg = IdentityConfig()
+    cfg.splink.enabled = False
+    resolve_identities(con, cfg, "r1", NOW)
+    assert same_customer(con, "salesforce:1", "zoom:d@x.com")
+    assert not same_customer(con, "salesforce:2", "zoom:l@x.com")
+
+
+def test_company_matching_the_other_email_domain_adds_weight(con):
+    crm = person("salesforce:1", "lukas", "moller", company_norm="pinnacle freight hub", country_code="DE")
+    write_records(con, [crm, person("mailchimp:1", "lukas", "moller", email="lukas.moller@pinnaclefreighthub.com",
+                                    country_code="DE")])
+    resolve_identities(con, low_threshold_config(), "r1", NOW)
+    with_employer = splink_weight(con, "mailchimp:1", "salesforce:1")
+
+    write_records(con, [crm, person("mailchimp:1", "lukas", "moller", email="lukas.moller@otherfirm.com",
+                                    country_code="DE")])
+    con.execute("DROP TABLE customer_key_map")
+    con.execute("DROP TABLE customer_merge_log")
+    resolve_identities(con, low_threshold_config(), "r2", NOW)
+    without = splink_weight(con, "mailchimp:1", "salesforce:1")
+    assert with_employer > without + 3
+
+
+def test_birth_year_in_email_adds_weight_and_role_mailbox_gives_none(con):
+    crm = person("salesforce:1", "william", "singh", birth_date="1972-08-23")
+    write_records(con, [crm, person("mailchimp:1", "william", "singh", email="william.singh72@gmail.com")])
+    resolve_identities(con, low_threshold_config(), "r1", NOW)
+    year_agrees = splink_weight(con, "mailchimp:1", "salesforce:1")
+
+    write_records(con, [crm, person("mailchimp:1", "william", "singh", email="william.singh65@gmail.com")])
+    con.execute("DROP TABLE customer_key_map")
+    con.execute("DROP TABLE customer_merge_log")
+    resolve_identities(con, low_threshold_config(), "r2", NOW)
+    assert year_agrees > splink_weight(con, "mailchimp:1", "salesforce:1") + 2
+
+
+def test_cross_comparison_needs_other_column(tmp_path):
+    (tmp_path / "identity.yaml").write_text(
+        "splink:\n  comparisons:\n  - name: employer\n    column: company_key\n    kind: cross\n")
+    with pytest.raises(ConfigError) as err:
+        load_identity_config(tmp_path)
+    assert "identity.yaml" in str(err.value) and "other_column" in str(err.value)
+    (tmp_path / "identity.yaml").write_text(
+        "splink:\n  comparisons:\n  - name: employer\n    column: company_key\n    kind: cross\n"
+        "    other_column: email_domain_typo\n")
+    with pytest.raises(ConfigError) as err:
+        load_identity_config(tmp_path)
+    assert "email_domain_typo" in str(err.value)
+
+
+def _many_records(con, n: int) -> None:
+    """n people (a few share a name), plus one planted pair sharing no identifier."""
+    write_records(con, [])
+    con.execute(f"""
+        INSERT INTO int_identity_records (record_key, source_system, source_record_id, record_type, email,
+            first_name_norm, first_name_canonical, last_name_norm, street_norm, city_norm, postal_code_norm,
+            country_code, birth_date, is_deleted)
+        SELECT 'hubspot:' || i, 'hubspot', CAST(i AS VARCHAR), 'contact', 'p' || i || '@mail.com',
+               'f' || (i % 97), 'f' || (i % 97), 'l' || (i % 101), i || ' main st', 'c' || (i % 13), 'z' || i,
+               'GB', DATE '1950-01-01' + INTERVAL (i % 9000) DAY, false
+        FROM range({n}) t(i)
+    """)
+    # every tenth person also has a second record on another email (the matches training learns from)
+    con.execute("""
+        INSERT INTO int_identity_records
+        SELECT * REPLACE ('zoho:' || source_record_id AS record_key, 'zoho' AS source_system,
+                          'q' || source_record_id || '@other.com' AS email)
+        FROM int_identity_records WHERE CAST(source_record_id AS INTEGER) % 10 = 0
+    """)
+    con.execute("""
+        INSERT INTO int_identity_records (record_key, source_system, source_record_id, record_type, email,
+            first_name_norm, first_name_canonical, last_name_norm, street_norm, city_norm, postal_code_norm,
+            country_code, birth_date, is_deleted)
+        VALUES ('salesforce:a', 'salesforce', 'a', 'contact', 'quentin@one.com', 'quentin', 'quentin', 'zabrowski',
+                '9 elm rd', 'leeds', 'ls12ab', 'GB', DATE '1971-03-04', false),
+               ('salesforce:b', 'salesforce', 'b', 'contact', 'qz@two.com', 'quentin', 'quentin', 'zabrowski',
+                '9 elm rd', 'leeds', 'ls12ab', 'GB', DATE '1971-03-04', false)
+    """)
+
+
+def test_chunked_prediction_gives_the_same_edges(con):
+    _many_records(con, 1500)
+    cfg = IdentityConfig()
+    cfg.splink.train = False
+    resolve_identities(con, cfg, "r1", NOW)
+    whole = con.execute("SELECT record_key_l, record_key_r, round(match_weight, 6) FROM identity_edges "
+                        "WHERE rule = 'splink' ORDER BY ALL").fetchall()
+    cfg.splink.predict_chunk_records = 1000  # 2 chunks
+    resolve_identities(con, cfg, "r2", NOW)
+    chunked = con.execute("SELECT record_key_l, record_key_r, round(match_weight, 6) FROM identity_edges "
+                          "WHERE rule = 'splink' ORDER BY ALL").fetchall()
+    assert chunked == whole
+    assert any(r[:2] == ("salesforce:a", "salesforce:b") for r in whole)
+
+
+def test_training_on_a_sample_when_records_exceed_the_limit(con):
+    _many_records(con, 1500)
+    cfg = IdentityConfig()
+    cfg.splink.min_records_for_training = 100
+    cfg.splink.training_sample_records = 1000
+    cfg.splink.u_max_pairs = 2e5
+    report = resolve_identities(con, cfg, "r1", NOW)
+    assert report.splink_trained
+    assert report.records == 1652
+    assert same_customer(con, "salesforce:a", "salesforce:b")
+    assert same_customer(con, "hubspot:10", "zoho:10")
+    assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_identity_splink_train'"
+                           ).fetchone()[0]
+
+
+def test_score_pairs_reports_unlinkable_records_and_recall_ceiling(con, tmp_path):
+    # person A: a CRM record and a SendGrid recipient on a one-off address (nothing links it: unlinkable);
+    # person B: two records clustered together; person C: a SendGrid recipient whose email a CRM record shares.
+    write_records(con, [
+        person("salesforce:a1", "ann", "lee", email="ann@corp.com"),
+        {"key": "sendgrid:a.one-off@mail.com", "email": "a.one-off@mail.com"},
+        person("salesforce:b1", "bob", "ray", email="bob@corp.com"),
+        person("hubspot:b2", "bob", "ray", email="bob@corp.com"),
+        person("salesforce:c1", "cy", "fox", email="cy@corp.com"),
+        {"key": "sendgrid:cy@corp.com", "email": "cy@corp.com"},
+    ])
+    con.execute("""CREATE TABLE identity_clusters AS SELECT * FROM (VALUES
+        ('salesforce:a1', 'A'), ('sendgrid:a.one-off@mail.com', 'X'), ('salesforce:b1', 'B'), ('hubspot:b2', 'B'),
+        ('salesforce:c1', 'C'), ('sendgrid:cy@corp.com', 'Y')) t(record_key, customer_id)""")
+    truth = tmp_path / "ground_truth.csv"
+    truth.write_text("source_system,source_record_id,person_id,is_role_mailbox\n"
+                     "salesforce,a1,A,false\nsendgrid,a.one-off@mail.com,A,false\nsalesforce,b1,B,false\n"
+                     "hubspot,b2,B,false\nsalesforce,c1,C,false\nsendgrid,cy@corp.com,C,false\n")
+    scores = score_pairs(con, truth)
+    assert (scores.overall.true_pairs, scores.overall.true_positive_pairs) == (3, 1)
+    assert scores.unlinkable_records == 1
+    assert scores.recall_ceiling == pytest.approx(2 / 3)
+    assert (scores.linkable.true_pairs, scores.linkable.true_positive_pairs) == (2, 1)
+    assert scores.linkable.recall == pytest.approx(0.5)
