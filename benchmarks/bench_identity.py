@@ -99,7 +99,7 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     rs._splink_input(con)
     cfg = config.model_copy(deep=True)
     cfg.splink.blocking_rules = [*cfg.splink.blocking_rules, ["email"]]
-    n = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchone()[0]
+    n = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchall()[0][0]
     db_api = DuckDBAPI(connection=con)
     settings = build_settings(cfg)
     s = cfg.splink
