@@ -423,8 +423,12 @@ def run_plan(
     *,
     created_at: datetime | None = None,
     write: bool = True,
+    lookahead: str | None = None,
 ) -> PlanResult:
-    """Plan the horizon after `as_of` and append the run to the output tables (unless write=False)."""
+    """Plan the horizon after `as_of` and append the run to the output tables (unless write=False).
+
+    lookahead: None picks the bitmask look-ahead when there are at most 63 campaigns, else the generic join;
+    "join" forces the generic join (the tests check that both give the same plan)."""
     created_at = created_at or datetime.now(UTC)
     version = strategy.rules_version
     plan_run_id = plan_run_id_for(as_of, version, created_at)
@@ -434,7 +438,8 @@ def run_plan(
     missing = prepare_inputs(con, strategy.rules, types, as_of, max_cool)
     load_rule_tables(con, strategy.campaigns, strategy.rules, campaign_ids)
     build_plan_candidates(con, strategy, as_of, campaign_ids)
-    lookahead = "mask" if len(campaign_ids) <= MAX_MASK_CAMPAIGNS else "join"
+    if lookahead is None:
+        lookahead = "mask" if len(campaign_ids) <= MAX_MASK_CAMPAIGNS else "join"
     arbitrate(con, strategy.rules, strategy.rules.horizon_days + 1, lookahead=lookahead)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {_decisions_sql(plan_run_id, version, created_at)}"

@@ -187,3 +187,14 @@ def test_runs_append_and_diff_reports_rescheduled():
     diff = diff_runs(con, r1.plan_run_id, r2.plan_run_id)
     assert diff.rescheduled and diff.rescheduled[0][:2] == ("a", "k")
     assert not diff.added and not diff.removed
+
+
+def test_a_send_time_skipped_by_the_dst_change_goes_at_the_same_instant_local_wall_clock():
+    # London skips 01:00-02:00 on Sunday 29 March 2026. A 01:30 send that day is the instant 01:30 UTC, which is
+    # 02:30 on London's clocks: scheduled_local shows the real wall-clock time, never the non-existent 01:30.
+    con = make_warehouse([{"customer_id": "lon", "time_zone": "Europe/London"}])
+    s = strategy([campaign("night", 50, transactional=True,
+                           trigger={"schedule": {"days": ["sun"], "time": "01:30"}})])  # fmt: skip
+    run = run_plan(con, s, _at("2026-03-27T12:00"), created_at=_at("2026-03-27T12:00"))
+    [(_, _, at, local, tz)] = plan_rows(con, run.plan_run_id)
+    assert (at, local, tz) == (datetime(2026, 3, 29, 1, 30), datetime(2026, 3, 29, 2, 30), "Europe/London")
