@@ -9,6 +9,8 @@ the ratio against a plain DuckDB group-by over the same pairs, and peak RSS.
 from __future__ import annotations
 
 import argparse
+import collections
+import re
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -117,23 +119,51 @@ def strategy(campaigns: int) -> Strategy:
     )
 
 
+class TimedConnection:
+    """Wraps a DuckDB connection and adds up the wall time of each SQL statement (by its first words)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.stats: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0.0])
+
+    def execute(self, sql: str, *args, **kwargs):
+        t0 = time.perf_counter()
+        result = self._con.execute(sql, *args, **kwargs)
+        entry = self.stats[re.sub(r"\s+", " ", sql.strip())[:80]]
+        entry[0] += 1
+        entry[1] += time.perf_counter() - t0
+        return result
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+    def report(self, top: int = 15) -> str:
+        rows = sorted(self.stats.items(), key=lambda kv: -kv[1][1])[:top]
+        return "\n".join(f"{secs:8.2f}s {n:4d}x  {sql}" for sql, (n, secs) in rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--campaigns", type=int, default=20)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 3GB (spills beyond it)")
+    parser.add_argument("--profile", action="store_true", help="print the time spent per SQL statement")
     args = parser.parse_args()
     proc = psutil.Process()
     with tempfile.TemporaryDirectory() as tmp:
         con = duckdb.connect(str(Path(tmp) / "bench.duckdb"))
         if args.threads:
             con.execute(f"SET threads = {args.threads}")
+        if args.memory_limit:
+            con.execute("SET memory_limit = ?", [args.memory_limit])
         t0 = time.perf_counter()
         build(con, args.customers)
         t_build = time.perf_counter() - t0
         strat = strategy(args.campaigns)
         t0 = time.perf_counter()
-        result = run_plan(con, strat, AS_OF, created_at=AS_OF)
+        planner = TimedConnection(con) if args.profile else con
+        result = run_plan(planner, strat, AS_OF, created_at=AS_OF)
         t_plan = time.perf_counter() - t0
         pairs = args.customers * args.campaigns
         t0 = time.perf_counter()
@@ -157,6 +187,9 @@ def main() -> None:
         print(f"plain group-by over the same pairs: {t_group:.2f}s -> {pairs / t_group / 1e6:.1f}M pairs/s")
         print(f"plan / group-by time ratio: {t_plan / t_group:.1f}x")
         print(f"peak RSS: {rss / 2**30:.2f} GiB")
+        if args.profile:
+            print("time per statement (top 15):")
+            print(planner.report())
         con.close()
 
 
