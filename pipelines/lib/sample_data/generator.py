@@ -22,7 +22,7 @@ from pipelines.lib.sample_data import sendgrid as sg_mod
 from pipelines.lib.sample_data import vocab
 from pipelines.lib.sample_data import zoom as zoom_mod
 from pipelines.lib.sample_data.ids import hex_strings, strftime
-from pipelines.lib.sample_data.population import Vocab, build_persons, obj
+from pipelines.lib.sample_data.population import Vocab, build_persons, duplicated_first, obj
 
 HISTORY_DAYS = 270
 TRUTH_COLUMNS = ["source_system", "source_record_id", "person_id", "is_role_mailbox"]
@@ -207,7 +207,8 @@ def _recipients(crm: crm_mod.CrmOutput, mc: mc_mod.MailchimpOutput, persons: pd.
     emails = np.concatenate([_norm(hs["Email"]).to_numpy(dtype=object)[hs_ok],
                              _norm(mc.members["Email Address"]).to_numpy(dtype=object)])
     who = np.concatenate([hs_person[hs_ok], mc.truth["person_idx"].to_numpy()])
-    rec = pd.DataFrame({"email": emails, "person_idx": who}).drop_duplicates("email").reset_index(drop=True)
+    first = ~duplicated_first(emails)
+    rec = pd.DataFrame({"email": emails[first], "person_idx": who[first]})
     rec["engagement"] = persons["engagement"].to_numpy()[rec["person_idx"].to_numpy()]
     rec["opted_out"] = persons["opted_out"].to_numpy()[rec["person_idx"].to_numpy()]
     return rec
@@ -219,9 +220,11 @@ def _write_truth(out_dir: Path, persons: pd.DataFrame, companies: pd.DataFrame, 
     pid = persons["person_id"].to_numpy(dtype=object)
     record_truth = pd.concat([crm.truth, mc.truth], ignore_index=True)
     record_truth["person_id"] = pid[record_truth["person_idx"].to_numpy()]
-    sent = pd.Series(events["email"].unique(), dtype=object)
-    sg_person = recipients.set_index("email")["person_idx"].reindex(sent).to_numpy()
-    sg_truth = pd.DataFrame({"source_system": "sendgrid", "source_record_id": sent.to_numpy(),
+    # recipients hold one row per address: the events' recipient index stands for the address
+    sent_idx = pd.unique(events["recipient"].to_numpy())  # in order of first appearance
+    sent = recipients["email"].to_numpy(dtype=object)[sent_idx]
+    sg_person = recipients["person_idx"].to_numpy()[sent_idx]
+    sg_truth = pd.DataFrame({"source_system": "sendgrid", "source_record_id": sent,
                              "person_id": pid[sg_person], "is_role_mailbox": False})
     zt = pd.concat(zoom_truth, ignore_index=True) if zoom_truth else pd.DataFrame(columns=["email", "person_id"])
     zt["source_record_id"] = _norm(zt["email"])

@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipelines.lib.sample_data import vocab
 from pipelines.lib.sample_data.ids import fmt_datetime, hex_strings, pick
-from pipelines.lib.sample_data.population import Vocab, obj
+from pipelines.lib.sample_data.population import Vocab, duplicated_first, obj
 from pipelines.lib.sample_data.variation import Style, project
 
 BASE_COLUMNS = ["Email Address", "First Name", "Last Name", "Address", "Phone Number", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP", "LATITUDE", "LONGITUDE", "GMTOFF", "DSTOFF", "TIMEZONE", "CC", "REGION", "LAST_CHANGED"]
@@ -120,7 +120,7 @@ def build_mailchimp(persons: pd.DataFrame, companies: pd.DataFrame, voc: Vocab, 
                                                int(other.sum()))
     # an audience holds an address once
     key = df["Email Address"].str.strip().str.lower()
-    keep = ~key.duplicated()
+    keep = pd.Series(~duplicated_first(key.to_numpy(dtype=object)))
     df = df[keep.to_numpy()].reset_index(drop=True)
     kept_members = members[keep.to_numpy()]
     truth = pd.DataFrame({"source_system": "mailchimp", "source_record_id": df["LEID"].to_numpy(),

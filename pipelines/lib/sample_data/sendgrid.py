@@ -90,7 +90,8 @@ def build_events(recipients: pd.DataFrame, campaigns: pd.DataFrame, as_of: pd.Ti
     add(spam, "spamreport", later + 30)
     ev = pd.concat(frames, ignore_index=True)
     ev["campaign"] = sends["campaign"].to_numpy()[ev["send"].to_numpy()]
-    ev["email"] = recipients["email"].to_numpy(dtype=object)[sends["recipient"].to_numpy()[ev["send"].to_numpy()]]
+    ev["recipient"] = sends["recipient"].to_numpy()[ev["send"].to_numpy()]
+    ev["email"] = recipients["email"].to_numpy(dtype=object)[ev["recipient"].to_numpy()]
     ev["sg_message_id"] = msg[ev["send"].to_numpy()]
     ev["smtp_id"] = smtp[ev["send"].to_numpy()]
     ev = ev[ev["timestamp"] <= as_of.timestamp()].reset_index(drop=True)
