@@ -16,7 +16,12 @@ records as (
 ),
 
 edges as (
-    select record_key_l, record_key_r, rule, match_weight from {{ source('identity', 'identity_edges') }}
+    select
+        record_key_l,
+        record_key_r,
+        rule,
+        match_weight
+    from {{ source('identity', 'identity_edges') }}
 ),
 
 crm_records as (
@@ -31,14 +36,15 @@ crm_records as (
         records.created_at,
         records.updated_at,
         (records.email is not null)::int + (records.phone_e164 is not null)::int
-            + (records.first_name is not null)::int + (records.last_name is not null)::int
-            + (records.title is not null)::int + (records.company is not null)::int
-            + (records.street_norm is not null)::int + (records.city_norm is not null)::int
-            + (records.postal_code_norm is not null)::int + (records.country_code is not null)::int
-            + (records.birth_date is not null)::int + (records.time_zone is not null)::int as completeness
+        + (records.first_name is not null)::int + (records.last_name is not null)::int
+        + (records.title is not null)::int + (records.company is not null)::int
+        + (records.street_norm is not null)::int + (records.city_norm is not null)::int
+        + (records.postal_code_norm is not null)::int + (records.country_code is not null)::int
+        + (records.birth_date is not null)::int + (records.time_zone is not null)::int as completeness
     from records
     inner join crosswalk on records.record_key = crosswalk.record_key
-    where records.source_system in ('salesforce', 'hubspot', 'zoho', 'dynamics', 'custom')
+    where
+        records.source_system in ('salesforce', 'hubspot', 'zoho', 'dynamics', 'custom')
         and not records.is_deleted
 ),
 
@@ -47,7 +53,7 @@ ranked as (
         *,
         row_number() over (
             partition by customer_id, source_system, object_type
-            order by completeness desc, updated_at desc nulls last, created_at asc nulls last, source_record_id
+            order by completeness desc, updated_at desc nulls last, created_at asc nulls last, source_record_id asc
         ) as survivor_rank,
         count(*) over (partition by customer_id, source_system, object_type) as records_in_group
     from crm_records
@@ -68,10 +74,11 @@ pairs as (
         dup.completeness as duplicate_completeness
     from ranked as dup
     inner join ranked as survivor
-        on dup.customer_id = survivor.customer_id
-        and dup.source_system = survivor.source_system
-        and dup.object_type = survivor.object_type
-        and survivor.survivor_rank = 1
+        on
+            dup.customer_id = survivor.customer_id
+            and dup.source_system = survivor.source_system
+            and dup.object_type = survivor.object_type
+            and survivor.survivor_rank = 1
     where dup.survivor_rank > 1
 ),
 
@@ -82,11 +89,12 @@ direct_edges as (
         edges.match_weight
     from pairs
     inner join edges
-        on (edges.record_key_l = pairs.survivor_record_key and edges.record_key_r = pairs.duplicate_record_key)
-        or (edges.record_key_r = pairs.survivor_record_key and edges.record_key_l = pairs.duplicate_record_key)
+        on
+            (pairs.survivor_record_key = edges.record_key_l and pairs.duplicate_record_key = edges.record_key_r)
+            or (pairs.survivor_record_key = edges.record_key_r and pairs.duplicate_record_key = edges.record_key_l)
     qualify row_number() over (
         partition by pairs.duplicate_record_key
-        order by case when edges.rule = 'splink' then 1 else 0 end, edges.match_weight desc nulls last, edges.rule
+        order by case when edges.rule = 'splink' then 1 else 0 end, edges.match_weight desc nulls last, edges.rule asc
     ) = 1
 ),
 

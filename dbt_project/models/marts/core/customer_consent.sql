@@ -44,42 +44,57 @@ event_assertions as (
     select
         recipient_record_key as record_key,
         'email' as channel,
-        case when event_type in ('group_unsubscribe', 'group_resubscribe') then cast(asm_group_id as varchar)
-            else 'marketing' end as subscription_group,
+        case
+            when event_type in ('group_unsubscribe', 'group_resubscribe') then cast(asm_group_id as varchar)
+            else 'marketing'
+        end as subscription_group,
         case event_type
             when 'group_resubscribe' then 'subscribed'
             when 'unsubscribe' then 'unsubscribed'
             when 'group_unsubscribe' then 'unsubscribed'
-            else 'suppressed' end as consent_state,
+            else 'suppressed'
+        end as consent_state,
         case event_type
             when 'spamreport' then 'spam report'
             when 'bounce' then 'hard bounce' || coalesce(': ' || reason, '')
-            else event_type end as reason,
+            else event_type
+        end as reason,
         email_event_id as evidence_id,
         occurred_at as asserted_at
     from email_events
-    where event_type in ('unsubscribe', 'group_unsubscribe', 'group_resubscribe', 'spamreport')
+    where
+        event_type in ('unsubscribe', 'group_unsubscribe', 'group_resubscribe', 'spamreport')
         or (event_type = 'bounce' and coalesce(bounce_type, 'bounce') = 'bounce')
 ),
 
 suppression_assertions as (
     select
-        case when suppressions.source_system = 'sendgrid' then 'sendgrid:' || suppressions.email
-            else members.record_key end as record_key,
+        case
+            when suppressions.source_system = 'sendgrid' then 'sendgrid:' || suppressions.email
+            else members.record_key
+        end as record_key,
         'email' as channel,
-        case when suppression_list = 'group_unsubscribes' then cast(asm_group_id as varchar)
-            else 'marketing' end as subscription_group,
-        case when suppression_list in ('global_unsubscribes', 'group_unsubscribes') then 'unsubscribed'
-            else 'suppressed' end as consent_state,
+        case
+            when suppression_list = 'group_unsubscribes' then cast(asm_group_id as varchar)
+            else 'marketing'
+        end as subscription_group,
+        case
+            when suppression_list in ('global_unsubscribes', 'group_unsubscribes') then 'unsubscribed'
+            else 'suppressed'
+        end as consent_state,
         suppression_list || coalesce(': ' || suppressions.reason, '') as reason,
         suppressions.suppression_id as evidence_id,
         suppressions.created_at as asserted_at
     from suppressions
-    left join mailchimp_members
-        as members on suppressions.source_system = 'mailchimp' and suppressions.email = members.email
-    where suppression_list in ('bounces', 'spam_reports', 'invalid_emails', 'global_unsubscribes',
-            'group_unsubscribes')
-        and (suppression_list <> 'group_unsubscribes' or asm_group_id is not null)
+    left join
+        mailchimp_members
+            as members
+        on suppressions.source_system = 'mailchimp' and suppressions.email = members.email
+    where suppression_list in (
+        'bounces', 'spam_reports', 'invalid_emails', 'global_unsubscribes',
+        'group_unsubscribes'
+    )
+    and (suppression_list <> 'group_unsubscribes' or asm_group_id is not null)
 ),
 
 mailchimp_assertions as (
@@ -87,33 +102,47 @@ mailchimp_assertions as (
         record_key,
         'email' as channel,
         'marketing' as subscription_group,
-        case list_status when 'subscribed' then 'subscribed' when 'unsubscribed' then 'unsubscribed'
-            else 'suppressed' end as consent_state,
+        case list_status
+            when 'subscribed' then 'subscribed' when 'unsubscribed' then 'unsubscribed'
+            else 'suppressed'
+        end as consent_state,
         case list_status
             when 'subscribed' then 'mailchimp subscribed'
             when 'unsubscribed' then 'mailchimp unsubscribed' || coalesce(': ' || unsub_reason, '')
-            else 'mailchimp cleaned' || coalesce(': ' || clean_reason, '') end as reason,
+            else 'mailchimp cleaned' || coalesce(': ' || clean_reason, '')
+        end as reason,
         record_key as evidence_id,
         case list_status
             when 'subscribed' then coalesce(confirm_at, optin_at, last_changed_at)
             when 'unsubscribed' then coalesce(unsubscribed_at, last_changed_at)
-            else coalesce(cleaned_at, last_changed_at) end as asserted_at
+            else coalesce(cleaned_at, last_changed_at)
+        end as asserted_at
     from mailchimp_members
     where list_status in ('subscribed', 'unsubscribed', 'cleaned')
 ),
 
+
+
 {#- CRM flags only restrict: has_opted_out_of_email = false or do_not_call = false is not a consent to contact. -#}
 crm_assertions as (
     select
-        record_key, 'email' as channel, 'marketing' as subscription_group, 'unsubscribed' as consent_state,
-        source_system || ' opted out of email' as reason, record_key as evidence_id,
+        record_key,
+        'email' as channel,
+        'marketing' as subscription_group,
+        'unsubscribed' as consent_state,
+        source_system || ' opted out of email' as reason,
+        record_key as evidence_id,
         coalesce(updated_at, created_at) as asserted_at
     from crm
     where has_opted_out_of_email
     union all
     select
-        record_key, 'phone' as channel, 'marketing' as subscription_group, 'unsubscribed' as consent_state,
-        source_system || ' do not call' as reason, record_key as evidence_id,
+        record_key,
+        'phone' as channel,
+        'marketing' as subscription_group,
+        'unsubscribed' as consent_state,
+        source_system || ' do not call' as reason,
+        record_key as evidence_id,
         coalesce(updated_at, created_at) as asserted_at
     from crm
     where do_not_call
@@ -149,7 +178,7 @@ customer_assertions as (
 ranked as (
     select
         *,
-        max(case when severity > 1 then coalesce(asserted_at, 'infinity'::timestamp) end)
+        max(case when severity > 1 then coalesce(asserted_at, cast('infinity' as timestamp)) end)
             over (partition by customer_id, channel, subscription_group) as last_restriction_at
     from customer_assertions
 ),
@@ -161,22 +190,33 @@ effective as (
         partition by customer_id, channel, subscription_group
         order by
             {# a group resubscribe later than the last restriction of that group wins for that group #}
-            case when subscription_group <> 'marketing' and severity = 1
-                and (last_restriction_at is null or asserted_at > last_restriction_at) then 0 else 1 end,
+            case
+                when
+                    subscription_group <> 'marketing' and severity = 1
+                    and (last_restriction_at is null or asserted_at > last_restriction_at) then 0
+                else 1
+            end,
             severity desc,
             asserted_at desc nulls first,
-            asserted_by_source_system,
-            asserted_by_record_id,
-            evidence_id
+            asserted_by_source_system asc,
+            asserted_by_record_id asc,
+            evidence_id asc
     ) = 1
 ),
 
 grid as (
-    select customers.customer_id, defaults.channel, 'marketing' as subscription_group
+    select
+        customers.customer_id,
+        defaults.channel,
+        'marketing' as subscription_group
     from customers
     cross join (values ('email'), ('phone')) as defaults (channel)
     union
-    select customer_id, channel, subscription_group from effective
+    select
+        customer_id,
+        channel,
+        subscription_group
+    from effective
 ),
 
 final as (
@@ -192,9 +232,10 @@ final as (
         effective.asserted_at
     from grid
     left join effective
-        on grid.customer_id = effective.customer_id
-        and grid.channel = effective.channel
-        and grid.subscription_group = effective.subscription_group
+        on
+            grid.customer_id = effective.customer_id
+            and grid.channel = effective.channel
+            and grid.subscription_group = effective.subscription_group
 )
 
 select * from final

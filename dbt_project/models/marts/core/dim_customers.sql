@@ -12,15 +12,26 @@ records as (
 ),
 
 deals as (
-    select contact_record_key, is_won from {{ ref('stg_salesforce__opportunities') }}
+    select
+        contact_record_key,
+        is_won
+    from {{ ref('stg_salesforce__opportunities') }}
     union all
-    select contact_record_key, is_won from {{ ref('stg_hubspot__deals') }}
+    select
+        contact_record_key,
+        is_won
+    from {{ ref('stg_hubspot__deals') }}
     union all
-    select contact_record_key, is_won from {{ ref('stg_crm__deals') }}
+    select
+        contact_record_key,
+        is_won
+    from {{ ref('stg_crm__deals') }}
 ),
 
 touchpoints as (
-    select customer_id, max(occurred_at) as last_touch_at
+    select
+        customer_id,
+        max(occurred_at) as last_touch_at
     from {{ ref('fct_touchpoints') }}
     group by customer_id
 ),
@@ -30,16 +41,19 @@ candidates as (
         records.*,
         crosswalk.customer_id,
         records.source_system || ':' || records.source_record_id as record_ref,
-        (case when records.first_name is not null or records.last_name is not null
-            then struct_pack(first_name := records.first_name, last_name := records.last_name) end) as name,
+        (case
+            when records.first_name is not null or records.last_name is not null
+                then struct_pack(first_name := records.first_name, last_name := records.last_name)
+        end) as name,
         {#- how many person attributes a record fills (the most_complete rule) -#}
+        
         (records.email is not null)::int + (records.phone_e164 is not null)::int
-            + (records.first_name is not null)::int + (records.last_name is not null)::int
-            + (records.title is not null)::int + (records.company is not null)::int
-            + (records.street_norm is not null)::int + (records.city_norm is not null)::int
-            + (records.postal_code_norm is not null)::int + (records.country_code is not null)::int
-            + (records.birth_date is not null)::int + (records.time_zone is not null)::int
-            + (records.industry is not null)::int + (records.employees is not null)::int as completeness
+        + (records.first_name is not null)::int + (records.last_name is not null)::int
+        + (records.title is not null)::int + (records.company is not null)::int
+        + (records.street_norm is not null)::int + (records.city_norm is not null)::int
+        + (records.postal_code_norm is not null)::int + (records.country_code is not null)::int
+        + (records.birth_date is not null)::int + (records.time_zone is not null)::int
+        + (records.industry is not null)::int + (records.employees is not null)::int as completeness
     from records
     inner join crosswalk on records.record_key = crosswalk.record_key
 ),
@@ -75,8 +89,8 @@ final as (
     select
         golden.customer_id,
         golden.email,
-        golden.name.first_name as first_name,
-        golden.name.last_name as last_name,
+        golden.name.first_name,
+        golden.name.last_name,
         nullif(concat_ws(' ', golden.name.first_name, golden.name.last_name), '') as full_name,
         golden.phone_e164,
         golden.title,

@@ -5,7 +5,10 @@
 with
 
 crosswalk as (
-    select record_key, customer_id from {{ ref('customer_crosswalk') }}
+    select
+        record_key,
+        customer_id
+    from {{ ref('customer_crosswalk') }}
 ),
 
 email_events as (
@@ -25,13 +28,29 @@ registrations as (
 ),
 
 crm_records as (
-    select record_key, source_system, created_at from {{ ref('stg_salesforce__contacts') }}
+    select
+        record_key,
+        source_system,
+        created_at
+    from {{ ref('stg_salesforce__contacts') }}
     union all
-    select record_key, source_system, created_at from {{ ref('stg_salesforce__leads') }}
+    select
+        record_key,
+        source_system,
+        created_at
+    from {{ ref('stg_salesforce__leads') }}
     union all
-    select record_key, source_system, created_at from {{ ref('stg_hubspot__contacts') }}
+    select
+        record_key,
+        source_system,
+        created_at
+    from {{ ref('stg_hubspot__contacts') }}
     union all
-    select record_key, source_system, created_at from {{ ref('stg_crm__contacts') }}
+    select
+        record_key,
+        source_system,
+        created_at
+    from {{ ref('stg_crm__contacts') }}
 ),
 
 deals as (
@@ -142,7 +161,7 @@ deal_touchpoints as (
         null::varchar as webinar_id,
         null::varchar as webinar_topic,
         amount as value,
-        coalesce(cast(close_date as timestamp), created_at) as occurred_at
+        coalesce(close_date::timestamp, created_at) as occurred_at
     from deals
     where is_closed
 ),

@@ -6,15 +6,19 @@ source as (
     where source_system = 'mailchimp'
 ),
 
-countries as ({{ country_lookup_cte() }}),
+countries as ({{ country_lookup_cte() }}
+),
 
-nicknames as ({{ nickname_lookup_cte() }}),
+nicknames as ({{ nickname_lookup_cte() }}
+),
 
 renamed as (
     select
         source_system,
-        coalesce(nullif(trim(cast(leid as varchar)), ''), nullif(trim(cast(euid as varchar)), ''),
-            nullif(trim(cast(source_record_id as varchar)), '')) as source_record_id,
+        coalesce(
+            nullif(trim(cast(leid as varchar)), ''), nullif(trim(cast(euid as varchar)), ''),
+            nullif(trim(cast(source_record_id as varchar)), '')
+        ) as source_record_id,
         nullif(trim(cast(leid as varchar)), '') as leid,
         nullif(trim(cast(euid as varchar)), '') as euid,
         lower(trim(list_status)) as list_status,

@@ -32,9 +32,11 @@ renamed as (
 keyed as (
     select
         *,
-        md5(concat_ws('|', coalesce(message_id, ''), coalesce(email, ''), event_type,
+        md5(concat_ws(
+            '|', coalesce(message_id, ''), coalesce(email, ''), event_type,
             coalesce(cast(occurred_at as varchar), ''), coalesce(url, ''),
-            coalesce(cast(asm_group_id as varchar), ''))) as natural_key
+            coalesce(cast(asm_group_id as varchar), '')
+        )) as natural_key
     from renamed
     where email is not null and event_type is not null
 ),
@@ -42,10 +44,14 @@ keyed as (
 deduplicated as (
     select *
     from keyed
-    qualify row_number() over (partition by coalesce(event_id, natural_key)
-            order by _ingested_at, _source_file, _source_line) = 1
-        and row_number() over (partition by natural_key
-            order by _ingested_at, _source_file, _source_line) = 1
+    qualify row_number() over (
+        partition by coalesce(event_id, natural_key)
+        order by _ingested_at, _source_file, _source_line
+    ) = 1
+    and row_number() over (
+        partition by natural_key
+        order by _ingested_at, _source_file, _source_line
+    ) = 1
 ),
 
 final as (
