@@ -412,6 +412,7 @@ def deliver_emails(
             )
             _record(con, [outcome])  # at once: a crash after this point must not lose the fact it was sent
             result.outcomes.append(outcome)
+            status = posted.status
             sent_in_batch += 1
             if posted.status == "failed":
                 log.warning("send %s failed: %s", row["send_id"], posted.error)
@@ -421,12 +422,12 @@ def deliver_emails(
                     "SendGrid refused the API key (HTTP %s): stopping this run's sends", posted.http_status
                 )
                 result.stopped = True
-                break
             if sent_in_batch >= config.sendgrid.batch_size:
                 log.info("SendGrid: %d bodies posted so far", len(result.outcomes))
                 sent_in_batch = 0
         else:
             batch.append(_outcome(row, "dry_run", relative))
+            status = "dry_run"
         manifest.append(
             {
                 "send_id": row["send_id"],
@@ -435,8 +436,11 @@ def deliver_emails(
                 "campaign_id": row["campaign_id"],
                 "channel": row["channel"],
                 "scheduled_at": row["scheduled_at"].isoformat() + "Z",
+                "status": status,
             }
         )
+        if result.stopped:
+            break
         if len(batch) >= config.sendgrid.batch_size:
             _record(con, batch)
             result.outcomes.extend(batch)
