@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from pipelines.lib.sample_data import vocab
-from pipelines.lib.sample_data.ids import fmt_datetime, fmt_salesforce_datetime, pick, salesforce_ids, strftime
+from pipelines.lib.sample_data.ids import (
+    fmt_datetime,
+    fmt_salesforce_datetime,
+    pick,
+    salesforce_ids,
+    strftime,
+)
 from pipelines.lib.sample_data.population import Vocab, obj
 from pipelines.lib.sample_data.variation import Style, project
 
