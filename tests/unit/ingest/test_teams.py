@@ -220,3 +220,15 @@ def test_live_event_headers_without_spaces_are_detected(exports):
     exports.write("teams/events.csv", "\n".join(lines) + "\n", encoding="utf-16-le")
     res = result_for(exports.ingest(), "teams/events.csv")
     assert (res.format, res.rows_read, res.rows_loaded) == ("teams_live_events", 2, 2)
+
+
+def test_rows_of_an_unknown_section_are_quarantined_not_lost(exports):
+    lines = [*ATTENDANCE_LINES[:23], "", "4. Breakout Rooms", "Room\tName\tJoin Time",
+             "Room 1\tAna Bauer\t3/15/24, 10:30:00 AM"]
+    exports.write("teams/with_rooms.csv", attendance_report(lines))
+    res = result_for(exports.ingest(), "teams/with_rooms.csv")
+    # 5 activity rows + Late Larry loaded; the two rows under "4. Breakout Rooms" quarantined.
+    assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (8, 6, 2)
+    assert exports.rows("SELECT line_number, reason FROM ingest_quarantine ORDER BY line_number") == [
+        (26, "row of a section that is not loaded"), (27, "row of a section that is not loaded")]
+    assert any("section '4. Breakout Rooms' is not loaded" in w for w in res.warnings)
