@@ -91,9 +91,11 @@ class DynamicsExcel(Format):
     kind = "crm"
     source_system = DYNAMICS
 
-    def _header(self, sniff: Sniff) -> tuple[int, list[str]] | None:
+    def _header(self, sniff: Sniff, aliases: dict[str, str] | None = None) -> tuple[int, list[str]] | None:
+        """The header row, with localized labels mapped by `header_aliases` (e.g. `(Nicht ändern) Kontakt`)."""
+        aliases = sniff.aliases if aliases is None else aliases
         for line, fields in sniff.xlsx_rows[:5]:
-            headers = [clean_header(f) for f in fields]
+            headers = [aliases.get(clean_header(f).casefold(), clean_header(f)) for f in fields]
             folded = {h.casefold() for h in headers}
             if CHECKSUM.casefold() in folded and _id_header(headers):
                 return line, headers
@@ -103,7 +105,7 @@ class DynamicsExcel(Format):
         return sniff.is_xlsx and self._header(sniff) is not None
 
     def stage(self, ctx: FileContext, sniff: Sniff) -> list[Segment]:
-        found = self._header(sniff)
+        found = self._header(sniff, {**sniff.aliases, **ctx.aliases(DYNAMICS)})
         if found is None:
             raise FileRejected(f"{ctx.relative}: no Dynamics header row with `(Do Not Modify) ...` columns found "
                                "in the first rows of the first visible sheet")

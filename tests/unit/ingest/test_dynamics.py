@@ -186,3 +186,32 @@ def test_a_file_at_the_export_limit_warns_that_it_may_be_cut(exports, monkeypatc
     res = result_for(exports.ingest(), "big.xlsx")
     assert res.rows_loaded == 3
     assert any("Dynamics' export limit" in w for w in res.warnings)
+
+
+GERMAN = """sources:
+  dynamics:
+    time_zone: Europe/Berlin
+    header_aliases:
+      (Nicht ändern) Kontakt: (Do Not Modify) Contact
+      (Nicht ändern) Zeilenprüfsumme: (Do Not Modify) Row Checksum
+      (Nicht ändern) Geändert am: (Do Not Modify) Modified On
+      Vorname: First Name
+      Nachname: Last Name
+      E-Mail: Email
+      Erstellt am: Created On
+"""
+
+
+def test_localized_export_reads_through_header_aliases(exports):
+    exports.sources(GERMAN)
+    german = {"(Do Not Modify) Contact": "(Nicht ändern) Kontakt",
+              "(Do Not Modify) Row Checksum": "(Nicht ändern) Zeilenprüfsumme",
+              "(Do Not Modify) Modified On": "(Nicht ändern) Geändert am", "First Name": "Vorname",
+              "Last Name": "Nachname", "Email": "E-Mail", "Created On": "Erstellt am"}
+    english = list(german)
+    rows = [{german[k]: v for k, v in contact(0).items() if k in german}]
+    exports.write("kontakte.xlsx", workbook(rows, headers=[german[h] for h in english]))
+    res = result_for(exports.ingest(), "kontakte.xlsx")
+    assert (res.format, res.rows_loaded) == ("dynamics_xlsx", 1)
+    assert exports.rows("SELECT source_record_id, first_name, email, created_at FROM raw_crm_contacts") == [
+        (GUIDS[0], "Zoë", "zoe0@example.de", datetime(2024, 1, 10, 8, 30))]
