@@ -1,4 +1,5 @@
-{#- Recency, frequency, value as of the run; 1-5 scores by quantile (percent rank, ties share a score);
+{#- Recency, frequency, value as of the run; 1-5 scores by quantile (percent rank among customers with
+    activity, ties share a score; no activity scores 1);
     segments from boxes on the recency score and the frequency-value score. Rules: var insight_rfv
     (config/insight.yaml rfv); the default below equals the shipped config. -#}
 {%- set cfg = var('insight_rfv', {"window_days": 365, "activity_touch_types": ["open", "click", "attended", "registered", "deal_created", "deal_won"], "revenue_touch_types": ["deal_won"], "engagement_points": {"open": 1.0, "click": 3.0, "registered": 2.0, "attended": 10.0, "deal_created": 20.0}, "segments": [{"name": "champions", "when": [{"recency": [4, 5], "frequency_value": [4, 5]}]}, {"name": "loyal", "when": [{"recency": [4, 5], "frequency_value": [3, 3]}, {"recency": [3, 3], "frequency_value": [3, 5]}]}, {"name": "promising", "when": [{"recency": [4, 5], "frequency_value": [1, 2]}]}, {"name": "needs_attention", "when": [{"recency": [3, 3], "frequency_value": [1, 2]}]}, {"name": "at_risk", "when": [{"recency": [2, 2], "frequency_value": [3, 5]}, {"recency": [1, 1], "frequency_value": [4, 5]}]}, {"name": "hibernating", "when": [{"recency": [2, 2], "frequency_value": [1, 2]}, {"recency": [1, 1], "frequency_value": [3, 3]}]}, {"name": "lost", "when": [{"recency": [1, 1], "frequency_value": [1, 2]}]}]}) -%}
@@ -55,11 +56,18 @@ valued as (
 ),
 
 scored as (
+    -- quantiles among customers with activity (recency known, frequency > 0, value > 0); the others score 1
     select
         *,
-        least(5, 1 + floor(5 * percent_rank() over (order by coalesce(-recency_days, -1e9))))::integer as r_score,
-        least(5, 1 + floor(5 * percent_rank() over (order by frequency)))::integer as f_score,
-        least(5, 1 + floor(5 * percent_rank() over (order by has_revenue, value)))::integer as v_score
+        case when recency_days is null then 1
+            else least(5, 1 + floor(5 * percent_rank() over (partition by recency_days is null order by recency_days desc)))
+        end::integer as r_score,
+        case when frequency = 0 then 1
+            else least(5, 1 + floor(5 * percent_rank() over (partition by frequency = 0 order by frequency)))
+        end::integer as f_score,
+        case when value = 0 then 1
+            else least(5, 1 + floor(5 * percent_rank() over (partition by value = 0 order by has_revenue, value)))
+        end::integer as v_score
     from valued
 ),
 
