@@ -60,7 +60,7 @@ class DeliveryInputError(ValueError):
 
 @dataclass
 class ChannelResult:
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)  # (channel, status) -> sends handled in this run
     files: list[str] = field(default_factory=list)
     waiting: int = 0  # planned beyond the provider's scheduling window: left for a later run
     stopped: bool = False  # the provider refused the key: remaining sends left for a later run
@@ -411,7 +411,7 @@ def deliver_emails(
                 attempted=True,
             )
             _record(con, [outcome])  # at once: a crash after this point must not lose the fact it was sent
-            result.outcomes.append(outcome)
+            result.counts[(outcome["channel"], outcome["status"])] += 1
             status = posted.status
             sent_in_batch += 1
             if posted.status == "failed":
@@ -423,7 +423,7 @@ def deliver_emails(
                 )
                 result.stopped = True
             if sent_in_batch >= config.sendgrid.batch_size:
-                log.info("SendGrid: %d bodies posted so far", len(result.outcomes))
+                log.info("SendGrid: %d bodies posted so far", result.counts.total())
                 sent_in_batch = 0
         else:
             batch.append(_outcome(row, "dry_run", relative))
@@ -443,10 +443,10 @@ def deliver_emails(
             break
         if len(batch) >= config.sendgrid.batch_size:
             _record(con, batch)
-            result.outcomes.extend(batch)
+            result.counts.update((o["channel"], o["status"]) for o in batch)
             batch = []
     _record(con, batch)
-    result.outcomes.extend(batch)
+    result.counts.update((o["channel"], o["status"]) for o in batch)
 
     manifest_doc = {
         "mode": "send" if send else "dry_run",
@@ -467,9 +467,14 @@ def _copy_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
     con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true)")
 
 
-def _file_outcomes(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
+def _record_file_outcomes(con: duckdb.DuckDBPyConnection, query: str, result: ChannelResult) -> None:
+    """Record the outcomes `query` selects (columnar, no per-row Python) and count them."""
     frame = con.execute(query).df()
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+    if not frame.empty:
+        record_outcomes(con, frame)
+        result.counts.update(
+            {(c, s): int(n) for (c, s), n in frame.groupby(["channel", "status"]).size().items()}
+        )
 
 
 def deliver_sales_tasks(
@@ -542,7 +547,7 @@ def deliver_sales_tasks(
         )
         result.files.append(relative)
     status = "sent" if send else "dry_run"
-    result.outcomes = _file_outcomes(
+    _record_file_outcomes(
         con,
         f"""
         SELECT send_id, customer_id, campaign_id, channel, plan_run_id, template_id, scheduled_at,
@@ -552,8 +557,8 @@ def deliver_sales_tasks(
                CASE WHEN who_id IS NULL THEN 'no Salesforce record for this customer in customer_crosswalk' END
                    AS error, who_id IS NOT NULL AND {send} AS attempted
         FROM _delivery_sales_tasks ORDER BY send_id""",
+        result,
     )
-    _record(con, result.outcomes)
     return result
 
 
@@ -586,7 +591,7 @@ def deliver_audience_files(
         )
         result.files.append(relative)
     status = "sent" if send else "dry_run"
-    result.outcomes = _file_outcomes(
+    _record_file_outcomes(
         con,
         f"""
         SELECT send_id, customer_id, campaign_id, channel, plan_run_id, template_id, scheduled_at,
@@ -596,8 +601,8 @@ def deliver_audience_files(
                CASE WHEN email IS NULL THEN 'no email address in dim_customers' END AS error,
                email IS NOT NULL AND {send} AS attempted
         FROM _delivery_audiences ORDER BY send_id""",
+        result,
     )
-    _record(con, result.outcomes)
     return result
 
 

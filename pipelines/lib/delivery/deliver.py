@@ -95,7 +95,7 @@ def deliver(
         channels.deliver_audience_files(con, outbox, config, send=real),
     ]
     for result in results:
-        report.counts.update((o["channel"], o["status"]) for o in result.outcomes)
+        report.counts.update(result.counts)
         report.files.extend(result.files)
         report.waiting += result.waiting
         report.stopped_on_auth_error |= result.stopped
