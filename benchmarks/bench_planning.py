@@ -147,7 +147,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--campaigns", type=int, default=20)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 3GB (spills beyond it)")
+    parser.add_argument(
+        "--memory-limit", default=None, help="DuckDB memory_limit, e.g. 3GB (spills beyond it)"
+    )
     parser.add_argument("--profile", action="store_true", help="print the time spent per SQL statement")
     args = parser.parse_args()
     proc = psutil.Process()

@@ -420,9 +420,7 @@ def _round(
                   WHERE accepted AND deadline IS NULL GROUP BY cno) b
             WHERE _pl_pm.cno = b.cno
         """)
-        con.execute(
-            "DELETE FROM _pl_pdl WHERE cand_id IN (SELECT cand_id FROM _pl_pick WHERE accepted)"
-        )
+        con.execute("DELETE FROM _pl_pdl WHERE cand_id IN (SELECT cand_id FROM _pl_pick WHERE accepted)")
     con.execute("""
         DELETE FROM _pl_day WHERE cand_id IN (
             SELECT cand_id FROM _pl_verdict WHERE blocked IS NOT NULL UNION ALL SELECT cand_id FROM _pl_pick)
