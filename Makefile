@@ -36,7 +36,8 @@ run: demo-data
 
 test: $(STAMP)
 	@bash tests/contract/install_prism.sh || echo "warning: Prism not installed; SendGrid contract tests will be skipped outside CI"
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	# One worker per test file: module-scoped fixtures (a whole pipeline run, a Prism mock) are built once.
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 dev: $(STAMP)
 	$(BIN)/dagster dev -w workspace.yaml
