@@ -34,9 +34,9 @@ demo-data: $(STAMP)
 run: demo-data
 	$(BIN)/touchplan run
 
+# Two workers, one test file each: module-scoped fixtures (a whole pipeline run, a Prism mock) are built once.
 test: $(STAMP)
 	@bash tests/contract/install_prism.sh || echo "warning: Prism not installed; SendGrid contract tests will be skipped outside CI"
-	# One worker per test file: module-scoped fixtures (a whole pipeline run, a Prism mock) are built once.
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 dev: $(STAMP)
