@@ -276,7 +276,11 @@ def _profile_frame(con, table: str, columns: dict[str, str], meta: dict[str, Any
         FROM current c FULL OUTER JOIN previous p ON c.source = p.source
         ORDER BY 1
     """
-    frame = con.execute(sql, {"as_of": as_of, "table": table}).df()
+    # DuckDB rejects named parameters the statement does not use: pass as_of only with a freshness column.
+    params: dict[str, Any] = {"table": table}
+    if "$as_of" in sql:
+        params["as_of"] = as_of
+    frame = con.execute(sql, params).df()
     if frame.empty:  # an empty table seen for the first time: one row so `rows_present` fails visibly
         frame = pd.DataFrame([{"source": "(all)", "row_count": 0, "previous_row_count": None,
                                "volume_ratio": None, "freshness_days": None, "duplicate_rate": None}])
