@@ -28,11 +28,15 @@ def add_exports_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_config_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="config folder (default: $TOUCHPLAN_CONFIG, else config/)")
+    parser.add_argument(
+        "--config", type=Path, help="config folder (default: $TOUCHPLAN_CONFIG, else config/)"
+    )
 
 
 def add_as_of_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as-of", help="the time the run acts as of, ISO date or datetime (default: now, UTC)")
+    parser.add_argument(
+        "--as-of", help="the time the run acts as of, ISO date or datetime (default: now, UTC)"
+    )
 
 
 def settings_from_args(args: argparse.Namespace, export: bool = True) -> Settings:

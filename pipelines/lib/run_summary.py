@@ -14,13 +14,33 @@ DATA_DOCS_INDEX = EXPECTATIONS_DIR / "uncommitted" / "data_docs" / "local_site" 
 
 # Stage -> tables shown in the summary, in flow order.
 STAGE_TABLES: dict[str, list[str]] = {
-    "ingest": ["ingest_files", "ingest_quarantine", "raw_crm_contacts", "raw_crm_deals", "raw_email_events",
-               "raw_email_suppressions", "raw_email_audience", "raw_webinar_attendance",
-               "raw_webinar_registrations"],
+    "ingest": [
+        "ingest_files",
+        "ingest_quarantine",
+        "raw_crm_contacts",
+        "raw_crm_deals",
+        "raw_email_events",
+        "raw_email_suppressions",
+        "raw_email_audience",
+        "raw_webinar_attendance",
+        "raw_webinar_registrations",
+    ],
     "identity": ["identity_edges", "identity_clusters", "customer_merge_log"],
-    "marts": ["dim_customers", "customer_crosswalk", "customer_consent", "fct_touchpoints", "crm_merge_suggestions"],
-    "insight": ["customer_rfv", "customer_personas", "customer_lifecycle", "lifecycle_transitions", "lead_scores",
-                "customer_moments"],
+    "marts": [
+        "dim_customers",
+        "customer_crosswalk",
+        "customer_consent",
+        "fct_touchpoints",
+        "crm_merge_suggestions",
+    ],
+    "insight": [
+        "customer_rfv",
+        "customer_personas",
+        "customer_lifecycle",
+        "lifecycle_transitions",
+        "lead_scores",
+        "customer_moments",
+    ],
     "quality": ["quality_failures", "crm_health"],
     "planning": ["contact_decisions", "contact_plan", "campaign_waterfall"],
     "delivery": ["send_ledger"],
@@ -38,8 +58,9 @@ class RunSummary:
     def render(self) -> str:
         lines = [f"\nTouchplan run {self.run_id or ''} finished in {self.elapsed_seconds:.1f}s".rstrip()]
         for stage, tables in self.counts.items():
-            shown = ", ".join(f"{name} {count:,}" if count is not None else f"{name} -"
-                              for name, count in tables.items())
+            shown = ", ".join(
+                f"{name} {count:,}" if count is not None else f"{name} -" for name, count in tables.items()
+            )
             lines.append(f"  {stage:<9} {shown}")
         lines.append("Outputs:")
         lines.extend(f"  {label:<11} {where}" for label, where in self.outputs.items())
@@ -58,7 +79,11 @@ def summarize_warehouse(settings: Settings, elapsed_seconds: float, run_id: str 
             existing = _existing_tables(con)
             for stage, tables in STAGE_TABLES.items():
                 summary.counts[stage] = {
-                    table: (con.execute(f'select count(*) from "{table}"').fetchone()[0] if table in existing else None)
+                    table: (
+                        con.execute(f'select count(*) from "{table}"').fetchone()[0]
+                        if table in existing
+                        else None
+                    )
                     for table in tables
                 }
         finally:

@@ -7,7 +7,6 @@
 `dbt build` runs the models' tests too, which Dagster shows as asset checks.
 """
 
-
 import json
 import shutil
 import sys
@@ -16,7 +15,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from pipelines.defs.resources import TouchplanResource
 from pipelines.lib.config.dbt_vars import collect_dbt_vars
@@ -31,8 +36,14 @@ if not DBT_PROJECT.manifest_path.exists():
 PRE_IDENTITY = "tag:pre_identity"
 
 # Dagster groups are the pipeline's stages, taken from each model's folder.
-_GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "identity", "core": "marts", "insight": "insight",
-                    "quality": "quality", "measurement": "measurement"}
+_GROUP_BY_FOLDER = {
+    "staging": "staging",
+    "intermediate": "identity",
+    "core": "marts",
+    "insight": "insight",
+    "quality": "quality",
+    "measurement": "measurement",
+}
 
 
 class TouchplanDbtTranslator(DagsterDbtTranslator):
@@ -47,21 +58,33 @@ class TouchplanDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = TouchplanDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
 
 
-def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource) -> Iterator:
+def _dbt_build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource
+) -> Iterator:
     settings = touchplan.settings()
     settings.export_to_env()  # dbt's profile reads TOUCHPLAN_WAREHOUSE
     dbt_vars = collect_dbt_vars(settings)
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
 
-@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, select=PRE_IDENTITY,
-            name="dbt_pre_identity", dagster_dbt_translator=TRANSLATOR)
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    select=PRE_IDENTITY,
+    name="dbt_pre_identity",
+    dagster_dbt_translator=TRANSLATOR,
+)
 def dbt_pre_identity(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource):
     yield from _dbt_build(context, dbt, touchplan)
 
 
-@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, exclude=PRE_IDENTITY,
-            name="dbt_models", dagster_dbt_translator=TRANSLATOR)
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    exclude=PRE_IDENTITY,
+    name="dbt_models",
+    dagster_dbt_translator=TRANSLATOR,
+)
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource):
     yield from _dbt_build(context, dbt, touchplan)
 

@@ -1,0 +1,88 @@
+"""Executing the whole-pipeline job in this process, with concise progress (imports Dagster: load lazily)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import dagster as dg
+
+from pipelines.commands.common import progress
+
+JOB_NAME = "touchplan_job"
+
+
+class _ProgressHandler(logging.Handler):
+    """One line per step and per failed check, instead of Dagster's full event stream."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        if event is None:
+            if record.levelno >= logging.WARNING:
+                progress(f"  ! {meta.get('orig_message') or record.getMessage()}")
+            return
+        kind = event.event_type_value
+        step = event.step_key or ""
+        if kind == "STEP_START":
+            progress(f"  > {step}")
+        elif kind == "STEP_SUCCESS":
+            progress(f"  ok {step} ({event.event_specific_data.duration_ms / 1000:.1f}s)")
+        elif kind == "STEP_FAILURE":
+            progress(f"  FAILED {step}: {_root_cause(event.event_specific_data.error)}")
+        elif kind == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                severity = getattr(evaluation.severity, "value", evaluation.severity)
+                desc = evaluation.description or ""
+                progress(
+                    f"  check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} "
+                    f"failed ({severity}) {desc}".rstrip()
+                )
+        elif kind == "STEP_SKIPPED":
+            progress(f"  skipped {step}")
+
+
+def _root_cause(error) -> str:
+    """The innermost error's message: Dagster wraps user errors in DagsterExecutionStepExecutionError."""
+    if error is None:
+        return "failed"
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    lines = [
+        line.strip()
+        for line in (error.message or "").strip().splitlines()
+        if line.strip() and not line.strip().startswith("For further information visit")
+    ]
+    return " / ".join(lines[:3]) if lines else error.cls_name or "failed"
+
+
+@dg.logger(description="Concise progress lines for the touchplan CLI")
+def progress_logger(_init_context) -> logging.Logger:
+    logger = logging.Logger("touchplan_progress", level=logging.DEBUG)
+    logger.addHandler(_ProgressHandler())
+    return logger
+
+
+def _instance() -> dg.DagsterInstance:
+    """Runs land in the UI's instance when DAGSTER_HOME is set (the Makefile sets it)."""
+    if os.environ.get("DAGSTER_HOME"):
+        os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def execute_pipeline(verbose: bool = False, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
+    """Load the code location's definitions and run the whole-pipeline job in this process."""
+    from pipelines.definitions import build_definitions
+
+    definitions = build_definitions()
+    job = definitions.resolve_job_def(JOB_NAME)
+    run_config: dict = {}
+    if not verbose:
+        job = job.with_logger_defs({"touchplan_progress": progress_logger})
+        run_config = {"loggers": {"touchplan_progress": {}}}
+    with _instance() as instance:
+        return job.execute_in_process(
+            instance=instance, run_config=run_config, raise_on_error=False, tags=tags or {}
+        )
