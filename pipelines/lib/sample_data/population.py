@@ -35,6 +35,10 @@ class Vocab:
     last_typo: np.ndarray
     countries: list[dict]
     cities: pd.DataFrame
+    # per naming culture: (indices into first, draw probabilities), likewise into last, and hyphenated surnames
+    first_by_culture: dict[str, tuple[np.ndarray, np.ndarray]]
+    last_by_culture: dict[str, tuple[np.ndarray, np.ndarray]]
+    hyphenated_by_culture: dict[str, np.ndarray]
 
     @classmethod
     def build(cls) -> Vocab:
@@ -48,6 +52,22 @@ class Vocab:
         cities = pd.DataFrame(
             rows, columns=["country_idx", "city", "state", "tz", "area", "mobile", "postal", "lat", "lon"]
         )
+        first_pos = {name: i for i, name in enumerate(first)}
+        last_pos = {name: i for i, name in enumerate(last)}
+
+        def ranked(names: list[str], pos: dict[str, int], skew: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+            idx = np.array([pos[n] for n in dict.fromkeys(names)], dtype=np.int64)
+            shift, exponent = skew
+            w = (np.arange(len(idx)) + shift) ** -exponent
+            return idx, w / w.sum()
+
+        first_by_culture = {c: ranked(vocab.FIRST_NAMES_BY_CULTURE[c], first_pos, vocab.NAME_SKEW["first"])
+                            for c in vocab.CULTURES}
+        last_by_culture = {c: ranked(vocab.surnames(c), last_pos, vocab.NAME_SKEW["last"]) for c in vocab.CULTURES}
+        hyphenated_by_culture = {
+            c: np.array([last_pos[n] for n in vocab.hyphenated_surnames(c) if n in last_pos], dtype=np.int64)
+            for c in vocab.CULTURES if vocab.HYPHENATED_CULTURES.get(c)
+        }
         return cls(
             first=obj(first),
             first_token=obj(vocab.email_token(n) for n in first),
@@ -58,6 +78,9 @@ class Vocab:
             last_typo=np.array([vocab.one_char_typos(n) for n in last], dtype=object),
             countries=vocab.COUNTRIES,
             cities=cities,
+            first_by_culture=first_by_culture,
+            last_by_culture=last_by_culture,
+            hyphenated_by_culture=hyphenated_by_culture,
         )
 
 
@@ -134,17 +157,48 @@ def _local_part(pattern: np.ndarray, first_tok: np.ndarray, last_tok: np.ndarray
     return out
 
 
+def draw_names(country_idx: np.ndarray, rng: np.random.Generator, voc: Vocab) -> tuple[np.ndarray, np.ndarray]:
+    """First and last name indices: a naming culture per person from their country, then names from that
+    culture's lists with its frequency skew (one vectorised draw per country and per culture)."""
+    n = len(country_idx)
+    cultures = vocab.CULTURES
+    culture = np.zeros(n, dtype=np.int64)
+    for ci, country in enumerate(voc.countries):
+        mask = country_idx == ci
+        if not mask.any():
+            continue
+        mix = vocab.COUNTRY_CULTURES[country["iso2"]]
+        w = np.array([mix.get(c, 0.0) for c in cultures]) + 0.002  # anyone can live anywhere
+        culture[mask] = rng.choice(len(cultures), size=int(mask.sum()), p=w / w.sum())
+    first_idx = np.empty(n, dtype=np.int64)
+    last_idx = np.empty(n, dtype=np.int64)
+    for k, c in enumerate(cultures):
+        mask = culture == k
+        m = int(mask.sum())
+        if not m:
+            continue
+        f_idx, f_p = voc.first_by_culture[c]
+        l_idx, l_p = voc.last_by_culture[c]
+        first_idx[mask] = f_idx[rng.choice(len(f_idx), size=m, p=f_p)]
+        last = l_idx[rng.choice(len(l_idx), size=m, p=l_p)]
+        hyph = voc.hyphenated_by_culture.get(c)
+        if hyph is not None and len(hyph):
+            double = rng.random(m) < vocab.HYPHENATED_CULTURES[c]
+            last[double] = hyph[rng.integers(0, len(hyph), size=int(double.sum()))]
+        last_idx[mask] = last
+    return first_idx, last_idx
+
+
 def build_persons(n: int, rng: np.random.Generator, voc: Vocab, as_of: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
     companies = build_companies(n, rng, voc)
     idx = np.arange(n)
-    first_idx = rng.choice(len(voc.first), size=n, p=_zipf_weights(len(voc.first), 25.0))
-    last_idx = rng.choice(len(voc.last), size=n, p=_zipf_weights(len(voc.last), 30.0))
     company_idx = rng.choice(len(companies), size=n, p=_zipf_weights(len(companies), 5.0))
     # person country: usually the company's country
     comp_country = companies["country_idx"].to_numpy()[company_idx]
     country_w = np.array([c["weight"] for c in voc.countries])
     other_country = rng.choice(len(voc.countries), size=n, p=country_w / country_w.sum())
     country_idx = np.where(rng.random(n) < 0.85, comp_country, other_country)
+    first_idx, last_idx = draw_names(country_idx, rng, voc)
     # city within country
     cities = voc.cities
     city_idx = np.empty(n, dtype=np.int64)

@@ -8,50 +8,385 @@ from __future__ import annotations
 
 import unicodedata
 
-FIRST_NAMES = [
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "William", "Elizabeth",
-    "David", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Christopher", "Karen",
-    "Charles", "Nancy", "Daniel", "Lisa", "Matthew", "Margaret", "Anthony", "Sandra", "Mark", "Ashley",
-    "Steven", "Kimberly", "Andrew", "Emily", "Joshua", "Donna", "Kenneth", "Michelle", "Kevin", "Carol",
-    "Brian", "Amanda", "Timothy", "Melissa", "Ronald", "Deborah", "Jonathan", "Stephanie", "Edward", "Rebecca",
-    "Jason", "Sharon", "Jeffrey", "Laura", "Gregory", "Cynthia", "Alexander", "Katherine", "Benjamin", "Victoria",
-    "Samuel", "Rachel", "Nicholas", "Hannah", "Patrick", "Olivia", "Peter", "Sophie", "Oliver", "Charlotte",
-    "Harry", "Amelia", "George", "Isla", "Jack", "Grace", "Liam", "Aoife", "Seán", "Siobhán", "Niamh", "Ciarán",
-    "José", "María", "Javier", "Lucía", "Alejandro", "Carmen", "Francisco", "Sofía", "Pablo", "Inés",
-    "Ángel", "Martín", "Andrés", "Núria", "Jörg", "Jürgen", "Lukas", "Anna", "Maximilian", "Lena", "Felix",
-    "Jonas", "Zoë", "Leonie", "Björn", "Ümit", "Matthias", "Katharina", "Søren", "Mette", "Rasmus", "Freja",
-    "Mads", "Astrid", "Jens", "Sigrid", "Łukasz", "Małgorzata", "Paweł", "Agnieszka", "Krzysztof", "Zofia",
-    "Wojciech", "Katarzyna", "Tomasz", "Joanna", "François", "Amélie", "Hélène", "Jérôme", "Céline", "Benoît",
-    "Léa", "Chloé", "Théo", "Noémie", "Pieter", "Daan", "Sanne", "Femke", "Joost", "Eva", "Lars", "Anouk",
-    "Emma", "Noah", "Mia", "Ethan", "Ava", "Lucas", "Chen", "Wei", "Priya", "Arjun", "Ananya", "Rahul",
-    "Aisha", "Omar", "Fatima", "Yusuf", "Hiroshi", "Yuki", "João", "Gonçalo", "Beatriz", "Thiago",
-]
+# ---- Person names -------------------------------------------------------------------------------------------
+# Names are drawn per naming culture, in the culture's own spelling; a person's culture follows their country
+# (COUNTRY_CULTURES) with a share from other cultures, as in real populations. Within a culture, names are
+# listed roughly from the most to the least common and drawn with a Zipf-like skew (NAME_SKEW); surnames are
+# the real list followed by surnames composed from the culture's own toponymic/occupational stems and endings
+# (Ashford, Steinhauser, Dumoulin, Østergaard, Borowski, van der Heide...), which are rarer.
 
-LAST_NAMES = [
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson", "Taylor",
-    "Thomas", "Moore", "Martin", "Jackson", "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson",
-    "Walker", "Young", "Allen", "King", "Wright", "Scott", "Hill", "Green", "Adams", "Baker", "Nelson",
-    "Carter", "Mitchell", "Roberts", "Turner", "Phillips", "Campbell", "Parker", "Evans", "Edwards", "Collins",
-    "Stewart", "Morris", "Murphy", "Cook", "Rogers", "Morgan", "Cooper", "Peterson", "Reed", "Bailey", "Bell",
-    "Kelly", "Howard", "Ward", "Cox", "Richardson", "Wood", "Watson", "Brooks", "Bennett", "Gray", "Hughes",
-    "O'Brien", "O'Connor", "O'Sullivan", "McCarthy", "MacDonald", "Byrne", "Walsh", "Ní Bhriain", "Doyle",
-    "García", "Rodríguez", "Martínez", "Hernández", "López", "González", "Pérez", "Sánchez", "Ramírez",
-    "Torres", "Núñez", "Jiménez", "Muñoz", "Álvarez", "Castaño", "Müller", "Schmidt", "Schneider", "Fischer",
-    "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann", "Schäfer", "Koch", "Bauer", "Köhler",
-    "Groß", "Jørgensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Sørensen", "Rasmussen", "Kristensen",
-    "Møller", "Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski",
-    "Zieliński", "Dąbrowski", "Szymańska", "Dubois", "Lefèvre", "Moreau", "Laurent", "Girard", "Bérubé",
-    "Lefebvre", "Rousseau", "Fournier", "Mercier", "de Vries", "van den Berg", "Jansen", "Bakker",
-    "Visser", "Smit", "de Jong", "van Dijk", "Mulder", "Meijer", "Chen", "Wang", "Li", "Patel", "Singh",
-    "Kumar", "Sharma", "Khan", "Ali", "Hassan", "Tanaka", "Sato", "Nguyen", "Kim", "Park", "Silva",
-    "Santos", "Oliveira", "Souza", "Costa", "Pereira", "Ferreira", "Gonçalves",
-]
-# A share of last names are double-barrelled; these are built from the lists above.
-HYPHENATED_LAST_NAMES = [
-    "Smith-Jones", "García-López", "Müller-Lüdenscheidt", "Taylor-Hughes", "Martín-Sánchez",
-    "Nowak-Kowalska", "Jørgensen-Møller", "Dubois-Lefèvre", "Baker-O'Neill", "Pérez-Núñez",
-    "Clarke-Whitfield", "Hansen-Berg", "Wright-Evans", "Lewandowska-Zając", "Fernández-Castro",
-]
+FIRST_NAMES_BY_CULTURE = {
+    "en": [
+        "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "William", "Elizabeth",
+        "David", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Christopher", "Karen",
+        "Charles", "Nancy", "Daniel", "Lisa", "Matthew", "Margaret", "Anthony", "Sandra", "Mark", "Ashley",
+        "Steven", "Kimberly", "Andrew", "Emily", "Joshua", "Donna", "Kenneth", "Michelle", "Kevin", "Carol",
+        "Brian", "Amanda", "Timothy", "Melissa", "Ronald", "Deborah", "Jonathan", "Stephanie", "Edward", "Rebecca",
+        "Jason", "Sharon", "Jeffrey", "Laura", "Gregory", "Cynthia", "Alexander", "Katherine", "Benjamin",
+        "Victoria", "Samuel", "Rachel", "Nicholas", "Hannah", "Patrick", "Olivia", "Peter", "Sophie", "Oliver",
+        "Charlotte", "Harry", "Amelia", "George", "Isla", "Jack", "Grace", "Liam", "Emma", "Noah", "Mia", "Ethan",
+        "Ava", "Lucas", "Scott", "Amy", "Eric", "Anna", "Stephen", "Angela", "Larry", "Helen", "Justin", "Brenda",
+        "Frank", "Pamela", "Brandon", "Nicole", "Raymond", "Katie", "Gary", "Samantha", "Jacob", "Christine",
+        "Dennis", "Debra", "Tyler", "Rachael", "Aaron", "Carolyn", "Jerry", "Janet", "Jose", "Catherine",
+        "Adam", "Maria", "Nathan", "Heather", "Henry", "Diane", "Zachary", "Julie", "Douglas", "Joyce", "Kyle",
+        "Evelyn", "Noel", "Joan", "Walter", "Virginia", "Bethany", "Judith", "Jeremy", "Megan", "Harold", "Andrea",
+        "Keith", "Cheryl", "Christian", "Hayley", "Roger", "Jacqueline", "Terry", "Martha", "Sean", "Gloria",
+        "Austin", "Teresa", "Gerald", "Ann", "Carl", "Madison", "Dylan", "Frances", "Harrison", "Kathryn",
+        "Arthur", "Abigail", "Lawrence", "Sophia", "Jordan", "Alice", "Jesse", "Julia", "Bryan", "Judy",
+        "Billy", "Isabella", "Bruce", "Marie", "Gabriel", "Lauren", "Logan", "Ella", "Alan", "Chloe", "Juan",
+        "Natalie", "Wayne", "Lily", "Ralph", "Holly", "Roy", "Jade", "Eugene", "Poppy", "Russell", "Freya",
+        "Bobby", "Evie", "Mason", "Phoebe", "Philip", "Ruby", "Louis", "Florence", "Callum", "Imogen", "Connor",
+        "Eleanor", "Owen", "Millie", "Rhys", "Erin", "Aoife", "Niamh", "Ciarán", "Seán", "Siobhán", "Eoin",
+        "Saoirse", "Cillian", "Róisín", "Declan", "Orla", "Fergus", "Isobel", "Angus", "Eilidh", "Hamish",
+    ],
+    "de": [
+        "Lukas", "Anna", "Maximilian", "Lena", "Felix", "Leonie", "Jonas", "Katharina", "Matthias", "Julia",
+        "Jürgen", "Sabine", "Jörg", "Petra", "Thomas", "Andrea", "Michael", "Claudia", "Stefan", "Susanne",
+        "Andreas", "Birgit", "Christian", "Nicole", "Markus", "Stefanie", "Tobias", "Sandra", "Florian",
+        "Kathrin", "Sebastian", "Melanie", "Daniel", "Anja", "Alexander", "Martina", "Uwe", "Monika", "Frank",
+        "Ursula", "Dieter", "Renate", "Klaus", "Brigitte", "Wolfgang", "Heike", "Rainer", "Gabriele", "Bernd",
+        "Karin", "Ralf", "Silke", "Holger", "Ute", "Dirk", "Franziska", "Björn", "Zoë", "Ümit", "Niklas",
+        "Hannah", "Paul", "Marie", "Leon", "Sophie", "Finn", "Johanna", "Moritz", "Carina", "Timo", "Jana",
+        "Henrik", "Lea", "Jannik", "Miriam", "Benedikt", "Theresa", "Dominik", "Vanessa", "Patrick", "Annika",
+        "Sven", "Friederike", "Götz", "Jutta", "Günter", "Hildegard", "Hans", "Gisela", "Helmut", "Ingrid",
+    ],
+    "fr": [
+        "Jean", "Marie", "Pierre", "Nathalie", "Michel", "Isabelle", "Philippe", "Sylvie", "Alain", "Catherine",
+        "Nicolas", "Christine", "François", "Sophie", "Laurent", "Valérie", "Julien", "Céline", "Sébastien",
+        "Stéphanie", "Frédéric", "Sandrine", "Christophe", "Véronique", "Olivier", "Aurélie", "Thierry", "Julie",
+        "Éric", "Émilie", "Jérôme", "Caroline", "Benoît", "Amélie", "Guillaume", "Hélène", "Antoine", "Camille",
+        "Mathieu", "Élodie", "Maxime", "Léa", "Thomas", "Chloé", "Hugo", "Manon", "Théo", "Noémie", "Louis",
+        "Inès", "Arthur", "Clémence", "Raphaël", "Margaux", "Gabriel", "Océane", "Baptiste", "Anaïs", "Quentin",
+        "Pauline", "Romain", "Mathilde", "Vincent", "Lucie", "Damien", "Agnès", "Cédric", "Brigitte", "Yannick",
+        "Geneviève", "Gaël", "Solène", "Loïc", "Maëlle", "Hervé", "Josiane",
+    ],
+    "es": [
+        "José", "María", "Antonio", "Carmen", "Manuel", "Josefa", "Francisco", "Isabel", "David", "Ana", "Juan",
+        "Laura", "Javier", "Lucía", "Daniel", "Cristina", "Carlos", "Marta", "Jesús", "Dolores", "Alejandro",
+        "Pilar", "Miguel", "Sofía", "Rafael", "Elena", "Pablo", "Raquel", "Sergio", "Rosa", "Fernando", "Silvia",
+        "Jorge", "Paula", "Alberto", "Beatriz", "Luis", "Patricia", "Álvaro", "Inés", "Ángel", "Núria", "Andrés",
+        "Mercedes", "Martín", "Alba", "Diego", "Irene", "Adrián", "Nerea", "Iván", "Rocío", "Rubén", "Montserrat",
+        "Óscar", "Encarnación", "Ramón", "Consuelo", "Joaquín", "Ainhoa", "Iñaki", "Begoña", "Jordi", "Maite",
+        "Gonzalo", "Noelia", "Hugo", "Claudia",
+    ],
+    "pt": [
+        "João", "Maria", "José", "Ana", "Pedro", "Francisca", "Lucas", "Antônia", "Gabriel", "Adriana", "Rafael",
+        "Juliana", "Gonçalo", "Beatriz", "Thiago", "Mariana", "Matheus", "Fernanda", "Gustavo", "Patrícia",
+        "Felipe", "Aline", "Bruno", "Camila", "Rodrigo", "Letícia", "Leonardo", "Larissa", "Eduardo", "Amanda",
+        "Vinícius", "Bruna", "André", "Luana", "Marcelo", "Vitória", "Ricardo", "Débora", "Paulo", "Sônia",
+        "Fábio", "Cláudia", "Diogo", "Inês", "Tiago", "Raquel", "Caio", "Luíza", "Henrique", "Isabela",
+        "Sebastião", "Conceição", "Joaquim", "Graça",
+    ],
+    "nl": [
+        "Pieter", "Anna", "Jan", "Maria", "Daan", "Sanne", "Joost", "Femke", "Lars", "Anouk", "Sem", "Eva", "Bram",
+        "Lotte", "Thijs", "Fleur", "Ruben", "Lieke", "Jeroen", "Marieke", "Bas", "Esther", "Niels", "Ingrid",
+        "Wouter", "Sophie", "Koen", "Annemieke", "Sjoerd", "Mirjam", "Hendrik", "Willemijn", "Gert", "Ilse",
+        "Maarten", "Saskia", "Stijn", "Roos", "Arjen", "Janneke", "Tim", "Floor", "Luuk", "Noor", "Gijs",
+        "Marloes", "Rutger", "Tessa", "Teun", "Hanneke",
+    ],
+    "da": [
+        "Søren", "Mette", "Rasmus", "Freja", "Mads", "Astrid", "Jens", "Sigrid", "Lars", "Anne", "Niels",
+        "Kirsten", "Peter", "Hanne", "Henrik", "Susanne", "Anders", "Lene", "Morten", "Camilla", "Jesper",
+        "Louise", "Mikkel", "Ida", "Frederik", "Sofie", "Christian", "Maja", "Kasper", "Emma", "Thomas", "Karen",
+        "Jakob", "Line", "Martin", "Julie", "Bo", "Tove", "Kristian", "Birgitte", "Esben", "Signe", "Torben",
+        "Dorthe", "Asger", "Ane", "Troels", "Rikke", "Ulrik", "Pernille",
+    ],
+    "pl": [
+        "Łukasz", "Małgorzata", "Paweł", "Agnieszka", "Krzysztof", "Zofia", "Wojciech", "Katarzyna", "Tomasz",
+        "Joanna", "Piotr", "Anna", "Andrzej", "Maria", "Jan", "Barbara", "Michał", "Ewa", "Marcin", "Magdalena",
+        "Jakub", "Monika", "Grzegorz", "Dorota", "Adam", "Aleksandra", "Marek", "Natalia", "Rafał", "Karolina",
+        "Mateusz", "Justyna", "Kamil", "Paulina", "Dariusz", "Beata", "Mariusz", "Marta", "Jacek", "Iwona",
+        "Przemysław", "Urszula", "Sławomir", "Bożena", "Zbigniew", "Jadwiga", "Stanisław", "Halina",
+        "Bartłomiej", "Weronika",
+    ],
+    "in": [
+        "Priya", "Arjun", "Ananya", "Rahul", "Aarav", "Divya", "Vikram", "Neha", "Rohan", "Pooja", "Amit",
+        "Sneha", "Sanjay", "Kavya", "Aditya", "Deepika", "Karthik", "Lakshmi", "Suresh", "Meera", "Rajesh",
+        "Anjali", "Vivek", "Shreya", "Arun", "Nisha", "Harish", "Swati", "Manoj", "Aishwarya", "Nikhil",
+        "Ritu", "Siddharth", "Pallavi", "Varun", "Sunita", "Ravi", "Asha", "Gaurav", "Isha", "Abhishek", "Bhavna", "Chetan", "Devika", "Hemant", "Jyoti", "Kiran",
+        "Madhuri", "Naveen", "Preeti", "Rajiv", "Sangeeta", "Tarun", "Usha", "Vijay", "Yamini", "Anand", "Geeta",
+        "Mohan", "Radhika", "Sunil", "Tanvi",
+    ],
+    "zh": [
+        "Wei", "Chen", "Jing", "Li", "Ming", "Xiaoming", "Yan", "Hui", "Jun", "Lei", "Fang", "Ying", "Hao",
+        "Xin", "Yu", "Tao", "Qing", "Lin", "Bo", "Mei", "Zhiwei", "Xiaoling", "Jian", "Na", "Yong", "Ling",
+        "Peng", "Hong", "Kai", "Shan",
+    ],
+    "ja": [
+        "Hiroshi", "Yuki", "Takashi", "Yoko", "Kenji", "Akiko", "Satoshi", "Keiko", "Daisuke", "Naoko",
+        "Haruto", "Sakura", "Kazuki", "Aiko", "Ryo", "Emi", "Shota", "Mai", "Takumi", "Yui",
+    ],
+    "ko": [
+        "Min-jun", "Ji-woo", "Seo-yeon", "Ji-hoon", "Hyun-woo", "Soo-jin", "Jae-won", "Eun-ji", "Dong-hyun",
+        "Ha-eun", "Sung-min", "Ye-jin", "Joon-ho", "Mi-young",
+    ],
+    "vi": ["Minh", "Linh", "Anh", "Huong", "Duc", "Thao", "Tuan", "Lan", "Hung", "Trang", "Quang", "Ngoc",
+           "Khoa", "Phuong", "Long", "Hanh", "Thanh", "Mai", "Nam", "Vy", "Bao", "Hoa"],
+    "ar": [
+        "Mohammed", "Fatima", "Ahmed", "Aisha", "Omar", "Layla", "Yusuf", "Mariam", "Ali", "Noor", "Hassan",
+        "Zainab", "Khalid", "Huda", "Ibrahim", "Amira", "Karim", "Salma", "Tariq", "Yasmin", "Mustafa", "Rania", "Bilal", "Dina", "Faisal", "Ghada", "Hamza", "Iman",
+        "Jamal", "Lina", "Nabil", "Reem", "Samir", "Hala", "Walid", "Yara", "Ziad", "Nadia", "Adel", "Mona",
+    ],
+}
+
+SURNAMES_BY_CULTURE = {
+    "en": [
+        "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson", "Taylor",
+        "Thomas", "Moore", "Martin", "Jackson", "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson",
+        "Walker", "Young", "Allen", "King", "Wright", "Scott", "Hill", "Green", "Adams", "Baker", "Nelson",
+        "Carter", "Mitchell", "Roberts", "Turner", "Phillips", "Campbell", "Parker", "Evans", "Edwards",
+        "Collins", "Stewart", "Morris", "Murphy", "Cook", "Rogers", "Morgan", "Cooper", "Peterson", "Reed",
+        "Bailey", "Bell", "Kelly", "Howard", "Ward", "Cox", "Richardson", "Wood", "Watson", "Brooks", "Bennett",
+        "Gray", "Hughes", "Price", "Sanders", "Myers", "Long", "Ross", "Foster", "Powell", "Jenkins", "Perry",
+        "Russell", "Sullivan", "Fisher", "Henderson", "Coleman", "Simmons", "Patterson", "Jordan", "Reynolds",
+        "Hamilton", "Graham", "Wallace", "Woods", "Cole", "West", "Owens", "Marshall", "Ellis", "Gibson",
+        "McDonald", "Kennedy", "Wells", "Warren", "Dixon", "Burns", "Gordon", "Shaw", "Holmes", "Rice", "Hunt",
+        "Black", "Daniels", "Palmer", "Mills", "Grant", "Knight", "Ferguson", "Stone", "Hawkins", "Dunn",
+        "Perkins", "Hudson", "Spencer", "Stephens", "Pierce", "Hart", "Boyd", "Fox", "Lane", "Webb", "Tucker",
+        "Porter", "Hunter", "Hicks", "Crawford", "Henry", "Mason", "Matthews", "Armstrong", "Carpenter",
+        "Weaver", "Greene", "Lawrence", "Elliott", "Chapman", "Walsh", "Bishop", "Barnes", "Fletcher", "Harper",
+        "Lloyd", "Davies", "Jones-Parry", "Griffiths", "Hall", "Wilkinson", "Clarke", "Jackman", "Lee", "Harrison",
+        "Knowles", "Atkinson", "Booth", "Pearson", "Barker", "Dawson", "Newton", "Chambers", "Payne", "Bates",
+        "Page", "Holland", "Lamb", "Fraser", "Cameron", "Sinclair", "Murray", "Reid", "MacDonald", "MacLeod",
+        "McKenzie", "Robertson", "Paterson", "Kerr", "Buchanan", "O'Brien", "O'Connor", "O'Sullivan", "McCarthy",
+        "Byrne", "Doyle", "Ryan", "O'Neill", "Quinn", "Gallagher", "Kavanagh", "Brennan", "Dunne", "Nolan",
+        "Flanagan", "Ní Bhriain", "Ó Súilleabháin", "Whitfield", "Ashworth", "Blackwood", "Hargreaves",
+    ],
+    "de": [
+        "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
+        "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann",
+        "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt", "Werner", "Schmitz", "Krause", "Meier",
+        "Lehmann", "Schmid", "Schulze", "Maier", "Köhler", "Herrmann", "König", "Walter", "Mayer", "Huber",
+        "Kaiser", "Fuchs", "Peters", "Lang", "Scholz", "Möller", "Weiß", "Jung", "Hahn", "Schubert", "Vogel",
+        "Friedrich", "Keller", "Günther", "Frank", "Berger", "Winkler", "Roth", "Beck", "Lorenz", "Baumann",
+        "Franke", "Albrecht", "Schuster", "Simon", "Ludwig", "Böhm", "Winter", "Kraus", "Martin", "Schumacher",
+        "Krämer", "Vogt", "Stein", "Jäger", "Otto", "Sommer", "Groß", "Seidel", "Heinrich", "Brandt", "Haas",
+        "Schreiber", "Graf", "Schulte", "Dietrich", "Ziegler", "Kuhn", "Kühn", "Pohl", "Engel", "Horn", "Busch",
+        "Bergmann", "Thomas", "Voigt", "Sauer", "Arnold", "Wolff", "Pfeiffer", "Müller-Lüdenscheidt",
+    ],
+    "fr": [
+        "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
+        "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier",
+        "Morel", "Girard", "André", "Lefebvre", "Mercier", "Dupont", "Lambert", "Bonnet", "François", "Martinez",
+        "Legrand", "Garnier", "Faure", "Rousseau", "Blanc", "Guérin", "Muller", "Henry", "Roussel", "Nicolas",
+        "Perrin", "Morin", "Mathieu", "Clément", "Gauthier", "Dumont", "Lopez", "Fontaine", "Chevalier",
+        "Robin", "Masson", "Sanchez", "Gérard", "Nguyen", "Boyer", "Denis", "Lemaire", "Duval", "Joly",
+        "Gautier", "Roger", "Roche", "Roy", "Noël", "Meyer", "Lucas", "Meunier", "Jean", "Pérez", "Marchand",
+        "Dufour", "Blanchard", "Marie", "Barbier", "Brun", "Dumas", "Brunet", "Schmitt", "Leroux", "Colin",
+        "Fernandez", "Bérubé", "Tremblay", "Gagnon", "Côté", "Bouchard", "Pelletier", "Lévesque",
+    ],
+    "es": [
+        "García", "Rodríguez", "González", "Fernández", "López", "Martínez", "Sánchez", "Pérez", "Gómez",
+        "Martín", "Jiménez", "Ruiz", "Hernández", "Díaz", "Moreno", "Muñoz", "Álvarez", "Romero", "Alonso",
+        "Gutiérrez", "Navarro", "Torres", "Domínguez", "Vázquez", "Ramos", "Gil", "Ramírez", "Serrano", "Blanco",
+        "Molina", "Morales", "Suárez", "Ortega", "Delgado", "Castro", "Ortiz", "Rubio", "Marín", "Sanz", "Núñez",
+        "Iglesias", "Medina", "Garrido", "Cortés", "Castillo", "Santos", "Lozano", "Guerrero", "Cano", "Prieto",
+        "Méndez", "Cruz", "Calvo", "Gallego", "Vidal", "León", "Márquez", "Herrera", "Peña", "Flores", "Cabrera",
+        "Campos", "Vega", "Fuentes", "Carrasco", "Diez", "Caballero", "Reyes", "Nieto", "Aguilar", "Pascual",
+        "Santana", "Herrero", "Lorenzo", "Montero", "Hidalgo", "Giménez", "Ibáñez", "Ferrer", "Durán",
+        "Santiago", "Benítez", "Mora", "Vicente", "Vargas", "Arias", "Carmona", "Crespo", "Román", "Pastor",
+        "Soto", "Sáez", "Velasco", "Moya", "Soler", "Parra", "Esteban", "Bravo", "Gallardo", "Rojas", "Castaño",
+        "Echeverría", "Etxebarria", "Puig", "Vilaró", "Martín-Sánchez", "García-López", "Fernández-Castro",
+    ],
+    "pt": [
+        "Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira", "Lima", "Gomes",
+        "Costa", "Ribeiro", "Martins", "Carvalho", "Almeida", "Lopes", "Soares", "Fernandes", "Vieira",
+        "Barbosa", "Rocha", "Dias", "Nascimento", "Andrade", "Moreira", "Nunes", "Marques", "Machado", "Mendes",
+        "Freitas", "Cardoso", "Ramos", "Gonçalves", "Santana", "Teixeira", "Araújo", "Correia", "Pinto",
+        "Cavalcanti", "Monteiro", "Moura", "Azevedo", "Batista", "Campos", "Coelho", "Cunha", "Duarte", "Fonseca",
+        "Guimarães", "Leite", "Magalhães", "Medeiros", "Miranda", "Nogueira", "Peixoto", "Queiroz", "Rezende",
+        "Sampaio", "Siqueira", "Tavares", "Vasconcelos", "Xavier", "da Silva", "dos Santos", "de Souza",
+        "da Costa", "de Oliveira", "do Nascimento", "da Rocha", "de Almeida", "Brandão", "Camargo", "Falcão",
+    ],
+    "nl": [
+        "de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen", "Visser", "Smit",
+        "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker",
+        "Brouwer", "de Wit", "Dijkstra", "Smits", "de Graaf", "van der Meer", "van der Linden", "Kok", "Jacobs",
+        "de Haan", "Vermeulen", "van den Heuvel", "van der Veen", "van den Broek", "de Bruijn", "de Bruin",
+        "van der Heijden", "Schouten", "van Beek", "Willems", "van Vliet", "van de Ven", "Hoekstra", "Maas",
+        "Verhoeven", "Koster", "van Dam", "van der Wal", "Prins", "Blom", "Huisman", "Peeters", "de Lange",
+        "Kuipers", "van Wijk", "Post", "Kuiper", "Veenstra", "Kramer", "van den Brink", "Scholten", "van Wijngaarden",
+    ],
+    "da": [
+        "Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen", "Rasmussen",
+        "Jørgensen", "Petersen", "Madsen", "Kristensen", "Olsen", "Thomsen", "Christiansen", "Poulsen",
+        "Johansen", "Møller", "Mortensen", "Knudsen", "Jakobsen", "Mikkelsen", "Olesen", "Frederiksen", "Laursen",
+        "Henriksen", "Lund", "Holm", "Schmidt", "Eriksen", "Kristiansen", "Simonsen", "Clausen", "Svendsen",
+        "Andreasen", "Iversen", "Jeppesen", "Mogensen", "Jacobsen", "Vestergaard", "Nissen", "Lauridsen",
+        "Kjær", "Dahl", "Bach", "Friis", "Bruun", "Skov", "Juhl", "Krogh", "Jørgensen-Møller",
+    ],
+    "pl": [
+        "Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski", "Zieliński",
+        "Szymański", "Woźniak", "Dąbrowski", "Kozłowski", "Jankowski", "Mazur", "Wojciechowski", "Kwiatkowski",
+        "Krawczyk", "Kaczmarek", "Piotrowski", "Grabowski", "Zając", "Pawłowski", "Michalski", "Król",
+        "Wieczorek", "Jabłoński", "Wróbel", "Nowakowski", "Majewski", "Olszewski", "Stępień", "Malinowski",
+        "Jaworski", "Adamczyk", "Dudek", "Nowicki", "Pawlak", "Górski", "Witkowski", "Walczak", "Sikora",
+        "Baran", "Rutkowski", "Michalak", "Szewczyk", "Ostrowski", "Tomaszewski", "Pietrzak", "Zalewski",
+        "Wróblewski", "Kowalska", "Nowakowska", "Wiśniewska", "Szymańska", "Lewandowska", "Zielińska",
+        "Nowak-Kowalska", "Lewandowska-Zając",
+    ],
+    "in": [
+        "Patel", "Sharma", "Singh", "Kumar", "Gupta", "Shah", "Mehta", "Reddy", "Rao", "Iyer", "Nair", "Joshi",
+        "Desai", "Agarwal", "Verma", "Chopra", "Kapoor", "Malhotra", "Bose", "Banerjee", "Chatterjee",
+        "Mukherjee", "Das", "Ghosh", "Pillai", "Menon", "Krishnan", "Subramanian", "Venkatesan", "Srinivasan",
+        "Bhat", "Kulkarni", "Patil", "Jain", "Saxena", "Trivedi", "Pandey", "Mishra", "Tiwari", "Chauhan",
+        "Yadav", "Thakur", "Bhatt", "Naidu", "Chowdhury", "Sinha", "Arora", "Khanna", "Sethi", "Goel",
+        "Acharya", "Ahuja", "Bajaj", "Bhardwaj", "Chandra", "Dutta", "Gandhi", "Hegde", "Kamath", "Kaur",
+        "Lal", "Mathur", "Nanda", "Oberoi", "Prasad", "Raghavan", "Ramesh", "Sarkar", "Shetty", "Talwar",
+        "Unnikrishnan", "Vaidya", "Walia", "Bhattacharya", "Ganguly", "Iyengar", "Kohli", "Luthra", "Misra",
+        "Pathak",
+    ],
+    "zh": [
+        "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu",
+        "Hu", "Guo", "He", "Lin", "Gao", "Luo", "Zheng", "Liang", "Xie", "Song", "Tang", "Han", "Feng", "Deng",
+        "Cao", "Peng", "Zeng", "Xiao", "Tian", "Dong", "Pan", "Yuan", "Cai", "Jiang", "Yu", "Du", "Wong",
+        "Chan", "Leung", "Cheung", "Lau", "Ng", "Tan", "Lim", "Lee", "Ho",
+    ],
+    "ja": [
+        "Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato",
+        "Yoshida", "Yamada", "Sasaki", "Yamaguchi", "Matsumoto", "Inoue", "Kimura", "Hayashi", "Shimizu",
+        "Yamazaki", "Mori", "Abe", "Ikeda", "Hashimoto", "Yamashita", "Ishikawa", "Nakajima", "Maeda", "Fujita",
+        "Ogawa", "Goto", "Okada", "Hasegawa", "Murakami", "Kondo", "Ishii", "Saito", "Sakamoto", "Endo", "Aoki",
+    ],
+    "ko": ["Kim", "Lee", "Park", "Choi", "Jung", "Kang", "Cho", "Yoon", "Jang", "Lim", "Han", "Oh", "Seo", "Shin",
+           "Kwon", "Hwang", "Ahn", "Song", "Yoo", "Hong"],
+    "vi": ["Nguyen", "Tran", "Le", "Pham", "Hoang", "Huynh", "Phan", "Vu", "Vo", "Dang", "Bui", "Do", "Ho",
+           "Ngo", "Duong", "Ly", "Trinh", "Dinh", "Lam", "Mai", "Truong", "Cao", "Ha", "Luong", "Quach", "Ta"],
+    "ar": [
+        "Khan", "Ali", "Hassan", "Hussein", "Ahmed", "Mohamed", "Ibrahim", "Abdullah", "Mahmoud", "Said",
+        "Haddad", "Khalil", "Nasser", "Saleh", "Aziz", "Rahman", "Farouk", "Mansour", "Haddadi", "Karimi",
+        "El-Amin", "Al-Masri", "Al-Sayed", "Bakr", "Darwish", "Hamdan", "Issa", "Jaber", "Kassem", "Yousef",
+        "Abbas", "Al-Hashimi", "Al-Khatib", "Al-Najjar", "Ashour", "Awad", "Barakat", "Bishara", "El-Sayed",
+        "Fadel", "Ghanem", "Habib", "Hijazi", "Kanaan", "Khoury", "Maalouf", "Najjar", "Qasim", "Rashid",
+        "Sabbagh", "Shaheen", "Suleiman", "Taha", "Zaki", "Zaidan", "Hamoud", "Odeh", "Sharif", "Tamimi",
+        "Yassin",
+    ],
+}
+
+# Stems and endings from which each culture's rarer surnames are composed (only cultures whose surnames are
+# built this way: toponymic and occupational compounds). Empty stems are not used.
+SURNAME_PARTS = {
+    "en": (
+        ["Ash", "Brad", "Brom", "Bur", "Cal", "Chad", "Clay", "Craw", "Dal", "Dun", "East", "Elling", "Fair",
+         "Farn", "Gar", "Gold", "Hal", "Ham", "Hart", "Hay", "Hol", "Hun", "Kel", "Ken", "Kings", "Lang", "Lind",
+         "Mar", "Mid", "Mor", "New", "North", "Pen", "Ram", "Red", "Rid", "Rut", "Shel", "Stan", "Stock",
+         "Sud", "Thorn", "Tre", "War", "Wel", "West", "Whit", "Wind", "Wy", "Bar", "Black", "Brook", "Cran",
+         "Hather", "Lock", "Mans", "Pem", "Rams", "Ship", "Stam", "Sut", "Wal", "Wake", "Ather", "Bel", "Chel"],
+        ["ford", "ley", "ton", "wood", "field", "worth", "by", "well", "more", "combe", "den", "ham", "bury",
+         "stone", "dale", "hurst", "wick", "land", "cliffe", "brook", "bridge", "shaw", "ington", "thorpe"],
+    ),
+    "de": (
+        ["Acker", "Alt", "Bach", "Baum", "Berg", "Birn", "Blum", "Brand", "Brück", "Busch", "Dorn", "Eich",
+         "Eisen", "Engel", "Fels", "Fried", "Gold", "Grün", "Hag", "Heid", "Hell", "Hirsch", "Hoch", "Hof",
+         "Holz", "Kirch", "Kron", "Linden", "Löwen", "Mühl", "Neu", "Ober", "Ried", "Rosen", "Sand", "Schön",
+         "Seel", "Stein", "Sturm", "Tann", "Wald", "Wester", "Wies", "Zimmer", "Bären", "Buchen", "Erlen",
+         "Fichten", "Haber", "Kessel", "Lerchen", "Moos", "Reh", "Sonnen", "Stock", "Straß", "Tal", "Unter"],
+        ["mann", "berg", "feld", "bauer", "hofer", "meier", "er", "stein", "hausen", "bach", "dorf", "burg",
+         "thal", "huber", "brunner", "ecker", "linger", "müller", "schmid", "wald", "hauser", "reiter"],
+    ),
+    "fr": (
+        ["Du", "De", "La", "Beau", "Bon", "Grand", "Ville", "Haut", "Mal", "Lon"],
+        ["mont", "bois", "pont", "val", "champ", "fort", "lac", "roche", "pré", "chêne", "moulin", "château",
+         "pin", "bourg", "lieu", "clos", "mas", "mesnil", "fosse", "marais", "puy", "fay", "noyer", "cour"],
+    ),
+    "nl": (
+        ["van ", "van der ", "van de ", "van den ", "ter ", "ten "],
+        ["Dijk", "Berg", "Leeuwen", "Dam", "Vliet", "Beek", "Wijk", "Veen", "Broek", "Heuvel", "Hout", "Straten",
+         "Velde", "Meer", "Rijn", "Zanden", "Hoven", "Doorn", "Bosch", "Gool", "Loon", "Buren", "Aalst", "Houten",
+         "Ommen", "Gils", "Haar", "Kamp", "Horst", "Laar", "Heide", "Hoek", "Poel", "Sluis", "Weide", "Wetering"],
+    ),
+    "da": (
+        ["Øster", "Vester", "Nør", "Sønder", "Kjær", "Lind", "Ny", "Bjerre", "Holm", "Ravn", "Ege", "Mølle",
+         "Hvid", "Dam", "Skov", "Bro", "Sko", "Lille", "Store", "Kirke", "Tof", "Ager", "Birke", "Søn"],
+        ["gaard", "holm", "lund", "berg", "skov", "dal", "bæk", "strup", "by", "høj", "toft", "sted"],
+    ),
+    "pl": (
+        ["Bor", "Brzez", "Dąbr", "Gór", "Jasien", "Kamien", "Las", "Lip", "Młyn", "Ostr", "Pias", "Pol", "Sad",
+         "Sosn", "Staw", "Wierzb", "Wol", "Zales", "Zawad", "Żelaz", "Grab", "Jastrzęb", "Kos", "Krzyw", "Lis",
+         "Mak", "Orł", "Pacz", "Rogal", "Sobol", "Trzcin", "Wilcz", "Zabł", "Czarn", "Cieśl", "Biał"],
+        ["owski", "owska", "ewski", "ewska", "iak", "czyk", "ecki", "ecka", "ik", "ko"],
+    ),
+}
+
+# naming cultures of each country's residents (shares); the rest of the world's cultures appear everywhere
+COUNTRY_CULTURES = {
+    "US": {"en": 0.74, "es": 0.09, "in": 0.04, "zh": 0.03, "de": 0.02, "ko": 0.015, "vi": 0.015, "ar": 0.015,
+           "pl": 0.01, "fr": 0.01, "ja": 0.005, "pt": 0.005, "nl": 0.005},
+    "GB": {"en": 0.84, "in": 0.06, "pl": 0.025, "ar": 0.025, "zh": 0.015, "fr": 0.01, "de": 0.01, "es": 0.01,
+           "pt": 0.005},
+    "DE": {"de": 0.86, "pl": 0.03, "ar": 0.03, "en": 0.02, "fr": 0.01, "es": 0.01, "nl": 0.01, "da": 0.01,
+           "in": 0.01},
+    "FR": {"fr": 0.87, "ar": 0.05, "es": 0.02, "pt": 0.02, "en": 0.015, "de": 0.01, "vi": 0.01, "zh": 0.005},
+    "ES": {"es": 0.9, "pt": 0.02, "ar": 0.03, "en": 0.02, "fr": 0.01, "de": 0.01, "zh": 0.01},
+    "NL": {"nl": 0.86, "ar": 0.03, "de": 0.03, "en": 0.03, "in": 0.02, "pl": 0.01, "fr": 0.01, "da": 0.01},
+    "DK": {"da": 0.88, "de": 0.03, "en": 0.03, "nl": 0.01, "pl": 0.02, "ar": 0.02, "in": 0.01},
+    "PL": {"pl": 0.95, "de": 0.02, "en": 0.02, "fr": 0.01},
+    "IE": {"en": 0.88, "pl": 0.04, "in": 0.03, "pt": 0.02, "es": 0.01, "fr": 0.01, "zh": 0.01},
+    "CA": {"en": 0.62, "fr": 0.2, "zh": 0.05, "in": 0.05, "es": 0.02, "ar": 0.02, "ko": 0.01, "vi": 0.01,
+           "pt": 0.01, "de": 0.01},
+    "AU": {"en": 0.8, "zh": 0.06, "in": 0.04, "vi": 0.02, "de": 0.01, "es": 0.01, "ko": 0.01, "ja": 0.01,
+           "ar": 0.02, "nl": 0.01, "pl": 0.01},
+    "BR": {"pt": 0.92, "es": 0.03, "ja": 0.02, "de": 0.01, "ar": 0.01, "en": 0.01},
+}
+# Zipf-like draw within a culture's list: weight of the name of rank r (0 = first) is (r + shift) ** -exponent
+NAME_SKEW = {"first": (25.0, 0.85), "last": (150.0, 0.85)}
+# a share of persons carry a double-barrelled surname (two of their culture's surnames, hyphenated)
+HYPHENATED_CULTURES = {"en": 0.02, "de": 0.02, "es": 0.06, "pt": 0.0, "fr": 0.015, "da": 0.01, "pl": 0.01,
+                       "nl": 0.0}
+HYPHENATED_PER_CULTURE = 120
+
+
+def composed_surnames(culture: str) -> list[str]:
+    """The culture's composed surnames (stem x ending), in a fixed order, without the real ones."""
+    if culture not in SURNAME_PARTS:
+        return []
+    stems, endings = SURNAME_PARTS[culture]
+    real = set(SURNAMES_BY_CULTURE[culture])
+    out: list[str] = []
+    # by diagonals of the stem x ending grid, so the commoner stems and endings come first
+    for d in range(len(stems) + len(endings) - 1):
+        for i in range(max(0, d - len(endings) + 1), min(d + 1, len(stems))):
+            s, e = stems[i], endings[d - i]
+            if culture != "nl" and s[-1:].lower() == e[:1]:  # no doubled letter at the join
+                continue
+            name = s + e
+            if name not in real and name not in out:
+                out.append(name)
+    return out
+
+
+def surnames(culture: str) -> list[str]:
+    """All surnames of a culture: the real list first (most common first), then the composed ones."""
+    return list(SURNAMES_BY_CULTURE[culture]) + composed_surnames(culture)
+
+
+def hyphenated_surnames(culture: str) -> list[str]:
+    """Double-barrelled surnames from pairs of the culture's commoner surnames (deterministic)."""
+    base = [s for s in surnames(culture) if "-" not in s and " " not in s][:200]
+    out: list[str] = []
+    k = 0
+    while len(out) < HYPHENATED_PER_CULTURE and base:
+        a, b = base[k % len(base)], base[(k * 7 + 3) % len(base)]
+        if a != b and f"{a}-{b}" not in out:
+            out.append(f"{a}-{b}")
+        k += 1
+        if k > 10 * HYPHENATED_PER_CULTURE:
+            break
+    return out
+
+
+def _unique(values):
+    seen: set[str] = set()
+    return [v for v in values if not (v in seen or seen.add(v))]
+
+
+CULTURES = list(FIRST_NAMES_BY_CULTURE)
+# flat lists (an entry can belong to several cultures: Anna, Martin, Lee)
+FIRST_NAMES = _unique(n for c in CULTURES for n in FIRST_NAMES_BY_CULTURE[c])
+LAST_NAMES = _unique(n for c in CULTURES for n in surnames(c))
+HYPHENATED_LAST_NAMES = _unique(n for c in CULTURES if HYPHENATED_CULTURES.get(c) for n in hyphenated_surnames(c)
+                                if n not in set(LAST_NAMES))
+
 
 NICKNAMES = {
     "Robert": ["Bob", "Rob", "Bobby"], "William": ["Bill", "Will", "Billy"], "Katherine": ["Kate", "Kathy", "Katie"],
