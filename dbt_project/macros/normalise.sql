@@ -107,3 +107,43 @@
 {% macro as_utc_timestamp(column) -%}
   try_cast({{ column }} as timestamp)
 {%- endmacro %}
+
+{#- Webinar reports give one name field. Zoom writes "User Name (Original Name)" when the attendee renamed
+    themselves in the meeting: the display name (often a nickname or a device name) comes first, the name they
+    registered with follows in the trailing parentheses. A parenthesised pronoun ("(she/her)") is not a name. -#}
+{% macro webinar_display_name(column) -%}
+  nullif(trim(regexp_replace(regexp_replace({{ column }}, '\s*\(([^()]*)\)\s*$', ''), '\s+', ' ', 'g')), '')
+{%- endmacro %}
+
+{% macro webinar_original_name(column) -%}
+  {%- set pronoun = '(he|him|his|she|her|hers|they|them|their|theirs|ze|zir|xe|xem|any|all|pronouns)' -%}
+  {%- set inner = "trim(regexp_replace(regexp_extract(" ~ column ~ ", '\\(([^()]*)\\)\\s*$', 1), '\\s+', ' ', 'g'))" -%}
+  (case
+     when regexp_full_match(lower({{ inner }}), '{{ pronoun }}(\s*/\s*{{ pronoun }})*') then null
+     when regexp_matches({{ inner }}, '\p{L}') then {{ inner }}
+   end)
+{%- endmacro %}
+
+{#- A full name cleaned for splitting into first / last: honorifics (Mr, Mrs, Ms, Dr, Prof...) and generational or
+    academic suffixes (Jr, Sr, II-IV, PhD, MD, MBA, Esq) dropped, "Last, First" turned into "First Last", spaces
+    collapsed. NULL when nothing is left. -#}
+{% macro clean_person_name(column) -%}
+  {%- set collapsed = "trim(regexp_replace(" ~ column ~ ", '\\s+', ' ', 'g'))" -%}
+  {%- set no_titles = "regexp_replace(regexp_replace(" ~ collapsed
+      ~ ", '^((mr|mrs|ms|mx|miss|dr|prof|sir|herr|frau|mme|mlle)\\.?\\s+)+', '', 'i')"
+      ~ ", '(,?\\s+(jr|sr|ii|iii|iv|phd|ph\\.d|md|mba|esq|msc|bsc)\\.?)+$', '', 'i')" -%}
+  nullif(trim(case
+    when regexp_full_match({{ no_titles }}, '[^,]+,[^,]+')
+      then trim(split_part({{ no_titles }}, ',', 2)) || ' ' || trim(split_part({{ no_titles }}, ',', 1))
+    else regexp_replace({{ no_titles }}, '\s*,\s*', ' ', 'g')
+  end), '')
+{%- endmacro %}
+
+{#- First / last name of a cleaned full name (see clean_person_name): the first word, and the rest. -#}
+{% macro first_name_part(cleaned_name) -%}
+  nullif(split_part({{ cleaned_name }}, ' ', 1), '')
+{%- endmacro %}
+
+{% macro last_name_part(cleaned_name) -%}
+  nullif(trim(substr({{ cleaned_name }}, length(split_part({{ cleaned_name }}, ' ', 1)) + 1)), '')
+{%- endmacro %}

@@ -72,6 +72,11 @@ renamed as (
         coalesce(nullif(lower(trim(role)), ''), 'attendee') as role,
         {{ normalise_email('email') }} as email,
         nullif(trim(name), '') as name,
+        {{ webinar_display_name('name') }} as display_name,
+        {{ webinar_original_name('name') }} as original_name,
+        nullif(trim(first_name), '') as given_first_name,
+        nullif(trim(last_name), '') as given_last_name,
+        nullif(trim(phone), '') as phone,
         try_cast(joined_at as timestamp) as joined_at,
         try_cast(left_at as timestamp) as left_at,
         try_cast(duration_minutes as double) as duration_minutes,
@@ -93,11 +98,35 @@ deduplicated as (
     ) = 1
 ),
 
+{#- The person's name: the original (registered) name when Zoom gives "User Name (Original Name)", else the display
+    name unless it names a phone line, a room or a device ("Call-in User_1", "Conference Room B", "iPhone");
+    first / last names the report gives separately win over the split of the full name. -#}
+named as (
+    select
+        *,
+        {{ clean_person_name("coalesce(original_name, case when not regexp_matches(lower(display_name), "
+            ~ "'^(call-in user|dial-in user|phone user|conference room|meeting room|room\s|zoom user|zoom room|"
+            ~ "teams room|iphone|ipad|android|galaxy|pixel|macbook|guest\s*\d*$|unknown)') then display_name end)") }}
+            as person_name
+    from deduplicated
+),
+
+split_names as (
+    select
+        *,
+        coalesce(given_first_name, {{ first_name_part('person_name') }}) as first_name,
+        case
+            when given_first_name is not null or given_last_name is not null then given_last_name
+            else {{ last_name_part('person_name') }}
+        end as last_name
+    from named
+),
+
 final as (
     select
         md5(concat_ws('|', source_system, webinar_id, coalesce(email, name, ''),
             coalesce(cast(joined_at as varchar), ''), coalesce(cast(left_at as varchar), ''))) as attendance_id,
-        deduplicated.source_system,
+        split_names.source_system,
         webinar_id,
         webinar_topic,
         webinar_start_at,
@@ -106,9 +135,15 @@ final as (
         email,
         {{ email_domain('email') }} as email_domain,
         name,
-        {{ normalise_name("split_part(name, ' ', 1)") }} as first_name_norm,
-        {{ normalise_name("nullif(trim(substr(trim(name), length(split_part(trim(name), ' ', 1)) + 1)), '')") }}
-            as last_name_norm,
+        display_name,
+        original_name,
+        first_name,
+        last_name,
+        {{ normalise_name('first_name') }} as first_name_norm,
+        {{ normalise_name('last_name') }} as last_name_norm,
+        phone,
+        {{ normalise_phone('phone', "coalesce(countries.country_code, " ~ phone_region('split_names.source_system') ~ ")") }}
+            as phone_e164,
         is_guest,
         country,
         countries.country_code,
@@ -117,8 +152,8 @@ final as (
         left_at,
         _source_file,
         _source_line
-    from deduplicated
-    left join countries on deduplicated.country_key = countries.country_key
+    from split_names
+    left join countries on split_names.country_key = countries.country_key
 )
 
 select * from final
@@ -150,6 +185,7 @@ renamed as (
         nullif(trim(company), '') as company,
         {{ normalise_company('company') }} as company_norm,
         nullif(trim(title), '') as title,
+        nullif(trim(phone), '') as phone,
         nullif(trim(country), '') as country,
         {{ country_key('country') }} as country_key,
         nullif(lower(trim(approval_status)), '') as approval_status,
@@ -187,6 +223,9 @@ final as (
         company,
         company_norm,
         title,
+        phone,
+        {{ normalise_phone('phone', "coalesce(countries.country_code, " ~ phone_region('deduplicated.source_system') ~ ")") }}
+            as phone_e164,
         country,
         countries.country_code,
         approval_status,

@@ -35,6 +35,9 @@ webinar_sessions as (
     select
         source_system,
         email,
+        phone_e164,
+        first_name,
+        last_name,
         first_name_norm,
         last_name_norm,
         name,
@@ -46,6 +49,9 @@ webinar_sessions as (
     select
         source_system,
         email,
+        phone_e164,
+        first_name,
+        last_name,
         first_name_norm,
         last_name_norm,
         name,
@@ -176,14 +182,16 @@ sendgrid_records as (
 
 
 
-{#- A webinar attendee's names: the latest registration's, else the attendance report's display name. -#}
+{#- A webinar attendee's names and phone: the latest registration's, else the attendance report's (the original name
+    when Zoom gives "User Name (Original Name)", split into first / last). -#}
 webinar_people as (
     select
         source_system,
         email,
         seen_at,
-        null as first_name,
-        null as last_name,
+        phone_e164,
+        first_name,
+        last_name,
         first_name_norm,
         last_name_norm,
         null as company,
@@ -197,6 +205,7 @@ webinar_people as (
         source_system,
         email,
         registered_at as seen_at,
+        phone_e164,
         first_name,
         last_name,
         first_name_norm,
@@ -217,7 +226,8 @@ webinar_records as (
         'attendee' as record_type,
         webinar_people.email,
         {{ email_domain('email') }} as email_domain,
-        null as phone_e164,
+        first(phone_e164 order by webinar_people.preference asc, webinar_people.seen_at desc nulls last)
+        filter (where phone_e164 is not null) as phone_e164,
         first(first_name order by webinar_people.preference asc, webinar_people.seen_at desc nulls last) filter (where first_name is not null)
             as first_name,
         first(last_name order by webinar_people.preference asc, webinar_people.seen_at desc nulls last) filter (where last_name is not null)
