@@ -34,7 +34,12 @@ PROFILES = [
     ("reactivated", 0.015, (2, 2), (0, 60)),
     ("open", 0.05, (0, 0), (0, 0)),
     ("lost", 0.03, (0, 0), (0, 0)),
+    # repeat buyers who stay engaged (clicks, webinars, Evangelist in HubSpot, guest speakers): advocates
+    ("advocate", 0.025, (2, 4), (0, 40)),
+    # prospects without a deal yet who engage a lot and state budget, need and timeframe: MQL / SQL material
+    ("hot_lead", 0.06, (0, 0), (0, 0)),
 ]
+NO_DEAL_PROFILES = ("hot_lead",)
 SF_OPEN_STAGES = [("Prospecting", 10, "Pipeline"), ("Qualification", 20, "Pipeline"),
                   ("Needs Analysis", 30, "Pipeline"), ("Value Proposition", 50, "Best Case"),
                   ("Proposal/Price Quote", 75, "Commit"), ("Negotiation/Review", 90, "Commit")]
@@ -54,7 +59,7 @@ def build_deals(profile: np.ndarray, as_of: pd.Timestamp, rng: np.random.Generat
     frames = []
     for k, (name, _share, (lo, hi), (dlo, dhi)) in enumerate(PROFILES):
         who = np.flatnonzero(profile == k)
-        if len(who) == 0:
+        if len(who) == 0 or name in NO_DEAL_PROFILES:
             continue
         if name in ("open", "lost"):
             person = who
@@ -123,6 +128,27 @@ def _record_times(n: int, as_of: pd.Timestamp, rng: np.random.Generator, max_day
     ).dt.floor("s")
     modified = created + pd.to_timedelta((rng.random(n) * (as_of - created).dt.total_seconds()).astype(np.int64), unit="s")
     return created.dt.floor("s"), pd.Series(modified).dt.floor("s")
+
+
+def _flag(persons: pd.DataFrame, column: str, sel: np.ndarray) -> np.ndarray:
+    return persons[column].to_numpy()[sel] if column in persons else np.zeros(len(sel), dtype=bool)
+
+
+def _state_bant(frame: pd.DataFrame, hot: np.ndarray, rng: np.random.Generator, budget: bool) -> None:
+    """Engaged prospects told sales what they need, when and (on leads) with what budget: most of them fill
+    Product_Interest__c and a near Purchase_Timeframe__c, and Budget__c in the tens of thousands."""
+    n = int(hot.sum())
+    if not n:
+        return
+    rows = np.flatnonzero(hot)
+    interest = rng.random(n) < 0.85
+    frame.loc[rows[interest], "Product_Interest__c"] = pick(rng, vocab.PRODUCTS, int(interest.sum()))
+    near = rng.random(n) < 0.8
+    frame.loc[rows[near], "Purchase_Timeframe__c"] = pick(rng, vocab.TIMEFRAMES[:3], int(near.sum()), [0.3, 0.45, 0.25])
+    if budget:
+        stated = rng.random(n) < 0.7
+        amount = np.round(np.exp(rng.normal(10.4, 0.6, size=int(stated.sum()))), -3).astype(np.int64)
+        frame.loc[rows[stated], "Budget__c"] = amount.astype(str)
 
 
 def build_crm(
@@ -220,6 +246,7 @@ def build_crm(
         "Purchase_Timeframe__c": np.where(rng.random(nc) < 0.3, pick(rng, vocab.TIMEFRAMES, nc), ""),
         "HubSpot_Contact_ID__c": hs_xref_str,
     })
+    _state_bant(sf_contacts, _flag(persons, "is_hot_lead", c_sel), rng, budget=False)
     # hidden records carry the birth date (it is what still links them)
     hid_c = c["hidden"].to_numpy()
     sf_contacts.loc[hid_c, "Birthdate"] = strftime(p_c["birth_date"].to_numpy()[hid_c], "%Y-%m-%d")
@@ -309,6 +336,7 @@ def build_crm(
         "Purchase_Timeframe__c": np.where(rng.random(nl) < 0.45, pick(rng, vocab.TIMEFRAMES, nl), ""),
         "Budget__c": np.where(rng.random(nl) < 0.35, (np.round(np.exp(rng.normal(9.5, 0.9, size=nl)), -3)).astype(np.int64).astype(str), ""),
     })
+    _state_bant(sf_leads, _flag(persons, "is_hot_lead", l_sel), rng, budget=True)
     # ---- HubSpot contacts
     hidden_hs = membership["hidden_hs"].to_numpy()
     h_is_dup = np.arange(nh) >= len(hs_people)
@@ -337,7 +365,8 @@ def build_crm(
     eng = p_h["engagement"].to_numpy()
     stage_early = np.where(eng > 0.55, "Sales Qualified Lead", np.where(eng > 0.35, "Marketing Qualified Lead",
                            np.where(eng > 0.12, "Lead", "Subscriber")))
-    stage = np.where(has_won[h_sel], np.where(rng.random(nh) < 0.08, "Evangelist", "Customer"),
+    advocate = persons["is_advocate"].to_numpy()[h_sel] if "is_advocate" in persons else np.zeros(nh, dtype=bool)
+    stage = np.where(has_won[h_sel], np.where(advocate | (rng.random(nh) < 0.03), "Evangelist", "Customer"),
                      np.where(has_open[h_sel], "Opportunity", stage_early))
     stage = np.where(rng.random(nh) < 0.02, "Other", stage)
     stage = np.where(rng.random(nh) < 0.03, "", stage)

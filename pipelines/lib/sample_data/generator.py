@@ -27,7 +27,9 @@ from pipelines.lib.sample_data.population import Vocab, build_persons, duplicate
 HISTORY_DAYS = 270
 TRUTH_COLUMNS = ["source_system", "source_record_id", "person_id", "is_role_mailbox"]
 STREAMS = {"population": 1, "membership": 2, "deals": 3, "crm": 4, "mailchimp": 5, "sendgrid": 6, "zoom": 7,
-           "campaigns": 8, "roles": 9}
+           "campaigns": 8, "roles": 9, "behaviour": 10, "bursts": 11}
+QUIET_FOREVER = np.int64(2**62)
+SENIOR_TITLES = ("c_level", "vp", "director")
 
 
 @dataclass
@@ -94,6 +96,11 @@ def plan_membership(persons: pd.DataFrame, deals: pd.DataFrame, rng: np.random.G
     # candidates after the first system: with two systems the other one, with three hs or mc at random
     second = np.where(first_sys == 0, np.where(in_hs & in_mc, rng.choice([1, 2], size=n), np.where(in_hs, 1, 2)), 2)
     hidden_sys = np.where(hide, second, -1)
+    # engaged prospects and advocates are on the marketing lists (Mailchimp, else HubSpot)
+    engaged = persons["is_hot_lead"].to_numpy() | persons["is_advocate"].to_numpy()
+    to_mc = engaged & (rng.random(n) < 0.75)
+    in_mc = in_mc | to_mc
+    in_hs = in_hs | (engaged & ~in_mc)
     return pd.DataFrame({
         "in_sf": in_sf, "sf_kind": sf_kind, "in_hs": in_hs, "in_mc": in_mc,
         "deals_in_sf": deals_in_sf, "deals_in_hs": deals_in_hs,
@@ -101,21 +108,116 @@ def plan_membership(persons: pd.DataFrame, deals: pd.DataFrame, rng: np.random.G
     })
 
 
-def plan_campaigns(as_of: pd.Timestamp, rng: np.random.Generator, count: int = 12) -> pd.DataFrame:
-    days = np.linspace(HISTORY_DAYS - 5, 2, count).round().astype(int)
-    sent_at = (as_of.normalize() - pd.to_timedelta(days, unit="D") + pd.Timedelta(hours=14)).tz_localize(None)
-    themes = obj(vocab.CAMPAIGN_THEMES)[np.arange(count) % len(vocab.CAMPAIGN_THEMES)]
+def plan_campaigns(as_of: pd.Timestamp, webinars: pd.DataFrame, rng: np.random.Generator,
+                   newsletter_every_days: int = 28) -> pd.DataFrame:
+    """Every webinar's invitation (Monday of its week) and a newsletter every four weeks (Tuesdays), up to as-of.
+
+    `webinar` is the webinar's row number for invitations, -1 for the others.
+    """
+    first = as_of.normalize() - pd.Timedelta(days=HISTORY_DAYS - 5)
+    first = first - pd.Timedelta(days=first.weekday()) + pd.Timedelta(days=1, hours=14)
+    letters = pd.date_range(first, as_of - pd.Timedelta(hours=2), freq=f"{newsletter_every_days}D")
+    invites = pd.DatetimeIndex(webinars["invite_at"])
+    sent_at = pd.DatetimeIndex(list(letters) + list(invites))
+    webinar = np.concatenate([np.full(len(letters), -1), np.arange(len(webinars))])
+    keep = sent_at <= as_of
+    sent_at, webinar = sent_at[keep], webinar[keep]
+    order = np.argsort(sent_at.to_numpy(), kind="stable")
+    sent_at, webinar = sent_at[order], webinar[order]
+    count = len(sent_at)
+    others = [t for t in vocab.CAMPAIGN_THEMES if t != "Webinar Invitation"]
+    themes = np.where(webinar >= 0, "Webinar Invitation",
+                      obj(others)[np.cumsum(webinar < 0) % len(others)]).astype(object)
     cats = []
     for k in range(count):
         c1 = vocab.EMAIL_CATEGORIES[int(rng.integers(0, len(vocab.EMAIL_CATEGORIES)))]
-        c2 = vocab.EMAIL_CATEGORIES[int(rng.integers(0, len(vocab.EMAIL_CATEGORIES)))]
+        c2 = "webinar_invite" if webinar[k] >= 0 else vocab.EMAIL_CATEGORIES[int(rng.integers(0, len(vocab.EMAIL_CATEGORIES)))]
         cats.append(c1 if (k % 3 == 0 or c1 == c2) else [c1, c2])  # a string or an array, as SendGrid sends
     slug = pd.Series(themes, dtype=object).str.lower().str.replace(" ", "-", regex=False).to_numpy(dtype=object)
-    ids = "cmp-" + strftime(sent_at, "%Y%m%d") + "-" + slug
+    sent = pd.Series(sent_at.tz_localize(None) if sent_at.tz is not None else sent_at)
+    ids = "cmp-" + strftime(sent, "%Y%m%d") + "-" + slug
+    topic = np.where(webinar >= 0, webinars["topic"].to_numpy(dtype=object)[np.maximum(webinar, 0)], "")
+    title = np.where(webinar >= 0, "Webinar: " + topic, themes + " " + sent.dt.strftime("%b %Y").to_numpy(dtype=object))
     return pd.DataFrame({
-        "campaign_id": ids, "title": themes + " " + pd.Series(sent_at).dt.strftime("%b %Y").to_numpy(dtype=object),
-        "sent_at": sent_at, "categories": cats, "mailchimp_id": hex_strings(rng, count, 10),
+        "campaign_id": ids, "title": title, "sent_at": sent.to_numpy(), "categories": cats,
+        "mailchimp_id": hex_strings(rng, count, 10), "webinar": webinar,
     })
+
+
+def shape_behaviour(persons: pd.DataFrame, profile: np.ndarray, deals: pd.DataFrame, as_of: pd.Timestamp,
+                    rng: np.random.Generator) -> None:
+    """Tie behaviour to the buyer profile (in place): engagement, senior titles for engaged prospects, and
+    quiet spells (Unix seconds, [quiet_from, quiet_to)) in which lapsing, lapsed and not-yet-returned customers
+    neither open nor attend anything."""
+    n = len(persons)
+    names = obj([p[0] for p in crm_mod.PROFILES])
+    prof = np.where(profile >= 0, names[np.maximum(profile, 0)], "none")
+    hot = prof == "hot_lead"
+    adv = prof == "advocate"
+    eng = persons["engagement"].to_numpy().copy()
+    eng[adv] = rng.uniform(0.75, 0.95, size=int(adv.sum()))
+    eng[hot] = rng.uniform(0.6, 0.9, size=int(hot.sum()))
+    persons["engagement"] = eng
+    # engaged prospects are mostly people who can buy: senior titles
+    seniority = obj(t[1] for t in vocab.TITLES)
+    senior = np.flatnonzero(np.isin(seniority, SENIOR_TITLES))
+    managers = np.flatnonzero(seniority == "manager")
+    title = persons["title_idx"].to_numpy().copy()
+    u = rng.random(n)
+    to_senior = hot & (u < 0.6)
+    to_manager = hot & (u >= 0.6) & (u < 0.85)
+    title[to_senior] = senior[rng.integers(0, len(senior), size=int(to_senior.sum()))]
+    title[to_manager] = managers[rng.integers(0, len(managers), size=int(to_manager.sum()))]
+    persons["title_idx"] = title
+    persons["is_hot_lead"] = hot
+    persons["is_advocate"] = adv
+    quiet_from = np.zeros(n, dtype=np.int64)
+    quiet_to = np.zeros(n, dtype=np.int64)
+    as_of_s = int(as_of.timestamp())
+    day = 86_400
+    lapsed = prof == "lapsed"
+    quiet_to[lapsed] = QUIET_FOREVER
+    lapsing = prof == "lapsing"
+    quiet_from[lapsing] = as_of_s - rng.integers(95, 170, size=int(lapsing.sum())) * day
+    quiet_to[lapsing] = QUIET_FOREVER
+    # reactivated: nothing between the old purchases and the return (the last deal's creation)
+    back = deals[deals["profile"] == "reactivated"].groupby("person_idx")["created_at"].max()
+    if len(back):
+        quiet_to[back.index.to_numpy()] = pd.DatetimeIndex(back.to_numpy()).astype("datetime64[s]").astype(np.int64)
+    persons["quiet_from"] = quiet_from
+    persons["quiet_to"] = quiet_to
+
+
+def assign_bursts(persons: pd.DataFrame, recipients: pd.DataFrame, webinars: pd.DataFrame,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Per person, the webinar whose week they are very engaged in (-1: none): they get its invitation, open it
+    several times, click, register and attend. Advocates and engaged prospects have one (prospects in the last
+    weeks, advocates in the last 90 days), other marketing recipients now and then, more often when engaged."""
+    n = len(persons)
+    out = np.full(n, -1, dtype=np.int64)
+    on_list = np.zeros(n, dtype=bool)
+    on_list[recipients["person_idx"].to_numpy()] = True
+    eng = persons["engagement"].to_numpy()
+    hot = persons["is_hot_lead"].to_numpy()
+    adv = persons["is_advocate"].to_numpy()
+    others = on_list & ~hot & ~adv & (rng.random(n) < 0.25 * eng)
+    k = len(webinars)
+    as_of_days = (pd.DatetimeIndex(webinars["start"]) - pd.DatetimeIndex(webinars["start"]).max()).days.to_numpy()
+    past = np.flatnonzero(~webinars["is_upcoming"].to_numpy())
+    recent = np.concatenate([past[-2:], np.flatnonzero(webinars["is_upcoming"].to_numpy())])
+    last_90 = np.flatnonzero((as_of_days >= -100) & ~webinars["is_upcoming"].to_numpy())
+    last_90 = last_90 if len(last_90) else past[-1:]
+    for mask, choices in ((on_list & hot, recent), (on_list & adv, last_90), (others, np.arange(k))):
+        m = int(mask.sum())
+        if m and len(choices):
+            out[mask] = choices[rng.integers(0, len(choices), size=m)]
+    # nobody bursts in a quiet spell
+    for w in range(k):
+        sel = out == w
+        if sel.any():
+            quiet = zoom_mod.quiet_at(persons, pd.Timestamp(webinars["invite_at"].iloc[w]))
+            out[sel & quiet] = -1
+    return out
 
 
 def generate(out_dir: Path, contacts: int = 2000, seed: int = 42, as_of: datetime | None = None,
@@ -149,8 +251,11 @@ def _generate(out_dir: Path, contacts: int, seed: int, as_of: datetime | None,
     persons, companies = build_persons(contacts, _rng(seed, "population"), voc, as_of)
     profile = crm_mod.assign_profiles(contacts, _rng(seed, "deals"))
     deals = crm_mod.build_deals(profile, as_of_ts, _rng(seed, "deals"))
+    shape_behaviour(persons, profile, deals, as_of_ts, _rng(seed, "behaviour"))
     membership = plan_membership(persons, deals, _rng(seed, "membership"))
-    campaigns = plan_campaigns(as_of_ts, _rng(seed, "campaigns"))
+    zrng = _rng(seed, "zoom")
+    webinars = zoom_mod.plan_webinars(contacts, as_of_ts, zrng, HISTORY_DAYS)
+    campaigns = plan_campaigns(as_of_ts, webinars, _rng(seed, "campaigns"))
 
     say("projecting persons into Salesforce and HubSpot")
     crm = crm_mod.build_crm(persons, companies, voc, membership, deals, as_of_ts, _rng(seed, "crm"))
@@ -174,18 +279,25 @@ def _generate(out_dir: Path, contacts: int, seed: int, as_of: datetime | None,
 
     say("building SendGrid events")
     recipients = _recipients(crm, mc, persons)
+    persons["burst_webinar"] = assign_bursts(persons, recipients, webinars, _rng(seed, "bursts"))
+    invite_of = pd.Series(np.flatnonzero(campaigns["webinar"].to_numpy() >= 0),
+                          index=campaigns["webinar"].to_numpy()[campaigns["webinar"].to_numpy() >= 0])
+    burst_w = persons["burst_webinar"].to_numpy()[recipients["person_idx"].to_numpy()]
+    recipients["burst_campaign"] = invite_of.reindex(burst_w).fillna(-1).astype(np.int64).to_numpy()
     events = sg_mod.build_events(recipients, campaigns, as_of_ts, _rng(seed, "sendgrid"))
     files.update(sg_mod.write_events(events, campaigns, out_dir / "sendgrid"))
 
     say("building Zoom webinar reports")
-    zrng = _rng(seed, "zoom")
-    webinars = zoom_mod.plan_webinars(contacts, as_of_ts, zrng)
     zoom_truth = []
-    for w in webinars.itertuples(index=False):  # 4-8 webinars: one file each
-        sections, truth = zoom_mod.build_webinar(pd.Series(w._asdict()), persons, companies, voc, zrng)
-        name = f"zoom/{w.webinar_id}_attendee_report.csv"
-        generated = pd.Timestamp(w.start) + pd.Timedelta(days=1, hours=2)
-        files[name] = zoom_mod.write_report(sections, out_dir / name, min(generated, as_of_ts))
+    for number, w in enumerate(webinars.itertuples(index=False)):  # a registration and an attendee report each
+        row = pd.Series({**w._asdict(), "number": number})
+        sections, truth = zoom_mod.build_webinar(row, persons, companies, voc, zrng, as_of_ts)
+        generated = min(pd.Timestamp(w.start) + pd.Timedelta(days=1, hours=2), as_of_ts)
+        reg_name = f"zoom/{w.webinar_id}_registration_report.csv"
+        files[reg_name] = zoom_mod.write_registration_report(sections, out_dir / reg_name, generated)
+        if not w.is_upcoming:
+            name = f"zoom/{w.webinar_id}_attendee_report.csv"
+            files[name] = zoom_mod.write_report(sections, out_dir / name, generated)
         zoom_truth.append(truth)
 
     say("writing the ground truth")
@@ -209,8 +321,11 @@ def _recipients(crm: crm_mod.CrmOutput, mc: mc_mod.MailchimpOutput, persons: pd.
     who = np.concatenate([hs_person[hs_ok], mc.truth["person_idx"].to_numpy()])
     first = ~duplicated_first(emails)
     rec = pd.DataFrame({"email": emails[first], "person_idx": who[first]})
-    rec["engagement"] = persons["engagement"].to_numpy()[rec["person_idx"].to_numpy()]
-    rec["opted_out"] = persons["opted_out"].to_numpy()[rec["person_idx"].to_numpy()]
+    who = rec["person_idx"].to_numpy()
+    rec["engagement"] = persons["engagement"].to_numpy()[who]
+    rec["opted_out"] = persons["opted_out"].to_numpy()[who]
+    rec["quiet_from"] = persons["quiet_from"].to_numpy()[who]
+    rec["quiet_to"] = persons["quiet_to"].to_numpy()[who]
     return rec
 
 

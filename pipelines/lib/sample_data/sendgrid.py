@@ -19,14 +19,24 @@ EVENT_ORDER = {"processed": 0, "deferred": 1, "delivered": 2, "bounce": 2, "drop
 
 
 def build_events(recipients: pd.DataFrame, campaigns: pd.DataFrame, as_of: pd.Timestamp,
-                 rng: np.random.Generator, share_per_campaign: float = 0.1) -> pd.DataFrame:
-    """recipients: email (normalised), engagement, opted_out. One row per event, sorted by time."""
+                 rng: np.random.Generator, base_share: float = 0.02, engaged_share: float = 0.3) -> pd.DataFrame:
+    """recipients: email (normalised), engagement, opted_out, and optionally quiet_from / quiet_to (Unix seconds:
+    no opens or clicks in that spell) and burst_campaign (the campaign whose week the person is very engaged:
+    they get it, open it several times and click several links). One row per event, sorted by time.
+
+    Marketing sends more to engaged people: each campaign reaches a recipient with probability
+    base_share + engaged_share * engagement.
+    """
+    nr = len(recipients)
+    eng_all = recipients["engagement"].to_numpy()
+    burst_all = recipients["burst_campaign"].to_numpy() if "burst_campaign" in recipients else np.full(nr, -1)
     sends = []
     for ci in range(len(campaigns)):
-        chosen = np.flatnonzero(rng.random(len(recipients)) < share_per_campaign)
+        chosen = np.flatnonzero((rng.random(nr) < base_share + engaged_share * eng_all) | (burst_all == ci))
         sends.append(pd.DataFrame({"campaign": ci, "recipient": chosen}))
     sends = pd.concat(sends, ignore_index=True)
     ns = len(sends)
+    rec = sends["recipient"].to_numpy()
     sent_at = campaigns["sent_at"].to_numpy()[sends["campaign"].to_numpy()]
     t0 = (pd.Series(sent_at).astype("datetime64[s]").astype(np.int64).to_numpy()
           + rng.integers(0, 3 * 3600, size=ns))
@@ -35,15 +45,24 @@ def build_events(recipients: pd.DataFrame, campaigns: pd.DataFrame, as_of: pd.Ti
            + "-" + rng.integers(10, 99, size=ns).astype(str).astype(object) + ".0")
     smtp = "<" + hex_strings(rng, ns, 11).astype(object) + "." + hex_strings(rng, ns, 3).astype(object) + "." + \
         hex_strings(rng, ns, 6).astype(object) + "@ismtpd-" + rng.integers(100, 999, size=ns).astype(str).astype(object) + ">"
-    eng = recipients["engagement"].to_numpy()[sends["recipient"].to_numpy()]
-    opted = recipients["opted_out"].to_numpy()[sends["recipient"].to_numpy()]
+    eng = eng_all[rec]
+    opted = recipients["opted_out"].to_numpy()[rec]
+    burst = burst_all[rec] == sends["campaign"].to_numpy()
+    if "quiet_from" in recipients:
+        quiet = (recipients["quiet_from"].to_numpy()[rec] <= t0) & (t0 < recipients["quiet_to"].to_numpy()[rec])
+    else:
+        quiet = np.zeros(ns, dtype=bool)
     u = rng.random(ns)
     dropped = u < 0.01
     bounced = (u >= 0.01) & (u < 0.035)
     deferred = (rng.random(ns) < 0.03) & ~dropped
     delivered = ~dropped & ~bounced
-    opened = delivered & (rng.random(ns) < 0.12 + 0.55 * eng)
-    clicked = opened & (rng.random(ns) < 0.3)
+    opened = delivered & ~quiet & (burst | (rng.random(ns) < 0.05 + 0.7 * eng))
+    clicked = opened & (burst | (rng.random(ns) < 0.1 + 0.5 * eng))
+    # people reopen and click more than one link; in their burst week (burst) several times
+    reopened = opened & (burst | (rng.random(ns) < 0.3 * eng))
+    third_open = reopened & (burst | (rng.random(ns) < 0.2 * eng))
+    clicked_again = clicked & (burst | (rng.random(ns) < 0.4 * eng))
     unsub = delivered & (rng.random(ns) < 0.003 + 0.06 * opted)
     gunsub = delivered & ~unsub & (rng.random(ns) < 0.004)
     gresub = gunsub & (rng.random(ns) < 0.25)
@@ -71,7 +90,8 @@ def build_events(recipients: pd.DataFrame, campaigns: pd.DataFrame, as_of: pd.Ti
         bounce_classification=obj(r[2] for r in vocab.BOUNCE_REASONS)[b],
         type=np.where(blocked, "blocked", "bounce").astype(object))
     add(dropped, "dropped", zero + 1, reason=pick(rng, vocab.DROP_REASONS, ns), status="5.0.0")
-    open_off = deliver_off + rng.integers(60, 3 * 86_400, size=ns)
+    # a burst is one week: the invitation goes out on Monday, opens and clicks come before Thursday
+    open_off = deliver_off + np.where(burst, rng.integers(60, 6 * 3600, size=ns), rng.integers(60, 3 * 86_400, size=ns))
     ua = pick(rng, vocab.USER_AGENTS, ns)
     ip = (rng.integers(1, 255, size=ns).astype(str).astype(object) + "." + rng.integers(0, 255, size=ns).astype(str).astype(object)
           + "." + rng.integers(0, 255, size=ns).astype(str).astype(object) + "." + rng.integers(1, 255, size=ns).astype(str).astype(object))
@@ -80,6 +100,14 @@ def build_events(recipients: pd.DataFrame, campaigns: pd.DataFrame, as_of: pd.Ti
     url = pick(rng, ["https://touchplan.example/demo", "https://touchplan.example/pricing",
                      "https://touchplan.example/webinars", "https://touchplan.example/blog/identity"], ns)
     add(clicked, "click", click_off, useragent=ua, ip=ip, url=url, url_offset_index=0)
+    reopen_off = open_off + np.where(burst, rng.integers(3600, 20 * 3600, size=ns), rng.integers(3600, 4 * 86_400, size=ns))
+    add(reopened, "open", reopen_off, useragent=ua, ip=ip, sg_machine_open=False)
+    add(third_open, "open", reopen_off + rng.integers(1800, 20 * 3600, size=ns), useragent=ua, ip=ip,
+        sg_machine_open=False)
+    url2 = pick(rng, ["https://touchplan.example/webinars/register", "https://touchplan.example/pricing",
+                      "https://touchplan.example/customers", "https://touchplan.example/roi-calculator"], ns)
+    add(clicked_again, "click", click_off + rng.integers(20, 900, size=ns), useragent=ua, ip=ip, url=url2,
+        url_offset_index=1)
     later = click_off + rng.integers(60, 7200, size=ns)
     add(unsub, "unsubscribe", later, useragent=ua, ip=ip)
     asm = rng.choice([10, 11, 12], size=ns).astype(np.int64)

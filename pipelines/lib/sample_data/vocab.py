@@ -612,7 +612,8 @@ TITLES = [
 ]
 
 PRODUCTS = ["Touchplan Core", "Touchplan Analytics", "Touchplan Enterprise", "Onboarding Services", "Premium Support"]
-TIMEFRAMES = ["Within 1 month", "1-3 months", "3-6 months", "6-12 months", "No timeframe"]
+# the Purchase_Timeframe__c picklist, nearest first
+TIMEFRAMES = ["Immediately", "1-3 months", "3-6 months", "6-12 months", "Next year", "No timeframe"]
 SF_LEAD_SOURCES = ["Web", "Webinar", "Partner Referral", "Trade Show", "Advertisement", "Purchased List",
                    "Employee Referral", "Other"]
 SF_OWNER_IDS = ["0058d000001AbCdAAK", "0058d000002XyZwAAK", "0058d000003QrStAAK", "0058d000004MnOpAAK"]
@@ -625,6 +626,11 @@ WEBINAR_TOPICS = [
     "Live Q&A: Consent and Suppression Done Right", "Product Demo: Lifecycle Stages and Moments",
     "Industry Trends: Webinars That Convert", "Customer Panel: From Spreadsheets to Pipelines",
     "Deep Dive: Identity Resolution Without Tears", "Product Demo: RFV Segments in Practice",
+    "Pricing and Packaging Explained: Which Touchplan Plan Fits", "The ROI of Contact Planning: A Customer Case",
+    "Implementation Workshop: Your First 30 Days", "Migration Clinic: Moving from Spreadsheets and Legacy CRMs",
+    "Live Demo: Campaign Planning with Contact Rules", "Ask the Experts: Deliverability in 2026",
+    "Customer Story: Doubling Webinar Attendance", "Implementation Q&A: Connecting Salesforce and HubSpot",
+    "Product Demo: Lead Scoring and Sales Hand-off", "Roundtable: Measuring Uplift with Holdouts",
 ]
 USER_AGENTS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",

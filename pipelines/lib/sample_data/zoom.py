@@ -41,18 +41,62 @@ def staff_persons() -> pd.DataFrame:
     })
 
 
-def plan_webinars(n_persons: int, as_of: pd.Timestamp, rng: np.random.Generator) -> pd.DataFrame:
-    k = int(rng.integers(4, 9))
-    days = np.sort(rng.choice(np.arange(7, 265), size=k, replace=False))[::-1]
-    start = (as_of.normalize() - pd.to_timedelta(days, unit="D") + pd.Timedelta(hours=16)
+REGISTRANT_COLUMNS = ["First Name", "Last Name", "Email", "Phone", "Organization", "Job Title",
+                      "Country/Region Name", "Registration Time", "Approval Status"]
+REGISTRATION_SUMMARY_COLUMNS = ["Topic", "Webinar ID", "Scheduled Time", "Duration (minutes)", "# Registered",
+                                "# Cancelled registrations"]
+WEBINAR_EVERY_WEEKS = 2
+
+
+def plan_webinars(n_persons: int, as_of: pd.Timestamp, rng: np.random.Generator,
+                  history_days: int = 270) -> pd.DataFrame:
+    """A webinar every other Thursday over the history, up to the last weeks before as-of, and one upcoming.
+
+    Each has an invitation sent on the Monday of its week (the upcoming one's by as-of): the generated campaigns include these, and engaged persons open, click and register that week.
+    """
+    monday = as_of.normalize() - pd.Timedelta(days=as_of.weekday())
+    weeks = np.arange(1, history_days // 7, WEBINAR_EVERY_WEEKS)
+    keep = (rng.random(len(weeks)) >= 0.12) | (weeks <= 3)  # now and then a week is skipped (holidays)
+    weeks = np.sort(weeks[keep])[::-1]
+    k = len(weeks) + 1
+    week_start = pd.DatetimeIndex(list(monday - pd.to_timedelta(weeks * 7, unit="D")) + [monday + pd.Timedelta(days=7)])
+    start = (week_start + pd.Timedelta(days=3, hours=16)
              + pd.to_timedelta(rng.integers(0, 5, size=k) * 60 + rng.integers(0, 120, size=k), unit="s"))
+    upcoming = np.zeros(k, dtype=bool)
+    upcoming[-1] = True
+    invite_at = week_start + pd.Timedelta(hours=14)
+    # the upcoming one's invitation is out by as-of: this Monday's, or last Friday's early in the week
+    this_monday = monday + pd.Timedelta(hours=14)
+    upcoming_invite = this_monday if this_monday <= as_of - pd.Timedelta(hours=2) else monday - pd.Timedelta(days=3, hours=-14)
+    invite_at = invite_at.where(~upcoming, upcoming_invite)
     webinar_id = rng.choice(np.arange(81_000_000_000, 89_999_999_999, 7919), size=k, replace=False)
-    topics = obj(vocab.WEBINAR_TOPICS)[rng.permutation(len(vocab.WEBINAR_TOPICS))[:k]]
+    topics = obj(vocab.WEBINAR_TOPICS)[(rng.permutation(len(vocab.WEBINAR_TOPICS))[np.arange(k) % len(vocab.WEBINAR_TOPICS)])]
     return pd.DataFrame({
-        "webinar_id": webinar_id.astype(np.int64), "topic": topics, "start": start,
+        "webinar_id": webinar_id.astype(np.int64), "topic": topics, "start": start, "invite_at": invite_at,
+        "is_upcoming": upcoming,
         "duration_min": rng.integers(45, 95, size=k),
-        "registrants": np.maximum(15, (n_persons * rng.uniform(0.02, 0.04, size=k)).astype(int)),
+        "registrants": np.maximum(15, (n_persons * rng.uniform(0.01, 0.02, size=k)).astype(int)),
     })
+
+
+def quiet_at(persons: pd.DataFrame, when: pd.Timestamp) -> np.ndarray:
+    """Persons in a quiet spell at `when` (lapsed, lapsing, not yet returned): they neither open nor attend.
+    `quiet_from` / `quiet_to` are Unix seconds; equal values mean no quiet spell."""
+    if "quiet_from" not in persons:
+        return np.zeros(len(persons), dtype=bool)
+    t = np.int64(pd.Timestamp(when).timestamp())
+    return (persons["quiet_from"].to_numpy() <= t) & (t < persons["quiet_to"].to_numpy())
+
+
+def _weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k distinct indices drawn with probability proportional to weights (Efraimidis-Spirakis keys, O(n))."""
+    pos = np.flatnonzero(weights > 0)
+    k = min(k, len(pos))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    keys = np.log(rng.random(len(pos))) / weights[pos]
+    top = np.argpartition(-keys, k - 1)[:k]
+    return np.sort(pos[top])
 
 
 def _zoom_id(wid: int) -> str:
@@ -61,19 +105,56 @@ def _zoom_id(wid: int) -> str:
 
 
 def build_webinar(w: pd.Series, persons: pd.DataFrame, companies: pd.DataFrame, voc: Vocab,
-                  rng: np.random.Generator) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """The sections of one report and the true persons behind its emails."""
+                  rng: np.random.Generator, as_of: pd.Timestamp | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The sections of the webinar's reports (registration report; attendee report once it took place) and the
+    true persons behind their emails. `w` needs webinar_id, topic, start, invite_at, is_upcoming, duration_min,
+    registrants and number (the persons' `burst_webinar` value that means this webinar)."""
     n = len(persons)
     start = pd.Timestamp(w["start"])
+    invite_at = pd.Timestamp(w["invite_at"])
+    as_of = pd.Timestamp(as_of) if as_of is not None else start + pd.Timedelta(days=1)
     dur = int(w["duration_min"])
     end = start + pd.Timedelta(minutes=dur)
-    weights = persons["engagement"].to_numpy() + 0.05
-    reg = rng.choice(n, size=min(int(w["registrants"]), n), replace=False, p=weights / weights.sum())
+    eng = persons["engagement"].to_numpy()
+    # the persons whose engaged week is this webinar's register for sure; the others by engagement
+    burst = persons["burst_webinar"].to_numpy() == int(w["number"]) if "burst_webinar" in persons else np.zeros(n, bool)
+    weights = (eng ** 2 + 0.01) * ~quiet_at(persons, start) * ~burst
+    forced = np.flatnonzero(burst)
+    reg = np.sort(np.concatenate([forced, _weighted_sample(weights, int(w["registrants"]) - len(forced), rng)]))
     style = Style(nickname=0.12, first_typo=0.03, last_typo=0.03, lower_names=0.06, email_other=0.2,
                   missing_phone=0.8, missing_address=1.0, country_styles=[1, 0, 0, 0, 0, 0])
     r = project(persons, companies, voc, reg, rng, style)
     nr = len(reg)
-    attended = rng.random(nr) < 0.65
+    is_burst = burst[reg]
+    attended = (rng.random(nr) < 0.4 + 0.4 * eng[reg]) | is_burst
+    # registered after the invitation; burst persons right after clicking it (same week as the webinar)
+    window = max(3600, int((min(start, as_of) - invite_at).total_seconds()))
+    registered_at = invite_at + pd.to_timedelta(
+        np.where(is_burst, rng.integers(3 * 3600, 36 * 3600, size=nr), rng.integers(60, window, size=nr)), unit="s")
+    early = rng.random(nr) < 0.3  # a share registers earlier, from the website
+    registered_at = registered_at.where(~early | is_burst, invite_at - pd.to_timedelta(rng.integers(1, 14 * 86_400, size=nr), unit="s"))
+    registered_at = registered_at.where(registered_at < min(start, as_of), min(start, as_of) - pd.Timedelta(minutes=5))
+    country_names = obj(c["name"] for c in voc.countries)[persons["country_idx"].to_numpy()[reg]]
+    registrants = pd.DataFrame({
+        "First Name": r["first_name"].to_numpy(dtype=object),
+        "Last Name": r["last_name"].to_numpy(dtype=object),
+        "Email": r["email"].to_numpy(dtype=object),
+        "Phone": r["phone"].to_numpy(dtype=object),
+        "Organization": r["company"].to_numpy(dtype=object),
+        "Job Title": r["title"].to_numpy(dtype=object),
+        "Country/Region Name": country_names,
+        "Registration Time": strftime(registered_at, ZOOM_TIME),
+        "Approval Status": "approved",
+    }).iloc[np.argsort(registered_at.to_numpy(), kind="stable")].reset_index(drop=True)
+    reg_summary = pd.DataFrame([{
+        "Topic": w["topic"], "Webinar ID": _zoom_id(int(w["webinar_id"])), "Scheduled Time": start.strftime(ZOOM_TIME),
+        "Duration (minutes)": str(dur), "# Registered": str(nr),
+        "# Cancelled registrations": str(int(rng.integers(0, max(2, nr // 50)))),
+    }])
+    reg_truth = pd.DataFrame({"email": r["email"].to_numpy(dtype=object),
+                              "person_id": persons["person_id"].to_numpy(dtype=object)[reg]})
+    if bool(w["is_upcoming"]):
+        return {"registration_summary": reg_summary, "registrants": registrants}, reg_truth
     true_first = voc.first[persons["first_idx"].to_numpy()[reg]]
     true_last = voc.last[persons["last_idx"].to_numpy()[reg]]
     nick_first = voc.first_nick[persons["first_idx"].to_numpy()[reg]]
@@ -81,7 +162,6 @@ def build_webinar(w: pd.Series, persons: pd.DataFrame, companies: pd.DataFrame, 
     display = np.where(u < 0.8, true_first + " " + true_last,
                        np.where(u < 0.9, nick_first + " " + true_last + " (" + true_first + " " + true_last + ")",
                                 pd.Series(true_first + " " + true_last, dtype=object).str.lower().to_numpy(dtype=object)))
-    registered_at = start - pd.to_timedelta(rng.integers(3600, 20 * 86_400, size=nr), unit="s")
     sessions = np.where(attended, rng.choice([1, 2, 3, 4], size=nr, p=[0.7, 0.2, 0.07, 0.03]), 1)
     row = np.repeat(np.arange(nr), sessions)
     seq = np.arange(len(row)) - np.repeat(np.cumsum(sessions) - sessions, sessions)
@@ -96,7 +176,6 @@ def build_webinar(w: pd.Series, persons: pd.DataFrame, companies: pd.DataFrame, 
     minutes = np.ceil((s_leave - s_join) / 60).astype(np.int64)
     att = attended[row]
     first_row = seq == 0
-    country_names = obj(c["name"] for c in voc.countries)[persons["country_idx"].to_numpy()[reg]]
     attendees = pd.DataFrame({
         "Attended": np.where(att, "Yes", "No"),
         "User Name (Original Name)": display[row],
@@ -130,7 +209,8 @@ def build_webinar(w: pd.Series, persons: pd.DataFrame, companies: pd.DataFrame, 
         "Join Time": fmt(start - pd.Timedelta(minutes=5)), "Leave Time": fmt(end), "Time in Session (minutes)": str(dur + 5),
         "Is Guest": "No", "Country/Region Name": "United States",
     } for s in others.itertuples()]
-    guest = int(rng.integers(0, n))
+    advocates = np.flatnonzero(persons["is_advocate"].to_numpy()) if "is_advocate" in persons else np.zeros(0, int)
+    guest = int(advocates[rng.integers(0, len(advocates))]) if len(advocates) else int(rng.integers(0, n))
     gp = persons.iloc[guest]
     panel_rows.append({
         "Attended": "Yes", "User Name (Original Name)": f"{gp.first_name} {gp.last_name}",
@@ -166,8 +246,9 @@ def build_webinar(w: pd.Series, persons: pd.DataFrame, companies: pd.DataFrame, 
         "person_id": np.concatenate([persons["person_id"].to_numpy(dtype=object)[reg_row], [host.person_id],
                                      others["person_id"].to_numpy(dtype=object), [gp.person_id]]),
     })
-    sections = {"summary": summary, "hosts": hosts, "panelists": panelists, "attendees": attendees, "other": other}
-    return sections, truth
+    sections = {"summary": summary, "hosts": hosts, "panelists": panelists, "attendees": attendees, "other": other,
+                "registration_summary": reg_summary, "registrants": registrants}
+    return sections, pd.concat([truth, reg_truth], ignore_index=True)
 
 
 def _csv(df: pd.DataFrame) -> str:
@@ -191,3 +272,18 @@ def write_report(sections: dict[str, pd.DataFrame], path: Path, generated_at: pd
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return len(sections["attendees"]) + len(sections["hosts"]) + len(sections["panelists"]) + len(sections["other"])
+
+
+def write_registration_report(sections: dict[str, pd.DataFrame], path: Path, generated_at: pd.Timestamp) -> int:
+    """Zoom's webinar Registration Report: title, generation time, the webinar summary, `Registrant Details`."""
+    width = len(REGISTRANT_COLUMNS)
+    pad = lambda title, cols: title + "," * (cols - 1) + "\n"  # noqa: E731
+    text = (
+        pad("Registration Report", width)
+        + f'Report Generated:,"{generated_at.strftime(ZOOM_TIME)}"' + "," * (width - 2) + "\n"
+        + _csv(sections["registration_summary"][REGISTRATION_SUMMARY_COLUMNS])
+        + pad("Registrant Details", width) + _csv(sections["registrants"][REGISTRANT_COLUMNS])
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return len(sections["registrants"])
