@@ -8,10 +8,11 @@
 """
 
 import json
+import os
 import shutil
 import sys
-from pathlib import Path
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -63,6 +64,10 @@ def _dbt_build(
 ) -> Iterator:
     settings = touchplan.settings()
     settings.export_to_env()  # dbt's profile reads TOUCHPLAN_WAREHOUSE
+    # A test runs in the step that builds all of its parents ("buildable"), so the pre-identity step never runs a
+    # relationships test whose other side is a mart that the later step builds. Dagster overrides this itself
+    # when it runs a subset of assets or checks.
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     dbt_vars = collect_dbt_vars(settings)
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
