@@ -326,6 +326,8 @@ def _recipients(crm: crm_mod.CrmOutput, mc: mc_mod.MailchimpOutput, persons: pd.
     rec["opted_out"] = persons["opted_out"].to_numpy()[who]
     rec["quiet_from"] = persons["quiet_from"].to_numpy()[who]
     rec["quiet_to"] = persons["quiet_to"].to_numpy()[who]
+    # advocates are in the customer community: they get nearly every campaign
+    rec["send_share"] = np.where(persons["is_advocate"].to_numpy()[who], 0.9, np.nan)
     return rec
 
 

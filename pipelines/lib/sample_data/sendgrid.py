@@ -25,14 +25,18 @@ def build_events(recipients: pd.DataFrame, campaigns: pd.DataFrame, as_of: pd.Ti
     they get it, open it several times and click several links). One row per event, sorted by time.
 
     Marketing sends more to engaged people: each campaign reaches a recipient with probability
-    base_share + engaged_share * engagement.
+    base_share + engaged_share * engagement, or the recipient's `send_share` where given (customer community
+    members get nearly everything).
     """
     nr = len(recipients)
     eng_all = recipients["engagement"].to_numpy()
+    share = base_share + engaged_share * eng_all
+    if "send_share" in recipients:
+        share = np.where(recipients["send_share"].notna(), recipients["send_share"], share)
     burst_all = recipients["burst_campaign"].to_numpy() if "burst_campaign" in recipients else np.full(nr, -1)
     sends = []
     for ci in range(len(campaigns)):
-        chosen = np.flatnonzero((rng.random(nr) < base_share + engaged_share * eng_all) | (burst_all == ci))
+        chosen = np.flatnonzero((rng.random(nr) < share) | (burst_all == ci))
         sends.append(pd.DataFrame({"campaign": ci, "recipient": chosen}))
     sends = pd.concat(sends, ignore_index=True)
     ns = len(sends)

@@ -118,7 +118,8 @@ def build_webinar(w: pd.Series, persons: pd.DataFrame, companies: pd.DataFrame, 
     eng = persons["engagement"].to_numpy()
     # the persons whose engaged week is this webinar's register for sure; the others by engagement
     burst = persons["burst_webinar"].to_numpy() == int(w["number"]) if "burst_webinar" in persons else np.zeros(n, bool)
-    weights = (eng ** 2 + 0.01) * ~quiet_at(persons, start) * ~burst
+    community = persons["is_advocate"].to_numpy() if "is_advocate" in persons else np.zeros(n, bool)
+    weights = (eng ** 2 + 0.01) * (1 + 6 * community) * ~quiet_at(persons, start) * ~burst
     forced = np.flatnonzero(burst)
     reg = np.sort(np.concatenate([forced, _weighted_sample(weights, int(w["registrants"]) - len(forced), rng)]))
     style = Style(nickname=0.12, first_typo=0.03, last_typo=0.03, lower_names=0.06, email_other=0.2,
