@@ -1,15 +1,18 @@
 {#- Country lookup: the country_codes seed keyed by the folded alias (one code per key). -#}
 {% macro country_lookup_cte() -%}
-  select {{ country_key('alias') }} as country_key, min(country_code) as country_code
-  from {{ ref('country_codes') }}
-  group by 1
+  select keyed.country_key, min(keyed.country_code) as country_code
+  from (select {{ country_key('alias') }} as country_key, country_code from {{ ref('country_codes') }}) as keyed
+  group by keyed.country_key
 {%- endmacro %}
 
 {#- Nickname lookup: first-name nickname (folded) -> canonical first name. -#}
 {% macro nickname_lookup_cte() -%}
-  select {{ normalise_name('nickname') }} as nickname, min({{ normalise_name('canonical') }}) as canonical
-  from {{ ref('nicknames') }}
-  group by 1
+  select keyed.nickname, min(keyed.canonical) as canonical
+  from (
+    select {{ normalise_name('nickname') }} as nickname, {{ normalise_name('canonical') }} as canonical
+    from {{ ref('nicknames') }}
+  ) as keyed
+  group by keyed.nickname
 {%- endmacro %}
 
 {#- Staging for raw_crm_contacts rows of `source_systems`, optionally one record_type (contact | lead).

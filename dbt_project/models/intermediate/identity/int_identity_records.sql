@@ -180,10 +180,8 @@ sendgrid_records as (
     group by email
 ),
 
-
-
-{#- A webinar attendee's names and phone: the latest registration's, else the attendance report's (the original name
-    when Zoom gives "User Name (Original Name)", split into first / last). -#}
+-- A webinar attendee's names and phone: the latest registration's, else the attendance report's (the original name
+-- when Zoom gives "User Name (Original Name)", split into first / last).
 webinar_people as (
     select
         source_system,
@@ -264,7 +262,7 @@ webinar_records as (
 
 webinar_records_named as (
     select
-        * replace (
+        webinar_records.* replace (
             coalesce(nicknames.canonical, webinar_records.first_name_norm) as first_name_canonical,
             nullif(concat_ws(' ', webinar_records.first_name_norm, webinar_records.last_name_norm), '')
                 as full_name_norm
@@ -280,7 +278,7 @@ unioned as (
     union all by name
     select * from sendgrid_records
     union all by name
-    select * exclude (nickname, canonical) from webinar_records_named
+    select * from webinar_records_named
 ),
 
 final as (
