@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from pipelines.lib.ingest.schema import table_columns
+from pipelines.lib.sql import quote_ident, sql_literal
 
 # strptime formats tried after ISO 8601 for zone-less timestamps.
 TIMESTAMP_FORMATS = [
@@ -28,20 +29,9 @@ TRUE_WORDS = ("true", "yes", "y", "1", "t", "x", "checked", "opted out", "subscr
 FALSE_WORDS = ("false", "no", "n", "0", "f", "unchecked", "-")
 
 
-def q(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: Any) -> str:
-    """A SQL literal."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+# Short names: the ingestion SQL builders use these on almost every line.
+q = quote_ident
+lit = sql_literal
 
 
 def _list(values: list[str]) -> str:

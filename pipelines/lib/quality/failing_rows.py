@@ -13,23 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, pd.Timestamp):
-        value = value.isoformat(sep=" ")
-        return f"TIMESTAMP '{value}'"
-    text = str(value).replace("'", "''")
-    return f"'{text}'"
+from pipelines.lib.sql import quote_ident, sql_literal
 
 
 def _resolve(value: Any, params: dict[str, Any]) -> Any:
@@ -48,8 +32,8 @@ def _col(name: str, columns: dict[str, str]) -> str:
 def _bound(value: Any, dtype: str) -> str:
     """A literal for min_value/max_value, typed like the column it is compared with."""
     if isinstance(value, pd.Timestamp) or (dtype.startswith(("TIMESTAMP", "DATE")) and value is not None):
-        return f"CAST({_literal(pd.Timestamp(value))} AS TIMESTAMP)"
-    return _literal(value)
+        return f"CAST({sql_literal(pd.Timestamp(value))} AS TIMESTAMP)"
+    return sql_literal(value)
 
 
 def failing_rows_sql(config, table: str, columns: dict[str, str], key_columns: list[str],
@@ -65,10 +49,10 @@ def failing_rows_sql(config, table: str, columns: dict[str, str], key_columns: l
     if kind == "expect_column_values_to_not_be_null":
         predicate, observed = f"{c} IS NULL", "NULL"
     elif kind == "expect_column_values_to_match_regex":
-        predicate = f"{c} IS NOT NULL AND NOT regexp_matches(CAST({c} AS VARCHAR), {_literal(kw['regex'])})"
+        predicate = f"{c} IS NOT NULL AND NOT regexp_matches(CAST({c} AS VARCHAR), {sql_literal(kw['regex'])})"
         observed = c
     elif kind == "expect_column_values_to_be_in_set":
-        values = ", ".join(_literal(v) for v in kw["value_set"])
+        values = ", ".join(sql_literal(v) for v in kw["value_set"])
         predicate, observed = f"{c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({values})", c
     elif kind == "expect_column_values_to_be_between":
         dtype = columns[column]

@@ -25,8 +25,9 @@ import duckdb
 import pandas as pd
 
 from pipelines.lib.quality.build_suites import PROFILE_SUFFIX
-from pipelines.lib.quality.failing_rows import failing_rows_sql, quote_ident
+from pipelines.lib.quality.failing_rows import failing_rows_sql
 from pipelines.lib.quality.warehouse_tables import ensure_quality_tables
+from pipelines.lib.sql import quote_ident
 
 SEVERITIES = ("error", "warn")
 OBSERVED_MAX_CHARS = 200
