@@ -310,7 +310,7 @@ SPECS: list[TableSpec] = [
             e("expect_column_values_to_not_be_null", "customer_id_present", "error", column="customer_id"),
             e("expect_column_values_to_not_be_null", "scheduled_at_present", "error", column="scheduled_at"),
             e("expect_column_values_to_be_in_set", "channel_allowed", "error", column="channel",
-              value_set=["email", "phone", "sms", "sales", "audience"]),
+              value_set=["email", "sales_task", "webinar_invite", "audience_file"]),
             e("expect_column_values_to_not_be_null", "time_zone_present", "warn", column="time_zone",
               mostly=0.9),
         ],
