@@ -1,3 +1,13 @@
+{#- An empty row set with the given columns (name -> type), to `union all by name` onto a raw table whose contract
+    (docs/architecture.md) does not list a column that ingest writes when the file has it (webinar phones and
+    separate first / last names): the column is then NULL instead of a binder error. -#}
+{% macro optional_columns(columns) -%}
+  select
+    {%- for name, data_type in columns.items() %} cast(null as {{ data_type }}) as {{ name }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
+  where false
+{%- endmacro %}
+
 {#- Suppression list entries of one source system, one row per (list, email, group). -#}
 {% macro stage_email_suppressions(source_system) -%}
 with
@@ -59,6 +69,8 @@ with
 source as (
     select * from {{ source('raw', 'raw_webinar_attendance') }}
     where source_system = '{{ source_system }}'
+    union all by name
+    {{ optional_columns({'first_name': 'varchar', 'last_name': 'varchar', 'phone': 'varchar'}) }}
 ),
 
 countries as ({{ country_lookup_cte() }}),
@@ -166,6 +178,8 @@ with
 source as (
     select * from {{ source('raw', 'raw_webinar_registrations') }}
     where source_system = '{{ source_system }}'
+    union all by name
+    {{ optional_columns({'phone': 'varchar'}) }}
 ),
 
 countries as ({{ country_lookup_cte() }}),

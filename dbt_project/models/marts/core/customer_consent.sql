@@ -75,14 +75,14 @@ suppression_assertions as (
         end as record_key,
         'email' as channel,
         case
-            when suppression_list = 'group_unsubscribes' then cast(asm_group_id as varchar)
+            when suppressions.suppression_list = 'group_unsubscribes' then cast(suppressions.asm_group_id as varchar)
             else 'marketing'
         end as subscription_group,
         case
-            when suppression_list in ('global_unsubscribes', 'group_unsubscribes') then 'unsubscribed'
+            when suppressions.suppression_list in ('global_unsubscribes', 'group_unsubscribes') then 'unsubscribed'
             else 'suppressed'
         end as consent_state,
-        suppression_list || coalesce(': ' || suppressions.reason, '') as reason,
+        suppressions.suppression_list || coalesce(': ' || suppressions.reason, '') as reason,
         suppressions.suppression_id as evidence_id,
         suppressions.created_at as asserted_at
     from suppressions
@@ -90,11 +90,12 @@ suppression_assertions as (
         mailchimp_members
             as members
         on suppressions.source_system = 'mailchimp' and suppressions.email = members.email
-    where suppression_list in (
-        'bounces', 'spam_reports', 'invalid_emails', 'global_unsubscribes',
-        'group_unsubscribes'
-    )
-    and (suppression_list <> 'group_unsubscribes' or asm_group_id is not null)
+    where
+        suppressions.suppression_list in (
+            'bounces', 'spam_reports', 'invalid_emails', 'global_unsubscribes',
+            'group_unsubscribes'
+        )
+        and (suppressions.suppression_list <> 'group_unsubscribes' or suppressions.asm_group_id is not null)
 ),
 
 mailchimp_assertions as (
@@ -121,9 +122,7 @@ mailchimp_assertions as (
     where list_status in ('subscribed', 'unsubscribed', 'cleaned')
 ),
 
-
-
-{#- CRM flags only restrict: has_opted_out_of_email = false or do_not_call = false is not a consent to contact. -#}
+-- CRM flags only restrict: has_opted_out_of_email = false or do_not_call = false is not a consent to contact.
 crm_assertions as (
     select
         record_key,

@@ -89,9 +89,9 @@ final as (
     select
         golden.customer_id,
         golden.email,
-        golden.name.first_name,
-        golden.name.last_name,
-        nullif(concat_ws(' ', golden.name.first_name, golden.name.last_name), '') as full_name,
+        golden.name['first_name'] as first_name,
+        golden.name['last_name'] as last_name,
+        nullif(concat_ws(' ', golden.name['first_name'], golden.name['last_name']), '') as full_name,
         golden.phone_e164,
         golden.title,
         {{ seniority_from_title('golden.title') }} as seniority,
