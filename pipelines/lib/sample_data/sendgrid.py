@@ -19,7 +19,7 @@ EVENT_ORDER = {"processed": 0, "deferred": 1, "delivered": 2, "bounce": 2, "drop
 
 
 def build_events(recipients: pd.DataFrame, campaigns: pd.DataFrame, as_of: pd.Timestamp,
-                 rng: np.random.Generator, base_share: float = 0.02, engaged_share: float = 0.3) -> pd.DataFrame:
+                 rng: np.random.Generator, base_share: float = 0.05, engaged_share: float = 0.25) -> pd.DataFrame:
     """recipients: email (normalised), engagement, opted_out, and optionally quiet_from / quiet_to (Unix seconds:
     no opens or clicks in that spell) and burst_campaign (the campaign whose week the person is very engaged:
     they get it, open it several times and click several links). One row per event, sorted by time.
@@ -61,7 +61,7 @@ def build_events(recipients: pd.DataFrame, campaigns: pd.DataFrame, as_of: pd.Ti
     bounced = (u >= 0.01) & (u < 0.035)
     deferred = (rng.random(ns) < 0.03) & ~dropped
     delivered = ~dropped & ~bounced
-    opened = delivered & ~quiet & (burst | (rng.random(ns) < 0.05 + 0.7 * eng))
+    opened = delivered & ~quiet & (burst | (rng.random(ns) < 0.1 + 0.6 * eng))
     clicked = opened & (burst | (rng.random(ns) < 0.1 + 0.5 * eng))
     # people reopen and click more than one link; in their burst week (burst) several times
     reopened = opened & (burst | (rng.random(ns) < 0.3 * eng))
