@@ -47,16 +47,19 @@ def _timed(name: str, cmd: list[str], cwd: Path = ROOT, env: dict | None = None)
     """Run cmd under /usr/bin/time; return wall seconds, peak RSS (MB) and the RESULT json it printed, if any."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         full = ["/usr/bin/time", "-f", "%e %M", "-o", tf.name, *cmd]
-        proc = subprocess.run(full, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True,
-                              check=False)
+        proc = subprocess.run(
+            full, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False
+        )
         lines = Path(tf.name).read_text().split()
     if proc.returncode != 0:
-        raise SystemExit(f"stage {name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise SystemExit(
+            f"stage {name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     wall, rss_kb = float(lines[-2]), int(lines[-1])
     out: dict = {"stage": name, "wall_seconds": wall, "peak_rss_mb": rss_kb / 1024}
     result = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     if result:
-        out["result"] = json.loads(result[-1][len("RESULT "):])
+        out["result"] = json.loads(result[-1][len("RESULT ") :])
     print(f"  {name:<16} {wall:8.1f} s  {rss_kb / 1024:8.0f} MB", flush=True)
     return out
 
@@ -73,13 +76,36 @@ def build_chain(args: argparse.Namespace, work: Path) -> tuple[Path, Path, list[
     stages = []
     exports = Path(args.exports) if args.exports else work / "exports"
     if not args.exports:
-        stages.append(_timed("generate", [str(BIN / "touchplan"), "sample-data", "--out", str(exports),
-                                          "--contacts", str(args.contacts), "--seed", str(args.seed)]))
+        stages.append(
+            _timed(
+                "generate",
+                [
+                    str(BIN / "touchplan"),
+                    "sample-data",
+                    "--out",
+                    str(exports),
+                    "--contacts",
+                    str(args.contacts),
+                    "--seed",
+                    str(args.seed),
+                ],
+            )
+        )
     warehouse = work / "warehouse.duckdb"
-    stages.append(_timed("ingest", [str(BIN / "touchplan"), "ingest", "--exports", str(exports),
-                                    "--warehouse", str(warehouse)]))
-    stages.append(_timed("dbt_identity_in", _dbt(warehouse, "+int_identity_records", args.dbt_tests),
-                         cwd=ROOT / "dbt_project", env={"TOUCHPLAN_WAREHOUSE": str(warehouse)}))
+    stages.append(
+        _timed(
+            "ingest",
+            [str(BIN / "touchplan"), "ingest", "--exports", str(exports), "--warehouse", str(warehouse)],
+        )
+    )
+    stages.append(
+        _timed(
+            "dbt_identity_in",
+            _dbt(warehouse, "+int_identity_records", args.dbt_tests),
+            cwd=ROOT / "dbt_project",
+            env={"TOUCHPLAN_WAREHOUSE": str(warehouse)},
+        )
+    )
     return warehouse, exports / "_truth" / "ground_truth.csv", stages
 
 
@@ -104,8 +130,10 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     settings = build_settings(cfg)
     s = cfg.splink
     if n > s.training_sample_records:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _sa_train AS SELECT * FROM {SPLINK_INPUT} "
-                    f"USING SAMPLE reservoir({s.training_sample_records} ROWS) REPEATABLE ({s.seed})")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _sa_train AS SELECT * FROM {SPLINK_INPUT} "
+            f"USING SAMPLE reservoir({s.training_sample_records} ROWS) REPEATABLE ({s.seed})"
+        )
         trainer = Linker(DuckDBAPI(connection=con).register("_sa_train"), settings, log_level=40)
         _train(trainer, s)
         settings = trainer.misc.save_model_to_json()
@@ -113,10 +141,14 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     if n <= s.training_sample_records:
         _train(linker, s)
     chunks = -(-n // s.predict_chunk_records)
-    pred = linker.inference.predict(threshold_match_probability=cfg.thresholds.match_probability,
-                                    num_chunks_left=chunks if chunks > 1 else None, warning_mode="never")
+    pred = linker.inference.predict(
+        threshold_match_probability=cfg.thresholds.match_probability,
+        num_chunks_left=chunks if chunks > 1 else None,
+        warning_mode="never",
+    )
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        pred, threshold_match_probability=cfg.thresholds.match_probability)
+        pred, threshold_match_probability=cfg.thresholds.match_probability
+    )
     con.execute(f"""
         CREATE OR REPLACE TABLE splink_alone_clusters AS
         SELECT r.record_key, CAST(c.cluster_id AS VARCHAR) AS customer_id
@@ -151,9 +183,21 @@ def child(args: argparse.Namespace) -> None:
 
 
 def _child_cmd(args: argparse.Namespace, warehouse: Path, mode: str, sweep: bool = False) -> list[str]:
-    cmd = [sys.executable, "-m", "benchmarks.bench_identity", "--child", mode, "--warehouse", str(warehouse),
-           "--config-dir", str(Path(args.config_dir).resolve()), "--threads", str(args.threads),
-           "--memory-limit", args.memory_limit]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench_identity",
+        "--child",
+        mode,
+        "--warehouse",
+        str(warehouse),
+        "--config-dir",
+        str(Path(args.config_dir).resolve()),
+        "--threads",
+        str(args.threads),
+        "--memory-limit",
+        args.memory_limit,
+    ]
     return [*cmd, "--sweep"] if sweep else cmd
 
 
@@ -174,16 +218,20 @@ def _scores_dict(scores) -> dict:
 
 def _print_scores(label: str, scores) -> None:
     def line(name: str, m, n: int) -> None:
-        print(f"  {name:>22}: records {n:>8}, true pairs {m.true_pairs:>8}, predicted {m.predicted_pairs:>8}, "
-              f"P {m.precision:.4f}  R {m.recall:.4f}  F1 {m.f1:.4f}")
+        print(
+            f"  {name:>22}: records {n:>8}, true pairs {m.true_pairs:>8}, predicted {m.predicted_pairs:>8}, "
+            f"P {m.precision:.4f}  R {m.recall:.4f}  F1 {m.f1:.4f}"
+        )
 
     print(f"== {label} ==")
     line("overall", scores.overall, scores.records_scored)
     line("no shared identifier", scores.no_shared_identifier, scores.no_shared_identifier_records)
     if scores.linkable is not None:
         line("linkable records", scores.linkable, scores.records_scored - scores.unlinkable_records)
-        print(f"  {'recall ceiling':>22}: {scores.recall_ceiling:.4f} ({scores.unlinkable_records} records carry "
-              "only an email/phone no other record has, and no name, address or birth date)")
+        print(
+            f"  {'recall ceiling':>22}: {scores.recall_ceiling:.4f} ({scores.unlinkable_records} records carry "
+            "only an email/phone no other record has, and no name, address or birth date)"
+        )
 
 
 def sweep(con: duckdb.DuckDBPyConnection, truth: Path) -> list[dict]:
@@ -191,8 +239,10 @@ def sweep(con: duckdb.DuckDBPyConnection, truth: Path) -> list[dict]:
     from pipelines.lib.identity import score_pairs
     from pipelines.lib.identity.graph import connected_components
 
-    con.execute("CREATE OR REPLACE TEMP TABLE _sw_nodes AS SELECT row_number() OVER (ORDER BY record_key) AS id, "
-                "record_key FROM identity_clusters")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _sw_nodes AS SELECT row_number() OVER (ORDER BY record_key) AS id, "
+        "record_key FROM identity_clusters"
+    )
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _sw_edges AS
         SELECT l.id AS id_l, r.id AS id_r, e.rule, e.match_weight FROM identity_edges e
@@ -200,28 +250,38 @@ def sweep(con: duckdb.DuckDBPyConnection, truth: Path) -> list[dict]:
     """)
     rows = []
     for w in SWEEP_WEIGHTS:
-        connected_components(con, "SELECT id FROM _sw_nodes",
-                             f"SELECT id_l, id_r FROM _sw_edges WHERE rule <> 'splink' OR match_weight >= {w}",
-                             "_sw_comp")
-        con.execute("CREATE OR REPLACE TEMP TABLE _sw_clusters AS SELECT n.record_key, "
-                    "CAST(c.comp AS VARCHAR) AS customer_id FROM _sw_nodes n JOIN _sw_comp c USING (id)")
+        connected_components(
+            con,
+            "SELECT id FROM _sw_nodes",
+            f"SELECT id_l, id_r FROM _sw_edges WHERE rule <> 'splink' OR match_weight >= {w}",
+            "_sw_comp",
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _sw_clusters AS SELECT n.record_key, "
+            "CAST(c.comp AS VARCHAR) AS customer_id FROM _sw_nodes n JOIN _sw_comp c USING (id)"
+        )
         s = score_pairs(con, truth, clusters_table="_sw_clusters")
         rows.append({"min_match_weight": w, **_scores_dict(s)})
         o, n = s.overall, s.no_shared_identifier
-        print(f"  weight >= {w:>3}: P {o.precision:.4f} R {o.recall:.4f} F1 {o.f1:.4f} | no-shared-id "
-              f"P {n.precision:.4f} R {n.recall:.4f} F1 {n.f1:.4f}")
+        print(
+            f"  weight >= {w:>3}: P {o.precision:.4f} R {o.recall:.4f} F1 {o.f1:.4f} | no-shared-id "
+            f"P {n.precision:.4f} R {n.recall:.4f} F1 {n.f1:.4f}"
+        )
     return rows
 
 
 def analyse(con: duckdb.DuckDBPyConnection, truth: Path, clusters_table: str = "identity_clusters") -> None:
     """Missed pairs (same person, different customer) and wrong pairs (same customer, different persons), by the
     kind of the two records: counts only."""
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE _an_truth AS
         SELECT source_system || ':' || source_record_id AS record_key, any_value(person_id) AS person_id,
                bool_or(is_role_mailbox = 'true') AS is_role_mailbox
         FROM read_csv(?, header = true, all_varchar = true) GROUP BY 1
-    """, [str(truth)])
+    """,
+        [str(truth)],
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _an AS
         SELECT r.record_key, t.person_id, c.customer_id, r.email, r.phone_e164, r.first_name_canonical,
@@ -240,35 +300,51 @@ def analyse(con: duckdb.DuckDBPyConnection, truth: Path, clusters_table: str = "
              ELSE 'names differ' END AS names,
         CASE WHEN a.birth_date = b.birth_date THEN 'same birth date' ELSE '' END AS birth"""
     print("-- missed pairs (top 25 kinds)")
-    print(con.sql(f"""
+    print(
+        con.sql(f"""
         SELECT {pair_kind}, count(*) AS pairs FROM _an a JOIN _an b
           ON a.person_id = b.person_id AND a.record_key < b.record_key AND a.customer_id <> b.customer_id
         GROUP BY ALL ORDER BY pairs DESC LIMIT 25
-    """).df().to_string(index=False))
+    """)
+        .df()
+        .to_string(index=False)
+    )
     print("-- wrong pairs (top 25 kinds)")
-    print(con.sql(f"""
+    print(
+        con.sql(f"""
         SELECT {pair_kind}, count(*) AS pairs FROM _an a JOIN _an b
           ON a.customer_id = b.customer_id AND a.record_key < b.record_key AND a.person_id <> b.person_id
         GROUP BY ALL ORDER BY pairs DESC LIMIT 25
-    """).df().to_string(index=False))
+    """)
+        .df()
+        .to_string(index=False)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- main
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--contacts", type=int, default=10_000, help="persons for the sample-data generator")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--exports", help="use this generator output instead of generating")
-    parser.add_argument("--warehouse", help="use this warehouse (with int_identity_records) as is; needs --truth")
+    parser.add_argument(
+        "--warehouse", help="use this warehouse (with int_identity_records) as is; needs --truth"
+    )
     parser.add_argument("--truth", help="ground truth CSV for --warehouse")
     parser.add_argument("--workdir", help="keep exports and warehouse here (default: a temporary folder)")
     parser.add_argument("--config-dir", default=str(ROOT / "config"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="3GB")
-    parser.add_argument("--dbt-tests", action="store_true", help="run the dbt tests of +int_identity_records too")
-    parser.add_argument("--dim-customers", action="store_true", help="also time dbt build --select dim_customers")
+    parser.add_argument(
+        "--dbt-tests", action="store_true", help="run the dbt tests of +int_identity_records too"
+    )
+    parser.add_argument(
+        "--dim-customers", action="store_true", help="also time dbt build --select dim_customers"
+    )
     parser.add_argument("--skip-splink-alone", action="store_true")
     parser.add_argument("--sweep", action="store_true", help="score each Splink match-weight threshold")
     parser.add_argument("--analyse", action="store_true", help="missed / wrong pairs by record kind")
@@ -302,8 +378,14 @@ def main(argv: list[str] | None = None) -> None:
     ours = _timed("resolve", _child_cmd(args, warehouse, "resolve"))
     figures["stages"].append(ours)
     if args.dim_customers:
-        figures["stages"].append(_timed("dbt_dim_customers", _dbt(warehouse, "dim_customers", False),
-                                        cwd=ROOT / "dbt_project", env={"TOUCHPLAN_WAREHOUSE": str(warehouse)}))
+        figures["stages"].append(
+            _timed(
+                "dbt_dim_customers",
+                _dbt(warehouse, "dim_customers", False),
+                cwd=ROOT / "dbt_project",
+                env={"TOUCHPLAN_WAREHOUSE": str(warehouse)},
+            )
+        )
     with duckdb.connect(str(warehouse)) as con:
         scores = score_pairs(con, truth)
         figures["resolve_scores"] = _scores_dict(scores)

@@ -1,6 +1,6 @@
 """Ingest benchmark: a generated N-row Salesforce Contact CSV into a fresh DuckDB file; wall time and peak RSS.
 
-    .venv/bin/python -m benchmarks.bench_ingest --rows 1000000
+.venv/bin/python -m benchmarks.bench_ingest --rows 1000000
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from pathlib import Path
 
 import duckdb
 
-HEADER = ("Id,IsDeleted,MasterRecordId,AccountId,LastName,FirstName,Salutation,Name,MailingStreet,MailingCity,"
-          "MailingState,MailingPostalCode,MailingCountry,Phone,MobilePhone,Email,Title,Department,LeadSource,"
-          "Birthdate,HasOptedOutOfEmail,DoNotCall,OwnerId,CreatedDate,LastModifiedDate,Product_Interest__c,"
-          "Purchase_Timeframe__c,HubSpot_Contact_ID__c")
+HEADER = (
+    "Id,IsDeleted,MasterRecordId,AccountId,LastName,FirstName,Salutation,Name,MailingStreet,MailingCity,"
+    "MailingState,MailingPostalCode,MailingCountry,Phone,MobilePhone,Email,Title,Department,LeadSource,"
+    "Birthdate,HasOptedOutOfEmail,DoNotCall,OwnerId,CreatedDate,LastModifiedDate,Product_Interest__c,"
+    "Purchase_Timeframe__c,HubSpot_Contact_ID__c"
+)
 
 
 def write_contacts(path: Path, rows: int) -> None:
@@ -70,10 +72,14 @@ def main(argv: list[str] | None = None) -> int:
         size_mb = csv_path.stat().st_size / 1e6
     result = report.files[0]
     print(f"rows: {args.rows}  file: {size_mb:.0f} MB  generated in {generated:.1f}s")
-    print(f"ingest: {elapsed:.1f}s wall ({args.rows / elapsed:,.0f} rows/s), status {result.status}, "
-          f"loaded {loaded}, quarantined {result.rows_quarantined}")
-    print(f"peak RSS: {peak_rss_mb():.0f} MB (before ingest {rss_before:.0f} MB), DuckDB memory_limit "
-          f"{args.memory_limit}")
+    print(
+        f"ingest: {elapsed:.1f}s wall ({args.rows / elapsed:,.0f} rows/s), status {result.status}, "
+        f"loaded {loaded}, quarantined {result.rows_quarantined}"
+    )
+    print(
+        f"peak RSS: {peak_rss_mb():.0f} MB (before ingest {rss_before:.0f} MB), DuckDB memory_limit "
+        f"{args.memory_limit}"
+    )
     return 0 if loaded == args.rows else 1
 
 

@@ -61,10 +61,14 @@ def main() -> None:
             result = runner.validate_table(con, table, now=datetime(2026, 11, 22, tzinfo=UTC))
             total += result.seconds
             timings = " ".join(f"{k}={v:.1f}s" for k, v in result.timings.items())
-            print(f"{table}: rows={result.total_rows} validated={result.rows_validated} "
-                  f"wall={result.seconds:.1f}s ({timings}) failed={[o.check for o in result.failed]}")
-        print(f"validation total {total:.1f}s; peak RSS {psutil.Process().memory_info().rss / 2**20:.0f} MiB "
-              "(current; see /usr/bin/time for the peak)")
+            print(
+                f"{table}: rows={result.total_rows} validated={result.rows_validated} "
+                f"wall={result.seconds:.1f}s ({timings}) failed={[o.check for o in result.failed]}"
+            )
+        print(
+            f"validation total {total:.1f}s; peak RSS {psutil.Process().memory_info().rss / 2**20:.0f} MiB "
+            "(current; see /usr/bin/time for the peak)"
+        )
 
 
 if __name__ == "__main__":

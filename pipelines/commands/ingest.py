@@ -40,8 +40,10 @@ def run(args: argparse.Namespace) -> int:
     width = max([len(f.path) for f in report.files] + [4])
     print(f"{'file':<{width}}  {'format':<26} {'status':<10} {'read':>8} {'loaded':>8} {'quarant.':>8}")
     for f in report.files:
-        print(f"{f.path:<{width}}  {(f.format or '-'):<26} {f.status:<10} {f.rows_read:>8} {f.rows_loaded:>8} "
-              f"{f.rows_quarantined:>8}")
+        print(
+            f"{f.path:<{width}}  {(f.format or '-'):<26} {f.status:<10} {f.rows_read:>8} {f.rows_loaded:>8} "
+            f"{f.rows_quarantined:>8}"
+        )
         if f.error:
             print(f"    error: {f.error}")
         for warning in f.warnings:
@@ -49,9 +51,11 @@ def run(args: argparse.Namespace) -> int:
     for warning in report.warnings:
         print(f"warning: {warning}")
     totals = report.totals
-    print(f"files: {totals['files']} ({totals['loaded_files']} loaded, {totals['duplicate_files']} duplicate, "
-          f"{totals['rejected_files']} rejected); rows: {totals['rows_read']} read, {totals['rows_loaded']} loaded, "
-          f"{totals['rows_quarantined']} quarantined")
+    print(
+        f"files: {totals['files']} ({totals['loaded_files']} loaded, {totals['duplicate_files']} duplicate, "
+        f"{totals['rejected_files']} rejected); rows: {totals['rows_read']} read, {totals['rows_loaded']} loaded, "
+        f"{totals['rows_quarantined']} quarantined"
+    )
     print("tables: " + ", ".join(f"{t}={n}" for t, n in report.table_counts.items()))
     if report.rejected:
         print(f"{len(report.rejected)} file(s) rejected: see the errors above (the other files were loaded)")

@@ -16,8 +16,12 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--out", type=Path, required=True, help="folder to write the exports into")
     parser.add_argument("--contacts", type=int, default=2000, help="number of true persons (default 2000)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed; same seed, same files (default 42)")
-    parser.add_argument("--as-of", help="the time the exports are taken, ISO date or datetime (default: now, UTC)")
+    parser.add_argument(
+        "--seed", type=int, default=42, help="random seed; same seed, same files (default 42)"
+    )
+    parser.add_argument(
+        "--as-of", help="the time the exports are taken, ISO date or datetime (default: now, UTC)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -34,10 +38,13 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out} exists and is not a folder")
     progress(f"sample-data: {args.contacts} persons, seed {args.seed}, into {out}")
-    summary = generate(out, contacts=args.contacts, seed=args.seed, as_of=as_of,
-                       progress=lambda msg: progress(f"  {msg}"))
+    summary = generate(
+        out, contacts=args.contacts, seed=args.seed, as_of=as_of, progress=lambda msg: progress(f"  {msg}")
+    )
     for line in summary.lines():
         progress(line)
-    print(f"wrote {len(summary.files)} files ({sum(summary.files.values())} rows) for {summary.persons} persons "
-          f"to {out} in {summary.elapsed_seconds:.1f}s")
+    print(
+        f"wrote {len(summary.files)} files ({sum(summary.files.values())} rows) for {summary.persons} persons "
+        f"to {out} in {summary.elapsed_seconds:.1f}s"
+    )
     return 0

@@ -90,7 +90,9 @@ def summarize_warehouse(settings: Settings, elapsed_seconds: float, run_id: str 
             con.close()
     summary.outputs["warehouse"] = str(settings.warehouse)
     outbox_files = (
-        sum(1 for p in settings.outbox.rglob("*.json") if p.name != "manifest.json") if settings.outbox.exists() else 0
+        sum(1 for p in settings.outbox.rglob("*.json") if p.name != "manifest.json")
+        if settings.outbox.exists()
+        else 0
     )
     summary.outputs["outbox"] = f"{settings.outbox} ({outbox_files} request bodies)"
     for label, path in (("reports", settings.reports), ("CRM fixes", settings.crm_fixes)):

@@ -22,7 +22,9 @@ TOUCHPLAN = str(Path(sys.executable).parent / "touchplan")
 
 
 def _touchplan(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([TOUCHPLAN, *args], capture_output=True, text=True, env=env, check=False, timeout=1200)
+    return subprocess.run(
+        [TOUCHPLAN, *args], capture_output=True, text=True, env=env, check=False, timeout=1200
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,17 +34,37 @@ def pipeline(tmp_path_factory):
     env["DAGSTER_HOME"] = str(root / "dagster_home")
     Path(env["DAGSTER_HOME"]).mkdir()
     exports, warehouse, output = root / "exports", root / "warehouse.duckdb", root / "out"
-    generated = _touchplan("sample-data", "--out", str(exports), "--contacts", "400", "--seed", "7",
-                           "--as-of", AS_OF, env=env)
+    generated = _touchplan(
+        "sample-data", "--out", str(exports), "--contacts", "400", "--seed", "7", "--as-of", AS_OF, env=env
+    )
     assert generated.returncode == 0, generated.stderr[-4000:]
-    args = ["run", "--exports", str(exports), "--warehouse", str(warehouse), "--output", str(output),
-            "--as-of", AS_OF]
+    args = [
+        "run",
+        "--exports",
+        str(exports),
+        "--warehouse",
+        str(warehouse),
+        "--output",
+        str(output),
+        "--as-of",
+        AS_OF,
+    ]
     first = _touchplan(*args, env=env)
-    ids_after_first = _query(warehouse, "select source_system, source_record_id, customer_id from customer_crosswalk")
+    ids_after_first = _query(
+        warehouse, "select source_system, source_record_id, customer_id from customer_crosswalk"
+    )
     outbox_after_first = sorted(p.name for p in (output / "outbox").rglob("*.json"))
     second = _touchplan(*args, env=env)
-    return {"root": root, "exports": exports, "warehouse": warehouse, "output": output, "first": first,
-            "second": second, "ids_after_first": ids_after_first, "outbox_after_first": outbox_after_first}
+    return {
+        "root": root,
+        "exports": exports,
+        "warehouse": warehouse,
+        "output": output,
+        "first": first,
+        "second": second,
+        "ids_after_first": ids_after_first,
+        "outbox_after_first": outbox_after_first,
+    }
 
 
 def _query(warehouse: Path, sql: str) -> list[tuple]:
@@ -64,11 +86,14 @@ def test_marts_are_populated_and_every_crm_record_has_a_customer(pipeline):
     warehouse = pipeline["warehouse"]
     customers = _query(warehouse, "select count(*), count(distinct customer_id) from dim_customers")[0]
     assert customers[0] > 100 and customers[0] == customers[1]
-    unmapped = _query(warehouse, """
+    unmapped = _query(
+        warehouse,
+        """
         select count(*) from raw_crm_contacts r
         left join customer_crosswalk x
           on x.source_system = r.source_system and x.source_record_id = r.source_record_id
-        where x.customer_id is null""")[0][0]
+        where x.customer_id is null""",
+    )[0][0]
     assert unmapped == 0
     # Fragmented input: fewer customers than source records, because people appear in several systems.
     records = _query(warehouse, "select count(*) from customer_crosswalk")[0][0]
@@ -76,15 +101,20 @@ def test_marts_are_populated_and_every_crm_record_has_a_customer(pipeline):
 
 
 def test_every_ingested_row_is_loaded_or_quarantined(pipeline):
-    rows = _query(pipeline["warehouse"], """
+    rows = _query(
+        pipeline["warehouse"],
+        """
         select count(*) filter (where rows_read <> rows_loaded + rows_quarantined), count(*)
-        from ingest_files where status = 'loaded'""")[0]
+        from ingest_files where status = 'loaded'""",
+    )[0]
     assert rows[1] > 0 and rows[0] == 0
 
 
 def test_plan_and_dry_run_outbox_hold_valid_mail_send_bodies(pipeline):
-    planned_email = _query(pipeline["warehouse"],
-                           "select count(*) from contact_plan where channel in ('email', 'webinar_invite')")[0][0]
+    planned_email = _query(
+        pipeline["warehouse"],
+        "select count(*) from contact_plan where channel in ('email', 'webinar_invite')",
+    )[0][0]
     bodies = sorted((pipeline["output"] / "outbox").rglob("*.json"))
     bodies = [p for p in bodies if p.name != "manifest.json"]
     assert planned_email > 0
@@ -96,18 +126,24 @@ def test_plan_and_dry_run_outbox_hold_valid_mail_send_bodies(pipeline):
         assert body.get("template_id") or body.get("content")
         # SendGrid accepts send_at on the body or per personalization: a scheduled send has one of them.
         assert isinstance(body.get("send_at", body["personalizations"][0].get("send_at")), int)
-        custom_args = json.dumps(body.get("custom_args", {})) + json.dumps(body["personalizations"][0].get("custom_args", {}))
-        assert body["personalizations"][0]["to"][0]["email"] not in custom_args  # no personal data in metadata
+        custom_args = json.dumps(body.get("custom_args", {})) + json.dumps(
+            body["personalizations"][0].get("custom_args", {})
+        )
+        assert (
+            body["personalizations"][0]["to"][0]["email"] not in custom_args
+        )  # no personal data in metadata
 
 
 def test_second_run_keeps_customer_ids_and_writes_no_duplicate_sends(pipeline):
     second = pipeline["second"]
     assert second.returncode == 0, second.stderr[-6000:]
-    ids_after_second = _query(pipeline["warehouse"],
-                              "select source_system, source_record_id, customer_id from customer_crosswalk")
+    ids_after_second = _query(
+        pipeline["warehouse"], "select source_system, source_record_id, customer_id from customer_crosswalk"
+    )
     assert sorted(ids_after_second) == sorted(pipeline["ids_after_first"])
-    duplicates = _query(pipeline["warehouse"],
-                        "select count(*) - count(distinct send_id) from send_ledger")[0][0]
+    duplicates = _query(pipeline["warehouse"], "select count(*) - count(distinct send_id) from send_ledger")[
+        0
+    ][0]
     assert duplicates == 0
     outbox = sorted(p.name for p in (pipeline["output"] / "outbox").rglob("*.json"))
     assert outbox == pipeline["outbox_after_first"]

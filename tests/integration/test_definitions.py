@@ -12,11 +12,24 @@ from pipelines.definitions import build_definitions
 ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED_ASSETS = [
-    "raw_crm_contacts", "raw_email_events", "raw_webinar_attendance", "ingest_files", "ingest_quarantine",
-    "stg_salesforce__contacts", "int_identity_records", "identity_clusters",
-    "dim_customers", "customer_crosswalk", "customer_consent", "fct_touchpoints",
-    "customer_rfv", "lead_scores", "customer_moments",
-    "contact_decisions", "contact_plan", "send_ledger",
+    "raw_crm_contacts",
+    "raw_email_events",
+    "raw_webinar_attendance",
+    "ingest_files",
+    "ingest_quarantine",
+    "stg_salesforce__contacts",
+    "int_identity_records",
+    "identity_clusters",
+    "dim_customers",
+    "customer_crosswalk",
+    "customer_consent",
+    "fct_touchpoints",
+    "customer_rfv",
+    "lead_scores",
+    "customer_moments",
+    "contact_decisions",
+    "contact_plan",
+    "send_ledger",
 ]
 
 
@@ -37,6 +50,10 @@ def test_dagster_definitions_validate_accepts_the_workspace():
     Path(env["DAGSTER_HOME"]).mkdir(exist_ok=True)
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=ROOT, capture_output=True, text=True, env=env, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -75,10 +75,16 @@ def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery
     assert "blocking asset check failed" in message and "raw_crm_contacts" in message
 
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM quality_failures WHERE check_name = "
-                           "'raw_crm_contacts.email_valid_error'").fetchone()[0] == 300
-        assert not con.execute("SELECT count(*) FROM information_schema.tables "
-                               "WHERE table_name = 'planned'").fetchone()[0]
+        assert (
+            con.execute(
+                "SELECT count(*) FROM quality_failures WHERE check_name = "
+                "'raw_crm_contacts.email_valid_error'"
+            ).fetchone()[0]
+            == 300
+        )
+        assert not con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'planned'"
+        ).fetchone()[0]
 
 
 def test_warn_only_failures_let_the_run_complete(tmp_path: Path):
@@ -164,7 +170,9 @@ def test_health_report_page_renders_with_trend(health_built, tmp_path):
     assert "&rarr;" in text  # unchanged since the previous run
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium not installed (apt-get install chromium)")
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="/usr/bin/chromium not installed (apt-get install chromium)"
+)
 def test_health_report_screenshot_in_headless_chromium(health_built, tmp_path):
     import subprocess
 
@@ -174,8 +182,20 @@ def test_health_report_screenshot_in_headless_chromium(health_built, tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         path, _ = write_health_report(con, tmp_path / "reports")
     shot = tmp_path / "crm_health.png"
-    subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,600",
-                    f"--screenshot={shot}", path.as_uri()], capture_output=True, timeout=120, check=False)
+    subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--window-size=1400,600",
+            f"--screenshot={shot}",
+            path.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert shot.is_file() and shot.stat().st_size > 5000
     keep = os.environ.get("TOUCHPLAN_KEEP_SCREENSHOT")
     if keep:

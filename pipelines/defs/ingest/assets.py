@@ -1,6 +1,5 @@
 """Ingest as Dagster assets: one asset per raw table (all produced by one step) and a sensor on the exports folder."""
 
-
 import json
 from pathlib import Path
 
@@ -16,9 +15,15 @@ INGEST_TABLES = list(TABLE_NAMES)
 @dg.multi_asset(
     name="ingest",
     group_name="ingest",
-    specs=[dg.AssetSpec(table, group_name="ingest", kinds={"duckdb"},
-                        description=f"`{table}`: written by ingest (docs/architecture.md)")
-           for table in INGEST_TABLES],
+    specs=[
+        dg.AssetSpec(
+            table,
+            group_name="ingest",
+            kinds={"duckdb"},
+            description=f"`{table}`: written by ingest (docs/architecture.md)",
+        )
+        for table in INGEST_TABLES
+    ],
     can_subset=False,
 )
 def ingest(context: dg.AssetExecutionContext, touchplan: TouchplanResource):
@@ -32,18 +37,40 @@ def ingest(context: dg.AssetExecutionContext, touchplan: TouchplanResource):
         context.log.warning(warning)
     for f in report.rejected:
         context.log.error(f"rejected: {f.error}")
-    rows = [dg.TableRecord({"file": f.path, "format": f.format or "", "status": f.status, "read": f.rows_read,
-                            "loaded": f.rows_loaded, "quarantined": f.rows_quarantined}) for f in report.files]
-    schema = dg.TableSchema(columns=[
-        dg.TableColumn("file", "string"), dg.TableColumn("format", "string"), dg.TableColumn("status", "string"),
-        dg.TableColumn("read", "int"), dg.TableColumn("loaded", "int"), dg.TableColumn("quarantined", "int")])
+    rows = [
+        dg.TableRecord(
+            {
+                "file": f.path,
+                "format": f.format or "",
+                "status": f.status,
+                "read": f.rows_read,
+                "loaded": f.rows_loaded,
+                "quarantined": f.rows_quarantined,
+            }
+        )
+        for f in report.files
+    ]
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn("file", "string"),
+            dg.TableColumn("format", "string"),
+            dg.TableColumn("status", "string"),
+            dg.TableColumn("read", "int"),
+            dg.TableColumn("loaded", "int"),
+            dg.TableColumn("quarantined", "int"),
+        ]
+    )
     totals = report.totals
     for table in INGEST_TABLES:
         metadata: dict = {"dagster/row_count": report.table_counts.get(table, 0)}
         if table == "ingest_files":
-            metadata.update({"per_file": dg.MetadataValue.table(rows, schema=schema),
-                             **{f"total_{k}": v for k, v in totals.items()},
-                             "empty_source_kinds": ", ".join(report.empty_kinds) or "none"})
+            metadata.update(
+                {
+                    "per_file": dg.MetadataValue.table(rows, schema=schema),
+                    **{f"total_{k}": v for k, v in totals.items()},
+                    "empty_source_kinds": ", ".join(report.empty_kinds) or "none",
+                }
+            )
         yield dg.MaterializeResult(asset_key=table, metadata=metadata)
 
 
@@ -58,8 +85,12 @@ def exports_state(exports: Path) -> dict[str, list[float]]:
     return state
 
 
-@dg.sensor(job_name="touchplan_job", minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Starts a whole-pipeline run when files in the exports folder are added or changed.")
+@dg.sensor(
+    job_name="touchplan_job",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts a whole-pipeline run when files in the exports folder are added or changed.",
+)
 def exports_folder_sensor(context: dg.SensorEvaluationContext, touchplan: TouchplanResource):
     exports = touchplan.settings().exports
     state = exports_state(exports)
@@ -71,8 +102,10 @@ def exports_folder_sensor(context: dg.SensorEvaluationContext, touchplan: Touchp
     key = "exports:" + ",".join(f"{n}@{state[n][0]:.0f}:{state[n][1]}" for n in changed)
     import hashlib
 
-    return dg.RunRequest(run_key=hashlib.sha256(key.encode()).hexdigest()[:32],
-                         tags={"touchplan/changed_files": str(len(changed))})
+    return dg.RunRequest(
+        run_key=hashlib.sha256(key.encode()).hexdigest()[:32],
+        tags={"touchplan/changed_files": str(len(changed))},
+    )
 
 
 @dg.definitions

@@ -5,7 +5,6 @@ A check whose suites contain ERROR expectations is blocking: when one of them fa
 with `severity=WARN` and do not stop the run.
 """
 
-
 import dagster as dg
 
 from pipelines.defs.quality.resources import GreatExpectationsResource
@@ -24,8 +23,7 @@ def check_result(validation: TableValidation) -> dg.AssetCheckResult:
         "failed_checks": ", ".join(o.qualified_name for o in failed) or "none",
         "error_failures": len(validation.error_failures),
         "warn_failures": len(validation.warn_failures),
-        "failing_counts": dg.MetadataValue.json(
-            {o.qualified_name: o.failing_count for o in failed}),
+        "failing_counts": dg.MetadataValue.json({o.qualified_name: o.failing_count for o in failed}),
         "expectations": len(validation.outcomes),
         "rows_total": validation.total_rows,
         "rows_validated": validation.rows_validated,
@@ -35,8 +33,9 @@ def check_result(validation: TableValidation) -> dg.AssetCheckResult:
     }
     if validation.data_docs_path:
         metadata["data_docs"] = dg.MetadataValue.path(validation.data_docs_path)
-    return dg.AssetCheckResult(passed=not failed, severity=severity, metadata=metadata,
-                               description=validation.message())
+    return dg.AssetCheckResult(
+        passed=not failed, severity=severity, metadata=metadata, description=validation.message()
+    )
 
 
 def build_table_check(table: str, *, blocking: bool) -> dg.AssetChecksDefinition:
@@ -46,12 +45,16 @@ def build_table_check(table: str, *, blocking: bool) -> dg.AssetChecksDefinition
         blocking=blocking,
         description=f"Great Expectations suites `{table}` and `{table}__profile` (expectations/).",
     )
-    def _check(context: dg.AssetCheckExecutionContext, touchplan: TouchplanResource,
-               great_expectations: GreatExpectationsResource) -> dg.AssetCheckResult:
+    def _check(
+        context: dg.AssetCheckExecutionContext,
+        touchplan: TouchplanResource,
+        great_expectations: GreatExpectationsResource,
+    ) -> dg.AssetCheckResult:
         settings = touchplan.settings()
         with touchplan.connect() as con:
-            validation = great_expectations.validate(con, table, now=settings.as_of_or_now(),
-                                                     run_id=context.run.run_id)
+            validation = great_expectations.validate(
+                con, table, now=settings.as_of_or_now(), run_id=context.run.run_id
+            )
         result = check_result(validation)
         log = context.log.error if validation.error_failures else context.log.info
         log(validation.message())
@@ -62,8 +65,10 @@ def build_table_check(table: str, *, blocking: bool) -> dg.AssetChecksDefinition
 
 def table_checks(context_root=EXPECTATIONS_DIR) -> list[dg.AssetChecksDefinition]:
     runner = QualityRunner(context_root)
-    return [build_table_check(table, blocking="error" in runner.suite_severities(table))
-            for table in runner.tables()]
+    return [
+        build_table_check(table, blocking="error" in runner.suite_severities(table))
+        for table in runner.tables()
+    ]
 
 
 @dg.definitions

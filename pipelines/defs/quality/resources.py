@@ -25,8 +25,9 @@ class GreatExpectationsResource(dg.ConfigurableResource):
     def runner(self) -> QualityRunner:
         return QualityRunner(self.context_root_dir or EXPECTATIONS_DIR)
 
-    def validate(self, con: duckdb.DuckDBPyConnection, table: str, *, now: datetime,
-                 run_id: str | None = None) -> TableValidation:
+    def validate(
+        self, con: duckdb.DuckDBPyConnection, table: str, *, now: datetime, run_id: str | None = None
+    ) -> TableValidation:
         return self.runner.validate_table(con, table, now=now, run_id=run_id)
 
 

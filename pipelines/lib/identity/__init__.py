@@ -5,6 +5,12 @@ from pipelines.lib.identity.resolve import IdentityInputError, IdentityReport, r
 from pipelines.lib.identity.scoring import PairScores, score_pairs
 
 __all__ = [
-    "IdentityConfig", "IdentityInputError", "IdentityReport", "PairScores", "identity_dbt_vars",
-    "load_identity_config", "resolve_identities", "score_pairs",
+    "IdentityConfig",
+    "IdentityInputError",
+    "IdentityReport",
+    "PairScores",
+    "identity_dbt_vars",
+    "load_identity_config",
+    "resolve_identities",
+    "score_pairs",
 ]

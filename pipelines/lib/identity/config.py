@@ -23,16 +23,42 @@ SPLINK_COLUMNS = (
     "phone_e164",
     "email",
     # derived in resolve._prepare_records:
-    "company_key",   # company_norm without spaces or punctuation ('metro works europe' -> 'metroworkseurope')
-    "email_org",     # first label of the email domain ('metroworkseurope' for x@metroworkseurope.com)
-    "birth_year2",   # last two digits of the birth year
-    "email_year2",   # two trailing digits of the email local part ('william.singh72@...' -> '72')
+    "company_key",  # company_norm without spaces or punctuation ('metro works europe' -> 'metroworkseurope')
+    "email_org",  # first label of the email domain ('metroworkseurope' for x@metroworkseurope.com)
+    "birth_year2",  # last two digits of the birth year
+    "email_year2",  # two trailing digits of the email local part ('william.singh72@...' -> '72')
 )
 
 DEFAULT_ROLE_MAILBOXES = [
-    "info", "sales", "support", "admin", "office", "contact", "hello", "noreply", "no-reply", "donotreply",
-    "do-not-reply", "marketing", "team", "help", "billing", "accounts", "enquiries", "inquiries", "hr", "jobs",
-    "careers", "webmaster", "postmaster", "mail", "service", "newsletter", "press", "media", "reception",
+    "info",
+    "sales",
+    "support",
+    "admin",
+    "office",
+    "contact",
+    "hello",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "do-not-reply",
+    "marketing",
+    "team",
+    "help",
+    "billing",
+    "accounts",
+    "enquiries",
+    "inquiries",
+    "hr",
+    "jobs",
+    "careers",
+    "webmaster",
+    "postmaster",
+    "mail",
+    "service",
+    "newsletter",
+    "press",
+    "media",
+    "reception",
 ]
 
 
@@ -87,23 +113,70 @@ class Comparison(_Strict):
 
 def _default_comparisons() -> list[Comparison]:
     return [
-        Comparison(name="first_name", column="first_name_canonical", kind="string", thresholds=[0.92, 0.85],
-                   term_frequency=True, m_exact=0.85, u_exact=0.01),
-        Comparison(name="last_name", column="last_name_norm", kind="string", thresholds=[0.94, 0.88],
-                   term_frequency=True, m_exact=0.88, u_exact=0.002),
-        Comparison(name="street", column="street_norm", kind="levenshtein", thresholds=[2, 5],
-                   m_exact=0.7, u_exact=0.0002),
-        Comparison(name="city", column="city_norm", kind="exact", term_frequency=True, m_exact=0.9, u_exact=0.02),
-        Comparison(name="postal_code", column="postal_code_norm", kind="levenshtein", thresholds=[1],
-                   m_exact=0.85, u_exact=0.002),
-        Comparison(name="company", column="company_norm", kind="string", thresholds=[0.9],
-                   term_frequency=True, m_exact=0.7, u_exact=0.002),
+        Comparison(
+            name="first_name",
+            column="first_name_canonical",
+            kind="string",
+            thresholds=[0.92, 0.85],
+            term_frequency=True,
+            m_exact=0.85,
+            u_exact=0.01,
+        ),
+        Comparison(
+            name="last_name",
+            column="last_name_norm",
+            kind="string",
+            thresholds=[0.94, 0.88],
+            term_frequency=True,
+            m_exact=0.88,
+            u_exact=0.002,
+        ),
+        Comparison(
+            name="street",
+            column="street_norm",
+            kind="levenshtein",
+            thresholds=[2, 5],
+            m_exact=0.7,
+            u_exact=0.0002,
+        ),
+        Comparison(
+            name="city", column="city_norm", kind="exact", term_frequency=True, m_exact=0.9, u_exact=0.02
+        ),
+        Comparison(
+            name="postal_code",
+            column="postal_code_norm",
+            kind="levenshtein",
+            thresholds=[1],
+            m_exact=0.85,
+            u_exact=0.002,
+        ),
+        Comparison(
+            name="company",
+            column="company_norm",
+            kind="string",
+            thresholds=[0.9],
+            term_frequency=True,
+            m_exact=0.7,
+            u_exact=0.002,
+        ),
         Comparison(name="country", column="country_code", kind="exact", m_exact=0.95, u_exact=0.1),
         Comparison(name="title", column="title_norm", kind="exact", m_exact=0.6, u_exact=0.02),
-        Comparison(name="employer_email", column="company_key", other_column="email_org", kind="cross",
-                   m_exact=0.3, u_exact=0.001),
-        Comparison(name="birth_year_email", column="birth_year2", other_column="email_year2", kind="cross",
-                   m_exact=0.2, u_exact=0.01),
+        Comparison(
+            name="employer_email",
+            column="company_key",
+            other_column="email_org",
+            kind="cross",
+            m_exact=0.3,
+            u_exact=0.001,
+        ),
+        Comparison(
+            name="birth_year_email",
+            column="birth_year2",
+            other_column="email_year2",
+            kind="cross",
+            m_exact=0.2,
+            u_exact=0.01,
+        ),
         Comparison(name="birth_date", column="birth_date", kind="date", m_exact=0.9, u_exact=0.0001),
         Comparison(name="phone", column="phone_e164", kind="exact", m_exact=0.6, u_exact=0.00001),
         Comparison(name="email", column="email", kind="exact", m_exact=0.5, u_exact=0.00001),
@@ -113,18 +186,22 @@ def _default_comparisons() -> list[Comparison]:
 class SplinkSettings(_Strict):
     enabled: bool = True
     # Pairs are scored only when they agree on every column of at least one rule (Splink `block_on`).
-    blocking_rules: list[list[str]] = Field(default_factory=lambda: [
-        ["first_name_canonical", "last_name_norm"],
-        ["last_name_norm", "birth_date"],
-        ["first_name_canonical", "birth_date"],
-        ["street_norm", "postal_code_norm"],
-        ["phone_e164"],
-    ])
+    blocking_rules: list[list[str]] = Field(
+        default_factory=lambda: [
+            ["first_name_canonical", "last_name_norm"],
+            ["last_name_norm", "birth_date"],
+            ["first_name_canonical", "birth_date"],
+            ["street_norm", "postal_code_norm"],
+            ["phone_e164"],
+        ]
+    )
     # EM training runs once per rule; each rule should give pairs that are between 1% and 99% matches.
-    em_blocking_rules: list[list[str]] = Field(default_factory=lambda: [
-        ["last_name_norm"],
-        ["first_name_canonical", "city_norm"],
-    ])
+    em_blocking_rules: list[list[str]] = Field(
+        default_factory=lambda: [
+            ["last_name_norm"],
+            ["first_name_canonical", "city_norm"],
+        ]
+    )
     em_max_pairs: float = Field(2e6, gt=0)
     comparisons: list[Comparison] = Field(default_factory=_default_comparisons)
     # Prior for the share of random pairs that match; re-estimated from deterministic rules when training.
@@ -147,8 +224,10 @@ class SplinkSettings(_Strict):
                 raise ValueError(f"rule [{i}] is empty")
             unknown = [c for c in rule if c not in SPLINK_COLUMNS]
             if unknown:
-                raise ValueError(f"rule [{i}] names unknown column(s) {', '.join(unknown)}; "
-                                 f"expected columns from {', '.join(SPLINK_COLUMNS)}")
+                raise ValueError(
+                    f"rule [{i}] names unknown column(s) {', '.join(unknown)}; "
+                    f"expected columns from {', '.join(SPLINK_COLUMNS)}"
+                )
         return rules
 
     @model_validator(mode="after")
@@ -180,12 +259,14 @@ class IdentityConfig(_Strict):
     # Gmail-style dot and plus-tag folding in email normalisation (applied by the dbt staging models).
     email_provider_rules: bool = False
     # Cross-reference edges: column of int_identity_records -> source system whose record id it holds.
-    xref_columns: dict[str, str] = Field(default_factory=lambda: {
-        "xref_hubspot_id": "hubspot",
-        "xref_salesforce_id": "salesforce",
-        "converted_contact_id": "salesforce",
-        "master_record_id": "salesforce",
-    })
+    xref_columns: dict[str, str] = Field(
+        default_factory=lambda: {
+            "xref_hubspot_id": "hubspot",
+            "xref_salesforce_id": "salesforce",
+            "converted_contact_id": "salesforce",
+            "master_record_id": "salesforce",
+        }
+    )
 
 
 def load_identity_config(config_dir: Path) -> IdentityConfig:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import duckdb
 
 
-def connected_components(con: duckdb.DuckDBPyConnection, nodes_sql: str, edges_sql: str, out_table: str,
-                         max_iterations: int = 200) -> int:
+def connected_components(
+    con: duckdb.DuckDBPyConnection, nodes_sql: str, edges_sql: str, out_table: str, max_iterations: int = 200
+) -> int:
     """Write `out_table(id, comp)`: comp = the smallest id in the node's component.
 
     nodes_sql selects `id` (BIGINT); edges_sql selects `id_l, id_r` between those nodes. Returns the iterations.

@@ -35,19 +35,28 @@ def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     col = comp.column
     if comp.kind == "cross":
         a, b = col, comp.other_column
-        null = cll.CustomLevel(f'("{a}_l" IS NULL OR "{b}_r" IS NULL) AND ("{a}_r" IS NULL OR "{b}_l" IS NULL)',
-                               label_for_charts="nothing to compare").configure(is_null_level=True)
+        null = cll.CustomLevel(
+            f'("{a}_l" IS NULL OR "{b}_r" IS NULL) AND ("{a}_r" IS NULL OR "{b}_l" IS NULL)',
+            label_for_charts="nothing to compare",
+        ).configure(is_null_level=True)
         same = cll.CustomLevel(f'"{a}_l" = "{b}_r" OR "{a}_r" = "{b}_l"', label_for_charts=f"{a} = other {b}")
-        return [null, same, cll.ElseLevel()], [comp.m_exact, 1 - comp.m_exact], [comp.u_exact, 1 - comp.u_exact]
+        return (
+            [null, same, cll.ElseLevel()],
+            [comp.m_exact, 1 - comp.m_exact],
+            [comp.u_exact, 1 - comp.u_exact],
+        )
     levels: list = [cll.ExactMatchLevel(col, term_frequency_adjustments=comp.term_frequency)]
     if comp.kind == "string":
         levels += [cll.JaroWinklerLevel(col, t) for t in comp.thresholds]
     elif comp.kind == "levenshtein":
         levels += [cll.LevenshteinLevel(col, int(t)) for t in comp.thresholds]
     elif comp.kind == "date":
-        levels.append(cll.CustomLevel(
-            f"damerau_levenshtein(CAST(\"{col}_l\" AS VARCHAR), CAST(\"{col}_r\" AS VARCHAR)) <= 1",
-            label_for_charts="one typo or transposition"))
+        levels.append(
+            cll.CustomLevel(
+                f'damerau_levenshtein(CAST("{col}_l" AS VARCHAR), CAST("{col}_r" AS VARCHAR)) <= 1',
+                label_for_charts="one typo or transposition",
+            )
+        )
     fuzzy = len(levels) - 1
     m = [comp.m_exact]
     u = [comp.u_exact]
@@ -67,15 +76,19 @@ def build_settings(config: IdentityConfig, probability_two_random_records_match:
     comparisons = []
     for comp in config.splink.comparisons:
         levels, m, u = _levels(comp)
-        comparisons.append(CustomComparison(comparison_levels=levels, output_column_name=comp.name)
-                           .configure(m_probabilities=m, u_probabilities=u))
+        comparisons.append(
+            CustomComparison(comparison_levels=levels, output_column_name=comp.name).configure(
+                m_probabilities=m, u_probabilities=u
+            )
+        )
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="id",
         comparisons=comparisons,
         blocking_rules_to_generate_predictions=[block_on(*rule) for rule in config.splink.blocking_rules],
-        probability_two_random_records_match=(probability_two_random_records_match
-                                              or config.splink.probability_two_random_records_match),
+        probability_two_random_records_match=(
+            probability_two_random_records_match or config.splink.probability_two_random_records_match
+        ),
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )
@@ -88,14 +101,20 @@ def _train(linker, s) -> bool:
     trained = False
     try:
         linker.training.estimate_probability_two_random_records_match(
-            [block_on("email"), block_on("phone_e164", "last_name_norm"),
-             block_on("first_name_canonical", "last_name_norm", "birth_date")],
-            recall=s.recall_of_deterministic_rules)
+            [
+                block_on("email"),
+                block_on("phone_e164", "last_name_norm"),
+                block_on("first_name_canonical", "last_name_norm", "birth_date"),
+            ],
+            recall=s.recall_of_deterministic_rules,
+        )
     except ValueError as exc:  # too few or too many deterministic matches: keep the prior
         log.warning("keeping the configured probability_two_random_records_match: %s", exc)
     estimated = linker._settings_obj._probability_two_random_records_match
     if not 0 < estimated < 1:  # no deterministic match at all (e.g. in a small sample): Splink only warns
-        log.warning("deterministic rules estimated %s matching pairs; keeping the configured prior", estimated)
+        log.warning(
+            "deterministic rules estimated %s matching pairs; keeping the configured prior", estimated
+        )
         linker._settings_obj._probability_two_random_records_match = s.probability_two_random_records_match
     linker.training.estimate_u_using_random_sampling(max_pairs=s.u_max_pairs, seed=s.seed)
     for rule in s.em_blocking_rules:
@@ -103,7 +122,8 @@ def _train(linker, s) -> bool:
         saved_p = linker._settings_obj._probability_two_random_records_match
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*rule), estimate_without_term_frequencies=True, max_pairs=s.em_max_pairs)
+                block_on(*rule), estimate_without_term_frequencies=True, max_pairs=s.em_max_pairs
+            )
             trained = True
         except ValueError as exc:  # e.g. a level never seen among matches: m would be 0
             linker._settings_obj.core_model_settings = saved
@@ -124,8 +144,10 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
 
     s = config.splink
     n_records = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchone()[0]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out_table} (id_l BIGINT, id_r BIGINT, match_weight DOUBLE, "
-                "match_probability DOUBLE)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {out_table} (id_l BIGINT, id_r BIGINT, match_weight DOUBLE, "
+        "match_probability DOUBLE)"
+    )
     if n_records < 2:
         return SplinkResult(0, False, s.probability_two_random_records_match)
 
@@ -136,11 +158,16 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
     try:
         if s.train and n_records >= s.min_records_for_training:
             if n_records > s.training_sample_records:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE {SPLINK_TRAIN_INPUT} AS SELECT * FROM {SPLINK_INPUT} "
-                            f"USING SAMPLE reservoir({int(s.training_sample_records)} ROWS) REPEATABLE ({s.seed})")
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {SPLINK_TRAIN_INPUT} AS SELECT * FROM {SPLINK_INPUT} "
+                    f"USING SAMPLE reservoir({int(s.training_sample_records)} ROWS) REPEATABLE ({s.seed})"
+                )
                 # Its own DuckDBAPI: Splink caches tables per API object, and the trainer's are deleted below.
-                trainer = Linker(DuckDBAPI(connection=con).register(SPLINK_TRAIN_INPUT), settings,
-                                 log_level=logging.WARNING)
+                trainer = Linker(
+                    DuckDBAPI(connection=con).register(SPLINK_TRAIN_INPUT),
+                    settings,
+                    log_level=logging.WARNING,
+                )
                 try:
                     trained = _train(trainer, s)
                     settings = trainer.misc.save_model_to_json()
@@ -154,15 +181,20 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
             linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=logging.WARNING)
         chunks = -(-n_records // s.predict_chunk_records)
         predictions = linker.inference.predict(
-            threshold_match_probability=config.thresholds.match_probability, warning_mode="never",
-            num_chunks_left=chunks if chunks > 1 else None)
-        con.execute(f"""
+            threshold_match_probability=config.thresholds.match_probability,
+            warning_mode="never",
+            num_chunks_left=chunks if chunks > 1 else None,
+        )
+        con.execute(
+            f"""
             INSERT INTO {out_table}
             SELECT least(id_l, id_r), greatest(id_l, id_r), match_weight,
                    match_probability
             FROM {predictions.physical_name}
             WHERE match_weight >= ? AND match_probability >= ?
-        """, [config.thresholds.match_weight, config.thresholds.match_probability])
+        """,
+            [config.thresholds.match_weight, config.thresholds.match_probability],
+        )
         prob = linker._settings_obj._probability_two_random_records_match
     finally:
         if linker is not None:

@@ -18,9 +18,20 @@ from pipelines.lib.identity.stable_ids import assign_customer_ids
 
 SOURCE_TABLE = "int_identity_records"
 REQUIRED_COLUMNS = (
-    "record_key", "source_system", "email", "phone_e164", "first_name_norm", "first_name_canonical", "last_name_norm",
+    "record_key",
+    "source_system",
+    "email",
+    "phone_e164",
+    "first_name_norm",
+    "first_name_canonical",
+    "last_name_norm",
     "street_norm",
-    "city_norm", "postal_code_norm", "country_code", "company_norm", "title", "birth_date",
+    "city_norm",
+    "postal_code_norm",
+    "country_code",
+    "company_norm",
+    "title",
+    "birth_date",
 )
 # When a record has several edges, the one that "joined" it: explicit links first, Splink last.
 RULE_PRIORITY = {"xref": 1, "email": 2, "phone_surname": 3, "splink": 4}
@@ -52,9 +63,14 @@ class IdentityReport:
     def as_metadata(self) -> dict[str, object]:
         """Counts only: safe for logs and Dagster metadata."""
         meta: dict[str, object] = {
-            "records": self.records, "clusters": self.clusters, "multi_record_clusters": self.multi_record_clusters,
-            "largest_cluster": self.largest_cluster, "merges": self.merges, "splits": self.splits,
-            "new_customers": self.new_customers, "splink_trained": self.splink_trained,
+            "records": self.records,
+            "clusters": self.clusters,
+            "multi_record_clusters": self.multi_record_clusters,
+            "largest_cluster": self.largest_cluster,
+            "merges": self.merges,
+            "splits": self.splits,
+            "new_customers": self.new_customers,
+            "splink_trained": self.splink_trained,
         }
         meta.update({f"edges_{k}": v for k, v in self.edges_by_rule.items()})
         meta.update({f"records_joined_by_{k}": v for k, v in self.records_by_rule.items()})
@@ -67,13 +83,15 @@ def _check_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig, source:
     try:
         columns = {row[0] for row in con.execute(f"DESCRIBE {source}").fetchall()}
     except duckdb.CatalogException as exc:
-        raise IdentityInputError(f"table {source} not found: build it first (dbt model int_identity_records)") \
-            from exc
+        raise IdentityInputError(
+            f"table {source} not found: build it first (dbt model int_identity_records)"
+        ) from exc
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise IdentityInputError(f"table {source} lacks column(s) {', '.join(missing)}")
-    dupes = con.execute(f"SELECT count(*) FROM (SELECT record_key FROM {source} GROUP BY 1 HAVING count(*) > 1)"
-                        ).fetchone()[0]
+    dupes = con.execute(
+        f"SELECT count(*) FROM (SELECT record_key FROM {source} GROUP BY 1 HAVING count(*) > 1)"
+    ).fetchone()[0]
     if dupes:
         raise IdentityInputError(f"table {source}: {dupes} record_key value(s) occur more than once")
     nulls = con.execute(f"SELECT count(*) FROM {source} WHERE record_key IS NULL").fetchone()[0]
@@ -93,8 +111,10 @@ def _undouble_surname(last: str, first: str) -> str:
 
 def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: list[str]) -> None:
     xrefs = "".join(f", nullif(trim(CAST({c} AS VARCHAR)), '') AS {c}" for c in xref_cols)
-    surname = _undouble_surname(_undouble_surname("nullif(last_name_norm, '')", "nullif(first_name_canonical, '')"),
-                                "nullif(first_name_norm, '')")
+    surname = _undouble_surname(
+        _undouble_surname("nullif(last_name_norm, '')", "nullif(first_name_canonical, '')"),
+        "nullif(first_name_norm, '')",
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_records AS
         SELECT row_number() OVER (ORDER BY record_key)::BIGINT AS id, record_key, source_system,
@@ -129,29 +149,39 @@ def _guards_on_identifiers(con: duckdb.DuckDBPyConnection, config: IdentityConfi
         CREATE OR REPLACE TEMP TABLE _id_guard_events (
             guard VARCHAR, detail VARCHAR, record_keys VARCHAR[], identifier_kind VARCHAR, record_count BIGINT)
     """)
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE _id_blocked_email AS
         SELECT email, 'role_mailbox' AS guard, any_value(email_local) AS local_part, count(*) AS n,
                NULL::BIGINT AS people, list(record_key ORDER BY record_key) AS record_keys
         FROM _id_records WHERE email IS NOT NULL AND list_contains(?, email_local)
         GROUP BY email
-    """, [g.role_mailboxes])
-    con.execute("""
+    """,
+        [g.role_mailboxes],
+    )
+    con.execute(
+        """
         INSERT INTO _id_blocked_email
         SELECT email, 'shared_identifier', NULL, count(*), count(DISTINCT person_name),
                list(record_key ORDER BY record_key)
         FROM _id_records WHERE email IS NOT NULL AND NOT list_contains(?, email_local)
         GROUP BY email HAVING count(DISTINCT person_name) > ?
-    """, [g.role_mailboxes, g.max_people_per_identifier])
-    con.execute("""
+    """,
+        [g.role_mailboxes, g.max_people_per_identifier],
+    )
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE _id_blocked_phone AS
         SELECT phone_e164, count(*) AS n, count(DISTINCT person_name) AS people,
                list(record_key ORDER BY record_key) AS record_keys
         FROM _id_records WHERE phone_e164 IS NOT NULL
         GROUP BY phone_e164 HAVING count(DISTINCT person_name) > ?
-    """, [g.max_people_per_identifier])
+    """,
+        [g.max_people_per_identifier],
+    )
     # A role mailbox on a single record blocks nothing: only record it when it would have joined records.
-    con.execute("""
+    con.execute(
+        """
         INSERT INTO _id_guard_events
         SELECT guard,
                CASE WHEN guard = 'role_mailbox'
@@ -160,17 +190,24 @@ def _guards_on_identifiers(con: duckdb.DuckDBPyConnection, config: IdentityConfi
                                 people, n, ?) END,
                record_keys, 'email', n
         FROM _id_blocked_email WHERE n >= 2
-    """, [g.max_people_per_identifier])
-    con.execute("""
+    """,
+        [g.max_people_per_identifier],
+    )
+    con.execute(
+        """
         INSERT INTO _id_guard_events
         SELECT 'shared_identifier',
                format('phone shared by {} distinct people on {} records (limit {}): no phone edge', people, n, ?),
                record_keys, 'phone', n
         FROM _id_blocked_phone
-    """, [g.max_people_per_identifier])
+    """,
+        [g.max_people_per_identifier],
+    )
 
 
-def _deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, xref_cols: list[str]) -> None:
+def _deterministic_edges(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, xref_cols: list[str]
+) -> None:
     """Identifier groups become star edges to their smallest record (same components, linear edge count)."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _id_edges (
@@ -193,12 +230,15 @@ def _deterministic_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig,
     """)
     for col in xref_cols:
         system = config.xref_columns[col]
-        con.execute(f"""
+        con.execute(
+            f"""
             INSERT INTO _id_edges
             SELECT DISTINCT least(a.id, b.id), greatest(a.id, b.id), 'xref', NULL, NULL
             FROM _id_records a JOIN _id_records b ON b.record_key = ? || ':' || a.{col}
             WHERE a.{col} IS NOT NULL AND a.id <> b.id
-        """, [system])
+        """,
+            [system],
+        )
 
 
 def _splink_input(con: duckdb.DuckDBPyConnection) -> None:
@@ -223,17 +263,24 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
     connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_comp")
     oversize_seen: dict[int, int] = {}
     for _round in range(MAX_SPLIT_ROUNDS):
-        oversize = con.execute("""
+        oversize = con.execute(
+            """
             SELECT comp, count(*) FROM _id_comp GROUP BY comp HAVING count(*) > ? ORDER BY comp
-        """, [limit]).fetchall()
+        """,
+            [limit],
+        ).fetchall()
         if not oversize:
             break
         if _round == 0:
             oversize_seen = dict(oversize)
-        con.execute("CREATE OR REPLACE TEMP TABLE _id_big AS SELECT id, comp FROM _id_comp WHERE comp IN "
-                    "(SELECT comp FROM _id_comp GROUP BY comp HAVING count(*) > ?)", [limit])
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _id_big AS SELECT id, comp FROM _id_comp WHERE comp IN "
+            "(SELECT comp FROM _id_comp GROUP BY comp HAVING count(*) > ?)",
+            [limit],
+        )
         # Drop, in each oversize component, its weakest Splink edge(s); after the last round keep records apart.
-        dropped = con.execute("""
+        dropped = con.execute(
+            """
             INSERT INTO _id_dropped
             WITH e AS (
                 SELECT e.id_l, e.id_r, e.match_weight, b.comp
@@ -244,7 +291,9 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
             ), cut AS (SELECT comp, min(match_weight) AS w FROM e GROUP BY comp)
             SELECT e.id_l, e.id_r, 'splink' FROM e JOIN cut USING (comp)
             WHERE e.match_weight <= cut.w AND ? < ?
-        """, [_round, MAX_SPLIT_ROUNDS - 1]).fetchone()
+        """,
+            [_round, MAX_SPLIT_ROUNDS - 1],
+        ).fetchone()
         n_dropped = dropped[0] if dropped else 0
         if not n_dropped:
             # No Splink edge left to drop: the records of what is still oversize stay apart.
@@ -255,12 +304,14 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
                 WHERE e.id_l IN (SELECT id FROM _id_apart) OR e.id_r IN (SELECT id FROM _id_apart)
             """)
         connected_components(
-            con, "SELECT id FROM _id_big",
+            con,
+            "SELECT id FROM _id_big",
             """SELECT e.id_l, e.id_r FROM _id_edges e
                WHERE e.id_l IN (SELECT id FROM _id_big) AND e.id_r IN (SELECT id FROM _id_big)
                  AND NOT EXISTS (SELECT 1 FROM _id_dropped d
                                  WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = e.rule)""",
-            "_id_recomp")
+            "_id_recomp",
+        )
         con.execute("""
             CREATE OR REPLACE TEMP TABLE _id_comp AS
             SELECT c.id, coalesce(r.comp, c.comp) AS comp FROM _id_comp c LEFT JOIN _id_recomp r USING (id)
@@ -276,7 +327,8 @@ def _record_size_guard_events(con: duckdb.DuckDBPyConnection, oversize: dict[int
     con.executemany("INSERT INTO _id_oversize VALUES (?, ?)", list(oversize.items()))
     # Members of an original oversize component: the nodes reachable over all edges from its smallest id.
     connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_orig")
-    con.execute("""
+    con.execute(
+        """
         INSERT INTO _id_guard_events
         SELECT 'max_cluster_size',
                format('cluster of {} records over the limit of {}: {} Splink edge(s) dropped, {} record(s) kept '
@@ -291,7 +343,9 @@ def _record_size_guard_events(con: duckdb.DuckDBPyConnection, oversize: dict[int
         LEFT JOIN _id_dropped d ON d.id_l = g.id
         LEFT JOIN _id_apart a ON a.id = g.id
         GROUP BY o.comp, o.size
-    """, [limit])
+    """,
+        [limit],
+    )
 
 
 def _write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> None:
@@ -337,22 +391,31 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -
             LEFT JOIN best b ON b.id = r.id
             ORDER BY r.record_key
         """)
-        con.execute("""
+        con.execute(
+            """
             INSERT OR REPLACE INTO customer_key_map
             SELECT c.record_key, c.customer_id, coalesce(k.first_seen_at, ?::TIMESTAMP), ?::TIMESTAMP
             FROM identity_clusters c LEFT JOIN customer_key_map k USING (record_key)
-        """, [now, now])
-        con.execute("""
+        """,
+            [now, now],
+        )
+        con.execute(
+            """
             INSERT INTO customer_merge_log
             SELECT ?::TIMESTAMP, event, customer_id, other_customer_ids, reason, ?, record_count
             FROM _id_log ORDER BY event, customer_id
-        """, [now, run_id])
-        con.execute("""
+        """,
+            [now, run_id],
+        )
+        con.execute(
+            """
             CREATE OR REPLACE TABLE identity_guard_events AS
             SELECT guard, detail, record_keys, identifier_kind, record_count, ?::TIMESTAMP AS event_at,
                    ? AS run_id
             FROM _id_guard_events ORDER BY guard, record_keys
-        """, [now, run_id])
+        """,
+            [now, run_id],
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -360,15 +423,25 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -
 
 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
-    names = [row[0] for row in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE temporary AND (table_name LIKE '\\_id\\_%' ESCAPE '\\' "
-        "OR table_name = ?)", [SPLINK_INPUT]).fetchall()]
+    names = [
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND (table_name LIKE '\\_id\\_%' ESCAPE '\\' "
+            "OR table_name = ?)",
+            [SPLINK_INPUT],
+        ).fetchall()
+    ]
     for name in names:
         con.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
 
-def resolve_identities(con: duckdb.DuckDBPyConnection, config: IdentityConfig, run_id: str, now: datetime,
-                       source_table: str = SOURCE_TABLE) -> IdentityReport:
+def resolve_identities(
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    run_id: str,
+    now: datetime,
+    source_table: str = SOURCE_TABLE,
+) -> IdentityReport:
     """Read `int_identity_records`; write identity_edges, identity_clusters, customer_key_map,
     customer_merge_log and identity_guard_events."""
     now_utc = (now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)).replace(tzinfo=None)
@@ -390,8 +463,10 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, config: IdentityConfig, r
         _splink_input(con)
         result = splink_edges(con, config, "_id_splink_edges")
         trained = result.trained
-        con.execute("INSERT INTO _id_edges SELECT id_l, id_r, 'splink', match_weight, match_probability "
-                    "FROM _id_splink_edges")
+        con.execute(
+            "INSERT INTO _id_edges SELECT id_l, id_r, 'splink', match_weight, match_probability "
+            "FROM _id_splink_edges"
+        )
     lap("splink")
     _cluster(con, config)
     lap("clustering")
@@ -411,11 +486,19 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, config: IdentityConfig, r
     events = dict(con.execute("SELECT event, count(*) FROM _id_log GROUP BY 1").fetchall())
     _drop_work_tables(con)
     return IdentityReport(
-        run_id=run_id, records=stats[0], clusters=stats[1], multi_record_clusters=stats[2],
+        run_id=run_id,
+        records=stats[0],
+        clusters=stats[1],
+        multi_record_clusters=stats[2],
         largest_cluster=stats[3] or 0,
         edges_by_rule={rule: edges.get(rule, 0) for rule in RULES},
         records_by_rule={rule: joined.get(rule, 0) for rule in (*RULES, "singleton")},
-        guard_firings={g: guards.get(g, 0) for g in ("role_mailbox", "shared_identifier", "max_cluster_size")},
-        merges=events.get("merge", 0), splits=events.get("split", 0), new_customers=events.get("new", 0),
-        splink_trained=trained, seconds=seconds,
+        guard_firings={
+            g: guards.get(g, 0) for g in ("role_mailbox", "shared_identifier", "max_cluster_size")
+        },
+        merges=events.get("merge", 0),
+        splits=events.get("split", 0),
+        new_customers=events.get("new", 0),
+        splink_trained=trained,
+        seconds=seconds,
     )

@@ -71,22 +71,35 @@ def _counts(con: duckdb.DuckDBPyConnection, where: str) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def score_pairs(con: duckdb.DuckDBPyConnection, truth_csv: str | Path,
-                records_table: str = "int_identity_records",
-                clusters_table: str = "identity_clusters") -> PairScores:
+def score_pairs(
+    con: duckdb.DuckDBPyConnection,
+    truth_csv: str | Path,
+    records_table: str = "int_identity_records",
+    clusters_table: str = "identity_clusters",
+) -> PairScores:
     truth = Path(truth_csv)
     if not truth.exists():
         raise FileNotFoundError(f"{truth}: ground truth file not found")
-    con.execute("""
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE _sc_truth AS
         SELECT source_system || ':' || source_record_id AS record_key, any_value(person_id) AS person_id
         FROM read_csv(?, header = true, all_varchar = true)
         GROUP BY 1
-    """, [str(truth)])
+    """,
+        [str(truth)],
+    )
     columns = {row[0] for row in con.execute(f"DESCRIBE {records_table}").fetchall()}
-    xref_targets = [f"'{system}:' || r.{col}" for col, system in (
-        ("xref_hubspot_id", "hubspot"), ("xref_salesforce_id", "salesforce"),
-        ("converted_contact_id", "salesforce"), ("master_record_id", "salesforce")) if col in columns]
+    xref_targets = [
+        f"'{system}:' || r.{col}"
+        for col, system in (
+            ("xref_hubspot_id", "hubspot"),
+            ("xref_salesforce_id", "salesforce"),
+            ("converted_contact_id", "salesforce"),
+            ("master_record_id", "salesforce"),
+        )
+        if col in columns
+    ]
     xref_list = f"[{', '.join(xref_targets)}]" if xref_targets else "[]::VARCHAR[]"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _sc_rec AS
@@ -127,7 +140,8 @@ def score_pairs(con: duckdb.DuckDBPyConnection, truth_csv: str | Path,
     linkable = _counts(con, "NOT is_unlinkable")
     n_records, n_subset, n_unlinkable = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE is_no_shared_identifier), count(*) FILTER (WHERE is_unlinkable) "
-        "FROM _sc_scored").fetchone()
+        "FROM _sc_scored"
+    ).fetchone()
     for t in ("_sc_truth", "_sc_rec", "_sc_shared", "_sc_unlinkable", "_sc_scored"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return PairScores(

@@ -135,8 +135,12 @@ def _resolve_collisions(con: duckdb.DuckDBPyConnection) -> None:
         return
     clash_comps = {comp for comp, _ in clashes}
     taken = {row[0] for row in con.execute("SELECT customer_id FROM _id_taken").fetchall()}
-    taken |= {row[0] for row in con.execute("SELECT customer_id FROM _id_new_ids WHERE comp NOT IN "
-                                             "(SELECT unnest(?))", [list(clash_comps)]).fetchall()}
+    taken |= {
+        row[0]
+        for row in con.execute(
+            "SELECT customer_id FROM _id_new_ids WHERE comp NOT IN (SELECT unnest(?))", [list(clash_comps)]
+        ).fetchall()
+    }
     fixes = []
     for comp, min_key in clashes:
         salt = 0

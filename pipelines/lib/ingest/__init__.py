@@ -21,5 +21,15 @@ from pipelines.lib.ingest.report import FileResult, IngestReport
 from pipelines.lib.ingest.schema import RAW_TABLES, TABLE_NAMES, create_tables
 from pipelines.lib.ingest.sources import SourcesConfig, load_sources_config
 
-__all__ = ["RAW_TABLES", "TABLE_NAMES", "FileRejected", "FileResult", "IngestReport", "SourcesConfig",
-           "create_tables", "ingest_folder", "list_export_files", "load_sources_config"]
+__all__ = [
+    "RAW_TABLES",
+    "TABLE_NAMES",
+    "FileRejected",
+    "FileResult",
+    "IngestReport",
+    "SourcesConfig",
+    "create_tables",
+    "ingest_folder",
+    "list_export_files",
+    "load_sources_config",
+]

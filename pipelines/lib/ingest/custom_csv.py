@@ -21,8 +21,16 @@ from pipelines.lib.ingest.formats import FileContext, Sniff, TabularFormat, regi
 from pipelines.lib.ingest.mapping import Col, Segment
 from pipelines.lib.ingest.schema import table_columns
 
-KINDS = {"DATE": "date", "TIMESTAMP": "timestamp", "BOOLEAN": "bool", "INTEGER": "int", "BIGINT": "int",
-         "DOUBLE": "double", "VARCHAR[]": "list", "JSON": "json"}
+KINDS = {
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "BOOLEAN": "bool",
+    "INTEGER": "int",
+    "BIGINT": "int",
+    "DOUBLE": "double",
+    "VARCHAR[]": "list",
+    "JSON": "json",
+}
 
 
 class CustomCsv(TabularFormat):
@@ -40,6 +48,7 @@ class CustomCsv(TabularFormat):
         line, fields = self.header_row(sniff)
         delimiter = rule.delimiter or sniff.delimiter
         from pipelines.lib.ingest.tabular import check_headers, clean_header, head_rows, stage_csv
+
         if rule.delimiter and rule.delimiter != sniff.delimiter:
             line, fields = head_rows(sniff.head_text, rule.delimiter, 1)[0]
         headers = [clean_header(f) for f in fields]
@@ -50,7 +59,9 @@ class CustomCsv(TabularFormat):
         cols: list[Col] = [Col("source_system", const=source)] if "source_system" in types else []
         for target, header in rule.columns.items():
             if target not in types:
-                raise FileRejected(f"{ctx.relative}: rule {rule.glob!r}: {target!r} is not a column of {rule.table}")
+                raise FileRejected(
+                    f"{ctx.relative}: rule {rule.glob!r}: {target!r} is not a column of {rule.table}"
+                )
             kind = KINDS.get(types[target], "text")
             if kind == "timestamp":
                 cols.append(Col(target, header, kind, zone=ctx.zone(source), formats=rule.timestamp_formats))
@@ -58,8 +69,21 @@ class CustomCsv(TabularFormat):
                 cols.append(Col(target, header, kind))
         cols += [Col(k, const=v) for k, v in rule.constants.items() if k in types]
         from pipelines.lib.ingest.formats import make_segment
-        return [make_segment(ctx, self.name, rule.table, cols, headers, staged.stage, staged.headers,
-                             staged.rejects, staged.raw_sql, staged.nondata)]
+
+        return [
+            make_segment(
+                ctx,
+                self.name,
+                rule.table,
+                cols,
+                headers,
+                staged.stage,
+                staged.headers,
+                staged.rejects,
+                staged.raw_sql,
+                staged.nondata,
+            )
+        ]
 
 
 register(CustomCsv())

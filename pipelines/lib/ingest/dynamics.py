@@ -60,8 +60,20 @@ TYPED: dict[str, tuple[str, tuple[str, ...]]] = {
 OPT_OUT = ("Do not allow Bulk Emails", "Do not allow Emails")
 DO_NOT_CALL = ("Do not allow Phone Calls",)
 # Known columns kept in `extra` without a warning.
-KEPT = ("Full Name", "Owner", "Status", "Topic", "Preferred Method of Contact", "Email Address 2",
-        "Email Address 3", "Description", "Parent Customer", "Account Name", "Modified On", "Created On")
+KEPT = (
+    "Full Name",
+    "Owner",
+    "Status",
+    "Topic",
+    "Preferred Method of Contact",
+    "Email Address 2",
+    "Email Address 3",
+    "Description",
+    "Parent Customer",
+    "Account Name",
+    "Modified On",
+    "Created On",
+)
 # "Do Not Allow" / "Allow" (how Dynamics writes its do-not-contact flags) -> the yes/no words of mapping.py.
 TRUE_FALSE = tuple(TRUE_WORDS + FALSE_WORDS)
 ALLOW_SQL = "CASE lower(trim({c})) WHEN 'do not allow' THEN 'true' WHEN 'allow' THEN 'false' ELSE {c} END"
@@ -81,7 +93,10 @@ def _first(headers: dict[str, str], labels: tuple[str, ...]) -> str | None:
 def _id_header(headers: list[str]) -> str | None:
     """`(Do Not Modify) <Entity>`: the hidden GUID column (whatever its position)."""
     for h in headers:
-        if h.casefold().startswith(HIDDEN) and h.casefold() not in (CHECKSUM.casefold(), HIDDEN_MODIFIED.casefold()):
+        if h.casefold().startswith(HIDDEN) and h.casefold() not in (
+            CHECKSUM.casefold(),
+            HIDDEN_MODIFIED.casefold(),
+        ):
             return h
     return None
 
@@ -107,33 +122,50 @@ class DynamicsExcel(Format):
     def stage(self, ctx: FileContext, sniff: Sniff) -> list[Segment]:
         found = self._header(sniff, {**sniff.aliases, **ctx.aliases(DYNAMICS)})
         if found is None:
-            raise FileRejected(f"{ctx.relative}: no Dynamics header row with `(Do Not Modify) ...` columns found "
-                               "in the first rows of the first visible sheet")
+            raise FileRejected(
+                f"{ctx.relative}: no Dynamics header row with `(Do Not Modify) ...` columns found "
+                "in the first rows of the first visible sheet"
+            )
         header_line, headers = found
         # Trailing columns without a header (empty cells Excel kept) are not columns.
         while headers and not headers[-1]:
             headers.pop()
         id_header = _id_header(headers)
         assert id_header is not None
-        entity = id_header[len(HIDDEN):].strip()
+        entity = id_header[len(HIDDEN) :].strip()
         record_type = ENTITIES.get(entity.casefold())
         if record_type is None:
-            raise FileRejected(f"{ctx.relative}: line {header_line}: a Dynamics export of {entity!r} records "
-                               f"(column {id_header!r}); only Contact and Lead exports are loaded")
+            raise FileRejected(
+                f"{ctx.relative}: line {header_line}: a Dynamics export of {entity!r} records "
+                f"(column {id_header!r}); only Contact and Lead exports are loaded"
+            )
         check_headers(ctx.relative, headers, [id_header], header_line, "sheet header")
         stage, rejects, nondata, data_rows = self._stream(ctx, headers, header_line)
         if data_rows >= EXPORT_LIMIT:
-            ctx.warn(f"{ctx.relative}: {data_rows} rows, Dynamics' export limit is {EXPORT_LIMIT:,}: the view may "
-                     "hold more records than the file (export it in parts, e.g. filtered by Created On)")
+            ctx.warn(
+                f"{ctx.relative}: {data_rows} rows, Dynamics' export limit is {EXPORT_LIMIT:,}: the view may "
+                "hold more records than the file (export it in parts, e.g. filtered by Created On)"
+            )
         if nondata:
             ctx.warn(f"{ctx.relative}: {nondata} empty sheet row(s) skipped (not data rows)")
         cols_map = header_map(headers)
         folded = _fold(headers)
         self._normalise_flags(ctx, stage, cols_map, folded)
-        columns, header_cols, extra_kept, ignored = self._columns(ctx, headers, cols_map, folded, id_header,
-                                                                  record_type)
-        seg = make_segment(ctx, self.name, "raw_crm_contacts", columns, headers, stage, header_cols, rejects,
-                           raw_sql="_raw", ignored=tuple(ignored))
+        columns, header_cols, extra_kept, ignored = self._columns(
+            ctx, headers, cols_map, folded, id_header, record_type
+        )
+        seg = make_segment(
+            ctx,
+            self.name,
+            "raw_crm_contacts",
+            columns,
+            headers,
+            stage,
+            header_cols,
+            rejects,
+            raw_sql="_raw",
+            ignored=tuple(ignored),
+        )
         seg.extra_headers = seg.extra_headers + [h for h in extra_kept if h not in seg.extra_headers]
         return [seg]
 
@@ -145,9 +177,13 @@ class DynamicsExcel(Format):
         names = [f"c{i}" for i in range(n)]
         ddl = ", ".join(f"{c} VARCHAR" for c in names)
         ctx.con.execute(f"CREATE TEMP TABLE {stage} ({ddl}, _line BIGINT, _raw VARCHAR, _member VARCHAR)")
-        ctx.con.execute(f"CREATE TEMP TABLE {rejects} (_line BIGINT, _raw VARCHAR, _member VARCHAR, reason VARCHAR)")
-        schema = pa.schema([(c, pa.string()) for c in names] + [("_line", pa.int64()), ("_raw", pa.string()),
-                                                                  ("_member", pa.string())])
+        ctx.con.execute(
+            f"CREATE TEMP TABLE {rejects} (_line BIGINT, _raw VARCHAR, _member VARCHAR, reason VARCHAR)"
+        )
+        schema = pa.schema(
+            [(c, pa.string()) for c in names]
+            + [("_line", pa.int64()), ("_raw", pa.string()), ("_member", pa.string())]
+        )
         batch: list[tuple[int, str, list[str | None]]] = []
         bad: list[tuple[int, str, str]] = []
         nondata = data_rows = 0
@@ -163,10 +199,14 @@ class DynamicsExcel(Format):
                 ctx.con.unregister(f"{stage}_arrow")
                 batch.clear()
             if bad:
-                table = pa.table({"_line": pa.array([b[0] for b in bad], pa.int64()),
-                                  "_raw": pa.array([b[1] for b in bad], pa.string()),
-                                  "_member": pa.array([None] * len(bad), pa.string()),
-                                  "reason": pa.array([b[2] for b in bad], pa.string())})
+                table = pa.table(
+                    {
+                        "_line": pa.array([b[0] for b in bad], pa.int64()),
+                        "_raw": pa.array([b[1] for b in bad], pa.string()),
+                        "_member": pa.array([None] * len(bad), pa.string()),
+                        "reason": pa.array([b[2] for b in bad], pa.string()),
+                    }
+                )
                 ctx.con.register(f"{stage}_rej_arrow", table)
                 ctx.con.execute(f"INSERT INTO {rejects} SELECT * FROM {stage}_rej_arrow")
                 ctx.con.unregister(f"{stage}_rej_arrow")
@@ -185,8 +225,13 @@ class DynamicsExcel(Format):
                 raw = "\t".join(v or "" for v in values).rstrip("\t")
                 beyond = [i for i, v in enumerate(values[n:], start=n + 1) if v is not None]
                 if beyond:
-                    bad.append((line, raw, f"malformed row: value(s) in column(s) {beyond} beyond the {n} "
-                                           "headed columns"))
+                    bad.append(
+                        (
+                            line,
+                            raw,
+                            f"malformed row: value(s) in column(s) {beyond} beyond the {n} headed columns",
+                        )
+                    )
                 else:
                     batch.append((line, raw, values[:n] + [None] * (n - len(values))))
                 if len(batch) >= BATCH:
@@ -198,7 +243,9 @@ class DynamicsExcel(Format):
         return stage, rejects, nondata, data_rows
 
     @staticmethod
-    def _normalise_flags(ctx: FileContext, stage: str, cols_map: dict[str, str], folded: dict[str, str]) -> None:
+    def _normalise_flags(
+        ctx: FileContext, stage: str, cols_map: dict[str, str], folded: dict[str, str]
+    ) -> None:
         """`Do Not Allow` / `Allow` -> true / false in the staged do-not-contact columns (the raw text keeps them),
         and `_opt_out`: true when either email flag says "Do Not Allow"; an unreadable flag is passed on as it is,
         so that the row is quarantined with it."""
@@ -217,15 +264,25 @@ class DynamicsExcel(Format):
             any_true = " OR ".join(f"lower({s}) IN {TRUE_WORDS}" for s in staged)
             any_false = " OR ".join(f"lower({s}) IN {FALSE_WORDS}" for s in staged)
             ctx.con.execute(f"ALTER TABLE {stage} ADD COLUMN _opt_out VARCHAR")
-            ctx.con.execute(f"UPDATE {stage} SET _opt_out = coalesce({invalid}, CASE WHEN {any_true} THEN 'true' "
-                            f"WHEN {any_false} THEN 'false' END)")
+            ctx.con.execute(
+                f"UPDATE {stage} SET _opt_out = coalesce({invalid}, CASE WHEN {any_true} THEN 'true' "
+                f"WHEN {any_false} THEN 'false' END)"
+            )
 
-    def _columns(self, ctx: FileContext, headers: list[str], cols_map: dict[str, str], folded: dict[str, str],
-                 id_header: str, record_type: str) -> tuple[list[Col], dict[str, str], list[str], list[str]]:
+    def _columns(
+        self,
+        ctx: FileContext,
+        headers: list[str],
+        cols_map: dict[str, str],
+        folded: dict[str, str],
+        id_header: str,
+        record_type: str,
+    ) -> tuple[list[Col], dict[str, str], list[str], list[str]]:
         header_cols = dict(cols_map)
         guid = "lower(regexp_replace({src}, '^[{{]|[}}]$', '', 'g'))"  # {GUID} -> guid
         cols = [
-            Col("source_system", const=DYNAMICS), Col("record_type", const=record_type),
+            Col("source_system", const=DYNAMICS),
+            Col("record_type", const=record_type),
             Col("source_record_id", id_header, sql=guid, required=True),
             Col("default_phone_region", const=ctx.config.source(DYNAMICS).default_phone_region),
         ]

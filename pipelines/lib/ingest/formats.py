@@ -139,25 +139,63 @@ class TabularFormat(Format):
         line, fields = self.header_row(sniff)
         return [self.stage_file(ctx, ctx.utf8_path(), fields, line, sniff.delimiter)]
 
-    def stage_file(self, ctx: FileContext, path: Path, fields: list[str], line: int, delimiter: str,
-                   member: str | None = None) -> Segment:
+    def stage_file(
+        self,
+        ctx: FileContext,
+        path: Path,
+        fields: list[str],
+        line: int,
+        delimiter: str,
+        member: str | None = None,
+    ) -> Segment:
         aliases = ctx.aliases(self.alias_source or self.source_system)
         headers = [aliases.get(clean_header(f).casefold(), clean_header(f)) for f in fields]
         where = f"{member}" if member else ""
         check_headers(ctx.relative, headers, list(self.required), line, where)
         staged = stage_csv(ctx.con, path, ctx.new_stage(), headers, line, delimiter, member)
-        return self.segment(ctx, headers, staged.stage, staged.headers, staged.rejects, staged.raw_sql,
-                            staged.nondata)
+        return self.segment(
+            ctx, headers, staged.stage, staged.headers, staged.rejects, staged.raw_sql, staged.nondata
+        )
 
-    def segment(self, ctx: FileContext, headers: list[str], stage: str, header_cols: dict[str, str],
-                rejects: str | None, raw_sql: str, nondata: int = 0) -> Segment:
-        return make_segment(ctx, self.name, self.table, self.columns(ctx, headers), headers, stage, header_cols,
-                            rejects, raw_sql, nondata, self.ignored)
+    def segment(
+        self,
+        ctx: FileContext,
+        headers: list[str],
+        stage: str,
+        header_cols: dict[str, str],
+        rejects: str | None,
+        raw_sql: str,
+        nondata: int = 0,
+    ) -> Segment:
+        return make_segment(
+            ctx,
+            self.name,
+            self.table,
+            self.columns(ctx, headers),
+            headers,
+            stage,
+            header_cols,
+            rejects,
+            raw_sql,
+            nondata,
+            self.ignored,
+        )
 
 
-def make_segment(ctx: FileContext, fmt: str, table: str, columns: list[Col], headers: list[str], stage: str,
-                 header_cols: dict[str, str], rejects: str | None, raw_sql: str = "_raw", nondata: int = 0,
-                 ignored: tuple[str, ...] = (), what: str = "") -> Segment:
+def make_segment(
+    ctx: FileContext,
+    fmt: str,
+    table: str,
+    columns: list[Col],
+    headers: list[str],
+    stage: str,
+    header_cols: dict[str, str],
+    rejects: str | None,
+    raw_sql: str = "_raw",
+    nondata: int = 0,
+    ignored: tuple[str, ...] = (),
+    what: str = "",
+) -> Segment:
     """Bind columns to the file's headers (case-insensitively); unknown headers go to `extra` with a warning."""
     by_fold = {h.casefold(): h for h in headers if h}
     cols = []
@@ -173,8 +211,16 @@ def make_segment(ctx: FileContext, fmt: str, table: str, columns: list[Col], hea
         ctx.warn(f"{ctx.relative}{where}: {len(extra)} unknown column(s) kept in `extra`: {shown}")
     if nondata:
         ctx.warn(f"{ctx.relative}{where}: {nondata} footer/blank line(s) skipped (not data rows)")
-    return Segment(table=table, stage=stage, columns=cols, format=fmt, headers=header_cols,
-                   extra_headers=extra, rejects=rejects, raw_sql=raw_sql)
+    return Segment(
+        table=table,
+        stage=stage,
+        columns=cols,
+        format=fmt,
+        headers=header_cols,
+        extra_headers=extra,
+        rejects=rejects,
+        raw_sql=raw_sql,
+    )
 
 
 def zip_names(path: Path) -> list[str]:
@@ -205,9 +251,23 @@ def sniff_file(path: Path, relative: str, encoding: Encoding | None) -> Sniff:
 
 # Most specific first: Zoho before HubSpot (both have "Record Id"), Salesforce Opportunity and Lead before Contact.
 DETECTION_ORDER = (
-    "dynamics_xlsx", "teams_attendance", "teams_live_events", "zoom_webinar_report", "zoom_participants", "sendgrid_events", "sendgrid_suppressions_json",
-    "mailchimp_zip", "mailchimp_members", "salesforce_opportunity", "salesforce_lead", "salesforce_contact",
-    "salesforce_report", "zoho_crm", "hubspot_deals", "hubspot_contacts", "sendgrid_suppressions",
+    "dynamics_xlsx",
+    "teams_attendance",
+    "teams_live_events",
+    "zoom_webinar_report",
+    "zoom_participants",
+    "sendgrid_events",
+    "sendgrid_suppressions_json",
+    "mailchimp_zip",
+    "mailchimp_members",
+    "salesforce_opportunity",
+    "salesforce_lead",
+    "salesforce_contact",
+    "salesforce_report",
+    "zoho_crm",
+    "hubspot_deals",
+    "hubspot_contacts",
+    "sendgrid_suppressions",
 )
 
 

@@ -27,9 +27,15 @@ from pipelines.lib.ingest.sources import SourcesConfig, load_sources_config
 
 log = logging.getLogger(__name__)
 
-TABLE_KIND = {"raw_crm_contacts": "crm", "raw_crm_deals": "crm", "raw_email_events": "email",
-              "raw_email_suppressions": "email", "raw_email_audience": "email", "raw_webinar_attendance": "webinar",
-              "raw_webinar_registrations": "webinar"}
+TABLE_KIND = {
+    "raw_crm_contacts": "crm",
+    "raw_crm_deals": "crm",
+    "raw_email_events": "email",
+    "raw_email_suppressions": "email",
+    "raw_email_audience": "email",
+    "raw_webinar_attendance": "webinar",
+    "raw_webinar_registrations": "webinar",
+}
 
 
 def list_export_files(exports_dir: Path) -> list[Path]:
@@ -46,8 +52,13 @@ def list_export_files(exports_dir: Path) -> list[Path]:
     return out
 
 
-def ingest_folder(con: duckdb.DuckDBPyConnection, exports_dir: Path, config_dir: Path | None = None,
-                  *, now: datetime | None = None) -> IngestReport:
+def ingest_folder(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    config_dir: Path | None = None,
+    *,
+    now: datetime | None = None,
+) -> IngestReport:
     config, warning = load_sources_config(Path(config_dir) if config_dir is not None else None)
     report = IngestReport()
     if warning:
@@ -74,8 +85,10 @@ def _format_for(sniff, rule, relative: str) -> Format:
     fmt = detect_format(sniff)
     if fmt is None:
         header = ", ".join(sniff.first_fields[:8]) if sniff.rows else "(binary or empty)"
-        raise FileRejected(f"{relative}: format not recognised (first line: {header}); name it in "
-                           "config/sources.yaml under `files:`")
+        raise FileRejected(
+            f"{relative}: format not recognised (first line: {header}); name it in "
+            "config/sources.yaml under `files:`"
+        )
     return fmt
 
 
@@ -85,19 +98,28 @@ def _kind(fmt: Format, ctx_rule) -> str:
     return fmt.kind
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, config: SourcesConfig,
-                ingested_at: datetime) -> FileResult:
+def ingest_file(
+    con: duckdb.DuckDBPyConnection, path: Path, relative: str, config: SourcesConfig, ingested_at: datetime
+) -> FileResult:
     stat = path.stat()
     file_hash = file_sha256(path)
     mtime = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
     loaded_before = con.execute(
-        "SELECT source_file FROM ingest_files WHERE file_hash = ? AND status = 'loaded'", [file_hash]).fetchall()
+        "SELECT source_file FROM ingest_files WHERE file_hash = ? AND status = 'loaded'", [file_hash]
+    ).fetchall()
     if loaded_before:
         first = loaded_before[0][0]
-        result = FileResult(relative, file_hash, None, None, "duplicate",
-                            warnings=[f"{relative}: same content as {first} (already loaded): nothing new loaded"])
-        recorded = con.execute("SELECT count(*) FROM ingest_files WHERE file_hash = ? AND source_file = ?",
-                               [file_hash, relative]).fetchall()[0][0]
+        result = FileResult(
+            relative,
+            file_hash,
+            None,
+            None,
+            "duplicate",
+            warnings=[f"{relative}: same content as {first} (already loaded): nothing new loaded"],
+        )
+        recorded = con.execute(
+            "SELECT count(*) FROM ingest_files WHERE file_hash = ? AND source_file = ?", [file_hash, relative]
+        ).fetchall()[0][0]
         if not recorded:
             _record(con, result, None, stat.st_size, mtime, ingested_at)
         return result
@@ -112,15 +134,30 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, confi
             encoding = None if is_zip else detect_encoding(path)
             result.encoding = encoding.name + ("-bom" if encoding.bom_length else "") if encoding else "zip"
             sniff = sniff_file(path, relative, encoding)
-            sniff.aliases = {k.casefold(): v for src in config.sources.values() for k, v in src.header_aliases.items()}
+            sniff.aliases = {
+                k.casefold(): v for src in config.sources.values() for k, v in src.header_aliases.items()
+            }
             fmt = _format_for(sniff, rule, relative)
             result.format, result.source_kind = fmt.name, _kind(fmt, rule)
-            ctx = FileContext(con=con, path=path, relative=relative, file_hash=file_hash, encoding=encoding,
-                              config=config, rule=rule, tmpdir=Path(tmp), warnings=result.warnings)
+            ctx = FileContext(
+                con=con,
+                path=path,
+                relative=relative,
+                file_hash=file_hash,
+                encoding=encoding,
+                config=config,
+                rule=rule,
+                tmpdir=Path(tmp),
+                warnings=result.warnings,
+            )
             segments = fmt.stage(ctx, sniff)  # header problems raise FileRejected here: nothing written yet
             rows_read = sum(count_rows(con, seg) for seg in segments)
-            meta = {"_source_file": relative, "_file_hash": file_hash, "_format": fmt.name,
-                    "_ingested_at": ingested_at.isoformat(sep=" ")}
+            meta = {
+                "_source_file": relative,
+                "_file_hash": file_hash,
+                "_format": fmt.name,
+                "_ingested_at": ingested_at.isoformat(sep=" "),
+            }
             con.execute("BEGIN TRANSACTION")
             in_transaction = True
             result.superseded = _supersede(con, relative, file_hash)
@@ -130,12 +167,16 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, confi
                 loaded += seg_loaded
                 quarantined += seg_quarantined
             if loaded + quarantined != rows_read:
-                raise RuntimeError(f"{relative}: {rows_read} rows read but {loaded} loaded + {quarantined} "
-                                   "quarantined (ingest bug: nothing written)")
+                raise RuntimeError(
+                    f"{relative}: {rows_read} rows read but {loaded} loaded + {quarantined} "
+                    "quarantined (ingest bug: nothing written)"
+                )
             result.rows_read, result.rows_loaded, result.rows_quarantined = rows_read, loaded, quarantined
             result.status = "loaded"
             if quarantined:
-                result.warnings.append(f"{relative}: {quarantined} row(s) quarantined (see ingest_quarantine)")
+                result.warnings.append(
+                    f"{relative}: {quarantined} row(s) quarantined (see ingest_quarantine)"
+                )
             _record(con, result, None, stat.st_size, mtime, ingested_at)
             con.execute("COMMIT")
             in_transaction = False
@@ -147,8 +188,10 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, confi
         result.superseded = []
         message = str(exc) if isinstance(exc, FileRejected) else f"{relative}: {type(exc).__name__}: {exc}"
         result.error = message if message.startswith(relative) else f"{relative}: {message}"
-        con.execute("DELETE FROM ingest_files WHERE file_hash = ? AND source_file = ? AND status = 'rejected'",
-                    [file_hash, relative])
+        con.execute(
+            "DELETE FROM ingest_files WHERE file_hash = ? AND source_file = ? AND status = 'rejected'",
+            [file_hash, relative],
+        )
         _record(con, result, result.error, stat.st_size, mtime, ingested_at)
         if not isinstance(exc, FileRejected):
             log.exception("ingest of %s failed", relative)
@@ -159,32 +202,63 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, relative: str, confi
 
 def _supersede(con: duckdb.DuckDBPyConnection, relative: str, file_hash: str) -> list[str]:
     """A new version of a path replaces the rows of the version loaded before it."""
-    old = [r[0] for r in con.execute(
-        "SELECT file_hash FROM ingest_files WHERE source_file = ? AND status = 'loaded' AND file_hash <> ?",
-        [relative, file_hash]).fetchall()]
+    old = [
+        r[0]
+        for r in con.execute(
+            "SELECT file_hash FROM ingest_files WHERE source_file = ? AND status = 'loaded' AND file_hash <> ?",
+            [relative, file_hash],
+        ).fetchall()
+    ]
     for old_hash in old:
         for table in RAW_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE _source_file = ? AND _file_hash = ?", [relative, old_hash])
-        con.execute("DELETE FROM ingest_quarantine WHERE source_file = ? AND _file_hash = ?", [relative, old_hash])
-        con.execute("UPDATE ingest_files SET status = 'superseded', superseded_by = ? WHERE source_file = ? AND "
-                    "file_hash = ? AND status = 'loaded'", [file_hash, relative, old_hash])
+            con.execute(
+                f"DELETE FROM {table} WHERE _source_file = ? AND _file_hash = ?", [relative, old_hash]
+            )
+        con.execute(
+            "DELETE FROM ingest_quarantine WHERE source_file = ? AND _file_hash = ?", [relative, old_hash]
+        )
+        con.execute(
+            "UPDATE ingest_files SET status = 'superseded', superseded_by = ? WHERE source_file = ? AND "
+            "file_hash = ? AND status = 'loaded'",
+            [file_hash, relative, old_hash],
+        )
     return old
 
 
-def _record(con, result: FileResult, error: str | None, size: int, mtime: datetime, ingested_at: datetime) -> None:
+def _record(
+    con, result: FileResult, error: str | None, size: int, mtime: datetime, ingested_at: datetime
+) -> None:
     con.execute(
         "INSERT INTO ingest_files (file_hash, source_file, format, source_kind, encoding, status, rows_read, "
         "rows_loaded, rows_quarantined, error, warnings, file_size, file_mtime, ingested_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [result.file_hash, result.path, result.format, result.source_kind, result.encoding, result.status,
-         result.rows_read, result.rows_loaded, result.rows_quarantined, error, result.warnings, size, mtime,
-         ingested_at])
+        [
+            result.file_hash,
+            result.path,
+            result.format,
+            result.source_kind,
+            result.encoding,
+            result.status,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_quarantined,
+            error,
+            result.warnings,
+            size,
+            mtime,
+            ingested_at,
+        ],
+    )
 
 
 def _drop_stages(con: duckdb.DuckDBPyConnection) -> None:
-    names = [r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_ingest\\_stage\\_%' "
-        "ESCAPE '\\'").fetchall()]
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_ingest\\_stage\\_%' "
+            "ESCAPE '\\'"
+        ).fetchall()
+    ]
     for name in names:
         con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     _ = lit

@@ -38,21 +38,42 @@ class MailchimpMembers(TabularFormat):
     def columns(self, ctx: FileContext, headers: list[str]) -> list[Col]:
         folded = {h.casefold() for h in headers}
         return [
-            Col("source_system", const=MC), Col("email", "Email Address", required=True),
-            Col("first_name", "First Name"), Col("last_name", "Last Name"), Col("address", "Address"),
-            Col("phone", "Phone Number"), Col("member_rating", "MEMBER_RATING", "int"),
-            t(MC, ctx, "optin_at", source="OPTIN_TIME"), Col("optin_ip", "OPTIN_IP"),
-            t(MC, ctx, "confirm_at", source="CONFIRM_TIME"), Col("confirm_ip", "CONFIRM_IP"),
-            Col("latitude", "LATITUDE", "double"), Col("longitude", "LONGITUDE", "double"),
-            Col("timezone", "TIMEZONE"), Col("country_code", "CC"), Col("region", "REGION"),
-            t(MC, ctx, "last_changed_at", source="LAST_CHANGED"), Col("leid", "LEID"), Col("euid", "EUID"),
-            Col("notes", "NOTES"), Col("tags", "TAGS"), t(MC, ctx, "unsubscribed_at", source="UNSUB_TIME"),
-            Col("unsub_campaign_id", "UNSUB_CAMPAIGN_ID"), Col("unsub_reason", "UNSUB_REASON"),
-            t(MC, ctx, "cleaned_at", source="CLEAN_TIME"), Col("clean_campaign_id", "CLEAN_CAMPAIGN_ID"),
+            Col("source_system", const=MC),
+            Col("email", "Email Address", required=True),
+            Col("first_name", "First Name"),
+            Col("last_name", "Last Name"),
+            Col("address", "Address"),
+            Col("phone", "Phone Number"),
+            Col("member_rating", "MEMBER_RATING", "int"),
+            t(MC, ctx, "optin_at", source="OPTIN_TIME"),
+            Col("optin_ip", "OPTIN_IP"),
+            t(MC, ctx, "confirm_at", source="CONFIRM_TIME"),
+            Col("confirm_ip", "CONFIRM_IP"),
+            Col("latitude", "LATITUDE", "double"),
+            Col("longitude", "LONGITUDE", "double"),
+            Col("timezone", "TIMEZONE"),
+            Col("country_code", "CC"),
+            Col("region", "REGION"),
+            t(MC, ctx, "last_changed_at", source="LAST_CHANGED"),
+            Col("leid", "LEID"),
+            Col("euid", "EUID"),
+            Col("notes", "NOTES"),
+            Col("tags", "TAGS"),
+            t(MC, ctx, "unsubscribed_at", source="UNSUB_TIME"),
+            Col("unsub_campaign_id", "UNSUB_CAMPAIGN_ID"),
+            Col("unsub_reason", "UNSUB_REASON"),
+            t(MC, ctx, "cleaned_at", source="CLEAN_TIME"),
+            Col("clean_campaign_id", "CLEAN_CAMPAIGN_ID"),
             Col("clean_reason", "CLEAN_REASON"),
             Col("source_record_id", sql=self._record_id(headers)),
-            Col("list_status", const="unsubscribed" if "unsub_time" in folded else
-                "cleaned" if "clean_time" in folded else "subscribed"),
+            Col(
+                "list_status",
+                const="unsubscribed"
+                if "unsub_time" in folded
+                else "cleaned"
+                if "clean_time" in folded
+                else "subscribed",
+            ),
         ]
 
     @staticmethod
@@ -63,11 +84,17 @@ class MailchimpMembers(TabularFormat):
         seg = super().segment(ctx, headers, stage, header_cols, rejects, raw_sql, nondata)
         by_fold = {h.casefold(): header_cols[h] for h in headers if h}
         parts = [f"NULLIF(TRIM({by_fold[k]}), '')" for k in ("leid", "euid", "email address") if k in by_fold]
-        seg.columns = [Col("source_record_id", sql=f"COALESCE({', '.join(parts)})") if c.target == "source_record_id"
-                       else c for c in seg.columns]
+        seg.columns = [
+            Col("source_record_id", sql=f"COALESCE({', '.join(parts)})")
+            if c.target == "source_record_id"
+            else c
+            for c in seg.columns
+        ]
         status = status_from_name(ctx.relative) if ctx.relative.lower().endswith(".csv") else None
         if status:
-            seg.columns = [Col("list_status", const=status) if c.target == "list_status" else c for c in seg.columns]
+            seg.columns = [
+                Col("list_status", const=status) if c.target == "list_status" else c for c in seg.columns
+            ]
         return seg
 
 
@@ -80,13 +107,18 @@ class MailchimpZip(Format):
     source_system = MC
 
     def detect(self, sniff: Sniff) -> bool:
-        return bool(sniff.zip_members) and not sniff.is_xlsx and any(
-            m.lower().endswith(".csv") and "members_export" in m.lower() for m in sniff.zip_members)
+        return (
+            bool(sniff.zip_members)
+            and not sniff.is_xlsx
+            and any(m.lower().endswith(".csv") and "members_export" in m.lower() for m in sniff.zip_members)
+        )
 
     def stage(self, ctx: FileContext, sniff: Sniff) -> list[Segment]:
         segments: list[Segment] = []
         with zipfile.ZipFile(ctx.path) as archive:
-            for index, member in enumerate(sorted(m for m in sniff.zip_members if m.lower().endswith(".csv"))):
+            for index, member in enumerate(
+                sorted(m for m in sniff.zip_members if m.lower().endswith(".csv"))
+            ):
                 raw = ctx.tmpdir / f"member_{index}.csv"
                 with archive.open(member) as src, open(raw, "wb") as dst:
                     while chunk := src.read(1 << 20):
@@ -98,11 +130,14 @@ class MailchimpZip(Format):
                 seg = MEMBERS.stage_file(ctx, path, fields, line, msniff.delimiter, member=member)
                 status = status_from_name(member)
                 if status:
-                    seg.columns = [Col("list_status", const=status) if c.target == "list_status" else c
-                                   for c in seg.columns]
+                    seg.columns = [
+                        Col("list_status", const=status) if c.target == "list_status" else c
+                        for c in seg.columns
+                    ]
                 segments.append(seg)
         if not segments:
             from pipelines.lib.ingest.errors import FileRejected
+
             raise FileRejected(f"{ctx.relative}: the zip holds no members CSV")
         return segments
 

@@ -18,10 +18,21 @@ from pipelines.lib.sql import quote_ident, sql_literal
 
 # strptime formats tried after ISO 8601 for zone-less timestamps.
 TIMESTAMP_FORMATS = [
-    "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
-    "%b %d, %Y %H:%M:%S", "%b %d, %Y %I:%M:%S %p", "%b %d, %Y %I:%M %p", "%b %d, %Y %H:%M",
-    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-    "%m/%d/%Y", "%d.%m.%Y", "%b %d, %Y",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%b %d, %Y %H:%M:%S",
+    "%b %d, %Y %I:%M:%S %p",
+    "%b %d, %Y %I:%M %p",
+    "%b %d, %Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%b %d, %Y",
 ]
 DATE_FORMATS = ["%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%b %d, %Y", "%d %b %Y"]
 
@@ -89,8 +100,10 @@ def _convert(col: Col, src: str | None) -> tuple[str, str | None]:
     if kind == "text":
         return s, None
     if kind == "bool":
-        value = (f"CASE WHEN lower({s}) IN {tuple(TRUE_WORDS)} THEN TRUE "
-                 f"WHEN lower({s}) IN {tuple(FALSE_WORDS)} THEN FALSE END")
+        value = (
+            f"CASE WHEN lower({s}) IN {tuple(TRUE_WORDS)} THEN TRUE "
+            f"WHEN lower({s}) IN {tuple(FALSE_WORDS)} THEN FALSE END"
+        )
         return value, "a yes/no value"
     if kind in ("int", "double"):
         number = f"TRY_CAST(regexp_replace({s}, '[,\\s$€£]', '', 'g') AS DOUBLE)"
@@ -100,24 +113,33 @@ def _convert(col: Col, src: str | None) -> tuple[str, str | None]:
         return value, "a whole number"
     if kind == "date":
         formats = (col.formats or []) + DATE_FORMATS
-        value = (f"COALESCE(TRY_CAST({s} AS DATE), TRY_CAST(TRY_CAST({s} AS TIMESTAMP) AS DATE), "
-                 f"CAST(try_strptime({s}, {_list(formats)}) AS DATE))")
+        value = (
+            f"COALESCE(TRY_CAST({s} AS DATE), TRY_CAST(TRY_CAST({s} AS TIMESTAMP) AS DATE), "
+            f"CAST(try_strptime({s}, {_list(formats)}) AS DATE))"
+        )
         return value, "a date"
     if kind == "timestamp":
         formats = (col.formats or []) + TIMESTAMP_FORMATS
         naive = f"COALESCE(TRY_CAST({s} AS TIMESTAMP), try_strptime({s}, {_list(formats)}))"
         local = naive if col.zone == "UTC" else f"timezone('UTC', timezone({lit(col.zone)}, {naive}))"
-        value = (f"CASE WHEN regexp_matches({s}, '(Z|[+-]\\d\\d:?\\d\\d)$') "
-                 f"THEN timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ)) ELSE {local} END")
+        value = (
+            f"CASE WHEN regexp_matches({s}, '(Z|[+-]\\d\\d:?\\d\\d)$') "
+            f"THEN timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ)) ELSE {local} END"
+        )
         return value, "a date and time"
     if kind == "duration":  # "1h 5m 3s", "45m", "12s" (Teams) or "01:05:03" -> minutes
         units = " + ".join(
             f"coalesce(TRY_CAST(regexp_extract({s}, '(\\d+)\\s*{u}', 1) AS DOUBLE), 0) * {f}"
-            for u, f in (("h", 60), ("m", 1), ("s", "(1.0 / 60)")))
-        clock = (f"TRY_CAST(split_part({s}, ':', 1) AS DOUBLE) * 60 + TRY_CAST(split_part({s}, ':', 2) AS DOUBLE) "
-                 f"+ TRY_CAST(split_part({s}, ':', 3) AS DOUBLE) / 60")
-        value = (f"CASE WHEN regexp_full_match({s}, '(\\d+\\s*h)?\\s*(\\d+\\s*m)?\\s*(\\d+\\s*s)?') "
-                 f"THEN {units} WHEN regexp_full_match({s}, '\\d+:\\d\\d:\\d\\d') THEN {clock} END")
+            for u, f in (("h", 60), ("m", 1), ("s", "(1.0 / 60)"))
+        )
+        clock = (
+            f"TRY_CAST(split_part({s}, ':', 1) AS DOUBLE) * 60 + TRY_CAST(split_part({s}, ':', 2) AS DOUBLE) "
+            f"+ TRY_CAST(split_part({s}, ':', 3) AS DOUBLE) / 60"
+        )
+        value = (
+            f"CASE WHEN regexp_full_match({s}, '(\\d+\\s*h)?\\s*(\\d+\\s*m)?\\s*(\\d+\\s*s)?') "
+            f"THEN {units} WHEN regexp_full_match({s}, '\\d+:\\d\\d:\\d\\d') THEN {clock} END"
+        )
         return value, "a duration (like 1h 5m 3s)"
     if kind == "epoch":
         value = f"timezone('UTC', to_timestamp(TRY_CAST({s} AS DOUBLE)))"
@@ -125,8 +147,10 @@ def _convert(col: Col, src: str | None) -> tuple[str, str | None]:
     if kind == "json":
         return f"CASE WHEN json_valid({s}) THEN CAST({s} AS JSON) END", "JSON"
     if kind == "list":
-        value = (f"CASE WHEN {s} LIKE '[%' THEN TRY_CAST(json_transform({s}, '[\"VARCHAR\"]') AS VARCHAR[]) "
-                 f"WHEN {s} IS NOT NULL THEN [{s}] END")
+        value = (
+            f"CASE WHEN {s} LIKE '[%' THEN TRY_CAST(json_transform({s}, '[\"VARCHAR\"]') AS VARCHAR[]) "
+            f"WHEN {s} IS NOT NULL THEN [{s}] END"
+        )
         return value, "a list"
     raise ValueError(f"unknown column kind {kind!r}")
 
@@ -139,14 +163,19 @@ def segment_select(seg: Segment, meta: dict[str, Any]) -> tuple[str, list[str]]:
     for col in seg.columns:
         if col.target not in columns:
             raise ValueError(f"{seg.format}: {col.target!r} is not a column of {seg.table}")
-        src = _clean(q(seg.headers[col.source])) if col.source is not None and col.source in seg.headers else None
+        src = (
+            _clean(q(seg.headers[col.source]))
+            if col.source is not None and col.source in seg.headers
+            else None
+        )
         value, expected = _convert(col, src)
         values[col.target] = value
         name = col.name_in_reasons
         if expected is not None and src is not None:
             problems.append(
                 f"CASE WHEN {src} IS NOT NULL AND ({value}) IS NULL THEN "
-                f"{lit(name + ': ')} || {src} || {lit(' is not ' + expected)} END")
+                f"{lit(name + ': ')} || {src} || {lit(' is not ' + expected)} END"
+            )
         if col.required:
             empty = f"{src} IS NULL" if src is not None and expected is not None else f"({value}) IS NULL"
             problems.append(f"CASE WHEN {empty} THEN {lit(name + ' is empty')} END")
@@ -183,16 +212,23 @@ def write_segment(con: duckdb.DuckDBPyConnection, seg: Segment, meta: dict[str, 
     con.execute(f"CREATE OR REPLACE TEMP TABLE {judged} AS {sql}")
     cols = ", ".join(q(c) for c in targets)
     con.execute(f"INSERT INTO {seg.table} ({cols}) SELECT {cols} FROM {judged} WHERE _reason = ''")
-    quarantine_cols = ("INSERT INTO ingest_quarantine (source_file, _file_hash, source_member, line_number, "
-                       "raw_text, reason, format, target_table, ingested_at) ")
-    fixed = (f"{lit(meta['_source_file'])}, {lit(meta['_file_hash'])}", f"{lit(meta['_format'])}, "
-             f"{lit(seg.table)}, CAST({lit(meta['_ingested_at'])} AS TIMESTAMP)")
+    quarantine_cols = (
+        "INSERT INTO ingest_quarantine (source_file, _file_hash, source_member, line_number, "
+        "raw_text, reason, format, target_table, ingested_at) "
+    )
+    fixed = (
+        f"{lit(meta['_source_file'])}, {lit(meta['_file_hash'])}",
+        f"{lit(meta['_format'])}, {lit(seg.table)}, CAST({lit(meta['_ingested_at'])} AS TIMESTAMP)",
+    )
     con.execute(
         quarantine_cols + f"SELECT {fixed[0]}, s._member, s._line, {seg.raw_sql}, j._reason, {fixed[1]} "
-        f"FROM {judged} j JOIN {seg.stage} s ON s._line = j._stage_line WHERE j._reason <> '' ORDER BY s._line")
+        f"FROM {judged} j JOIN {seg.stage} s ON s._line = j._stage_line WHERE j._reason <> '' ORDER BY s._line"
+    )
     if seg.rejects:
-        con.execute(quarantine_cols + f"SELECT {fixed[0]}, _member, _line, _raw, reason, {fixed[1]} "
-                    f"FROM {seg.rejects} ORDER BY _line")
+        con.execute(
+            quarantine_cols + f"SELECT {fixed[0]}, _member, _line, _raw, reason, {fixed[1]} "
+            f"FROM {seg.rejects} ORDER BY _line"
+        )
     loaded, quarantined = con.execute(
         f"SELECT count(*) FILTER (WHERE _reason = ''), count(*) FILTER (WHERE _reason <> '') FROM {judged}"
     ).fetchall()[0]

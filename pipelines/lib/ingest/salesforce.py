@@ -11,14 +11,25 @@ SF = "salesforce"
 
 def _common_person(ctx: FileContext) -> list[Col]:
     return [
-        Col("source_system", const=SF), Col("source_record_id", "Id", required=True),
-        Col("is_deleted", "IsDeleted", "bool"), Col("master_record_id", "MasterRecordId"),
-        Col("first_name", "FirstName"), Col("last_name", "LastName"), Col("salutation", "Salutation"),
-        Col("phone", "Phone"), Col("mobile_phone", "MobilePhone"), Col("email", "Email"), Col("title", "Title"),
-        Col("lead_source", "LeadSource"), Col("has_opted_out_of_email", "HasOptedOutOfEmail", "bool"),
-        Col("do_not_call", "DoNotCall", "bool"), Col("owner_id", "OwnerId"),
-        t(SF, ctx, "created_at", source="CreatedDate"), t(SF, ctx, "updated_at", source="LastModifiedDate"),
-        Col("product_interest", "Product_Interest__c"), Col("purchase_timeframe", "Purchase_Timeframe__c"),
+        Col("source_system", const=SF),
+        Col("source_record_id", "Id", required=True),
+        Col("is_deleted", "IsDeleted", "bool"),
+        Col("master_record_id", "MasterRecordId"),
+        Col("first_name", "FirstName"),
+        Col("last_name", "LastName"),
+        Col("salutation", "Salutation"),
+        Col("phone", "Phone"),
+        Col("mobile_phone", "MobilePhone"),
+        Col("email", "Email"),
+        Col("title", "Title"),
+        Col("lead_source", "LeadSource"),
+        Col("has_opted_out_of_email", "HasOptedOutOfEmail", "bool"),
+        Col("do_not_call", "DoNotCall", "bool"),
+        Col("owner_id", "OwnerId"),
+        t(SF, ctx, "created_at", source="CreatedDate"),
+        t(SF, ctx, "updated_at", source="LastModifiedDate"),
+        Col("product_interest", "Product_Interest__c"),
+        Col("purchase_timeframe", "Purchase_Timeframe__c"),
         Col("xref_hubspot_id", "HubSpot_Contact_ID__c"),
         Col("default_phone_region", const=ctx.config.source(SF).default_phone_region),
     ]
@@ -34,15 +45,25 @@ class SalesforceContact(TabularFormat):
 
     def detect(self, sniff: Sniff) -> bool:
         h = sniff.header_set()
-        return {"lastname", "firstname"} <= h and bool(h & {"mailingcity", "accountid", "mailingcountry",
-                                                               "hasoptedoutofemail", "birthdate"}) \
+        return (
+            {"lastname", "firstname"} <= h
+            and bool(h & {"mailingcity", "accountid", "mailingcountry", "hasoptedoutofemail", "birthdate"})
             and not h & {"company", "isconverted"}
+        )
 
     def columns(self, ctx: FileContext, headers: list[str]) -> list[Col]:
-        return [*_common_person(ctx), Col("record_type", const="contact"), Col("account_id", "AccountId"),
-                Col("street", "MailingStreet"), Col("city", "MailingCity"), Col("state", "MailingState"),
-                Col("postal_code", "MailingPostalCode"), Col("country", "MailingCountry"),
-                Col("department", "Department"), Col("birth_date", "Birthdate", "date")]
+        return [
+            *_common_person(ctx),
+            Col("record_type", const="contact"),
+            Col("account_id", "AccountId"),
+            Col("street", "MailingStreet"),
+            Col("city", "MailingCity"),
+            Col("state", "MailingState"),
+            Col("postal_code", "MailingPostalCode"),
+            Col("country", "MailingCountry"),
+            Col("department", "Department"),
+            Col("birth_date", "Birthdate", "date"),
+        ]
 
 
 class SalesforceLead(TabularFormat):
@@ -55,17 +76,32 @@ class SalesforceLead(TabularFormat):
 
     def detect(self, sniff: Sniff) -> bool:
         h = sniff.header_set()
-        return {"lastname", "firstname"} <= h and bool(h & {"company", "isconverted"}) and "record id" not in h
+        return (
+            {"lastname", "firstname"} <= h and bool(h & {"company", "isconverted"}) and "record id" not in h
+        )
 
     def columns(self, ctx: FileContext, headers: list[str]) -> list[Col]:
-        return [*_common_person(ctx), Col("record_type", const="lead"), Col("company", "Company"),
-                Col("street", "Street"), Col("city", "City"), Col("state", "State"),
-                Col("postal_code", "PostalCode"), Col("country", "Country"), Col("lead_status", "Status"),
-                Col("industry", "Industry"), Col("rating", "Rating"), Col("annual_revenue", "AnnualRevenue", "double"),
-                Col("employees", "NumberOfEmployees", "int"), Col("is_converted", "IsConverted", "bool"),
-                Col("converted_at", "ConvertedDate", "date"), Col("converted_account_id", "ConvertedAccountId"),
-                Col("converted_contact_id", "ConvertedContactId"),
-                Col("converted_opportunity_id", "ConvertedOpportunityId"), Col("budget", "Budget__c", "double")]
+        return [
+            *_common_person(ctx),
+            Col("record_type", const="lead"),
+            Col("company", "Company"),
+            Col("street", "Street"),
+            Col("city", "City"),
+            Col("state", "State"),
+            Col("postal_code", "PostalCode"),
+            Col("country", "Country"),
+            Col("lead_status", "Status"),
+            Col("industry", "Industry"),
+            Col("rating", "Rating"),
+            Col("annual_revenue", "AnnualRevenue", "double"),
+            Col("employees", "NumberOfEmployees", "int"),
+            Col("is_converted", "IsConverted", "bool"),
+            Col("converted_at", "ConvertedDate", "date"),
+            Col("converted_account_id", "ConvertedAccountId"),
+            Col("converted_contact_id", "ConvertedContactId"),
+            Col("converted_opportunity_id", "ConvertedOpportunityId"),
+            Col("budget", "Budget__c", "double"),
+        ]
 
 
 class SalesforceOpportunity(TabularFormat):
@@ -81,14 +117,26 @@ class SalesforceOpportunity(TabularFormat):
 
     def columns(self, ctx: FileContext, headers: list[str]) -> list[Col]:
         return [
-            Col("source_system", const=SF), Col("deal_id", "Id", required=True), Col("is_deleted", "IsDeleted", "bool"),
-            Col("account_id", "AccountId"), Col("contact_source_record_id", "ContactId"), Col("deal_name", "Name"),
-            Col("description", "Description"), Col("stage", "StageName"), Col("amount", "Amount", "double"),
-            Col("probability", "Probability", "double"), Col("close_date", "CloseDate", "date"),
-            Col("deal_type", "Type"), Col("lead_source", "LeadSource"), Col("is_closed", "IsClosed", "bool"),
-            Col("is_won", "IsWon", "bool"), Col("forecast_category", "ForecastCategory"),
-            Col("currency", "CurrencyIsoCode"), t(SF, ctx, "created_at", source="CreatedDate"),
-            t(SF, ctx, "updated_at", source="LastModifiedDate"), Col("product", "Product__c"),
+            Col("source_system", const=SF),
+            Col("deal_id", "Id", required=True),
+            Col("is_deleted", "IsDeleted", "bool"),
+            Col("account_id", "AccountId"),
+            Col("contact_source_record_id", "ContactId"),
+            Col("deal_name", "Name"),
+            Col("description", "Description"),
+            Col("stage", "StageName"),
+            Col("amount", "Amount", "double"),
+            Col("probability", "Probability", "double"),
+            Col("close_date", "CloseDate", "date"),
+            Col("deal_type", "Type"),
+            Col("lead_source", "LeadSource"),
+            Col("is_closed", "IsClosed", "bool"),
+            Col("is_won", "IsWon", "bool"),
+            Col("forecast_category", "ForecastCategory"),
+            Col("currency", "CurrencyIsoCode"),
+            t(SF, ctx, "created_at", source="CreatedDate"),
+            t(SF, ctx, "updated_at", source="LastModifiedDate"),
+            Col("product", "Product__c"),
             Col("owner_id", "OwnerId"),
         ]
 
@@ -107,15 +155,21 @@ class SalesforceReport(TabularFormat):
 
     def detect(self, sniff: Sniff) -> bool:
         h = sniff.header_set()
-        return bool(h & {"contact id", "lead id"}) and bool(h & {"first name", "last name", "email"}) \
+        return (
+            bool(h & {"contact id", "lead id"})
+            and bool(h & {"first name", "last name", "email"})
             and "record id" not in h
+        )
 
     def stage(self, ctx: FileContext, sniff: Sniff):
         line, fields = self.header_row(sniff)
         headers = {f.strip().casefold() for f in fields}
         if not headers & {"contact id", "lead id"}:
             from pipelines.lib.ingest.errors import FileRejected
-            raise FileRejected(f"{ctx.relative}: line {line}: missing required column(s): Contact ID or Lead ID")
+
+            raise FileRejected(
+                f"{ctx.relative}: line {line}: missing required column(s): Contact ID or Lead ID"
+            )
         return super().stage(ctx, sniff)
 
     def columns(self, ctx: FileContext, headers: list[str]) -> list[Col]:
@@ -123,24 +177,40 @@ class SalesforceReport(TabularFormat):
         is_lead = "lead id" in folded
         ts = dict(formats=REPORT_FORMATS)
         return [
-            Col("source_system", const=SF), Col("record_type", const="lead" if is_lead else "contact"),
+            Col("source_system", const=SF),
+            Col("record_type", const="lead" if is_lead else "contact"),
             Col("source_record_id", "Lead ID" if is_lead else "Contact ID", required=True),
-            Col("first_name", "First Name"), Col("last_name", "Last Name"), Col("salutation", "Salutation"),
-            Col("title", "Title"), Col("email", "Email"), Col("phone", "Phone"), Col("mobile_phone", "Mobile"),
-            Col("company", "Company / Account" if is_lead else "Account Name"), Col("account_id", "Account ID"),
-            Col("street", "Street" if is_lead else "Mailing Street"), Col("city", "City" if is_lead else "Mailing City"),
+            Col("first_name", "First Name"),
+            Col("last_name", "Last Name"),
+            Col("salutation", "Salutation"),
+            Col("title", "Title"),
+            Col("email", "Email"),
+            Col("phone", "Phone"),
+            Col("mobile_phone", "Mobile"),
+            Col("company", "Company / Account" if is_lead else "Account Name"),
+            Col("account_id", "Account ID"),
+            Col("street", "Street" if is_lead else "Mailing Street"),
+            Col("city", "City" if is_lead else "Mailing City"),
             Col("state", "State/Province" if is_lead else "Mailing State/Province"),
             Col("postal_code", "Zip/Postal Code" if is_lead else "Mailing Zip/Postal Code"),
-            Col("country", "Country" if is_lead else "Mailing Country"), Col("department", "Department"),
-            Col("birth_date", "Birthdate", "date"), Col("lead_source", "Lead Source"),
-            Col("lead_status", "Lead Status"), Col("industry", "Industry"), Col("rating", "Rating"),
-            Col("annual_revenue", "Annual Revenue", "double"), Col("employees", "No. of Employees", "int"),
-            Col("has_opted_out_of_email", "Email Opt Out", "bool"), Col("do_not_call", "Do Not Call", "bool"),
+            Col("country", "Country" if is_lead else "Mailing Country"),
+            Col("department", "Department"),
+            Col("birth_date", "Birthdate", "date"),
+            Col("lead_source", "Lead Source"),
+            Col("lead_status", "Lead Status"),
+            Col("industry", "Industry"),
+            Col("rating", "Rating"),
+            Col("annual_revenue", "Annual Revenue", "double"),
+            Col("employees", "No. of Employees", "int"),
+            Col("has_opted_out_of_email", "Email Opt Out", "bool"),
+            Col("do_not_call", "Do Not Call", "bool"),
             Col("owner_id", "Contact Owner" if not is_lead else "Lead Owner"),
             t(SF, ctx, "created_at", source="Created Date", **ts),
             t(SF, ctx, "updated_at", source="Last Modified Date", **ts),
-            Col("product_interest", "Product Interest"), Col("purchase_timeframe", "Purchase Timeframe"),
-            Col("budget", "Budget", "double"), Col("xref_hubspot_id", "HubSpot Contact ID"),
+            Col("product_interest", "Product Interest"),
+            Col("purchase_timeframe", "Purchase Timeframe"),
+            Col("budget", "Budget", "double"),
+            Col("xref_hubspot_id", "HubSpot Contact ID"),
             Col("default_phone_region", const=ctx.config.source(SF).default_phone_region),
         ]
 

@@ -18,16 +18,66 @@ from pipelines.lib.ingest.tabular import stage_rows
 
 SG = "sendgrid"
 STANDARD = {
-    "email", "timestamp", "smtp-id", "event", "category", "sg_event_id", "sg_message_id", "sg_template_id",
-    "sg_template_name", "response", "attempt", "useragent", "ip", "url", "reason", "status", "type",
-    "bounce_classification", "asm_group_id", "tls", "cert_err", "marketing_campaign_id", "marketing_campaign_name",
-    "url_offset", "sg_machine_open", "sg_content_type", "pool",
+    "email",
+    "timestamp",
+    "smtp-id",
+    "event",
+    "category",
+    "sg_event_id",
+    "sg_message_id",
+    "sg_template_id",
+    "sg_template_name",
+    "response",
+    "attempt",
+    "useragent",
+    "ip",
+    "url",
+    "reason",
+    "status",
+    "type",
+    "bounce_classification",
+    "asm_group_id",
+    "tls",
+    "cert_err",
+    "marketing_campaign_id",
+    "marketing_campaign_name",
+    "url_offset",
+    "sg_machine_open",
+    "sg_content_type",
+    "pool",
 }
-EVENT_HEADERS = ["email", "event", "timestamp", "sg_event_id", "sg_message_id", "smtp-id", "type",
-                 "bounce_classification", "reason", "status", "response", "attempt", "url", "useragent", "ip",
-                 "category", "asm_group_id", "campaign_id", "touchplan_send_id", "custom_args", "payload"]
-LISTS = {"bounce": "bounces", "block": "blocks", "spam": "spam_reports", "invalid": "invalid_emails",
-         "group_unsub": "group_unsubscribes", "asm": "group_unsubscribes", "unsubscribe": "global_unsubscribes"}
+EVENT_HEADERS = [
+    "email",
+    "event",
+    "timestamp",
+    "sg_event_id",
+    "sg_message_id",
+    "smtp-id",
+    "type",
+    "bounce_classification",
+    "reason",
+    "status",
+    "response",
+    "attempt",
+    "url",
+    "useragent",
+    "ip",
+    "category",
+    "asm_group_id",
+    "campaign_id",
+    "touchplan_send_id",
+    "custom_args",
+    "payload",
+]
+LISTS = {
+    "bounce": "bounces",
+    "block": "blocks",
+    "spam": "spam_reports",
+    "invalid": "invalid_emails",
+    "group_unsub": "group_unsubscribes",
+    "asm": "group_unsubscribes",
+    "unsubscribe": "global_unsubscribes",
+}
 
 
 def suppression_list(name: str) -> str | None:
@@ -50,15 +100,27 @@ def _event_fields(event: dict) -> list[str | None]:
     custom = {k: v for k, v in event.items() if k not in STANDARD}
     category = event.get("category")
     return [
-        _text(event.get("email")), _text(event.get("event")), _text(event.get("timestamp")),
-        _text(event.get("sg_event_id")), _text(event.get("sg_message_id")), _text(event.get("smtp-id")),
-        _text(event.get("type")), _text(event.get("bounce_classification")), _text(event.get("reason")),
-        _text(event.get("status")), _text(event.get("response")), _text(event.get("attempt")), _text(event.get("url")),
-        _text(event.get("useragent")), _text(event.get("ip")),
+        _text(event.get("email")),
+        _text(event.get("event")),
+        _text(event.get("timestamp")),
+        _text(event.get("sg_event_id")),
+        _text(event.get("sg_message_id")),
+        _text(event.get("smtp-id")),
+        _text(event.get("type")),
+        _text(event.get("bounce_classification")),
+        _text(event.get("reason")),
+        _text(event.get("status")),
+        _text(event.get("response")),
+        _text(event.get("attempt")),
+        _text(event.get("url")),
+        _text(event.get("useragent")),
+        _text(event.get("ip")),
         json.dumps(category if isinstance(category, list) else [category]) if category is not None else None,
-        _text(event.get("asm_group_id")), _text(custom.get("campaign_id")),
+        _text(event.get("asm_group_id")),
+        _text(custom.get("campaign_id")),
         _text(custom.get("touchplan_send_id") or custom.get("send_id")),
-        json.dumps(custom, ensure_ascii=False) if custom else None, json.dumps(event, ensure_ascii=False),
+        json.dumps(custom, ensure_ascii=False) if custom else None,
+        json.dumps(event, ensure_ascii=False),
     ]
 
 
@@ -111,27 +173,53 @@ class SendGridEvents(Format):
         staged = stage_rows(ctx.con, ctx.new_stage(), EVENT_HEADERS, rows)
         if bad:
             from pipelines.lib.ingest.zoom import _merge_rejects
+
             _merge_rejects(ctx, staged.rejects, bad)
         cols = [
-            Col("source_system", const=SG), Col("email", "email", required=True), Col("event", "event", required=True),
+            Col("source_system", const=SG),
+            Col("email", "email", required=True),
+            Col("event", "event", required=True),
             Col("occurred_at", "timestamp", "epoch", required=True, label="timestamp"),
-            Col("event_id", "sg_event_id"), Col("message_id", "sg_message_id"), Col("smtp_id", "smtp-id"),
-            Col("bounce_type", "type"), Col("bounce_classification", "bounce_classification"),
-            Col("reason", "reason"), Col("status", "status"), Col("response", "response"),
-            Col("attempt", "attempt", "int"), Col("url", "url"), Col("useragent", "useragent"), Col("ip", "ip"),
-            Col("categories", "category", "list"), Col("asm_group_id", "asm_group_id", "int"),
-            Col("campaign_id", "campaign_id"), Col("touchplan_send_id", "touchplan_send_id"),
-            Col("custom_args", "custom_args", "json"), Col("payload", "payload", "json"),
+            Col("event_id", "sg_event_id"),
+            Col("message_id", "sg_message_id"),
+            Col("smtp_id", "smtp-id"),
+            Col("bounce_type", "type"),
+            Col("bounce_classification", "bounce_classification"),
+            Col("reason", "reason"),
+            Col("status", "status"),
+            Col("response", "response"),
+            Col("attempt", "attempt", "int"),
+            Col("url", "url"),
+            Col("useragent", "useragent"),
+            Col("ip", "ip"),
+            Col("categories", "category", "list"),
+            Col("asm_group_id", "asm_group_id", "int"),
+            Col("campaign_id", "campaign_id"),
+            Col("touchplan_send_id", "touchplan_send_id"),
+            Col("custom_args", "custom_args", "json"),
+            Col("payload", "payload", "json"),
         ]
         ctx.warn(f"{ctx.relative}: read as {layout}") if layout == "ndjson" else None
-        return [make_segment(ctx, self.name, "raw_email_events", cols, EVENT_HEADERS, staged.stage,
-                             staged.headers, staged.rejects)]
+        return [
+            make_segment(
+                ctx,
+                self.name,
+                "raw_email_events",
+                cols,
+                EVENT_HEADERS,
+                staged.stage,
+                staged.headers,
+                staged.rejects,
+            )
+        ]
 
 
-SUPPRESSION_TS = ("CASE WHEN regexp_matches({src}, '^[0-9]+(\\.[0-9]+)?$') "
-                  "THEN timezone('UTC', to_timestamp(CAST({src} AS DOUBLE))) "
-                  "WHEN regexp_matches({src}, '(Z|[+-]\\d\\d:?\\d\\d)$') THEN timezone('UTC', TRY_CAST({src} AS TIMESTAMPTZ)) "
-                  "ELSE TRY_CAST({src} AS TIMESTAMP) END")
+SUPPRESSION_TS = (
+    "CASE WHEN regexp_matches({src}, '^[0-9]+(\\.[0-9]+)?$') "
+    "THEN timezone('UTC', to_timestamp(CAST({src} AS DOUBLE))) "
+    "WHEN regexp_matches({src}, '(Z|[+-]\\d\\d:?\\d\\d)$') THEN timezone('UTC', TRY_CAST({src} AS TIMESTAMPTZ)) "
+    "ELSE TRY_CAST({src} AS TIMESTAMP) END"
+)
 
 
 class SendGridSuppressions(TabularFormat):
@@ -146,15 +234,22 @@ class SendGridSuppressions(TabularFormat):
 
     def detect(self, sniff: Sniff) -> bool:
         h = sniff.header_set()
-        return "email" in h and bool(h & {"created", "created_at"}) and suppression_list(sniff.name) is not None
+        return (
+            "email" in h and bool(h & {"created", "created_at"}) and suppression_list(sniff.name) is not None
+        )
 
     def columns(self, ctx: FileContext, headers: list[str]) -> list[Col]:
         listed = suppression_list(ctx.relative) or "global_unsubscribes"
         created = "created" if "created" in {h.casefold() for h in headers} else "created_at"
         return [
-            Col("source_system", const=SG), Col("suppression_list", const=listed),
-            Col("email", "email", required=True), Col("reason", "reason"), Col("status", "status"),
-            Col("ip", "ip"), Col("asm_group_id", "group_id", "int"), Col("asm_group_name", "group_name"),
+            Col("source_system", const=SG),
+            Col("suppression_list", const=listed),
+            Col("email", "email", required=True),
+            Col("reason", "reason"),
+            Col("status", "status"),
+            Col("ip", "ip"),
+            Col("asm_group_id", "group_id", "int"),
+            Col("asm_group_name", "group_name"),
             Col("created_at", created, sql=SUPPRESSION_TS),
         ]
 
@@ -167,8 +262,12 @@ class SendGridSuppressionsJson(Format):
     source_system = SG
 
     def detect(self, sniff: Sniff) -> bool:
-        return _looks_like_json(sniff) and '"event"' not in sniff.head_text and '"email"' in sniff.head_text \
+        return (
+            _looks_like_json(sniff)
+            and '"event"' not in sniff.head_text
+            and '"email"' in sniff.head_text
             and suppression_list(sniff.name) is not None
+        )
 
     def stage(self, ctx: FileContext, sniff: Sniff) -> list[Segment]:
         assert ctx.encoding is not None
@@ -186,16 +285,32 @@ class SendGridSuppressionsJson(Format):
         staged = stage_rows(ctx.con, ctx.new_stage(), headers, rows)
         if bad:
             from pipelines.lib.ingest.zoom import _merge_rejects
+
             _merge_rejects(ctx, staged.rejects, bad)
         listed = suppression_list(ctx.relative) or "global_unsubscribes"
         cols = [
-            Col("source_system", const=SG), Col("suppression_list", const=listed),
-            Col("email", "email", required=True), Col("reason", "reason"), Col("status", "status"),
-            Col("ip", "ip"), Col("asm_group_id", "group_id", "int"), Col("asm_group_name", "group_name"),
+            Col("source_system", const=SG),
+            Col("suppression_list", const=listed),
+            Col("email", "email", required=True),
+            Col("reason", "reason"),
+            Col("status", "status"),
+            Col("ip", "ip"),
+            Col("asm_group_id", "group_id", "int"),
+            Col("asm_group_name", "group_name"),
             Col("created_at", "created", sql=SUPPRESSION_TS),
         ]
-        return [make_segment(ctx, self.name, "raw_email_suppressions", cols, headers, staged.stage,
-                             staged.headers, staged.rejects)]
+        return [
+            make_segment(
+                ctx,
+                self.name,
+                "raw_email_suppressions",
+                cols,
+                headers,
+                staged.stage,
+                staged.headers,
+                staged.rejects,
+            )
+        ]
 
 
 register(SendGridEvents())

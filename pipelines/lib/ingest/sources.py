@@ -14,8 +14,13 @@ from pipelines.lib.config import load_yaml_model
 SOURCES_FILE = "sources.yaml"
 
 RawTable = Literal[
-    "raw_crm_contacts", "raw_crm_deals", "raw_email_events", "raw_email_suppressions", "raw_email_audience",
-    "raw_webinar_attendance", "raw_webinar_registrations",
+    "raw_crm_contacts",
+    "raw_crm_deals",
+    "raw_email_events",
+    "raw_email_suppressions",
+    "raw_email_audience",
+    "raw_webinar_attendance",
+    "raw_webinar_registrations",
 ]
 
 
@@ -25,7 +30,9 @@ def _check_zone(value: str | None) -> str | None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Berlin' or 'UTC')") from exc
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name such as 'Europe/Berlin' or 'UTC')"
+        ) from exc
     return value
 
 
@@ -35,9 +42,12 @@ class SourceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     time_zone: str | None = Field(None, description="zone of zone-less timestamps in this source's files")
-    default_phone_region: str | None = Field(None, description="ISO country for phone numbers without +prefix")
+    default_phone_region: str | None = Field(
+        None, description="ISO country for phone numbers without +prefix"
+    )
     header_aliases: dict[str, str] = Field(
-        default_factory=dict, description="localized header -> the English header the parser knows")
+        default_factory=dict, description="localized header -> the English header the parser knows"
+    )
 
     @field_validator("time_zone")
     @classmethod
@@ -59,12 +69,16 @@ class FileRule(BaseModel):
 
     glob: str
     format: str
-    source: str | None = Field(None, description="source system name (for custom CSVs: stored as source_system)")
+    source: str | None = Field(
+        None, description="source system name (for custom CSVs: stored as source_system)"
+    )
     time_zone: str | None = None
     table: RawTable | None = Field(None, description="custom_csv: the raw table rows go to")
     columns: dict[str, str] = Field(default_factory=dict, description="custom_csv: raw column -> file header")
     required: list[str] = Field(default_factory=list, description="custom_csv: headers that must be present")
-    constants: dict[str, str] = Field(default_factory=dict, description="custom_csv: raw column -> fixed value")
+    constants: dict[str, str] = Field(
+        default_factory=dict, description="custom_csv: raw column -> fixed value"
+    )
     delimiter: str | None = None
     timestamp_formats: list[str] = Field(default_factory=list, description="strptime formats tried first")
 
@@ -80,7 +94,9 @@ class FileRule(BaseModel):
         return self
 
     def matches(self, relative_path: str) -> bool:
-        return fnmatch.fnmatch(relative_path, self.glob) or fnmatch.fnmatch(Path(relative_path).name, self.glob)
+        return fnmatch.fnmatch(relative_path, self.glob) or fnmatch.fnmatch(
+            Path(relative_path).name, self.glob
+        )
 
 
 class SourcesConfig(BaseModel):
@@ -102,7 +118,8 @@ class SourcesConfig(BaseModel):
         for index, rule in enumerate(self.files):
             if rule.format not in FORMATS:
                 raise ValueError(
-                    f"files[{index}].format: unknown format {rule.format!r}; known: {', '.join(sorted(FORMATS))}")
+                    f"files[{index}].format: unknown format {rule.format!r}; known: {', '.join(sorted(FORMATS))}"
+                )
         return self
 
     def source(self, name: str) -> SourceSettings:

@@ -37,23 +37,39 @@ from pipelines.lib.ingest.tabular import check_headers, clean_header, rejects_ta
 TEAMS = "teams"
 # Teams writes times in the downloader's locale; tried after ISO 8601 (first match wins; en-US has AM/PM).
 TEAMS_FORMATS = [
-    "%m/%d/%y, %I:%M:%S %p", "%m/%d/%Y, %I:%M:%S %p", "%m/%d/%y %I:%M:%S %p", "%m/%d/%Y %I:%M:%S %p",
-    "%d/%m/%Y, %H:%M:%S", "%d/%m/%y, %H:%M:%S", "%d.%m.%Y, %H:%M:%S", "%d.%m.%y, %H:%M:%S", "%d.%m.%Y %H:%M:%S",
-    "%Y-%m-%d, %H:%M:%S", "%Y/%m/%d, %H:%M:%S", *TIMESTAMP_FORMATS,
+    "%m/%d/%y, %I:%M:%S %p",
+    "%m/%d/%Y, %I:%M:%S %p",
+    "%m/%d/%y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%d/%m/%Y, %H:%M:%S",
+    "%d/%m/%y, %H:%M:%S",
+    "%d.%m.%Y, %H:%M:%S",
+    "%d.%m.%y, %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
+    "%Y-%m-%d, %H:%M:%S",
+    "%Y/%m/%d, %H:%M:%S",
+    *TIMESTAMP_FORMATS,
 ]
 SECTION = re.compile(r"^\s*\d+\s*\.\s*(.+?)\s*$")
 SUMMARY_TITLES = {"summary", "meeting summary"}
 PARTICIPANTS, ACTIVITIES = "participants", "in-meeting activities"
 # header (casefolded) -> (raw column, kind)
 ATTENDANCE = {
-    "name": ("name", "text"), "full name": ("name", "text"), "join time": ("joined_at", "timestamp"),
-    "first join": ("joined_at", "timestamp"), "leave time": ("left_at", "timestamp"),
-    "last leave": ("left_at", "timestamp"), "duration": ("duration_minutes", "duration"),
-    "in-meeting duration": ("duration_minutes", "duration"), "attendance duration": ("duration_minutes", "duration"),
+    "name": ("name", "text"),
+    "full name": ("name", "text"),
+    "join time": ("joined_at", "timestamp"),
+    "first join": ("joined_at", "timestamp"),
+    "leave time": ("left_at", "timestamp"),
+    "last leave": ("left_at", "timestamp"),
+    "duration": ("duration_minutes", "duration"),
+    "in-meeting duration": ("duration_minutes", "duration"),
+    "attendance duration": ("duration_minutes", "duration"),
 }
-ROLE_SQL = ("CASE WHEN {r} IS NULL OR lower({r}) = 'attendee' THEN 'attendee' "
-            "WHEN lower({r}) IN ('organizer', 'organiser', 'co-organizer', 'co-organiser', 'producer') THEN 'host' "
-            "WHEN lower({r}) = 'presenter' THEN 'panelist' ELSE 'other' END")
+ROLE_SQL = (
+    "CASE WHEN {r} IS NULL OR lower({r}) = 'attendee' THEN 'attendee' "
+    "WHEN lower({r}) IN ('organizer', 'organiser', 'co-organizer', 'co-organiser', 'producer') THEN 'host' "
+    "WHEN lower({r}) = 'presenter' THEN 'panelist' ELSE 'other' END"
+)
 META_TOPIC = ("meeting title", "title", "webinar title", "event title", "meeting name")
 META_ID = ("meeting id", "webinar id", "event id", "id")
 META_START = ("start time", "meeting start time", "actual start time", "first join")
@@ -152,31 +168,47 @@ class TeamsAttendance(Format):
         if webinar_id is None and (topic or start):
             # The report names no meeting id: a stable id from its title and start as written.
             webinar_id = "teams-" + hashlib.sha256(f"{topic}|{start}".encode()).hexdigest()[:16]
-        common = [Col("source_system", const=TEAMS), Col("webinar_id", const=webinar_id),
-                  Col("webinar_topic", const=topic),
-                  Col("webinar_start_at", sql=_timestamp_literal(ctx.zone(TEAMS), start))]
+        common = [
+            Col("source_system", const=TEAMS),
+            Col("webinar_id", const=webinar_id),
+            Col("webinar_topic", const=topic),
+            Col("webinar_start_at", sql=_timestamp_literal(ctx.zone(TEAMS), start)),
+        ]
 
         segments: list[Segment] = []
         if ACTIVITIES in tables:
             line, headers, rows = tables[ACTIVITIES]
             people = self._people(tables.get(PARTICIPANTS))
             keys = [self._key(headers, r[2]) for r in rows]
-            found = [people.get(k) or (people.get((None, k[1])) if k[1] else None) or people.get((k[0], None))
-                     or {} for k in keys]
+            found = [
+                people.get(k)
+                or (people.get((None, k[1])) if k[1] else None)
+                or people.get((k[0], None))
+                or {}
+                for k in keys
+            ]
             upn = [p.get("participant id (upn)") for p in found]
             reg = [p.get("registration email") for p in found]
-            segments.append(self._segment(ctx, headers, rows, common, "session",
-                                          {"_upn": upn, "_registration_email": reg}))
+            segments.append(
+                self._segment(
+                    ctx, headers, rows, common, "session", {"_upn": upn, "_registration_email": reg}
+                )
+            )
             # Matched by name and email, else by email, else by name (guests have no email in one section).
             seen = set(keys) | {(None, k[1]) for k in keys if k[1]} | {(k[0], None) for k in keys if k[0]}
             if PARTICIPANTS in tables:
                 p_line, p_headers, p_rows = tables[PARTICIPANTS]
                 p_keys = [self._key(p_headers, r[2]) for r in p_rows]
-                lonely = [r for r, k in zip(p_rows, p_keys, strict=True)
-                          if k not in seen and (None, k[1]) not in seen and (k[0], None) not in seen]
+                lonely = [
+                    r
+                    for r, k in zip(p_rows, p_keys, strict=True)
+                    if k not in seen and (None, k[1]) not in seen and (k[0], None) not in seen
+                ]
                 if lonely:
-                    ctx.warn(f"{ctx.relative}: {len(lonely)} participant(s) without an In-Meeting Activities row "
-                             "loaded from the Participants section")
+                    ctx.warn(
+                        f"{ctx.relative}: {len(lonely)} participant(s) without an In-Meeting Activities row "
+                        "loaded from the Participants section"
+                    )
                     segments.append(self._segment(ctx, p_headers, lonely, common, "participant", {}))
         else:
             line, headers, rows = tables[PARTICIPANTS]
@@ -210,8 +242,15 @@ class TeamsAttendance(Format):
                 out.setdefault((key[0], None), values)
         return out
 
-    def _segment(self, ctx: FileContext, headers: list[str], rows, common: list[Col], level: str,
-                 extra_columns: dict[str, list]) -> Segment:
+    def _segment(
+        self,
+        ctx: FileContext,
+        headers: list[str],
+        rows,
+        common: list[Col],
+        level: str,
+        extra_columns: dict[str, list],
+    ) -> Segment:
         staged = stage_rows(ctx.con, ctx.new_stage(), headers, rows, extra_columns=extra_columns or None)
         hc = dict(staged.headers)
         folded = {h.casefold(): h for h in headers if h}
@@ -245,19 +284,39 @@ class TeamsAttendance(Format):
             Col("email", sql=email),
             Col("participant_id", sql=upn),
             Col("role", sql=ROLE_SQL.format(r=role or "NULL")),
-            Col("is_guest", sql=(f"CASE WHEN {upn} LIKE '%#EXT#%' THEN TRUE WHEN {upn} IS NOT NULL THEN FALSE "
-                                 f"WHEN {email} IS NULL THEN TRUE END")),
+            Col(
+                "is_guest",
+                sql=(
+                    f"CASE WHEN {upn} LIKE '%#EXT#%' THEN TRUE WHEN {upn} IS NOT NULL THEN FALSE "
+                    f"WHEN {email} IS NULL THEN TRUE END"
+                ),
+            ),
         ]
         kept = [folded[k] for k in ("role", "registration email") if k in folded]
-        seg = make_segment(ctx, self.name, "raw_webinar_attendance", cols, headers, staged.stage, hc,
-                           staged.rejects, ignored=("Email", "Participant ID (UPN)", *kept), what=f"{level} rows")
+        seg = make_segment(
+            ctx,
+            self.name,
+            "raw_webinar_attendance",
+            cols,
+            headers,
+            staged.stage,
+            hc,
+            staged.rejects,
+            ignored=("Email", "Participant ID (UPN)", *kept),
+            what=f"{level} rows",
+        )
         seg.extra_headers = seg.extra_headers + kept
         return seg
 
 
 LIVE_HEADERS = {  # header without spaces, casefolded -> the name used here
-    "sessionid": "Session Id", "participantid": "Participant Id", "fullname": "Full Name",
-    "useragent": "UserAgent", "utceventtimestamp": "UTC Event Timestamp", "action": "Action", "role": "Role",
+    "sessionid": "Session Id",
+    "participantid": "Participant Id",
+    "fullname": "Full Name",
+    "useragent": "UserAgent",
+    "utceventtimestamp": "UTC Event Timestamp",
+    "action": "Action",
+    "role": "Role",
 }
 
 
@@ -289,21 +348,27 @@ class TeamsLiveEvents(Format):
         def col(name: str) -> str:
             return _clean(q(hc[name])) if name in hc else "NULL"
 
-        ts_expr, _ = _convert(Col("t", kind="timestamp", zone="UTC", formats=TEAMS_FORMATS),
-                              col("UTC Event Timestamp"))
+        ts_expr, _ = _convert(
+            Col("t", kind="timestamp", zone="UTC", formats=TEAMS_FORMATS), col("UTC Event Timestamp")
+        )
         events = f"{s}_ev"
         con.execute(
             f"CREATE TEMP TABLE {events} AS SELECT *, {ts_expr} AS _ts, lower({col('Action')}) AS _action, "
-            f"{staged.raw_sql} AS _raw FROM {s}")
+            f"{staged.raw_sql} AS _raw FROM {s}"
+        )
         # Events that cannot be placed: quarantined with the reason.
-        bad = (f"CASE WHEN {col('Session Id')} IS NULL THEN 'Session Id is empty' "
-               f"WHEN {col('UTC Event Timestamp')} IS NULL THEN 'UTC Event Timestamp is empty' "
-               f"WHEN _ts IS NULL THEN 'UTC Event Timestamp: ' || {col('UTC Event Timestamp')} || "
-               "' is not a date and time' "
-               f"WHEN _action IS NULL OR _action NOT IN ('joined', 'left') THEN 'Action: ' || "
-               f"coalesce({col('Action')}, '(empty)') || ' is not Joined or Left' END")
-        con.execute(f"INSERT INTO {staged.rejects} SELECT _line, _raw, _member, reason FROM "
-                    f"(SELECT *, {bad} AS reason FROM {events}) WHERE reason IS NOT NULL")
+        bad = (
+            f"CASE WHEN {col('Session Id')} IS NULL THEN 'Session Id is empty' "
+            f"WHEN {col('UTC Event Timestamp')} IS NULL THEN 'UTC Event Timestamp is empty' "
+            f"WHEN _ts IS NULL THEN 'UTC Event Timestamp: ' || {col('UTC Event Timestamp')} || "
+            "' is not a date and time' "
+            f"WHEN _action IS NULL OR _action NOT IN ('joined', 'left') THEN 'Action: ' || "
+            f"coalesce({col('Action')}, '(empty)') || ' is not Joined or Left' END"
+        )
+        con.execute(
+            f"INSERT INTO {staged.rejects} SELECT _line, _raw, _member, reason FROM "
+            f"(SELECT *, {bad} AS reason FROM {events}) WHERE reason IS NOT NULL"
+        )
         con.execute(f"DELETE FROM {events} WHERE {bad} IS NOT NULL")
         # Pair: each Joined with the next event of the same session and participant when that is a Left.
         paired = f"{s}_pr"
@@ -312,17 +377,21 @@ class TeamsLiveEvents(Format):
             f"lag(_action) OVER w AS _prev, lead(_action) OVER w AS _next, lead(_ts) OVER w AS _next_ts, "
             f"lead(_line) OVER w AS _next_line, lead(_raw) OVER w AS _next_raw FROM {events} "
             f"WINDOW w AS (PARTITION BY {col('Session Id')}, coalesce({col('Participant Id')}, '') "
-            "ORDER BY _ts, _line)")
-        con.execute(f"INSERT INTO {staged.rejects} SELECT _line, _raw, _member, 'Left without a Joined before it "
-                    "(same Session Id and Participant Id)' FROM "
-                    f"{paired} WHERE _action = 'left' AND (_prev IS NULL OR _prev <> 'joined')")
+            "ORDER BY _ts, _line)"
+        )
+        con.execute(
+            f"INSERT INTO {staged.rejects} SELECT _line, _raw, _member, 'Left without a Joined before it "
+            "(same Session Id and Participant Id)' FROM "
+            f"{paired} WHERE _action = 'left' AND (_prev IS NULL OR _prev <> 'joined')"
+        )
         sessions = ctx.new_stage()
         con.execute(
             f"CREATE TEMP TABLE {sessions} AS SELECT * EXCLUDE (_raw, _prev, _next, _next_ts, _next_line, _next_raw),"
             " _ts AS _joined_at, CASE WHEN _next = 'left' THEN _next_ts END AS _left_at, "
             "CAST(CASE WHEN _next = 'left' THEN _next_line END AS VARCHAR) AS _left_line, "
             "CASE WHEN _next = 'left' THEN _raw || chr(10) || _next_raw ELSE _raw END AS _raw "
-            f"FROM {paired} WHERE _action = 'joined' ORDER BY _line")
+            f"FROM {paired} WHERE _action = 'joined' ORDER BY _line"
+        )
         unpaired = con.execute(f"SELECT count(*) FROM {sessions} WHERE _left_at IS NULL").fetchall()[0][0]
         if unpaired:
             ctx.warn(f"{ctx.relative}: {unpaired} Joined event(s) without a Left: loaded with no left_at")
@@ -331,19 +400,40 @@ class TeamsLiveEvents(Format):
         stem = re.sub(r"\.[^./]+$", "", ctx.relative)
         hc2 = {**hc, "Left line": "_left_line"}
         cols = [
-            Col("source_system", const=TEAMS), Col("webinar_id", const=stem), Col("webinar_topic", const=None),
-            Col("webinar_start_at", sql=f"CAST({lit(start.isoformat(sep=' ') if start else None)} AS TIMESTAMP)"),
-            Col("record_level", const="session"), Col("name", "Full Name"), Col("participant_id", "Participant Id"),
+            Col("source_system", const=TEAMS),
+            Col("webinar_id", const=stem),
+            Col("webinar_topic", const=None),
+            Col(
+                "webinar_start_at",
+                sql=f"CAST({lit(start.isoformat(sep=' ') if start else None)} AS TIMESTAMP)",
+            ),
+            Col("record_level", const="session"),
+            Col("name", "Full Name"),
+            Col("participant_id", "Participant Id"),
             Col("email", sql=f"CASE WHEN {pid} LIKE '%_@_%' THEN {pid} END"),
-            Col("role", sql=ROLE_SQL.format(r=col("Role"))), Col("is_guest", sql=f"{pid} IS NULL"),
-            Col("joined_at", sql="_joined_at"), Col("left_at", sql="_left_at"),
+            Col("role", sql=ROLE_SQL.format(r=col("Role"))),
+            Col("is_guest", sql=f"{pid} IS NULL"),
+            Col("joined_at", sql="_joined_at"),
+            Col("left_at", sql="_left_at"),
             Col("duration_minutes", sql="date_diff('millisecond', _joined_at, _left_at) / 60000.0"),
         ]
         kept = [h for h in ("Session Id", "UserAgent", "Role", "Action", "UTC Event Timestamp") if h in hc]
-        seg = make_segment(ctx, self.name, "raw_webinar_attendance", cols, headers, sessions, hc2, staged.rejects,
-                           raw_sql="_raw", nondata=staged.nondata, ignored=tuple(kept))
-        seg.extra_headers = seg.extra_headers + [h for h in ("Session Id", "UserAgent", "Role") if h in hc] + \
-            ["Left line"]
+        seg = make_segment(
+            ctx,
+            self.name,
+            "raw_webinar_attendance",
+            cols,
+            headers,
+            sessions,
+            hc2,
+            staged.rejects,
+            raw_sql="_raw",
+            nondata=staged.nondata,
+            ignored=tuple(kept),
+        )
+        seg.extra_headers = (
+            seg.extra_headers + [h for h in ("Session Id", "UserAgent", "Role") if h in hc] + ["Left line"]
+        )
         return [seg]
 
 

@@ -24,8 +24,14 @@ from pipelines.lib.ingest.mapping import Col, Segment, lit
 from pipelines.lib.ingest.tabular import check_headers, clean_header, rejects_table, stage_csv, stage_rows
 
 ZOOM = "zoom"
-ROLES = {"host details": "host", "panelist details": "panelist", "attendee details": "attendee",
-         "other attended": "other", "registrant details": "registrant", "registrants details": "registrant"}
+ROLES = {
+    "host details": "host",
+    "panelist details": "panelist",
+    "attendee details": "attendee",
+    "other attended": "other",
+    "registrant details": "registrant",
+    "registrants details": "registrant",
+}
 TITLES = {"attendee report", "registration report", "webinar attendee report", "performance report"}
 META_LABELS = ("report generated:",)
 
@@ -51,11 +57,11 @@ def read_rows(text: str) -> list[tuple[int, str, list[str]]]:
     try:
         for fields in reader:
             end = reader.line_num
-            raw = "".join(lines[start - 1:end]).rstrip("\r\n")
+            raw = "".join(lines[start - 1 : end]).rstrip("\r\n")
             out.append((start, raw, fields))
             start = end + 1
     except csv.Error as exc:
-        raw = "".join(lines[start - 1:]).rstrip("\r\n")
+        raw = "".join(lines[start - 1 :]).rstrip("\r\n")
         out.append((start, raw, ["\x00csv-error", str(exc)]))
     return out
 
@@ -68,20 +74,36 @@ def _digits(value: str | None) -> str | None:
 
 
 ATTENDANCE = {  # header (casefolded) -> (raw column, kind)
-    "attended": ("attended", "bool"), "user name (original name)": ("name", "text"), "user name": ("name", "text"),
-    "name (original name)": ("name", "text"), "first name": ("first_name", "text"),
-    "last name": ("last_name", "text"), "email": ("email", "text"), "user email": ("email", "text"),
-    "phone": ("phone", "text"), "registration time": ("registered_at", "timestamp"),
-    "approval status": ("approval_status", "text"), "join time": ("joined_at", "timestamp"),
-    "leave time": ("left_at", "timestamp"), "time in session (minutes)": ("duration_minutes", "double"),
-    "duration (minutes)": ("duration_minutes", "double"), "is guest": ("is_guest", "bool"),
-    "guest": ("is_guest", "bool"), "country/region name": ("country", "text"),
+    "attended": ("attended", "bool"),
+    "user name (original name)": ("name", "text"),
+    "user name": ("name", "text"),
+    "name (original name)": ("name", "text"),
+    "first name": ("first_name", "text"),
+    "last name": ("last_name", "text"),
+    "email": ("email", "text"),
+    "user email": ("email", "text"),
+    "phone": ("phone", "text"),
+    "registration time": ("registered_at", "timestamp"),
+    "approval status": ("approval_status", "text"),
+    "join time": ("joined_at", "timestamp"),
+    "leave time": ("left_at", "timestamp"),
+    "time in session (minutes)": ("duration_minutes", "double"),
+    "duration (minutes)": ("duration_minutes", "double"),
+    "is guest": ("is_guest", "bool"),
+    "guest": ("is_guest", "bool"),
+    "country/region name": ("country", "text"),
 }
 REGISTRATION = {
-    "first name": ("first_name", "text"), "last name": ("last_name", "text"), "email": ("email", "text"),
-    "registration time": ("registered_at", "timestamp"), "approval status": ("approval_status", "text"),
-    "country/region": ("country", "text"), "country/region name": ("country", "text"),
-    "organization": ("company", "text"), "job title": ("title", "text"), "phone": ("phone", "text"),
+    "first name": ("first_name", "text"),
+    "last name": ("last_name", "text"),
+    "email": ("email", "text"),
+    "registration time": ("registered_at", "timestamp"),
+    "approval status": ("approval_status", "text"),
+    "country/region": ("country", "text"),
+    "country/region name": ("country", "text"),
+    "organization": ("company", "text"),
+    "job title": ("title", "text"),
+    "phone": ("phone", "text"),
 }
 
 
@@ -175,7 +197,8 @@ class ZoomSectionReport(Format):
             check_headers(ctx.relative, headers, required, line, f"section {role}")
             staged = stage_rows(ctx.con, ctx.new_stage(), headers, data)
             cols = _columns(ctx, headers, spec) + [
-                Col("source_system", const=ZOOM), Col("webinar_id", const=webinar_id),
+                Col("source_system", const=ZOOM),
+                Col("webinar_id", const=webinar_id),
                 Col("webinar_topic", const=topic),
                 Col("webinar_start_at", sql=_timestamp_literal(t(ZOOM, ctx, "webinar_start_at"), start)),
             ]
@@ -184,8 +207,19 @@ class ZoomSectionReport(Format):
             table = "raw_webinar_registrations" if registration else "raw_webinar_attendance"
             if index == 0 and stray:
                 staged.rejects = _merge_rejects(ctx, staged.rejects, stray)
-            segments.append(make_segment(ctx, self.name, table, cols, headers, staged.stage, staged.headers,
-                                         staged.rejects, what=f"section {role}"))
+            segments.append(
+                make_segment(
+                    ctx,
+                    self.name,
+                    table,
+                    cols,
+                    headers,
+                    staged.stage,
+                    staged.headers,
+                    staged.rejects,
+                    what=f"section {role}",
+                )
+            )
         return segments
 
 
@@ -218,8 +252,10 @@ class ZoomParticipants(Format):
             if {"join time", "leave time"} <= h and bool(h & {"name (original name)", "user email", "name"}):
                 return line, [clean_header(f) for f in _trimmed(fields)], meta
             if "meeting id" in h and i + 1 < len(sniff.rows):
-                meta = {clean_header(k).casefold(): _value(v)
-                        for k, v in zip(fields, sniff.rows[i + 1][1], strict=False)}
+                meta = {
+                    clean_header(k).casefold(): _value(v)
+                    for k, v in zip(fields, sniff.rows[i + 1][1], strict=False)
+                }
         raise FileRejected(f"{sniff.relative}: no participants header (Join Time, Leave Time) found")
 
     def detect(self, sniff: Sniff) -> bool:
@@ -232,21 +268,36 @@ class ZoomParticipants(Format):
     def stage(self, ctx: FileContext, sniff: Sniff) -> list[Segment]:
         line, headers, meta = self._header(sniff)
         check_headers(ctx.relative, headers, ["Join Time"], line)
-        staged = stage_csv(ctx.con, ctx.utf8_path(), ctx.new_stage(), headers, line, sniff.delimiter,
-                           null_padding=True)
+        staged = stage_csv(
+            ctx.con, ctx.utf8_path(), ctx.new_stage(), headers, line, sniff.delimiter, null_padding=True
+        )
         meeting = _digits(meta.get("meeting id"))
         if meeting is None:
             match = re.search(r"(\d{9,12})", ctx.relative)
             meeting = match.group(1) if match else None
         start_col = t(ZOOM, ctx, "webinar_start_at")
         cols = _columns(ctx, headers, ATTENDANCE) + [
-            Col("source_system", const=ZOOM), Col("webinar_id", const=meeting),
+            Col("source_system", const=ZOOM),
+            Col("webinar_id", const=meeting),
             Col("webinar_topic", const=meta.get("topic")),
             Col("webinar_start_at", sql=_timestamp_literal(start_col, meta.get("start time"))),
-            Col("role", const="attendee"), Col("record_level", const="session"),
+            Col("role", const="attendee"),
+            Col("record_level", const="session"),
         ]
-        return [make_segment(ctx, self.name, "raw_webinar_attendance", cols, headers, staged.stage,
-                             staged.headers, staged.rejects, staged.raw_sql, staged.nondata)]
+        return [
+            make_segment(
+                ctx,
+                self.name,
+                "raw_webinar_attendance",
+                cols,
+                headers,
+                staged.stage,
+                staged.headers,
+                staged.rejects,
+                staged.raw_sql,
+                staged.nondata,
+            )
+        ]
 
 
 register(ZoomSectionReport())

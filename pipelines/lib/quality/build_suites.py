@@ -68,7 +68,9 @@ def e(type_: str, check: str, severity: str, **kwargs: Any) -> dict[str, Any]:
     return {"type": type_, "check": check, "severity": severity, "kwargs": kwargs}
 
 
-def not_future(column: str, check: str, severity: str = "error", mostly: float | None = None) -> dict[str, Any]:
+def not_future(
+    column: str, check: str, severity: str = "error", mostly: float | None = None
+) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"column": column, "max_value": NOW}
     if mostly is not None:
         kwargs["mostly"] = mostly
@@ -78,10 +80,22 @@ def not_future(column: str, check: str, severity: str = "error", mostly: float |
 def email_checks(column: str = "email", error_mostly: float = 0.8, warn_mostly: float = 0.98) -> list[dict]:
     """Two tiers: a broken export (many invalid addresses) is an ERROR; a few bad rows are a WARN."""
     return [
-        e("expect_column_values_to_match_regex", f"{column}_valid_error", "error", column=column,
-          regex=EMAIL_REGEX, mostly=error_mostly),
-        e("expect_column_values_to_match_regex", f"{column}_valid", "warn", column=column,
-          regex=EMAIL_REGEX, mostly=warn_mostly),
+        e(
+            "expect_column_values_to_match_regex",
+            f"{column}_valid_error",
+            "error",
+            column=column,
+            regex=EMAIL_REGEX,
+            mostly=error_mostly,
+        ),
+        e(
+            "expect_column_values_to_match_regex",
+            f"{column}_valid",
+            "warn",
+            column=column,
+            regex=EMAIL_REGEX,
+            mostly=warn_mostly,
+        ),
     ]
 
 
@@ -89,24 +103,77 @@ SPECS: list[TableSpec] = [
     TableSpec(
         table="raw_crm_contacts",
         key_columns=RAW_KEY,
-        columns=["source_system", "source_record_id", "record_type", "email", "first_name", "last_name", "phone",
-                 "mobile_phone", "title", "company", "country", "birth_date", "lifecycle_stage",
-                 "has_opted_out_of_email", "do_not_call", "employees", "annual_revenue", "budget", "time_zone",
-                 "created_at", "updated_at", "_source_file", "_source_line", "_file_hash", "_ingested_at"],
+        columns=[
+            "source_system",
+            "source_record_id",
+            "record_type",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "mobile_phone",
+            "title",
+            "company",
+            "country",
+            "birth_date",
+            "lifecycle_stage",
+            "has_opted_out_of_email",
+            "do_not_call",
+            "employees",
+            "annual_revenue",
+            "budget",
+            "time_zone",
+            "created_at",
+            "updated_at",
+            "_source_file",
+            "_source_line",
+            "_file_hash",
+            "_ingested_at",
+        ],
         rows=[
-            e("expect_column_values_to_be_in_set", "source_system_allowed", "error", column="source_system",
-              value_set=["salesforce", "hubspot", "zoho", "dynamics", "custom"]),
-            e("expect_column_values_to_be_in_set", "record_type_allowed", "warn", column="record_type",
-              value_set=["contact", "lead"]),
-            e("expect_column_values_to_not_be_null", "source_record_id_present", "error",
-              column="source_record_id"),
+            e(
+                "expect_column_values_to_be_in_set",
+                "source_system_allowed",
+                "error",
+                column="source_system",
+                value_set=["salesforce", "hubspot", "zoho", "dynamics", "custom"],
+            ),
+            e(
+                "expect_column_values_to_be_in_set",
+                "record_type_allowed",
+                "warn",
+                column="record_type",
+                value_set=["contact", "lead"],
+            ),
+            e(
+                "expect_column_values_to_not_be_null",
+                "source_record_id_present",
+                "error",
+                column="source_record_id",
+            ),
             *email_checks(),
-            e("expect_column_values_to_match_regex", "phone_plausible", "warn", column="phone",
-              regex=LOOSE_PHONE_REGEX, mostly=0.95),
-            e("expect_column_values_to_be_between", "employees_non_negative", "warn", column="employees",
-              min_value=0),
-            e("expect_column_values_to_be_between", "annual_revenue_non_negative", "warn",
-              column="annual_revenue", min_value=0),
+            e(
+                "expect_column_values_to_match_regex",
+                "phone_plausible",
+                "warn",
+                column="phone",
+                regex=LOOSE_PHONE_REGEX,
+                mostly=0.95,
+            ),
+            e(
+                "expect_column_values_to_be_between",
+                "employees_non_negative",
+                "warn",
+                column="employees",
+                min_value=0,
+            ),
+            e(
+                "expect_column_values_to_be_between",
+                "annual_revenue_non_negative",
+                "warn",
+                column="annual_revenue",
+                min_value=0,
+            ),
             not_future("birth_date", "birth_date_not_future", severity="warn"),
             not_future("created_at", "created_at_not_future"),
             not_future("updated_at", "updated_at_not_future"),
@@ -118,14 +185,39 @@ SPECS: list[TableSpec] = [
     TableSpec(
         table="raw_crm_deals",
         key_columns=RAW_KEY,
-        columns=["source_system", "deal_id", "deal_name", "amount", "currency", "stage", "is_closed", "is_won",
-                 "close_date", "created_at", "contact_source_record_id", "account_id", "product",
-                 "_source_file", "_source_line"],
+        columns=[
+            "source_system",
+            "deal_id",
+            "deal_name",
+            "amount",
+            "currency",
+            "stage",
+            "is_closed",
+            "is_won",
+            "close_date",
+            "created_at",
+            "contact_source_record_id",
+            "account_id",
+            "product",
+            "_source_file",
+            "_source_line",
+        ],
         rows=[
             e("expect_column_values_to_not_be_null", "deal_id_present", "error", column="deal_id"),
-            e("expect_column_values_to_be_between", "amount_non_negative", "warn", column="amount", min_value=0),
-            e("expect_column_values_to_match_regex", "currency_iso", "warn", column="currency",
-              regex=r"^[A-Z]{3}$"),
+            e(
+                "expect_column_values_to_be_between",
+                "amount_non_negative",
+                "warn",
+                column="amount",
+                min_value=0,
+            ),
+            e(
+                "expect_column_values_to_match_regex",
+                "currency_iso",
+                "warn",
+                column="currency",
+                regex=r"^[A-Z]{3}$",
+            ),
             not_future("created_at", "created_at_not_future"),
         ],
         freshness_column="created_at",
@@ -136,14 +228,47 @@ SPECS: list[TableSpec] = [
     TableSpec(
         table="raw_email_events",
         key_columns=RAW_KEY,
-        columns=["source_system", "event_id", "message_id", "email", "event", "bounce_type", "asm_group_id",
-                 "campaign_id", "occurred_at", "_source_file", "_source_line"],
+        columns=[
+            "source_system",
+            "event_id",
+            "message_id",
+            "email",
+            "event",
+            "bounce_type",
+            "asm_group_id",
+            "campaign_id",
+            "occurred_at",
+            "_source_file",
+            "_source_line",
+        ],
         rows=[
-            e("expect_column_values_to_be_in_set", "event_allowed", "error", column="event",
-              value_set=["processed", "deferred", "delivered", "open", "click", "bounce", "blocked", "dropped",
-                         "spamreport", "unsubscribe", "group_unsubscribe", "group_resubscribe"]),
-            e("expect_column_values_to_be_in_set", "bounce_type_allowed", "warn", column="bounce_type",
-              value_set=["bounce", "blocked"]),
+            e(
+                "expect_column_values_to_be_in_set",
+                "event_allowed",
+                "error",
+                column="event",
+                value_set=[
+                    "processed",
+                    "deferred",
+                    "delivered",
+                    "open",
+                    "click",
+                    "bounce",
+                    "blocked",
+                    "dropped",
+                    "spamreport",
+                    "unsubscribe",
+                    "group_unsubscribe",
+                    "group_resubscribe",
+                ],
+            ),
+            e(
+                "expect_column_values_to_be_in_set",
+                "bounce_type_allowed",
+                "warn",
+                column="bounce_type",
+                value_set=["bounce", "blocked"],
+            ),
             e("expect_column_values_to_not_be_null", "event_id_present", "warn", column="event_id"),
             *email_checks(error_mostly=0.9),
             not_future("occurred_at", "occurred_at_not_future"),
@@ -155,15 +280,38 @@ SPECS: list[TableSpec] = [
     TableSpec(
         table="raw_email_suppressions",
         key_columns=RAW_KEY,
-        columns=["source_system", "suppression_list", "email", "reason", "asm_group_id", "created_at",
-                 "_source_file", "_source_line"],
+        columns=[
+            "source_system",
+            "suppression_list",
+            "email",
+            "reason",
+            "asm_group_id",
+            "created_at",
+            "_source_file",
+            "_source_line",
+        ],
         rows=[
-            e("expect_column_values_to_be_in_set", "source_system_allowed", "error", column="source_system",
-              value_set=["sendgrid", "mailchimp"]),
-            e("expect_column_values_to_be_in_set", "suppression_list_allowed", "error",
-              column="suppression_list",
-              value_set=["bounces", "blocks", "spam_reports", "invalid_emails", "global_unsubscribes",
-                         "group_unsubscribes"]),
+            e(
+                "expect_column_values_to_be_in_set",
+                "source_system_allowed",
+                "error",
+                column="source_system",
+                value_set=["sendgrid", "mailchimp"],
+            ),
+            e(
+                "expect_column_values_to_be_in_set",
+                "suppression_list_allowed",
+                "error",
+                column="suppression_list",
+                value_set=[
+                    "bounces",
+                    "blocks",
+                    "spam_reports",
+                    "invalid_emails",
+                    "global_unsubscribes",
+                    "group_unsubscribes",
+                ],
+            ),
             # a suppression without an address cannot suppress anyone: that is an ERROR
             e("expect_column_values_to_not_be_null", "email_present", "error", column="email"),
             not_future("created_at", "created_at_not_future"),
@@ -176,12 +324,32 @@ SPECS: list[TableSpec] = [
     TableSpec(
         table="raw_email_audience",
         key_columns=RAW_KEY,
-        columns=["source_system", "source_record_id", "list_status", "email", "first_name", "last_name",
-                 "phone", "member_rating", "optin_at", "confirm_at", "last_changed_at", "unsubscribed_at",
-                 "cleaned_at", "country_code", "_source_file", "_source_line"],
+        columns=[
+            "source_system",
+            "source_record_id",
+            "list_status",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "member_rating",
+            "optin_at",
+            "confirm_at",
+            "last_changed_at",
+            "unsubscribed_at",
+            "cleaned_at",
+            "country_code",
+            "_source_file",
+            "_source_line",
+        ],
         rows=[
-            e("expect_column_values_to_be_in_set", "list_status_allowed", "error", column="list_status",
-              value_set=["subscribed", "unsubscribed", "cleaned"]),
+            e(
+                "expect_column_values_to_be_in_set",
+                "list_status_allowed",
+                "error",
+                column="list_status",
+                value_set=["subscribed", "unsubscribed", "cleaned"],
+            ),
             *email_checks(),
             not_future("last_changed_at", "last_changed_at_not_future"),
             not_future("optin_at", "optin_at_not_future"),
@@ -193,19 +361,60 @@ SPECS: list[TableSpec] = [
     TableSpec(
         table="raw_webinar_attendance",
         key_columns=RAW_KEY,
-        columns=["source_system", "webinar_id", "webinar_topic", "webinar_start_at", "role", "email", "name",
-                 "joined_at", "left_at", "duration_minutes", "is_guest", "_source_file", "_source_line"],
+        columns=[
+            "source_system",
+            "webinar_id",
+            "webinar_topic",
+            "webinar_start_at",
+            "role",
+            "email",
+            "name",
+            "joined_at",
+            "left_at",
+            "duration_minutes",
+            "is_guest",
+            "_source_file",
+            "_source_line",
+        ],
         rows=[
-            e("expect_column_values_to_be_in_set", "source_system_allowed", "error", column="source_system",
-              value_set=["zoom", "teams"]),
-            e("expect_column_values_to_be_in_set", "role_allowed", "warn", column="role",
-              value_set=["host", "panelist", "attendee", "other"]),
-            e("expect_column_values_to_be_between", "duration_non_negative", "error",
-              column="duration_minutes", min_value=0),
-            e("expect_column_pair_values_a_to_be_greater_than_b", "left_after_joined", "warn",
-              column_A="left_at", column_B="joined_at", or_equal=True, ignore_row_if="either_value_is_missing"),
-            e("expect_column_values_to_match_regex", "email_valid", "warn", column="email",
-              regex=EMAIL_REGEX, mostly=0.9),
+            e(
+                "expect_column_values_to_be_in_set",
+                "source_system_allowed",
+                "error",
+                column="source_system",
+                value_set=["zoom", "teams"],
+            ),
+            e(
+                "expect_column_values_to_be_in_set",
+                "role_allowed",
+                "warn",
+                column="role",
+                value_set=["host", "panelist", "attendee", "other"],
+            ),
+            e(
+                "expect_column_values_to_be_between",
+                "duration_non_negative",
+                "error",
+                column="duration_minutes",
+                min_value=0,
+            ),
+            e(
+                "expect_column_pair_values_a_to_be_greater_than_b",
+                "left_after_joined",
+                "warn",
+                column_A="left_at",
+                column_B="joined_at",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+            e(
+                "expect_column_values_to_match_regex",
+                "email_valid",
+                "warn",
+                column="email",
+                regex=EMAIL_REGEX,
+                mostly=0.9,
+            ),
             not_future("joined_at", "joined_at_not_future"),
         ],
         freshness_column="joined_at",
@@ -216,14 +425,37 @@ SPECS: list[TableSpec] = [
     TableSpec(
         table="raw_webinar_registrations",
         key_columns=RAW_KEY,
-        columns=["source_system", "webinar_id", "webinar_topic", "email", "first_name", "last_name",
-                 "registered_at", "approval_status", "country", "company", "title", "_source_file",
-                 "_source_line"],
+        columns=[
+            "source_system",
+            "webinar_id",
+            "webinar_topic",
+            "email",
+            "first_name",
+            "last_name",
+            "registered_at",
+            "approval_status",
+            "country",
+            "company",
+            "title",
+            "_source_file",
+            "_source_line",
+        ],
         rows=[
-            e("expect_column_values_to_be_in_set", "source_system_allowed", "error", column="source_system",
-              value_set=["zoom", "teams"]),
-            e("expect_column_values_to_match_regex", "email_valid", "warn", column="email",
-              regex=EMAIL_REGEX, mostly=0.95),
+            e(
+                "expect_column_values_to_be_in_set",
+                "source_system_allowed",
+                "error",
+                column="source_system",
+                value_set=["zoom", "teams"],
+            ),
+            e(
+                "expect_column_values_to_match_regex",
+                "email_valid",
+                "warn",
+                column="email",
+                regex=EMAIL_REGEX,
+                mostly=0.95,
+            ),
             not_future("registered_at", "registered_at_not_future"),
         ],
         freshness_column="registered_at",
@@ -235,27 +467,80 @@ SPECS: list[TableSpec] = [
     TableSpec(
         table="dim_customers",
         key_columns=["customer_id"],
-        columns=["customer_id", "email", "first_name", "last_name", "full_name", "phone_e164", "title",
-                 "company", "employees", "country_code", "time_zone", "is_customer", "first_seen_at",
-                 "last_seen_at", "source_record_count"],
+        columns=[
+            "customer_id",
+            "email",
+            "first_name",
+            "last_name",
+            "full_name",
+            "phone_e164",
+            "title",
+            "company",
+            "employees",
+            "country_code",
+            "time_zone",
+            "is_customer",
+            "first_seen_at",
+            "last_seen_at",
+            "source_record_count",
+        ],
         rows=[
             # the address a send goes to: invalid ones must not reach planning
-            e("expect_column_values_to_match_regex", "email_valid_error", "error", column="email",
-              regex=EMAIL_REGEX, mostly=0.95),
-            e("expect_column_values_to_match_regex", "email_valid", "warn", column="email",
-              regex=EMAIL_REGEX, mostly=0.999),
-            e("expect_column_values_to_match_regex", "phone_e164", "warn", column="phone_e164",
-              regex=E164_REGEX, mostly=0.99),
-            e("expect_column_values_to_match_regex", "country_code_iso", "warn", column="country_code",
-              regex=COUNTRY_CODE_REGEX),
-            e("expect_column_values_to_be_between", "employees_non_negative", "warn", column="employees",
-              min_value=0),
-            e("expect_column_values_to_be_between", "source_record_count_positive", "error",
-              column="source_record_count", min_value=1),
+            e(
+                "expect_column_values_to_match_regex",
+                "email_valid_error",
+                "error",
+                column="email",
+                regex=EMAIL_REGEX,
+                mostly=0.95,
+            ),
+            e(
+                "expect_column_values_to_match_regex",
+                "email_valid",
+                "warn",
+                column="email",
+                regex=EMAIL_REGEX,
+                mostly=0.999,
+            ),
+            e(
+                "expect_column_values_to_match_regex",
+                "phone_e164",
+                "warn",
+                column="phone_e164",
+                regex=E164_REGEX,
+                mostly=0.99,
+            ),
+            e(
+                "expect_column_values_to_match_regex",
+                "country_code_iso",
+                "warn",
+                column="country_code",
+                regex=COUNTRY_CODE_REGEX,
+            ),
+            e(
+                "expect_column_values_to_be_between",
+                "employees_non_negative",
+                "warn",
+                column="employees",
+                min_value=0,
+            ),
+            e(
+                "expect_column_values_to_be_between",
+                "source_record_count_positive",
+                "error",
+                column="source_record_count",
+                min_value=1,
+            ),
             not_future("first_seen_at", "first_seen_at_not_future"),
-            e("expect_column_pair_values_a_to_be_greater_than_b", "last_seen_after_first_seen", "warn",
-              column_A="last_seen_at", column_B="first_seen_at", or_equal=True,
-              ignore_row_if="either_value_is_missing"),
+            e(
+                "expect_column_pair_values_a_to_be_greater_than_b",
+                "last_seen_after_first_seen",
+                "warn",
+                column_A="last_seen_at",
+                column_B="first_seen_at",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
         ],
         source_column=None,
         freshness_column="last_seen_at",
@@ -267,13 +552,31 @@ SPECS: list[TableSpec] = [
     TableSpec(
         table="customer_consent",
         key_columns=["customer_id", "channel", "subscription_group"],
-        columns=["customer_id", "channel", "subscription_group", "consent_state", "reason",
-                 "asserted_by_source_system", "asserted_by_record_id", "asserted_at"],
+        columns=[
+            "customer_id",
+            "channel",
+            "subscription_group",
+            "consent_state",
+            "reason",
+            "asserted_by_source_system",
+            "asserted_by_record_id",
+            "asserted_at",
+        ],
         rows=[
-            e("expect_column_values_to_match_regex", "subscription_group_format", "warn",
-              column="subscription_group", regex=r"^(marketing|[0-9]+)$"),
-            e("expect_column_values_to_not_be_null", "asserted_by_source_present", "warn",
-              column="asserted_by_source_system", mostly=0.95),
+            e(
+                "expect_column_values_to_match_regex",
+                "subscription_group_format",
+                "warn",
+                column="subscription_group",
+                regex=r"^(marketing|[0-9]+)$",
+            ),
+            e(
+                "expect_column_values_to_not_be_null",
+                "asserted_by_source_present",
+                "warn",
+                column="asserted_by_source_system",
+                mostly=0.95,
+            ),
             not_future("asserted_at", "asserted_at_not_future"),
         ],
         source_column="channel",
@@ -284,13 +587,33 @@ SPECS: list[TableSpec] = [
     TableSpec(
         table="fct_touchpoints",
         key_columns=["touchpoint_id"],
-        columns=["touchpoint_id", "customer_id", "source_system", "channel", "touchpoint_type",
-                 "is_marketing_contact", "campaign_id", "message_id", "value", "occurred_at"],
+        columns=[
+            "touchpoint_id",
+            "customer_id",
+            "source_system",
+            "channel",
+            "touchpoint_type",
+            "is_marketing_contact",
+            "campaign_id",
+            "message_id",
+            "value",
+            "occurred_at",
+        ],
         rows=[
             not_future("occurred_at", "occurred_at_not_future"),
-            e("expect_column_values_to_be_between", "value_non_negative", "warn", column="value", min_value=0),
-            e("expect_column_values_to_not_be_null", "is_marketing_contact_present", "warn",
-              column="is_marketing_contact"),
+            e(
+                "expect_column_values_to_be_between",
+                "value_non_negative",
+                "warn",
+                column="value",
+                min_value=0,
+            ),
+            e(
+                "expect_column_values_to_not_be_null",
+                "is_marketing_contact_present",
+                "warn",
+                column="is_marketing_contact",
+            ),
         ],
         freshness_column="occurred_at",
         freshness_days=30,
@@ -302,17 +625,41 @@ SPECS: list[TableSpec] = [
     TableSpec(
         table="contact_plan",
         key_columns=["plan_run_id", "customer_id", "campaign_id", "channel"],
-        columns=["plan_run_id", "customer_id", "campaign_id", "channel", "template_id", "variant",
-                 "scheduled_at", "scheduled_local", "time_zone", "rules_version"],
+        columns=[
+            "plan_run_id",
+            "customer_id",
+            "campaign_id",
+            "channel",
+            "template_id",
+            "variant",
+            "scheduled_at",
+            "scheduled_local",
+            "time_zone",
+            "rules_version",
+        ],
         rows=[
-            e("expect_compound_columns_to_be_unique", "plan_key_unique", "error",
-              column_list=["plan_run_id", "customer_id", "campaign_id", "channel"]),
+            e(
+                "expect_compound_columns_to_be_unique",
+                "plan_key_unique",
+                "error",
+                column_list=["plan_run_id", "customer_id", "campaign_id", "channel"],
+            ),
             e("expect_column_values_to_not_be_null", "customer_id_present", "error", column="customer_id"),
             e("expect_column_values_to_not_be_null", "scheduled_at_present", "error", column="scheduled_at"),
-            e("expect_column_values_to_be_in_set", "channel_allowed", "error", column="channel",
-              value_set=["email", "sales_task", "webinar_invite", "audience_file"]),
-            e("expect_column_values_to_not_be_null", "time_zone_present", "warn", column="time_zone",
-              mostly=0.9),
+            e(
+                "expect_column_values_to_be_in_set",
+                "channel_allowed",
+                "error",
+                column="channel",
+                value_set=["email", "sales_task", "webinar_invite", "audience_file"],
+            ),
+            e(
+                "expect_column_values_to_not_be_null",
+                "time_zone_present",
+                "warn",
+                column="time_zone",
+                mostly=0.9,
+            ),
         ],
         source_column="channel",
         freshness_column=None,
@@ -326,23 +673,68 @@ SPECS: list[TableSpec] = [
 
 def profile_expectations(spec: TableSpec) -> list[dict[str, Any]]:
     out = [
-        e("expect_table_columns_to_match_set", "profile_columns", "error",
-          column_set=["source", "row_count", "previous_row_count", "volume_ratio", "freshness_days",
-                      "duplicate_rate"], exact_match=True),
-        e("expect_column_values_to_be_between", "rows_present", spec.min_rows_severity, column="row_count",
-          min_value=1),
+        e(
+            "expect_table_columns_to_match_set",
+            "profile_columns",
+            "error",
+            column_set=[
+                "source",
+                "row_count",
+                "previous_row_count",
+                "volume_ratio",
+                "freshness_days",
+                "duplicate_rate",
+            ],
+            exact_match=True,
+        ),
+        e(
+            "expect_column_values_to_be_between",
+            "rows_present",
+            spec.min_rows_severity,
+            column="row_count",
+            min_value=1,
+        ),
     ]
     if spec.volume_error_ratio is not None:
-        out.append(e("expect_column_values_to_be_between", "volume_drop", "error", column="volume_ratio",
-                     min_value=spec.volume_error_ratio))
-    out.append(e("expect_column_values_to_be_between", "volume_change", "warn", column="volume_ratio",
-                 min_value=spec.volume_warn_ratio, max_value=spec.volume_spike_ratio))
+        out.append(
+            e(
+                "expect_column_values_to_be_between",
+                "volume_drop",
+                "error",
+                column="volume_ratio",
+                min_value=spec.volume_error_ratio,
+            )
+        )
+    out.append(
+        e(
+            "expect_column_values_to_be_between",
+            "volume_change",
+            "warn",
+            column="volume_ratio",
+            min_value=spec.volume_warn_ratio,
+            max_value=spec.volume_spike_ratio,
+        )
+    )
     if spec.freshness_column:
-        out.append(e("expect_column_values_to_be_between", "freshness", spec.freshness_severity,
-                     column="freshness_days", max_value=spec.freshness_days))
+        out.append(
+            e(
+                "expect_column_values_to_be_between",
+                "freshness",
+                spec.freshness_severity,
+                column="freshness_days",
+                max_value=spec.freshness_days,
+            )
+        )
     if spec.duplicate_key:
-        out.append(e("expect_column_values_to_be_between", "duplicate_rate", "warn", column="duplicate_rate",
-                     max_value=spec.duplicate_rate_max))
+        out.append(
+            e(
+                "expect_column_values_to_be_between",
+                "duplicate_rate",
+                "warn",
+                column="duplicate_rate",
+                max_value=spec.duplicate_rate_max,
+            )
+        )
     return out + spec.profile_extra
 
 
@@ -351,8 +743,11 @@ def _suite_meta(spec: TableSpec, kind: str) -> dict[str, Any]:
     if kind == "rows":
         meta.update(key_columns=spec.key_columns, columns=spec.columns, sample_rows=spec.sample_rows)
     else:
-        meta.update(source_column=spec.source_column, freshness_column=spec.freshness_column,
-                    duplicate_key=spec.duplicate_key)
+        meta.update(
+            source_column=spec.source_column,
+            freshness_column=spec.freshness_column,
+            duplicate_key=spec.duplicate_key,
+        )
     return meta
 
 
@@ -378,26 +773,41 @@ def build(context_root: Path) -> None:
 
     for spec in SPECS:
         for kind, suffix, asset, expectations in (
-            ("rows", "", ROWS_ASSET, [
-                e("expect_table_columns_to_match_set", "schema", "error", column_set=spec.columns,
-                  exact_match=False),
-                *spec.rows,
-            ]),
+            (
+                "rows",
+                "",
+                ROWS_ASSET,
+                [
+                    e(
+                        "expect_table_columns_to_match_set",
+                        "schema",
+                        "error",
+                        column_set=spec.columns,
+                        exact_match=False,
+                    ),
+                    *spec.rows,
+                ],
+            ),
             ("profile", PROFILE_SUFFIX, PROFILE_ASSET, profile_expectations(spec)),
         ):
             name = spec.table + suffix
             suite = gx.ExpectationSuite(name=name, meta=_suite_meta(spec, kind))
             for item in expectations:
                 impl = get_expectation_impl(item["type"])
-                suite.add_expectation(impl(**item["kwargs"], meta={"check": item["check"],
-                                                                   "severity": item["severity"]}))
+                suite.add_expectation(
+                    impl(**item["kwargs"], meta={"check": item["check"], "severity": item["severity"]})
+                )
             suite = context.suites.add(suite)
             batch_definition = assets[asset].get_batch_definition(asset)
             validation = context.validation_definitions.add(
-                gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
+                gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+            )
             # No actions: the runner builds Data Docs once for all results of a check.
-            context.checkpoints.add(gx.Checkpoint(name=name, validation_definitions=[validation],
-                                                  result_format={"result_format": "SUMMARY"}))
+            context.checkpoints.add(
+                gx.Checkpoint(
+                    name=name, validation_definitions=[validation], result_format={"result_format": "SUMMARY"}
+                )
+            )
 
 
 def _normalised_tree(root: Path) -> dict[str, Any]:
@@ -430,8 +840,11 @@ def main(argv: list[str] | None = None) -> int:
             fresh = Path(tmp) / "expectations"
             build(fresh)
             if _normalised_tree(fresh) != _normalised_tree(args.root):
-                print(f"{args.root}: suites differ from build_suites.py; run "
-                      "`python -m pipelines.lib.quality.build_suites`", file=sys.stderr)
+                print(
+                    f"{args.root}: suites differ from build_suites.py; run "
+                    "`python -m pipelines.lib.quality.build_suites`",
+                    file=sys.stderr,
+                )
                 return 1
         print(f"{args.root}: suites match build_suites.py")
         return 0

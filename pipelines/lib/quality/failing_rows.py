@@ -36,8 +36,9 @@ def _bound(value: Any, dtype: str) -> str:
     return sql_literal(value)
 
 
-def failing_rows_sql(config, table: str, columns: dict[str, str], key_columns: list[str],
-                     params: dict[str, Any]) -> str | None:
+def failing_rows_sql(
+    config, table: str, columns: dict[str, str], key_columns: list[str], params: dict[str, Any]
+) -> str | None:
     """SQL selecting `key_value, observed_value` for the rows failing `config` (an ExpectationConfiguration)."""
     kw = {k: _resolve(v, params) for k, v in config.kwargs.items()}
     key_value = "concat_ws('|', " + ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in key_columns) + ")"
@@ -49,7 +50,9 @@ def failing_rows_sql(config, table: str, columns: dict[str, str], key_columns: l
     if kind == "expect_column_values_to_not_be_null":
         predicate, observed = f"{c} IS NULL", "NULL"
     elif kind == "expect_column_values_to_match_regex":
-        predicate = f"{c} IS NOT NULL AND NOT regexp_matches(CAST({c} AS VARCHAR), {sql_literal(kw['regex'])})"
+        predicate = (
+            f"{c} IS NOT NULL AND NOT regexp_matches(CAST({c} AS VARCHAR), {sql_literal(kw['regex'])})"
+        )
         observed = c
     elif kind == "expect_column_values_to_be_in_set":
         values = ", ".join(sql_literal(v) for v in kw["value_set"])
@@ -80,10 +83,14 @@ def failing_rows_sql(config, table: str, columns: dict[str, str], key_columns: l
             return None
         part = ", ".join(quote_ident(col) for col in cols)
         not_all_null = " OR ".join(f"{quote_ident(col)} IS NOT NULL" for col in cols)
-        return (f"SELECT {key_value} AS key_value, 'repeated ' || CAST(n AS VARCHAR) || ' times' AS observed_value "
-                f"FROM (SELECT *, count(*) OVER (PARTITION BY {part}) AS n FROM {quote_ident(table)} "
-                f"WHERE {not_all_null}) WHERE n > 1")
+        return (
+            f"SELECT {key_value} AS key_value, 'repeated ' || CAST(n AS VARCHAR) || ' times' AS observed_value "
+            f"FROM (SELECT *, count(*) OVER (PARTITION BY {part}) AS n FROM {quote_ident(table)} "
+            f"WHERE {not_all_null}) WHERE n > 1"
+        )
     else:
         return None
-    return (f"SELECT {key_value} AS key_value, CAST({observed} AS VARCHAR) AS observed_value "
-            f"FROM {quote_ident(table)} WHERE {predicate}")
+    return (
+        f"SELECT {key_value} AS key_value, CAST({observed} AS VARCHAR) AS observed_value "
+        f"FROM {quote_ident(table)} WHERE {predicate}"
+    )

@@ -37,20 +37,27 @@ def _trend(current: int, previous: int | None, lower_is_better: bool) -> str:
     up = current > previous
     worse = up if lower_is_better else not up
     arrow = "&uarr;" if up else "&darr;"
-    return (f'<span class="{"worse" if worse else "better"}" title="previous run: {previous}">{arrow} '
-            f'{current - previous:+d}</span>')
+    return (
+        f'<span class="{"worse" if worse else "better"}" title="previous run: {previous}">{arrow} '
+        f"{current - previous:+d}</span>"
+    )
 
 
 def load_health(con: duckdb.DuckDBPyConnection) -> tuple[list[dict], dict[str, dict], object]:
     """The latest run's rows per source and the previous run's rows (by source) from crm_health_history."""
-    runs = [r[0] for r in con.execute(
-        "SELECT DISTINCT measured_at FROM crm_health_history ORDER BY measured_at DESC LIMIT 2").fetchall()]
+    runs = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT measured_at FROM crm_health_history ORDER BY measured_at DESC LIMIT 2"
+        ).fetchall()
+    ]
     if not runs:
         return [], {}, None
 
     def rows_at(moment) -> list[dict]:
-        cur = con.execute("SELECT * FROM crm_health_history WHERE measured_at = ? ORDER BY source_system",
-                          [moment])
+        cur = con.execute(
+            "SELECT * FROM crm_health_history WHERE measured_at = ? ORDER BY source_system", [moment]
+        )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 

@@ -121,8 +121,10 @@ class QualityRunner:
             import great_expectations as gx
 
             if not (self.context_root / "great_expectations.yml").exists():
-                raise QualityConfigError(f"{self.context_root}: no great_expectations.yml (run "
-                                         "`python -m pipelines.lib.quality.build_suites`)")
+                raise QualityConfigError(
+                    f"{self.context_root}: no great_expectations.yml (run "
+                    "`python -m pipelines.lib.quality.build_suites`)"
+                )
             self._context = gx.get_context(mode="file", context_root_dir=self.context_root)
         return self._context
 
@@ -142,12 +144,21 @@ class QualityRunner:
             if not path.exists():
                 continue
             data = json.loads(path.read_text())
-            severities |= {(x.get("meta") or {}).get("severity", "error") for x in data.get("expectations", [])}
+            severities |= {
+                (x.get("meta") or {}).get("severity", "error") for x in data.get("expectations", [])
+            }
         return severities
 
     # ------------------------------------------------------------------ validation
-    def validate_table(self, con: duckdb.DuckDBPyConnection, table: str, *, now: datetime | None = None,
-                       run_id: str | None = None, build_docs: bool = True) -> TableValidation:
+    def validate_table(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        *,
+        now: datetime | None = None,
+        run_id: str | None = None,
+        build_docs: bool = True,
+    ) -> TableValidation:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         now = now or datetime.now(UTC)
@@ -179,7 +190,9 @@ class QualityRunner:
         outcomes = _outcomes(table, rows_result) + _outcomes(table + PROFILE_SUFFIX, profile_result)
 
         t0 = time.perf_counter()
-        recorded = _record_failures(con, table, columns, meta, rows_suite, profile_suite, profile, outcomes, params, run_at)
+        recorded = _record_failures(
+            con, table, columns, meta, rows_suite, profile_suite, profile, outcomes, params, run_at
+        )
         volume_ok = not any(o.check in ("volume_drop",) and not o.success for o in outcomes)
         _record_volume(con, table, profile, run_at, run_id, accepted=volume_ok)
         timings["failing_keys"] = time.perf_counter() - t0
@@ -190,10 +203,17 @@ class QualityRunner:
             docs_path = self.build_docs([rid for r in (rows_result, profile_result) for rid in r.run_results])
             timings["data_docs"] = time.perf_counter() - t0
 
-        return TableValidation(table=table, outcomes=outcomes, total_rows=int(total_rows),
-                               rows_validated=len(frame), seconds=time.perf_counter() - started,
-                               data_docs_path=docs_path, run_at=run_at, failures_recorded=recorded,
-                               timings=timings)
+        return TableValidation(
+            table=table,
+            outcomes=outcomes,
+            total_rows=int(total_rows),
+            rows_validated=len(frame),
+            seconds=time.perf_counter() - started,
+            data_docs_path=docs_path,
+            run_at=run_at,
+            failures_recorded=recorded,
+            timings=timings,
+        )
 
     def build_docs(self, resource_identifiers: list | None = None) -> str:
         sites = self.context.build_data_docs(resource_identifiers=resource_identifiers or None)
@@ -204,22 +224,27 @@ class QualityRunner:
         try:
             return self.context.suites.get(name)
         except Exception as exc:  # GX raises its own DataContextError subclasses
-            raise QualityConfigError(f"{self.context_root}/expectations/{name}.json: suite {name!r} not "
-                                     f"found or invalid ({exc})") from exc
+            raise QualityConfigError(
+                f"{self.context_root}/expectations/{name}.json: suite {name!r} not found or invalid ({exc})"
+            ) from exc
 
     def _run_checkpoint(self, name: str, frame: pd.DataFrame, params: dict[str, Any], run_id: str | None):
         from great_expectations.core.run_identifier import RunIdentifier
 
         checkpoint = self.context.checkpoints.get(name)
         rid = RunIdentifier(run_name=run_id or "touchplan", run_time=datetime.now(UTC))
-        return checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=params, run_id=rid)
+        return checkpoint.run(
+            batch_parameters={"dataframe": frame}, expectation_parameters=params, run_id=rid
+        )
 
 
 # ---------------------------------------------------------------------- helpers (DuckDB side)
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        "AND table_schema = current_schema() ORDER BY ordinal_position", [table]).fetchall()
+        "AND table_schema = current_schema() ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
     return {name: dtype for name, dtype in rows}
 
 
@@ -242,16 +267,24 @@ def _read_rows(con, table: str, columns: dict[str, str], meta: dict[str, Any]) -
     return frame.drop(columns=["_none"], errors="ignore")
 
 
-def _profile_frame(con, table: str, columns: dict[str, str], meta: dict[str, Any], now: datetime) -> pd.DataFrame:
+def _profile_frame(
+    con, table: str, columns: dict[str, str], meta: dict[str, Any], now: datetime
+) -> pd.DataFrame:
     source_col = meta.get("source_column")
     fresh_col = meta.get("freshness_column")
     dup_key = [c for c in (meta.get("duplicate_key") or []) if c in columns]
-    source_expr = (f"coalesce(CAST({quote_ident(source_col)} AS VARCHAR), '(none)')"
-                   if source_col and source_col in columns else "'(all)'")
+    source_expr = (
+        f"coalesce(CAST({quote_ident(source_col)} AS VARCHAR), '(none)')"
+        if source_col and source_col in columns
+        else "'(all)'"
+    )
     as_of = now.astimezone(UTC).replace(tzinfo=None)
     if fresh_col and fresh_col in columns:
-        ts = (f"timezone('UTC', {quote_ident(fresh_col)})" if columns[fresh_col].startswith("TIMESTAMP WITH")
-              else f"CAST({quote_ident(fresh_col)} AS TIMESTAMP)")
+        ts = (
+            f"timezone('UTC', {quote_ident(fresh_col)})"
+            if columns[fresh_col].startswith("TIMESTAMP WITH")
+            else f"CAST({quote_ident(fresh_col)} AS TIMESTAMP)"
+        )
         fresh = f"date_diff('second', max({ts}), CAST($as_of AS TIMESTAMP)) / 86400.0"
     else:
         fresh = "CAST(NULL AS DOUBLE)"
@@ -283,8 +316,18 @@ def _profile_frame(con, table: str, columns: dict[str, str], meta: dict[str, Any
         params["as_of"] = as_of
     frame = con.execute(sql, params).df()
     if frame.empty:  # an empty table seen for the first time: one row so `rows_present` fails visibly
-        frame = pd.DataFrame([{"source": "(all)", "row_count": 0, "previous_row_count": None,
-                               "volume_ratio": None, "freshness_days": None, "duplicate_rate": None}])
+        frame = pd.DataFrame(
+            [
+                {
+                    "source": "(all)",
+                    "row_count": 0,
+                    "previous_row_count": None,
+                    "volume_ratio": None,
+                    "freshness_days": None,
+                    "duplicate_rate": None,
+                }
+            ]
+        )
     for col in ("row_count", "previous_row_count", "volume_ratio", "freshness_days", "duplicate_rate"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     return frame
@@ -298,8 +341,10 @@ def _outcomes(suite: str, checkpoint_result) -> list[ExpectationOutcome]:
             meta = cfg.meta or {}
             severity = str(meta.get("severity", "error")).lower()
             if severity not in SEVERITIES:
-                raise QualityConfigError(f"suite {suite}: expectation {cfg.type} has meta.severity={severity!r}; "
-                                         "expected 'error' or 'warn'")
+                raise QualityConfigError(
+                    f"suite {suite}: expectation {cfg.type} has meta.severity={severity!r}; "
+                    "expected 'error' or 'warn'"
+                )
             result = r.result or {}
             error = _exception_message(r.exception_info)
             if error is not None:
@@ -310,11 +355,19 @@ def _outcomes(suite: str, checkpoint_result) -> list[ExpectationOutcome]:
                 failing = result.get("unexpected_count")
                 observed = result.get("observed_value")
                 observed = None if observed is None else str(observed)[:OBSERVED_MAX_CHARS]
-            out.append(ExpectationOutcome(
-                suite=suite, check=str(meta.get("check") or cfg.type), severity=severity,
-                expectation_type=cfg.type, column=cfg.kwargs.get("column"), success=success,
-                failing_count=None if failing is None else int(failing),
-                element_count=result.get("element_count"), observed=observed))
+            out.append(
+                ExpectationOutcome(
+                    suite=suite,
+                    check=str(meta.get("check") or cfg.type),
+                    severity=severity,
+                    expectation_type=cfg.type,
+                    column=cfg.kwargs.get("column"),
+                    success=success,
+                    failing_count=None if failing is None else int(failing),
+                    element_count=result.get("element_count"),
+                    observed=observed,
+                )
+            )
     return out
 
 
@@ -330,13 +383,25 @@ def _exception_message(info: Any) -> str | None:
     return None
 
 
-def _record_failures(con, table, columns, meta, rows_suite, profile_suite, profile: pd.DataFrame,
-                     outcomes: list[ExpectationOutcome], params, run_at) -> int:
+def _record_failures(
+    con,
+    table,
+    columns,
+    meta,
+    rows_suite,
+    profile_suite,
+    profile: pd.DataFrame,
+    outcomes: list[ExpectationOutcome],
+    params,
+    run_at,
+) -> int:
     """Replace this table's rows in quality_failures with the keys failing in this run."""
     con.execute("DELETE FROM quality_failures WHERE table_name = ?", [table])
     key_columns = [c for c in meta.get("key_columns", []) if c in columns]
     configs = {(x.configuration.meta or {}).get("check"): x.configuration for x in rows_suite.expectations}
-    profile_configs = {(x.configuration.meta or {}).get("check"): x.configuration for x in profile_suite.expectations}
+    profile_configs = {
+        (x.configuration.meta or {}).get("check"): x.configuration for x in profile_suite.expectations
+    }
     recorded = 0
     for outcome in outcomes:
         if outcome.success:
@@ -348,32 +413,46 @@ def _record_failures(con, table, columns, meta, rows_suite, profile_suite, profi
                 continue
             count = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
             outcome.failing_count = int(count)  # over the whole table, not just the validated sample
-            con.execute(f"""
+            con.execute(
+                f"""
                 INSERT INTO quality_failures
                 SELECT ? AS check_name, ? AS table_name, ? AS key_column, key_value,
                        left(CAST(observed_value AS VARCHAR), {OBSERVED_MAX_CHARS}) AS observed_value,
                        ? AS severity, ? AS run_at
                 FROM ({sql})
-            """, [outcome.qualified_name, table, ",".join(key_columns), outcome.severity, run_at])
+            """,
+                [outcome.qualified_name, table, ",".join(key_columns), outcome.severity, run_at],
+            )
             recorded += count
         elif outcome.suite != table and outcome.column in profile.columns:
             expectation = profile_configs.get(outcome.check)
             values = profile[outcome.column]
             low = expectation.kwargs.get("min_value") if expectation else None
             high = expectation.kwargs.get("max_value") if expectation else None
-            bad_mask = values.notna() & (((values < low) if low is not None else False)
-                                         | ((values > high) if high is not None else False))
+            bad_mask = values.notna() & (
+                ((values < low) if low is not None else False)
+                | ((values > high) if high is not None else False)
+            )
             bad = profile[bad_mask]
             outcome.failing_count = len(bad)
             for _, row in bad.iterrows():  # one row per source system: a handful at most
-                con.execute("INSERT INTO quality_failures VALUES (?, ?, 'source', ?, ?, ?, ?)",
-                            [outcome.qualified_name, table, row["source"],
-                             f"{outcome.column}={row[outcome.column]:.4g}", outcome.severity, run_at])
+                con.execute(
+                    "INSERT INTO quality_failures VALUES (?, ?, 'source', ?, ?, ?, ?)",
+                    [
+                        outcome.qualified_name,
+                        table,
+                        row["source"],
+                        f"{outcome.column}={row[outcome.column]:.4g}",
+                        outcome.severity,
+                        run_at,
+                    ],
+                )
                 recorded += 1
     return recorded
 
 
 def _record_volume(con, table: str, profile: pd.DataFrame, run_at, run_id, accepted: bool) -> None:
-    rows = [(table, r["source"], int(r["row_count"]), run_at, run_id, accepted)
-            for _, r in profile.iterrows()]
+    rows = [
+        (table, r["source"], int(r["row_count"]), run_at, run_id, accepted) for _, r in profile.iterrows()
+    ]
     con.executemany("INSERT INTO quality_volume_history VALUES (?, ?, ?, ?, ?, ?)", rows)

@@ -22,7 +22,9 @@ def test_missing_exports_folder_is_one_clear_line(tmp_path, capsys):
 def test_debug_flag_shows_the_stack_trace(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "--debug", "run", "--exports", str(tmp_path / "nope")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode != 0
     assert "Traceback" in result.stderr

@@ -40,8 +40,9 @@ def test_sending_needs_both_switch_and_key(monkeypatch):
 
 
 def test_export_to_env_round_trips(tmp_path, monkeypatch):
-    original = Settings.from_env(warehouse=tmp_path / "a.duckdb", exports=tmp_path / "x",
-                                 as_of=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
+    original = Settings.from_env(
+        warehouse=tmp_path / "a.duckdb", exports=tmp_path / "x", as_of=datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    )
     original.export_to_env()
     assert Settings.from_env() == original
 
@@ -55,5 +56,7 @@ def test_as_of_parsing():
 
 def test_paths_are_absolute(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    assert all(isinstance(p, Path) and p.is_absolute()
-               for p in (Settings.from_env().warehouse, Settings.from_env().config_dir))
+    assert all(
+        isinstance(p, Path) and p.is_absolute()
+        for p in (Settings.from_env().warehouse, Settings.from_env().config_dir)
+    )

@@ -16,18 +16,27 @@ def test_identity_asset_materialises_tables_with_counts_only(tmp_path):
     config_dir.mkdir()
     (config_dir / "identity.yaml").write_text(yaml.safe_dump({"splink": {"enabled": False}}))
     con = duckdb.connect(str(warehouse))
-    write_records(con, [person("salesforce:1", "ann", "lee", email="ann@x.com"),
-                        person("hubspot:1", "ann", "lee", email="ann@x.com"),
-                        person("zoho:1", "bo", "park", email="info@x.com"),
-                        person("zoho:2", "cy", "diaz", email="info@x.com")])
+    write_records(
+        con,
+        [
+            person("salesforce:1", "ann", "lee", email="ann@x.com"),
+            person("hubspot:1", "ann", "lee", email="ann@x.com"),
+            person("zoho:1", "bo", "park", email="info@x.com"),
+            person("zoho:2", "cy", "diaz", email="info@x.com"),
+        ],
+    )
     con.close()
 
-    result = dg.materialize([identity_resolution], resources={
-        "touchplan": TouchplanResource(warehouse=str(warehouse), config_dir=str(config_dir))})
+    result = dg.materialize(
+        [identity_resolution],
+        resources={"touchplan": TouchplanResource(warehouse=str(warehouse), config_dir=str(config_dir))},
+    )
     assert result.success
-    materialized = {m.asset_key.to_user_string(): m.metadata
-                    for m in result.get_asset_materialization_events()
-                    for m in [m.event_specific_data.materialization]}
+    materialized = {
+        m.asset_key.to_user_string(): m.metadata
+        for m in result.get_asset_materialization_events()
+        for m in [m.event_specific_data.materialization]
+    }
     assert set(materialized) == set(IDENTITY_TABLES)
     meta = materialized["identity_clusters"]
     assert meta["records"].value == 4 and meta["clusters"].value == 3

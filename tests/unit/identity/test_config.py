@@ -27,8 +27,9 @@ def test_misspelled_key_is_rejected(tmp_path):
 
 
 def test_role_mailboxes_are_normalised_and_dbt_var_passed(tmp_path):
-    (tmp_path / "identity.yaml").write_text("guards:\n  role_mailboxes: [' Info@', sales]\n"
-                                            "email_provider_rules: true\n")
+    (tmp_path / "identity.yaml").write_text(
+        "guards:\n  role_mailboxes: [' Info@', sales]\nemail_provider_rules: true\n"
+    )
     cfg = load_identity_config(tmp_path)
     assert cfg.guards.role_mailboxes == ["info", "sales"]
     assert identity_dbt_vars(cfg) == {"email_provider_rules": True}

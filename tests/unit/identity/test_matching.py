@@ -22,21 +22,29 @@ def low_threshold_config() -> IdentityConfig:
 
 
 def splink_weight(con, left: str, right: str) -> float:
-    row = con.execute("SELECT match_weight FROM identity_edges WHERE rule = 'splink' AND record_key_l = ? AND "
-                      "record_key_r = ?", [left, right]).fetchone()
+    row = con.execute(
+        "SELECT match_weight FROM identity_edges WHERE rule = 'splink' AND record_key_l = ? AND "
+        "record_key_r = ?",
+        [left, right],
+    ).fetchone()
     assert row is not None, f"no splink edge {left} - {right}"
     return row[0]
 
 
 def test_webinar_surname_parsed_with_display_name_is_undoubled(con):
     # 'Debbie Adams (Deborah Adams)' arrives as surname 'adams deborah adams'; a double-barrelled one stays.
-    write_records(con, [
-        person("salesforce:1", "deborah", "adams", phone_e164="+442071234567"),
-        {**person("zoom:d@x.com", "debbie", "adams deborah adams", phone_e164="+442071234567"),
-         "first_name_canonical": "deborah"},
-        person("salesforce:2", "lucas", "garcia lopez", phone_e164="+442079999999"),
-        person("zoom:l@x.com", "lucas", "lopez", phone_e164="+442079999999"),
-    ])
+    write_records(
+        con,
+        [
+            person("salesforce:1", "deborah", "adams", phone_e164="+442071234567"),
+            {
+                **person("zoom:d@x.com", "debbie", "adams deborah adams", phone_e164="+442071234567"),
+                "first_name_canonical": "deborah",
+            },
+            person("salesforce:2", "lucas", "garcia lopez", phone_e164="+442079999999"),
+            person("zoom:l@x.com", "lucas", "lopez", phone_e164="+442079999999"),
+        ],
+    )
     cfg = IdentityConfig()
     cfg.splink.enabled = False
     resolve_identities(con, cfg, "r1", NOW)
@@ -46,13 +54,29 @@ def test_webinar_surname_parsed_with_display_name_is_undoubled(con):
 
 def test_company_matching_the_other_email_domain_adds_weight(con):
     crm = person("salesforce:1", "lukas", "moller", company_norm="pinnacle freight hub", country_code="DE")
-    write_records(con, [crm, person("mailchimp:1", "lukas", "moller", email="lukas.moller@pinnaclefreighthub.com",
-                                    country_code="DE")])
+    write_records(
+        con,
+        [
+            crm,
+            person(
+                "mailchimp:1",
+                "lukas",
+                "moller",
+                email="lukas.moller@pinnaclefreighthub.com",
+                country_code="DE",
+            ),
+        ],
+    )
     resolve_identities(con, low_threshold_config(), "r1", NOW)
     with_employer = splink_weight(con, "mailchimp:1", "salesforce:1")
 
-    write_records(con, [crm, person("mailchimp:1", "lukas", "moller", email="lukas.moller@otherfirm.com",
-                                    country_code="DE")])
+    write_records(
+        con,
+        [
+            crm,
+            person("mailchimp:1", "lukas", "moller", email="lukas.moller@otherfirm.com", country_code="DE"),
+        ],
+    )
     con.execute("DROP TABLE customer_key_map")
     con.execute("DROP TABLE customer_merge_log")
     resolve_identities(con, low_threshold_config(), "r2", NOW)
@@ -75,13 +99,15 @@ def test_birth_year_in_email_adds_weight_and_role_mailbox_gives_none(con):
 
 def test_cross_comparison_needs_other_column(tmp_path):
     (tmp_path / "identity.yaml").write_text(
-        "splink:\n  comparisons:\n  - name: employer\n    column: company_key\n    kind: cross\n")
+        "splink:\n  comparisons:\n  - name: employer\n    column: company_key\n    kind: cross\n"
+    )
     with pytest.raises(ConfigError) as err:
         load_identity_config(tmp_path)
     assert "identity.yaml" in str(err.value) and "other_column" in str(err.value)
     (tmp_path / "identity.yaml").write_text(
         "splink:\n  comparisons:\n  - name: employer\n    column: company_key\n    kind: cross\n"
-        "    other_column: email_domain_typo\n")
+        "    other_column: email_domain_typo\n"
+    )
     with pytest.raises(ConfigError) as err:
         load_identity_config(tmp_path)
     assert "email_domain_typo" in str(err.value)
@@ -122,12 +148,16 @@ def test_chunked_prediction_gives_the_same_edges(con):
     cfg = IdentityConfig()
     cfg.splink.train = False
     resolve_identities(con, cfg, "r1", NOW)
-    whole = con.execute("SELECT record_key_l, record_key_r, round(match_weight, 6) FROM identity_edges "
-                        "WHERE rule = 'splink' ORDER BY ALL").fetchall()
+    whole = con.execute(
+        "SELECT record_key_l, record_key_r, round(match_weight, 6) FROM identity_edges "
+        "WHERE rule = 'splink' ORDER BY ALL"
+    ).fetchall()
     cfg.splink.predict_chunk_records = 1000  # 2 chunks
     resolve_identities(con, cfg, "r2", NOW)
-    chunked = con.execute("SELECT record_key_l, record_key_r, round(match_weight, 6) FROM identity_edges "
-                          "WHERE rule = 'splink' ORDER BY ALL").fetchall()
+    chunked = con.execute(
+        "SELECT record_key_l, record_key_r, round(match_weight, 6) FROM identity_edges "
+        "WHERE rule = 'splink' ORDER BY ALL"
+    ).fetchall()
     assert chunked == whole
     assert any(r[:2] == ("salesforce:a", "salesforce:b") for r in whole)
 
@@ -143,28 +173,34 @@ def test_training_on_a_sample_when_records_exceed_the_limit(con):
     assert report.records == 1652
     assert same_customer(con, "salesforce:a", "salesforce:b")
     assert same_customer(con, "hubspot:10", "zoho:10")
-    assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_identity_splink_train'"
-                           ).fetchone()[0]
+    assert not con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_identity_splink_train'"
+    ).fetchone()[0]
 
 
 def test_score_pairs_reports_unlinkable_records_and_recall_ceiling(con, tmp_path):
     # person A: a CRM record and a SendGrid recipient on a one-off address (nothing links it: unlinkable);
     # person B: two records clustered together; person C: a SendGrid recipient whose email a CRM record shares.
-    write_records(con, [
-        person("salesforce:a1", "ann", "lee", email="ann@corp.com"),
-        {"key": "sendgrid:a.one-off@mail.com", "email": "a.one-off@mail.com"},
-        person("salesforce:b1", "bob", "ray", email="bob@corp.com"),
-        person("hubspot:b2", "bob", "ray", email="bob@corp.com"),
-        person("salesforce:c1", "cy", "fox", email="cy@corp.com"),
-        {"key": "sendgrid:cy@corp.com", "email": "cy@corp.com"},
-    ])
+    write_records(
+        con,
+        [
+            person("salesforce:a1", "ann", "lee", email="ann@corp.com"),
+            {"key": "sendgrid:a.one-off@mail.com", "email": "a.one-off@mail.com"},
+            person("salesforce:b1", "bob", "ray", email="bob@corp.com"),
+            person("hubspot:b2", "bob", "ray", email="bob@corp.com"),
+            person("salesforce:c1", "cy", "fox", email="cy@corp.com"),
+            {"key": "sendgrid:cy@corp.com", "email": "cy@corp.com"},
+        ],
+    )
     con.execute("""CREATE TABLE identity_clusters AS SELECT * FROM (VALUES
         ('salesforce:a1', 'A'), ('sendgrid:a.one-off@mail.com', 'X'), ('salesforce:b1', 'B'), ('hubspot:b2', 'B'),
         ('salesforce:c1', 'C'), ('sendgrid:cy@corp.com', 'Y')) t(record_key, customer_id)""")
     truth = tmp_path / "ground_truth.csv"
-    truth.write_text("source_system,source_record_id,person_id,is_role_mailbox\n"
-                     "salesforce,a1,A,false\nsendgrid,a.one-off@mail.com,A,false\nsalesforce,b1,B,false\n"
-                     "hubspot,b2,B,false\nsalesforce,c1,C,false\nsendgrid,cy@corp.com,C,false\n")
+    truth.write_text(
+        "source_system,source_record_id,person_id,is_role_mailbox\n"
+        "salesforce,a1,A,false\nsendgrid,a.one-off@mail.com,A,false\nsalesforce,b1,B,false\n"
+        "hubspot,b2,B,false\nsalesforce,c1,C,false\nsendgrid,cy@corp.com,C,false\n"
+    )
     scores = score_pairs(con, truth)
     assert (scores.overall.true_pairs, scores.overall.true_positive_pairs) == (3, 1)
     assert scores.unlinkable_records == 1

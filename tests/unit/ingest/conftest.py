@@ -15,19 +15,39 @@ SF_CONTACT_HEADER = (
     "Id,IsDeleted,MasterRecordId,AccountId,LastName,FirstName,Salutation,Name,MailingStreet,MailingCity,"
     "MailingState,MailingPostalCode,MailingCountry,Phone,MobilePhone,Email,Title,Department,LeadSource,Birthdate,"
     "HasOptedOutOfEmail,DoNotCall,OwnerId,CreatedDate,LastModifiedDate,Product_Interest__c,Purchase_Timeframe__c,"
-    "HubSpot_Contact_ID__c")
+    "HubSpot_Contact_ID__c"
+)
 
 
 def sf_contact_row(i: int, **over: str) -> str:
     values = {
-        "Id": f"0038d000{i:010d}", "IsDeleted": "false", "MasterRecordId": "", "AccountId": f"0018d000{i:010d}",
-        "LastName": f"Müller{i}", "FirstName": "Zoë", "Salutation": "Ms.", "Name": f"Zoë Müller{i}",
-        "MailingStreet": "1 Main St", "MailingCity": "Boston", "MailingState": "MA", "MailingPostalCode": "02149",
-        "MailingCountry": "United States", "Phone": "+1 617 555 0100", "MobilePhone": "", "Email": f"zoe{i}@example.com",
-        "Title": "CFO", "Department": "Finance", "LeadSource": "Web", "Birthdate": "1980-02-29",
-        "HasOptedOutOfEmail": "false", "DoNotCall": "true", "OwnerId": "0058d000003QrStAAK",
-        "CreatedDate": "2026-03-04T10:15:00.000Z", "LastModifiedDate": "2026-03-05T11:00:00.000Z",
-        "Product_Interest__c": "Touchplan Enterprise", "Purchase_Timeframe__c": "3 months",
+        "Id": f"0038d000{i:010d}",
+        "IsDeleted": "false",
+        "MasterRecordId": "",
+        "AccountId": f"0018d000{i:010d}",
+        "LastName": f"Müller{i}",
+        "FirstName": "Zoë",
+        "Salutation": "Ms.",
+        "Name": f"Zoë Müller{i}",
+        "MailingStreet": "1 Main St",
+        "MailingCity": "Boston",
+        "MailingState": "MA",
+        "MailingPostalCode": "02149",
+        "MailingCountry": "United States",
+        "Phone": "+1 617 555 0100",
+        "MobilePhone": "",
+        "Email": f"zoe{i}@example.com",
+        "Title": "CFO",
+        "Department": "Finance",
+        "LeadSource": "Web",
+        "Birthdate": "1980-02-29",
+        "HasOptedOutOfEmail": "false",
+        "DoNotCall": "true",
+        "OwnerId": "0058d000003QrStAAK",
+        "CreatedDate": "2026-03-04T10:15:00.000Z",
+        "LastModifiedDate": "2026-03-05T11:00:00.000Z",
+        "Product_Interest__c": "Touchplan Enterprise",
+        "Purchase_Timeframe__c": "3 months",
         "HubSpot_Contact_ID__c": f"5100{i:07d}",
     }
     values.update(over)
@@ -44,10 +64,23 @@ def sf_contact_csv(n: int = 3, newline: str = "\n") -> str:
 
 def sf_contact_rows(numbers) -> list[str]:
     """Fast: the same rows as sf_contact_row(i) for each i (one template, str.format per row)."""
-    template = sf_contact_row(0, Id="\x01", AccountId="\x02", LastName="Müller\x03", Name="Zoë Müller\x03",
-                              Email="zoe\x03@example.com", HubSpot_Contact_ID__c="\x04")
-    template = (template.replace("{", "{{").replace("}", "}}").replace("\x01", "0038d000{i:010d}")
-                .replace("\x02", "0018d000{i:010d}").replace("\x03", "{i}").replace("\x04", "5100{i:07d}"))
+    template = sf_contact_row(
+        0,
+        Id="\x01",
+        AccountId="\x02",
+        LastName="Müller\x03",
+        Name="Zoë Müller\x03",
+        Email="zoe\x03@example.com",
+        HubSpot_Contact_ID__c="\x04",
+    )
+    template = (
+        template.replace("{", "{{")
+        .replace("}", "}}")
+        .replace("\x01", "0038d000{i:010d}")
+        .replace("\x02", "0018d000{i:010d}")
+        .replace("\x03", "{i}")
+        .replace("\x04", "5100{i:07d}")
+    )
     return [template.format(i=i) for i in numbers]
 
 

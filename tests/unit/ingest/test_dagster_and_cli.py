@@ -16,25 +16,46 @@ def _setup(tmp_path):
     (exports / "salesforce" / "Contact.csv").write_text(sf_contact_csv(3))
     config = tmp_path / "config"
     config.mkdir()
-    return exports, config, TouchplanResource(warehouse=str(tmp_path / "w.duckdb"), exports=str(exports),
-                                              config_dir=str(config))
+    return (
+        exports,
+        config,
+        TouchplanResource(warehouse=str(tmp_path / "w.duckdb"), exports=str(exports), config_dir=str(config)),
+    )
 
 
 def test_ingest_asset_materializes_every_raw_table_with_counts_and_no_personal_data(tmp_path):
     exports, _, resource = _setup(tmp_path)
     result = dg.materialize([ingest], resources={"touchplan": resource})
     assert result.success
-    keys = {e.event_specific_data.materialization.asset_key.to_user_string()
-            for e in result.get_asset_materialization_events()}
-    assert keys == {"raw_crm_contacts", "raw_crm_deals", "raw_email_events", "raw_email_suppressions",
-                    "raw_email_audience", "raw_webinar_attendance", "raw_webinar_registrations", "ingest_files",
-                    "ingest_quarantine"}
-    by_key = {e.event_specific_data.materialization.asset_key.to_user_string():
-              e.event_specific_data.materialization.metadata for e in result.get_asset_materialization_events()}
+    keys = {
+        e.event_specific_data.materialization.asset_key.to_user_string()
+        for e in result.get_asset_materialization_events()
+    }
+    assert keys == {
+        "raw_crm_contacts",
+        "raw_crm_deals",
+        "raw_email_events",
+        "raw_email_suppressions",
+        "raw_email_audience",
+        "raw_webinar_attendance",
+        "raw_webinar_registrations",
+        "ingest_files",
+        "ingest_quarantine",
+    }
+    by_key = {
+        e.event_specific_data.materialization.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
     assert by_key["raw_crm_contacts"]["dagster/row_count"].value == 3
     files = by_key["ingest_files"]["per_file"].value.records
-    assert files[0].data == {"file": "salesforce/Contact.csv", "format": "salesforce_contact", "status": "loaded",
-                             "read": 3, "loaded": 3, "quarantined": 0}
+    assert files[0].data == {
+        "file": "salesforce/Contact.csv",
+        "format": "salesforce_contact",
+        "status": "loaded",
+        "read": 3,
+        "loaded": 3,
+        "quarantined": 0,
+    }
     assert by_key["ingest_files"]["total_rows_loaded"].value == 3
     assert "@" not in repr(by_key)  # no e-mail addresses in metadata
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
@@ -51,7 +72,9 @@ def test_sensor_requests_a_run_for_new_or_changed_files_only(tmp_path):
     context = dg.build_sensor_context(cursor=cursor, resources={"touchplan": resource})
     assert isinstance(exports_folder_sensor(context), dg.SkipReason)
     (exports / "zoom").mkdir()
-    (exports / "zoom" / "report.csv").write_bytes((FIXTURES / "zoom" / "webinar_attendee_report_2020.csv").read_bytes())
+    (exports / "zoom" / "report.csv").write_bytes(
+        (FIXTURES / "zoom" / "webinar_attendee_report_2020.csv").read_bytes()
+    )
     (exports / "_truth").mkdir()
     (exports / "_truth" / "ground_truth.csv").write_text("x\n")
     context = dg.build_sensor_context(cursor=cursor, resources={"touchplan": resource})
@@ -67,11 +90,22 @@ def test_cli_loads_the_good_files_and_exits_non_zero_when_one_is_rejected(tmp_pa
     exports, config, _ = _setup(tmp_path)
     (exports / "misc").mkdir()
     (exports / "misc" / "broken.csv").write_text("Id,Id\n1,2\n")
-    code = main(["ingest", "--exports", str(exports), "--warehouse", str(tmp_path / "cli.duckdb"),
-                 "--config", str(config)])
+    code = main(
+        [
+            "ingest",
+            "--exports",
+            str(exports),
+            "--warehouse",
+            str(tmp_path / "cli.duckdb"),
+            "--config",
+            str(config),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 2
-    assert "salesforce/Contact.csv" in out and "loaded" in out and "misc/broken.csv" in out and "rejected" in out
+    assert (
+        "salesforce/Contact.csv" in out and "loaded" in out and "misc/broken.csv" in out and "rejected" in out
+    )
     assert "1 file(s) rejected" in out
     con = duckdb.connect(str(tmp_path / "cli.duckdb"))
     assert con.execute("SELECT count(*) FROM raw_crm_contacts").fetchall() == [(3,)]

@@ -12,11 +12,27 @@ from pipelines.lib.ingest import dynamics
 from tests.unit.ingest.conftest import result_for
 
 HIDDEN = ["(Do Not Modify) Contact", "(Do Not Modify) Row Checksum", "(Do Not Modify) Modified On"]
-VISIBLE = ["Full Name", "First Name", "Last Name", "Email", "Business Phone", "Mobile Phone", "Job Title",
-           "Company Name", "Address 1: City", "Address 1: Country/Region", "Do not allow Emails",
-           "Do not allow Bulk Emails", "Created On", "Modified On"]
-GUIDS = ["7d8f3b2a-1c4e-4f5a-9b6c-0d1e2f3a4b5c", "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
-         "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"]
+VISIBLE = [
+    "Full Name",
+    "First Name",
+    "Last Name",
+    "Email",
+    "Business Phone",
+    "Mobile Phone",
+    "Job Title",
+    "Company Name",
+    "Address 1: City",
+    "Address 1: Country/Region",
+    "Do not allow Emails",
+    "Do not allow Bulk Emails",
+    "Created On",
+    "Modified On",
+]
+GUIDS = [
+    "7d8f3b2a-1c4e-4f5a-9b6c-0d1e2f3a4b5c",
+    "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+    "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+]
 
 
 def contact(i: int, **over):
@@ -24,19 +40,32 @@ def contact(i: int, **over):
         "(Do Not Modify) Contact": GUIDS[i] if i < len(GUIDS) else f"00000000-0000-4000-8000-{i:012d}",
         "(Do Not Modify) Row Checksum": f"kR2pX{i}fG+aQ==",
         "(Do Not Modify) Modified On": datetime(2024, 3, 15, 8, 58, 12),
-        "Full Name": f"Zoë Müller{i}", "First Name": "Zoë", "Last Name": f"Müller{i}",
-        "Email": f"zoe{i}@example.de", "Business Phone": 4930123456 + i, "Mobile Phone": "+49 151 2345678",
-        "Job Title": "Head of Marketing", "Company Name": "Contoso GmbH", "Address 1: City": "Berlin",
-        "Address 1: Country/Region": "Germany", "Do not allow Emails": "Allow",
+        "Full Name": f"Zoë Müller{i}",
+        "First Name": "Zoë",
+        "Last Name": f"Müller{i}",
+        "Email": f"zoe{i}@example.de",
+        "Business Phone": 4930123456 + i,
+        "Mobile Phone": "+49 151 2345678",
+        "Job Title": "Head of Marketing",
+        "Company Name": "Contoso GmbH",
+        "Address 1: City": "Berlin",
+        "Address 1: Country/Region": "Germany",
+        "Do not allow Emails": "Allow",
         "Do not allow Bulk Emails": "Do Not Allow" if i == 1 else "Allow",
-        "Created On": datetime(2024, 1, 10, 9, 30), "Modified On": datetime(2024, 3, 15, 9, 58, 12),
+        "Created On": datetime(2024, 1, 10, 9, 30),
+        "Modified On": datetime(2024, 3, 15, 9, 58, 12),
     }
     values.update(over)
     return values
 
 
-def workbook(rows: list[dict], headers: list[str] | None = None, hidden_sheet_first: bool = False,
-             title: str = "My Active Contacts", trailing: list[list] | None = None) -> bytes:
+def workbook(
+    rows: list[dict],
+    headers: list[str] | None = None,
+    hidden_sheet_first: bool = False,
+    title: str = "My Active Contacts",
+    trailing: list[list] | None = None,
+) -> bytes:
     """An export as Dynamics writes it: the data sheet with the (Do Not Modify) columns hidden, and a hidden
     `hiddenSheet` holding the entity metadata."""
     headers = headers or HIDDEN + VISIBLE
@@ -78,16 +107,35 @@ def test_contact_export_detected_from_content_and_loaded_with_guid_and_utc_times
     rows = exports.rows(
         "SELECT source_system, record_type, source_record_id, first_name, last_name, email, phone, mobile_phone, "
         "title, company, city, country, has_opted_out_of_email, created_at, updated_at, _source_line, "
-        "extra->>'Full Name' FROM raw_crm_contacts ORDER BY _source_line")
+        "extra->>'Full Name' FROM raw_crm_contacts ORDER BY _source_line"
+    )
     # Berlin is UTC+1 in January, UTC+1 on 15 March (DST starts 31 March 2024).
-    assert rows[0] == ("dynamics", "contact", GUIDS[0], "Zoë", "Müller0", "zoe0@example.de", "4930123456",
-                       "+49 151 2345678", "Head of Marketing", "Contoso GmbH", "Berlin", "Germany", False,
-                       datetime(2024, 1, 10, 8, 30), datetime(2024, 3, 15, 8, 58, 12), 2, "Zoë Müller0")
+    assert rows[0] == (
+        "dynamics",
+        "contact",
+        GUIDS[0],
+        "Zoë",
+        "Müller0",
+        "zoe0@example.de",
+        "4930123456",
+        "+49 151 2345678",
+        "Head of Marketing",
+        "Contoso GmbH",
+        "Berlin",
+        "Germany",
+        False,
+        datetime(2024, 1, 10, 8, 30),
+        datetime(2024, 3, 15, 8, 58, 12),
+        2,
+        "Zoë Müller0",
+    )
     assert [r[12] for r in rows] == [False, True, False]  # "Do Not Allow" bulk emails -> opted out
     assert [r[15] for r in rows] == [2, 3, 4]  # sheet rows
     # Hidden checksum is not data anyone needs downstream; no warning about unknown columns.
     assert not any("unknown column" in w for w in res.warnings)
-    files = exports.rows("SELECT format, source_kind, rows_read, rows_loaded, rows_quarantined FROM ingest_files")
+    files = exports.rows(
+        "SELECT format, source_kind, rows_read, rows_loaded, rows_quarantined FROM ingest_files"
+    )
     assert files == [("dynamics_xlsx", "crm", 3, 3, 0)]
 
 
@@ -117,40 +165,84 @@ def test_bad_rows_are_quarantined_with_reasons_and_counts_reconcile(exports):
     res = result_for(report, "dyn/contacts.xlsx")
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (6, 2, 4)
     assert res.rows_read == res.rows_loaded + res.rows_quarantined
-    quarantine = exports.rows("SELECT line_number, reason, format, target_table FROM ingest_quarantine "
-                              "ORDER BY line_number")
+    quarantine = exports.rows(
+        "SELECT line_number, reason, format, target_table FROM ingest_quarantine ORDER BY line_number"
+    )
     assert quarantine == [
         (3, "(Do Not Modify) Contact is empty", "dynamics_xlsx", "raw_crm_contacts"),
         (4, "Created On: 31/31/2024 is not a date and time", "dynamics_xlsx", "raw_crm_contacts"),
-        (5, "Do not allow Bulk Emails / Do not allow Emails: Maybe is not a yes/no value", "dynamics_xlsx",
-         "raw_crm_contacts"),
-        (8, "malformed row: value(s) in column(s) [18] beyond the 17 headed columns", "dynamics_xlsx",
-         "raw_crm_contacts"),
+        (
+            5,
+            "Do not allow Bulk Emails / Do not allow Emails: Maybe is not a yes/no value",
+            "dynamics_xlsx",
+            "raw_crm_contacts",
+        ),
+        (
+            8,
+            "malformed row: value(s) in column(s) [18] beyond the 17 headed columns",
+            "dynamics_xlsx",
+            "raw_crm_contacts",
+        ),
     ]
     # The raw text of a quarantined row is the row as the sheet has it (original "Maybe", tab-separated).
     raw = exports.one("SELECT raw_text FROM ingest_quarantine WHERE line_number = 5")
     assert raw.startswith("00000000-0000-4000-8000-000000000003\t") and "\tMaybe\t" in raw
     # Braces around a GUID are dropped and it is lower-cased, as Dataverse ids are compared.
     assert exports.rows("SELECT source_record_id FROM raw_crm_contacts ORDER BY _source_line") == [
-        (GUIDS[0],), ("abcdef01-2345-4678-9abc-def012345678",)]
+        (GUIDS[0],),
+        ("abcdef01-2345-4678-9abc-def012345678",),
+    ]
     assert any("1 empty sheet row(s) skipped" in w for w in res.warnings)
 
 
 def test_lead_export_loads_as_leads(exports):
-    headers = ["(Do Not Modify) Lead", "(Do Not Modify) Row Checksum", "(Do Not Modify) Modified On", "Topic",
-               "First Name", "Last Name", "Company Name", "Email", "Status Reason", "Lead Source",
-               "No. of Employees", "Budget Amount", "Created On"]
-    lead = {"(Do Not Modify) Lead": GUIDS[2], "(Do Not Modify) Row Checksum": "x", "Topic": "Wants a demo",
-            "First Name": "Bo", "Last Name": "Li", "Company Name": "Fabrikam", "Email": "bo@fabrikam.example",
-            "Status Reason": "New", "Lead Source": "Web", "No. of Employees": 250, "Budget Amount": 12500.5,
-            "Created On": "3/15/2024 9:58 AM"}
+    headers = [
+        "(Do Not Modify) Lead",
+        "(Do Not Modify) Row Checksum",
+        "(Do Not Modify) Modified On",
+        "Topic",
+        "First Name",
+        "Last Name",
+        "Company Name",
+        "Email",
+        "Status Reason",
+        "Lead Source",
+        "No. of Employees",
+        "Budget Amount",
+        "Created On",
+    ]
+    lead = {
+        "(Do Not Modify) Lead": GUIDS[2],
+        "(Do Not Modify) Row Checksum": "x",
+        "Topic": "Wants a demo",
+        "First Name": "Bo",
+        "Last Name": "Li",
+        "Company Name": "Fabrikam",
+        "Email": "bo@fabrikam.example",
+        "Status Reason": "New",
+        "Lead Source": "Web",
+        "No. of Employees": 250,
+        "Budget Amount": 12500.5,
+        "Created On": "3/15/2024 9:58 AM",
+    }
     exports.write("leads.xlsx", workbook([lead], headers=headers, title="My Open Leads"))
     report = exports.ingest()
     assert result_for(report, "leads.xlsx").rows_loaded == 1
-    row = exports.rows("SELECT record_type, source_record_id, company, lead_status, lead_source, employees, budget, "
-                       "created_at, extra->>'Topic' FROM raw_crm_contacts")[0]
-    assert row == ("lead", GUIDS[2], "Fabrikam", "New", "Web", 250, 12500.5, datetime(2024, 3, 15, 9, 58),
-                   "Wants a demo")
+    row = exports.rows(
+        "SELECT record_type, source_record_id, company, lead_status, lead_source, employees, budget, "
+        "created_at, extra->>'Topic' FROM raw_crm_contacts"
+    )[0]
+    assert row == (
+        "lead",
+        GUIDS[2],
+        "Fabrikam",
+        "New",
+        "Web",
+        250,
+        12500.5,
+        datetime(2024, 3, 15, 9, 58),
+        "Wants a demo",
+    )
 
 
 def test_duplicate_header_rejects_the_whole_file_before_anything_is_written(exports):
@@ -165,10 +257,17 @@ def test_duplicate_header_rejects_the_whole_file_before_anything_is_written(expo
 
 
 def test_export_of_another_entity_is_rejected_with_the_file_and_column(exports):
-    headers = ["(Do Not Modify) Account", "(Do Not Modify) Row Checksum", "(Do Not Modify) Modified On",
-               "Account Name", "Main Phone"]
-    exports.write("accounts.xlsx", workbook([{"(Do Not Modify) Account": GUIDS[0], "Account Name": "Contoso"}],
-                                            headers=headers))
+    headers = [
+        "(Do Not Modify) Account",
+        "(Do Not Modify) Row Checksum",
+        "(Do Not Modify) Modified On",
+        "Account Name",
+        "Main Phone",
+    ]
+    exports.write(
+        "accounts.xlsx",
+        workbook([{"(Do Not Modify) Account": GUIDS[0], "Account Name": "Contoso"}], headers=headers),
+    )
     res = result_for(exports.ingest(), "accounts.xlsx")
     assert res.status == "rejected"
     assert res.error.startswith("accounts.xlsx: line 1: a Dynamics export of 'Account' records")
@@ -204,14 +303,20 @@ GERMAN = """sources:
 
 def test_localized_export_reads_through_header_aliases(exports):
     exports.sources(GERMAN)
-    german = {"(Do Not Modify) Contact": "(Nicht ändern) Kontakt",
-              "(Do Not Modify) Row Checksum": "(Nicht ändern) Zeilenprüfsumme",
-              "(Do Not Modify) Modified On": "(Nicht ändern) Geändert am", "First Name": "Vorname",
-              "Last Name": "Nachname", "Email": "E-Mail", "Created On": "Erstellt am"}
+    german = {
+        "(Do Not Modify) Contact": "(Nicht ändern) Kontakt",
+        "(Do Not Modify) Row Checksum": "(Nicht ändern) Zeilenprüfsumme",
+        "(Do Not Modify) Modified On": "(Nicht ändern) Geändert am",
+        "First Name": "Vorname",
+        "Last Name": "Nachname",
+        "Email": "E-Mail",
+        "Created On": "Erstellt am",
+    }
     english = list(german)
     rows = [{german[k]: v for k, v in contact(0).items() if k in german}]
     exports.write("kontakte.xlsx", workbook(rows, headers=[german[h] for h in english]))
     res = result_for(exports.ingest(), "kontakte.xlsx")
     assert (res.format, res.rows_loaded) == ("dynamics_xlsx", 1)
     assert exports.rows("SELECT source_record_id, first_name, email, created_at FROM raw_crm_contacts") == [
-        (GUIDS[0], "Zoë", "zoe0@example.de", datetime(2024, 1, 10, 8, 30))]
+        (GUIDS[0], "Zoë", "zoe0@example.de", datetime(2024, 1, 10, 8, 30))
+    ]

@@ -57,11 +57,17 @@ def test_1000_malformed_rows_among_100000_are_quarantined_with_reasons_and_count
         else:
             assert reason.startswith("malformed row"), reason
     # Good rows keep their physical line; the malformed ones left no gap in the numbering.
-    lines_loaded = exports.rows("SELECT min(_source_line), max(_source_line), count(DISTINCT _source_line) "
-                                "FROM raw_crm_contacts")[0]
+    lines_loaded = exports.rows(
+        "SELECT min(_source_line), max(_source_line), count(DISTINCT _source_line) FROM raw_crm_contacts"
+    )[0]
     assert lines_loaded[2] == 100_000 and lines_loaded[0] >= 2 and lines_loaded[1] <= 101_001
-    assert exports.one("SELECT count(*) FROM raw_crm_contacts WHERE source_record_id <> "
-                       "'0038d000' || lpad(CAST(_source_line AS VARCHAR), 10, '0')") == 0
+    assert (
+        exports.one(
+            "SELECT count(*) FROM raw_crm_contacts WHERE source_record_id <> "
+            "'0038d000' || lpad(CAST(_source_line AS VARCHAR), 10, '0')"
+        )
+        == 0
+    )
     raw = exports.one(f"SELECT raw_text FROM ingest_quarantine WHERE line_number = {min(bad_lines)}")
     assert raw.startswith(f"0038d000{min(bad_lines):010d}")
 
@@ -78,21 +84,34 @@ def test_the_same_file_twice_loads_nothing_new(exports):
     assert result_for(third, "copies/Contact (1).csv").status == "duplicate"
     assert exports.one("SELECT count(*) FROM raw_crm_contacts") == 5
     assert exports.rows("SELECT source_file, status FROM ingest_files ORDER BY 1") == [
-        ("copies/Contact (1).csv", "duplicate"), ("salesforce/Contact.csv", "loaded")]
+        ("copies/Contact (1).csv", "duplicate"),
+        ("salesforce/Contact.csv", "loaded"),
+    ]
 
 
 def test_a_corrected_re_export_of_the_same_path_supersedes_the_old_rows(exports):
     exports.write("salesforce/Contact.csv", sf_contact_csv(5))
     exports.ingest()
-    exports.write("salesforce/Contact.csv", SF_CONTACT_HEADER + "\n" + sf_contact_row(1, Email="fixed@example.com")
-                  + "\n" + sf_contact_row(2) + "\n")
+    exports.write(
+        "salesforce/Contact.csv",
+        SF_CONTACT_HEADER
+        + "\n"
+        + sf_contact_row(1, Email="fixed@example.com")
+        + "\n"
+        + sf_contact_row(2)
+        + "\n",
+    )
     report = exports.ingest()
     res = result_for(report, "salesforce/Contact.csv")
     assert res.status == "loaded" and len(res.superseded) == 1
-    assert exports.rows("SELECT email FROM raw_crm_contacts ORDER BY 1") == [("fixed@example.com",),
-                                                                             ("zoe2@example.com",)]
-    assert exports.rows("SELECT status, superseded_by IS NOT NULL FROM ingest_files ORDER BY status") \
-        == [("loaded", False), ("superseded", True)]
+    assert exports.rows("SELECT email FROM raw_crm_contacts ORDER BY 1") == [
+        ("fixed@example.com",),
+        ("zoe2@example.com",),
+    ]
+    assert exports.rows("SELECT status, superseded_by IS NOT NULL FROM ingest_files ORDER BY status") == [
+        ("loaded", False),
+        ("superseded", True),
+    ]
 
 
 def test_a_rejected_file_does_not_stop_the_others(exports):
@@ -120,13 +139,34 @@ def test_only_crm_files_works_creates_every_table_and_reports_the_empty_kinds(ex
     assert report.empty_kinds == ["email", "webinar"]
     assert any("no email export files" in w for w in report.warnings)
     assert report.table_counts["raw_crm_contacts"] == 2
-    for table in ("raw_crm_deals", "raw_email_events", "raw_email_suppressions", "raw_email_audience",
-                  "raw_webinar_attendance", "raw_webinar_registrations", "ingest_quarantine"):
+    for table in (
+        "raw_crm_deals",
+        "raw_email_events",
+        "raw_email_suppressions",
+        "raw_email_audience",
+        "raw_webinar_attendance",
+        "raw_webinar_registrations",
+        "ingest_quarantine",
+    ):
         assert report.table_counts[table] == 0
-    columns = {r[0] for r in exports.rows(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_email_events'")}
-    assert {"event_id", "message_id", "categories", "occurred_at", "custom_args", "payload", "_source_file",
-            "_source_line", "_file_hash", "_ingested_at"} <= columns
+    columns = {
+        r[0]
+        for r in exports.rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_email_events'"
+        )
+    }
+    assert {
+        "event_id",
+        "message_id",
+        "categories",
+        "occurred_at",
+        "custom_args",
+        "payload",
+        "_source_file",
+        "_source_line",
+        "_file_hash",
+        "_ingested_at",
+    } <= columns
 
 
 def test_a_bad_sources_file_names_the_file_and_key(exports):

@@ -19,21 +19,40 @@ def test_shared_2020_sample_loads_host_panelists_attendees_and_the_other_attende
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (1018, 1018, 0)
     counts = dict(exports.rows("SELECT role, count(*) FROM raw_webinar_attendance GROUP BY role"))
     assert counts == {"host": 1, "panelist": 73, "attendee": 940, "other": 4}
-    others = exports.rows("SELECT name, email, joined_at, left_at, duration_minutes, country FROM "
-                          "raw_webinar_attendance WHERE role = 'other' ORDER BY _source_line")
-    assert others[0] == ("userOther_1", None, datetime(2020, 3, 28, 14, 20), datetime(2020, 3, 28, 14, 21), 1.0,
-                         "India")
+    others = exports.rows(
+        "SELECT name, email, joined_at, left_at, duration_minutes, country FROM "
+        "raw_webinar_attendance WHERE role = 'other' ORDER BY _source_line"
+    )
+    assert others[0] == (
+        "userOther_1",
+        None,
+        datetime(2020, 3, 28, 14, 20),
+        datetime(2020, 3, 28, 14, 21),
+        1.0,
+        "India",
+    )
     assert len(others) == 4 and all(o[1] is None for o in others)
-    meta = exports.rows("SELECT DISTINCT webinar_id, webinar_topic, webinar_start_at FROM raw_webinar_attendance")
+    meta = exports.rows(
+        "SELECT DISTINCT webinar_id, webinar_topic, webinar_start_at FROM raw_webinar_attendance"
+    )
     assert meta == [("328972509", "satRdays DC 2020", datetime(2020, 3, 28, 8, 7))]
-    host = exports.rows("SELECT email, joined_at, _source_line FROM raw_webinar_attendance WHERE role = 'host'")
+    host = exports.rows(
+        "SELECT email, joined_at, _source_line FROM raw_webinar_attendance WHERE role = 'host'"
+    )
     assert host == [("hostName_1@email.com", datetime(2020, 3, 28, 8, 7, 27), 7)]
     # Registrants who did not attend: attended = false, no session times ("--").
-    absent = exports.rows("SELECT count(*), count(joined_at), count(registered_at) FROM raw_webinar_attendance "
-                          "WHERE attended = false")
+    absent = exports.rows(
+        "SELECT count(*), count(joined_at), count(registered_at) FROM raw_webinar_attendance "
+        "WHERE attended = false"
+    )
     assert absent == [(16, 0, 16)]
-    assert exports.one("SELECT count(*) FROM raw_webinar_attendance WHERE role IN ('host', 'panelist', "
-                       "'attendee') AND email IS NULL") == 0
+    assert (
+        exports.one(
+            "SELECT count(*) FROM raw_webinar_attendance WHERE role IN ('host', 'panelist', "
+            "'attendee') AND email IS NULL"
+        )
+        == 0
+    )
 
 
 def test_zone_less_zoom_times_take_the_configured_zone_with_dst(exports):
@@ -56,7 +75,8 @@ def test_re_encoded_utf16_and_repadded_sample_gives_identical_rows(exports):
         "SELECT count(*) FROM (SELECT role, email, name, joined_at, left_at, duration_minutes, country, "
         "_source_line FROM raw_webinar_attendance WHERE _source_file = 'a/report.csv' EXCEPT SELECT role, email, "
         "name, joined_at, left_at, duration_minutes, country, _source_line FROM raw_webinar_attendance "
-        "WHERE _source_file = 'b/report.csv')")
+        "WHERE _source_file = 'b/report.csv')"
+    )
     assert diff == 0
 
 
@@ -97,9 +117,13 @@ def test_newer_padded_layout_with_us_times_loads_and_quarantines_a_bad_time(expo
     report = exports.ingest()
     res = result_for(report, "zoom/89570907918_attendee_report.csv")
     assert (res.rows_read, res.rows_loaded, res.rows_quarantined) == (5, 4, 1)
-    assert exports.one("SELECT reason FROM ingest_quarantine") == "Leave Time: not a time is not a date and time"
-    rows = exports.rows("SELECT role, email, joined_at, is_guest, extra->>'Source Name' FROM raw_webinar_attendance "
-                        "ORDER BY _source_line")
+    assert (
+        exports.one("SELECT reason FROM ingest_quarantine") == "Leave Time: not a time is not a date and time"
+    )
+    rows = exports.rows(
+        "SELECT role, email, joined_at, is_guest, extra->>'Source Name' FROM raw_webinar_attendance "
+        "ORDER BY _source_line"
+    )
     # 2 November 2026: Berlin is back on CET (UTC+1).
     assert rows[0] == ("host", "sam@touchplan.example", datetime(2026, 11, 2, 14, 51, 32), False, None)
     assert rows[1] == ("attendee", "ana@example.de", datetime(2026, 11, 2, 15, 0), True, "LinkedIn")
@@ -122,9 +146,18 @@ def test_registration_report_loads_registrations(exports):
     exports.write("zoom/registration.csv", REGISTRATION)
     report = exports.ingest()
     assert result_for(report, "zoom/registration.csv").rows_loaded == 2
-    rows = exports.rows("SELECT webinar_id, email, company, title, registered_at, approval_status FROM "
-                        "raw_webinar_registrations ORDER BY email")
-    assert rows[0] == ("1234567890", "ana@example.de", "Bauer GmbH", "CTO", datetime(2026, 3, 10, 8, 15), "approved")
+    rows = exports.rows(
+        "SELECT webinar_id, email, company, title, registered_at, approval_status FROM "
+        "raw_webinar_registrations ORDER BY email"
+    )
+    assert rows[0] == (
+        "1234567890",
+        "ana@example.de",
+        "Bauer GmbH",
+        "CTO",
+        datetime(2026, 3, 10, 8, 15),
+        "approved",
+    )
 
 
 def test_real_meeting_participants_report_loads_every_session(exports):
@@ -133,7 +166,15 @@ def test_real_meeting_participants_report_loads_every_session(exports):
     res = result_for(report, "zoom/participants_85558097210.csv")
     # 31 sessions; the last row lacks its trailing Recording Consent field and still loads.
     assert (res.format, res.rows_read, res.rows_loaded) == ("zoom_participants", 31, 31)
-    first = exports.rows("SELECT name, email, joined_at, duration_minutes, is_guest, webinar_id FROM "
-                         "raw_webinar_attendance ORDER BY _source_line LIMIT 1")[0]
-    assert first == ("015_Loki (Loki Laufeyson)", "loki_asgardian@marvel.com", datetime(2021, 11, 19, 9, 54, 15),
-                     128.0, True, "85558097210")
+    first = exports.rows(
+        "SELECT name, email, joined_at, duration_minutes, is_guest, webinar_id FROM "
+        "raw_webinar_attendance ORDER BY _source_line LIMIT 1"
+    )[0]
+    assert first == (
+        "015_Loki (Loki Laufeyson)",
+        "loki_asgardian@marvel.com",
+        datetime(2021, 11, 19, 9, 54, 15),
+        128.0,
+        True,
+        "85558097210",
+    )

@@ -19,8 +19,12 @@ def gx_root(tmp_path: Path) -> Path:
     return root
 
 
-def make_raw_crm_contacts(con: duckdb.DuckDBPyConnection, rows: int, invalid_email_every: int | None = None,
-                          invalid_share: float = 0.0) -> None:
+def make_raw_crm_contacts(
+    con: duckdb.DuckDBPyConnection,
+    rows: int,
+    invalid_email_every: int | None = None,
+    invalid_share: float = 0.0,
+) -> None:
     """(Re)create raw_crm_contacts with `rows` rows over two source systems; `invalid_share` of the emails
     (the first rows of every ten) are not addresses."""
     invalid_tenths = round(invalid_share * 10)

@@ -80,8 +80,12 @@ def test_volume_check_catches_a_feed_that_lost_half_its_rows(gx_root: Path, con)
     history = con.execute("""
         SELECT source, row_count, is_accepted FROM quality_volume_history ORDER BY measured_at, source
     """).fetchall()
-    assert history == [("hubspot", 500, True), ("salesforce", 500, True),
-                       ("hubspot", 250, False), ("salesforce", 250, False)]
+    assert history == [
+        ("hubspot", 500, True),
+        ("salesforce", 500, True),
+        ("hubspot", 250, False),
+        ("salesforce", 250, False),
+    ]
     failing_sources = con.execute("""
         SELECT key_value FROM quality_failures WHERE check_name = 'raw_crm_contacts__profile.volume_drop'
         ORDER BY 1""").fetchall()

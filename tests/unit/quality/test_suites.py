@@ -37,7 +37,10 @@ def test_marts_suites_do_not_repeat_dbt_key_tests():
     for table, keys in DBT_TESTED.items():
         suite = json.loads((EXPECTATIONS_DIR / "expectations" / f"{table}.json").read_text())
         for expectation in suite["expectations"]:
-            if expectation["type"] in {"expect_column_values_to_be_unique", "expect_column_values_to_not_be_null"}:
+            if expectation["type"] in {
+                "expect_column_values_to_be_unique",
+                "expect_column_values_to_not_be_null",
+            }:
                 assert expectation["kwargs"]["column"] not in keys, f"{table}: {expectation}"
 
 
