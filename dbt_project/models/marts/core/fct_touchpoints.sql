@@ -93,7 +93,11 @@ attended_touchpoints as (
         sum(duration_minutes) as value,
         min(coalesce(joined_at, webinar_start_at)) as occurred_at
     from attendances
-    where attendee_record_key is not null and role <> 'host'
+    where
+        attendee_record_key is not null
+        and role <> 'host'
+        -- Zoom lists registrants who never joined ("Attended: No", join time "--"): not an attendance
+        and (joined_at is not null or coalesce(duration_minutes, 0) > 0)
     group by source_system, webinar_id, attendee_record_key
 ),
 

@@ -3,7 +3,10 @@
 with
 
 as_of as (
-    select as_of_at, as_of_date from {{ ref('int_insight__as_of') }}
+    select
+        as_of_at,
+        as_of_date
+    from {{ ref('int_insight__as_of') }}
 ),
 
 history as (

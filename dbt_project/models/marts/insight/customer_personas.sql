@@ -40,20 +40,21 @@ matched as (
     select
         customer_id,
         case
-    {%- for r in rules %}
-        {%- for field in r %}{% if field not in known_fields %}{{ exceptions.raise_compiler_error("insight dbt var insight_personas[" ~ loop.index0 ~ "]: unknown field '" ~ field ~ "'") }}{% endif %}{% endfor %}
-        when true
-            {%- if r.get('title_keywords') %} and {{ insight_has_word('title_norm', r['title_keywords']) }}{% endif %}
-            {%- if r.get('seniority_in') %} and seniority_norm in {{ insight_in_list(r['seniority_in']) }}{% endif %}
-            {%- if r.get('industry_in') %} and industry_norm in {{ insight_in_list(r['industry_in']) }}{% endif %}
-            {%- if r.get('employees_min') is not none %} and employees >= {{ insight_num(r['employees_min'], 'insight_personas.employees_min') }}{% endif %}
+            {%- for r in rules %}
+                {%- for field in r %}{% if field not in known_fields %}{{ exceptions.raise_compiler_error("insight dbt var insight_personas[" ~ loop.index0 ~ "]: unknown field '" ~ field ~ "'") }}{% endif %}{% endfor %}
+                when
+                    true
+                    {%- if r.get('title_keywords') %} and {{ insight_has_word('title_norm', r['title_keywords']) }}{% endif %}
+                    {%- if r.get('seniority_in') %} and seniority_norm in {{ insight_in_list(r['seniority_in']) }}{% endif %}
+                    {%- if r.get('industry_in') %} and industry_norm in {{ insight_in_list(r['industry_in']) }}{% endif %}
+                    {%- if r.get('employees_min') is not none %} and employees >= {{ insight_num(r['employees_min'], 'insight_personas.employees_min') }}{% endif %}
             {%- if r.get('employees_max') is not none %} and employees <= {{ insight_num(r['employees_max'], 'insight_personas.employees_max') }}{% endif %}
             {%- if r.get('min_webinars_attended') is not none %} and webinars_attended >= {{ insight_num(r['min_webinars_attended'], 'insight_personas.min_webinars_attended') }}{% endif %}
             {%- if r.get('min_email_clicks') is not none %} and email_clicks >= {{ insight_num(r['min_email_clicks'], 'insight_personas.min_email_clicks') }}{% endif %}
-            {%- if r.get('preferred_channel') %} and preferred_channel = {{ insight_lit(r['preferred_channel']) }}{% endif %}
+                    {%- if r.get('preferred_channel') %} and preferred_channel = {{ insight_lit(r['preferred_channel']) }}{% endif %}
             {%- if r.get('webinar_topic_keywords') %} and {{ insight_has_word('webinar_topics', r['webinar_topic_keywords']) }}{% endif %}
-            then {{ insight_lit(r['rule']) }}
-    {%- endfor %}
+                    then {{ insight_lit(r['rule']) }}
+            {%- endfor %}
         end as matched_rule,
         webinars_attended,
         email_clicks,
@@ -64,9 +65,9 @@ matched as (
 select
     customer_id,
     case matched_rule
-    {%- for r in rules %}
-        when {{ insight_lit(r['rule']) }} then {{ insight_lit(r['persona']) }}
-    {%- endfor %}
+        {%- for r in rules %}
+            when {{ insight_lit(r['rule']) }} then {{ insight_lit(r['persona']) }}
+        {%- endfor %}
         else 'unassigned'
     end as persona,
     matched_rule,

@@ -24,17 +24,17 @@ measures as (
         date_diff('day', max(t.occurred_at) filter (where t.touchpoint_type in {{ insight_in_list(cfg['activity_touch_types']) }}), as_of.as_of_at) as recency_days,
         count(t.touchpoint_id) filter (
             where t.touchpoint_type in {{ insight_in_list(cfg['activity_touch_types']) }}
-                and t.occurred_at > as_of.as_of_at - interval ({{ insight_num(cfg['window_days'], 'insight_rfv.window_days') }}) day
+            and t.occurred_at > as_of.as_of_at - interval ({{ insight_num(cfg['window_days'], 'insight_rfv.window_days') }}) day
         ) as frequency,
         coalesce(sum(t.value) filter (
             where t.touchpoint_type in {{ insight_in_list(cfg['revenue_touch_types']) }}
-                and t.occurred_at > as_of.as_of_at - interval ({{ insight_num(cfg['window_days'], 'insight_rfv.window_days') }}) day
+            and t.occurred_at > as_of.as_of_at - interval ({{ insight_num(cfg['window_days'], 'insight_rfv.window_days') }}) day
         ), 0) as revenue,
         coalesce(sum(
             case t.touchpoint_type
-            {%- for touch_type, points in cfg['engagement_points'].items() %}
-                when {{ insight_lit(touch_type) }} then {{ insight_num(points, 'insight_rfv.engagement_points') }}
-            {%- endfor %}
+                {%- for touch_type, points in cfg['engagement_points'].items() %}
+                    when {{ insight_lit(touch_type) }} then {{ insight_num(points, 'insight_rfv.engagement_points') }}
+                {%- endfor %}
                 else 0
             end
         ) filter (where t.occurred_at > as_of.as_of_at - interval ({{ insight_num(cfg['window_days'], 'insight_rfv.window_days') }}) day), 0) as engagement_value,
@@ -59,13 +59,16 @@ scored as (
     -- quantiles among customers with activity (recency known, frequency > 0, value > 0); the others score 1
     select
         *,
-        case when recency_days is null then 1
+        case
+            when recency_days is null then 1
             else least(5, 1 + floor(5 * percent_rank() over (partition by recency_days is null order by recency_days desc)))
         end::integer as r_score,
-        case when frequency = 0 then 1
+        case
+            when frequency = 0 then 1
             else least(5, 1 + floor(5 * percent_rank() over (partition by frequency = 0 order by frequency)))
         end::integer as f_score,
-        case when value = 0 then 1
+        case
+            when value = 0 then 1
             else least(5, 1 + floor(5 * percent_rank() over (partition by value = 0 order by has_revenue, value)))
         end::integer as v_score
     from valued
@@ -91,13 +94,15 @@ select
     v_score,
     fv_score,
     case
-    {%- for segment in cfg['segments'] %}
-        when {% for box in segment['when'] -%}
-            (r_score between {{ insight_num(box['recency'][0], 'insight_rfv.segments.when.recency') }} and {{ insight_num(box['recency'][1], 'insight_rfv.segments.when.recency') }}
-             and fv_score between {{ insight_num(box['frequency_value'][0], 'insight_rfv.segments.when.frequency_value') }} and {{ insight_num(box['frequency_value'][1], 'insight_rfv.segments.when.frequency_value') }})
-            {{- " or " if not loop.last }}
-        {%- endfor %} then {{ insight_lit(segment['name']) }}
-    {%- endfor %}
+        {%- for segment in cfg['segments'] %}
+            when {% for box in segment['when'] -%}
+                    (
+                        r_score between {{ insight_num(box['recency'][0], 'insight_rfv.segments.when.recency') }} and {{ insight_num(box['recency'][1], 'insight_rfv.segments.when.recency') }}
+                        and fv_score between {{ insight_num(box['frequency_value'][0], 'insight_rfv.segments.when.frequency_value') }} and {{ insight_num(box['frequency_value'][1], 'insight_rfv.segments.when.frequency_value') }}
+                    )
+                    {{- " or " if not loop.last }}
+            {%- endfor %} then {{ insight_lit(segment['name']) }}
+        {%- endfor %}
         else 'unsegmented'
     end as rfv_segment,
     as_of_at

@@ -10,7 +10,9 @@ customers as (
 ),
 
 touches as (
-    select customer_id, occurred_at
+    select
+        customer_id,
+        occurred_at
     from {{ ref('int_insight__touchpoints') }}
     where is_marketing_contact or touchpoint_type in {{ insight_in_list(cfg['counted_touch_types']) }}
 ),

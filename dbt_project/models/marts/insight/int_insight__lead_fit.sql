@@ -45,15 +45,15 @@ shares as (
         {{ insight_band_share('f.max_deal_amount', cfg['budget']['deal_amount_bands'], 'budget.deal_amount_bands') }} as deal_amount_share,
         {{ insight_band_share('c.employees', cfg['budget']['employees_bands'], 'budget.employees_bands') }} as employees_share,
         case
-        {%- for level in levels %}
-            when c.seniority_norm in {{ insight_in_list(level['seniority_in']) }} or {{ insight_has_word('c.title_norm', level['title_keywords']) }} then {{ insight_num(level['share'], 'insight_lead_fit.authority.levels.share') }}
-        {%- endfor %}
+            {%- for level in levels %}
+                when c.seniority_norm in {{ insight_in_list(level['seniority_in']) }} or {{ insight_has_word('c.title_norm', level['title_keywords']) }} then {{ insight_num(level['share'], 'insight_lead_fit.authority.levels.share') }}
+            {%- endfor %}
         end as authority_share,
         case
-        {%- for level in levels %}
-            when c.seniority_norm in {{ insight_in_list(level['seniority_in']) }} then 'seniority'
-            when {{ insight_has_word('c.title_norm', level['title_keywords']) }} then 'title'
-        {%- endfor %}
+            {%- for level in levels %}
+                when c.seniority_norm in {{ insight_in_list(level['seniority_in']) }} then 'seniority'
+                when {{ insight_has_word('c.title_norm', level['title_keywords']) }} then 'title'
+            {%- endfor %}
             else 'none'
         end as authority_source,
         case
@@ -78,17 +78,17 @@ shares as (
             (f.last_registered_at > as_of.as_of_at - interval ({{ insight_num(tf['registered_days'], 'insight_lead_fit.timeframe.registered_days') }}) day)
         {%- endset %}
         case
-        {%- for level in tf['stated_levels'] %}
-            when {{ insight_has_word('c.purchase_timeframe_norm', level['keywords']) }} then {{ insight_num(level['share'], 'insight_lead_fit.timeframe.stated_levels.share') }}
-        {%- endfor %}
+            {%- for level in tf['stated_levels'] %}
+                when {{ insight_has_word('c.purchase_timeframe_norm', level['keywords']) }} then {{ insight_num(level['share'], 'insight_lead_fit.timeframe.stated_levels.share') }}
+            {%- endfor %}
             when {{ open_deal }} then {{ insight_num(tf['open_deal_share'], 'insight_lead_fit.timeframe.open_deal_share') }}
             when {{ registered_recently }} then {{ insight_num(tf['registered_share'], 'insight_lead_fit.timeframe.registered_share') }}
             else 0
         end as timeframe_share,
         case
-        {%- for level in tf['stated_levels'] %}
-            when {{ insight_has_word('c.purchase_timeframe_norm', level['keywords']) }} then 'purchase_timeframe'
-        {%- endfor %}
+            {%- for level in tf['stated_levels'] %}
+                when {{ insight_has_word('c.purchase_timeframe_norm', level['keywords']) }} then 'purchase_timeframe'
+            {%- endfor %}
             when {{ open_deal }} then 'open_deal'
             when {{ registered_recently }} then 'webinar_registration'
             else 'none'

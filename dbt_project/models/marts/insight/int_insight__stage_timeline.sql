@@ -14,11 +14,18 @@
 with
 
 as_of as (
-    select as_of_at, as_of_date from {{ ref('int_insight__as_of') }}
+    select
+        as_of_at,
+        as_of_date
+    from {{ ref('int_insight__as_of') }}
 ),
 
 customers as (
-    select customer_id, is_customer, first_seen_at from {{ ref('int_insight__customers') }}
+    select
+        customer_id,
+        is_customer,
+        first_seen_at
+    from {{ ref('int_insight__customers') }}
 ),
 
 fit as (
@@ -26,7 +33,12 @@ fit as (
 ),
 
 touchpoints as (
-    select customer_id, touchpoint_type, value, occurred_at from {{ ref('int_insight__touchpoints') }}
+    select
+        customer_id,
+        touchpoint_type,
+        value,
+        occurred_at
+    from {{ ref('int_insight__touchpoints') }}
 ),
 
 known as (
@@ -53,16 +65,21 @@ snapshot_points as (
         month_start - interval 1 microsecond as snapshot_at,  -- the end of the month's last day
         'derived' as snapshot_source
     from (
-        select unnest(generate_series(
-            date_trunc('month', as_of.as_of_at) - interval ({{ insight_num(lc['history_months'], 'insight_lifecycle.history_months') }}) month + interval 1 month,
-            date_trunc('month', as_of.as_of_at),
-            interval 1 month
-        )) as month_start
+        select
+            unnest(generate_series(
+                date_trunc('month', as_of.as_of_at) - interval ({{ insight_num(lc['history_months'], 'insight_lifecycle.history_months') }}) month + interval 1 month,
+                date_trunc('month', as_of.as_of_at),
+                interval 1 month
+            )) as month_start
         from as_of
     )
     where cast(month_start - interval 1 day as date) < (select as_of_date from as_of)
     union all
-    select as_of_date, as_of_at, 'as_of' from as_of
+    select
+        as_of_date,
+        as_of_at,
+        'as_of'
+    from as_of
 ),
 
 active_touches as (
@@ -81,18 +98,25 @@ active_touches as (
 ),
 
 returns as (
-    select customer_id, occurred_at, previous_active_at
+    select
+        customer_id,
+        occurred_at,
+        previous_active_at
     from active_touches
-    where previous_active_at is not null
+    where
+        previous_active_at is not null
         and previous_active_at >= first_purchase_so_far_at
         and occurred_at > previous_active_at + interval ({{ insight_num(cu['lapsing_days'], 'insight_lifecycle.customer.lapsing_days') }}) day
 ),
 
 lapses as (
     -- started lapsing: lapsing_days after a customer's active touch with no active touch since
-    select customer_id, occurred_at + interval ({{ insight_num(cu['lapsing_days'], 'insight_lifecycle.customer.lapsing_days') }}) day as lapse_at
+    select
+        customer_id,
+        occurred_at + interval ({{ insight_num(cu['lapsing_days'], 'insight_lifecycle.customer.lapsing_days') }}) day as lapse_at
     from active_touches
-    where first_purchase_so_far_at is not null
+    where
+        first_purchase_so_far_at is not null
         and (next_active_at is null or next_active_at > occurred_at + interval ({{ insight_num(cu['lapsing_days'], 'insight_lifecycle.customer.lapsing_days') }}) day)
         and occurred_at + interval ({{ insight_num(cu['lapsing_days'], 'insight_lifecycle.customer.lapsing_days') }}) day <= (select as_of_at from as_of)
 ),
@@ -108,9 +132,9 @@ events as (
         tp.touchpoint_type,
         (
             case tp.touchpoint_type
-            {%- for touch_type, points in eng['points'].items() %}
-                when {{ insight_lit(touch_type) }} then {{ insight_num(points, 'insight_lead_scoring.engagement.points') }}
-            {%- endfor %}
+                {%- for touch_type, points in eng['points'].items() %}
+                    when {{ insight_lit(touch_type) }} then {{ insight_num(points, 'insight_lead_scoring.engagement.points') }}
+                {%- endfor %}
                 else 0
             end
             + case when tp.touchpoint_type = 'attended' then coalesce(tp.value, 0) * {{ insight_num(eng['webinar_minute_points'], 'insight_lead_scoring.engagement.webinar_minute_points') }} else 0 end
@@ -118,16 +142,44 @@ events as (
         false as is_return
     from touchpoints as tp
     union all
-    select r.customer_id, r.occurred_at, 0, 0, null, null, '_returned_after_lapsing', 0, true
+    select
+        r.customer_id,
+        r.occurred_at,
+        0,
+        0,
+        null,
+        null,
+        '_returned_after_lapsing',
+        0,
+        true
     from returns as r
     union all
-    select l.customer_id, l.lapse_at, 0, 0, null, null, '_started_lapsing', 0, false
+    select
+        l.customer_id,
+        l.lapse_at,
+        0,
+        0,
+        null,
+        null,
+        '_started_lapsing',
+        0,
+        false
     from lapses as l
     union all
-    select k.customer_id, p.snapshot_at, 1, 2, p.snapshot_date, p.snapshot_source, null, 0, false
+    select
+        k.customer_id,
+        p.snapshot_at,
+        1,
+        2,
+        p.snapshot_date,
+        p.snapshot_source,
+        null,
+        0,
+        false
     from known as k
     cross join snapshot_points as p
-    where cast(k.known_since_at as date) <= p.snapshot_date
+    where
+        cast(k.known_since_at as date) <= p.snapshot_date
         or (k.known_since_at is null and p.snapshot_source = 'as_of')
 ),
 
@@ -154,7 +206,7 @@ running as (
         coalesce(sum(e.engagement_points * pow(2, date_diff('second', as_of.as_of_at, e.event_at) / 86400.0 / {{ half_life }})) over (
             partition by e.customer_id order by e.event_at
             range between interval ({{ insight_num(eng['window_days'], 'insight_lead_scoring.engagement.window_days') }}) day preceding and current row
-        ), 0) * pow(2, - date_diff('second', as_of.as_of_at, e.event_at) / 86400.0 / {{ half_life }}) as engagement_raw
+        ), 0) * pow(2, -date_diff('second', as_of.as_of_at, e.event_at) / 86400.0 / {{ half_life }}) as engagement_raw
     from events as e
     cross join as_of
     window w as (partition by e.customer_id order by e.event_at, e.sort_key rows between unbounded preceding and current row)
@@ -168,8 +220,10 @@ scored as (
         -- a customer flagged in the CRM without any revenue touch counts as a customer since first seen
         coalesce(r.first_purchase_at, case when k.is_customer and k.revenue_touches = 0 then k.known_since_at end) as customer_since_at,
         round(least(100, r.engagement_raw), 2) as engagement_score,
-        round({{ insight_num(ls['fit_share'], 'insight_lead_scoring.fit_share') }} * coalesce(f.fit_score, 0)
-            + (1 - {{ insight_num(ls['fit_share'], 'insight_lead_scoring.fit_share') }}) * least(100, r.engagement_raw), 2) as lead_score,
+        round(
+            {{ insight_num(ls['fit_share'], 'insight_lead_scoring.fit_share') }} * coalesce(f.fit_score, 0)
+            + (1 - {{ insight_num(ls['fit_share'], 'insight_lead_scoring.fit_share') }}) * least(100, r.engagement_raw), 2
+        ) as lead_score,
         coalesce(f.fit_score, 0) as fit_score,
         f.budget_score,
         f.authority_score,
@@ -185,12 +239,12 @@ flagged as (
         *,
         lead_score >= {{ insight_num(ls['mql_threshold'], 'insight_lead_scoring.mql_threshold') }} as is_mql,
         lead_score >= {{ insight_num(ls['mql_threshold'], 'insight_lead_scoring.mql_threshold') }}
-            and lead_score >= {{ insight_num(ls['sales_handoff']['min_lead_score'], 'insight_lead_scoring.sales_handoff.min_lead_score') }}
-            and fit_score >= {{ insight_num(ls['sales_handoff']['min_fit_score'], 'insight_lead_scoring.sales_handoff.min_fit_score') }}
-            {%- for part in ls['sales_handoff']['required_parts'] %}
+        and lead_score >= {{ insight_num(ls['sales_handoff']['min_lead_score'], 'insight_lead_scoring.sales_handoff.min_lead_score') }}
+        and fit_score >= {{ insight_num(ls['sales_handoff']['min_fit_score'], 'insight_lead_scoring.sales_handoff.min_fit_score') }}
+        {%- for part in ls['sales_handoff']['required_parts'] %}
             {%- if part not in ['budget', 'authority', 'need', 'timeframe'] %}{{ exceptions.raise_compiler_error("insight var insight_lead_scoring.sales_handoff.required_parts: unknown part '" ~ part ~ "'") }}{% endif %}
             and coalesce({{ part }}_score, 0) > 0
-            {%- endfor %} as is_sales_ready,
+        {%- endfor %} as is_sales_ready,
         date_diff('day', coalesce(last_active_at, customer_since_at), event_at) as days_since_active
     from scored
 )
@@ -207,18 +261,21 @@ select
         else 'prospect'
     end as stage_group,
     case
-        when customer_since_at is not null and customer_since_at <= event_at then
-            case
-                when days_since_active > {{ insight_num(cu['lapsed_days'], 'insight_lifecycle.customer.lapsed_days') }} then 'lapsed'
-                when days_since_active > {{ insight_num(cu['lapsing_days'], 'insight_lifecycle.customer.lapsing_days') }} then 'lapsing'
-                when last_return_at > event_at - interval ({{ insight_num(cu['reactivated_days'], 'insight_lifecycle.customer.reactivated_days') }}) day then 'reactivated'
-                when purchases >= {{ insight_num(cu['advocate']['min_purchases'], 'insight_lifecycle.customer.advocate.min_purchases') }}
-                    and recent_engaged_touches >= {{ insight_num(cu['advocate']['min_engaged_touches'], 'insight_lifecycle.customer.advocate.min_engaged_touches') }} then 'advocate'
-                when purchases >= {{ insight_num(cu['repeat_min_purchases'], 'insight_lifecycle.customer.repeat_min_purchases') }} then 'repeat'
-                when customer_since_at > event_at - interval ({{ insight_num(cu['new_days'], 'insight_lifecycle.customer.new_days') }}) day then 'new'
-                else 'active'
-            end
-        when last_deal_created_at > event_at - interval ({{ insight_num(lc['opportunity']['open_deal_days'], 'insight_lifecycle.opportunity.open_deal_days') }}) day
+        when customer_since_at is not null and customer_since_at <= event_at
+            then
+                case
+                    when days_since_active > {{ insight_num(cu['lapsed_days'], 'insight_lifecycle.customer.lapsed_days') }} then 'lapsed'
+                    when days_since_active > {{ insight_num(cu['lapsing_days'], 'insight_lifecycle.customer.lapsing_days') }} then 'lapsing'
+                    when last_return_at > event_at - interval ({{ insight_num(cu['reactivated_days'], 'insight_lifecycle.customer.reactivated_days') }}) day then 'reactivated'
+                    when
+                        purchases >= {{ insight_num(cu['advocate']['min_purchases'], 'insight_lifecycle.customer.advocate.min_purchases') }}
+                        and recent_engaged_touches >= {{ insight_num(cu['advocate']['min_engaged_touches'], 'insight_lifecycle.customer.advocate.min_engaged_touches') }} then 'advocate'
+                    when purchases >= {{ insight_num(cu['repeat_min_purchases'], 'insight_lifecycle.customer.repeat_min_purchases') }} then 'repeat'
+                    when customer_since_at > event_at - interval ({{ insight_num(cu['new_days'], 'insight_lifecycle.customer.new_days') }}) day then 'new'
+                    else 'active'
+                end
+        when
+            last_deal_created_at > event_at - interval ({{ insight_num(lc['opportunity']['open_deal_days'], 'insight_lifecycle.opportunity.open_deal_days') }}) day
             and (last_deal_closed_at is null or last_deal_closed_at < last_deal_created_at) then 'opportunity'
         when is_sales_ready then 'sql'
         when is_mql then 'mql'

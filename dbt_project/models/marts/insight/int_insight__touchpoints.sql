@@ -29,6 +29,7 @@ select
     tp.occurred_at
 from touchpoints as tp
 cross join as_of
-where tp.customer_id is not null
+where
+    tp.customer_id is not null
     and tp.occurred_at is not null
     and tp.occurred_at <= as_of.as_of_at

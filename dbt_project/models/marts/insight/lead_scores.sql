@@ -16,7 +16,9 @@ current_state as (
 ),
 
 first_mql as (
-    select customer_id, min(event_at) as became_mql_at
+    select
+        customer_id,
+        min(event_at) as became_mql_at
     from {{ ref('int_insight__stage_timeline') }}
     where is_mql
     group by customer_id

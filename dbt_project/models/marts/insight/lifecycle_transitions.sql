@@ -7,7 +7,12 @@ as_of as (
 ),
 
 history as (
-    select h.customer_id, h.snapshot_date, h.snapshot_at, h.snapshot_source, h.lifecycle_stage
+    select
+        h.customer_id,
+        h.snapshot_date,
+        h.snapshot_at,
+        h.snapshot_source,
+        h.lifecycle_stage
     from {{ ref('customer_lifecycle_history') }} as h
     cross join as_of
     where h.snapshot_date <= as_of.as_of_date

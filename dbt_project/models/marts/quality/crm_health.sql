@@ -17,7 +17,10 @@ records as (
 ),
 
 crosswalk as (
-    select record_key, customer_id from {{ ref('customer_crosswalk') }}
+    select
+        record_key,
+        customer_id
+    from {{ ref('customer_crosswalk') }}
 ),
 
 consent as (
@@ -53,20 +56,27 @@ per_source_group as (
 
 {%- for attribute in ['title', 'company', 'phone'] %}
 
-{{ attribute }}_values as (
-    select distinct customer_id, source_system, {{ attribute }}_value as value
-    from linked
-    where customer_id is not null and {{ attribute }}_value is not null
-),
+    {{ attribute }}_values as (
+        select distinct
+            customer_id,
+            source_system,
+            {{ attribute }}_value as value
+        from linked
+        where customer_id is not null and {{ attribute }}_value is not null
+    ),
 
-{{ attribute }}_conflicts as (
-    select distinct mine.customer_id, mine.source_system, mine.value
-    from {{ attribute }}_values as mine
-    inner join {{ attribute }}_values as other
-        on mine.customer_id = other.customer_id
-        and mine.source_system <> other.source_system
-        and mine.value <> other.value
-),
+    {{ attribute }}_conflicts as (
+        select distinct
+            mine.customer_id,
+            mine.source_system,
+            mine.value
+        from {{ attribute }}_values as mine
+        inner join {{ attribute }}_values as other
+            on
+                mine.customer_id = other.customer_id
+                and mine.source_system <> other.source_system
+                and mine.value <> other.value
+    ),
 {%- endfor %}
 
 flagged as (
@@ -84,21 +94,26 @@ flagged as (
     from linked
     left join consent on linked.customer_id = consent.customer_id
     left join title_conflicts
-        on linked.customer_id = title_conflicts.customer_id
-        and linked.source_system = title_conflicts.source_system
-        and linked.title_value = title_conflicts.value
+        on
+            linked.customer_id = title_conflicts.customer_id
+            and linked.source_system = title_conflicts.source_system
+            and linked.title_value = title_conflicts.value
     left join company_conflicts
-        on linked.customer_id = company_conflicts.customer_id
-        and linked.source_system = company_conflicts.source_system
-        and linked.company_value = company_conflicts.value
+        on
+            linked.customer_id = company_conflicts.customer_id
+            and linked.source_system = company_conflicts.source_system
+            and linked.company_value = company_conflicts.value
     left join phone_conflicts
-        on linked.customer_id = phone_conflicts.customer_id
-        and linked.source_system = phone_conflicts.source_system
-        and linked.phone_value = phone_conflicts.value
+        on
+            linked.customer_id = phone_conflicts.customer_id
+            and linked.source_system = phone_conflicts.source_system
+            and linked.phone_value = phone_conflicts.value
 ),
 
 duplicates as (
-    select source_system, sum(group_records - 1) as duplicate_records
+    select
+        source_system,
+        sum(group_records - 1) as duplicate_records
     from per_source_group
     where group_records > 1
     group by source_system
