@@ -26,8 +26,19 @@ from pipelines.lib.sample_data.population import Vocab, build_persons, duplicate
 
 HISTORY_DAYS = 270
 TRUTH_COLUMNS = ["source_system", "source_record_id", "person_id", "is_role_mailbox"]
-STREAMS = {"population": 1, "membership": 2, "deals": 3, "crm": 4, "mailchimp": 5, "sendgrid": 6, "zoom": 7,
-           "campaigns": 8, "roles": 9, "behaviour": 10, "bursts": 11}
+STREAMS = {
+    "population": 1,
+    "membership": 2,
+    "deals": 3,
+    "crm": 4,
+    "mailchimp": 5,
+    "sendgrid": 6,
+    "zoom": 7,
+    "campaigns": 8,
+    "roles": 9,
+    "behaviour": 10,
+    "bursts": 11,
+}
 QUIET_FOREVER = np.int64(2**62)
 SENIOR_TITLES = ("c_level", "vp", "director")
 
@@ -41,8 +52,10 @@ class GenerationSummary:
 
     def lines(self) -> list[str]:
         out = [f"{path}: {rows} rows" for path, rows in self.files.items()]
-        out.append(f"{self.persons} persons, {sum(self.files.values())} rows in {len(self.files)} files, "
-                   f"{self.elapsed_seconds:.1f}s")
+        out.append(
+            f"{self.persons} persons, {sum(self.files.values())} rows in {len(self.files)} files, "
+            f"{self.elapsed_seconds:.1f}s"
+        )
         return out
 
 
@@ -62,8 +75,10 @@ def _write_csv(df: pd.DataFrame, path: Path) -> int:
         con.execute("SET threads TO 2")
         con.register("frame", df)
         cols = ", ".join(f'nullif(CAST("{c}" AS VARCHAR), \'\') AS "c{i}"' for i, c in enumerate(df.columns))
-        con.execute(f"COPY (SELECT {cols} FROM frame) TO '{body}' (FORMAT csv, HEADER false, DELIMITER ',', "
-                    "QUOTE '\"', ESCAPE '\"', NEW_LINE '\\n')")
+        con.execute(
+            f"COPY (SELECT {cols} FROM frame) TO '{body}' (FORMAT csv, HEADER false, DELIMITER ',', "
+            "QUOTE '\"', ESCAPE '\"', NEW_LINE '\\n')"
+        )
     finally:
         con.close()
     header = io.StringIO()
@@ -94,22 +109,33 @@ def plan_membership(persons: pd.DataFrame, deals: pd.DataFrame, rng: np.random.G
     hide = (count >= 2) & (rng.random(n) < 0.08)
     first_sys = np.where(in_sf, 0, np.where(in_hs, 1, 2))
     # candidates after the first system: with two systems the other one, with three hs or mc at random
-    second = np.where(first_sys == 0, np.where(in_hs & in_mc, rng.choice([1, 2], size=n), np.where(in_hs, 1, 2)), 2)
+    second = np.where(
+        first_sys == 0, np.where(in_hs & in_mc, rng.choice([1, 2], size=n), np.where(in_hs, 1, 2)), 2
+    )
     hidden_sys = np.where(hide, second, -1)
     # engaged prospects and advocates are on the marketing lists (Mailchimp, else HubSpot)
     engaged = persons["is_hot_lead"].to_numpy() | persons["is_advocate"].to_numpy()
     to_mc = engaged & (rng.random(n) < 0.75)
     in_mc = in_mc | to_mc
     in_hs = in_hs | (engaged & ~in_mc)
-    return pd.DataFrame({
-        "in_sf": in_sf, "sf_kind": sf_kind, "in_hs": in_hs, "in_mc": in_mc,
-        "deals_in_sf": deals_in_sf, "deals_in_hs": deals_in_hs,
-        "hidden_sf": hidden_sys == 0, "hidden_hs": hidden_sys == 1, "hidden_mc": hidden_sys == 2,
-    })
+    return pd.DataFrame(
+        {
+            "in_sf": in_sf,
+            "sf_kind": sf_kind,
+            "in_hs": in_hs,
+            "in_mc": in_mc,
+            "deals_in_sf": deals_in_sf,
+            "deals_in_hs": deals_in_hs,
+            "hidden_sf": hidden_sys == 0,
+            "hidden_hs": hidden_sys == 1,
+            "hidden_mc": hidden_sys == 2,
+        }
+    )
 
 
-def plan_campaigns(as_of: pd.Timestamp, webinars: pd.DataFrame, rng: np.random.Generator,
-                   newsletter_every_days: int = 28) -> pd.DataFrame:
+def plan_campaigns(
+    as_of: pd.Timestamp, webinars: pd.DataFrame, rng: np.random.Generator, newsletter_every_days: int = 28
+) -> pd.DataFrame:
     """Every webinar's invitation (Monday of its week) and a newsletter every four weeks (Tuesdays), up to as-of.
 
     `webinar` is the webinar's row number for invitations, -1 for the others.
@@ -126,26 +152,46 @@ def plan_campaigns(as_of: pd.Timestamp, webinars: pd.DataFrame, rng: np.random.G
     sent_at, webinar = sent_at[order], webinar[order]
     count = len(sent_at)
     others = [t for t in vocab.CAMPAIGN_THEMES if t != "Webinar Invitation"]
-    themes = np.where(webinar >= 0, "Webinar Invitation",
-                      obj(others)[np.cumsum(webinar < 0) % len(others)]).astype(object)
+    themes = np.where(
+        webinar >= 0, "Webinar Invitation", obj(others)[np.cumsum(webinar < 0) % len(others)]
+    ).astype(object)
     cats = []
     for k in range(count):
         c1 = vocab.EMAIL_CATEGORIES[int(rng.integers(0, len(vocab.EMAIL_CATEGORIES)))]
-        c2 = "webinar_invite" if webinar[k] >= 0 else vocab.EMAIL_CATEGORIES[int(rng.integers(0, len(vocab.EMAIL_CATEGORIES)))]
+        c2 = (
+            "webinar_invite"
+            if webinar[k] >= 0
+            else vocab.EMAIL_CATEGORIES[int(rng.integers(0, len(vocab.EMAIL_CATEGORIES)))]
+        )
         cats.append(c1 if (k % 3 == 0 or c1 == c2) else [c1, c2])  # a string or an array, as SendGrid sends
-    slug = pd.Series(themes, dtype=object).str.lower().str.replace(" ", "-", regex=False).to_numpy(dtype=object)
+    slug = (
+        pd.Series(themes, dtype=object).str.lower().str.replace(" ", "-", regex=False).to_numpy(dtype=object)
+    )
     sent = pd.Series(sent_at.tz_localize(None) if sent_at.tz is not None else sent_at)
     ids = "cmp-" + strftime(sent, "%Y%m%d") + "-" + slug
     topic = np.where(webinar >= 0, webinars["topic"].to_numpy(dtype=object)[np.maximum(webinar, 0)], "")
-    title = np.where(webinar >= 0, "Webinar: " + topic, themes + " " + sent.dt.strftime("%b %Y").to_numpy(dtype=object))
-    return pd.DataFrame({
-        "campaign_id": ids, "title": title, "sent_at": sent.to_numpy(), "categories": cats,
-        "mailchimp_id": hex_strings(rng, count, 10), "webinar": webinar,
-    })
+    title = np.where(
+        webinar >= 0, "Webinar: " + topic, themes + " " + sent.dt.strftime("%b %Y").to_numpy(dtype=object)
+    )
+    return pd.DataFrame(
+        {
+            "campaign_id": ids,
+            "title": title,
+            "sent_at": sent.to_numpy(),
+            "categories": cats,
+            "mailchimp_id": hex_strings(rng, count, 10),
+            "webinar": webinar,
+        }
+    )
 
 
-def shape_behaviour(persons: pd.DataFrame, profile: np.ndarray, deals: pd.DataFrame, as_of: pd.Timestamp,
-                    rng: np.random.Generator) -> None:
+def shape_behaviour(
+    persons: pd.DataFrame,
+    profile: np.ndarray,
+    deals: pd.DataFrame,
+    as_of: pd.Timestamp,
+    rng: np.random.Generator,
+) -> None:
     """Tie behaviour to the buyer profile (in place): engagement, senior titles for engaged prospects, and
     quiet spells (Unix seconds, [quiet_from, quiet_to)) in which lapsing, lapsed and not-yet-returned customers
     neither open nor attend anything."""
@@ -183,13 +229,16 @@ def shape_behaviour(persons: pd.DataFrame, profile: np.ndarray, deals: pd.DataFr
     # reactivated: nothing between the old purchases and the return (the last deal's creation)
     back = deals[deals["profile"] == "reactivated"].groupby("person_idx")["created_at"].max()
     if len(back):
-        quiet_to[back.index.to_numpy()] = pd.DatetimeIndex(back.to_numpy()).astype("datetime64[s]").astype(np.int64)
+        quiet_to[back.index.to_numpy()] = (
+            pd.DatetimeIndex(back.to_numpy()).astype("datetime64[s]").astype(np.int64)
+        )
     persons["quiet_from"] = quiet_from
     persons["quiet_to"] = quiet_to
 
 
-def assign_bursts(persons: pd.DataFrame, recipients: pd.DataFrame, webinars: pd.DataFrame,
-                  rng: np.random.Generator) -> np.ndarray:
+def assign_bursts(
+    persons: pd.DataFrame, recipients: pd.DataFrame, webinars: pd.DataFrame, rng: np.random.Generator
+) -> np.ndarray:
     """Per person, the webinar whose week they are very engaged in (-1: none): they get its invitation, open it
     several times, click, register and attend. Advocates and engaged prospects have one (prospects in the last
     weeks, advocates in the last 90 days), other marketing recipients now and then, more often when engaged."""
@@ -202,7 +251,9 @@ def assign_bursts(persons: pd.DataFrame, recipients: pd.DataFrame, webinars: pd.
     adv = persons["is_advocate"].to_numpy()
     others = on_list & ~hot & ~adv & (rng.random(n) < 0.25 * eng)
     k = len(webinars)
-    as_of_days = (pd.DatetimeIndex(webinars["start"]) - pd.DatetimeIndex(webinars["start"]).max()).days.to_numpy()
+    as_of_days = (
+        pd.DatetimeIndex(webinars["start"]) - pd.DatetimeIndex(webinars["start"]).max()
+    ).days.to_numpy()
     past = np.flatnonzero(~webinars["is_upcoming"].to_numpy())
     recent = np.concatenate([past[-2:], np.flatnonzero(webinars["is_upcoming"].to_numpy())])
     last_90 = np.flatnonzero((as_of_days >= -100) & ~webinars["is_upcoming"].to_numpy())
@@ -220,8 +271,13 @@ def assign_bursts(persons: pd.DataFrame, recipients: pd.DataFrame, webinars: pd.
     return out
 
 
-def generate(out_dir: Path, contacts: int = 2000, seed: int = 42, as_of: datetime | None = None,
-             progress: Callable[[str], None] | None = None) -> GenerationSummary:
+def generate(
+    out_dir: Path,
+    contacts: int = 2000,
+    seed: int = 42,
+    as_of: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> GenerationSummary:
     """Write a realistic, fragmented set of exports for `contacts` true persons into out_dir.
 
     Deterministic for (contacts, seed, as_of); as_of defaults to now (UTC) and the history covers about
@@ -235,8 +291,9 @@ def generate(out_dir: Path, contacts: int = 2000, seed: int = 42, as_of: datetim
             return _generate(out_dir, contacts, seed, as_of, progress)
 
 
-def _generate(out_dir: Path, contacts: int, seed: int, as_of: datetime | None,
-              progress: Callable[[str], None] | None) -> GenerationSummary:
+def _generate(
+    out_dir: Path, contacts: int, seed: int, as_of: datetime | None, progress: Callable[[str], None] | None
+) -> GenerationSummary:
     if contacts < 50:
         raise ValueError(f"contacts must be at least 50 (got {contacts})")
     say = progress or (lambda _msg: None)
@@ -261,10 +318,15 @@ def _generate(out_dir: Path, contacts: int, seed: int, as_of: datetime | None,
     crm = crm_mod.build_crm(persons, companies, voc, membership, deals, as_of_ts, _rng(seed, "crm"))
     crm_mod.apply_role_mailboxes(crm, persons, companies, _rng(seed, "roles"))
     files = summary.files
-    files["salesforce/Contact.csv"] = _write_csv(crm.sf_contacts[crm_mod.SF_CONTACT_COLUMNS], out_dir / "salesforce/Contact.csv")
-    files["salesforce/Lead.csv"] = _write_csv(crm.sf_leads[crm_mod.SF_LEAD_COLUMNS], out_dir / "salesforce/Lead.csv")
-    files["salesforce/Opportunity.csv"] = _write_csv(crm.sf_opps[crm_mod.SF_OPPORTUNITY_COLUMNS],
-                                                     out_dir / "salesforce/Opportunity.csv")
+    files["salesforce/Contact.csv"] = _write_csv(
+        crm.sf_contacts[crm_mod.SF_CONTACT_COLUMNS], out_dir / "salesforce/Contact.csv"
+    )
+    files["salesforce/Lead.csv"] = _write_csv(
+        crm.sf_leads[crm_mod.SF_LEAD_COLUMNS], out_dir / "salesforce/Lead.csv"
+    )
+    files["salesforce/Opportunity.csv"] = _write_csv(
+        crm.sf_opps[crm_mod.SF_OPPORTUNITY_COLUMNS], out_dir / "salesforce/Opportunity.csv"
+    )
     day = as_of_ts.strftime("%Y-%m-%d")
     hs_c = f"hubspot/hubspot-crm-exports-all-contacts-{day}.csv"
     hs_d = f"hubspot/hubspot-crm-exports-all-deals-{day}.csv"
@@ -273,15 +335,25 @@ def _generate(out_dir: Path, contacts: int, seed: int, as_of: datetime | None,
 
     say("building the Mailchimp audience")
     mc_people = np.flatnonzero(membership["in_mc"].to_numpy())
-    mc = mc_mod.build_mailchimp(persons, companies, voc, mc_people, membership["hidden_mc"].to_numpy()[mc_people],
-                                campaigns, as_of_ts, _rng(seed, "mailchimp"))
+    mc = mc_mod.build_mailchimp(
+        persons,
+        companies,
+        voc,
+        mc_people,
+        membership["hidden_mc"].to_numpy()[mc_people],
+        campaigns,
+        as_of_ts,
+        _rng(seed, "mailchimp"),
+    )
     files.update(mc_mod.write_mailchimp_zip(mc, out_dir / "mailchimp/audience_export.zip", as_of_ts))
 
     say("building SendGrid events")
     recipients = _recipients(crm, mc, persons)
     persons["burst_webinar"] = assign_bursts(persons, recipients, webinars, _rng(seed, "bursts"))
-    invite_of = pd.Series(np.flatnonzero(campaigns["webinar"].to_numpy() >= 0),
-                          index=campaigns["webinar"].to_numpy()[campaigns["webinar"].to_numpy() >= 0])
+    invite_of = pd.Series(
+        np.flatnonzero(campaigns["webinar"].to_numpy() >= 0),
+        index=campaigns["webinar"].to_numpy()[campaigns["webinar"].to_numpy() >= 0],
+    )
     burst_w = persons["burst_webinar"].to_numpy()[recipients["person_idx"].to_numpy()]
     recipients["burst_campaign"] = invite_of.reindex(burst_w).fillna(-1).astype(np.int64).to_numpy()
     events = sg_mod.build_events(recipients, campaigns, as_of_ts, _rng(seed, "sendgrid"))
@@ -289,7 +361,9 @@ def _generate(out_dir: Path, contacts: int, seed: int, as_of: datetime | None,
 
     say("building Zoom webinar reports")
     zoom_truth = []
-    for number, w in enumerate(webinars.itertuples(index=False)):  # a registration and an attendee report each
+    for number, w in enumerate(
+        webinars.itertuples(index=False)
+    ):  # a registration and an attendee report each
         row = pd.Series({**w._asdict(), "number": number})
         sections, truth = zoom_mod.build_webinar(row, persons, companies, voc, zrng, as_of_ts)
         generated = min(pd.Timestamp(w.start) + pd.Timedelta(days=1, hours=2), as_of_ts)
@@ -315,9 +389,15 @@ def _recipients(crm: crm_mod.CrmOutput, mc: mc_mod.MailchimpOutput, persons: pd.
     """Who marketing email went to: HubSpot marketing contacts and Mailchimp members, one row per address."""
     hs = crm.hs_contacts
     hs_person = crm.truth[crm.truth["source_system"] == "hubspot"]["person_idx"].to_numpy()
-    hs_ok = (hs["Marketing contact status"] == "Marketing contact").to_numpy() & hs["Email"].notna().to_numpy()
-    emails = np.concatenate([_norm(hs["Email"]).to_numpy(dtype=object)[hs_ok],
-                             _norm(mc.members["Email Address"]).to_numpy(dtype=object)])
+    hs_ok = (hs["Marketing contact status"] == "Marketing contact").to_numpy() & hs[
+        "Email"
+    ].notna().to_numpy()
+    emails = np.concatenate(
+        [
+            _norm(hs["Email"]).to_numpy(dtype=object)[hs_ok],
+            _norm(mc.members["Email Address"]).to_numpy(dtype=object),
+        ]
+    )
     who = np.concatenate([hs_person[hs_ok], mc.truth["person_idx"].to_numpy()])
     first = ~duplicated_first(emails)
     rec = pd.DataFrame({"email": emails[first], "person_idx": who[first]})
@@ -331,9 +411,17 @@ def _recipients(crm: crm_mod.CrmOutput, mc: mc_mod.MailchimpOutput, persons: pd.
     return rec
 
 
-def _write_truth(out_dir: Path, persons: pd.DataFrame, companies: pd.DataFrame, profile: np.ndarray,
-                 crm: crm_mod.CrmOutput, mc: mc_mod.MailchimpOutput, events: pd.DataFrame,
-                 recipients: pd.DataFrame, zoom_truth: list[pd.DataFrame]) -> None:
+def _write_truth(
+    out_dir: Path,
+    persons: pd.DataFrame,
+    companies: pd.DataFrame,
+    profile: np.ndarray,
+    crm: crm_mod.CrmOutput,
+    mc: mc_mod.MailchimpOutput,
+    events: pd.DataFrame,
+    recipients: pd.DataFrame,
+    zoom_truth: list[pd.DataFrame],
+) -> None:
     pid = persons["person_id"].to_numpy(dtype=object)
     record_truth = pd.concat([crm.truth, mc.truth], ignore_index=True)
     record_truth["person_id"] = pid[record_truth["person_idx"].to_numpy()]
@@ -341,38 +429,65 @@ def _write_truth(out_dir: Path, persons: pd.DataFrame, companies: pd.DataFrame, 
     sent_idx = pd.unique(events["recipient"].to_numpy())  # in order of first appearance
     sent = recipients["email"].to_numpy(dtype=object)[sent_idx]
     sg_person = recipients["person_idx"].to_numpy()[sent_idx]
-    sg_truth = pd.DataFrame({"source_system": "sendgrid", "source_record_id": sent,
-                             "person_id": pid[sg_person], "is_role_mailbox": False})
-    zt = pd.concat(zoom_truth, ignore_index=True) if zoom_truth else pd.DataFrame(columns=["email", "person_id"])
+    sg_truth = pd.DataFrame(
+        {
+            "source_system": "sendgrid",
+            "source_record_id": sent,
+            "person_id": pid[sg_person],
+            "is_role_mailbox": False,
+        }
+    )
+    zt = (
+        pd.concat(zoom_truth, ignore_index=True)
+        if zoom_truth
+        else pd.DataFrame(columns=["email", "person_id"])
+    )
     zt["source_record_id"] = _norm(zt["email"])
-    zt = zt[zt["source_record_id"].notna() & (zt["source_record_id"] != "")].drop_duplicates("source_record_id")
+    zt = zt[zt["source_record_id"].notna() & (zt["source_record_id"] != "")].drop_duplicates(
+        "source_record_id"
+    )
     zt = zt.assign(source_system="zoom", is_role_mailbox=False)
-    truth = pd.concat([record_truth[TRUTH_COLUMNS], sg_truth[TRUTH_COLUMNS], zt[TRUTH_COLUMNS]], ignore_index=True)
+    truth = pd.concat(
+        [record_truth[TRUTH_COLUMNS], sg_truth[TRUTH_COLUMNS], zt[TRUTH_COLUMNS]], ignore_index=True
+    )
     truth["is_role_mailbox"] = np.where(truth["is_role_mailbox"].astype(bool), "true", "false")
     _write_csv(truth, out_dir / "_truth/ground_truth.csv")
     titles = vocab.TITLES
     comp = persons["company_idx"].to_numpy()
     profiles = obj([p[0] for p in crm_mod.PROFILES] + ["none"])
-    true_people = pd.DataFrame({
-        "person_id": pid,
-        "first_name": persons["first_name"], "last_name": persons["last_name"],
-        "birth_date": strftime(persons["birth_date"], "%Y-%m-%d"),
-        "email_work": persons["email_work"], "email_personal": persons["email_personal"],
-        "email_old": persons["email_old"], "email_hidden": persons["email_hidden"],
-        "phone_nsn": persons["phone_nsn"], "mobile_nsn": persons["mobile_nsn"],
-        "street": persons["street"], "city": persons["city"], "state": persons["state"],
-        "postal_code": persons["postal_code"], "country_code": persons["country_code"],
-        "time_zone": persons["time_zone"],
-        "company": companies["company"].to_numpy(dtype=object)[comp] + " " + companies["suffix"].to_numpy(dtype=object)[comp],
-        "title": obj(t[0] for t in titles)[persons["title_idx"].to_numpy()],
-        "seniority": obj(t[1] for t in titles)[persons["title_idx"].to_numpy()],
-        "industry": obj(i[0] for i in vocab.INDUSTRIES)[companies["industry_idx"].to_numpy()[comp]],
-        "employees": companies["employees"].to_numpy()[comp],
-        "buyer_profile": profiles[profile],
-        "is_opted_out": np.where(persons["opted_out"], "true", "false"),
-        "is_staff": "false",
-    })
+    true_people = pd.DataFrame(
+        {
+            "person_id": pid,
+            "first_name": persons["first_name"],
+            "last_name": persons["last_name"],
+            "birth_date": strftime(persons["birth_date"], "%Y-%m-%d"),
+            "email_work": persons["email_work"],
+            "email_personal": persons["email_personal"],
+            "email_old": persons["email_old"],
+            "email_hidden": persons["email_hidden"],
+            "phone_nsn": persons["phone_nsn"],
+            "mobile_nsn": persons["mobile_nsn"],
+            "street": persons["street"],
+            "city": persons["city"],
+            "state": persons["state"],
+            "postal_code": persons["postal_code"],
+            "country_code": persons["country_code"],
+            "time_zone": persons["time_zone"],
+            "company": companies["company"].to_numpy(dtype=object)[comp]
+            + " "
+            + companies["suffix"].to_numpy(dtype=object)[comp],
+            "title": obj(t[0] for t in titles)[persons["title_idx"].to_numpy()],
+            "seniority": obj(t[1] for t in titles)[persons["title_idx"].to_numpy()],
+            "industry": obj(i[0] for i in vocab.INDUSTRIES)[companies["industry_idx"].to_numpy()[comp]],
+            "employees": companies["employees"].to_numpy()[comp],
+            "buyer_profile": profiles[profile],
+            "is_opted_out": np.where(persons["opted_out"], "true", "false"),
+            "is_staff": "false",
+        }
+    )
     staff = zoom_mod.staff_persons().assign(is_staff="true")
-    true_people = pd.concat([true_people, staff[["person_id", "first_name", "last_name", "email_work", "is_staff"]]],
-                            ignore_index=True)
+    true_people = pd.concat(
+        [true_people, staff[["person_id", "first_name", "last_name", "email_work", "is_staff"]]],
+        ignore_index=True,
+    )
     _write_csv(true_people, out_dir / "_truth/persons.csv")

@@ -39,7 +39,7 @@ def salesforce_ids(prefix: str, n: int, rng: np.random.Generator) -> np.ndarray:
     body[:, 6:] = base62_matrix(counters, 9)
     is_upper = (body >= ord("A")) & (body <= ord("Z"))
     weights = (1 << np.arange(5)).astype(np.int64)
-    check = np.stack([(is_upper[:, k * 5:(k + 1) * 5] * weights).sum(axis=1) for k in range(3)], axis=1)
+    check = np.stack([(is_upper[:, k * 5 : (k + 1) * 5] * weights).sum(axis=1) for k in range(3)], axis=1)
     full = np.concatenate([body, SF_CHECKSUM[check]], axis=1)
     return chars_to_str(full)
 
@@ -100,7 +100,11 @@ def strftime(values, fmt: str, missing: str | None = None) -> np.ndarray:
                 cols.append(np.stack([48 + h12 // 10, 48 + h12 % 10], axis=1).astype(np.uint8))
             elif code == "p":
                 pm = (hour >= 12)[:, None]
-                cols.append(np.where(pm, np.frombuffer(b"PM", np.uint8)[None, :], np.frombuffer(b"AM", np.uint8)[None, :]))
+                cols.append(
+                    np.where(
+                        pm, np.frombuffer(b"PM", np.uint8)[None, :], np.frombuffer(b"AM", np.uint8)[None, :]
+                    )
+                )
             else:
                 raise ValueError(f"strftime: unsupported directive %{code} in {fmt!r}")
         else:

@@ -55,18 +55,25 @@ class Vocab:
         first_pos = {name: i for i, name in enumerate(first)}
         last_pos = {name: i for i, name in enumerate(last)}
 
-        def ranked(names: list[str], pos: dict[str, int], skew: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+        def ranked(
+            names: list[str], pos: dict[str, int], skew: tuple[float, float]
+        ) -> tuple[np.ndarray, np.ndarray]:
             idx = np.array([pos[n] for n in dict.fromkeys(names)], dtype=np.int64)
             shift, exponent = skew
             w = (np.arange(len(idx)) + shift) ** -exponent
             return idx, w / w.sum()
 
-        first_by_culture = {c: ranked(vocab.FIRST_NAMES_BY_CULTURE[c], first_pos, vocab.NAME_SKEW["first"])
-                            for c in vocab.CULTURES}
-        last_by_culture = {c: ranked(vocab.surnames(c), last_pos, vocab.NAME_SKEW["last"]) for c in vocab.CULTURES}
+        first_by_culture = {
+            c: ranked(vocab.FIRST_NAMES_BY_CULTURE[c], first_pos, vocab.NAME_SKEW["first"])
+            for c in vocab.CULTURES
+        }
+        last_by_culture = {
+            c: ranked(vocab.surnames(c), last_pos, vocab.NAME_SKEW["last"]) for c in vocab.CULTURES
+        }
         hyphenated_by_culture = {
             c: np.array([last_pos[n] for n in vocab.hyphenated_surnames(c) if n in last_pos], dtype=np.int64)
-            for c in vocab.CULTURES if vocab.HYPHENATED_CULTURES.get(c)
+            for c in vocab.CULTURES
+            if vocab.HYPHENATED_CULTURES.get(c)
         }
         return cls(
             first=obj(first),
@@ -157,7 +164,9 @@ def _local_part(pattern: np.ndarray, first_tok: np.ndarray, last_tok: np.ndarray
     return out
 
 
-def draw_names(country_idx: np.ndarray, rng: np.random.Generator, voc: Vocab) -> tuple[np.ndarray, np.ndarray]:
+def draw_names(
+    country_idx: np.ndarray, rng: np.random.Generator, voc: Vocab
+) -> tuple[np.ndarray, np.ndarray]:
     """First and last name indices: a naming culture per person from their country, then names from that
     culture's lists with its frequency skew (one vectorised draw per country and per culture)."""
     n = len(country_idx)
@@ -189,7 +198,9 @@ def draw_names(country_idx: np.ndarray, rng: np.random.Generator, voc: Vocab) ->
     return first_idx, last_idx
 
 
-def build_persons(n: int, rng: np.random.Generator, voc: Vocab, as_of: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_persons(
+    n: int, rng: np.random.Generator, voc: Vocab, as_of: datetime
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     companies = build_companies(n, rng, voc)
     idx = np.arange(n)
     company_idx = rng.choice(len(companies), size=n, p=_zipf_weights(len(companies), 5.0))
@@ -225,7 +236,7 @@ def build_persons(n: int, rng: np.random.Generator, voc: Vocab, as_of: datetime)
         else:
             street[mask] = names + " " + number[mask]
     postal = fill_patterns(cities["postal"].to_numpy(dtype=object)[city_idx], rng)
-    birth_date = (np.datetime64("1955-01-01") + rng.integers(0, 365 * 46, size=n).astype("timedelta64[D]"))
+    birth_date = np.datetime64("1955-01-01") + rng.integers(0, 365 * 46, size=n).astype("timedelta64[D]")
     # phones: unique per person (a bijective scramble of the within-country rank)
     order = rng.permutation(n)
     rank = np.empty(n, dtype=np.int64)
@@ -261,13 +272,21 @@ def build_persons(n: int, rng: np.random.Generator, voc: Vocab, as_of: datetime)
     local_personal = np.where(
         style == 0,
         ftok + "." + ltok + year2.to_numpy(dtype=object),
-        np.where(style == 1, ftok + ltok, ftok[:] + "." + ltok + rng.integers(1, 999, size=n).astype(str).astype(object)),
+        np.where(
+            style == 1,
+            ftok + ltok,
+            ftok[:] + "." + ltok + rng.integers(1, 999, size=n).astype(str).astype(object),
+        ),
     )
     email_personal = local_personal + "@" + freemail
     hidden_dom = obj(HIDDEN_DOMAINS)[rng.integers(0, len(HIDDEN_DOMAINS), size=n)]
     email_hidden = (
-        pd.Series(ftok).str.slice(0, 1).to_numpy(dtype=object) + ltok + "."
-        + rng.integers(1000, 9999, size=n).astype(str).astype(object) + "@" + hidden_dom
+        pd.Series(ftok).str.slice(0, 1).to_numpy(dtype=object)
+        + ltok
+        + "."
+        + rng.integers(1000, 9999, size=n).astype(str).astype(object)
+        + "@"
+        + hidden_dom
     )
     email_work, email_personal, email_old, email_hidden = _make_unique(
         [email_work, email_personal, email_old, email_hidden], idx
@@ -331,10 +350,14 @@ def _make_unique(columns: list[np.ndarray], idx: np.ndarray) -> list[np.ndarray]
             break
         local = pd.Series(stacked[dup], dtype=object).str.split("@", n=1, expand=True)
         stacked[dup] = (
-            local[0].to_numpy(dtype=object) + "." + (owner[dup] + 1).astype(str).astype(object)
-            + ("" if round_ == 0 else str(round_)) + "@" + local[1].to_numpy(dtype=object)
+            local[0].to_numpy(dtype=object)
+            + "."
+            + (owner[dup] + 1).astype(str).astype(object)
+            + ("" if round_ == 0 else str(round_))
+            + "@"
+            + local[1].to_numpy(dtype=object)
         )
-    return [stacked[k * n:(k + 1) * n] for k in range(len(columns))]
+    return [stacked[k * n : (k + 1) * n] for k in range(len(columns))]
 
 
 def duplicated_first(values: np.ndarray) -> np.ndarray:

@@ -14,12 +14,29 @@ from pipelines.lib.sample_data.ids import base62_strings, hex_strings, pick
 from pipelines.lib.sample_data.population import obj
 
 EVENTS_PER_FILE = 200_000
-EVENT_ORDER = {"processed": 0, "deferred": 1, "delivered": 2, "bounce": 2, "dropped": 2, "open": 3, "click": 4,
-               "spamreport": 5, "unsubscribe": 5, "group_unsubscribe": 5, "group_resubscribe": 6}
+EVENT_ORDER = {
+    "processed": 0,
+    "deferred": 1,
+    "delivered": 2,
+    "bounce": 2,
+    "dropped": 2,
+    "open": 3,
+    "click": 4,
+    "spamreport": 5,
+    "unsubscribe": 5,
+    "group_unsubscribe": 5,
+    "group_resubscribe": 6,
+}
 
 
-def build_events(recipients: pd.DataFrame, campaigns: pd.DataFrame, as_of: pd.Timestamp,
-                 rng: np.random.Generator, base_share: float = 0.05, engaged_share: float = 0.25) -> pd.DataFrame:
+def build_events(
+    recipients: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    as_of: pd.Timestamp,
+    rng: np.random.Generator,
+    base_share: float = 0.05,
+    engaged_share: float = 0.25,
+) -> pd.DataFrame:
     """recipients: email (normalised), engagement, opted_out, and optionally quiet_from / quiet_to (Unix seconds:
     no opens or clicks in that spell) and burst_campaign (the campaign whose week the person is very engaged:
     they get it, open it several times and click several links). One row per event, sorted by time.
@@ -42,18 +59,39 @@ def build_events(recipients: pd.DataFrame, campaigns: pd.DataFrame, as_of: pd.Ti
     ns = len(sends)
     rec = sends["recipient"].to_numpy()
     sent_at = campaigns["sent_at"].to_numpy()[sends["campaign"].to_numpy()]
-    t0 = (pd.Series(sent_at).astype("datetime64[s]").astype(np.int64).to_numpy()
-          + rng.integers(0, 3 * 3600, size=ns))
-    msg = (base62_strings(rng, ns, 22).astype(object) + ".filterdrecv-" + hex_strings(rng, ns, 10).astype(object)
-           + "-" + rng.integers(1, 30, size=ns).astype(str).astype(object) + "-" + hex_strings(rng, ns, 8).astype(object)
-           + "-" + rng.integers(10, 99, size=ns).astype(str).astype(object) + ".0")
-    smtp = "<" + hex_strings(rng, ns, 11).astype(object) + "." + hex_strings(rng, ns, 3).astype(object) + "." + \
-        hex_strings(rng, ns, 6).astype(object) + "@ismtpd-" + rng.integers(100, 999, size=ns).astype(str).astype(object) + ">"
+    t0 = pd.Series(sent_at).astype("datetime64[s]").astype(np.int64).to_numpy() + rng.integers(
+        0, 3 * 3600, size=ns
+    )
+    msg = (
+        base62_strings(rng, ns, 22).astype(object)
+        + ".filterdrecv-"
+        + hex_strings(rng, ns, 10).astype(object)
+        + "-"
+        + rng.integers(1, 30, size=ns).astype(str).astype(object)
+        + "-"
+        + hex_strings(rng, ns, 8).astype(object)
+        + "-"
+        + rng.integers(10, 99, size=ns).astype(str).astype(object)
+        + ".0"
+    )
+    smtp = (
+        "<"
+        + hex_strings(rng, ns, 11).astype(object)
+        + "."
+        + hex_strings(rng, ns, 3).astype(object)
+        + "."
+        + hex_strings(rng, ns, 6).astype(object)
+        + "@ismtpd-"
+        + rng.integers(100, 999, size=ns).astype(str).astype(object)
+        + ">"
+    )
     eng = eng_all[rec]
     opted = recipients["opted_out"].to_numpy()[rec]
     burst = burst_all[rec] == sends["campaign"].to_numpy()
     if "quiet_from" in recipients:
-        quiet = (recipients["quiet_from"].to_numpy()[rec] <= t0) & (t0 < recipients["quiet_to"].to_numpy()[rec])
+        quiet = (recipients["quiet_from"].to_numpy()[rec] <= t0) & (
+            t0 < recipients["quiet_to"].to_numpy()[rec]
+        )
     else:
         quiet = np.zeros(ns, dtype=bool)
     u = rng.random(ns)
@@ -82,43 +120,106 @@ def build_events(recipients: pd.DataFrame, campaigns: pd.DataFrame, as_of: pd.Ti
 
     zero = np.zeros(ns, dtype=np.int64)
     add(np.ones(ns, dtype=bool), "processed", zero)
-    add(deferred, "deferred", zero + rng.integers(5, 60, size=ns),
+    add(
+        deferred,
+        "deferred",
+        zero + rng.integers(5, 60, size=ns),
         response=pick(rng, ["400 try again later", "421 4.7.0 Try again later, closing connection."], ns),
-        attempt=rng.integers(1, 6, size=ns).astype(str).astype(object))
+        attempt=rng.integers(1, 6, size=ns).astype(str).astype(object),
+    )
     deliver_off = np.where(deferred, rng.integers(300, 3600, size=ns), rng.integers(1, 30, size=ns))
     add(delivered, "delivered", deliver_off, response="250 OK", tls=1)
     b = rng.integers(0, len(vocab.BOUNCE_REASONS), size=ns)
     blocked = rng.random(ns) < 0.3
-    add(bounced, "bounce", deliver_off,
-        reason=obj(r[0] for r in vocab.BOUNCE_REASONS)[b], status=obj(r[1] for r in vocab.BOUNCE_REASONS)[b],
+    add(
+        bounced,
+        "bounce",
+        deliver_off,
+        reason=obj(r[0] for r in vocab.BOUNCE_REASONS)[b],
+        status=obj(r[1] for r in vocab.BOUNCE_REASONS)[b],
         bounce_classification=obj(r[2] for r in vocab.BOUNCE_REASONS)[b],
-        type=np.where(blocked, "blocked", "bounce").astype(object))
+        type=np.where(blocked, "blocked", "bounce").astype(object),
+    )
     add(dropped, "dropped", zero + 1, reason=pick(rng, vocab.DROP_REASONS, ns), status="5.0.0")
     # a burst is one week: the invitation goes out on Monday, opens and clicks come before Thursday
-    open_off = deliver_off + np.where(burst, rng.integers(60, 6 * 3600, size=ns), rng.integers(60, 3 * 86_400, size=ns))
+    open_off = deliver_off + np.where(
+        burst, rng.integers(60, 6 * 3600, size=ns), rng.integers(60, 3 * 86_400, size=ns)
+    )
     ua = pick(rng, vocab.USER_AGENTS, ns)
-    ip = (rng.integers(1, 255, size=ns).astype(str).astype(object) + "." + rng.integers(0, 255, size=ns).astype(str).astype(object)
-          + "." + rng.integers(0, 255, size=ns).astype(str).astype(object) + "." + rng.integers(1, 255, size=ns).astype(str).astype(object))
+    ip = (
+        rng.integers(1, 255, size=ns).astype(str).astype(object)
+        + "."
+        + rng.integers(0, 255, size=ns).astype(str).astype(object)
+        + "."
+        + rng.integers(0, 255, size=ns).astype(str).astype(object)
+        + "."
+        + rng.integers(1, 255, size=ns).astype(str).astype(object)
+    )
     add(opened, "open", open_off, useragent=ua, ip=ip, sg_machine_open=False)
     click_off = open_off + rng.integers(5, 600, size=ns)
-    url = pick(rng, ["https://touchplan.example/demo", "https://touchplan.example/pricing",
-                     "https://touchplan.example/webinars", "https://touchplan.example/blog/identity"], ns)
+    url = pick(
+        rng,
+        [
+            "https://touchplan.example/demo",
+            "https://touchplan.example/pricing",
+            "https://touchplan.example/webinars",
+            "https://touchplan.example/blog/identity",
+        ],
+        ns,
+    )
     add(clicked, "click", click_off, useragent=ua, ip=ip, url=url, url_offset_index=0)
-    reopen_off = open_off + np.where(burst, rng.integers(3600, 20 * 3600, size=ns), rng.integers(3600, 4 * 86_400, size=ns))
+    reopen_off = open_off + np.where(
+        burst, rng.integers(3600, 20 * 3600, size=ns), rng.integers(3600, 4 * 86_400, size=ns)
+    )
     add(reopened, "open", reopen_off, useragent=ua, ip=ip, sg_machine_open=False)
-    add(third_open, "open", reopen_off + rng.integers(1800, 20 * 3600, size=ns), useragent=ua, ip=ip,
-        sg_machine_open=False)
-    url2 = pick(rng, ["https://touchplan.example/webinars/register", "https://touchplan.example/pricing",
-                      "https://touchplan.example/customers", "https://touchplan.example/roi-calculator"], ns)
-    add(clicked_again, "click", click_off + rng.integers(20, 900, size=ns), useragent=ua, ip=ip, url=url2,
-        url_offset_index=1)
+    add(
+        third_open,
+        "open",
+        reopen_off + rng.integers(1800, 20 * 3600, size=ns),
+        useragent=ua,
+        ip=ip,
+        sg_machine_open=False,
+    )
+    url2 = pick(
+        rng,
+        [
+            "https://touchplan.example/webinars/register",
+            "https://touchplan.example/pricing",
+            "https://touchplan.example/customers",
+            "https://touchplan.example/roi-calculator",
+        ],
+        ns,
+    )
+    add(
+        clicked_again,
+        "click",
+        click_off + rng.integers(20, 900, size=ns),
+        useragent=ua,
+        ip=ip,
+        url=url2,
+        url_offset_index=1,
+    )
     later = click_off + rng.integers(60, 7200, size=ns)
     add(unsub, "unsubscribe", later, useragent=ua, ip=ip)
     asm = rng.choice([10, 11, 12], size=ns).astype(np.int64)
-    add(gunsub, "group_unsubscribe", later, useragent=ua, ip=ip,
-        url="https://touchplan.example/preferences", asm_group_id=asm)
-    add(gresub, "group_resubscribe", later + 86_400, useragent=ua, ip=ip,
-        url="https://touchplan.example/preferences", asm_group_id=asm)
+    add(
+        gunsub,
+        "group_unsubscribe",
+        later,
+        useragent=ua,
+        ip=ip,
+        url="https://touchplan.example/preferences",
+        asm_group_id=asm,
+    )
+    add(
+        gresub,
+        "group_resubscribe",
+        later + 86_400,
+        useragent=ua,
+        ip=ip,
+        url="https://touchplan.example/preferences",
+        asm_group_id=asm,
+    )
     add(spam, "spamreport", later + 30)
     ev = pd.concat(frames, ignore_index=True)
     ev["campaign"] = sends["campaign"].to_numpy()[ev["send"].to_numpy()]
@@ -163,14 +264,32 @@ def format_events(ev: pd.DataFrame, campaigns: pd.DataFrame) -> np.ndarray:
     cat_json = obj(json.dumps(c) for c in campaigns["categories"])[ev["campaign"].to_numpy()]
     camp_json = obj(json.dumps(c) for c in campaigns["campaign_id"])[ev["campaign"].to_numpy()]
     parts: list = [
-        '{"email": "', ev["email"].to_numpy(dtype=object), '", "timestamp": ',
+        '{"email": "',
+        ev["email"].to_numpy(dtype=object),
+        '", "timestamp": ',
         ev["timestamp"].astype(np.int64).astype(str).to_numpy(dtype=object),
-        ', "smtp-id": "', ev["smtp_id"].to_numpy(dtype=object), '", "event": "', ev["event"].to_numpy(dtype=object),
-        '", "category": ', cat_json, ', "sg_event_id": "', ev["sg_event_id"].to_numpy(dtype=object), '"',
+        ', "smtp-id": "',
+        ev["smtp_id"].to_numpy(dtype=object),
+        '", "event": "',
+        ev["event"].to_numpy(dtype=object),
+        '", "category": ',
+        cat_json,
+        ', "sg_event_id": "',
+        ev["sg_event_id"].to_numpy(dtype=object),
+        '"',
         _field("sg_message_id", ev["sg_message_id"], True),
     ]
-    for name, quote in [("response", True), ("attempt", True), ("useragent", True), ("ip", True), ("url", True),
-                        ("reason", True), ("status", True), ("type", True), ("bounce_classification", True)]:
+    for name, quote in [
+        ("response", True),
+        ("attempt", True),
+        ("useragent", True),
+        ("ip", True),
+        ("url", True),
+        ("reason", True),
+        ("status", True),
+        ("type", True),
+        ("bounce_classification", True),
+    ]:
         if name in ev:
             parts.append(_field(name, ev[name], quote))
     if "asm_group_id" in ev:
@@ -193,14 +312,15 @@ def format_events(ev: pd.DataFrame, campaigns: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def write_events(ev: pd.DataFrame, campaigns: pd.DataFrame, folder: Path,
-                 per_file: int = EVENTS_PER_FILE) -> dict[str, int]:
+def write_events(
+    ev: pd.DataFrame, campaigns: pd.DataFrame, folder: Path, per_file: int = EVENTS_PER_FILE
+) -> dict[str, int]:
     folder.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     n = len(ev)
     chunks = max(1, -(-n // per_file))
     for k in range(chunks):
-        part = ev.iloc[k * per_file:(k + 1) * per_file]
+        part = ev.iloc[k * per_file : (k + 1) * per_file]
         name = "events.json" if chunks == 1 else f"events-{k + 1:03d}.json"
         lines = format_events(part, campaigns) if len(part) else np.array([], dtype=object)
         body = "[\n" + ",\n".join(lines.tolist()) + "\n]\n" if len(lines) else "[]\n"

@@ -35,7 +35,9 @@ class Style:
     missing_company: float = 0.03
     phone_formats: list[float] = field(default_factory=lambda: [0.2, 0.25, 0.25, 0.15, 0.05, 0.1])
     country_styles: list[float] = field(default_factory=lambda: [0.6, 0.1, 0.05, 0.05, 0.15, 0.05])
-    company_suffix: list[float] = field(default_factory=lambda: [0.55, 0.15, 0.2, 0.1])  # own, alt, none, comma
+    company_suffix: list[float] = field(
+        default_factory=lambda: [0.55, 0.15, 0.2, 0.1]
+    )  # own, alt, none, comma
     title_alt: float = 0.2
 
 
@@ -96,7 +98,7 @@ def format_phone(nsn: np.ndarray, country_idx: np.ndarray, fmt: np.ndarray, voc:
                         lit = np.frombuffer(piece.encode("ascii"), dtype=np.uint8)
                         cols.append(np.broadcast_to(lit, (len(sub), len(lit))))
                 else:
-                    cols.append(sub[:, starts[piece]:starts[piece + 1]])
+                    cols.append(sub[:, starts[piece] : starts[piece + 1]])
             res[m] = chars_to_str(np.concatenate(cols, axis=1))
         out[cmask] = res
     return out
@@ -131,7 +133,11 @@ def vary_email_case(emails: np.ndarray, rng: np.random.Generator, style: Style) 
     upper &= present
     if title.any():
         parts = s[title].str.split("@", n=1, expand=True)
-        out[title] = parts[0].str.title().to_numpy(dtype=object) + "@" + parts[1].str.capitalize().to_numpy(dtype=object)
+        out[title] = (
+            parts[0].str.title().to_numpy(dtype=object)
+            + "@"
+            + parts[1].str.capitalize().to_numpy(dtype=object)
+        )
     if upper.any():
         out[upper] = s[upper].str.upper().to_numpy(dtype=object)
     ws = (rng.random(n) < style.email_whitespace) & present
@@ -205,7 +211,11 @@ def project(
     street = p["street"].to_numpy(dtype=object).copy()
     abbrev = rng.random(n) < 0.3
     for full, short in vocab.STREET_TYPES:
-        street[abbrev] = pd.Series(street[abbrev], dtype=object).str.replace(" " + full, " " + short, regex=False).to_numpy(dtype=object)
+        street[abbrev] = (
+            pd.Series(street[abbrev], dtype=object)
+            .str.replace(" " + full, " " + short, regex=False)
+            .to_numpy(dtype=object)
+        )
     cstyle = obj(COUNTRY_STYLES)[rng.choice(len(COUNTRY_STYLES), size=n, p=_norm(style.country_styles))]
     country = country_display(country_idx, cstyle, voc)
     city = p["city"].to_numpy(dtype=object).copy()
@@ -220,14 +230,16 @@ def project(
     own = companies["suffix"].to_numpy(dtype=object)[comp]
     alt = companies["alt_suffix"].to_numpy(dtype=object)[comp]
     company = np.where(
-        suffix_mode == 0, base + " " + own,
+        suffix_mode == 0,
+        base + " " + own,
         np.where(suffix_mode == 1, base + " " + alt, np.where(suffix_mode == 2, base, base + ", " + own)),
     )
     # an old-job email usually comes with the old company
     old_comp = p["old_company_idx"].to_numpy()
     with_old = use_old & (old_comp >= 0)
     company[with_old] = (
-        companies["company"].to_numpy(dtype=object)[old_comp[with_old]] + " "
+        companies["company"].to_numpy(dtype=object)[old_comp[with_old]]
+        + " "
         + companies["suffix"].to_numpy(dtype=object)[old_comp[with_old]]
     )
     company[rng.random(n) < style.missing_company] = None

@@ -23,7 +23,9 @@ from pipelines.lib.sample_data.generator import plan_campaigns
 AS_OF = datetime(2026, 11, 20, 10, 15, tzinfo=UTC)
 AS_OF_NAIVE = pd.Timestamp(AS_OF).tz_localize(None)
 CONTACTS = 1500
-INSIGHT = yaml.safe_load((Path(__file__).resolve().parents[3] / "config/insight.yaml").read_text(encoding="utf-8"))
+INSIGHT = yaml.safe_load(
+    (Path(__file__).resolve().parents[3] / "config/insight.yaml").read_text(encoding="utf-8")
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +39,15 @@ def _section(path: Path, title: str) -> list[dict[str, str]]:
     """The rows of one section of a Zoom report (header line after the section title, up to the next title)."""
     lines = path.read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if line.split(",")[0] == title)
-    end = next((i for i in range(start + 2, len(lines))
-                if lines[i].rstrip(",") and "," not in lines[i].rstrip(",") and lines[i].endswith(",")), len(lines))
-    return list(csv.DictReader(io.StringIO("\n".join(lines[start + 1:end]))))
+    end = next(
+        (
+            i
+            for i in range(start + 2, len(lines))
+            if lines[i].rstrip(",") and "," not in lines[i].rstrip(",") and lines[i].endswith(",")
+        ),
+        len(lines),
+    )
+    return list(csv.DictReader(io.StringIO("\n".join(lines[start + 1 : end]))))
 
 
 def _summary(path: Path) -> dict[str, str]:
@@ -55,8 +63,12 @@ def _zoom_time(value: str) -> pd.Timestamp:
 def touches(out) -> duckdb.DuckDBPyConnection:
     """Every engaged touch (open, click, registered, attended) per true person, from the exported files."""
     con = duckdb.connect()
-    con.execute(f"create table truth as select * from read_csv('{out}/_truth/ground_truth.csv', all_varchar=true)")
-    con.execute(f"create table persons as select * from read_csv('{out}/_truth/persons.csv', all_varchar=true)")
+    con.execute(
+        f"create table truth as select * from read_csv('{out}/_truth/ground_truth.csv', all_varchar=true)"
+    )
+    con.execute(
+        f"create table persons as select * from read_csv('{out}/_truth/persons.csv', all_varchar=true)"
+    )
     con.execute(f"""create table email as select lower(trim(email)) as email, event as touch_type,
                     to_timestamp(timestamp)::timestamp as touched_at
                     from read_json('{out}/sendgrid/events*.json', format='array',
@@ -64,8 +76,10 @@ def touches(out) -> duckdb.DuckDBPyConnection:
                     where event in ('open', 'click')""")
     rows = []
     for path in sorted((out / "zoom").glob("*_registration_report.csv")):
-        rows += [(r["Email"].strip().lower(), "registered", _zoom_time(r["Registration Time"]))
-                 for r in _section(path, "Registrant Details")]
+        rows += [
+            (r["Email"].strip().lower(), "registered", _zoom_time(r["Registration Time"]))
+            for r in _section(path, "Registrant Details")
+        ]
     for path in sorted((out / "zoom").glob("*_attendee_report.csv")):
         first = {}
         for r in _section(path, "Attendee Details"):
@@ -108,13 +122,18 @@ def test_registration_reports_load_through_the_zoom_parser(out, tmp_path):
     assert reg_files and all(f.status == "loaded" and f.rows_quarantined == 0 for f in reg_files)
     expected = sum(len(_section(out / f.path, "Registrant Details")) for f in reg_files)
     assert report.table_counts["raw_webinar_registrations"] == expected
-    upcoming = con.execute("select count(*) from raw_webinar_registrations where webinar_start_at > ?",
-                           [AS_OF_NAIVE]).fetchall()[0][0]
+    upcoming = con.execute(
+        "select count(*) from raw_webinar_registrations where webinar_start_at > ?", [AS_OF_NAIVE]
+    ).fetchall()[0][0]
     assert upcoming > 0
 
 
 def test_every_webinar_has_an_invitation_in_its_week_sent_by_as_of():
-    for as_of in (pd.Timestamp("2026-11-20 10:15"), pd.Timestamp("2026-11-16 09:00"), pd.Timestamp("2026-03-04")):
+    for as_of in (
+        pd.Timestamp("2026-11-20 10:15"),
+        pd.Timestamp("2026-11-16 09:00"),
+        pd.Timestamp("2026-03-04"),
+    ):
         rng = np.random.default_rng(5)
         webinars = zoom.plan_webinars(2000, as_of, rng)
         campaigns = plan_campaigns(as_of, webinars, rng)
@@ -150,7 +169,9 @@ def test_some_persons_have_a_week_of_unusually_high_engagement(touches):
     assert 0.02 <= share <= 0.2, f"{share:.1%} of persons have a high-engagement week"
     # and bursts of at least three engaged touches in a week are common among engaged persons
     bursts = touches.execute("""select count(*) from (select person_id from touch
-                                group by person_id, date_trunc('week', touched_at) having count(*) >= 3)""").fetchall()[0][0]
+                                group by person_id, date_trunc('week', touched_at) having count(*) >= 3)""").fetchall()[
+        0
+    ][0]
     assert bursts >= 0.05 * CONTACTS
 
 
@@ -158,7 +179,9 @@ def test_leads_state_a_near_timeframe_and_budget_and_some_have_senior_titles(out
     leads = pd.read_csv(out / "salesforce/Lead.csv", dtype=str, keep_default_na=False)
     truth = pd.read_csv(out / "_truth/ground_truth.csv", dtype=str)
     people = pd.read_csv(out / "_truth/persons.csv", dtype=str)
-    leads = leads.merge(truth[truth["source_system"] == "salesforce"], left_on="Id", right_on="source_record_id")
+    leads = leads.merge(
+        truth[truth["source_system"] == "salesforce"], left_on="Id", right_on="source_record_id"
+    )
     leads = leads.merge(people[["person_id", "seniority"]], on="person_id")
     near_words = INSIGHT["lead_scoring"]["timeframe"]["stated_levels"][0]["keywords"]
     norm = leads["Purchase_Timeframe__c"].str.lower().str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
@@ -166,10 +189,15 @@ def test_leads_state_a_near_timeframe_and_budget_and_some_have_senior_titles(out
     budget = pd.to_numeric(leads["Budget__c"], errors="coerce").fillna(0) >= 10_000
     senior = leads["seniority"].isin(["c_level", "vp", "director"])
     ready = near & budget & senior & (leads["Product_Interest__c"] != "")
-    assert ready.sum() >= 0.003 * CONTACTS, "leads with a stated need, near timeframe, budget and a senior title"
+    assert ready.sum() >= 0.003 * CONTACTS, (
+        "leads with a stated need, near timeframe, budget and a senior title"
+    )
     # every stated timeframe is one the insight keywords know (no value that silently scores zero)
-    all_words = [w.replace("-", " ") for level in INSIGHT["lead_scoring"]["timeframe"]["stated_levels"]
-                 for w in level["keywords"]]
+    all_words = [
+        w.replace("-", " ")
+        for level in INSIGHT["lead_scoring"]["timeframe"]["stated_levels"]
+        for w in level["keywords"]
+    ]
     stated = norm[(norm != "") & (norm != "no timeframe")]
     assert stated.apply(lambda v: any(f" {w} " in f" {v} " for w in all_words)).all()
     assert set(vocab.TIMEFRAMES) >= set(leads["Purchase_Timeframe__c"]) - {""}
@@ -180,24 +208,37 @@ def _won_deals(out: Path) -> pd.DataFrame:
     opps = pd.read_csv(out / "salesforce/Opportunity.csv", dtype=str)
     sf = opps[opps["IsWon"] == "true"].merge(truth, left_on="ContactId", right_on="source_record_id")
     hs = pd.read_csv(next((out / "hubspot").glob("*deals*.csv")), dtype=str)
-    hs = hs[hs["Deal Stage"] == "Closed Won"].assign(contact=hs["Associated Contact IDs"].str.split(";").str[0])
+    hs = hs[hs["Deal Stage"] == "Closed Won"].assign(
+        contact=hs["Associated Contact IDs"].str.split(";").str[0]
+    )
     hs = hs.merge(truth, left_on="contact", right_on="source_record_id")
-    return pd.concat([sf[["person_id", "CloseDate"]].rename(columns={"CloseDate": "closed"}),
-                      hs[["person_id", "Close Date"]].rename(columns={"Close Date": "closed"})])
+    return pd.concat(
+        [
+            sf[["person_id", "CloseDate"]].rename(columns={"CloseDate": "closed"}),
+            hs[["person_id", "Close Date"]].rename(columns={"Close Date": "closed"}),
+        ]
+    )
 
 
 def test_repeat_buyers_who_stay_engaged_exist_advocates(out, touches):
     rule = INSIGHT["lifecycle"]["customer"]["advocate"]
-    engaged_types = [t for t in INSIGHT["lifecycle"]["lead"]["engaged_touch_types"] if t in ("click", "registered", "attended")]
+    engaged_types = [
+        t
+        for t in INSIGHT["lifecycle"]["lead"]["engaged_touch_types"]
+        if t in ("click", "registered", "attended")
+    ]
     won = _won_deals(out).groupby("person_id").size()
     buyers = won[won >= rule["min_purchases"]].index
     touches.register("buyers", pd.DataFrame({"person_id": buyers}))
-    engaged = touches.execute(f"""
+    engaged = touches.execute(
+        f"""
         select count(*) from (
             select person_id from touch join buyers using (person_id)
             where touch_type in ({", ".join(repr(t) for t in engaged_types)})
               and touched_at > ?::timestamp - interval ({rule["window_days"]}) day
-            group by person_id having count(*) >= {rule["min_engaged_touches"]})""", [AS_OF_NAIVE]).fetchall()[0][0]
+            group by person_id having count(*) >= {rule["min_engaged_touches"]})""",
+        [AS_OF_NAIVE],
+    ).fetchall()[0][0]
     assert engaged >= 0.01 * CONTACTS, f"{engaged} repeat buyers with enough engaged touches"
     hubspot = pd.read_csv(next((out / "hubspot").glob("*contacts*.csv")), dtype=str)
     assert (hubspot["Lifecycle Stage"] == "Evangelist").sum() >= 10
@@ -205,14 +246,18 @@ def test_repeat_buyers_who_stay_engaged_exist_advocates(out, touches):
 
 def test_lapsed_customers_stay_quiet_and_engaged_prospects_are_recent(touches):
     lapsed_days = INSIGHT["lifecycle"]["customer"]["lapsed_days"]
-    lapsed_active = touches.execute(f"""
+    lapsed_active = touches.execute(
+        f"""
         select count(distinct person_id) from touch join persons using (person_id)
         where buyer_profile = 'lapsed' and touched_at > ?::timestamp - interval ({lapsed_days}) day""",
-                                    [AS_OF_NAIVE]).fetchall()[0][0]
+        [AS_OF_NAIVE],
+    ).fetchall()[0][0]
     assert lapsed_active == 0
-    recent_hot = touches.execute("""
+    recent_hot = touches.execute(
+        """
         select count(distinct person_id) filter (where touched_at > ?::timestamp - interval 30 day)
                / count(distinct person_id)
         from touch join persons using (person_id) where buyer_profile = 'hot_lead'""",
-                                 [AS_OF_NAIVE]).fetchall()[0][0]
+        [AS_OF_NAIVE],
+    ).fetchall()[0][0]
     assert recent_hot > 0.6

@@ -22,8 +22,11 @@ DAY = "2026-03-04"
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +110,9 @@ def test_sendgrid_events_are_a_json_array_of_webhook_events(out):
     events = json.loads((out / "sendgrid/events.json").read_text(encoding="utf-8"))
     kinds = {e["event"] for e in events}
     assert {"processed", "delivered", "open", "click", "bounce"} <= kinds
-    assert all({"email", "timestamp", "event", "sg_event_id", "category", "campaign_id"} <= e.keys() for e in events)
+    assert all(
+        {"email", "timestamp", "event", "sg_event_id", "category", "campaign_id"} <= e.keys() for e in events
+    )
     assert any(isinstance(e["category"], list) for e in events)
     assert any(isinstance(e["category"], str) for e in events)
     assert all("reason" not in e for e in events if e["event"] == "processed")  # absent keys, not nulls
@@ -123,16 +128,18 @@ def test_zoom_reports_have_the_sections_in_order(out):
     assert lines[0].startswith("Attendee Report,")
     assert lines[1].startswith("Report Generated:,")
     assert lines[2] == ",".join(zoom.SUMMARY_COLUMNS)
-    positions = [lines.index(next(line for line in lines if line.startswith(s)))
-                 for s in ("Host Details,", "Panelist Details,", "Attendee Details,", "Other Attended,")]
+    positions = [
+        lines.index(next(line for line in lines if line.startswith(s)))
+        for s in ("Host Details,", "Panelist Details,", "Attendee Details,", "Other Attended,")
+    ]
     assert positions == sorted(positions)
     attendee_header = lines[positions[2] + 1]
     assert attendee_header == ",".join(zoom.ATTENDEE_COLUMNS)
-    section = lines[positions[2] + 2:positions[3]]
+    section = lines[positions[2] + 2 : positions[3]]
     rows = list(csv.reader(section))
     emails = [r[4] for r in rows if r[0] == "Yes"]
     assert len(emails) > len(set(e.strip().lower() for e in emails)), "someone joins more than once"
-    other = list(csv.reader(lines[positions[3] + 2:]))
+    other = list(csv.reader(lines[positions[3] + 2 :]))
     assert other and all(len(r) == len(zoom.OTHER_COLUMNS) for r in other)
 
 
@@ -154,7 +161,9 @@ def test_ground_truth_covers_every_crm_and_audience_record(out):
 
 def test_emails_belong_to_one_person_except_marked_role_mailboxes(out):
     con = duckdb.connect()
-    con.execute(f"create table t as select * from read_csv('{out}/_truth/ground_truth.csv', all_varchar=true)")
+    con.execute(
+        f"create table t as select * from read_csv('{out}/_truth/ground_truth.csv', all_varchar=true)"
+    )
     con.execute(f"""create table c as select Id, lower(trim(Email)) as email
                     from read_csv('{out}/salesforce/Contact.csv', all_varchar=true) where Email is not null""")
     shared = con.execute("""
@@ -162,7 +171,9 @@ def test_emails_belong_to_one_person_except_marked_role_mailboxes(out):
         from c join t on t.source_system = 'salesforce' and t.source_record_id = c.Id
         group by c.email having count(distinct t.person_id) > 1""").fetchall()
     assert all(marked for _email, _n, marked in shared)
-    assert all(email.split("@")[0] in {"info", "sales", "marketing", "office", "contact"} for email, _n, _m in shared)
+    assert all(
+        email.split("@")[0] in {"info", "sales", "marketing", "office", "contact"} for email, _n, _m in shared
+    )
     dupes = con.execute("""select source_record_id from t where source_system in ('sendgrid', 'zoom')
                            group by source_system, source_record_id having count(distinct person_id) > 1""").fetchall()
     assert dupes == []
@@ -170,7 +181,9 @@ def test_emails_belong_to_one_person_except_marked_role_mailboxes(out):
 
 def test_persons_appear_in_several_systems_with_variation(out):
     con = duckdb.connect()
-    con.execute(f"create table t as select * from read_csv('{out}/_truth/ground_truth.csv', all_varchar=true)")
+    con.execute(
+        f"create table t as select * from read_csv('{out}/_truth/ground_truth.csv', all_varchar=true)"
+    )
     multi = con.execute("""select count(*) from (select person_id from t group by person_id
                            having count(distinct source_system) >= 2)""").fetchone()[0]
     assert multi > 100
@@ -208,8 +221,19 @@ def test_every_buyer_profile_occurs_and_counts_scale_with_contacts(tmp_path, out
 def test_cli_writes_the_files_and_exits_zero(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     command.register(parser.add_subparsers())
-    args = parser.parse_args(["sample-data", "--out", str(tmp_path / "x"), "--contacts", "120", "--seed", "3",
-                              "--as-of", "2026-03-04"])
+    args = parser.parse_args(
+        [
+            "sample-data",
+            "--out",
+            str(tmp_path / "x"),
+            "--contacts",
+            "120",
+            "--seed",
+            "3",
+            "--as-of",
+            "2026-03-04",
+        ]
+    )
     assert args.func(args) == 0
     assert (tmp_path / "x/salesforce/Contact.csv").is_file()
     assert (tmp_path / "x/_truth/ground_truth.csv").is_file()
