@@ -45,7 +45,8 @@ dev: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks
 	$(BIN)/ruff format --check pipelines tests benchmarks
-	cd dbt_project && ../$(BIN)/sqlfluff lint models --config ../pyproject.toml
+	@mkdir -p $(dir $(TOUCHPLAN_WAREHOUSE))
+	$(BIN)/sqlfluff lint dbt_project/models
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
