@@ -48,8 +48,14 @@ lint: $(STAMP)
 	@mkdir -p $(dir $(TOUCHPLAN_WAREHOUSE))
 	$(BIN)/sqlfluff lint dbt_project/models
 
+# Speed and memory per stage (figures go to docs/benchmarks.md); BENCH_SIZE scales every benchmark.
+BENCH_SIZE ?= 100000
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.bench_sample_data --contacts $(BENCH_SIZE)
+	$(BIN)/python -m benchmarks.bench_ingest --rows $(BENCH_SIZE)
+	$(BIN)/python -m benchmarks.bench_identity --contacts $(BENCH_SIZE)
+	$(BIN)/python -m benchmarks.bench_quality --rows $(BENCH_SIZE)
+	$(BIN)/python -m benchmarks.bench_planning --customers $(BENCH_SIZE) --campaigns 20
 
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet "uv==0.13.9"
