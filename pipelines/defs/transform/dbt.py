@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sys
+import sysconfig
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,20 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan
 
 
 def _dbt_executable() -> str:
-    """The dbt installed beside this Python (the venv), so the venv need not be activated."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    """The dbt installed in this environment (the venv), so the venv need not be activated.
+
+    `sys.prefix`, not `sys.executable`: `dagster dev` may start the code server through the resolved interpreter
+    path, whose folder is the base Python's, while the environment (and its scripts folder) is still the venv.
+    """
+    for folder in (
+        sysconfig.get_path("scripts"),
+        str(Path(sys.prefix) / "bin"),
+        str(Path(sys.executable).parent),
+    ):
+        candidate = Path(folder) / "dbt"
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
 
 
 @dg.definitions
