@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,8 +15,9 @@ import pytest
 
 from pipelines.lib.config.dbt_vars import collect_dbt_vars
 from pipelines.lib.crm_fixes import write_crm_fix_files
-from pipelines.lib.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+from pipelines.lib.settings import PROJECT_ROOT, Settings
 from tests.integration import core_marts_dataset
+from tests.integration.dbt_runner import run_dbt
 
 pytestmark = pytest.mark.xdist_group("core_marts")
 
@@ -30,30 +28,6 @@ CORE_MARTS = [
     "fct_touchpoints",
     "crm_merge_suggestions",
 ]
-DBT = Path(sys.executable).parent / "dbt"
-
-
-def run_dbt(warehouse: Path, work: Path, args: list[str], dbt_vars: dict) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TOUCHPLAN_WAREHOUSE": str(warehouse)}
-    command = [
-        str(DBT),
-        *args,
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--vars",
-        json.dumps(dbt_vars),
-    ]
-    result = subprocess.run(
-        command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR, timeout=900
-    )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,7 @@ temporary DuckDB; definitions changed in a temporary copy of config/insight.yaml
 from __future__ import annotations
 
 import copy
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -17,11 +13,11 @@ import yaml
 
 from pipelines.lib.config import ConfigError
 from pipelines.lib.insight.config import CONFIG_FILE, dbt_vars, insight_vars, load_insight_settings
-from pipelines.lib.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+from pipelines.lib.settings import PROJECT_ROOT, Settings
+from tests.integration.dbt_runner import run_dbt
 
 pytestmark = pytest.mark.xdist_group("insight")
 
-DBT = Path(sys.executable).parent / "dbt"
 SHIPPED_CONFIG = PROJECT_ROOT / "config" / CONFIG_FILE
 AS_OF = "2026-11-20 00:00:00"
 LATER_AS_OF = "2026-12-05 00:00:00"
@@ -107,31 +103,6 @@ def make_inputs(warehouse: Path) -> None:
         )
     finally:
         con.close()
-
-
-def run_dbt(
-    warehouse: Path, work: Path, args: list[str], dbt_vars: dict | None
-) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TOUCHPLAN_WAREHOUSE": str(warehouse)}
-    command = [
-        str(DBT),
-        *args,
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    if dbt_vars is not None:
-        command += ["--vars", json.dumps(dbt_vars)]
-    result = subprocess.run(
-        command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR, timeout=900
-    )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    return result
 
 
 def shipped_vars(as_of: str) -> dict:

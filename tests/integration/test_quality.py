@@ -115,7 +115,7 @@ def health_built(tmp_path_factory):
     from pipelines.lib.config.dbt_vars import collect_dbt_vars
     from pipelines.lib.settings import PROJECT_ROOT, Settings
     from tests.integration import core_marts_dataset
-    from tests.integration.test_core_marts import run_dbt
+    from tests.integration.dbt_runner import run_dbt
 
     work = tmp_path_factory.mktemp("crm_health")
     warehouse = work / "warehouse.duckdb"
