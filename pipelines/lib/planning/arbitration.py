@@ -1,27 +1,29 @@
-"""Arbitration: set-based, day by day and round by round, over integer customer keys and append-only state.
+"""Arbitration: set-based, in priority order, one round per campaign, over integer customer keys.
 
-Semantics (docs/contact_rules.md, "The algorithm", step 3): local day by local day, in rounds. A round takes, per
-customer, the highest-priority pending candidate whose slot that day breaks no frequency cap (history + ledger +
-plan so far, the window checked on both sides of the slot), no minimum gap, and does not take the last slot of a
-cap window (or the gap) that a higher-priority pending candidate of the same customer is due to use later in that
-window (look-ahead). Channel capacity per day is then shared out across customers by priority. Rounds repeat while
-something was planned; a candidate blocked on one day is retried on its next slot and keeps its first reason.
+Semantics (docs/contact_rules.md, "The algorithm", step 3): rounds are the campaigns sorted by priority (highest
+first), then campaign id. In a round, every eligible candidate of that campaign, for all customers at once, takes
+its EARLIEST slot that breaks no frequency cap and no minimum gap given the touches fixed so far (history, ledger
+and the plan of the earlier rounds; cap windows are checked on both sides of the slot). Because higher-priority
+messages are placed first, a lower-priority message can never take the last room of a window that a
+higher-priority message uses later (look-ahead holds by construction). Channel capacity per day is shared out
+inside the round by the earlier slot, then customer id; a candidate that does not get capacity on its day tries
+its next feasible slot. A candidate that fits no slot keeps the reason of its first slot: `capped` when history
+and ledger alone fill a cap, `gap` when a past touch is inside the minimum gap, `lost_priority` (look_ahead) when a
+planned higher-priority touch fills the cap or breaks the gap, `over_capacity` when the channel was full. A
+candidate planned on a later slot keeps the reason its first slot was refused (`retried_after_<reason>`).
 
-How it stays fast at tens of millions of candidates:
-- customers are dense integers (`cno`), not strings, in every hot join;
-- nothing large is UPDATEd: plans and first blocks go to append-only tables (`_pl_planned`, `_pl_firstblk`), the
-  day's working set (`_pl_day`, only the pending candidates with a slot that day) shrinks by DELETE, and the final
-  `_pl_state` is assembled once at the end;
-- calendar caps are equi-joins on (customer, cap, period key) against one row per counted touch (`_pl_tcap`);
-  only rolling caps need a range join;
-- look-ahead (plan mode) never joins a candidate with its customer's other candidates: a small table `_pl_la`
-  lists, per slot (campaign x time zone x day) and rule, the higher-priority campaigns that have a slot later in
-  that window; each customer keeps a bitmask of its pending campaigns (`_pl_pm`), so "is a higher-priority
-  message due later in this window" is one AND of two integers. Candidates with a deadline (moment triggers) are
-  kept out of the mask and checked exactly against `_pl_la`. Evidence (which campaign, when) is expanded only for
-  candidates that the look-ahead actually blocks. The backtest (one slot group per candidate) uses the generic
-  join instead (`lookahead="join"`).
-- evidence JSON is built only for a candidate's first block.
+The backtest has several candidates per customer and campaign (one per historical touch, each with one slot):
+its rounds are (priority, campaign id, occurrence), so a round still holds at most one candidate per customer.
+
+How it stays fast:
+- one round is two or three statements; the heavy one joins the round's candidates x their slots with their
+  customer's counted touches (a handful per customer) and counts, per cap, the touches in each slot's window
+  (calendar caps compare local period keys, rolling caps and the gap compare epoch seconds, each touch carries a
+  bitmask of the caps that count it);
+- customers are dense integers (`cno`, in customer id order), touches are append-only, nothing large is UPDATEd;
+- capacity iterates only over the days of a capacity-bound campaign (top-N per day);
+- evidence (which touches filled the cap, which planned campaign took the room, the nearest past touch) is built
+  once at the end, for first blocks only, from the touches of the rounds before the candidate's own.
 """
 
 from __future__ import annotations
@@ -30,9 +32,7 @@ import duckdb
 
 from pipelines.lib.planning.config import ContactRulesConfig
 
-MAX_MASK_CAMPAIGNS = 63  # campaign index 0..62 fits a signed BIGINT bitmask
-GAP_RULE = "__gap__"
-_NO_KEY = "DATE '1970-01-01'"  # the period key of rolling windows (they use a time range instead)
+MAX_CAPS = 62  # cap bits in a BIGINT
 
 
 def _list(values: list[str] | tuple[str, ...] | None) -> str:
@@ -41,402 +41,306 @@ def _list(values: list[str] | tuple[str, ...] | None) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-def _pkey(kind: str, alias: str) -> str:
-    """The period key of a touch/slot for a cap window kind column `kind`."""
-    return (
-        f"CASE {kind} WHEN 'day' THEN {alias}.day_key WHEN 'week' THEN {alias}.week_key "
-        f"WHEN 'month' THEN {alias}.month_key ELSE {_NO_KEY} END"
-    )
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
-def arbitrate(
-    con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, days: int, *, lookahead: str = "join"
-) -> None:
+def _cap_bits_sql(rules: ContactRulesConfig, channel: str, mtype: str) -> str:
+    """BIGINT bitmask (bit = cap order) of the caps that count a touch on `channel` of message type `mtype`."""
+    parts = []
+    for i, cap in enumerate(rules.caps):
+        scope = f"list_contains({_list(cap.channels)}, {channel})" if cap.channels else "true"
+        kinds = _list(list(cap.counts))
+        parts.append(f"(CASE WHEN {scope} AND list_contains({kinds}, {mtype}) THEN {1 << i} ELSE 0 END)")
+    return "CAST(" + (" + ".join(parts) or "0") + " AS BIGINT)"
+
+
+def _gap_sql(rules: ContactRulesConfig, channel: str, mtype: str) -> str:
+    gap = rules.min_gap
+    if not gap or gap.hours <= 0:
+        return "false"
+    scope = f"list_contains({_list(gap.channels)}, {channel})" if gap.channels else "true"
+    return f"({mtype} = 'marketing' AND {scope})"
+
+
+def _window(kind: str, hours: int | None, t: str, s: str) -> str:
+    """Is touch `t` inside the window of slot `s` (both have e, day_key, week_key, month_key)?"""
+    if kind == "rolling":
+        return f"{t}.e > {s}.e - {hours * 3600} AND {t}.e < {s}.e + {hours * 3600}"
+    return f"{t}.{kind}_key = {s}.{kind}_key"
+
+
+def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, *, repeated: bool = False) -> None:
     """Plan the eligible candidates of _pl_cand over _pl_grid; fills _pl_state.
 
-    lookahead: "mask" (plan mode, slot groups are campaign x time zone, at most 63 campaigns) or "join" (generic).
-    """
-    if lookahead == "mask":
-        n_camp = con.execute("SELECT coalesce(max(cidx), 0) FROM _pl_campaigns").fetchone()[0]
-        if n_camp >= MAX_MASK_CAMPAIGNS:
-            lookahead = "join"
+    repeated: a customer may have several candidates of one campaign (the backtest); rounds then follow the
+    occurrence order too."""
+    if len(rules.caps) > MAX_CAPS:
+        raise ValueError(f"at most {MAX_CAPS} frequency caps are supported, got {len(rules.caps)}")
     gap = rules.min_gap
     gap_secs = gap.hours * 3600 if gap and gap.hours > 0 else 0
-    gap_scope = f"list_contains({_list(gap.channels)}, {{ch}})" if gap and gap.channels else "true"
     gap_id = gap.id if gap else "min_gap"
-    has_capacity = bool(rules.capacity)
-
-    _setup(con, lookahead, gap_secs, gap_scope)
-    for day in range(days):
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _pl_day AS
-            SELECT s.cand_id, s.cno, s.cidx, s.slot_group, s.deadline, s.channel, k.mtype, k.priority,
-                   k.campaign_id, g.slot_at, g.local_ts, g.was_moved, g.day_key, g.week_key, g.month_key, g.cap_day
-            FROM _pl_elig s JOIN _pl_grid g ON g.slot_group = s.slot_group AND g.slot_day = {day}
-            JOIN _pl_campaigns k ON k.cidx = s.cidx
-            WHERE (s.deadline IS NULL OR g.slot_at <= s.deadline)
-              AND s.cand_id NOT IN (SELECT cand_id FROM _pl_planned)
-        """)
-        first_round = True
-        while True:
-            if first_round:
-                con.execute("CREATE OR REPLACE TEMP TABLE _pl_try AS SELECT * FROM _pl_day")
-            else:
-                con.execute("""
-                    CREATE OR REPLACE TEMP TABLE _pl_try AS
-                    SELECT * FROM _pl_day WHERE cno IN (SELECT cno FROM _pl_active)
-                """)
-            first_round = False
-            if con.execute("SELECT count(*) FROM _pl_try").fetchone()[0] == 0:
-                break
-            _round(con, day, lookahead, gap_secs, gap_scope, gap_id)
-            if con.execute("SELECT count(*) FROM _pl_active").fetchone()[0] == 0:
-                break
-            if (
-                not has_capacity
-                and con.execute("SELECT count(*) FROM _pl_pick WHERE accepted").fetchone()[0] == 0
-            ):
-                break
-    _finish(con)
+    _setup(con, rules, repeated)
+    rounds = con.execute("""
+        SELECT r.rnd, k.campaign_id, k.channel, k.cm, k.gm FROM (SELECT DISTINCT rnd, cidx FROM _pl_elig) r
+        JOIN _pl_ck k USING (cidx) ORDER BY r.rnd
+    """).fetchall()
+    capacity = {k.channel: (k.id, k.daily_limit) for k in rules.capacity}
+    used: dict[tuple[str, object], int] = {}
+    for rnd, campaign_id, channel, cm, gm in rounds:
+        # the caps that count this campaign's touches and do not exempt it
+        caps = [
+            (i, cap)
+            for i, cap in enumerate(rules.caps)
+            if (cm >> i) & 1 and campaign_id not in cap.exempt_campaigns
+        ]
+        _round(con, rnd, caps, gap_secs if gm else 0, gap_id, capacity.get(channel), channel, used)
+    _finish(con, rules, gap_secs, gap_id)
 
 
-def _setup(con: duckdb.DuckDBPyConnection, lookahead: str, gap_secs: int, gap_scope: str) -> None:
+def _setup(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, repeated: bool) -> None:
+    # per campaign: its round order, the caps that count its touches, whether the gap applies
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_ck AS
+        SELECT cidx, campaign_id, priority, channel, mtype,
+               CAST(row_number() OVER (ORDER BY priority DESC, campaign_id) AS INTEGER) AS crank,
+               {_cap_bits_sql(rules, "channel", "mtype")} AS cm, {_gap_sql(rules, "channel", "mtype")} AS gm
+        FROM _pl_campaigns
+    """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _pl_cno AS
-        SELECT customer_id, CAST(row_number() OVER () AS INTEGER) AS cno
+        SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS cno
         FROM (SELECT DISTINCT customer_id FROM _pl_cand WHERE pre_outcome IS NULL AND slot_group IS NOT NULL)
     """)
-    con.execute("""
+    occ = (
+        "row_number() OVER (PARTITION BY c.customer_id, c.cidx ORDER BY c.slot_group, c.cand_id)"
+        if repeated
+        else "1"
+    )
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_elig AS
-        SELECT c.cand_id, n.cno, c.cidx, c.slot_group, c.deadline, c.channel
-        FROM _pl_cand c JOIN _pl_cno n USING (customer_id)
-        WHERE c.pre_outcome IS NULL AND c.slot_group IS NOT NULL
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_planned (cand_id BIGINT, cno INTEGER, cidx INTEGER, slot_at TIMESTAMPTZ,
-            local_ts TIMESTAMP, was_moved BOOLEAN)
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_firstblk (cand_id BIGINT, blocked VARCHAR, reason VARCHAR,
-            rule_id VARCHAR, evidence JSON)
-    """)
-    con.execute("CREATE OR REPLACE TEMP TABLE _pl_used (channel VARCHAR, cap_day DATE, n BIGINT)")
-    # every counted touch: history and ledger first, plan touches are added round by round
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_touch AS
-        SELECT CAST(-row_number() OVER () AS BIGINT) AS tid, n.cno, h.channel, h.mtype, h.campaign_id,
-               h.occurred_at AT TIME ZONE 'UTC' AS at,
-               CAST(timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC') AS DATE) AS day_key,
-               CAST(date_trunc('week', timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC')) AS DATE) AS week_key,
-               CAST(date_trunc('month', timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC')) AS DATE) AS month_key,
-               h.source, h.ref
-        FROM _pl_history h JOIN _pl_cno n USING (customer_id) JOIN _pl_customers cu USING (customer_id)
-    """)
-    # one row per (touch, cap that counts it), keyed by the cap's period (rolling windows: a constant key)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_tcap (cno INTEGER, cap_id VARCHAR, pkey DATE, "at" TIMESTAMPTZ, tid BIGINT)
-    """)
-    _add_tcap(con, "_pl_touch")
-    if lookahead == "mask":
-        _build_lookahead_tables(con, gap_secs, gap_scope)
-
-
-def _add_tcap(con: duckdb.DuckDBPyConnection, touches: str) -> None:
-    con.execute(f"""
-        INSERT INTO _pl_tcap
-        SELECT u.cno, k.cap_id, {_pkey("k.kind", "u")}, u.at, u.tid
-        FROM {touches} u JOIN _pl_caps k
-          ON (k.channels IS NULL OR list_contains(k.channels, u.channel))
-         AND ((u.mtype = 'marketing' AND k.count_m) OR (u.mtype = 'transactional' AND k.count_t))
-    """)
-
-
-def _build_lookahead_tables(con: duckdb.DuckDBPyConnection, gap_secs: int, gap_scope: str) -> None:
-    """_pl_la: per slot (group, day) and rule, each higher-priority campaign of the same time zone with a slot
-    later in that rule's window, and its first such slot; _pl_lam: the same as a bitmask; _pl_pm / _pl_pdl: the
-    pending campaigns of each customer (bitmask, and the candidates with a deadline)."""
-    window = """CASE a.kind WHEN 'rolling' THEN q.slot_at > t.slot_at - INTERVAL 1 HOUR * a.hours
-                                              AND q.slot_at < t.slot_at + INTERVAL 1 HOUR * a.hours
-                 WHEN 'day' THEN q.day_key = t.day_key WHEN 'week' THEN q.week_key = t.week_key
-                 ELSE q.month_key = t.month_key END"""
-    gap_part = ""
-    if gap_secs:
-        gap_part = f"""
-        UNION ALL
-        SELECT t.slot_group, t.slot_day, '{GAP_RULE}' AS rule_id, -1 AS ord, q.cidx AS q_cidx,
-               q.campaign_id AS q_campaign, min(q.slot_at) AS first_after
-        FROM g t JOIN g q ON q.tz = t.tz AND q.priority > t.priority AND q.slot_at > t.slot_at
-          AND epoch(q.slot_at) - epoch(t.slot_at) < {gap_secs}
-        WHERE t.mtype = 'marketing' AND {gap_scope.format(ch="t.channel")}
-          AND q.mtype = 'marketing' AND {gap_scope.format(ch="q.channel")}
-        GROUP BY ALL"""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_la AS
-        WITH g AS (
-            SELECT g.slot_group, g.cidx, g.tz, g.slot_day, g.slot_at, g.day_key, g.week_key, g.month_key,
-                   k.priority, k.mtype, k.channel, k.campaign_id
-            FROM _pl_grid g JOIN _pl_campaigns k USING (cidx)
+        WITH e AS (
+            SELECT c.cand_id, n.cno, c.cidx, c.slot_group, c.deadline, k.crank, {occ} AS occ
+            FROM _pl_cand c JOIN _pl_cno n USING (customer_id) JOIN _pl_ck k ON k.cidx = c.cidx
+            WHERE c.pre_outcome IS NULL AND c.slot_group IS NOT NULL
         )
-        SELECT t.slot_group, t.slot_day, a.cap_id AS rule_id, a.ord, q.cidx AS q_cidx,
-               q.campaign_id AS q_campaign, min(q.slot_at) AS first_after
-        FROM g t JOIN _pl_cap_applies a ON a.cidx = t.cidx
-        JOIN g q ON q.tz = t.tz AND q.priority > t.priority AND q.slot_at > t.slot_at
-        JOIN _pl_cap_applies qa ON qa.cidx = q.cidx AND qa.cap_id = a.cap_id
-        WHERE {window}
-        GROUP BY ALL
-        {gap_part}
+        SELECT cand_id, cno, cidx, slot_group, deadline,
+               CAST({"dense_rank() OVER (ORDER BY crank, occ)" if repeated else "crank"} AS INTEGER) AS rnd
+        FROM e
+    """)
+    # the slots of each slot group, numbered in time order, with epoch seconds
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _pl_slots AS
+        SELECT slot_group, CAST(row_number() OVER (PARTITION BY slot_group ORDER BY slot_at) AS INTEGER) AS slot_no,
+               slot_at, CAST(epoch(slot_at) AS BIGINT) AS e, local_ts, was_moved, day_key, week_key, month_key,
+               cap_day
+        FROM _pl_grid
+    """)
+    # every counted touch (history and ledger: rnd 0; the plan adds its touches round by round)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_touch AS
+        WITH h AS (
+            SELECT n.cno, h.channel, h.mtype, h.campaign_id, h.occurred_at AT TIME ZONE 'UTC' AS at,
+                   timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC') AS local, h.source, h.ref
+            FROM _pl_history h JOIN _pl_cno n USING (customer_id) JOIN _pl_customers cu USING (customer_id)
+        )
+        SELECT CAST(-row_number() OVER () AS BIGINT) AS tid, cno, 0 AS rnd, CAST(epoch(h.at) AS BIGINT) AS e,
+               {_cap_bits_sql(rules, "channel", "mtype")} AS cm, {_gap_sql(rules, "channel", "mtype")} AS gm,
+               CAST(local AS DATE) AS day_key, CAST(date_trunc('week', local) AS DATE) AS week_key,
+               CAST(date_trunc('month', local) AS DATE) AS month_key, h.at, channel, campaign_id, source, ref
+        FROM h
     """)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_lam AS
-        SELECT slot_group, slot_day, rule_id, bit_or(CAST(1 AS BIGINT) << q_cidx) AS mask
-        FROM _pl_la GROUP BY ALL
+        CREATE OR REPLACE TEMP TABLE _pl_planned (cand_id BIGINT, rnd INTEGER, slot_no INTEGER)
     """)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_pm AS
-        SELECT cno, bit_or(CAST(1 AS BIGINT) << cidx) AS pm FROM _pl_elig WHERE deadline IS NULL GROUP BY cno
+        CREATE OR REPLACE TEMP TABLE _pl_firstblk (cand_id BIGINT, cno INTEGER, rnd INTEGER, slot_no INTEGER,
+            blocked VARCHAR, rule_id VARCHAR, via VARCHAR, n BIGINT, lim BIGINT)
     """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_pdl AS
-        SELECT cand_id, cno, cidx, deadline FROM _pl_elig WHERE deadline IS NOT NULL
-    """)
-
-
-def _lookahead_hits_sql(lookahead: str, day: int, edge: str) -> str:
-    """Rows (cand_id, rule_id, ord, q_campaign, first_after) for the tried candidates in `edge` (cand_id, cno,
-    slot_group, slot_at, day/week/month keys, priority, rule_id, ord, kind, hours) that a higher-priority pending
-    candidate of the same customer is due after, inside the rule's window."""
-    if lookahead == "mask":
-        return f"""
-            hit AS (
-                SELECT e.* FROM {edge} e JOIN _pl_lam m ON m.slot_group = e.slot_group AND m.slot_day = {day}
-                  AND m.rule_id = e.rule_id
-                JOIN _pl_pm p ON p.cno = e.cno
-                WHERE (p.pm & m.mask) <> 0
-            ),
-            la_rows AS (
-                SELECT h.cand_id, h.rule_id, h.ord, l.q_campaign, l.first_after
-                FROM hit h JOIN _pl_pm p ON p.cno = h.cno
-                JOIN _pl_la l ON l.slot_group = h.slot_group AND l.slot_day = {day} AND l.rule_id = h.rule_id
-                WHERE (p.pm >> l.q_cidx) & 1 = 1
-                UNION ALL
-                SELECT e.cand_id, e.rule_id, e.ord, l.q_campaign, l.first_after
-                FROM {edge} e JOIN _pl_pdl d ON d.cno = e.cno
-                JOIN _pl_la l ON l.slot_group = e.slot_group AND l.slot_day = {day} AND l.rule_id = e.rule_id
-                  AND l.q_cidx = d.cidx AND l.first_after <= d.deadline
-            )"""
-    # generic: join each candidate with its customer's pending candidates and their slots
-    return f"""
-            pend AS (
-                SELECT s.cand_id, s.cno, s.cidx, s.slot_group, s.deadline, s.channel, k.priority, k.mtype,
-                       k.campaign_id
-                FROM _pl_elig s JOIN _pl_campaigns k ON k.cidx = s.cidx
-                WHERE s.cand_id NOT IN (SELECT cand_id FROM _pl_planned)
-            ),
-            la_rows AS (
-                SELECT e.cand_id, e.rule_id, e.ord, q.campaign_id AS q_campaign, min(gq.slot_at) AS first_after
-                FROM {edge} e JOIN pend q ON q.cno = e.cno AND q.priority > e.priority AND q.cand_id <> e.cand_id
-                JOIN _pl_grid gq ON gq.slot_group = q.slot_group AND gq.slot_at > e.slot_at
-                  AND (q.deadline IS NULL OR gq.slot_at <= q.deadline)
-                LEFT JOIN _pl_cap_applies qa ON qa.cidx = q.cidx AND qa.cap_id = e.rule_id
-                WHERE CASE WHEN e.rule_id = '{GAP_RULE}'
-                           THEN q.mtype = 'marketing' AND e.gap_q_scope(q.channel)
-                             AND epoch(gq.slot_at) - epoch(e.slot_at) < e.hours * 3600
-                           ELSE qa.cap_id IS NOT NULL AND CASE e.kind
-                             WHEN 'rolling' THEN gq.slot_at > e.slot_at - INTERVAL 1 HOUR * e.hours
-                                             AND gq.slot_at < e.slot_at + INTERVAL 1 HOUR * e.hours
-                             WHEN 'day' THEN gq.day_key = e.day_key WHEN 'week' THEN gq.week_key = e.week_key
-                             ELSE gq.month_key = e.month_key END END
-                GROUP BY ALL
-            )"""
 
 
 def _round(
-    con: duckdb.DuckDBPyConnection, day: int, lookahead: str, gap_secs: int, gap_scope: str, gap_id: str
+    con: duckdb.DuckDBPyConnection,
+    rnd: int,
+    caps: list,
+    gap_secs: int,
+    gap_id: str,
+    capacity: tuple[str, int] | None,
+    channel: str,
+    used: dict,
 ) -> None:
-    # frequency caps: counted touches (history, ledger, plan so far) in the slot's window
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_capchk AS
-        WITH ta AS (
-            SELECT t.cand_id, t.cno, t.slot_at, a.cap_id, a.ord, a.max_count, a.kind, a.hours,
-                   {_pkey("a.kind", "t")} AS pkey
-            FROM _pl_try t JOIN _pl_cap_applies a ON a.cidx = t.cidx
+    """One round: the candidates of one campaign (round `rnd`) take their earliest feasible slot."""
+    counts, blocks_hist, blocks_plan = [], [], []
+    for i, cap in caps:
+        w = _window(cap.window.kind, cap.window.hours, "t", "s")
+        counts.append(f"count(*) FILTER (WHERE (t.cm >> {i}) & 1 = 1 AND {w}) AS n{i}")
+        counts.append(f"count(*) FILTER (WHERE (t.cm >> {i}) & 1 = 1 AND {w} AND t.rnd = 0) AS h{i}")
+        blocks_hist.append(
+            f"WHEN coalesce(h{i}, 0) >= {cap.max} THEN {{'blocked': 'capped', 'rule_id': {_q(cap.id)}, "
+            f"'via': 'cap', 'n': coalesce(n{i}, 0), 'lim': {cap.max}}}"
         )
-        SELECT ta.cand_id, ta.cap_id, any_value(ta.ord) AS ord, any_value(ta.max_count) AS max_count,
-               any_value(ta.kind) AS kind, any_value(ta.hours) AS hours, count(u.at) AS n
-        FROM ta LEFT JOIN _pl_tcap u ON u.cno = ta.cno AND u.cap_id = ta.cap_id AND u.pkey = ta.pkey
-          AND (ta.kind <> 'rolling' OR (u.at > ta.slot_at - INTERVAL 1 HOUR * ta.hours
-                                        AND u.at < ta.slot_at + INTERVAL 1 HOUR * ta.hours))
-        GROUP BY ta.cand_id, ta.cap_id
-    """)
-    # minimum gap to an actual touch
+        blocks_plan.append(
+            f"WHEN coalesce(n{i}, 0) >= {cap.max} THEN {{'blocked': 'lost_priority', 'rule_id': {_q(cap.id)}, "
+            f"'via': 'cap', 'n': coalesce(n{i}, 0), 'lim': {cap.max}}}"
+        )
+    gap_hist = gap_plan = ""
     if gap_secs:
+        w = f"t.gm AND abs(t.e - s.e) < {gap_secs}"
+        counts.append(f"count(*) FILTER (WHERE {w}) AS ng")
+        counts.append(f"count(*) FILTER (WHERE {w} AND t.rnd = 0) AS hg")
+        gap_hist = (
+            f"WHEN coalesce(hg, 0) > 0 THEN {{'blocked': 'gap', 'rule_id': {_q(gap_id)}, 'via': 'gap', "
+            f"'n': hg, 'lim': 0}}"
+        )
+        gap_plan = (
+            f"WHEN coalesce(ng, 0) > 0 THEN {{'blocked': 'lost_priority', 'rule_id': {_q(gap_id)}, "
+            f"'via': 'gap', 'n': ng, 'lim': 0}}"
+        )
+    whens = " ".join(blocks_hist + [gap_hist] + blocks_plan + [gap_plan]).strip()
+    blk = f"CASE {whens} END" if whens else "NULL::STRUCT(blocked VARCHAR, rule_id VARCHAR, via VARCHAR, n BIGINT, lim BIGINT)"
+    slots = f"""
+        s AS (
+            SELECT e.cand_id, e.cno, g.slot_no, g.slot_at, g.e, g.day_key, g.week_key, g.month_key, g.cap_day
+            FROM _pl_elig e JOIN _pl_slots g ON g.slot_group = e.slot_group
+            WHERE e.rnd = {rnd} AND (e.deadline IS NULL OR g.slot_at <= e.deadline)
+        )"""
+    if counts:
+        verdict = f"""
+        n AS (
+            SELECT s.cand_id, s.slot_no, {", ".join(counts)}
+            FROM s JOIN _pl_touch t ON t.cno = s.cno
+            GROUP BY s.cand_id, s.slot_no
+        ),
+        v AS (
+            SELECT s.cand_id, s.cno, s.slot_no, s.slot_at, s.cap_day, {blk} AS blk
+            FROM s LEFT JOIN n USING (cand_id, slot_no)
+        )"""
+    else:
+        verdict = f"""
+        v AS (SELECT s.cand_id, s.cno, s.slot_no, s.slot_at, s.cap_day, {blk} AS blk FROM s)"""
+    if capacity is None:
+        # the earliest feasible slot; the first slot's block (NULL when the first slot was free)
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _pl_gapchk AS
-            SELECT t.cand_id, arg_min({{'source': u.source, 'campaign_id': u.campaign_id, 'channel': u.channel,
-                       'at': u.at}}, abs(epoch(u.at) - epoch(t.slot_at))) AS nearest
-            FROM _pl_try t JOIN _pl_touch u ON u.cno = t.cno AND u.mtype = 'marketing'
-              AND {gap_scope.format(ch="u.channel")}
-              AND abs(epoch(u.at) - epoch(t.slot_at)) < {gap_secs}
-            WHERE t.mtype = 'marketing' AND {gap_scope.format(ch="t.channel")}
-            GROUP BY t.cand_id
+            CREATE OR REPLACE TEMP TABLE _pl_rr AS
+            WITH {slots}, {verdict}
+            SELECT cand_id, any_value(cno) AS cno, min(slot_no) FILTER (WHERE blk IS NULL) AS pick_no,
+                   min(slot_no) AS first_no, arg_min_null(blk, slot_no) AS first_blk
+            FROM v GROUP BY cand_id
         """)
-    # look-ahead: the last slot of a cap window (or the gap) is kept for a higher-priority candidate due later in it
-    gap_edge = ""
-    if gap_secs:
-        gap_edge = f"""
-                UNION ALL
-                SELECT t.cand_id, t.cno, t.slot_group, t.slot_at, t.day_key, t.week_key, t.month_key, t.priority,
-                       '{GAP_RULE}' AS rule_id, -1 AS ord, 'gap' AS kind, {gap_secs // 3600} AS hours
-                FROM _pl_try t WHERE t.mtype = 'marketing' AND {gap_scope.format(ch="t.channel")}"""
-    edge_sql = f"""
-            edge AS (
-                SELECT t.cand_id, t.cno, t.slot_group, t.slot_at, t.day_key, t.week_key, t.month_key, t.priority,
-                       c.cap_id AS rule_id, c.ord, c.kind, c.hours
-                FROM _pl_capchk c JOIN _pl_try t USING (cand_id) WHERE c.n = c.max_count - 1
-                {gap_edge}
-            ),"""
-    hits = _lookahead_hits_sql(lookahead, day, "edge").replace(
-        "e.gap_q_scope(q.channel)", gap_scope.format(ch="q.channel")
-    )
+    else:
+        cap_id, limit = capacity
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _pl_rv AS WITH {slots}, {verdict} SELECT * FROM v")
+        con.execute("CREATE OR REPLACE TEMP TABLE _pl_cw (cand_id BIGINT, slot_no INTEGER)")
+        days = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT cap_day FROM _pl_rv WHERE blk IS NULL ORDER BY 1"
+            ).fetchall()
+        ]
+        for day in days:
+            left = limit - used.get((channel, day), 0)
+            if left <= 0:
+                continue
+            # capacity by the earlier slot, then customer id; a loser tries its next feasible slot
+            won = con.execute(
+                """
+                INSERT INTO _pl_cw
+                SELECT cand_id, slot_no FROM _pl_rv
+                WHERE blk IS NULL AND cap_day = $day AND cand_id NOT IN (SELECT cand_id FROM _pl_cw)
+                QUALIFY row_number() OVER (PARTITION BY cand_id ORDER BY slot_no) = 1
+                ORDER BY slot_at, cno LIMIT $left
+                """,
+                {"day": day, "left": left},
+            ).fetchone()[0]
+            used[(channel, day)] = used.get((channel, day), 0) + won
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _pl_rr AS
+            WITH r AS (
+                SELECT cand_id, any_value(cno) AS cno, min(slot_no) AS first_no,
+                       arg_min_null(blk, slot_no) AS first_blk
+                FROM _pl_rv GROUP BY cand_id
+            )
+            SELECT r.cand_id, r.cno, w.slot_no AS pick_no, r.first_no,
+                   CASE WHEN r.first_blk IS NULL AND w.slot_no IS DISTINCT FROM r.first_no
+                        THEN {{'blocked': 'over_capacity', 'rule_id': {_q(cap_id)}, 'via': 'capacity',
+                              'n': {limit}, 'lim': {limit}}}
+                        ELSE r.first_blk END AS first_blk
+            FROM r LEFT JOIN _pl_cw w USING (cand_id)
+        """)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_look AS
-        WITH {edge_sql} {hits}
-        SELECT cand_id,
-               arg_min(rule_id, ord) FILTER (WHERE rule_id <> '{GAP_RULE}') AS rule_id,
-               arg_min(q_campaign, ord) FILTER (WHERE rule_id <> '{GAP_RULE}') AS by_campaign,
-               min(first_after) FILTER (WHERE rule_id <> '{GAP_RULE}') AS by_at,
-               arg_min(q_campaign, first_after) FILTER (WHERE rule_id = '{GAP_RULE}') AS gap_campaign,
-               min(first_after) FILTER (WHERE rule_id = '{GAP_RULE}') AS gap_at
-        FROM la_rows GROUP BY cand_id
-    """)
-    gap_join = "LEFT JOIN _pl_gapchk gd USING (cand_id)" if gap_secs else ""
-    gap_nearest = "gd.nearest" if gap_secs else "NULL"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_verdict AS
-        WITH capped AS (
-            SELECT cand_id, arg_min(cap_id, ord) AS cap_id FROM _pl_capchk WHERE n >= max_count GROUP BY cand_id
-        ),
-        used AS (SELECT channel, cap_day, sum(n) AS n FROM _pl_used GROUP BY ALL)
-        SELECT t.cand_id, t.cno, t.cidx, t.priority, t.campaign_id, t.channel, t.deadline, t.slot_at, t.local_ts,
-               t.was_moved, t.day_key, t.week_key, t.month_key, t.cap_day,
-               k.cap_id AS capped_by, {gap_nearest} AS gap_nearest, l.rule_id AS look_rule,
-               l.by_campaign AS look_campaign, l.by_at AS look_at, l.gap_campaign, l.gap_at,
-               cap.cap_id AS capacity_id, cap.daily_limit - coalesce(us.n, 0) AS capacity_left,
-               CASE WHEN k.cap_id IS NOT NULL THEN 'capped'
-                    WHEN {gap_nearest} IS NOT NULL THEN 'gap'
-                    WHEN l.gap_at IS NOT NULL OR l.rule_id IS NOT NULL THEN 'lost_priority'
-                    WHEN cap.cap_id IS NOT NULL AND cap.daily_limit - coalesce(us.n, 0) <= 0 THEN 'over_capacity'
-               END AS blocked
-        FROM _pl_try t
-        LEFT JOIN capped k USING (cand_id) {gap_join} LEFT JOIN _pl_look l USING (cand_id)
-        LEFT JOIN _pl_capacity cap ON cap.channel = t.channel
-        LEFT JOIN used us ON us.channel = t.channel AND us.cap_day = t.cap_day
-    """)
-    # per customer, the best feasible candidate; then capacity shared out by priority
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_pick AS
-        WITH pick AS (
-            SELECT * FROM _pl_verdict WHERE blocked IS NULL
-            QUALIFY row_number() OVER (PARTITION BY cno ORDER BY priority DESC, slot_at, campaign_id, cand_id) = 1
-        )
-        SELECT p.*, CASE WHEN capacity_id IS NULL THEN true
-                       ELSE row_number() OVER (PARTITION BY channel, cap_day
-                                ORDER BY priority DESC, slot_at, campaign_id, n.customer_id) <= capacity_left
-                  END AS accepted
-        FROM pick p JOIN _pl_cno n USING (cno)
-    """)
-    # the first reason a candidate was blocked, with evidence (built only for first blocks)
-    con.execute(
-        f"""
         INSERT INTO _pl_firstblk
-        WITH v AS (
-            SELECT * FROM _pl_verdict
-            WHERE blocked IS NOT NULL AND cand_id NOT IN (SELECT cand_id FROM _pl_firstblk)
-        ),
-        cap_touches AS (
-            SELECT v.cand_id, list({{'source': u.source, 'campaign_id': u.campaign_id, 'channel': u.channel,
-                                     'at': u.at}} ORDER BY u.at) AS touches
-            FROM v JOIN _pl_capchk c ON c.cand_id = v.cand_id AND c.cap_id = v.capped_by
-            JOIN _pl_tcap x ON x.cno = v.cno AND x.cap_id = c.cap_id
-             AND x.pkey = {_pkey("c.kind", "v")}
-             AND (c.kind <> 'rolling' OR (x.at > v.slot_at - INTERVAL 1 HOUR * c.hours
-                                          AND x.at < v.slot_at + INTERVAL 1 HOUR * c.hours))
-            JOIN _pl_touch u ON u.tid = x.tid
-            WHERE v.blocked = 'capped'
-            GROUP BY v.cand_id
-        )
-        SELECT v.cand_id, v.blocked,
-               CASE v.blocked WHEN 'capped' THEN 'cap_' || v.capped_by
-                              WHEN 'gap' THEN 'min_gap'
-                              WHEN 'lost_priority' THEN 'look_ahead'
-                              ELSE 'capacity_full' END AS reason,
-               CASE v.blocked WHEN 'capped' THEN v.capped_by WHEN 'gap' THEN $gap_id
-                              WHEN 'lost_priority' THEN coalesce(v.look_rule, $gap_id)
-                              ELSE v.capacity_id END AS rule_id,
-               CASE v.blocked
-                 WHEN 'capped' THEN to_json({{'slot_at': v.slot_at, 'cap': v.capped_by,
-                     'limit': c.max_count, 'count': c.n, 'window': c.kind, 'window_hours': c.hours,
-                     'touches': ct.touches}})
-                 WHEN 'over_capacity' THEN to_json({{'slot_at': v.slot_at, 'capacity': v.capacity_id,
-                     'day': v.cap_day}})
-                 WHEN 'gap' THEN to_json({{'slot_at': v.slot_at, 'nearest_touch': v.gap_nearest}})
-                 ELSE to_json({{'slot_at': v.slot_at, 'kept_for_campaign': coalesce(v.look_campaign, v.gap_campaign),
-                     'due_at': CAST(coalesce(v.look_at, v.gap_at) AS VARCHAR),
-                     'rule': coalesce(v.look_rule, $gap_id)}})
-               END AS evidence
-        FROM v LEFT JOIN _pl_capchk c ON c.cand_id = v.cand_id AND c.cap_id = v.capped_by
-        LEFT JOIN cap_touches ct ON ct.cand_id = v.cand_id
-        UNION ALL
-        SELECT p.cand_id, 'over_capacity', 'capacity_full', p.capacity_id,
-               to_json({{'slot_at': p.slot_at, 'capacity': p.capacity_id, 'day': p.cap_day, 'outranked': true}})
-        FROM _pl_pick p WHERE NOT p.accepted AND p.cand_id NOT IN (SELECT cand_id FROM _pl_firstblk)
-        """,
-        {"gap_id": gap_id},
-    )
-    # record the plan, its touches, capacity used; blocked or planned candidates leave today's working set
-    con.execute("""
-        INSERT INTO _pl_planned
-        SELECT cand_id, cno, cidx, slot_at, local_ts, was_moved FROM _pl_pick WHERE accepted
+        SELECT cand_id, cno, {rnd}, first_no, first_blk.blocked, first_blk.rule_id, first_blk.via, first_blk.n,
+               first_blk.lim
+        FROM _pl_rr WHERE first_blk IS NOT NULL
     """)
-    start_tid = con.execute("SELECT coalesce(max(tid), 0) FROM _pl_touch").fetchone()[0]
+    con.execute(f"INSERT INTO _pl_planned SELECT cand_id, {rnd}, pick_no FROM _pl_rr WHERE pick_no IS NOT NULL")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_newtouch AS
-        SELECT {max(start_tid, 0)} + row_number() OVER () AS tid, p.cno, p.channel, k.mtype, p.campaign_id,
-               p.slot_at AS at, p.day_key, p.week_key, p.month_key, 'plan' AS source,
-               CAST(p.cand_id AS VARCHAR) AS ref
-        FROM _pl_pick p JOIN _pl_campaigns k ON k.cidx = p.cidx WHERE p.accepted
+        INSERT INTO _pl_touch
+        SELECT r.cand_id, r.cno, {rnd}, g.e, k.cm, k.gm, g.day_key, g.week_key, g.month_key, g.slot_at, k.channel,
+               k.campaign_id, 'plan', CAST(r.cand_id AS VARCHAR)
+        FROM _pl_rr r JOIN _pl_elig e USING (cand_id) JOIN _pl_ck k ON k.cidx = e.cidx
+        JOIN _pl_slots g ON g.slot_group = e.slot_group AND g.slot_no = r.pick_no
+        WHERE r.pick_no IS NOT NULL
     """)
-    con.execute("INSERT INTO _pl_touch SELECT * FROM _pl_newtouch")
-    _add_tcap(con, "_pl_newtouch")
-    con.execute("""
-        INSERT INTO _pl_used
-        SELECT p.channel, p.cap_day, count(*) FROM _pl_pick p JOIN _pl_capacity c ON c.channel = p.channel
-        WHERE p.accepted GROUP BY ALL
-    """)
-    if lookahead == "mask":
-        con.execute("""
-            UPDATE _pl_pm SET pm = _pl_pm.pm & ~b.bits
-            FROM (SELECT cno, bit_or(CAST(1 AS BIGINT) << cidx) AS bits FROM _pl_pick
-                  WHERE accepted AND deadline IS NULL GROUP BY cno) b
-            WHERE _pl_pm.cno = b.cno
-        """)
-        con.execute("DELETE FROM _pl_pdl WHERE cand_id IN (SELECT cand_id FROM _pl_pick WHERE accepted)")
-    con.execute("""
-        DELETE FROM _pl_day WHERE cand_id IN (
-            SELECT cand_id FROM _pl_verdict WHERE blocked IS NOT NULL UNION ALL SELECT cand_id FROM _pl_pick)
-    """)
-    con.execute("CREATE OR REPLACE TEMP TABLE _pl_active AS SELECT DISTINCT cno FROM _pl_pick")
 
 
-def _finish(con: duckdb.DuckDBPyConnection) -> None:
-    """_pl_state: one row per eligible candidate with its status, planned slot and first block."""
+def _finish(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, gap_secs: int, gap_id: str) -> None:
+    """_pl_state: one row per eligible candidate with its status, planned slot and first block (with evidence)."""
+    caps = list(enumerate(rules.caps))
+    in_window = " ".join(
+        f"WHEN {_q(cap.id)} THEN (t.cm >> {i}) & 1 = 1 AND {_window(cap.window.kind, cap.window.hours, 't', 'b')}"
+        for i, cap in caps
+    )
+    cap_window = f"(b.via = 'cap' AND CASE b.rule_id {in_window} ELSE false END)" if caps else "false"
+    gap_window = f"(b.via = 'gap' AND t.gm AND abs(t.e - b.e) < {gap_secs})" if gap_secs else "false"
+    cap_kind = " ".join(f"WHEN {_q(c.id)} THEN {_q(c.window.kind)}" for c in rules.caps)
+    cap_hours = " ".join(f"WHEN {_q(c.id)} THEN {c.window.hours or 'NULL'}" for c in rules.caps)
+    cap_kind = f"CASE b.rule_id {cap_kind} END" if caps else "NULL"
+    cap_hours = f"CASE b.rule_id {cap_hours} END" if caps else "NULL"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_blk AS
+        WITH b AS (
+            SELECT f.*, g.slot_at, g.e, g.day_key, g.week_key, g.month_key, g.cap_day
+            FROM _pl_firstblk f JOIN _pl_elig e USING (cand_id)
+            JOIN _pl_slots g ON g.slot_group = e.slot_group AND g.slot_no = f.slot_no
+        ),
+        ev AS (
+            -- the touches fixed when the candidate's round ran (history and earlier rounds), in the rule's window
+            SELECT b.cand_id,
+                   list({{'source': t.source, 'campaign_id': t.campaign_id, 'channel': t.channel, 'at': t.at}}
+                        ORDER BY t.at) FILTER (WHERE b.blocked = 'capped') AS touches,
+                   arg_min({{'campaign_id': t.campaign_id, 'at': t.at}}, t.e)
+                       FILTER (WHERE b.blocked = 'lost_priority' AND t.rnd > 0) AS taken_by,
+                   arg_min({{'source': t.source, 'campaign_id': t.campaign_id, 'channel': t.channel, 'at': t.at}},
+                           abs(t.e - b.e)) FILTER (WHERE b.blocked = 'gap' AND t.rnd = 0) AS nearest
+            FROM b JOIN _pl_touch t ON t.cno = b.cno AND t.rnd < b.rnd
+            WHERE b.blocked <> 'over_capacity' AND ({cap_window} OR {gap_window})
+            GROUP BY b.cand_id
+        )
+        SELECT b.cand_id, b.blocked,
+               CASE b.blocked WHEN 'capped' THEN 'cap_' || b.rule_id WHEN 'gap' THEN 'min_gap'
+                              WHEN 'lost_priority' THEN 'look_ahead' ELSE 'capacity_full' END AS reason,
+               b.rule_id,
+               CASE b.blocked
+                 WHEN 'capped' THEN to_json({{'slot_at': b.slot_at, 'cap': b.rule_id, 'limit': b.lim,
+                     'count': b.n, 'window': {cap_kind}, 'window_hours': {cap_hours}, 'touches': ev.touches}})
+                 WHEN 'over_capacity' THEN to_json({{'slot_at': b.slot_at, 'capacity': b.rule_id,
+                     'day': b.cap_day}})
+                 WHEN 'gap' THEN to_json({{'slot_at': b.slot_at, 'nearest_touch': ev.nearest}})
+                 ELSE to_json({{'slot_at': b.slot_at, 'kept_for_campaign': ev.taken_by.campaign_id,
+                     'due_at': CAST(ev.taken_by.at AS VARCHAR), 'rule': b.rule_id}})
+               END AS evidence
+        FROM b LEFT JOIN ev USING (cand_id)
+    """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _pl_state AS
-        SELECT e.cand_id, e.cidx, e.slot_group, e.channel, e.deadline,
+        SELECT e.cand_id, e.cidx, e.slot_group, e.deadline,
                CASE WHEN p.cand_id IS NOT NULL THEN 'planned' ELSE 'pending' END AS status,
-               p.slot_at, p.local_ts, p.was_moved,
+               g.slot_at, g.local_ts, g.was_moved,
                b.blocked AS blk_outcome, b.reason AS blk_reason, b.rule_id AS blk_rule, b.evidence AS blk_evidence
-        FROM _pl_elig e LEFT JOIN _pl_planned p USING (cand_id) LEFT JOIN _pl_firstblk b USING (cand_id)
+        FROM _pl_elig e LEFT JOIN _pl_planned p USING (cand_id)
+        LEFT JOIN _pl_slots g ON g.slot_group = e.slot_group AND g.slot_no = p.slot_no
+        LEFT JOIN _pl_blk b USING (cand_id)
     """)
-    for t in ("_pl_day", "_pl_try", "_pl_capchk", "_pl_verdict", "_pl_look", "_pl_newtouch"):
+    for t in ("_pl_rr", "_pl_rv", "_pl_cw"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

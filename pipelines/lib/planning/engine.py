@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from pipelines.lib.planning.arbitration import MAX_MASK_CAMPAIGNS, arbitrate
+from pipelines.lib.planning.arbitration import arbitrate
 from pipelines.lib.planning.audience import compile_audience
 from pipelines.lib.planning.config import (
     WEEKDAYS,
@@ -400,9 +400,11 @@ def _decisions_sql(plan_run_id: str, version: str, created_at: datetime) -> str:
                     WHEN s.blk_outcome IS NOT NULL THEN s.blk_evidence
                     ELSE to_json({{'time_zone': c.tz, 'deadline': c.deadline}}) END AS evidence,
                c.priority, c.mtype AS message_type,
-               timezone('UTC', (SELECT min(g.due_at) FROM _pl_grid g WHERE g.slot_group = c.slot_group)) AS due_at,
+               timezone('UTC', due.due_at) AS due_at,
                timezone('UTC', s.slot_at) AS scheduled_at, TIMESTAMP '{naive_utc(created_at)}' AS created_at
         FROM _pl_cand c LEFT JOIN _pl_state s USING (cand_id)
+        LEFT JOIN (SELECT slot_group, min(due_at) AS due_at FROM _pl_grid GROUP BY slot_group) due
+          ON due.slot_group = c.slot_group
     """
 
 
@@ -423,12 +425,9 @@ def run_plan(
     *,
     created_at: datetime | None = None,
     write: bool = True,
-    lookahead: str | None = None,
-) -> PlanResult:
-    """Plan the horizon after `as_of` and append the run to the output tables (unless write=False).
 
-    lookahead: None picks the bitmask look-ahead when there are at most 63 campaigns, else the generic join;
-    "join" forces the generic join (the tests check that both give the same plan)."""
+) -> PlanResult:
+    """Plan the horizon after `as_of` and append the run to the output tables (unless write=False)."""
     created_at = created_at or datetime.now(UTC)
     version = strategy.rules_version
     plan_run_id = plan_run_id_for(as_of, version, created_at)
@@ -438,9 +437,7 @@ def run_plan(
     missing = prepare_inputs(con, strategy.rules, types, as_of, max_cool)
     load_rule_tables(con, strategy.campaigns, strategy.rules, campaign_ids)
     build_plan_candidates(con, strategy, as_of, campaign_ids)
-    if lookahead is None:
-        lookahead = "mask" if len(campaign_ids) <= MAX_MASK_CAMPAIGNS else "join"
-    arbitrate(con, strategy.rules, strategy.rules.horizon_days + 1, lookahead=lookahead)
+    arbitrate(con, strategy.rules)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {_decisions_sql(plan_run_id, version, created_at)}"
     )

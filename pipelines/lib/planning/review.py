@@ -10,7 +10,8 @@ import duckdb
 
 from pipelines.lib.planning.audience import compile_audience
 from pipelines.lib.planning.config import Strategy
-from pipelines.lib.planning.engine import _q, arbitrate, load_rule_tables
+from pipelines.lib.planning.arbitration import arbitrate
+from pipelines.lib.planning.engine import _q, load_rule_tables
 from pipelines.lib.planning.model import naive_utc, prepare_inputs, setup_connection
 
 _SENTENCES = {
@@ -321,7 +322,7 @@ def backtest(
                     WHEN t.mtype = 'marketing' AND t.held THEN 'global_holdout' END AS pre_rule
         FROM _bt_touch t LEFT JOIN k USING (cand_id)
     """)
-    arbitrate(con, rules, days + 8)
+    arbitrate(con, rules, repeated=True)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _bt_result AS
         SELECT coalesce(c.pre_outcome, CASE WHEN s.status = 'planned' THEN 'kept' ELSE coalesce(s.blk_outcome, 'deferred') END)
