@@ -107,21 +107,16 @@ def _setup(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, repeated: 
                {_cap_bits_sql(rules, "channel", "mtype")} AS cm, {_gap_sql(rules, "channel", "mtype")} AS gm
         FROM _pl_campaigns
     """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_cno AS
-        SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS cno
-        FROM (SELECT DISTINCT customer_id FROM _pl_cand WHERE pre_outcome IS NULL AND slot_group IS NOT NULL)
-    """)
     occ = (
-        "row_number() OVER (PARTITION BY c.customer_id, c.cidx ORDER BY c.slot_group, c.cand_id)"
+        "row_number() OVER (PARTITION BY c.cno, c.cidx ORDER BY c.slot_group, c.cand_id)"
         if repeated
         else "1"
     )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_elig AS
         WITH e AS (
-            SELECT c.cand_id, n.cno, c.cidx, c.slot_group, c.deadline, k.crank, {occ} AS occ
-            FROM _pl_cand c JOIN _pl_cno n USING (customer_id) JOIN _pl_ck k ON k.cidx = c.cidx
+            SELECT c.cand_id, c.cno, c.cidx, c.slot_group, c.deadline, k.crank, {occ} AS occ
+            FROM _pl_cand c JOIN _pl_ck k ON k.cidx = c.cidx
             WHERE c.pre_outcome IS NULL AND c.slot_group IS NOT NULL
         )
         SELECT cand_id, cno, cidx, slot_group, deadline,
@@ -140,9 +135,10 @@ def _setup(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, repeated: 
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_touch AS
         WITH h AS (
-            SELECT n.cno, h.channel, h.mtype, h.campaign_id, h.occurred_at AT TIME ZONE 'UTC' AS at,
+            SELECT cu.cno, h.channel, h.mtype, h.campaign_id, h.occurred_at AT TIME ZONE 'UTC' AS at,
                    timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC') AS local, h.source, h.ref
-            FROM _pl_history h JOIN _pl_cno n USING (customer_id) JOIN _pl_customers cu USING (customer_id)
+            FROM _pl_history h JOIN _pl_customers cu USING (customer_id)
+            WHERE cu.cno IN (SELECT cno FROM _pl_elig)
         )
         SELECT CAST(-row_number() OVER () AS BIGINT) AS tid, cno, 0 AS rnd, CAST(epoch(h.at) AS BIGINT) AS e,
                {_cap_bits_sql(rules, "channel", "mtype")} AS cm, {_gap_sql(rules, "channel", "mtype")} AS gm,

@@ -215,7 +215,7 @@ def build_plan_candidates(
     for cidx, cid in enumerate(campaign_ids):
         source = f"{strategy.campaigns_path}: campaigns[{cidx}].audience ({cid})"
         where = compile_audience(by_id[cid].audience, source)
-        selects.append(f"SELECT c.customer_id, {cidx} AS cidx FROM _pl_customers c WHERE {where}")
+        selects.append(f"SELECT c.cno, {cidx} AS cidx FROM _pl_customers c WHERE {where}")
     con.execute("CREATE OR REPLACE TEMP TABLE _pl_aud AS " + " UNION ALL ".join(selects))
 
     # Slot grid: per campaign x time zone x local day; all time-zone arithmetic happens on this small table.
@@ -275,70 +275,83 @@ def build_plan_candidates(
     """)
     hold = rules.holdout
     hold_sql = (
-        f"(('0x' || substr(md5(a.customer_id || ':' || {_q(hold.salt)}), 1, 8))::UBIGINT % 10000) "
+        f"(('0x' || substr(md5(cu.customer_id || ':' || {_q(hold.salt)}), 1, 8))::UBIGINT % 10000) "
         f"< {round(hold.share * 10000)}"
         if hold and hold.share > 0
         else "false"
     )
     salt = hold.salt if hold else "touchplan"
     sup = rules.suppression
+    # Per customer (not per pair): time zone, global holdout; consent and suppression per (customer, consent
+    # channel, message type); moments and cooldowns only for the campaigns that use them.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_cu AS
+        SELECT cu.cno, cu.customer_id, cu.time_zone AS tz, {hold_sql} AS global_held FROM _pl_customers cu
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _pl_kc AS
+        SELECT cu.cno, k.channel, k.subscription_group, k.consent_state, k.reason
+        FROM _pl_consent k JOIN _pl_cu cu USING (customer_id)
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _pl_cst AS
+        SELECT k.cno, c.consent_channel, c.subscription_group, any_value(k.consent_state) AS consent_state
+        FROM _pl_kc k JOIN (SELECT DISTINCT consent_channel, subscription_group FROM _pl_campaigns) c
+          ON k.channel = c.consent_channel AND k.subscription_group = c.subscription_group
+        GROUP BY ALL
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_csp AS
+        SELECT k.cno, c.consent_channel, c.mtype, arg_min(coalesce(k.reason, k.consent_state), k.channel) AS reason
+        FROM _pl_kc k JOIN (SELECT DISTINCT consent_channel, mtype FROM _pl_campaigns) c
+          ON (k.channel = c.consent_channel AND (k.consent_state = 'suppressed'
+               OR (k.reason IS NOT NULL AND list_contains({_list(sup.reasons)}, k.reason)
+                   AND k.consent_state <> 'subscribed' AND c.mtype = 'marketing')))
+          OR (k.reason IS NOT NULL AND list_contains({_list(sup.all_channel_reasons)}, k.reason))
+        GROUP BY ALL
+    """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_cand AS
         WITH m AS (
-            SELECT a.customer_id, a.cidx, max(mo.occurred_at) AS moment_at
-            FROM _pl_aud a JOIN _pl_campaigns c ON c.cidx = a.cidx AND c.trigger_kind = 'moment'
-            JOIN _pl_moments mo ON mo.customer_id = a.customer_id AND mo.moment = c.moment
+            SELECT cu.cno, c.cidx, max(mo.occurred_at) AS moment_at
+            FROM _pl_moments mo JOIN _pl_cu cu USING (customer_id)
+            JOIN _pl_campaigns c ON c.trigger_kind = 'moment' AND mo.moment = c.moment
              AND mo.occurred_at <= getvariable('touchplan_as_of')
              AND mo.occurred_at >= getvariable('touchplan_as_of') - INTERVAL 1 DAY * c.within_days
             GROUP BY ALL
         ),
-        cons AS (
-            SELECT a.customer_id, a.cidx, any_value(k.consent_state) AS consent_state
-            FROM _pl_aud a JOIN _pl_campaigns c USING (cidx)
-            JOIN _pl_consent k ON k.customer_id = a.customer_id AND k.channel = c.consent_channel
-             AND k.subscription_group = c.subscription_group
-            GROUP BY ALL
-        ),
-        sup AS (
-            SELECT a.customer_id, a.cidx,
-                   arg_min(coalesce(k.reason, k.consent_state), k.channel) AS reason
-            FROM _pl_aud a JOIN _pl_campaigns c USING (cidx)
-            JOIN _pl_consent k ON k.customer_id = a.customer_id
-             AND ((k.channel = c.consent_channel AND (k.consent_state = 'suppressed'
-                   OR (k.reason IS NOT NULL AND list_contains({_list(sup.reasons)}, k.reason)
-                       AND k.consent_state <> 'subscribed' AND c.mtype = 'marketing')))
-                  OR (k.reason IS NOT NULL AND list_contains({_list(sup.all_channel_reasons)}, k.reason)))
-            GROUP BY ALL
-        ),
         cool AS (
-            SELECT a.customer_id, a.cidx, max(h.occurred_at) AS last_at
-            FROM _pl_aud a JOIN _pl_campaigns c ON c.cidx = a.cidx AND c.cooldown_days > 0
-            JOIN _pl_history h ON h.customer_id = a.customer_id AND h.campaign_id = c.campaign_id
+            SELECT cu.cno, c.cidx, max(h.occurred_at) AS last_at
+            FROM _pl_history h JOIN _pl_cu cu USING (customer_id)
+            JOIN _pl_campaigns c ON c.cooldown_days > 0 AND h.campaign_id = c.campaign_id
              AND h.occurred_at > getvariable('touchplan_as_of') - INTERVAL 1 DAY * c.cooldown_days
             GROUP BY ALL
         ),
         base AS (
-            SELECT a.customer_id, a.cidx, cu.time_zone AS tz, c.mtype, c.priority, c.campaign_id, c.channel,
-                   c.trigger_kind, m.moment_at,
-                   coalesce(cons.consent_state, 'unknown') AS consent_state,
+            SELECT a.cno, cu.customer_id, a.cidx, cu.tz, c.mtype, c.priority, c.campaign_id, c.channel,
+                   c.trigger_kind, m.moment_at, c.within_days,
+                   coalesce(k.consent_state, 'unknown') AS consent_state,
                    CASE WHEN c.mtype = 'transactional' THEN c.trans_allowed_states ELSE c.allowed_states END
                        AS allowed_states,
-                   sup.reason AS sup_reason, cool.last_at AS cool_last_at, c.cooldown_days,
-                   {hold_sql} AS global_held,
-                   c.holdout_share > 0 AND (('0x' || substr(md5(a.customer_id || ':' || {_q(salt)} || ':'
-                       || c.campaign_id), 1, 8))::UBIGINT % 10000) < round(c.holdout_share * 10000) AS campaign_held
+                   sp.reason AS sup_reason, cool.last_at AS cool_last_at, c.cooldown_days,
+                   cu.global_held,
+                   CASE WHEN c.holdout_share > 0 THEN (('0x' || substr(md5(cu.customer_id || ':' || {_q(salt)}
+                       || ':' || c.campaign_id), 1, 8))::UBIGINT % 10000) < round(c.holdout_share * 10000)
+                       ELSE false END AS campaign_held
             FROM _pl_aud a
             JOIN _pl_campaigns c USING (cidx)
-            JOIN _pl_customers cu ON cu.customer_id = a.customer_id
-            LEFT JOIN m ON m.customer_id = a.customer_id AND m.cidx = a.cidx
-            LEFT JOIN cons ON cons.customer_id = a.customer_id AND cons.cidx = a.cidx
-            LEFT JOIN sup ON sup.customer_id = a.customer_id AND sup.cidx = a.cidx
-            LEFT JOIN cool ON cool.customer_id = a.customer_id AND cool.cidx = a.cidx
+            JOIN _pl_cu cu ON cu.cno = a.cno
+            LEFT JOIN m ON m.cno = a.cno AND m.cidx = a.cidx
+            LEFT JOIN _pl_cst k ON k.cno = a.cno AND k.consent_channel = c.consent_channel
+             AND k.subscription_group = c.subscription_group
+            LEFT JOIN _pl_csp sp ON sp.cno = a.cno AND sp.consent_channel = c.consent_channel AND sp.mtype = c.mtype
+            LEFT JOIN cool ON cool.cno = a.cno AND cool.cidx = a.cidx
             WHERE c.trigger_kind = 'schedule' OR m.moment_at IS NOT NULL
         )
-        SELECT row_number() OVER (ORDER BY b.cidx, b.customer_id) AS cand_id, b.customer_id, b.cidx, b.tz,
+        -- cand_id: campaign index and customer key, unique and in (campaign, customer id) order without a sort
+        SELECT (CAST(b.cidx AS BIGINT) << 32) + b.cno AS cand_id, b.cno, b.customer_id, b.cidx, b.tz,
                g.slot_group, b.mtype, b.priority, b.campaign_id, b.channel,
-               CASE WHEN b.moment_at IS NOT NULL THEN b.moment_at + INTERVAL 1 DAY * c.within_days END
+               CASE WHEN b.moment_at IS NOT NULL THEN b.moment_at + INTERVAL 1 DAY * b.within_days END
                    AT TIME ZONE 'UTC' AS deadline,
                CASE WHEN NOT list_contains(b.allowed_states, b.consent_state) AND b.consent_state <> 'suppressed'
                         THEN 'no_consent'
@@ -366,7 +379,7 @@ def build_plan_candidates(
                         THEN to_json({{'last_sent_at': b.cool_last_at, 'cooldown_days': b.cooldown_days}})
                     END AS pre_evidence,
                b.moment_at
-        FROM base b JOIN _pl_campaigns c USING (cidx)
+        FROM base b
         LEFT JOIN (SELECT DISTINCT slot_group, cidx, tz FROM _pl_grid) g ON g.cidx = b.cidx AND g.tz = b.tz
     """)
 
@@ -450,7 +463,7 @@ def run_plan(
                {_q(version)} AS rules_version, c.mtype AS message_type, k.subscription_group, c.priority,
                k.objective, TIMESTAMP '{naive_utc(created_at)}' AS created_at
         FROM _pl_cand c JOIN _pl_state s USING (cand_id) JOIN _pl_campaigns k ON k.cidx = c.cidx
-        JOIN _pl_customers cu ON cu.customer_id = c.customer_id
+        JOIN _pl_customers cu ON cu.cno = c.cno
         LEFT JOIN _pl_variants v ON v.cidx = c.cidx AND v.persona = cu.persona
         WHERE s.status = 'planned'
     """)

@@ -137,7 +137,9 @@ def prepare_inputs(
             WHERE d.customer_id IS NOT NULL
         )
         SELECT {model_cols},
-               coalesce(z.name, '{_sql_str(default_tz)}') AS time_zone
+               coalesce(z.name, '{_sql_str(default_tz)}') AS time_zone,
+               -- a dense integer key in customer id order: the planning joins use it instead of the string id
+               CAST(row_number() OVER (ORDER BY model.customer_id) AS INTEGER) AS cno
         FROM model LEFT JOIN zones z ON z.name = model.raw_time_zone
     """)
     con.execute(f"""

@@ -279,7 +279,8 @@ def backtest(
     )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _bt_touch AS
-        SELECT row_number() OVER (ORDER BY h.occurred_at, h.customer_id, h.ref) AS cand_id, h.customer_id, c.cidx,
+        SELECT row_number() OVER (ORDER BY h.occurred_at, h.customer_id, h.ref) AS cand_id, h.customer_id, cu.cno,
+               c.cidx,
                cu.time_zone AS tz, c.mtype, c.priority, c.campaign_id, h.channel, c.consent_channel,
                c.subscription_group, c.allowed_states, c.trans_allowed_states,
                h.occurred_at AT TIME ZONE 'UTC' AS due_at,
@@ -309,7 +310,7 @@ def backtest(
             FROM _bt_touch t JOIN _pl_consent k ON k.customer_id = t.customer_id AND k.channel = t.consent_channel
              AND k.subscription_group = t.subscription_group GROUP BY t.cand_id
         )
-        SELECT t.cand_id, t.customer_id, t.cidx, t.tz, t.cand_id AS slot_group, t.mtype, t.priority, t.campaign_id,
+        SELECT t.cand_id, t.customer_id, t.cno, t.cidx, t.tz, t.cand_id AS slot_group, t.mtype, t.priority, t.campaign_id,
                t.channel, NULL::TIMESTAMPTZ AS deadline,
                CASE WHEN coalesce(k.suppressed, false) THEN 'suppressed'
                     WHEN NOT list_contains(CASE WHEN t.mtype = 'transactional' THEN t.trans_allowed_states
