@@ -357,7 +357,7 @@ def _generate(
     burst_w = persons["burst_webinar"].to_numpy()[recipients["person_idx"].to_numpy()]
     recipients["burst_campaign"] = invite_of.reindex(burst_w).fillna(-1).astype(np.int64).to_numpy()
     events = sg_mod.build_events(recipients, campaigns, as_of_ts, _rng(seed, "sendgrid"))
-    files.update(sg_mod.write_events(events, campaigns, out_dir / "sendgrid"))
+    files.update(sg_mod.write_events(events, recipients, campaigns, out_dir / "sendgrid"))
 
     say("building Zoom webinar reports")
     zoom_truth = []
@@ -418,7 +418,7 @@ def _write_truth(
     profile: np.ndarray,
     crm: crm_mod.CrmOutput,
     mc: mc_mod.MailchimpOutput,
-    events: pd.DataFrame,
+    events: sg_mod.SendGridEvents,
     recipients: pd.DataFrame,
     zoom_truth: list[pd.DataFrame],
 ) -> None:
@@ -426,7 +426,7 @@ def _write_truth(
     record_truth = pd.concat([crm.truth, mc.truth], ignore_index=True)
     record_truth["person_id"] = pid[record_truth["person_idx"].to_numpy()]
     # recipients hold one row per address: the events' recipient index stands for the address
-    sent_idx = pd.unique(events["recipient"].to_numpy())  # in order of first appearance
+    sent_idx = pd.unique(events.recipient.astype(np.int64))  # in order of first appearance
     sent = recipients["email"].to_numpy(dtype=object)[sent_idx]
     sg_person = recipients["person_idx"].to_numpy()[sent_idx]
     sg_truth = pd.DataFrame(
