@@ -211,12 +211,10 @@ def build_plan_candidates(
     rules = strategy.rules
     horizon = rules.horizon_days
     by_id = strategy.campaigns.by_id()
-    selects = []
-    for cidx, cid in enumerate(campaign_ids):
-        source = f"{strategy.campaigns_path}: campaigns[{cidx}].audience ({cid})"
-        where = compile_audience(by_id[cid].audience, source)
-        selects.append(f"SELECT c.cno, {cidx} AS cidx FROM _pl_customers c WHERE {where}")
-    con.execute("CREATE OR REPLACE TEMP TABLE _pl_aud AS " + " UNION ALL ".join(selects))
+    wheres = [
+        compile_audience(by_id[cid].audience, f"{strategy.campaigns_path}: campaigns[{cidx}].audience ({cid})")
+        for cidx, cid in enumerate(campaign_ids)
+    ]
 
     # Slot grid: per campaign x time zone x local day; all time-zone arithmetic happens on this small table.
     local_expr, moved_expr = _quiet_sql(rules, "g.due_local", "g.mtype", "g.channel")
@@ -273,115 +271,129 @@ def build_plan_candidates(
         SELECT dense_rank() OVER (ORDER BY cidx, tz) AS slot_group, * FROM _pl_grid
         QUALIFY row_number() OVER (PARTITION BY cidx, tz, slot_day ORDER BY slot_at) = 1
     """)
+    _build_candidates(con, strategy, campaign_ids, wheres)
+
+
+def _build_candidates(
+    con: duckdb.DuckDBPyConnection, strategy: Strategy, campaign_ids: list[str], wheres: list[str]
+) -> None:
+    """_pl_cand: one row per (customer, campaign) whose audience and trigger match, with the eligibility outcome.
+
+    Everything per customer is computed once into one wide row (`_pl_cw`: the customer model plus consent state
+    per consent class, suppression reason per class, latest moment per moment, last send per cooldown campaign,
+    global holdout); each campaign is then one filtered scan of it, with the campaign's attributes as literals.
+    No join runs over the (customer x campaign) pairs except the tiny (time zone -> slot group) lookup."""
+    rules = strategy.rules
+    by_id = strategy.campaigns.by_id()
+    camps = [by_id[cid] for cid in campaign_ids]
     hold = rules.holdout
+    salt = hold.salt if hold else "touchplan"
+    sup = rules.suppression
+    st_classes = sorted({(rules.consent_for(c.channel).consent_channel, c.subscription_group) for c in camps})
+    sp_classes = sorted({(rules.consent_for(c.channel).consent_channel, c.message_type) for c in camps})
+    moments = sorted({c.trigger.moment.moment for c in camps if c.trigger.moment})
+    cools = [i for i, c in enumerate(camps) if c.cooldown_days > 0]
+    sup_reasons, all_reasons = _list(sup.reasons), _list(sup.all_channel_reasons)
+    cons_cols = [
+        f"any_value(consent_state) FILTER (WHERE channel = {_q(ch)} AND subscription_group = {_q(g)}) AS st_{i}"
+        for i, (ch, g) in enumerate(st_classes)
+    ] + [
+        f"""arg_min(coalesce(reason, consent_state), channel) FILTER (WHERE (channel = {_q(ch)}
+              AND (consent_state = 'suppressed' OR (reason IS NOT NULL AND list_contains({sup_reasons}, reason)
+                   AND consent_state <> 'subscribed' AND {_q(mt)} = 'marketing')))
+              OR (reason IS NOT NULL AND list_contains({all_reasons}, reason))) AS sp_{i}"""
+        for i, (ch, mt) in enumerate(sp_classes)
+    ]
+    joins = [f"LEFT JOIN (SELECT customer_id, {', '.join(cons_cols)} FROM _pl_consent GROUP BY ALL) k USING (customer_id)"]
+    cols = [f"k.st_{i}" for i in range(len(st_classes))] + [f"k.sp_{i}" for i in range(len(sp_classes))]
+    if moments:
+        m_cols = ", ".join(
+            f"max(occurred_at) FILTER (WHERE moment = {_q(m)}) AS m_{i}" for i, m in enumerate(moments)
+        )
+        joins.append(
+            f"LEFT JOIN (SELECT customer_id, {m_cols} FROM _pl_moments "
+            "WHERE occurred_at <= getvariable('touchplan_as_of') GROUP BY ALL) m USING (customer_id)"
+        )
+        cols += [f"m.m_{i}" for i in range(len(moments))]
+    if cools:
+        c_cols = ", ".join(
+            f"max(occurred_at) FILTER (WHERE campaign_id = {_q(camps[i].id)}) AS cool_{i}" for i in cools
+        )
+        joins.append(
+            f"LEFT JOIN (SELECT customer_id, {c_cols} FROM _pl_history GROUP BY ALL) h USING (customer_id)"
+        )
+        cols += [f"h.cool_{i}" for i in cools]
     hold_sql = (
-        f"(('0x' || substr(md5(cu.customer_id || ':' || {_q(hold.salt)}), 1, 8))::UBIGINT % 10000) "
+        f"(('0x' || substr(md5(c.customer_id || ':' || {_q(hold.salt)}), 1, 8))::UBIGINT % 10000) "
         f"< {round(hold.share * 10000)}"
         if hold and hold.share > 0
         else "false"
     )
-    salt = hold.salt if hold else "touchplan"
-    sup = rules.suppression
-    # Per customer (not per pair): time zone, global holdout; consent and suppression per (customer, consent
-    # channel, message type); moments and cooldowns only for the campaigns that use them.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_cu AS
-        SELECT cu.cno, cu.customer_id, cu.time_zone AS tz, {hold_sql} AS global_held FROM _pl_customers cu
+        CREATE OR REPLACE TEMP TABLE _pl_cw AS
+        SELECT c.*, {hold_sql} AS global_held, {", ".join(cols)}
+        FROM _pl_customers c {" ".join(joins)}
     """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_kc AS
-        SELECT cu.cno, k.channel, k.subscription_group, k.consent_state, k.reason
-        FROM _pl_consent k JOIN _pl_cu cu USING (customer_id)
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_cst AS
-        SELECT k.cno, c.consent_channel, c.subscription_group, any_value(k.consent_state) AS consent_state
-        FROM _pl_kc k JOIN (SELECT DISTINCT consent_channel, subscription_group FROM _pl_campaigns) c
-          ON k.channel = c.consent_channel AND k.subscription_group = c.subscription_group
-        GROUP BY ALL
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_csp AS
-        SELECT k.cno, c.consent_channel, c.mtype, arg_min(coalesce(k.reason, k.consent_state), k.channel) AS reason
-        FROM _pl_kc k JOIN (SELECT DISTINCT consent_channel, mtype FROM _pl_campaigns) c
-          ON (k.channel = c.consent_channel AND (k.consent_state = 'suppressed'
-               OR (k.reason IS NOT NULL AND list_contains({_list(sup.reasons)}, k.reason)
-                   AND k.consent_state <> 'subscribed' AND c.mtype = 'marketing')))
-          OR (k.reason IS NOT NULL AND list_contains({_list(sup.all_channel_reasons)}, k.reason))
-        GROUP BY ALL
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_cand AS
-        WITH m AS (
-            SELECT cu.cno, c.cidx, max(mo.occurred_at) AS moment_at
-            FROM _pl_moments mo JOIN _pl_cu cu USING (customer_id)
-            JOIN _pl_campaigns c ON c.trigger_kind = 'moment' AND mo.moment = c.moment
-             AND mo.occurred_at <= getvariable('touchplan_as_of')
-             AND mo.occurred_at >= getvariable('touchplan_as_of') - INTERVAL 1 DAY * c.within_days
-            GROUP BY ALL
-        ),
-        cool AS (
-            SELECT cu.cno, c.cidx, max(h.occurred_at) AS last_at
-            FROM _pl_history h JOIN _pl_cu cu USING (customer_id)
-            JOIN _pl_campaigns c ON c.cooldown_days > 0 AND h.campaign_id = c.campaign_id
-             AND h.occurred_at > getvariable('touchplan_as_of') - INTERVAL 1 DAY * c.cooldown_days
-            GROUP BY ALL
-        ),
-        base AS (
-            SELECT a.cno, cu.customer_id, a.cidx, cu.tz, c.mtype, c.priority, c.campaign_id, c.channel,
-                   c.trigger_kind, m.moment_at, c.within_days,
-                   coalesce(k.consent_state, 'unknown') AS consent_state,
-                   CASE WHEN c.mtype = 'transactional' THEN c.trans_allowed_states ELSE c.allowed_states END
-                       AS allowed_states,
-                   sp.reason AS sup_reason, cool.last_at AS cool_last_at, c.cooldown_days,
-                   cu.global_held,
-                   CASE WHEN c.holdout_share > 0 THEN (('0x' || substr(md5(cu.customer_id || ':' || {_q(salt)}
-                       || ':' || c.campaign_id), 1, 8))::UBIGINT % 10000) < round(c.holdout_share * 10000)
-                       ELSE false END AS campaign_held
-            FROM _pl_aud a
-            JOIN _pl_campaigns c USING (cidx)
-            JOIN _pl_cu cu ON cu.cno = a.cno
-            LEFT JOIN m ON m.cno = a.cno AND m.cidx = a.cidx
-            LEFT JOIN _pl_cst k ON k.cno = a.cno AND k.consent_channel = c.consent_channel
-             AND k.subscription_group = c.subscription_group
-            LEFT JOIN _pl_csp sp ON sp.cno = a.cno AND sp.consent_channel = c.consent_channel AND sp.mtype = c.mtype
-            LEFT JOIN cool ON cool.cno = a.cno AND cool.cidx = a.cidx
-            WHERE c.trigger_kind = 'schedule' OR m.moment_at IS NOT NULL
+    con.execute("CREATE OR REPLACE TEMP TABLE _pl_tzg AS SELECT DISTINCT slot_group, cidx, tz FROM _pl_grid")
+    selects = []
+    for cidx, (c, where) in enumerate(zip(camps, wheres, strict=True)):
+        consent = rules.consent_for(c.channel)
+        marketing = c.message_type == "marketing"
+        allowed = _list(consent.allowed_states if marketing else consent.transactional_allowed_states)
+        state = f"coalesce(c.st_{st_classes.index((consent.consent_channel, c.subscription_group))}, 'unknown')"
+        sup_reason = f"c.sp_{sp_classes.index((consent.consent_channel, c.message_type))}"
+        camp_held = (
+            f"((('0x' || substr(md5(c.customer_id || ':' || {_q(salt)} || ':' || {_q(c.id)}), 1, 8))::UBIGINT"
+            f" % 10000) < {round(c.holdout_share * 10000)})"
+            if c.holdout_share > 0
+            else "false"
         )
-        -- cand_id: campaign index and customer key, unique and in (campaign, customer id) order without a sort
-        SELECT (CAST(b.cidx AS BIGINT) << 32) + b.cno AS cand_id, b.cno, b.customer_id, b.cidx, b.tz,
-               g.slot_group, b.mtype, b.priority, b.campaign_id, b.channel,
-               CASE WHEN b.moment_at IS NOT NULL THEN b.moment_at + INTERVAL 1 DAY * b.within_days END
-                   AT TIME ZONE 'UTC' AS deadline,
-               CASE WHEN NOT list_contains(b.allowed_states, b.consent_state) AND b.consent_state <> 'suppressed'
-                        THEN 'no_consent'
-                    WHEN b.sup_reason IS NOT NULL THEN 'suppressed'
-                    WHEN b.mtype = 'marketing' AND (b.global_held OR b.campaign_held) THEN 'held_out'
-                    WHEN b.cool_last_at IS NOT NULL THEN 'cooldown' END AS pre_outcome,
-               CASE WHEN NOT list_contains(b.allowed_states, b.consent_state) AND b.consent_state <> 'suppressed'
-                        THEN 'consent_' || b.consent_state
-                    WHEN b.sup_reason IS NOT NULL THEN 'suppressed_' || b.sup_reason
-                    WHEN b.mtype = 'marketing' AND b.global_held THEN 'global_holdout'
-                    WHEN b.mtype = 'marketing' AND b.campaign_held THEN 'campaign_holdout'
-                    WHEN b.cool_last_at IS NOT NULL THEN 'cooldown_' || b.cooldown_days || 'd' END AS pre_reason,
-               CASE WHEN NOT list_contains(b.allowed_states, b.consent_state) AND b.consent_state <> 'suppressed'
-                        THEN 'consent.' || b.channel
-                    WHEN b.sup_reason IS NOT NULL THEN {_q(sup.id)}
-                    WHEN b.mtype = 'marketing' AND b.global_held THEN {_q(hold.id if hold else "global_holdout")}
-                    WHEN b.mtype = 'marketing' AND b.campaign_held THEN 'holdout.' || b.campaign_id
-                    WHEN b.cool_last_at IS NOT NULL THEN 'cooldown.' || b.campaign_id END AS pre_rule,
-               CASE WHEN NOT list_contains(b.allowed_states, b.consent_state) AND b.consent_state <> 'suppressed'
-                        THEN to_json({{'consent_state': b.consent_state, 'allowed': b.allowed_states}})
-                    WHEN b.sup_reason IS NOT NULL THEN to_json({{'suppression_reason': b.sup_reason}})
-                    WHEN b.mtype = 'marketing' AND (b.global_held OR b.campaign_held)
-                        THEN to_json({{'global': b.global_held, 'campaign': b.campaign_held}})
-                    WHEN b.cool_last_at IS NOT NULL
-                        THEN to_json({{'last_sent_at': b.cool_last_at, 'cooldown_days': b.cooldown_days}})
-                    END AS pre_evidence,
-               b.moment_at
-        FROM base b
-        LEFT JOIN (SELECT DISTINCT slot_group, cidx, tz FROM _pl_grid) g ON g.cidx = b.cidx AND g.tz = b.tz
-    """)
+        g_held = "c.global_held" if marketing else "false"
+        c_held = camp_held if marketing else "false"
+        cool = (
+            f"(c.cool_{cidx} > getvariable('touchplan_as_of') - INTERVAL {c.cooldown_days} DAY)"
+            if c.cooldown_days > 0
+            else "false"
+        )
+        cool_ev = (
+            f"WHEN {cool} THEN to_json({{'last_sent_at': c.cool_{cidx}, 'cooldown_days': {c.cooldown_days}}})"
+            if c.cooldown_days > 0
+            else ""
+        )
+        no_consent = f"(NOT list_contains({allowed}, {state}) AND {state} <> 'suppressed')"
+        moment = c.trigger.moment
+        if moment:
+            m_col = f"c.m_{moments.index(moment.moment)}"
+            moment_at = f"CASE WHEN {m_col} >= getvariable('touchplan_as_of') - INTERVAL {moment.within_days} DAY THEN {m_col} END"
+            trigger = f"AND {m_col} >= getvariable('touchplan_as_of') - INTERVAL {moment.within_days} DAY"
+            deadline = f"({m_col} + INTERVAL {moment.within_days} DAY) AT TIME ZONE 'UTC'"
+        else:
+            moment_at, trigger, deadline = "NULL::TIMESTAMP", "", "NULL::TIMESTAMPTZ"
+        selects.append(f"""
+            SELECT (CAST({cidx} AS BIGINT) << 32) + c.cno AS cand_id, c.cno, c.customer_id, {cidx} AS cidx,
+                   c.time_zone AS tz, g.slot_group, {_q(c.message_type)} AS mtype, {c.priority} AS priority,
+                   {_q(c.id)} AS campaign_id, {_q(c.channel)} AS channel, {deadline} AS deadline,
+                   CASE WHEN {no_consent} THEN 'no_consent' WHEN {sup_reason} IS NOT NULL THEN 'suppressed'
+                        WHEN {g_held} OR {c_held} THEN 'held_out' WHEN {cool} THEN 'cooldown' END AS pre_outcome,
+                   CASE WHEN {no_consent} THEN 'consent_' || {state}
+                        WHEN {sup_reason} IS NOT NULL THEN 'suppressed_' || {sup_reason}
+                        WHEN {g_held} THEN 'global_holdout' WHEN {c_held} THEN 'campaign_holdout'
+                        WHEN {cool} THEN 'cooldown_{c.cooldown_days}d' END AS pre_reason,
+                   CASE WHEN {no_consent} THEN {_q("consent." + c.channel)}
+                        WHEN {sup_reason} IS NOT NULL THEN {_q(sup.id)}
+                        WHEN {g_held} THEN {_q(hold.id if hold else "global_holdout")}
+                        WHEN {c_held} THEN {_q("holdout." + c.id)}
+                        WHEN {cool} THEN {_q("cooldown." + c.id)} END AS pre_rule,
+                   CASE WHEN {no_consent} THEN to_json({{'consent_state': {state}, 'allowed': {allowed}}})
+                        WHEN {sup_reason} IS NOT NULL THEN to_json({{'suppression_reason': {sup_reason}}})
+                        WHEN {g_held} OR {c_held} THEN to_json({{'global': {g_held}, 'campaign': {c_held}}})
+                        {cool_ev}
+                   END AS pre_evidence,
+                   {moment_at} AS moment_at
+            FROM _pl_cw c LEFT JOIN (SELECT tz, slot_group FROM _pl_tzg WHERE cidx = {cidx}) g
+              ON g.tz = c.time_zone
+            WHERE {where} {trigger}""")
+    con.execute("CREATE OR REPLACE TEMP TABLE _pl_cand AS " + " UNION ALL ".join(selects))
 
 
 # ---------------------------------------------------------------- outputs
