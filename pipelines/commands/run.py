@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.commands.common import (
@@ -53,7 +55,15 @@ def run_command(args: argparse.Namespace) -> int:
     from pipelines.commands.run_job import execute_pipeline  # Dagster loads only when a run starts
 
     started = time.monotonic()
-    result = execute_pipeline(verbose=args.verbose, tags={"touchplan/trigger": "cli"})
+    if args.verbose:
+        log_path = None
+        result = execute_pipeline(verbose=True, tags={"touchplan/trigger": "cli"})
+    else:
+        # dagster-dbt re-emits every dbt event on stdout: keep those lines in a run log, not on the terminal.
+        log_path = _run_log_path(settings.output)
+        progress(f"dbt and tool output: {log_path}")
+        with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            result = execute_pipeline(verbose=False, tags={"touchplan/trigger": "cli"})
     elapsed = time.monotonic() - started
 
     print(summarize_warehouse(settings, elapsed_seconds=elapsed, run_id=result.run_id).render())
@@ -64,8 +74,15 @@ def run_command(args: argparse.Namespace) -> int:
         )
         print(
             f"error: the run did not complete ({reason}); see the lines above or the run "
-            f"{result.run_id} in the Dagster UI",
+            f"{result.run_id} in the Dagster UI" + (f" and the run log {log_path}" if log_path else ""),
             file=sys.stderr,
         )
         return 1
     return 0
+
+
+def _run_log_path(output: Path) -> Path:
+    """<output>/logs/run-<UTC time>.log: one file per CLI run, so a failed run's dbt output stays readable."""
+    logs = output / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    return logs / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"

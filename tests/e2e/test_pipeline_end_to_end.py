@@ -82,6 +82,15 @@ def test_run_exits_zero_and_prints_a_summary(pipeline):
     assert "outbox" in first.stdout
 
 
+def test_dbt_output_goes_to_the_run_log_not_the_terminal(pipeline):
+    first = pipeline["first"]
+    assert "Running with dbt=" not in first.stdout + first.stderr
+    logs = sorted((pipeline["output"] / "logs").glob("run-*.log"))
+    assert len(logs) == 2  # one per run, the earlier one kept
+    assert "Running with dbt=" in logs[0].read_text(encoding="utf-8")
+    assert str(logs[0]) in first.stderr  # the progress lines say where it is
+
+
 def test_marts_are_populated_and_every_crm_record_has_a_customer(pipeline):
     warehouse = pipeline["warehouse"]
     customers = _query(warehouse, "select count(*), count(distinct customer_id) from dim_customers")[0]
