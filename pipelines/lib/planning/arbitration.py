@@ -281,7 +281,11 @@ def _round(
 
 
 def _finish(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, gap_secs: int, gap_id: str) -> None:
-    """_pl_state: one row per eligible candidate with its status, planned slot and first block (with evidence)."""
+    """_pl_state: one row per eligible candidate with its status, planned slot and first block (with evidence).
+
+    Evidence looks only at the touches fixed when the candidate's round ran (history and earlier rounds): the
+    touches that filled the cap (capped), the first planned touch that took the room (lost_priority), the nearest
+    past touch (gap). It is aggregated as touch ids and turned into JSON once, here."""
     caps = list(enumerate(rules.caps))
     in_window = " ".join(
         f"WHEN {_q(cap.id)} THEN (t.cm >> {i}) & 1 = 1 AND {_window(cap.window.kind, cap.window.hours, 't', 'b')}"
@@ -293,50 +297,56 @@ def _finish(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, gap_secs:
     cap_hours = " ".join(f"WHEN {_q(c.id)} THEN {c.window.hours or 'NULL'}" for c in rules.caps)
     cap_kind = f"CASE b.rule_id {cap_kind} END" if caps else "NULL"
     cap_hours = f"CASE b.rule_id {cap_hours} END" if caps else "NULL"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_blk AS
-        WITH b AS (
-            SELECT f.*, g.slot_at, g.e, g.day_key, g.week_key, g.month_key, g.cap_day
-            FROM _pl_firstblk f JOIN _pl_elig e USING (cand_id)
-            JOIN _pl_slots g ON g.slot_group = e.slot_group AND g.slot_no = f.slot_no
-        ),
-        ev AS (
-            -- the touches fixed when the candidate's round ran (history and earlier rounds), in the rule's window
-            SELECT b.cand_id,
-                   list({{'source': t.source, 'campaign_id': t.campaign_id, 'channel': t.channel, 'at': t.at}}
-                        ORDER BY t.at) FILTER (WHERE b.blocked = 'capped') AS touches,
-                   arg_min({{'campaign_id': t.campaign_id, 'at': t.at}}, t.e)
-                       FILTER (WHERE b.blocked = 'lost_priority' AND t.rnd > 0) AS taken_by,
-                   arg_min({{'source': t.source, 'campaign_id': t.campaign_id, 'channel': t.channel, 'at': t.at}},
-                           abs(t.e - b.e)) FILTER (WHERE b.blocked = 'gap' AND t.rnd = 0) AS nearest
-            FROM b JOIN _pl_touch t ON t.cno = b.cno AND t.rnd < b.rnd
-            WHERE b.blocked <> 'over_capacity' AND ({cap_window} OR {gap_window})
-            GROUP BY b.cand_id
-        )
-        SELECT b.cand_id, b.blocked,
-               CASE b.blocked WHEN 'capped' THEN 'cap_' || b.rule_id WHEN 'gap' THEN 'min_gap'
-                              WHEN 'lost_priority' THEN 'look_ahead' ELSE 'capacity_full' END AS reason,
-               b.rule_id,
-               CASE b.blocked
-                 WHEN 'capped' THEN to_json({{'slot_at': b.slot_at, 'cap': b.rule_id, 'limit': b.lim,
-                     'count': b.n, 'window': {cap_kind}, 'window_hours': {cap_hours}, 'touches': ev.touches}})
-                 WHEN 'over_capacity' THEN to_json({{'slot_at': b.slot_at, 'capacity': b.rule_id,
-                     'day': b.cap_day}})
-                 WHEN 'gap' THEN to_json({{'slot_at': b.slot_at, 'nearest_touch': ev.nearest}})
-                 ELSE to_json({{'slot_at': b.slot_at, 'kept_for_campaign': ev.taken_by.campaign_id,
-                     'due_at': CAST(ev.taken_by.at AS VARCHAR), 'rule': b.rule_id}})
-               END AS evidence
-        FROM b LEFT JOIN ev USING (cand_id)
-    """)
     con.execute("""
+        CREATE OR REPLACE TEMP TABLE _pl_fb AS
+        SELECT f.*, g.slot_at, g.e, g.day_key, g.week_key, g.month_key, g.cap_day
+        FROM _pl_firstblk f JOIN _pl_elig e USING (cand_id)
+        JOIN _pl_slots g ON g.slot_group = e.slot_group AND g.slot_no = f.slot_no
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_ev AS
+        SELECT b.cand_id,
+               arg_min(t.tid, t.e) FILTER (WHERE b.blocked = 'lost_priority' AND t.rnd > 0) AS taken_tid,
+               arg_min(t.tid, abs(t.e - b.e)) FILTER (WHERE b.blocked = 'gap' AND t.rnd = 0) AS nearest_tid
+        FROM _pl_fb b JOIN _pl_touch t ON t.cno = b.cno AND t.rnd < b.rnd
+        WHERE b.blocked IN ('lost_priority', 'gap') AND ({cap_window} OR {gap_window})
+        GROUP BY b.cand_id
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_evc AS
+        SELECT b.cand_id, list({{'source': t.source, 'campaign_id': t.campaign_id, 'channel': t.channel,
+                                 'at': t.at}} ORDER BY t.at) AS touches
+        FROM _pl_fb b JOIN _pl_touch t ON t.cno = b.cno AND t.rnd < b.rnd
+        WHERE b.blocked = 'capped' AND {cap_window}
+        GROUP BY b.cand_id
+    """)
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_state AS
         SELECT e.cand_id, e.cidx, e.slot_group, e.deadline,
                CASE WHEN p.cand_id IS NOT NULL THEN 'planned' ELSE 'pending' END AS status,
                g.slot_at, g.local_ts, g.was_moved,
-               b.blocked AS blk_outcome, b.reason AS blk_reason, b.rule_id AS blk_rule, b.evidence AS blk_evidence
+               b.blocked AS blk_outcome,
+               CASE b.blocked WHEN 'capped' THEN 'cap_' || b.rule_id WHEN 'gap' THEN 'min_gap'
+                              WHEN 'lost_priority' THEN 'look_ahead' WHEN 'over_capacity' THEN 'capacity_full'
+               END AS blk_reason,
+               b.rule_id AS blk_rule,
+               CASE b.blocked
+                 WHEN 'capped' THEN to_json({{'slot_at': b.slot_at, 'cap': b.rule_id, 'limit': b.lim,
+                     'count': b.n, 'window': {cap_kind}, 'window_hours': {cap_hours}, 'touches': c.touches}})
+                 WHEN 'over_capacity' THEN to_json({{'slot_at': b.slot_at, 'capacity': b.rule_id,
+                     'day': b.cap_day}})
+                 WHEN 'gap' THEN to_json({{'slot_at': b.slot_at, 'nearest_touch': {{'source': tn.source,
+                     'campaign_id': tn.campaign_id, 'channel': tn.channel, 'at': tn.at}}}})
+                 WHEN 'lost_priority' THEN to_json({{'slot_at': b.slot_at, 'kept_for_campaign': tt.campaign_id,
+                     'due_at': CAST(tt.at AS VARCHAR), 'rule': b.rule_id}})
+               END AS blk_evidence
         FROM _pl_elig e LEFT JOIN _pl_planned p USING (cand_id)
         LEFT JOIN _pl_slots g ON g.slot_group = e.slot_group AND g.slot_no = p.slot_no
-        LEFT JOIN _pl_blk b USING (cand_id)
+        LEFT JOIN _pl_fb b USING (cand_id)
+        LEFT JOIN _pl_ev v USING (cand_id)
+        LEFT JOIN _pl_evc c USING (cand_id)
+        LEFT JOIN _pl_touch tt ON tt.tid = v.taken_tid
+        LEFT JOIN _pl_touch tn ON tn.tid = v.nearest_tid
     """)
-    for t in ("_pl_rr", "_pl_rv", "_pl_cw"):
+    for t in ("_pl_rr", "_pl_rv", "_pl_cw", "_pl_fb", "_pl_ev", "_pl_evc"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

@@ -279,7 +279,7 @@ def _build_candidates(
 ) -> None:
     """_pl_cand: one row per (customer, campaign) whose audience and trigger match, with the eligibility outcome.
 
-    Everything per customer is computed once into one wide row (`_pl_cw`: the customer model plus consent state
+    Everything per customer is computed once into one wide row (`_pl_cwide`: the customer model plus consent state
     per consent class, suppression reason per class, latest moment per moment, last send per cooldown campaign,
     global holdout); each campaign is then one filtered scan of it, with the campaign's attributes as literals.
     No join runs over the (customer x campaign) pairs except the tiny (time zone -> slot group) lookup."""
@@ -330,7 +330,7 @@ def _build_candidates(
         else "false"
     )
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_cw AS
+        CREATE OR REPLACE TEMP TABLE _pl_cwide AS
         SELECT c.*, {hold_sql} AS global_held, {", ".join(cols)}
         FROM _pl_customers c {" ".join(joins)}
     """)
@@ -390,7 +390,7 @@ def _build_candidates(
                         {cool_ev}
                    END AS pre_evidence,
                    {moment_at} AS moment_at
-            FROM _pl_cw c LEFT JOIN (SELECT tz, slot_group FROM _pl_tzg WHERE cidx = {cidx}) g
+            FROM _pl_cwide c LEFT JOIN (SELECT tz, slot_group FROM _pl_tzg WHERE cidx = {cidx}) g
               ON g.tz = c.time_zone
             WHERE {where} {trigger}""")
     con.execute("CREATE OR REPLACE TEMP TABLE _pl_cand AS " + " UNION ALL ".join(selects))
@@ -399,13 +399,16 @@ def _build_candidates(
 # ---------------------------------------------------------------- outputs
 
 
+_OUTCOME_SQL = """CASE WHEN c.pre_outcome IS NOT NULL THEN c.pre_outcome
+                    WHEN s.status = 'planned' THEN 'planned'
+                    WHEN s.blk_outcome IS NOT NULL THEN s.blk_outcome
+                    ELSE 'deferred' END"""
+
+
 def _decisions_sql(plan_run_id: str, version: str, created_at: datetime) -> str:
     return f"""
         SELECT {_q(plan_run_id)} AS plan_run_id, c.customer_id, c.campaign_id, c.channel,
-               CASE WHEN c.pre_outcome IS NOT NULL THEN c.pre_outcome
-                    WHEN s.status = 'planned' THEN 'planned'
-                    WHEN s.blk_outcome IS NOT NULL THEN s.blk_outcome
-                    ELSE 'deferred' END AS outcome,
+               {_OUTCOME_SQL} AS outcome,
                CASE WHEN c.pre_outcome IS NOT NULL THEN c.pre_reason
                     WHEN s.status = 'planned' AND s.blk_outcome IS NOT NULL THEN 'retried_after_' || s.blk_outcome
                     WHEN s.status = 'planned' AND s.was_moved THEN 'quiet_hours'
@@ -450,9 +453,9 @@ def run_plan(
     *,
     created_at: datetime | None = None,
     write: bool = True,
-
 ) -> PlanResult:
-    """Plan the horizon after `as_of` and append the run to the output tables (unless write=False)."""
+    """Plan the horizon after `as_of` and append the run to the output tables (unless write=False: then the
+    decisions stay in the temporary table _pl_decisions)."""
     created_at = created_at or datetime.now(UTC)
     version = strategy.rules_version
     plan_run_id = plan_run_id_for(as_of, version, created_at)
@@ -463,9 +466,12 @@ def run_plan(
     load_rule_tables(con, strategy.campaigns, strategy.rules, campaign_ids)
     build_plan_candidates(con, strategy, as_of, campaign_ids)
     arbitrate(con, strategy.rules)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {_decisions_sql(plan_run_id, version, created_at)}"
-    )
+    # outcome counts from the narrow columns; the decisions (with their evidence JSON) are written once, below
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pl_outcomes AS
+        SELECT c.campaign_id, {_OUTCOME_SQL} AS outcome, count(*) AS n
+        FROM _pl_cand c LEFT JOIN _pl_state s USING (cand_id) GROUP BY ALL
+    """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_plan AS
         SELECT {_q(plan_run_id)} AS plan_run_id, c.customer_id, c.campaign_id, c.channel,
@@ -481,7 +487,7 @@ def run_plan(
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_waterfall AS
-        WITH d AS (SELECT campaign_id, outcome, count(*) AS n FROM _pl_decisions GROUP BY ALL),
+        WITH d AS (SELECT campaign_id, outcome, n FROM _pl_outcomes),
         p AS (SELECT campaign_id,
                 sum(n) AS eligible,
                 sum(n) FILTER (WHERE outcome = 'no_consent') AS no_consent,
@@ -505,7 +511,7 @@ def run_plan(
                coalesce(planned, 0) AS planned, coalesce(deferred, 0) AS deferred, {_q(version)} AS rules_version
         FROM _pl_campaigns k LEFT JOIN p USING (campaign_id) ORDER BY k.cidx
     """)
-    counts = dict(con.execute("SELECT outcome, count(*) FROM _pl_decisions GROUP BY outcome").fetchall())
+    counts = dict(con.execute("SELECT outcome, sum(n) FROM _pl_outcomes GROUP BY outcome").fetchall())
     total = sum(counts.values())
     planned = con.execute("SELECT count(*) FROM _pl_plan").fetchone()[0]
     cols = [d[0] for d in con.execute("SELECT * FROM _pl_waterfall").description]
@@ -522,9 +528,12 @@ def run_plan(
         waterfall=waterfall,
         missing_inputs=missing,
     )
-    if write:
+    decisions = _decisions_sql(plan_run_id, version, created_at)
+    if not write:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {decisions}")
+    else:
         ensure_output_tables(con)
-        con.execute("INSERT INTO contact_decisions BY NAME SELECT * FROM _pl_decisions")
+        con.execute(f"INSERT INTO contact_decisions BY NAME {decisions}")
         con.execute("INSERT INTO contact_plan BY NAME SELECT * FROM _pl_plan")
         con.execute("INSERT INTO campaign_waterfall BY NAME SELECT * FROM _pl_waterfall")
         con.execute(
