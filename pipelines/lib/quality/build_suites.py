@@ -32,7 +32,8 @@ from typing import Any
 
 EMAIL_REGEX = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
-LOOSE_PHONE_REGEX = r"^\+?[0-9][0-9 ().\-/]{5,24}$"
+# digits with the usual separators; a national number may open with its area code in parentheses: (514) 169-6448
+LOOSE_PHONE_REGEX = r"^\+?\(?[0-9][0-9 ().\-/]{5,24}$"
 COUNTRY_CODE_REGEX = r"^[A-Z]{2}$"
 NOW = {"$PARAMETER": "now"}  # the run's as-of time (+1 day of clock slack), passed by the runner
 
@@ -60,7 +61,7 @@ class TableSpec:
     freshness_days: float = 14
     freshness_severity: str = "warn"
     duplicate_rate_max: float = 0.01
-    min_rows_severity: str = "warn"
+    min_rows_severity: str | None = "warn"  # None: no rows_present check (an optional feed may be empty)
     profile_extra: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -320,6 +321,9 @@ SPECS: list[TableSpec] = [
         duplicate_key=["source_system", "suppression_list", "email", "asm_group_id"],
         duplicate_rate_max=0.05,
         freshness_days=30,
+        # suppression lists are an optional export (bounces and unsubscribes also arrive as events): an empty
+        # table is not a finding; once rows have arrived, the volume checks catch a list that shrinks
+        min_rows_severity=None,
     ),
     TableSpec(
         table="raw_email_audience",
@@ -570,12 +574,20 @@ SPECS: list[TableSpec] = [
                 column="subscription_group",
                 regex=r"^(marketing|[0-9]+)$",
             ),
+            # a known state (subscribed, unsubscribed, suppressed) names the source that asserted it; 'unknown'
+            # means no source said anything, so it has none by definition and is left out
             e(
                 "expect_column_values_to_not_be_null",
                 "asserted_by_source_present",
                 "warn",
                 column="asserted_by_source_system",
                 mostly=0.95,
+                row_condition={
+                    "type": "comparison",
+                    "column": {"name": "consent_state"},
+                    "operator": "!=",
+                    "parameter": "unknown",
+                },
             ),
             not_future("asserted_at", "asserted_at_not_future"),
         ],
@@ -687,14 +699,17 @@ def profile_expectations(spec: TableSpec) -> list[dict[str, Any]]:
             ],
             exact_match=True,
         ),
-        e(
-            "expect_column_values_to_be_between",
-            "rows_present",
-            spec.min_rows_severity,
-            column="row_count",
-            min_value=1,
-        ),
     ]
+    if spec.min_rows_severity is not None:
+        out.append(
+            e(
+                "expect_column_values_to_be_between",
+                "rows_present",
+                spec.min_rows_severity,
+                column="row_count",
+                min_value=1,
+            )
+        )
     if spec.volume_error_ratio is not None:
         out.append(
             e(

@@ -36,11 +36,39 @@ def _bound(value: Any, dtype: str) -> str:
     return sql_literal(value)
 
 
+COMPARISONS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+def _condition_dict(condition: Any) -> dict[str, Any] | None:
+    if condition is None or isinstance(condition, dict):
+        return condition
+    if hasattr(condition, "dict"):  # a GX Condition (pydantic model)
+        return condition.dict()
+    return {"type": "unsupported"}
+
+
+def row_condition_sql(condition: Any, columns: dict[str, str]) -> str | None:
+    """The SQL of a GX row condition (`Column("state") != "unknown"`): "TRUE" when there is none, None when it
+    cannot be translated (only single comparisons are). Rows where the condition is null are left out, as GX does."""
+    cond = _condition_dict(condition)
+    if cond is None:
+        return "TRUE"
+    if cond.get("type") != "comparison" or cond.get("operator") not in COMPARISONS:
+        return None
+    name = (cond.get("column") or {}).get("name")
+    if name not in columns:
+        return None
+    return f"{_col(name, columns)} {COMPARISONS[cond['operator']]} {sql_literal(cond.get('parameter'))}"
+
+
 def failing_rows_sql(
     config, table: str, columns: dict[str, str], key_columns: list[str], params: dict[str, Any]
 ) -> str | None:
     """SQL selecting `key_value, observed_value` for the rows failing `config` (an ExpectationConfiguration)."""
     kw = {k: _resolve(v, params) for k, v in config.kwargs.items()}
+    condition = row_condition_sql(kw.pop("row_condition", None), columns)
+    if condition is None:
+        return None
     key_value = "concat_ws('|', " + ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in key_columns) + ")"
     column = kw.get("column")
     if column is not None and column not in columns:
@@ -86,11 +114,11 @@ def failing_rows_sql(
         return (
             f"SELECT {key_value} AS key_value, 'repeated ' || CAST(n AS VARCHAR) || ' times' AS observed_value "
             f"FROM (SELECT *, count(*) OVER (PARTITION BY {part}) AS n FROM {quote_ident(table)} "
-            f"WHERE {not_all_null}) WHERE n > 1"
+            f"WHERE ({not_all_null}) AND {condition}) WHERE n > 1"
         )
     else:
         return None
     return (
         f"SELECT {key_value} AS key_value, CAST({observed} AS VARCHAR) AS observed_value "
-        f"FROM {quote_ident(table)} WHERE {predicate}"
+        f"FROM {quote_ident(table)} WHERE ({predicate}) AND {condition}"
     )

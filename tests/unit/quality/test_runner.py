@@ -145,3 +145,60 @@ def test_suite_without_freshness_column_validates(gx_root: Path, con):
     """)
     result = QualityRunner(gx_root).validate_table(con, "customer_consent", now=NOW, build_docs=False)
     assert result.passed, result.message()
+
+
+def _make_consent(con, rows: list[tuple[str, str | None]]) -> None:
+    """customer_consent with one row per (consent_state, asserted_by_source_system)."""
+    con.execute("DROP TABLE IF EXISTS customer_consent")
+    con.execute("""
+        CREATE TABLE customer_consent (customer_id VARCHAR, channel VARCHAR, subscription_group VARCHAR,
+            consent_state VARCHAR, reason VARCHAR, asserted_by_source_system VARCHAR,
+            asserted_by_record_id VARCHAR, asserted_at TIMESTAMP)
+    """)
+    con.executemany(
+        "INSERT INTO customer_consent VALUES (?, 'email', 'marketing', ?, NULL, ?, NULL, TIMESTAMP '2026-11-01')",
+        [(f"c{i}", state, source) for i, (state, source) in enumerate(rows)],
+    )
+
+
+def test_unknown_consent_without_a_source_is_not_a_finding(gx_root: Path, con):
+    # 'unknown' means no source asserted anything: no source is expected for it
+    _make_consent(con, [("unknown", None)] * 90 + [("subscribed", "mailchimp")] * 10)
+    result = QualityRunner(gx_root).validate_table(con, "customer_consent", now=NOW, build_docs=False)
+
+    assert "asserted_by_source_present" not in {o.check for o in result.failed}
+
+
+def test_known_consent_without_a_source_is_reported_with_its_keys(gx_root: Path, con):
+    rows = [("unknown", None)] * 50 + [("subscribed", "mailchimp")] * 40 + [("unsubscribed", None)] * 10
+    _make_consent(con, rows)
+    result = QualityRunner(gx_root).validate_table(con, "customer_consent", now=NOW, build_docs=False)
+
+    failed = {o.check: o for o in result.failed}
+    assert failed["asserted_by_source_present"].severity == "warn"
+    assert failed["asserted_by_source_present"].failing_count == 10  # the unknown rows are not counted
+    keys = con.execute(
+        "SELECT key_value FROM quality_failures WHERE check_name = 'customer_consent.asserted_by_source_present'"
+    ).fetchall()
+    assert sorted(k[0] for k in keys) == sorted(f"c{i}|email|marketing" for i in range(90, 100))
+
+
+def test_national_phone_with_area_code_in_parentheses_is_plausible(gx_root: Path, con):
+    make_raw_crm_contacts(con, rows=100)
+    con.execute("UPDATE raw_crm_contacts SET phone = '(514) 169-6448' WHERE _source_line % 2 = 0")
+    con.execute("UPDATE raw_crm_contacts SET phone = 'call me' WHERE _source_line % 10 = 3")
+    result = QualityRunner(gx_root).validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+
+    failed = {o.check: o for o in result.failed}
+    assert failed["phone_plausible"].failing_count == 10  # only the text, not the 50 (514) numbers
+
+
+def test_empty_suppression_list_is_not_a_finding(gx_root: Path, con):
+    con.execute("""
+        CREATE TABLE raw_email_suppressions (source_system VARCHAR, suppression_list VARCHAR, email VARCHAR,
+            reason VARCHAR, status VARCHAR, asm_group_id INTEGER, created_at TIMESTAMP, _source_file VARCHAR,
+            _source_line BIGINT)
+    """)
+    result = QualityRunner(gx_root).validate_table(con, "raw_email_suppressions", now=NOW, build_docs=False)
+
+    assert result.failed == []
