@@ -33,6 +33,8 @@ import duckdb
 from pipelines.lib.planning.config import ContactRulesConfig
 
 MAX_CAPS = 62  # cap bits in a BIGINT
+# the longest calendar period of each kind, in seconds, with a day of margin for DST and time-zone offsets
+_PERIOD_SECS = {"day": 2 * 86400, "week": 8 * 86400, "month": 32 * 86400}
 
 
 def _list(values: list[str] | tuple[str, ...] | None) -> str:
@@ -194,22 +196,29 @@ def _round(
         )
     whens = " ".join(blocks_hist + [gap_hist] + blocks_plan + [gap_plan]).strip()
     blk = f"CASE {whens} END" if whens else "NULL::STRUCT(blocked VARCHAR, rule_id VARCHAR, via VARCHAR, n BIGINT, lim BIGINT)"
+    # only touches this close can be in a window of the slot (calendar windows: their longest period)
+    spans = [gap_secs] + [
+        cap.window.hours * 3600 if cap.window.kind == "rolling" else _PERIOD_SECS[cap.window.kind]
+        for _, cap in caps
+    ]
+    span = max(spans)
     slots = f"""
         s AS (
-            SELECT e.cand_id, e.cno, g.slot_no, g.slot_at, g.e, g.day_key, g.week_key, g.month_key, g.cap_day
+            SELECT e.cand_id, e.cno, (CAST(e.cno AS BIGINT) << 6) | g.slot_no AS k, g.slot_no, g.slot_at, g.e,
+                   g.day_key, g.week_key, g.month_key, g.cap_day
             FROM _pl_elig e JOIN _pl_slots g ON g.slot_group = e.slot_group
             WHERE e.rnd = {rnd} AND (e.deadline IS NULL OR g.slot_at <= e.deadline)
         )"""
     if counts:
         verdict = f"""
         n AS (
-            SELECT s.cand_id, s.slot_no, {", ".join(counts)}
-            FROM s JOIN _pl_touch t ON t.cno = s.cno
-            GROUP BY s.cand_id, s.slot_no
+            SELECT s.k, {", ".join(counts)}
+            FROM s JOIN _pl_touch t ON t.cno = s.cno AND t.e > s.e - {span} AND t.e < s.e + {span}
+            GROUP BY s.k
         ),
         v AS (
             SELECT s.cand_id, s.cno, s.slot_no, s.slot_at, s.cap_day, {blk} AS blk
-            FROM s LEFT JOIN n USING (cand_id, slot_no)
+            FROM s LEFT JOIN n USING (k)
         )"""
     else:
         verdict = f"""
@@ -219,9 +228,9 @@ def _round(
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _pl_rr AS
             WITH {slots}, {verdict}
-            SELECT cand_id, any_value(cno) AS cno, min(slot_no) FILTER (WHERE blk IS NULL) AS pick_no,
+            SELECT any_value(cand_id) AS cand_id, cno, min(slot_no) FILTER (WHERE blk IS NULL) AS pick_no,
                    min(slot_no) AS first_no, arg_min_null(blk, slot_no) AS first_blk
-            FROM v GROUP BY cand_id
+            FROM v GROUP BY cno
         """)
     else:
         cap_id, limit = capacity
@@ -252,9 +261,9 @@ def _round(
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _pl_rr AS
             WITH r AS (
-                SELECT cand_id, any_value(cno) AS cno, min(slot_no) AS first_no,
+                SELECT any_value(cand_id) AS cand_id, cno, min(slot_no) AS first_no,
                        arg_min_null(blk, slot_no) AS first_blk
-                FROM _pl_rv GROUP BY cand_id
+                FROM _pl_rv GROUP BY cno
             )
             SELECT r.cand_id, r.cno, w.slot_no AS pick_no, r.first_no,
                    CASE WHEN r.first_blk IS NULL AND w.slot_no IS DISTINCT FROM r.first_no
