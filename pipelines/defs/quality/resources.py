@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cached_property
 
 import dagster as dg
 import duckdb
 
-from pipelines.lib.quality.runner import QualityRunner, TableValidation
+from pipelines.lib.quality.runner import QualityRunner, TableValidation, shared_runner
 from pipelines.lib.settings import EXPECTATIONS_DIR
 
 
@@ -21,9 +20,10 @@ class GreatExpectationsResource(dg.ConfigurableResource):
 
     context_root_dir: str | None = None
 
-    @cached_property
+    @property
     def runner(self) -> QualityRunner:
-        return QualityRunner(self.context_root_dir or EXPECTATIONS_DIR)
+        # shared per process: Dagster may build the resource again for every step
+        return shared_runner(self.context_root_dir or EXPECTATIONS_DIR)
 
     def validate(
         self, con: duckdb.DuckDBPyConnection, table: str, *, now: datetime, run_id: str | None = None

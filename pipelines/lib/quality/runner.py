@@ -108,6 +108,18 @@ def _now_param(now: datetime) -> pd.Timestamp:
     return pd.Timestamp(moment)
 
 
+_SHARED_RUNNERS: dict[Path, QualityRunner] = {}
+
+
+def shared_runner(context_root: Path | str) -> QualityRunner:
+    """One runner (so one GX context) per context folder and process: importing GX and loading the context cost
+    ~11 s of CPU, paid once by the first check of a run rather than by every check's step."""
+    root = Path(context_root).resolve()
+    if root not in _SHARED_RUNNERS:
+        _SHARED_RUNNERS[root] = QualityRunner(root)
+    return _SHARED_RUNNERS[root]
+
+
 class QualityRunner:
     """Runs a table's suites from a GX file context (by default the committed `expectations/`)."""
 
