@@ -223,11 +223,13 @@ class BacktestResult:
 def backtest(
     con: duckdb.DuckDBPyConnection, strategy: Strategy, start: datetime, end: datetime
 ) -> BacktestResult:
-    """Replay the marketing touches of [start, end) day by day under `strategy.rules`.
+    """Replay the marketing touches of [start, end) under `strategy.rules`, through the planning arbitration.
 
-    Each historical touch is a candidate at the time it happened (moved out of quiet hours if the proposed rules
-    say so); touches before `start` fill the caps, and each day's kept touches count for the days after. Consent
-    and suppression are today's states (history of consent is not kept), holdout uses the proposed salt/share.
+    Each historical touch is a candidate with one slot, the time it happened (moved out of quiet hours if the
+    proposed rules say so); touches before `start` fill the caps; higher priority is placed first (rounds by
+    priority, campaign id and occurrence), so a kept touch counts against every other one in its windows.
+    Consent and suppression are today's states (history of consent is not kept), holdout uses the proposed
+    salt/share.
     """
     rules = strategy.rules
     days = max(1, (naive_utc(end).date() - naive_utc(start).date()).days)
