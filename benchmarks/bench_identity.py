@@ -36,8 +36,8 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SWEEP_FLOOR = 0.0  # match weight kept on Splink edges in a --sweep run
-SWEEP_WEIGHTS = (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20)
+SWEEP_FLOOR = -30.0  # match weight kept on Splink edges in a --sweep run
+SWEEP_WEIGHTS = tuple(range(-30, 21, 2))
 
 
 # ---------------------------------------------------------------------------------------------------- stages
@@ -46,7 +46,7 @@ SWEEP_WEIGHTS = (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20)
 def _timed(name: str, cmd: list[str], cwd: Path = ROOT, env: dict | None = None) -> dict:
     """Run cmd under /usr/bin/time; return wall seconds, peak RSS (MB) and the RESULT json it printed, if any."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-        full = ["/usr/bin/time", "-f", "%e %M", "-o", tf.name, *cmd]
+        full = ["/usr/bin/time", "-f", "%e %M %U %S", "-o", tf.name, *cmd]
         proc = subprocess.run(
             full, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False
         )
@@ -55,12 +55,22 @@ def _timed(name: str, cmd: list[str], cwd: Path = ROOT, env: dict | None = None)
         raise SystemExit(
             f"stage {name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         )
-    wall, rss_kb = float(lines[-2]), int(lines[-1])
-    out: dict = {"stage": name, "wall_seconds": wall, "peak_rss_mb": rss_kb / 1024}
+    wall, rss_kb, cpu = float(lines[-4]), int(lines[-3]), float(lines[-2]) + float(lines[-1])
+    out: dict = {
+        "stage": name,
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "peak_rss_mb": rss_kb / 1024,
+        "load_average": os.getloadavg()[0],
+    }
     result = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     if result:
         out["result"] = json.loads(result[-1][len("RESULT ") :])
-    print(f"  {name:<16} {wall:8.1f} s  {rss_kb / 1024:8.0f} MB", flush=True)
+    print(
+        f"  {name:<18} wall {wall:8.1f} s  cpu {cpu:8.1f} s  peak RSS {rss_kb / 1024:6.0f} MB  "
+        f"load {out['load_average']:.1f}",
+        flush=True,
+    )
     return out
 
 
@@ -122,8 +132,8 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     rs._prepare_records(con, "int_identity_records", [])
     con.execute("CREATE OR REPLACE TEMP TABLE _id_blocked_phone (phone_e164 VARCHAR)")
     con.execute("CREATE OR REPLACE TEMP TABLE _id_blocked_email (email VARCHAR)")
-    rs._splink_input(con)
     cfg = config.model_copy(deep=True)
+    rs._splink_input(con, cfg, None)  # one row per record
     cfg.splink.blocking_rules = [*cfg.splink.blocking_rules, ["email"]]
     n = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchall()[0][0]
     db_api = DuckDBAPI(connection=con)

@@ -69,8 +69,11 @@ class _Strict(BaseModel):
 class Thresholds(_Strict):
     """A Splink pair becomes an edge only when both thresholds hold."""
 
-    match_probability: float = Field(0.99, gt=0, le=1)
-    match_weight: float = 6.0
+    # Splink compares groups of records already joined by deterministic rules, so its prior share of matching
+    # pairs is tiny and its probabilities are not calibrated: the weight is the threshold that matters, tuned with
+    # benchmarks/bench_identity.py --sweep (docs/identity.md).
+    match_probability: float = Field(0.05, gt=0, le=1)
+    match_weight: float = -4.0
 
 
 class Comparison(_Strict):
@@ -245,6 +248,12 @@ class Guards(_Strict):
     max_people_per_identifier: int = Field(3, ge=1)
     # A cluster larger than this loses its weakest Splink edges until it fits (else its records stay apart).
     max_cluster_size: int = Field(50, ge=2)
+    # Groups of records already joined by deterministic edges contradict each other when both carry birth dates
+    # and none of them is within one typo of the other's (conflicting_birth_date), or both carry postal codes and
+    # none is within one edit (conflicting_postal_code). Splink edges between contradicting groups are dropped,
+    # and a cluster that still joins contradicting groups loses its weakest Splink edges until it does not.
+    conflicting_birth_date: bool = True
+    conflicting_postal_code: bool = True
 
     @field_validator("role_mailboxes")
     @classmethod

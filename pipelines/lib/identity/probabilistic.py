@@ -35,11 +35,19 @@ def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     col = comp.column
     if comp.kind == "cross":
         a, b = col, comp.other_column
+
+        # Both columns are lists (every value of the record group, see resolve._splink_input).
+        def empty(x: str) -> str:
+            return f'coalesce(len("{x}"), 0) = 0'
+
         null = cll.CustomLevel(
-            f'("{a}_l" IS NULL OR "{b}_r" IS NULL) AND ("{a}_r" IS NULL OR "{b}_l" IS NULL)',
+            f"({empty(a + '_l')} OR {empty(b + '_r')}) AND ({empty(a + '_r')} OR {empty(b + '_l')})",
             label_for_charts="nothing to compare",
         ).configure(is_null_level=True)
-        same = cll.CustomLevel(f'"{a}_l" = "{b}_r" OR "{a}_r" = "{b}_l"', label_for_charts=f"{a} = other {b}")
+        same = cll.CustomLevel(
+            f'list_has_any("{a}_l", "{b}_r") OR list_has_any("{a}_r", "{b}_l")',
+            label_for_charts=f"{a} = other {b}",
+        )
         return (
             [null, same, cll.ElseLevel()],
             [comp.m_exact, 1 - comp.m_exact],

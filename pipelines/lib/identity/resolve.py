@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from pipelines.lib.identity.config import IdentityConfig
+from pipelines.lib.identity.config import SPLINK_COLUMNS, IdentityConfig
 from pipelines.lib.identity.graph import connected_components
 from pipelines.lib.identity.probabilistic import SPLINK_INPUT, splink_edges
 from pipelines.lib.identity.stable_ids import assign_customer_ids
@@ -241,27 +241,116 @@ def _deterministic_edges(
         )
 
 
-def _splink_input(con: duckdb.DuckDBPyConnection) -> None:
+def _splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig, components: str | None) -> None:
+    """Splink's input: one row per group of records already joined by deterministic edges (`components`, a table
+    (id, comp) with comp = the group's smallest record id), or one row per record when `components` is None.
+
+    A group's row has id = its smallest record id. Each scalar attribute is the value of its richest record that
+    has one (most of names, address, birth date, company filled; then smallest id), so a Mailchimp member joined
+    by email to a CRM contact is compared with that contact's address and birth date. Columns used by `cross`
+    comparisons are lists of every distinct value in the group (a person's old and new company, several emails).
+    Role mailboxes and over-shared identifiers stay hidden."""
+    list_cols = {
+        col for c in config.splink.comparisons if c.kind == "cross" for col in (c.column, c.other_column)
+    }
+    comp_sql = components or "(SELECT id, id AS comp FROM _id_records)"
+    email_cols = {"email", "email_org", "email_year2"}
+    selects = []
+    for col in SPLINK_COLUMNS:
+        value = col
+        if col in email_cols:
+            value = f"CASE WHEN blocked THEN NULL ELSE {col} END"
+        elif col == "phone_e164":
+            value = "CASE WHEN phone_blocked THEN NULL ELSE phone_e164 END"
+        if col in list_cols:
+            selects.append(f"list_sort(list(DISTINCT {value}) FILTER (WHERE {value} IS NOT NULL)) AS {col}")
+        else:
+            selects.append(
+                f"first({value} ORDER BY richness DESC, id) FILTER (WHERE {value} IS NOT NULL) AS {col}"
+            )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
-        SELECT id, first_name_canonical, last_name_norm, street_norm, city_norm, postal_code_norm, country_code,
-               company_norm, title_norm, birth_date, company_key, birth_year2,
-               CASE WHEN phone_e164 IN (SELECT phone_e164 FROM _id_blocked_phone) THEN NULL ELSE phone_e164 END
-                   AS phone_e164,
-               CASE WHEN blocked THEN NULL ELSE email END AS email,
-               CASE WHEN blocked THEN NULL ELSE email_org END AS email_org,
-               CASE WHEN blocked THEN NULL ELSE email_year2 END AS email_year2
-        FROM (SELECT *, email IN (SELECT email FROM _id_blocked_email) AS blocked FROM _id_records)
+        WITH r AS (
+            SELECT r.*, c.comp,
+                   email IS NOT NULL AND email IN (SELECT email FROM _id_blocked_email) AS blocked,
+                   phone_e164 IS NOT NULL AND phone_e164 IN (SELECT phone_e164 FROM _id_blocked_phone)
+                       AS phone_blocked,
+                   (first_name_canonical IS NOT NULL)::INT + (last_name_norm IS NOT NULL)::INT
+                   + (street_norm IS NOT NULL)::INT + (postal_code_norm IS NOT NULL)::INT
+                   + (birth_date IS NOT NULL)::INT + (company_norm IS NOT NULL)::INT AS richness
+            FROM _id_records r JOIN {comp_sql} c USING (id)
+        )
+        SELECT comp AS id, {", ".join(selects)}
+        FROM r GROUP BY comp
     """)
 
 
-def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+def _group_profiles(con: duckdb.DuckDBPyConnection) -> None:
+    """Per deterministic group (`_id_dcomp`): every birth date and postal code its records carry."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_profile AS
+        SELECT d.comp AS dcomp,
+               list(DISTINCT CAST(r.birth_date AS VARCHAR)) FILTER (WHERE r.birth_date IS NOT NULL) AS birth_dates,
+               list(DISTINCT r.postal_code_norm) FILTER (WHERE r.postal_code_norm IS NOT NULL) AS postal_codes
+        FROM _id_records r JOIN _id_dcomp d USING (id)
+        GROUP BY d.comp
+    """)
+
+
+def _conflict_sql(config: IdentityConfig, x: str, y: str) -> str | None:
+    """SQL: profiles x and y (rows of _id_profile) contradict each other; None when no conflict guard is on."""
+
+    def disjoint(col: str, distance: str) -> str:
+        close = (
+            f"list_bool_or(list_transform({x}.{col}, lambda a: list_bool_or(list_transform({y}.{col}, "
+            f"lambda b: {distance}(a, b) <= 1))))"
+        )
+        return f"coalesce(len({x}.{col}) > 0 AND len({y}.{col}) > 0 AND NOT {close}, false)"
+
+    parts = []
+    if config.guards.conflicting_birth_date:
+        parts.append(disjoint("birth_dates", "damerau_levenshtein"))
+    if config.guards.conflicting_postal_code:
+        parts.append(disjoint("postal_codes", "levenshtein"))
+    return "(" + " OR ".join(parts) + ")" if parts else None
+
+
+def _drop_conflicting_splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    """Splink edges between deterministic groups that contradict each other are not kept (guard event each)."""
+    conflict = _conflict_sql(config, "x", "y")
+    if conflict is None:
+        return
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_conflicting AS
+        SELECT e.id_l, e.id_r, e.match_weight
+        FROM _id_splink_edges e
+        JOIN _id_dcomp dl ON dl.id = e.id_l JOIN _id_dcomp dr ON dr.id = e.id_r
+        JOIN _id_profile x ON x.dcomp = dl.comp JOIN _id_profile y ON y.dcomp = dr.comp
+        WHERE {conflict}
+    """)
+    con.execute("""
+        DELETE FROM _id_splink_edges e
+        WHERE EXISTS (SELECT 1 FROM _id_conflicting c WHERE c.id_l = e.id_l AND c.id_r = e.id_r)
+    """)
+    con.execute("""
+        INSERT INTO _id_guard_events
+        SELECT 'conflicting_attributes',
+               format('Splink edge (match weight {:.1f}) between records whose groups carry contradicting birth '
+                      'dates or postal codes: dropped', c.match_weight),
+               [l.record_key, r.record_key], 'edge', 2
+        FROM _id_conflicting c JOIN _id_records l ON l.id = c.id_l JOIN _id_records r ON r.id = c.id_r
+    """)
+
+
+def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig, with_groups: bool) -> None:
     """Components over accepted edges; oversize components lose their weakest Splink edges until they fit."""
     limit = config.guards.max_cluster_size
     con.execute("CREATE OR REPLACE TEMP TABLE _id_dropped (id_l BIGINT, id_r BIGINT, rule VARCHAR)")
     con.execute("CREATE OR REPLACE TEMP TABLE _id_apart (id BIGINT)")
     connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_comp")
+    conflict = _conflict_sql(config, "x", "y") if with_groups else None
     oversize_seen: dict[int, int] = {}
+    conflicting_seen: dict[int, int] = {}
     for _round in range(MAX_SPLIT_ROUNDS):
         oversize = con.execute(
             """
@@ -269,13 +358,37 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
         """,
             [limit],
         ).fetchall()
-        if not oversize:
-            break
         if _round == 0:
             oversize_seen = dict(oversize)
+        # Clusters joining deterministic groups that contradict each other (through other groups).
+        con.execute("CREATE OR REPLACE TEMP TABLE _id_conflict_comp (comp BIGINT)")
+        if conflict is not None:
+            con.execute(
+                f"""
+                INSERT INTO _id_conflict_comp
+                WITH m AS (SELECT DISTINCT c.comp, d.comp AS dcomp FROM _id_comp c JOIN _id_dcomp d USING (id)),
+                multi AS (SELECT comp FROM m GROUP BY comp HAVING count(*) > 1 AND count(*) <= ?),
+                mm AS (SELECT * FROM m WHERE comp IN (SELECT comp FROM multi))
+                SELECT DISTINCT m1.comp FROM mm m1 JOIN mm m2 ON m1.comp = m2.comp AND m1.dcomp < m2.dcomp
+                JOIN _id_profile x ON x.dcomp = m1.dcomp JOIN _id_profile y ON y.dcomp = m2.dcomp
+                WHERE {conflict}
+            """,
+                [limit],
+            )
+            if _round == 0:
+                conflicting_seen = dict(
+                    con.execute(
+                        "SELECT comp, count(*) FROM _id_comp WHERE comp IN (SELECT comp FROM _id_conflict_comp) "
+                        "GROUP BY comp"
+                    ).fetchall()
+                )
+        n_conflicting = con.execute("SELECT count(*) FROM _id_conflict_comp").fetchone()[0]
+        if not oversize and not n_conflicting:
+            break
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _id_big AS SELECT id, comp FROM _id_comp WHERE comp IN "
-            "(SELECT comp FROM _id_comp GROUP BY comp HAVING count(*) > ?)",
+            "(SELECT comp FROM _id_comp GROUP BY comp HAVING count(*) > ?) "
+            "OR comp IN (SELECT comp FROM _id_conflict_comp)",
             [limit],
         )
         # Drop, in each oversize component, its weakest Splink edge(s); after the last round keep records apart.
@@ -297,7 +410,11 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
         n_dropped = dropped[0] if dropped else 0
         if not n_dropped:
             # No Splink edge left to drop: the records of what is still oversize stay apart.
-            con.execute("INSERT INTO _id_apart SELECT id FROM _id_big")
+            con.execute(
+                "INSERT INTO _id_apart SELECT id FROM _id_big WHERE comp IN "
+                "(SELECT comp FROM _id_comp GROUP BY comp HAVING count(*) > ?)",
+                [limit],
+            )
             con.execute("""
                 INSERT INTO _id_dropped
                 SELECT e.id_l, e.id_r, e.rule FROM _id_edges e
@@ -317,6 +434,31 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
             SELECT c.id, coalesce(r.comp, c.comp) AS comp FROM _id_comp c LEFT JOIN _id_recomp r USING (id)
         """)
     _record_size_guard_events(con, oversize_seen, limit)
+    _record_conflict_guard_events(con, conflicting_seen)
+
+
+def _record_conflict_guard_events(con: duckdb.DuckDBPyConnection, conflicting: dict[int, int]) -> None:
+    """One event per cluster that joined contradicting groups (by its original smallest id)."""
+    if not conflicting:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _id_conflicted (comp BIGINT, size BIGINT)")
+    con.executemany("INSERT INTO _id_conflicted VALUES (?, ?)", list(conflicting.items()))
+    connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_orig")
+    con.execute("""
+        INSERT INTO _id_guard_events
+        SELECT 'conflicting_attributes',
+               format('cluster of {} records joined groups with contradicting birth dates or postal codes: '
+                      '{} Splink edge(s) dropped, now {} cluster(s)', o.size,
+                      count(DISTINCT d.id_l || '-' || d.id_r) FILTER (WHERE d.rule = 'splink'),
+                      count(DISTINCT c.comp)),
+               list_sort(list(DISTINCT r.record_key)), 'cluster', o.size
+        FROM _id_conflicted o
+        JOIN _id_orig g ON g.comp = o.comp
+        JOIN _id_records r ON r.id = g.id
+        JOIN _id_comp c ON c.id = g.id
+        LEFT JOIN _id_dropped d ON d.id_l = g.id
+        GROUP BY o.comp, o.size
+    """)
 
 
 def _record_size_guard_events(con: duckdb.DuckDBPyConnection, oversize: dict[int, int], limit: int) -> None:
@@ -460,15 +602,21 @@ def resolve_identities(
     lap("deterministic")
     trained = False
     if config.splink.enabled:
-        _splink_input(con)
+        # Records joined by deterministic edges are one person already: Splink compares those groups.
+        connected_components(
+            con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_dcomp"
+        )
+        _splink_input(con, config, "_id_dcomp")
         result = splink_edges(con, config, "_id_splink_edges")
         trained = result.trained
+        _group_profiles(con)
+        _drop_conflicting_splink_edges(con, config)
         con.execute(
             "INSERT INTO _id_edges SELECT id_l, id_r, 'splink', match_weight, match_probability "
             "FROM _id_splink_edges"
         )
     lap("splink")
-    _cluster(con, config)
+    _cluster(con, config, with_groups=config.splink.enabled)
     lap("clustering")
     assign_customer_ids(con, run_id)
     _write_outputs(con, run_id, now_utc)
@@ -494,7 +642,8 @@ def resolve_identities(
         edges_by_rule={rule: edges.get(rule, 0) for rule in RULES},
         records_by_rule={rule: joined.get(rule, 0) for rule in (*RULES, "singleton")},
         guard_firings={
-            g: guards.get(g, 0) for g in ("role_mailbox", "shared_identifier", "max_cluster_size")
+            g: guards.get(g, 0)
+            for g in ("role_mailbox", "shared_identifier", "max_cluster_size", "conflicting_attributes")
         },
         merges=events.get("merge", 0),
         splits=events.get("split", 0),
