@@ -69,11 +69,9 @@ class _Strict(BaseModel):
 class Thresholds(_Strict):
     """A Splink pair becomes an edge only when both thresholds hold."""
 
-    # Splink compares groups of records already joined by deterministic rules, so its prior share of matching
-    # pairs is tiny and its probabilities are not calibrated: the weight is the threshold that matters, tuned with
-    # benchmarks/bench_identity.py --sweep (docs/identity.md).
-    match_probability: float = Field(0.05, gt=0, le=1)
-    match_weight: float = -4.0
+    # The weight includes Splink's prior; tuned with benchmarks/bench_identity.py --sweep (docs/identity.md).
+    match_probability: float = Field(0.99, gt=0, le=1)
+    match_weight: float = 8.0
 
 
 class Comparison(_Strict):
@@ -188,6 +186,10 @@ def _default_comparisons() -> list[Comparison]:
 
 class SplinkSettings(_Strict):
     enabled: bool = True
+    # What Splink scores. `records`: every record, its missing attributes filled from the group of records already
+    # joined to it by deterministic edges (and the cross-comparison columns holding every value of the group).
+    # `groups`: one row per such group (fewer rows, so faster at scale; slightly lower recall on the benchmark).
+    compare: Literal["records", "groups"] = "records"
     # Pairs are scored only when they agree on every column of at least one rule (Splink `block_on`).
     blocking_rules: list[list[str]] = Field(
         default_factory=lambda: [

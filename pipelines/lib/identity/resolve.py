@@ -241,21 +241,25 @@ def _deterministic_edges(
         )
 
 
-def _splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig, components: str | None) -> None:
-    """Splink's input: one row per group of records already joined by deterministic edges (`components`, a table
-    (id, comp) with comp = the group's smallest record id), or one row per record when `components` is None.
+def _splink_input(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, components: str | None, per_record: bool = False
+) -> None:
+    """Splink's input, from the groups of records already joined by deterministic edges (`components`: a table
+    (id, comp), comp = the group's smallest record id; None: every record is its own group).
 
-    A group's row has id = its smallest record id. Each scalar attribute is the value of its richest record that
-    has one (most of names, address, birth date, company filled; then smallest id), so a Mailchimp member joined
-    by email to a CRM contact is compared with that contact's address and birth date. Columns used by `cross`
-    comparisons are lists of every distinct value in the group (a person's old and new company, several emails).
-    Role mailboxes and over-shared identifiers stay hidden."""
+    A group's value of a scalar attribute is the value of its richest record that has one (most of names, address,
+    birth date, company filled; then smallest id), so a Mailchimp member joined by email to a CRM contact is
+    compared with that contact's address and birth date. Columns used by `cross` comparisons are lists of every
+    distinct value in the group (a person's old and new company, several emails). per_record: one row per record
+    (id = record id) with its own values, gaps filled with the group's; else one row per group (id = its smallest
+    record id). Role mailboxes and over-shared identifiers stay hidden."""
     list_cols = {
         col for c in config.splink.comparisons if c.kind == "cross" for col in (c.column, c.other_column)
     }
     comp_sql = components or "(SELECT id, id AS comp FROM _id_records)"
     email_cols = {"email", "email_org", "email_year2"}
-    selects = []
+    selects: list[str] = []
+    record_selects: list[str] = []
     for col in SPLINK_COLUMNS:
         value = col
         if col in email_cols:
@@ -263,11 +267,14 @@ def _splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig, compon
         elif col == "phone_e164":
             value = "CASE WHEN phone_blocked THEN NULL ELSE phone_e164 END"
         if col in list_cols:
-            selects.append(f"list_sort(list(DISTINCT {value}) FILTER (WHERE {value} IS NOT NULL)) AS {col}")
+            selects.append(f"list_sort(list(DISTINCT {value}) FILTER (WHERE {value} IS NOT NULL)) AS g_{col}")
+            record_selects.append(f"g_{col} AS {col}")
         else:
             selects.append(
-                f"first({value} ORDER BY richness DESC, id) FILTER (WHERE {value} IS NOT NULL) AS {col}"
+                f"first({value} ORDER BY richness DESC, id) FILTER (WHERE {value} IS NOT NULL) AS g_{col}"
             )
+            record_selects.append(f"coalesce({value}, g_{col}) AS {col}")
+    group_selects = [f"g_{col} AS {col}" for col in SPLINK_COLUMNS]
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
         WITH r AS (
@@ -280,8 +287,12 @@ def _splink_input(con: duckdb.DuckDBPyConnection, config: IdentityConfig, compon
                    + (birth_date IS NOT NULL)::INT + (company_norm IS NOT NULL)::INT AS richness
             FROM _id_records r JOIN {comp_sql} c USING (id)
         )
-        SELECT comp AS id, {", ".join(selects)}
-        FROM r GROUP BY comp
+        , g AS (SELECT comp, {", ".join(selects)} FROM r GROUP BY comp)
+        {
+        f"SELECT r.id, {', '.join(record_selects)} FROM r JOIN g USING (comp)"
+        if per_record
+        else f"SELECT comp AS id, {', '.join(group_selects)} FROM g"
+    }
     """)
 
 
@@ -606,9 +617,14 @@ def resolve_identities(
         connected_components(
             con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_dcomp"
         )
-        _splink_input(con, config, "_id_dcomp")
+        _splink_input(con, config, "_id_dcomp", per_record=config.splink.compare == "records")
         result = splink_edges(con, config, "_id_splink_edges")
         trained = result.trained
+        # Pairs inside one deterministic group add nothing.
+        con.execute("""
+            DELETE FROM _id_splink_edges e
+            WHERE (SELECT comp FROM _id_dcomp WHERE id = e.id_l) = (SELECT comp FROM _id_dcomp WHERE id = e.id_r)
+        """)
         _group_profiles(con)
         _drop_conflicting_splink_edges(con, config)
         con.execute(
