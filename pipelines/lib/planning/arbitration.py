@@ -72,8 +72,15 @@ def _window(kind: str, hours: int | None, t: str, s: str) -> str:
     return f"{t}.{kind}_key = {s}.{kind}_key"
 
 
-def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, *, repeated: bool = False) -> None:
-    """Plan the eligible candidates of _pl_cand over _pl_grid; fills _pl_state.
+def arbitrate(
+    con: duckdb.DuckDBPyConnection,
+    rules: ContactRulesConfig,
+    *,
+    candidates: str = "_pl_cand",
+    repeated: bool = False,
+) -> None:
+    """Plan the eligible candidates of `candidates` (cand_id, cno, cidx, slot_group, deadline, pre_outcome) over
+    _pl_grid; fills _pl_st (one narrow row per eligible candidate) and the view _pl_state (with evidence JSON).
 
     repeated: a customer may have several candidates of one campaign (the backtest); rounds then follow the
     occurrence order too."""
@@ -82,7 +89,7 @@ def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, *, repe
     gap = rules.min_gap
     gap_secs = gap.hours * 3600 if gap and gap.hours > 0 else 0
     gap_id = gap.id if gap else "min_gap"
-    _setup(con, rules, repeated)
+    _setup(con, rules, candidates, repeated)
     rounds = con.execute("""
         SELECT r.rnd, k.campaign_id, k.channel, k.cm, k.gm FROM (SELECT DISTINCT rnd, cidx FROM _pl_elig) r
         JOIN _pl_ck k USING (cidx) ORDER BY r.rnd
@@ -100,7 +107,7 @@ def arbitrate(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, *, repe
     _finish(con, rules, gap_secs, gap_id)
 
 
-def _setup(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, repeated: bool) -> None:
+def _setup(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, candidates: str, repeated: bool) -> None:
     # per campaign: its round order, the caps that count its touches, whether the gap applies
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_ck AS
@@ -118,7 +125,7 @@ def _setup(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, repeated: 
         CREATE OR REPLACE TEMP TABLE _pl_elig AS
         WITH e AS (
             SELECT c.cand_id, c.cno, c.cidx, c.slot_group, c.deadline, k.crank, {occ} AS occ
-            FROM _pl_cand c JOIN _pl_ck k ON k.cidx = c.cidx
+            FROM {candidates} c JOIN _pl_ck k ON k.cidx = c.cidx
             WHERE c.pre_outcome IS NULL AND c.slot_group IS NOT NULL
         )
         SELECT cand_id, cno, cidx, slot_group, deadline,
@@ -138,14 +145,14 @@ def _setup(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, repeated: 
         CREATE OR REPLACE TEMP TABLE _pl_touch AS
         WITH h AS (
             SELECT cu.cno, h.channel, h.mtype, h.campaign_id, h.occurred_at AT TIME ZONE 'UTC' AS at,
-                   timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC') AS local, h.source, h.ref
+                   timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC') AS local, h.source
             FROM _pl_history h JOIN _pl_customers cu USING (customer_id)
             WHERE cu.cno IN (SELECT cno FROM _pl_elig)
         )
         SELECT CAST(-row_number() OVER () AS BIGINT) AS tid, cno, 0 AS rnd, CAST(epoch(h.at) AS BIGINT) AS e,
                {_cap_bits_sql(rules, "channel", "mtype")} AS cm, {_gap_sql(rules, "channel", "mtype")} AS gm,
                CAST(local AS DATE) AS day_key, CAST(date_trunc('week', local) AS DATE) AS week_key,
-               CAST(date_trunc('month', local) AS DATE) AS month_key, h.at, channel, campaign_id, source, ref
+               CAST(date_trunc('month', local) AS DATE) AS month_key, h.at, channel, campaign_id, source
         FROM h
     """)
     con.execute("""
@@ -282,7 +289,7 @@ def _round(
     con.execute(f"""
         INSERT INTO _pl_touch
         SELECT r.cand_id, r.cno, {rnd}, g.e, k.cm, k.gm, g.day_key, g.week_key, g.month_key, g.slot_at, k.channel,
-               k.campaign_id, 'plan', CAST(r.cand_id AS VARCHAR)
+               k.campaign_id, 'plan'
         FROM _pl_rr r JOIN _pl_elig e USING (cand_id) JOIN _pl_ck k ON k.cidx = e.cidx
         JOIN _pl_slots g ON g.slot_group = e.slot_group AND g.slot_no = r.pick_no
         WHERE r.pick_no IS NOT NULL
@@ -329,8 +336,9 @@ def _finish(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, gap_secs:
         WHERE b.blocked = 'capped' AND {cap_window}
         GROUP BY b.cand_id
     """)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_state AS
+    # narrow state (no JSON): what the counts, the plan and the waterfall need
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _pl_st AS
         SELECT e.cand_id, e.cidx, e.slot_group, e.deadline,
                CASE WHEN p.cand_id IS NOT NULL THEN 'planned' ELSE 'pending' END AS status,
                g.slot_at, g.local_ts, g.was_moved,
@@ -338,24 +346,32 @@ def _finish(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, gap_secs:
                CASE b.blocked WHEN 'capped' THEN 'cap_' || b.rule_id WHEN 'gap' THEN 'min_gap'
                               WHEN 'lost_priority' THEN 'look_ahead' WHEN 'over_capacity' THEN 'capacity_full'
                END AS blk_reason,
-               b.rule_id AS blk_rule,
-               CASE b.blocked
-                 WHEN 'capped' THEN to_json({{'slot_at': b.slot_at, 'cap': b.rule_id, 'limit': b.lim,
-                     'count': b.n, 'window': {cap_kind}, 'window_hours': {cap_hours}, 'touches': c.touches}})
-                 WHEN 'over_capacity' THEN to_json({{'slot_at': b.slot_at, 'capacity': b.rule_id,
-                     'day': b.cap_day}})
-                 WHEN 'gap' THEN to_json({{'slot_at': b.slot_at, 'nearest_touch': {{'source': tn.source,
-                     'campaign_id': tn.campaign_id, 'channel': tn.channel, 'at': tn.at}}}})
-                 WHEN 'lost_priority' THEN to_json({{'slot_at': b.slot_at, 'kept_for_campaign': tt.campaign_id,
-                     'due_at': CAST(tt.at AS VARCHAR), 'rule': b.rule_id}})
-               END AS blk_evidence
+               b.rule_id AS blk_rule, b.slot_at AS blk_slot_at, b.cap_day AS blk_cap_day, b.n AS blk_n,
+               b.lim AS blk_lim, v.taken_tid, v.nearest_tid
         FROM _pl_elig e LEFT JOIN _pl_planned p USING (cand_id)
         LEFT JOIN _pl_slots g ON g.slot_group = e.slot_group AND g.slot_no = p.slot_no
         LEFT JOIN _pl_fb b USING (cand_id)
         LEFT JOIN _pl_ev v USING (cand_id)
-        LEFT JOIN _pl_evc c USING (cand_id)
-        LEFT JOIN _pl_touch tt ON tt.tid = v.taken_tid
-        LEFT JOIN _pl_touch tn ON tn.tid = v.nearest_tid
     """)
-    for t in ("_pl_rr", "_pl_rv", "_pl_cw", "_pl_fb", "_pl_ev", "_pl_evc"):
+    # the evidence JSON is computed when read (contact_decisions is written from this view once)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW _pl_state AS
+        SELECT s.*,
+               CASE s.blk_outcome
+                 WHEN 'capped' THEN to_json({{'slot_at': s.blk_slot_at, 'cap': s.blk_rule, 'limit': s.blk_lim,
+                     'count': s.blk_n, 'window': {cap_kind.replace("b.rule_id", "s.blk_rule")},
+                     'window_hours': {cap_hours.replace("b.rule_id", "s.blk_rule")}, 'touches': c.touches}})
+                 WHEN 'over_capacity' THEN to_json({{'slot_at': s.blk_slot_at, 'capacity': s.blk_rule,
+                     'day': s.blk_cap_day}})
+                 WHEN 'gap' THEN to_json({{'slot_at': s.blk_slot_at, 'nearest_touch': {{'source': tn.source,
+                     'campaign_id': tn.campaign_id, 'channel': tn.channel, 'at': tn.at}}}})
+                 WHEN 'lost_priority' THEN to_json({{'slot_at': s.blk_slot_at, 'kept_for_campaign': tt.campaign_id,
+                     'due_at': CAST(tt.at AS VARCHAR), 'rule': s.blk_rule}})
+               END AS blk_evidence
+        FROM _pl_st s
+        LEFT JOIN _pl_evc c USING (cand_id)
+        LEFT JOIN _pl_touch tt ON tt.tid = s.taken_tid
+        LEFT JOIN _pl_touch tn ON tn.tid = s.nearest_tid
+    """)
+    for t in ("_pl_rr", "_pl_rv", "_pl_cw", "_pl_fb", "_pl_ev"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

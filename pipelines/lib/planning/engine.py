@@ -370,9 +370,8 @@ def _build_candidates(
         else:
             moment_at, trigger, deadline = "NULL::TIMESTAMP", "", "NULL::TIMESTAMPTZ"
         selects.append(f"""
-            SELECT (CAST({cidx} AS BIGINT) << 32) + c.cno AS cand_id, c.cno, c.customer_id, {cidx} AS cidx,
-                   c.time_zone AS tz, g.slot_group, {_q(c.message_type)} AS mtype, {c.priority} AS priority,
-                   {_q(c.id)} AS campaign_id, {_q(c.channel)} AS channel, {deadline} AS deadline,
+            SELECT (CAST({cidx} AS BIGINT) << 32) + c.cno AS cand_id, c.cno, {cidx} AS cidx, g.slot_group,
+                   {deadline} AS deadline,
                    CASE WHEN {no_consent} THEN 'no_consent' WHEN {sup_reason} IS NOT NULL THEN 'suppressed'
                         WHEN {g_held} OR {c_held} THEN 'held_out' WHEN {cool} THEN 'cooldown' END AS pre_outcome,
                    CASE WHEN {no_consent} THEN 'consent_' || {state}
@@ -393,7 +392,15 @@ def _build_candidates(
             FROM _pl_cwide c LEFT JOIN (SELECT tz, slot_group FROM _pl_tzg WHERE cidx = {cidx}) g
               ON g.tz = c.time_zone
             WHERE {where} {trigger}""")
-    con.execute("CREATE OR REPLACE TEMP TABLE _pl_cand AS " + " UNION ALL ".join(selects))
+    # narrow table; the view adds the customer and campaign columns (not stored once per pair)
+    con.execute("CREATE OR REPLACE TEMP TABLE _pl_cand0 AS " + " UNION ALL ".join(selects))
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_pl_cand'").fetchone()[0]:
+        con.execute("DROP TABLE _pl_cand")  # a backtest on this connection left a table of that name
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW _pl_cand AS
+        SELECT c.*, cu.customer_id, cu.time_zone AS tz, k.mtype, k.priority, k.campaign_id, k.channel
+        FROM _pl_cand0 c JOIN _pl_customers cu USING (cno) JOIN _pl_campaigns k USING (cidx)
+    """)
 
 
 # ---------------------------------------------------------------- outputs
@@ -465,12 +472,12 @@ def run_plan(
     missing = prepare_inputs(con, strategy.rules, types, as_of, max_cool)
     load_rule_tables(con, strategy.campaigns, strategy.rules, campaign_ids)
     build_plan_candidates(con, strategy, as_of, campaign_ids)
-    arbitrate(con, strategy.rules)
+    arbitrate(con, strategy.rules, candidates="_pl_cand0")
     # outcome counts from the narrow columns; the decisions (with their evidence JSON) are written once, below
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_outcomes AS
-        SELECT c.campaign_id, {_OUTCOME_SQL} AS outcome, count(*) AS n
-        FROM _pl_cand c LEFT JOIN _pl_state s USING (cand_id) GROUP BY ALL
+        SELECT k.campaign_id, {_OUTCOME_SQL} AS outcome, count(*) AS n
+        FROM _pl_cand0 c LEFT JOIN _pl_st s USING (cand_id) JOIN _pl_campaigns k ON k.cidx = c.cidx GROUP BY ALL
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_plan AS
@@ -480,7 +487,7 @@ def run_plan(
                timezone('UTC', s.slot_at) AS scheduled_at, s.local_ts AS scheduled_local, c.tz AS time_zone,
                {_q(version)} AS rules_version, c.mtype AS message_type, k.subscription_group, c.priority,
                k.objective, TIMESTAMP '{naive_utc(created_at)}' AS created_at
-        FROM _pl_cand c JOIN _pl_state s USING (cand_id) JOIN _pl_campaigns k ON k.cidx = c.cidx
+        FROM _pl_cand c JOIN _pl_st s USING (cand_id) JOIN _pl_campaigns k ON k.cidx = c.cidx
         JOIN _pl_customers cu ON cu.cno = c.cno
         LEFT JOIN _pl_variants v ON v.cidx = c.cidx AND v.persona = cu.persona
         WHERE s.status = 'planned'

@@ -304,6 +304,8 @@ def backtest(
                CAST(timezone({_q(rules.default_time_zone)}, timezone(tz, local_ts)) AS DATE) AS cap_day
         FROM moved
     """)
+    if con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = '_pl_cand'").fetchone()[0]:
+        con.execute("DROP VIEW _pl_cand")  # a plan run on this connection left a view of that name
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _pl_cand AS
         WITH k AS (
