@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from dataclasses import dataclass
 
 import duckdb
@@ -26,6 +27,8 @@ class SplinkResult:
     edges: int
     trained: bool
     probability_two_random_records_match: float
+    train_seconds: float = 0.0
+    predict_seconds: float = 0.0
 
 
 def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
@@ -159,6 +162,7 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
     if n_records < 2:
         return SplinkResult(0, False, s.probability_two_random_records_match)
 
+    started = time.perf_counter()
     db_api = DuckDBAPI(connection=con)
     settings = build_settings(config)
     trained = False
@@ -187,6 +191,7 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
                 trained = _train(linker, s)
         if linker is None:
             linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=logging.WARNING)
+        trained_at = time.perf_counter()
         chunks = -(-n_records // s.predict_chunk_records)
         predictions = linker.inference.predict(
             threshold_match_probability=config.thresholds.match_probability,
@@ -208,4 +213,10 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
         if linker is not None:
             linker.table_management.delete_tables_created_by_splink_from_db()
     edges = con.execute(f"SELECT count(*) FROM {out_table}").fetchone()[0]
-    return SplinkResult(edges=edges, trained=trained, probability_two_random_records_match=prob)
+    return SplinkResult(
+        edges=edges,
+        trained=trained,
+        probability_two_random_records_match=prob,
+        train_seconds=trained_at - started,
+        predict_seconds=time.perf_counter() - trained_at,
+    )

@@ -620,6 +620,8 @@ def resolve_identities(
         _splink_input(con, config, "_id_dcomp", per_record=config.splink.compare == "records")
         result = splink_edges(con, config, "_id_splink_edges")
         trained = result.trained
+        seconds["splink_train"] = result.train_seconds
+        seconds["splink_predict"] = result.predict_seconds
         # Pairs inside one deterministic group add nothing.
         con.execute("""
             DELETE FROM _id_splink_edges e
