@@ -7,15 +7,15 @@ Algorithm (see docs/contact_rules.md):
    grid: the campaign's local send time, moved out of quiet hours and disallowed days (DST-correct via ICU).
 2. Eligibility, in waterfall order: consent -> suppression -> holdout -> cooldown; the first failing stage is the
    candidate's outcome.
-3. Arbitration, local day by local day (0 .. horizon-1), in rounds: a round takes, per customer, the highest
-   priority pending candidate whose slot that day breaks no frequency cap (history + ledger + plan so far, the
-   window checked on both sides of the slot), no minimum gap, and does not take the last slot of a cap window
-   (or the gap) that a higher-priority pending candidate of the same customer is due to use later in that
-   window (look-ahead). Channel capacity per day is then shared out across customers by priority. Rounds repeat
-   while something was planned; a candidate blocked on one day is retried on its next slot.
-4. Outcomes: planned (in contact_plan), or the first reason that blocked it (capped, gap, lost_priority,
+3. Arbitration in priority order (arbitration.py): one round per campaign, by priority (highest first), then
+   campaign id; in a round every candidate of that campaign takes its earliest slot that breaks no frequency cap
+   (history + ledger + the plan of earlier rounds, windows checked on both sides of the slot) and no minimum gap;
+   channel capacity per day is shared out inside the round by the earlier slot, then customer id, and a
+   candidate without capacity tries its next feasible slot. Higher priority is placed first, so look-ahead holds
+   by construction.
+4. Outcomes: planned (in contact_plan), or the reason its first slot was refused (capped, gap, lost_priority,
    over_capacity), or deferred (no allowed time left in the horizon).
-Ties break deterministically: priority, then the earlier slot, then campaign id, then customer id.
+Ties break deterministically: priority, then campaign id; capacity within a campaign by slot, then customer id.
 """
 
 from __future__ import annotations
