@@ -142,7 +142,7 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     if n > s.training_sample_records:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _sa_train AS SELECT * FROM {SPLINK_INPUT} "
-            f"USING SAMPLE reservoir({s.training_sample_records} ROWS) REPEATABLE ({s.seed})"
+            f"ORDER BY hash(id, {int(s.seed)}), id LIMIT {int(s.training_sample_records)}"
         )
         trainer = Linker(DuckDBAPI(connection=con).register("_sa_train"), settings, log_level=40)
         _train(trainer, s)

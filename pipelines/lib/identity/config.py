@@ -214,10 +214,10 @@ class SplinkSettings(_Strict):
     recall_of_deterministic_rules: float = Field(0.7, gt=0, le=1)
     train: bool = True
     min_records_for_training: int = Field(2000, ge=2)
-    u_max_pairs: float = Field(5e6, gt=0)
+    u_max_pairs: float = Field(1e6, gt=0)
     seed: int = 42
     # Above this many records the model is trained on a random sample of them (then scores every record).
-    training_sample_records: int = Field(200_000, ge=1000)
+    training_sample_records: int = Field(100_000, ge=1000)
     # Prediction runs in ceil(records / predict_chunk_records) chunks of left-hand records (bounded memory).
     predict_chunk_records: int = Field(500_000, ge=1000)
 

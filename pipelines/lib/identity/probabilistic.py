@@ -171,8 +171,10 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
         if s.train and n_records >= s.min_records_for_training:
             if n_records > s.training_sample_records:
                 con.execute(
+                    # Ordered by a hash of (id, seed): the same sample whatever the thread count (a reservoir
+                    # sample is only repeatable single-threaded).
                     f"CREATE OR REPLACE TEMP TABLE {SPLINK_TRAIN_INPUT} AS SELECT * FROM {SPLINK_INPUT} "
-                    f"USING SAMPLE reservoir({int(s.training_sample_records)} ROWS) REPEATABLE ({s.seed})"
+                    f"ORDER BY hash(id, {int(s.seed)}), id LIMIT {int(s.training_sample_records)}"
                 )
                 # Its own DuckDBAPI: Splink caches tables per API object, and the trainer's are deleted below.
                 trainer = Linker(
