@@ -107,7 +107,9 @@ def arbitrate(
     _finish(con, rules, gap_secs, gap_id)
 
 
-def _setup(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, candidates: str, repeated: bool) -> None:
+def _setup(
+    con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, candidates: str, repeated: bool
+) -> None:
     # per campaign: its round order, the caps that count its touches, whether the gap applies
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_ck AS
@@ -117,9 +119,7 @@ def _setup(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, candidates
         FROM _pl_campaigns
     """)
     occ = (
-        "row_number() OVER (PARTITION BY c.cno, c.cidx ORDER BY c.slot_group, c.cand_id)"
-        if repeated
-        else "1"
+        "row_number() OVER (PARTITION BY c.cno, c.cidx ORDER BY c.slot_group, c.cand_id)" if repeated else "1"
     )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_elig AS
@@ -202,7 +202,11 @@ def _round(
             f"'via': 'gap', 'n': ng, 'lim': 0}}"
         )
     whens = " ".join(blocks_hist + [gap_hist] + blocks_plan + [gap_plan]).strip()
-    blk = f"CASE {whens} END" if whens else "NULL::STRUCT(blocked VARCHAR, rule_id VARCHAR, via VARCHAR, n BIGINT, lim BIGINT)"
+    blk = (
+        f"CASE {whens} END"
+        if whens
+        else "NULL::STRUCT(blocked VARCHAR, rule_id VARCHAR, via VARCHAR, n BIGINT, lim BIGINT)"
+    )
     # only touches this close can be in a window of the slot (calendar windows: their longest period)
     spans = [gap_secs] + [
         cap.window.hours * 3600 if cap.window.kind == "rolling" else _PERIOD_SECS[cap.window.kind]
@@ -285,7 +289,9 @@ def _round(
                first_blk.lim
         FROM _pl_rr WHERE first_blk IS NOT NULL
     """)
-    con.execute(f"INSERT INTO _pl_planned SELECT cand_id, {rnd}, pick_no FROM _pl_rr WHERE pick_no IS NOT NULL")
+    con.execute(
+        f"INSERT INTO _pl_planned SELECT cand_id, {rnd}, pick_no FROM _pl_rr WHERE pick_no IS NOT NULL"
+    )
     con.execute(f"""
         INSERT INTO _pl_touch
         SELECT r.cand_id, r.cno, {rnd}, g.e, k.cm, k.gm, g.day_key, g.week_key, g.month_key, g.slot_at, k.channel,

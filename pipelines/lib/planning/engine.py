@@ -212,7 +212,9 @@ def build_plan_candidates(
     horizon = rules.horizon_days
     by_id = strategy.campaigns.by_id()
     wheres = [
-        compile_audience(by_id[cid].audience, f"{strategy.campaigns_path}: campaigns[{cidx}].audience ({cid})")
+        compile_audience(
+            by_id[cid].audience, f"{strategy.campaigns_path}: campaigns[{cidx}].audience ({cid})"
+        )
         for cidx, cid in enumerate(campaign_ids)
     ]
 
@@ -304,7 +306,9 @@ def _build_candidates(
               OR (reason IS NOT NULL AND list_contains({all_reasons}, reason))) AS sp_{i}"""
         for i, (ch, mt) in enumerate(sp_classes)
     ]
-    joins = [f"LEFT JOIN (SELECT customer_id, {', '.join(cons_cols)} FROM _pl_consent GROUP BY ALL) k USING (customer_id)"]
+    joins = [
+        f"LEFT JOIN (SELECT customer_id, {', '.join(cons_cols)} FROM _pl_consent GROUP BY ALL) k USING (customer_id)"
+    ]
     cols = [f"k.st_{i}" for i in range(len(st_classes))] + [f"k.sp_{i}" for i in range(len(sp_classes))]
     if moments:
         m_cols = ", ".join(
@@ -340,7 +344,9 @@ def _build_candidates(
         consent = rules.consent_for(c.channel)
         marketing = c.message_type == "marketing"
         allowed = _list(consent.allowed_states if marketing else consent.transactional_allowed_states)
-        state = f"coalesce(c.st_{st_classes.index((consent.consent_channel, c.subscription_group))}, 'unknown')"
+        state = (
+            f"coalesce(c.st_{st_classes.index((consent.consent_channel, c.subscription_group))}, 'unknown')"
+        )
         sup_reason = f"c.sp_{sp_classes.index((consent.consent_channel, c.message_type))}"
         camp_held = (
             f"((('0x' || substr(md5(c.customer_id || ':' || {_q(salt)} || ':' || {_q(c.id)}), 1, 8))::UBIGINT"

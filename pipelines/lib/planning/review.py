@@ -8,9 +8,9 @@ from datetime import datetime
 
 import duckdb
 
+from pipelines.lib.planning.arbitration import arbitrate
 from pipelines.lib.planning.audience import compile_audience
 from pipelines.lib.planning.config import Strategy
-from pipelines.lib.planning.arbitration import arbitrate
 from pipelines.lib.planning.engine import _q, load_rule_tables
 from pipelines.lib.planning.model import naive_utc, prepare_inputs, setup_connection
 

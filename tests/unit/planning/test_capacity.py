@@ -6,7 +6,7 @@ when its round ran, and is over capacity only if every one of its days was full.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +20,8 @@ from tests.unit.planning.test_properties import AS_OF, WEEKDAYS, ZONES
 @st.composite
 def capacity_scenarios(draw):
     customers = [
-        {"customer_id": f"c{i}", "time_zone": draw(st.sampled_from(ZONES))} for i in range(draw(st.integers(2, 8)))
+        {"customer_id": f"c{i}", "time_zone": draw(st.sampled_from(ZONES))}
+        for i in range(draw(st.integers(2, 8)))
     ]
     campaigns = [
         campaign(
@@ -70,7 +71,9 @@ def test_capacity_overflow_moves_to_the_next_slot_and_priority_takes_capacity_fi
         # every earlier day of this candidate was full when its round ran: full with messages of at least its
         # priority (lower-priority rounds run later and cannot have taken the room)
         for x in earlier:
-            taken = sum(1 for r in planned if day(r[4]) == day(x) and prio[r[1]] >= prio[k] and r[:2] != (cid, k))
+            taken = sum(
+                1 for r in planned if day(r[4]) == day(x) and prio[r[1]] >= prio[k] and r[:2] != (cid, k)
+            )
             assert taken >= per_day, (cid, k, x, taken)
         if outcome == "planned":
             assert at in slots[group]

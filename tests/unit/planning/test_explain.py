@@ -25,7 +25,11 @@ def test_explain_says_why_each_campaign_is_or_is_not_planned_with_the_touches_th
     run_plan(con, s, at, created_at=at)
     text = explain(con, s, "A@example.com")
     assert text.splitlines()[0] == "Customer a"
-    lines = {line.split(":")[0].strip("- ").split(" ")[0]: line for line in text.splitlines() if line.startswith("  - ")}
+    lines = {
+        line.split(":")[0].strip("- ").split(" ")[0]: line
+        for line in text.splitlines()
+        if line.startswith("  - ")
+    }
     assert "not planned: would exceed a frequency cap (reason cap_day1, rule day1)" in lines["offer"]
     assert "planned for Tue 2026-03-03 10:00 UTC" in lines["news"]
     assert "1 of 1 allowed in the window already used by: old1 via email at 2026-03-02 07:00:00" in text
