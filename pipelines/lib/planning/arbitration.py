@@ -345,7 +345,7 @@ def _finish(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, gap_secs:
     # narrow state (no JSON): what the counts, the plan and the waterfall need
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _pl_st AS
-        SELECT e.cand_id, e.cidx, e.slot_group, e.deadline,
+        SELECT e.cand_id, e.cno, e.cidx, e.slot_group, e.deadline,
                CASE WHEN p.cand_id IS NOT NULL THEN 'planned' ELSE 'pending' END AS status,
                g.slot_at, g.local_ts, g.was_moved,
                b.blocked AS blk_outcome,

@@ -412,40 +412,56 @@ def _build_candidates(
 # ---------------------------------------------------------------- outputs
 
 
-_OUTCOME_SQL = """CASE WHEN c.pre_outcome IS NOT NULL THEN c.pre_outcome
-                    WHEN s.status = 'planned' THEN 'planned'
-                    WHEN s.blk_outcome IS NOT NULL THEN s.blk_outcome
+def _outcome_sql(c: str, s: str) -> str:
+    return f"""CASE WHEN {c}.pre_outcome IS NOT NULL THEN {c}.pre_outcome
+                    WHEN {s}.status = 'planned' THEN 'planned'
+                    WHEN {s}.blk_outcome IS NOT NULL THEN {s}.blk_outcome
                     ELSE 'deferred' END"""
 
 
-def _decisions_sql(plan_run_id: str, version: str, created_at: datetime) -> str:
+# contact_decisions is written from two sources with the same columns, so no join runs between the ~18M
+# candidates and the ~16M arbitrated rows at 1M customers: the candidates decided before arbitration (consent,
+# suppression, holdout, cooldown) or without a slot, and the arbitrated ones (_pl_state)
+_DECISION_SOURCES = (
+    """(SELECT c.*, NULL::VARCHAR AS status, NULL::TIMESTAMPTZ AS slot_at, NULL::TIMESTAMP AS local_ts,
+               NULL::BOOLEAN AS was_moved, NULL::VARCHAR AS blk_outcome, NULL::VARCHAR AS blk_reason,
+               NULL::VARCHAR AS blk_rule, NULL::JSON AS blk_evidence
+        FROM _pl_cand c WHERE c.pre_outcome IS NOT NULL OR c.slot_group IS NULL)""",
+    """(SELECT s.*, cu.customer_id, cu.time_zone AS tz, k.campaign_id, k.channel, k.priority, k.mtype,
+               NULL::VARCHAR AS pre_outcome, NULL::VARCHAR AS pre_reason, NULL::VARCHAR AS pre_rule,
+               NULL::JSON AS pre_evidence
+        FROM _pl_state s JOIN _pl_customers cu ON cu.cno = s.cno JOIN _pl_campaigns k ON k.cidx = s.cidx)""",
+)
+
+
+def _decisions_sql(plan_run_id: str, version: str, created_at: datetime, source: str) -> str:
     return f"""
-        SELECT {_q(plan_run_id)} AS plan_run_id, c.customer_id, c.campaign_id, c.channel,
-               {_OUTCOME_SQL} AS outcome,
-               CASE WHEN c.pre_outcome IS NOT NULL THEN c.pre_reason
-                    WHEN s.status = 'planned' AND s.blk_outcome IS NOT NULL THEN 'retried_after_' || s.blk_outcome
-                    WHEN s.status = 'planned' AND s.was_moved THEN 'quiet_hours'
-                    WHEN s.status = 'planned' THEN 'due'
-                    WHEN s.blk_outcome IS NOT NULL THEN s.blk_reason
+        SELECT {_q(plan_run_id)} AS plan_run_id, d.customer_id, d.campaign_id, d.channel,
+               {_outcome_sql("d", "d")} AS outcome,
+               CASE WHEN d.pre_outcome IS NOT NULL THEN d.pre_reason
+                    WHEN d.status = 'planned' AND d.blk_outcome IS NOT NULL THEN 'retried_after_' || d.blk_outcome
+                    WHEN d.status = 'planned' AND d.was_moved THEN 'quiet_hours'
+                    WHEN d.status = 'planned' THEN 'due'
+                    WHEN d.blk_outcome IS NOT NULL THEN d.blk_reason
                     ELSE 'no_allowed_time_in_horizon' END AS reason_code,
-               CASE WHEN c.pre_outcome IS NOT NULL THEN c.pre_rule
-                    WHEN s.status = 'planned' AND s.blk_outcome IS NOT NULL THEN s.blk_rule
-                    WHEN s.status = 'planned' AND s.was_moved THEN 'quiet_hours'
-                    WHEN s.status = 'planned' THEN NULL
-                    WHEN s.blk_outcome IS NOT NULL THEN s.blk_rule
+               CASE WHEN d.pre_outcome IS NOT NULL THEN d.pre_rule
+                    WHEN d.status = 'planned' AND d.blk_outcome IS NOT NULL THEN d.blk_rule
+                    WHEN d.status = 'planned' AND d.was_moved THEN 'quiet_hours'
+                    WHEN d.status = 'planned' THEN NULL
+                    WHEN d.blk_outcome IS NOT NULL THEN d.blk_rule
                     ELSE 'horizon' END AS rule_id,
                {_q(version)} AS rules_version,
-               CASE WHEN c.pre_outcome IS NOT NULL THEN c.pre_evidence
-                    WHEN s.status = 'planned' THEN to_json({{'scheduled_at': s.slot_at, 'local': s.local_ts,
-                         'time_zone': c.tz, 'first_block': s.blk_evidence}})
-                    WHEN s.blk_outcome IS NOT NULL THEN s.blk_evidence
-                    ELSE to_json({{'time_zone': c.tz, 'deadline': c.deadline}}) END AS evidence,
-               c.priority, c.mtype AS message_type,
+               CASE WHEN d.pre_outcome IS NOT NULL THEN d.pre_evidence
+                    WHEN d.status = 'planned' THEN to_json({{'scheduled_at': d.slot_at, 'local': d.local_ts,
+                         'time_zone': d.tz, 'first_block': d.blk_evidence}})
+                    WHEN d.blk_outcome IS NOT NULL THEN d.blk_evidence
+                    ELSE to_json({{'time_zone': d.tz, 'deadline': d.deadline}}) END AS evidence,
+               d.priority, d.mtype AS message_type,
                timezone('UTC', due.due_at) AS due_at,
-               timezone('UTC', s.slot_at) AS scheduled_at, TIMESTAMP '{naive_utc(created_at)}' AS created_at
-        FROM _pl_cand c LEFT JOIN _pl_state s USING (cand_id)
+               timezone('UTC', d.slot_at) AS scheduled_at, TIMESTAMP '{naive_utc(created_at)}' AS created_at
+        FROM {source} d
         LEFT JOIN (SELECT slot_group, min(due_at) AS due_at FROM _pl_grid GROUP BY slot_group) due
-          ON due.slot_group = c.slot_group
+          ON due.slot_group = d.slot_group
     """
 
 
@@ -482,7 +498,7 @@ def run_plan(
     # outcome counts from the narrow columns; the decisions (with their evidence JSON) are written once, below
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_outcomes AS
-        SELECT k.campaign_id, {_OUTCOME_SQL} AS outcome, count(*) AS n
+        SELECT k.campaign_id, {_outcome_sql("c", "s")} AS outcome, count(*) AS n
         FROM _pl_cand0 c LEFT JOIN _pl_st s USING (cand_id) JOIN _pl_campaigns k ON k.cidx = c.cidx GROUP BY ALL
     """)
     con.execute(f"""
@@ -541,12 +557,13 @@ def run_plan(
         waterfall=waterfall,
         missing_inputs=missing,
     )
-    decisions = _decisions_sql(plan_run_id, version, created_at)
+    decisions = [_decisions_sql(plan_run_id, version, created_at, src) for src in _DECISION_SOURCES]
     if not write:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {decisions}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {' UNION ALL '.join(decisions)}")
     else:
         ensure_output_tables(con)
-        con.execute(f"INSERT INTO contact_decisions BY NAME {decisions}")
+        for sql in decisions:
+            con.execute(f"INSERT INTO contact_decisions BY NAME {sql}")
         con.execute("INSERT INTO contact_plan BY NAME SELECT * FROM _pl_plan")
         con.execute("INSERT INTO campaign_waterfall BY NAME SELECT * FROM _pl_waterfall")
         con.execute(
