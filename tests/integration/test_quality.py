@@ -68,6 +68,8 @@ def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery
     assert "ERROR email_valid_error on raw_crm_contacts: 300 failing rows" in evaluation.description
     assert evaluation.metadata["failing_counts"].value["raw_crm_contacts.email_valid_error"] == 300
     assert Path(evaluation.metadata["data_docs"].value).is_file()
+    phases = evaluation.metadata["seconds_by_phase"].value
+    assert set(phases) == {"read_rows", "validate_rows", "profile", "failing_keys", "data_docs"}
 
     failures = [e for e in result.all_events if e.is_step_failure]
     assert len(failures) == 1
