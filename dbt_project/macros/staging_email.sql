@@ -253,3 +253,14 @@ final as (
 
 select * from final
 {%- endmacro %}
+
+{#- One part of a Mailchimp address field split on its two-space separator (`parts`: a VARCHAR[] of
+    "addr1  [addr2  ]city  state  zip  country"), read from the right so a missing addr2 does not shift the
+    rest; street is addr1 and addr2 joined. NULL when the field has fewer than five parts (not this layout). -#}
+{% macro mailchimp_address_part(parts, part) -%}
+  {%- set from_right = {'country': 1, 'zip': 2, 'state': 3, 'city': 4} -%}
+  (case when len({{ parts }}) >= 5 then
+    {%- if part == 'street' %} array_to_string(list_slice({{ parts }}, 1, len({{ parts }}) - 4), ' ')
+    {%- else %} {{ parts }}[len({{ parts }}) - {{ from_right[part] - 1 }}]
+    {%- endif %} end)
+{%- endmacro %}

@@ -29,13 +29,15 @@ renamed as (
         {{ normalise_name('first_name') }} as first_name_norm,
         {{ normalise_name('last_name') }} as last_name_norm,
         nullif(trim(cast(address as varchar)), '') as address,
+        -- Mailchimp exports an address field as its parts joined by two spaces:
+        -- "addr1  addr2  city  state  zip  country" (addr2 may be absent); read from the right
+        string_split(trim(cast(address as varchar)), '  ') as address_parts,
         try_cast(member_rating as integer) as member_rating,
         nullif(trim(cast(tags as varchar)), '') as tags,
         nullif(trim(unsub_reason), '') as unsub_reason,
         nullif(trim(clean_reason), '') as clean_reason,
         nullif(trim(timezone), '') as time_zone,
         nullif(trim(country_code), '') as country_raw,
-        {{ country_key('country_code') }} as country_key,
         try_cast(optin_at as timestamp) as optin_at,
         try_cast(confirm_at as timestamp) as confirm_at,
         try_cast(last_changed_at as timestamp) as last_changed_at,
@@ -47,9 +49,28 @@ renamed as (
     from source
 ),
 
+parsed as (
+    select
+        *,
+        {{ mailchimp_address_part('address_parts', 'street') }} as address_street,
+        {{ mailchimp_address_part('address_parts', 'city') }} as address_city,
+        {{ mailchimp_address_part('address_parts', 'state') }} as address_state,
+        {{ mailchimp_address_part('address_parts', 'zip') }} as address_zip,
+        {{ mailchimp_address_part('address_parts', 'country') }} as address_country
+    from renamed
+),
+
+located as (
+    select
+        *,
+        -- the postal address's country, else the one Mailchimp located the subscriber in (CC)
+        {{ country_key("coalesce(nullif(trim(address_country), ''), country_raw)") }} as country_key
+    from parsed
+),
+
 deduplicated as (
     select *
-    from renamed
+    from located
     where source_record_id is not null
     qualify row_number() over (
         partition by source_record_id
@@ -76,6 +97,10 @@ final as (
         coalesce(nicknames.canonical, deduplicated.first_name_norm) as first_name_canonical,
         nullif(concat_ws(' ', deduplicated.first_name_norm, deduplicated.last_name_norm), '') as full_name_norm,
         deduplicated.address,
+        {{ normalise_street('deduplicated.address_street') }} as street_norm,
+        {{ normalise_name('deduplicated.address_city') }} as city_norm,
+        nullif(trim(deduplicated.address_state), '') as state,
+        {{ normalise_postal_code('deduplicated.address_zip') }} as postal_code_norm,
         deduplicated.member_rating,
         deduplicated.tags,
         deduplicated.unsub_reason,
