@@ -133,6 +133,7 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _id_blocked_phone (phone_e164 VARCHAR)")
     con.execute("CREATE OR REPLACE TEMP TABLE _id_blocked_email (email VARCHAR)")
     cfg = config.model_copy(deep=True)
+    cfg.splink.m_from = "em"  # Splink's own unsupervised training: no deterministic groups to learn from
     rs._splink_input(con, cfg, None)  # one row per record
     cfg.splink.blocking_rules = [*cfg.splink.blocking_rules, ["email"]]
     n = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchall()[0][0]

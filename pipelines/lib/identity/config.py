@@ -17,6 +17,7 @@ SPLINK_COLUMNS = (
     "city_norm",
     "postal_code_norm",
     "country_code",
+    "time_zone",
     "company_norm",
     "title_norm",
     "birth_date",
@@ -27,6 +28,7 @@ SPLINK_COLUMNS = (
     "email_org",  # first label of the email domain ('metroworkseurope' for x@metroworkseurope.com)
     "birth_year2",  # last two digits of the birth year
     "email_year2",  # two trailing digits of the email local part ('william.singh72@...' -> '72')
+    "work_email",  # the email when its domain is some record's employer (not a free-mail or personal address)
 )
 
 DEFAULT_ROLE_MAILBOXES = [
@@ -78,15 +80,24 @@ class Comparison(_Strict):
     """One Splink comparison.
 
     kind: `string` (exact, then Jaro-Winkler >= each threshold), `levenshtein` (exact, then edit distance <= each
-    threshold), `exact`, or `date` (exact, then one typo/transposition in the ISO text).
-    m_exact / u_exact are the prior m and u of the exact level, used as starting values (and as the model when the
-    data is too small to train).
+    threshold), `exact`, `date` (exact, then one typo/transposition in the ISO text), `cross` (`column` of one
+    record against `other_column` of the other), or `hierarchy`: `columns` from the most to the least specific
+    (street, postal code, city, time zone, country) compared as one piece of evidence, so agreeing columns that
+    imply each other (same street, hence same postal code, city and country) are not counted several times. Its
+    levels: the first column equal (then within each edit-distance threshold), and for every later column two
+    levels: equal where no more specific column can be compared (missing on a side), and equal although a more
+    specific column differs (same city, another street). `mailbox`: the email addresses of `column` (a list per
+    record: every address of its group) share an address, else share a domain but not an address (two mailboxes
+    at one employer: two colleagues, or one person's alias), else neither.
+    m_exact / u_exact are the prior m and u of the exact (first) level, used as starting values (and as the model
+    when the data is too small to train).
     """
 
     name: str
-    column: str
-    kind: Literal["string", "levenshtein", "exact", "date", "cross"] = "string"
+    column: str | None = None
+    kind: Literal["string", "levenshtein", "exact", "date", "cross", "hierarchy", "mailbox"] = "string"
     other_column: str | None = None
+    columns: list[str] = Field(default_factory=list)
     thresholds: list[float] = Field(default_factory=list)
     term_frequency: bool = False
     m_exact: float = Field(0.8, gt=0, lt=1)
@@ -99,9 +110,37 @@ class Comparison(_Strict):
             raise ValueError(f"unknown column {value!r}; expected one of {', '.join(SPLINK_COLUMNS)}")
         return value
 
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, values: list[str]) -> list[str]:
+        unknown = [v for v in values if v not in SPLINK_COLUMNS]
+        if unknown:
+            raise ValueError(
+                f"unknown column(s) {', '.join(map(repr, unknown))}; expected columns from {', '.join(SPLINK_COLUMNS)}"
+            )
+        if len(set(values)) != len(values):
+            raise ValueError("a column is listed twice")
+        return values
+
     @model_validator(mode="after")
     def _thresholds_fit_kind(self) -> Comparison:
-        if self.kind in ("exact", "date", "cross") and self.thresholds:
+        if self.kind == "hierarchy":
+            if len(self.columns) < 2:
+                raise ValueError("kind 'hierarchy' needs `columns`: at least two, most specific first")
+            if self.column is not None or self.other_column is not None or self.term_frequency:
+                raise ValueError(
+                    "kind 'hierarchy' takes `columns`, not column / other_column / term_frequency"
+                )
+            if any(t < 1 or t != int(t) for t in self.thresholds):
+                raise ValueError(
+                    "hierarchy thresholds are edit distances on the first column: whole numbers >= 1"
+                )
+            return self
+        if self.columns:
+            raise ValueError("`columns` is only allowed with kind 'hierarchy'")
+        if self.column is None:
+            raise ValueError(f"kind {self.kind!r} needs `column`")
+        if self.kind in ("exact", "date", "cross", "mailbox") and self.thresholds:
             raise ValueError(f"kind {self.kind!r} takes no thresholds")
         if (self.kind == "cross") != (self.other_column is not None):
             raise ValueError("other_column is required with kind 'cross' and only allowed with it")
@@ -133,23 +172,12 @@ def _default_comparisons() -> list[Comparison]:
             u_exact=0.002,
         ),
         Comparison(
-            name="street",
-            column="street_norm",
-            kind="levenshtein",
-            thresholds=[2, 5],
+            name="location",
+            kind="hierarchy",
+            columns=["street_norm", "postal_code_norm", "city_norm", "time_zone", "country_code"],
+            thresholds=[2],
             m_exact=0.7,
             u_exact=0.0002,
-        ),
-        Comparison(
-            name="city", column="city_norm", kind="exact", term_frequency=True, m_exact=0.9, u_exact=0.02
-        ),
-        Comparison(
-            name="postal_code",
-            column="postal_code_norm",
-            kind="levenshtein",
-            thresholds=[1],
-            m_exact=0.85,
-            u_exact=0.002,
         ),
         Comparison(
             name="company",
@@ -160,7 +188,6 @@ def _default_comparisons() -> list[Comparison]:
             m_exact=0.7,
             u_exact=0.002,
         ),
-        Comparison(name="country", column="country_code", kind="exact", m_exact=0.95, u_exact=0.1),
         Comparison(name="title", column="title_norm", kind="exact", m_exact=0.6, u_exact=0.02),
         Comparison(
             name="employer_email",
@@ -178,6 +205,7 @@ def _default_comparisons() -> list[Comparison]:
             m_exact=0.2,
             u_exact=0.01,
         ),
+        Comparison(name="work_mailbox", column="work_email", kind="mailbox", m_exact=0.5, u_exact=0.00001),
         Comparison(name="birth_date", column="birth_date", kind="date", m_exact=0.9, u_exact=0.0001),
         Comparison(name="phone", column="phone_e164", kind="exact", m_exact=0.6, u_exact=0.00001),
         Comparison(name="email", column="email", kind="exact", m_exact=0.5, u_exact=0.00001),
@@ -208,6 +236,11 @@ class SplinkSettings(_Strict):
         ]
     )
     em_max_pairs: float = Field(2e6, gt=0)
+    # Where the m probabilities come from when training: `deterministic_groups` (the pairs of records already
+    # joined by email, phone + surname or a cross-reference are labelled matches: robust at any size) or `em`
+    # (expectation maximisation on each em_blocking_rules pass: unsupervised; at 1M records it can settle on
+    # "same company" rather than "same person" as the matching class, see docs/identity.md).
+    m_from: Literal["deterministic_groups", "em"] = "deterministic_groups"
     comparisons: list[Comparison] = Field(default_factory=_default_comparisons)
     # Prior for the share of random pairs that match; re-estimated from deterministic rules when training.
     probability_two_random_records_match: float = Field(1e-5, gt=0, lt=1)

@@ -18,6 +18,9 @@ from pipelines.lib.identity.config import Comparison, IdentityConfig
 
 SPLINK_INPUT = "_identity_splink_input"
 SPLINK_TRAIN_INPUT = "_identity_splink_train"
+# Records of deterministic groups with their own values and the group as label (m from labels; resolve.py).
+SPLINK_LABELLED = "_identity_splink_labelled"
+LABEL_COLUMN = "deterministic_group"
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,28 @@ def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     import splink.comparison_level_library as cll
 
     col = comp.column
+    if comp.kind == "hierarchy":
+        return _hierarchy_levels(comp)
+    if comp.kind == "mailbox":
+        # Lists of addresses (every address of the record's group, see resolve._splink_input).
+        def domains(side: str) -> str:
+            return f"list_transform(\"{col}_{side}\", lambda x: split_part(x, '@', 2))"
+
+        null = cll.CustomLevel(
+            f'coalesce(len("{col}_l"), 0) = 0 OR coalesce(len("{col}_r"), 0) = 0',
+            label_for_charts="nothing to compare",
+        ).configure(is_null_level=True)
+        same = cll.CustomLevel(f'list_has_any("{col}_l", "{col}_r")', label_for_charts="same mailbox")
+        same_domain = cll.CustomLevel(
+            f"list_has_any({domains('l')}, {domains('r')})",
+            label_for_charts="another mailbox at the same domain",
+        )
+        # priors: a shared mailbox is strong evidence; two mailboxes at one employer mild evidence against
+        return (
+            [null, same, same_domain, cll.ElseLevel()],
+            [comp.m_exact, 0.01, 1 - comp.m_exact - 0.01],
+            [comp.u_exact, 0.02, 1 - comp.u_exact - 0.02],
+        )
     if comp.kind == "cross":
         a, b = col, comp.other_column
 
@@ -80,6 +105,64 @@ def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     return [cll.NullLevel(col), *levels], m, u
 
 
+def _hierarchy_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
+    """Levels of a `hierarchy` comparison (columns most specific first), with their prior m and u.
+
+    First column equal, then within each edit distance; then for each later column: equal where no more specific
+    column is present on both sides, and equal although a more specific column (present on both sides) differs.
+    Earlier levels win, so at a later level every more specific column is either missing on a side or different."""
+    import splink.comparison_level_library as cll
+
+    cols = comp.columns
+
+    def both(c: str) -> str:
+        return f'("{c}_l" IS NOT NULL AND "{c}_r" IS NOT NULL)'
+
+    def equal(c: str) -> str:
+        return f'"{c}_l" = "{c}_r"'
+
+    null = cll.CustomLevel(
+        " AND ".join(f"NOT {both(c)}" for c in cols), label_for_charts="nothing to compare"
+    ).configure(is_null_level=True)
+    first = cols[0]
+    levels: list = [cll.CustomLevel(equal(first), label_for_charts=f"same {first}")]
+    levels += [
+        cll.CustomLevel(
+            f'{both(first)} AND levenshtein("{first}_l", "{first}_r") <= {int(t)}',
+            label_for_charts=f"{first} within {int(t)} edits",
+        )
+        for t in comp.thresholds
+    ]
+    for i, c in enumerate(cols[1:], start=1):
+        more_specific = " OR ".join(both(s) for s in cols[:i])
+        levels.append(cll.CustomLevel(f"{equal(c)} AND NOT ({more_specific})", label_for_charts=f"same {c}"))
+        levels.append(
+            cll.CustomLevel(
+                f"{equal(c)} AND ({more_specific})",
+                label_for_charts=f"same {c}, a more specific column differs",
+            )
+        )
+    # Priors (training re-estimates them; they are the model when the data is too small to train): the exact
+    # level's Bayes factor is m_exact / u_exact; a coarser column's agreement is weaker evidence, decaying
+    # geometrically to about the n-th root of it for the last column; agreement despite a more specific column
+    # differing is mild evidence against (factor 0.5).
+    bf0 = comp.m_exact / comp.u_exact
+    n = len(cols)
+    m = [comp.m_exact]
+    bf = [bf0]
+    for _ in comp.thresholds:
+        m.append(0.1 / len(comp.thresholds))
+        bf.append(bf0**0.75)
+    for i in range(1, n):
+        m += [0.03, 0.01]
+        bf += [bf0 ** (1 - i / n), 0.5]
+    u = [mi / b for mi, b in zip(m, bf, strict=True)]
+    m.append(max(1 - sum(m), 1e-4))
+    u.append(max(1 - sum(u), 1e-4))
+    levels.append(cll.ElseLevel())
+    return [null, *levels], m, u
+
+
 def build_settings(config: IdentityConfig, probability_two_random_records_match: float | None = None):
     from splink import SettingsCreator, block_on
     from splink.comparison_library import CustomComparison
@@ -105,9 +188,10 @@ def build_settings(config: IdentityConfig, probability_two_random_records_match:
     )
 
 
-def _train(linker, s) -> bool:
+def _train(linker, s, em: bool = True) -> bool:
     """Unsupervised training in place: lambda from deterministic rules, u by random sampling, m by EM."""
     from splink import block_on
+    from splink.internals.exceptions import EMTrainingException
 
     trained = False
     try:
@@ -128,6 +212,8 @@ def _train(linker, s) -> bool:
         )
         linker._settings_obj._probability_two_random_records_match = s.probability_two_random_records_match
     linker.training.estimate_u_using_random_sampling(max_pairs=s.u_max_pairs, seed=s.seed)
+    if not em:
+        return trained
     for rule in s.em_blocking_rules:
         saved = copy.deepcopy(linker._settings_obj.core_model_settings)
         saved_p = linker._settings_obj._probability_two_random_records_match
@@ -136,12 +222,50 @@ def _train(linker, s) -> bool:
                 block_on(*rule), estimate_without_term_frequencies=True, max_pairs=s.em_max_pairs
             )
             trained = True
-        except ValueError as exc:  # e.g. a level never seen among matches: m would be 0
+        # a level never seen among matches (m would be 0); a rule giving no pairs
+        except (ValueError, EMTrainingException) as exc:
             linker._settings_obj.core_model_settings = saved
             linker._settings_obj._probability_two_random_records_match = saved_p
             linker._populate_m_u_from_trained_values()
             log.warning("EM on blocking rule %s skipped, keeping earlier m values: %s", rule, exc)
     return trained
+
+
+def _label_pairs(con: duckdb.DuckDBPyConnection) -> int:
+    """Pairs of records inside one deterministic group (0 when there is no labelled table)."""
+    if not con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [SPLINK_LABELLED]
+    ).fetchall()[0][0]:
+        return 0
+    return int(
+        con.execute(
+            f"SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) AS n FROM {SPLINK_LABELLED} "
+            f"GROUP BY {LABEL_COLUMN})"
+        ).fetchall()[0][0]
+    )
+
+
+def _m_from_groups(con: duckdb.DuckDBPyConnection, settings: dict, pairs: int) -> dict:
+    """m of every comparison level from the `pairs` pairs of records inside one deterministic group (the same
+    email, phone + surname or cross-reference: the same person for certain), each record with its own values."""
+    from splink import DuckDBAPI, Linker
+
+    labelled = Linker(
+        DuckDBAPI(connection=con).register(SPLINK_LABELLED), settings, log_level=logging.WARNING
+    )
+    try:
+        labelled.training.estimate_m_from_label_column(LABEL_COLUMN)
+        # A level no labelled pair falls into (say, two mailboxes at one employer) would keep its prior; it gets
+        # Laplace's rule of succession instead, 1 / (pairs + 2): rare among matches, as the data says.
+        unseen = 1 / (pairs + 2)
+        for comparison in labelled._settings_obj.comparisons:
+            for level in comparison._comparison_levels_excluding_null:
+                trained = level._trained_m_probabilities
+                if trained and not isinstance(trained[-1]["probability"], int | float):
+                    level.m_probability = unseen
+        return labelled.misc.save_model_to_json()
+    finally:
+        labelled.table_management.delete_tables_created_by_splink_from_db()
 
 
 def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_table: str) -> SplinkResult:
@@ -169,6 +293,7 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
     linker = None
     try:
         if s.train and n_records >= s.min_records_for_training:
+            table = SPLINK_INPUT
             if n_records > s.training_sample_records:
                 con.execute(
                     # Ordered by a hash of (id, seed): the same sample whatever the thread count (a reservoir
@@ -176,23 +301,21 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
                     f"CREATE OR REPLACE TEMP TABLE {SPLINK_TRAIN_INPUT} AS SELECT * FROM {SPLINK_INPUT} "
                     f"ORDER BY hash(id, {int(s.seed)}), id LIMIT {int(s.training_sample_records)}"
                 )
-                # Its own DuckDBAPI: Splink caches tables per API object, and the trainer's are deleted below.
-                trainer = Linker(
-                    DuckDBAPI(connection=con).register(SPLINK_TRAIN_INPUT),
-                    settings,
-                    log_level=logging.WARNING,
-                )
-                try:
-                    trained = _train(trainer, s)
-                    settings = trainer.misc.save_model_to_json()
-                finally:
-                    trainer.table_management.delete_tables_created_by_splink_from_db()
-                    con.execute(f"DROP TABLE IF EXISTS {SPLINK_TRAIN_INPUT}")
-            else:
-                linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=logging.WARNING)
-                trained = _train(linker, s)
-        if linker is None:
-            linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=logging.WARNING)
+                table = SPLINK_TRAIN_INPUT
+            # m from the deterministic groups when there are any (else EM, as with m_from: em)
+            label_pairs = _label_pairs(con) if s.m_from == "deterministic_groups" else 0
+            # Its own DuckDBAPI: Splink caches tables per API object, and the trainer's are deleted below.
+            trainer = Linker(DuckDBAPI(connection=con).register(table), settings, log_level=logging.WARNING)
+            try:
+                trained = _train(trainer, s, em=label_pairs == 0)
+                settings = trainer.misc.save_model_to_json()
+            finally:
+                trainer.table_management.delete_tables_created_by_splink_from_db()
+                con.execute(f"DROP TABLE IF EXISTS {SPLINK_TRAIN_INPUT}")
+            if label_pairs:
+                settings = _m_from_groups(con, settings, label_pairs)
+                trained = True
+        linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=logging.WARNING)
         trained_at = time.perf_counter()
         chunks = -(-n_records // s.predict_chunk_records)
         predictions = linker.inference.predict(

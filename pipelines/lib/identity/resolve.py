@@ -13,7 +13,7 @@ import duckdb
 
 from pipelines.lib.identity.config import SPLINK_COLUMNS, IdentityConfig
 from pipelines.lib.identity.graph import connected_components
-from pipelines.lib.identity.probabilistic import SPLINK_INPUT, splink_edges
+from pipelines.lib.identity.probabilistic import LABEL_COLUMN, SPLINK_INPUT, SPLINK_LABELLED, splink_edges
 from pipelines.lib.identity.stable_ids import assign_customer_ids
 
 SOURCE_TABLE = "int_identity_records"
@@ -29,6 +29,7 @@ REQUIRED_COLUMNS = (
     "city_norm",
     "postal_code_norm",
     "country_code",
+    "time_zone",
     "company_norm",
     "title",
     "birth_date",
@@ -117,6 +118,7 @@ def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: lis
     )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_records AS
+        WITH r AS (
         SELECT row_number() OVER (ORDER BY record_key)::BIGINT AS id, record_key, source_system,
                nullif(trim(email), '') AS email,
                split_part(nullif(trim(email), ''), '@', 1) AS email_local,
@@ -127,6 +129,7 @@ def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: lis
                nullif(city_norm, '') AS city_norm,
                nullif(postal_code_norm, '') AS postal_code_norm,
                nullif(country_code, '') AS country_code,
+               nullif(trim(time_zone), '') AS time_zone,
                nullif(company_norm, '') AS company_norm,
                nullif(lower(trim(title)), '') AS title_norm,
                TRY_CAST(birth_date AS DATE) AS birth_date,
@@ -139,6 +142,12 @@ def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: lis
                coalesce(nullif(first_name_canonical, ''), '?') || '|' || {surname} AS person_name
                {xrefs}
         FROM {source}
+        )
+        -- a work mailbox: an email whose domain is some record's employer (company 'metro works europe',
+        -- email x@metroworkseurope.com), as opposed to a free-mail or personal address
+        SELECT r.*, CASE WHEN r.email_org IN (SELECT company_key FROM r WHERE company_key IS NOT NULL)
+                         THEN r.email END AS work_email
+        FROM r
     """)
 
 
@@ -255,17 +264,19 @@ def _splink_input(
     record id). Role mailboxes and over-shared identifiers stay hidden."""
     list_cols = {
         col for c in config.splink.comparisons if c.kind == "cross" for col in (c.column, c.other_column)
-    }
+    } | {c.column for c in config.splink.comparisons if c.kind == "mailbox"}
     comp_sql = components or "(SELECT id, id AS comp FROM _id_records)"
-    email_cols = {"email", "email_org", "email_year2"}
+    email_cols = {"email", "email_org", "email_year2", "work_email"}
     selects: list[str] = []
     record_selects: list[str] = []
+    values: list[str] = []
     for col in SPLINK_COLUMNS:
         value = col
         if col in email_cols:
             value = f"CASE WHEN blocked THEN NULL ELSE {col} END"
         elif col == "phone_e164":
             value = "CASE WHEN phone_blocked THEN NULL ELSE phone_e164 END"
+        values.append(value)
         if col in list_cols:
             selects.append(f"list_sort(list(DISTINCT {value}) FILTER (WHERE {value} IS NOT NULL)) AS g_{col}")
             record_selects.append(f"g_{col} AS {col}")
@@ -275,6 +286,30 @@ def _splink_input(
             )
             record_selects.append(f"coalesce({value}, g_{col}) AS {col}")
     group_selects = [f"g_{col} AS {col}" for col in SPLINK_COLUMNS]
+    records_sql = f"""
+        WITH r AS (
+            SELECT r.*, c.comp,
+                   email IS NOT NULL AND email IN (SELECT email FROM _id_blocked_email) AS blocked,
+                   phone_e164 IS NOT NULL AND phone_e164 IN (SELECT phone_e164 FROM _id_blocked_phone)
+                       AS phone_blocked
+            FROM _id_records r JOIN {comp_sql} c USING (id)
+        )"""
+    if components is not None:
+        # Training pairs for m: each record with its own values (nothing filled from its group) and its group as
+        # the label; only groups of two or more records make pairs.
+        own = []
+        for col, value in zip(SPLINK_COLUMNS, values, strict=True):
+            own.append(
+                f"CASE WHEN {value} IS NULL THEN NULL::VARCHAR[] ELSE [{value}] END AS {col}"
+                if col in list_cols
+                else f"{value} AS {col}"
+            )
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {SPLINK_LABELLED} AS
+            {records_sql}
+            SELECT id, {", ".join(own)}, comp AS {LABEL_COLUMN}
+            FROM r WHERE comp IN (SELECT comp FROM {comp_sql} GROUP BY comp HAVING count(*) > 1)
+        """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
         WITH r AS (
@@ -580,8 +615,8 @@ def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
         row[0]
         for row in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE temporary AND (table_name LIKE '\\_id\\_%' ESCAPE '\\' "
-            "OR table_name = ?)",
-            [SPLINK_INPUT],
+            "OR table_name IN (?, ?))",
+            [SPLINK_INPUT, SPLINK_LABELLED],
         ).fetchall()
     ]
     for name in names:

@@ -3,6 +3,8 @@ training on a sample, and the unlinkable-record ceiling of score_pairs."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pipelines.lib.config import ConfigError
@@ -207,3 +209,98 @@ def test_score_pairs_reports_unlinkable_records_and_recall_ceiling(con, tmp_path
     assert scores.recall_ceiling == pytest.approx(2 / 3)
     assert (scores.linkable.true_pairs, scores.linkable.true_positive_pairs) == (2, 1)
     assert scores.linkable.recall == pytest.approx(0.5)
+
+
+def test_location_is_one_piece_of_evidence_from_street_down_to_country(con):
+    # One comparison over street, postal code, city, time zone and country (most specific first): agreeing on the
+    # street outweighs agreeing only on the postal code, then the same city, the same country, another country;
+    # the same postal code with another street is weaker than the same postal code with no street to compare.
+    base = {
+        "street_norm": "12 elm rd",
+        "postal_code_norm": "LS12AB",
+        "city_norm": "leeds",
+        "time_zone": "Europe/London",
+        "country_code": "GB",
+    }
+    variants = {
+        "same_street": dict(base),
+        "postal_only": {k: base[k] for k in ("postal_code_norm", "city_norm", "country_code")},
+        "postal_other_street": {**base, "street_norm": "99 oak st"},
+        "city_only": {"city_norm": "leeds", "country_code": "GB"},
+        "country_only": {"country_code": "GB"},
+        "other_country": {"country_code": "FR"},
+        "nothing": {},
+    }
+    rows = [person("salesforce:base", "ruth", "okafor", email="base@x.com", **base)]
+    rows += [
+        person(f"hubspot:{name}", "ruth", "okafor", email=f"{name}@y.com", **attrs)
+        for name, attrs in variants.items()
+    ]
+    write_records(con, rows)
+    cfg = low_threshold_config()
+    cfg.guards.conflicting_postal_code = False
+    resolve_identities(con, cfg, "r1", NOW)
+    w = {name: splink_weight(con, f"hubspot:{name}", "salesforce:base") for name in variants}
+    order = ["same_street", "postal_only", "city_only", "country_only", "other_country"]
+    assert [w[n] for n in order] == sorted((w[n] for n in order), reverse=True), w
+    assert w["postal_other_street"] < w["postal_only"]
+    # five agreeing columns count once: the exact level's prior Bayes factor (m 0.7 / u 0.0002), not five factors
+    assert w["same_street"] - w["nothing"] == pytest.approx(math.log2(0.7 / 0.0002), abs=0.01)
+
+
+def test_hierarchy_comparison_is_checked(tmp_path):
+    bad = {
+        "    columns: [street_norm]\n": "at least two",
+        "    columns: [street_norm, zip]\n": "zip",
+        "    columns: [street_norm, city_norm]\n    column: city_norm\n": "not column",
+    }
+    for body, message in bad.items():
+        (tmp_path / "identity.yaml").write_text(
+            "splink:\n  comparisons:\n  - name: location\n    kind: hierarchy\n" + body
+        )
+        with pytest.raises(ConfigError) as err:
+            load_identity_config(tmp_path)
+        assert "identity.yaml" in str(err.value) and message in str(err.value), str(err.value)
+
+
+def _colleagues(con, personal_second: bool) -> None:
+    """600 people, each with a CRM contact and a webinar record sharing their work mailbox (deterministic groups:
+    the labelled pairs), at 30 companies; plus two records named Ann Lee at corp1 sharing no identifier: with
+    two different mailboxes at corp1.com, or (personal_second) the second on a personal address."""
+    write_records(con, [])
+    con.execute("""
+        INSERT INTO int_identity_records (record_key, source_system, source_record_id, record_type, email,
+            first_name_norm, first_name_canonical, last_name_norm, company_norm, country_code, is_deleted)
+        SELECT s || ':' || i, s, CAST(i AS VARCHAR), 'contact', 'p' || i || '@corp' || (i % 30) || '.com',
+               'f' || (i % 97), 'f' || (i % 97), 'l' || (i % 89), 'corp' || (i % 30), 'GB', false
+        FROM range(600) t(i), (VALUES ('hubspot'), ('zoom')) v(s)
+    """)
+    second = "ann.lee@gmail.com" if personal_second else "ann.lee.2@corp1.com"
+    con.execute(f"""
+        INSERT INTO int_identity_records (record_key, source_system, source_record_id, record_type, email,
+            first_name_norm, first_name_canonical, last_name_norm, company_norm, country_code, is_deleted)
+        VALUES ('salesforce:a', 'salesforce', 'a', 'contact', 'ann.lee@corp1.com', 'ann', 'ann', 'lee', 'corp1',
+                'GB', false),
+               ('zoho:b', 'zoho', 'b', 'contact', '{second}', 'ann', 'ann', 'lee', 'corp1', 'GB', false)
+    """)
+
+
+def test_m_learned_from_deterministic_groups_two_mailboxes_at_one_employer_weigh_against(con):
+    # Inside the deterministic groups nobody has two mailboxes at one employer, so that level gets m = 1 / (pairs
+    # + 2) rather than its prior: two same-named records with different corp1.com addresses are colleagues.
+    cfg = IdentityConfig()
+    cfg.splink.min_records_for_training = 100
+    cfg.thresholds.match_probability = 1e-9
+    cfg.thresholds.match_weight = -1000
+    assert cfg.splink.m_from == "deterministic_groups"
+    _colleagues(con, personal_second=False)
+    report = resolve_identities(con, cfg, "r1", NOW)
+    assert report.splink_trained
+    two_mailboxes = splink_weight(con, "salesforce:a", "zoho:b")
+    _colleagues(con, personal_second=True)
+    con.execute("DROP TABLE customer_key_map")
+    con.execute("DROP TABLE customer_merge_log")
+    resolve_identities(con, cfg, "r2", NOW)
+    personal = splink_weight(con, "salesforce:a", "zoho:b")
+    # 600 labelled pairs: m = 1/602 against u (random pairs at one of 30 companies) ~ 1/30: about -4.3 bits
+    assert two_mailboxes < personal - 3
