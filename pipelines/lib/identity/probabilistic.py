@@ -42,25 +42,7 @@ def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     if comp.kind == "hierarchy":
         return _hierarchy_levels(comp)
     if comp.kind == "mailbox":
-        # Lists of addresses (every address of the record's group, see resolve._splink_input).
-        def domains(side: str) -> str:
-            return f"list_transform(\"{col}_{side}\", lambda x: split_part(x, '@', 2))"
-
-        null = cll.CustomLevel(
-            f'coalesce(len("{col}_l"), 0) = 0 OR coalesce(len("{col}_r"), 0) = 0',
-            label_for_charts="nothing to compare",
-        ).configure(is_null_level=True)
-        same = cll.CustomLevel(f'list_has_any("{col}_l", "{col}_r")', label_for_charts="same mailbox")
-        same_domain = cll.CustomLevel(
-            f"list_has_any({domains('l')}, {domains('r')})",
-            label_for_charts="another mailbox at the same domain",
-        )
-        # priors: a shared mailbox is strong evidence; two mailboxes at one employer mild evidence against
-        return (
-            [null, same, same_domain, cll.ElseLevel()],
-            [comp.m_exact, 0.01, 1 - comp.m_exact - 0.01],
-            [comp.u_exact, 0.02, 1 - comp.u_exact - 0.02],
-        )
+        return _mailbox_levels(comp)
     if comp.kind == "cross":
         a, b = col, comp.other_column
 
@@ -103,6 +85,33 @@ def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     u.append(max(1 - sum(u), 1e-4))
     levels.append(cll.ElseLevel())
     return [cll.NullLevel(col), *levels], m, u
+
+
+def _mailbox_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
+    """Levels of a `mailbox` comparison: the lists of work addresses (every address of the record's group, see
+    resolve._splink_input) share an address, else share a domain but not an address, else neither."""
+    import splink.comparison_level_library as cll
+
+    col = comp.column
+
+    def domains(side: str) -> str:
+        return f"list_transform(\"{col}_{side}\", lambda x: split_part(x, '@', 2))"
+
+    null = cll.CustomLevel(
+        f'coalesce(len("{col}_l"), 0) = 0 OR coalesce(len("{col}_r"), 0) = 0',
+        label_for_charts="nothing to compare",
+    ).configure(is_null_level=True)
+    same = cll.CustomLevel(f'list_has_any("{col}_l", "{col}_r")', label_for_charts="same mailbox")
+    same_domain = cll.CustomLevel(
+        f"list_has_any({domains('l')}, {domains('r')})",
+        label_for_charts="another mailbox at the same domain",
+    )
+    # priors: a shared mailbox is strong evidence; two mailboxes at one employer mild evidence against
+    return (
+        [null, same, same_domain, cll.ElseLevel()],
+        [comp.m_exact, 0.01, 1 - comp.m_exact - 0.01],
+        [comp.u_exact, 0.02, 1 - comp.u_exact - 0.02],
+    )
 
 
 def _hierarchy_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
