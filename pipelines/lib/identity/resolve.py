@@ -286,12 +286,16 @@ def _splink_input(
             )
             record_selects.append(f"coalesce({value}, g_{col}) AS {col}")
     group_selects = [f"g_{col} AS {col}" for col in SPLINK_COLUMNS]
+    # each record with its group (comp), whether its email / phone are hidden, and how rich it is
     records_sql = f"""
         WITH r AS (
             SELECT r.*, c.comp,
                    email IS NOT NULL AND email IN (SELECT email FROM _id_blocked_email) AS blocked,
                    phone_e164 IS NOT NULL AND phone_e164 IN (SELECT phone_e164 FROM _id_blocked_phone)
-                       AS phone_blocked
+                       AS phone_blocked,
+                   (first_name_canonical IS NOT NULL)::INT + (last_name_norm IS NOT NULL)::INT
+                   + (street_norm IS NOT NULL)::INT + (postal_code_norm IS NOT NULL)::INT
+                   + (birth_date IS NOT NULL)::INT + (company_norm IS NOT NULL)::INT AS richness
             FROM _id_records r JOIN {comp_sql} c USING (id)
         )"""
     if components is not None:
@@ -312,16 +316,7 @@ def _splink_input(
         """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
-        WITH r AS (
-            SELECT r.*, c.comp,
-                   email IS NOT NULL AND email IN (SELECT email FROM _id_blocked_email) AS blocked,
-                   phone_e164 IS NOT NULL AND phone_e164 IN (SELECT phone_e164 FROM _id_blocked_phone)
-                       AS phone_blocked,
-                   (first_name_canonical IS NOT NULL)::INT + (last_name_norm IS NOT NULL)::INT
-                   + (street_norm IS NOT NULL)::INT + (postal_code_norm IS NOT NULL)::INT
-                   + (birth_date IS NOT NULL)::INT + (company_norm IS NOT NULL)::INT AS richness
-            FROM _id_records r JOIN {comp_sql} c USING (id)
-        )
+        {records_sql}
         , g AS (SELECT comp, {", ".join(selects)} FROM r GROUP BY comp)
         {
         f"SELECT r.id, {', '.join(record_selects)} FROM r JOIN g USING (comp)"
