@@ -25,6 +25,17 @@ LABEL_COLUMN = "deterministic_group"
 log = logging.getLogger(__name__)
 
 
+class _ChosenMaxPairs(logging.Filter):
+    """Splink warns whenever u is sampled from exactly 1e6 pairs, its default; here that is `splink.u_max_pairs`,
+    chosen on the benchmark (docs/identity.md), so the warning would only alarm whoever reads the run's output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("You are using the default value for `max_pairs`")
+
+
+logging.getLogger("splink.internals.linker_components.training").addFilter(_ChosenMaxPairs())
+
+
 @dataclass
 class SplinkResult:
     edges: int
