@@ -1,8 +1,10 @@
 """Probabilistic edges with Splink 5 (DuckDB backend) on names, address, company, title, birth date, phone, email.
 
-The model starts from the priors in config (m/u of each exact level); with enough records it is trained
-unsupervised: the share of matching pairs from deterministic rules, u by random sampling, m by EM on each
-training blocking rule. Pairs above both thresholds become `splink` edges, keeping weight and probability.
+The model starts from the priors in config (m/u of each exact level); with enough records it is trained without
+any hand-made labels: the share of matching pairs from deterministic rules, u by random sampling, m from the pairs
+of records inside deterministic groups (the same email, phone + surname or cross-reference), or by EM on each
+training blocking rule (`splink.m_from: em`, and whenever there are no such groups). Pairs above both thresholds
+become `splink` edges, keeping weight and probability.
 """
 
 from __future__ import annotations
@@ -209,7 +211,8 @@ def build_settings(config: IdentityConfig, probability_two_random_records_match:
 
 
 def _train(linker, s, em: bool = True) -> bool:
-    """Unsupervised training in place: lambda from deterministic rules, u by random sampling, m by EM."""
+    """Training in place: lambda from deterministic rules, u by random sampling, and m by EM unless `em` is False
+    (then m comes from the deterministic groups afterwards, see _m_from_groups)."""
     from splink import block_on
     from splink.internals.exceptions import EMTrainingException
 
