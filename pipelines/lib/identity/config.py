@@ -72,8 +72,8 @@ class Thresholds(_Strict):
     """A Splink pair becomes an edge only when both thresholds hold."""
 
     # The weight includes Splink's prior; tuned with benchmarks/bench_identity.py --sweep (docs/identity.md).
-    match_probability: float = Field(0.99, gt=0, le=1)
-    match_weight: float = 8.0
+    match_probability: float = Field(0.9, gt=0, le=1)
+    match_weight: float = 4.0
 
 
 class Comparison(_Strict):
@@ -174,7 +174,9 @@ def _default_comparisons() -> list[Comparison]:
         Comparison(
             name="location",
             kind="hierarchy",
-            columns=["street_norm", "postal_code_norm", "city_norm", "time_zone", "country_code"],
+            # not country or time zone: names are regional, so nearly every same-name pair agrees on them, and
+            # counting that as independent evidence made namesakes look certain (docs/identity.md)
+            columns=["street_norm", "postal_code_norm", "city_norm"],
             thresholds=[2],
             m_exact=0.7,
             u_exact=0.0002,

@@ -239,6 +239,9 @@ def test_location_is_one_piece_of_evidence_from_street_down_to_country(con):
     write_records(con, rows)
     cfg = low_threshold_config()
     cfg.guards.conflicting_postal_code = False
+    # the mechanism, with time zone and country too (the shipped hierarchy stops at the city)
+    location = next(c for c in cfg.splink.comparisons if c.name == "location")
+    location.columns = ["street_norm", "postal_code_norm", "city_norm", "time_zone", "country_code"]
     resolve_identities(con, cfg, "r1", NOW)
     w = {name: splink_weight(con, f"hubspot:{name}", "salesforce:base") for name in variants}
     order = ["same_street", "postal_only", "city_only", "country_only", "other_country"]
