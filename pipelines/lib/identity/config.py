@@ -82,8 +82,8 @@ class Comparison(_Strict):
     kind: `string` (exact, then Jaro-Winkler >= each threshold), `levenshtein` (exact, then edit distance <= each
     threshold), `exact`, `date` (exact, then one typo/transposition in the ISO text), `cross` (`column` of one
     record against `other_column` of the other), or `hierarchy`: `columns` from the most to the least specific
-    (street, postal code, city, time zone, country) compared as one piece of evidence, so agreeing columns that
-    imply each other (same street, hence same postal code, city and country) are not counted several times. Its
+    (the shipped `location`: street, postal code, city) compared as one piece of evidence, so agreeing columns
+    that imply each other (same street, hence same postal code and city) are not counted several times. Its
     levels: the first column equal (then within each edit-distance threshold), and for every later column two
     levels: equal where no more specific column can be compared (missing on a side), and equal although a more
     specific column differs (same city, another street). `mailbox`: the email addresses of `column` (a list per
