@@ -224,6 +224,10 @@ def _scores_dict(scores) -> dict:
         "unlinkable_records": scores.unlinkable_records,
         "recall_ceiling": scores.recall_ceiling,
         "linkable": scores.linkable.as_dict() if scores.linkable else None,
+        "name_only_ambiguous_pairs": scores.name_only_ambiguous_pairs,
+        "name_only_ambiguous_linked": scores.name_only_ambiguous_linked,
+        "evidence_recall_ceiling": scores.evidence_recall_ceiling,
+        "best_f1_at_evidence_ceiling": scores.best_f1_at_evidence_ceiling,
     }
 
 
@@ -242,6 +246,12 @@ def _print_scores(label: str, scores) -> None:
         print(
             f"  {'recall ceiling':>22}: {scores.recall_ceiling:.4f} ({scores.unlinkable_records} records carry "
             "only an email/phone no other record has, and no name, address or birth date)"
+        )
+    if scores.reachable_pairs is not None:
+        print(
+            f"  {'evidence ceiling':>22}: recall {scores.evidence_recall_ceiling:.4f}, F1 at precision 1 "
+            f"{scores.best_f1_at_evidence_ceiling:.4f} ({scores.name_only_ambiguous_pairs} true pairs share only "
+            f"a name another person carries too; {scores.name_only_ambiguous_linked} of them linked)"
         )
 
 

@@ -9,6 +9,15 @@ Nothing is excluded silently: records that carry nothing a matcher could use (no
 date, and only an email/phone that no other record carries: e.g. a SendGrid recipient on a one-off address) are
 counted as `unlinkable_records`; `recall_ceiling` is the share of true pairs that do not touch one of them (the
 best recall any method can reach), and `linkable` scores only the pairs among the other records.
+
+A stricter ceiling, for methods that must keep precision: split each person's records into evidence components
+(records joined, directly or through other records of that person, by a shared email, phone, cross-reference,
+street, postal code, city, birth date, company or title). Two records in different components have nothing in
+common but their names. When one of the person's full names (first + last) is also carried by another person, no
+method can tell such a pair from a pair of namesakes: those are the `name_only_ambiguous_pairs`.
+`evidence_recall_ceiling` is the share of true pairs that are neither ambiguous nor touch an unlinkable record,
+`name_only_ambiguous_linked` counts the ambiguous pairs the clustering linked anyway (luck, paid for in precision
+on the namesakes' pairs), and `best_f1_at_evidence_ceiling` is F1 with perfect precision at that recall.
 """
 
 from __future__ import annotations
@@ -50,6 +59,9 @@ class PairScores:
     no_shared_identifier: PairMetrics
     unlinkable_records: int = 0
     linkable: PairMetrics | None = None
+    reachable_pairs: int | None = None
+    name_only_ambiguous_pairs: int = 0
+    name_only_ambiguous_linked: int = 0
 
     @property
     def recall_ceiling(self) -> float:
@@ -57,6 +69,29 @@ class PairScores:
         if self.linkable is None or not self.overall.true_pairs:
             return 1.0
         return self.linkable.true_pairs / self.overall.true_pairs
+
+    @property
+    def evidence_recall_ceiling(self) -> float:
+        """True pairs that share evidence beyond a name carried by several people / all true pairs."""
+        if self.reachable_pairs is None or not self.overall.true_pairs:
+            return 1.0
+        return self.reachable_pairs / self.overall.true_pairs
+
+    @property
+    def best_f1_at_evidence_ceiling(self) -> float:
+        r = self.evidence_recall_ceiling
+        return 2 * r / (1 + r)
+
+
+# Attributes that, shared by two records of one person, are evidence beyond the name (see the module docstring).
+_EVIDENCE_COLUMNS = (
+    "street_norm",
+    "postal_code_norm",
+    "city_norm",
+    "birth_date",
+    "company_norm",
+    "title",
+)
 
 
 def _counts(con: duckdb.DuckDBPyConnection, where: str) -> tuple[int, int, int]:
@@ -101,10 +136,13 @@ def score_pairs(
         if col in columns
     ]
     xref_list = f"[{', '.join(xref_targets)}]" if xref_targets else "[]::VARCHAR[]"
+    evidence = [c for c in _EVIDENCE_COLUMNS if c in columns]
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _sc_rec AS
         SELECT r.record_key, t.person_id, nullif(r.email, '') AS email, nullif(r.phone_e164, '') AS phone,
                list_filter({xref_list}, lambda x: x IS NOT NULL) AS xrefs,
+               {", ".join(f"nullif(CAST(r.{c} AS VARCHAR), '') AS ev_{c}" for c in evidence)},
+               nullif(r.first_name_canonical, '') AS fn, nullif(r.last_name_norm, '') AS ln,
                coalesce(nullif(r.first_name_norm, ''), nullif(r.last_name_norm, ''), nullif(r.street_norm, ''),
                         nullif(r.postal_code_norm, ''), CAST(r.birth_date AS VARCHAR)) IS NULL AS has_no_attributes
         FROM {records_table} r JOIN _sc_truth t USING (record_key)
@@ -128,12 +166,14 @@ def score_pairs(
          AND (a.email = b.email OR a.phone = b.phone OR list_contains(a.xrefs, b.record_key)
               OR list_contains(b.xrefs, a.record_key))
     """)
+    _evidence_components(con, evidence)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _sc_scored AS
         SELECT c.record_key, c.customer_id, t.person_id,
                c.record_key NOT IN (SELECT record_key FROM _sc_shared) AS is_no_shared_identifier,
-               c.record_key IN (SELECT record_key FROM _sc_unlinkable) AS is_unlinkable
-        FROM {clusters_table} c JOIN _sc_truth t USING (record_key)
+               c.record_key IN (SELECT record_key FROM _sc_unlinkable) AS is_unlinkable,
+               _sc_ev.comp AS ev_comp, t.person_id IN (SELECT person_id FROM _sc_name_shared) AS name_shared
+        FROM {clusters_table} c JOIN _sc_truth t USING (record_key) JOIN _sc_ev USING (record_key)
     """)
     total = _counts(con, "true")
     others = _counts(con, "NOT is_no_shared_identifier")
@@ -142,7 +182,30 @@ def score_pairs(
         "SELECT count(*), count(*) FILTER (WHERE is_no_shared_identifier), count(*) FILTER (WHERE is_unlinkable) "
         "FROM _sc_scored"
     ).fetchone()
-    for t in ("_sc_truth", "_sc_rec", "_sc_shared", "_sc_unlinkable", "_sc_scored"):
+    reachable, ambiguous, ambiguous_linked = con.execute("""
+        WITH s AS (SELECT * FROM _sc_scored WHERE NOT is_unlinkable),
+        a AS (SELECT * FROM _sc_scored WHERE name_shared)
+        SELECT
+            (SELECT coalesce(sum(n * (n - 1) // 2), 0)
+             FROM (SELECT count(*) AS n FROM s WHERE NOT name_shared GROUP BY person_id))
+          + (SELECT coalesce(sum(n * (n - 1) // 2), 0)
+             FROM (SELECT count(*) AS n FROM s WHERE name_shared GROUP BY person_id, ev_comp)),
+            (SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) AS n FROM a GROUP BY person_id))
+          - (SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) AS n FROM a GROUP BY person_id, ev_comp)),
+            (SELECT coalesce(sum(n * (n - 1) // 2), 0)
+             FROM (SELECT count(*) AS n FROM a GROUP BY person_id, customer_id))
+          - (SELECT coalesce(sum(n * (n - 1) // 2), 0)
+             FROM (SELECT count(*) AS n FROM a GROUP BY person_id, ev_comp, customer_id))
+    """).fetchall()[0]
+    for t in (
+        "_sc_truth",
+        "_sc_rec",
+        "_sc_shared",
+        "_sc_unlinkable",
+        "_sc_scored",
+        "_sc_ev",
+        "_sc_name_shared",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return PairScores(
         records_scored=int(n_records),
@@ -152,4 +215,48 @@ def score_pairs(
         no_shared_identifier=PairMetrics(*(a - b for a, b in zip(total, others, strict=True))),
         unlinkable_records=int(n_unlinkable),
         linkable=PairMetrics(*linkable),
+        reachable_pairs=int(reachable),
+        name_only_ambiguous_pairs=int(ambiguous),
+        name_only_ambiguous_linked=int(ambiguous_linked),
     )
+
+
+def _evidence_components(con: duckdb.DuckDBPyConnection, evidence: list[str]) -> None:
+    """_sc_ev(record_key, comp): each person's records split by shared evidence (email, phone, cross-reference or
+    one of `evidence`); _sc_name_shared(person_id): persons with a full name that another person carries too."""
+    from pipelines.lib.identity.graph import connected_components
+
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _sc_ev_nodes AS "
+        "SELECT row_number() OVER (ORDER BY record_key) AS id, * FROM _sc_rec"
+    )
+    shared = " OR ".join(
+        [
+            "a.email = b.email",
+            "a.phone = b.phone",
+            "list_contains(a.xrefs, b.record_key)",
+            "list_contains(b.xrefs, a.record_key)",
+            *(f"a.ev_{c} = b.ev_{c}" for c in evidence),
+        ]
+    )
+    connected_components(
+        con,
+        "SELECT id FROM _sc_ev_nodes",
+        f"SELECT a.id AS id_l, b.id AS id_r FROM _sc_ev_nodes a JOIN _sc_ev_nodes b "
+        f"ON a.person_id = b.person_id AND a.id < b.id AND ({shared})",
+        "_sc_ev_comp",
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _sc_ev AS "
+        "SELECT n.record_key, c.comp FROM _sc_ev_nodes n JOIN _sc_ev_comp c USING (id)"
+    )
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _sc_name_shared AS
+        WITH names AS (
+            SELECT fn, ln FROM _sc_rec WHERE fn IS NOT NULL AND ln IS NOT NULL
+            GROUP BY fn, ln HAVING count(DISTINCT person_id) > 1
+        )
+        SELECT DISTINCT r.person_id FROM _sc_rec r JOIN names USING (fn, ln)
+    """)
+    for t in ("_sc_ev_nodes", "_sc_ev_comp"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
