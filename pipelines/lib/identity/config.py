@@ -88,14 +88,22 @@ class Comparison(_Strict):
     levels: equal where no more specific column can be compared (missing on a side), and equal although a more
     specific column differs (same city, another street). `mailbox`: the email addresses of `column` (a list per
     record: every address of its group) share an address, else share a domain but not an address (two mailboxes
-    at one employer: two colleagues, or one person's alias), else neither.
+    at one employer: two colleagues, or one person's alias), else neither. `name`: `columns` are the first name
+    and the surname, compared together, `thresholds` their Jaro-Winkler similarities: same full name, same surname
+    and a similar first name, same first name and a similar surname, both similar, same surname only, same first
+    name only. With term_frequency the same-full-name level is weighed by how common the full name is (first and
+    surname are not independent: names are regional, and namesakes are several times more common than the product
+    of the two frequencies predicts), the same-surname levels by the surname's and the same-first-name level by the
+    first name's.
     m_exact / u_exact are the prior m and u of the exact (first) level, used as starting values (and as the model
     when the data is too small to train).
     """
 
     name: str
     column: str | None = None
-    kind: Literal["string", "levenshtein", "exact", "date", "cross", "hierarchy", "mailbox"] = "string"
+    kind: Literal["string", "levenshtein", "exact", "date", "cross", "hierarchy", "mailbox", "name"] = (
+        "string"
+    )
     other_column: str | None = None
     columns: list[str] = Field(default_factory=list)
     thresholds: list[float] = Field(default_factory=list)
@@ -124,6 +132,17 @@ class Comparison(_Strict):
 
     @model_validator(mode="after")
     def _thresholds_fit_kind(self) -> Comparison:
+        if self.kind == "name":
+            if len(self.columns) != 2 or self.column is not None or self.other_column is not None:
+                raise ValueError(
+                    "kind 'name' needs `columns`: the first-name and the surname column, nothing else"
+                )
+            if len(self.thresholds) != 2 or any(not 0 < t < 1 for t in self.thresholds):
+                raise ValueError(
+                    "kind 'name' needs two thresholds: the Jaro-Winkler similarity of the first names and of the "
+                    "surnames, each between 0 and 1"
+                )
+            return self
         if self.kind == "hierarchy":
             if len(self.columns) < 2:
                 raise ValueError("kind 'hierarchy' needs `columns`: at least two, most specific first")
@@ -137,7 +156,7 @@ class Comparison(_Strict):
                 )
             return self
         if self.columns:
-            raise ValueError("`columns` is only allowed with kind 'hierarchy'")
+            raise ValueError("`columns` is only allowed with kinds 'hierarchy' and 'name'")
         if self.column is None:
             raise ValueError(f"kind {self.kind!r} needs `column`")
         if self.kind in ("exact", "date", "cross", "mailbox") and self.thresholds:

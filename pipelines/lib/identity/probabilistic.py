@@ -56,6 +56,8 @@ def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
         return _hierarchy_levels(comp)
     if comp.kind == "mailbox":
         return _mailbox_levels(comp)
+    if comp.kind == "name":
+        return _name_levels(comp)
     if comp.kind == "cross":
         a, b = col, comp.other_column
 
@@ -125,6 +127,71 @@ def _mailbox_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
         [comp.m_exact, 0.01, 1 - comp.m_exact - 0.01],
         [comp.u_exact, 0.02, 1 - comp.u_exact - 0.02],
     )
+
+
+def full_name_column(comp: Comparison) -> str:
+    """The derived input column of a `name` comparison: first name and surname, when both are known."""
+    return f"{comp.columns[0]}__{comp.columns[1]}"
+
+
+def _name_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
+    """Levels of a `name` comparison (first name and surname together), with their prior m and u."""
+    import splink.comparison_level_library as cll
+
+    first, last = comp.columns
+    t_first, t_last = comp.thresholds
+
+    def eq(c: str) -> str:
+        return f'"{c}_l" = "{c}_r"'
+
+    def similar(c: str, t: float) -> str:
+        return f'jaro_winkler_similarity("{c}_l", "{c}_r") >= {t}'
+
+    def tf(level, column: str):
+        # the level's own u is the base the value's frequency adjusts (Splink would look for an exact-match
+        # level on `column`, and the full-name column has none)
+        return (
+            level.configure(
+                tf_adjustment_column=column, tf_adjustment_weight=1.0, disable_tf_exact_match_detection=True
+            )
+            if comp.term_frequency
+            else level
+        )
+
+    null = cll.CustomLevel(
+        f'("{first}_l" IS NULL AND "{last}_l" IS NULL) OR ("{first}_r" IS NULL AND "{last}_r" IS NULL)',
+        label_for_charts="no name on a side",
+    ).configure(is_null_level=True)
+    levels = [
+        tf(
+            cll.CustomLevel(f"{eq(first)} AND {eq(last)}", label_for_charts="same full name"),
+            full_name_column(comp),
+        ),
+        tf(
+            cll.CustomLevel(
+                f"{eq(last)} AND {similar(first, t_first)}", label_for_charts="same surname, similar first"
+            ),
+            last,
+        ),
+        tf(
+            cll.CustomLevel(
+                f"{eq(first)} AND {similar(last, t_last)}", label_for_charts="same first, similar surname"
+            ),
+            first,
+        ),
+        cll.CustomLevel(
+            f"{similar(first, t_first)} AND {similar(last, t_last)}", label_for_charts="both names similar"
+        ),
+        tf(cll.CustomLevel(eq(last), label_for_charts="same surname only"), last),
+        tf(cll.CustomLevel(eq(first), label_for_charts="same first name only"), first),
+        cll.ElseLevel(),
+    ]
+    # priors (training re-estimates them): the full name as m_exact / u_exact, the rest decreasing
+    m = [comp.m_exact, 0.04, 0.03, 0.02, 0.03, 0.02]
+    u = [comp.u_exact, comp.u_exact * 2, comp.u_exact * 2, comp.u_exact * 4, 0.005, 0.01]
+    m.append(max(1 - sum(m), 1e-4))
+    u.append(max(1 - sum(u), 1e-4))
+    return [null, *levels], m, u
 
 
 def _hierarchy_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:

@@ -13,7 +13,13 @@ import duckdb
 
 from pipelines.lib.identity.config import SPLINK_COLUMNS, IdentityConfig
 from pipelines.lib.identity.graph import connected_components
-from pipelines.lib.identity.probabilistic import LABEL_COLUMN, SPLINK_INPUT, SPLINK_LABELLED, splink_edges
+from pipelines.lib.identity.probabilistic import (
+    LABEL_COLUMN,
+    SPLINK_INPUT,
+    SPLINK_LABELLED,
+    full_name_column,
+    splink_edges,
+)
 from pipelines.lib.identity.stable_ids import assign_customer_ids
 
 SOURCE_TABLE = "int_identity_records"
@@ -60,6 +66,8 @@ class IdentityReport:
     new_customers: int
     splink_trained: bool
     seconds: dict[str, float] = field(default_factory=dict)
+    # Splink's prior (estimated from the deterministic rules when trained): part of every match weight
+    splink_prior: float | None = None
 
     def as_metadata(self) -> dict[str, object]:
         """Counts only: safe for logs and Dagster metadata."""
@@ -73,6 +81,8 @@ class IdentityReport:
             "new_customers": self.new_customers,
             "splink_trained": self.splink_trained,
         }
+        if self.splink_prior is not None:
+            meta["splink_probability_two_random_records_match"] = self.splink_prior
         meta.update({f"edges_{k}": v for k, v in self.edges_by_rule.items()})
         meta.update({f"records_joined_by_{k}": v for k, v in self.records_by_rule.items()})
         meta.update({f"guard_{k}": v for k, v in self.guard_firings.items()})
@@ -324,6 +334,21 @@ def _splink_input(
         else f"SELECT comp AS id, {', '.join(group_selects)} FROM g"
     }
     """)
+    # `name` comparisons weigh a shared full name by its own frequency: a column of first name + surname, made
+    # after the group filling so that it matches the two columns compared
+    for comp in config.splink.comparisons:
+        if comp.kind != "name":
+            continue
+        first, last = comp.columns
+        key = full_name_column(comp)
+        tables = [SPLINK_INPUT] + ([SPLINK_LABELLED] if components is not None else [])
+        for table in tables:
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE {table} AS
+                SELECT *, CASE WHEN {first} IS NOT NULL AND {last} IS NOT NULL THEN {first} || ' ' || {last} END
+                       AS {key}
+                FROM {table}
+            """)
 
 
 def _group_profiles(con: duckdb.DuckDBPyConnection) -> None:
@@ -642,6 +667,7 @@ def resolve_identities(
     _deterministic_edges(con, config, xref_cols)
     lap("deterministic")
     trained = False
+    prior = None
     if config.splink.enabled:
         # Records joined by deterministic edges are one person already: Splink compares those groups.
         connected_components(
@@ -650,6 +676,7 @@ def resolve_identities(
         _splink_input(con, config, "_id_dcomp", per_record=config.splink.compare == "records")
         result = splink_edges(con, config, "_id_splink_edges")
         trained = result.trained
+        prior = result.probability_two_random_records_match
         seconds["splink_train"] = result.train_seconds
         seconds["splink_predict"] = result.predict_seconds
         # Pairs inside one deterministic group add nothing.
@@ -697,5 +724,6 @@ def resolve_identities(
         splits=events.get("split", 0),
         new_customers=events.get("new", 0),
         splink_trained=trained,
+        splink_prior=prior,
         seconds=seconds,
     )

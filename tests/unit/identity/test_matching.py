@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.lib.config import ConfigError
 from pipelines.lib.identity import resolve_identities, score_pairs
-from pipelines.lib.identity.config import IdentityConfig, load_identity_config
+from pipelines.lib.identity.config import Comparison, IdentityConfig, load_identity_config
 
 from .conftest import NOW, person, same_customer, write_records
 
@@ -293,6 +293,93 @@ def test_hierarchy_comparison_is_checked(tmp_path):
     for body, message in bad.items():
         (tmp_path / "identity.yaml").write_text(
             "splink:\n  comparisons:\n  - name: location\n    kind: hierarchy\n" + body
+        )
+        with pytest.raises(ConfigError) as err:
+            load_identity_config(tmp_path)
+        assert "identity.yaml" in str(err.value) and message in str(err.value), str(err.value)
+
+
+def name_config() -> IdentityConfig:
+    """low_threshold_config with one `name` comparison in place of the first-name and surname comparisons."""
+    cfg = low_threshold_config()
+    cfg.splink.comparisons = [
+        Comparison(
+            name="name",
+            kind="name",
+            columns=["first_name_canonical", "last_name_norm"],
+            thresholds=[0.92, 0.94],
+            term_frequency=True,
+            m_exact=0.8,
+            u_exact=0.0001,
+        ),
+        *(c for c in cfg.splink.comparisons if c.name not in ("first_name", "last_name")),
+    ]
+    return cfg
+
+
+def test_a_shared_full_name_weighs_by_the_full_names_own_frequency(con):
+    # anna and lena, berg and holm: 12 records each. But "anna berg" is 10 people and "anna holm" 2 records: first
+    # name and surname are not independent. Two "anna holm" records are five times less likely to be namesakes
+    # than two "anna berg" records, whatever the first-name and surname frequencies say.
+    rows = []
+    for first, last, n in (
+        ("anna", "berg", 10),
+        ("lena", "holm", 10),
+        ("anna", "holm", 2),
+        ("lena", "berg", 2),
+    ):
+        rows += [
+            person(f"salesforce:{first}-{last}-{i}", first, last, email=f"{first}.{last}.{i}@x{i}.com")
+            for i in range(n)
+        ]
+    write_records(con, rows)
+    resolve_identities(con, name_config(), "r1", NOW)
+    rare = splink_weight(con, "salesforce:anna-holm-0", "salesforce:anna-holm-1")
+    common = splink_weight(con, "salesforce:anna-berg-0", "salesforce:anna-berg-1")
+    assert rare - common == pytest.approx(math.log2(10 / 2), abs=0.01)
+    # with a first-name and a surname comparison, each weighed by its own frequency, the two pairs look alike
+    con.execute("DROP TABLE identity_edges")
+    resolve_identities(con, low_threshold_config(), "r2", NOW)
+    assert splink_weight(con, "salesforce:anna-holm-0", "salesforce:anna-holm-1") == pytest.approx(
+        splink_weight(con, "salesforce:anna-berg-0", "salesforce:anna-berg-1"), abs=0.01
+    )
+
+
+def test_name_levels_rank_full_name_over_surname_over_nothing(con):
+    base = person("salesforce:base", "katarzyna", "nowakowska", email="base@x.com", country_code="PL")
+    variants = {
+        "same": ("katarzyna", "nowakowska"),
+        "first_typo": ("katarzina", "nowakowska"),
+        "surname_only": ("maria", "nowakowska"),
+        "nothing": ("maria", "kowalczyk"),
+    }
+    rows = [base] + [
+        person(f"hubspot:{k}", first, last, email=f"{k}@y.com", country_code="PL")
+        for k, (first, last) in variants.items()
+    ]
+    # 300 other people (other names, another country: never compared) make the names' frequencies realistic
+    rows += [
+        person(f"mailchimp:{i}", f"first{i}", f"surname{i}", email=f"p{i}@z.com", country_code="DE")
+        for i in range(300)
+    ]
+    write_records(con, rows)
+    cfg = name_config()
+    cfg.splink.blocking_rules = [["country_code"]]  # every pair in Poland scored, whatever its names
+    resolve_identities(con, cfg, "r1", NOW)
+    w = {k: splink_weight(con, f"hubspot:{k}", "salesforce:base") for k in variants}
+    assert w["same"] > w["first_typo"] > w["surname_only"] > w["nothing"], w
+
+
+def test_name_comparison_is_checked(tmp_path):
+    bad = {
+        "    columns: [first_name_canonical]\n    thresholds: [0.9, 0.9]\n": "first-name and the surname",
+        "    columns: [first_name_canonical, last_name_norm]\n    thresholds: [0.9]\n": "two thresholds",
+        "    columns: [first_name_canonical, last_name_norm]\n    thresholds: [0.9, 1.5]\n": "between 0 and 1",
+        "    columns: [first_name_canonical, surname]\n    thresholds: [0.9, 0.9]\n": "surname",
+    }
+    for body, message in bad.items():
+        (tmp_path / "identity.yaml").write_text(
+            "splink:\n  comparisons:\n  - name: name\n    kind: name\n" + body
         )
         with pytest.raises(ConfigError) as err:
             load_identity_config(tmp_path)
