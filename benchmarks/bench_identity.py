@@ -259,6 +259,7 @@ def sweep(con: duckdb.DuckDBPyConnection, truth: Path) -> list[dict]:
     """Scores when Splink edges need match_weight >= w, for each w, from one run kept down to SWEEP_FLOOR."""
     from pipelines.lib.identity import score_pairs
     from pipelines.lib.identity.graph import connected_components
+    from pipelines.lib.identity.scoring import drop_evidence
 
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _sw_nodes AS SELECT row_number() OVER (ORDER BY record_key) AS id, "
@@ -281,13 +282,15 @@ def sweep(con: duckdb.DuckDBPyConnection, truth: Path) -> list[dict]:
             "CREATE OR REPLACE TEMP TABLE _sw_clusters AS SELECT n.record_key, "
             "CAST(c.comp AS VARCHAR) AS customer_id FROM _sw_nodes n JOIN _sw_comp c USING (id)"
         )
-        s = score_pairs(con, truth, clusters_table="_sw_clusters")
+        # the evidence components do not depend on the threshold: computed once
+        s = score_pairs(con, truth, clusters_table="_sw_clusters", keep_evidence=True)
         rows.append({"min_match_weight": w, **_scores_dict(s)})
         o, n = s.overall, s.no_shared_identifier
         print(
             f"  weight >= {w:>3}: P {o.precision:.4f} R {o.recall:.4f} F1 {o.f1:.4f} | no-shared-id "
             f"P {n.precision:.4f} R {n.recall:.4f} F1 {n.f1:.4f}"
         )
+    drop_evidence(con)
     return rows
 
 
@@ -378,10 +381,19 @@ def main(argv: list[str] | None = None) -> None:
         child(args)
         return
 
-    from pipelines.lib.identity import score_pairs
-
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="bench_identity_"))
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        _run(args, parser, work)
+    finally:
+        # a temporary work folder holds a copy of the warehouse (GBs at 1M records): never left behind
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, work: Path) -> None:
+    from pipelines.lib.identity import score_pairs
+
     figures: dict = {"contacts": args.contacts, "seed": args.seed, "stages": []}
     print(f"work folder {work}")
     if args.warehouse:

@@ -111,7 +111,10 @@ def score_pairs(
     truth_csv: str | Path,
     records_table: str = "int_identity_records",
     clusters_table: str = "identity_clusters",
+    keep_evidence: bool = False,
 ) -> PairScores:
+    """keep_evidence: keep the evidence components for the next call on the same records and truth (a threshold
+    sweep), and reuse those of the previous call; drop_evidence() drops them."""
     truth = Path(truth_csv)
     if not truth.exists():
         raise FileNotFoundError(f"{truth}: ground truth file not found")
@@ -166,7 +169,11 @@ def score_pairs(
          AND (a.email = b.email OR a.phone = b.phone OR list_contains(a.xrefs, b.record_key)
               OR list_contains(b.xrefs, a.record_key))
     """)
-    _evidence_components(con, evidence)
+    kept = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('_sc_ev', '_sc_name_shared') AND temporary"
+    ).fetchall()[0][0]
+    if not (keep_evidence and kept == 2):
+        _evidence_components(con, evidence)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _sc_scored AS
         SELECT c.record_key, c.customer_id, t.person_id,
@@ -197,16 +204,10 @@ def score_pairs(
           - (SELECT coalesce(sum(n * (n - 1) // 2), 0)
              FROM (SELECT count(*) AS n FROM a GROUP BY person_id, ev_comp, customer_id))
     """).fetchall()[0]
-    for t in (
-        "_sc_truth",
-        "_sc_rec",
-        "_sc_shared",
-        "_sc_unlinkable",
-        "_sc_scored",
-        "_sc_ev",
-        "_sc_name_shared",
-    ):
+    for t in ("_sc_truth", "_sc_rec", "_sc_shared", "_sc_unlinkable", "_sc_scored"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
+    if not keep_evidence:
+        drop_evidence(con)
     return PairScores(
         records_scored=int(n_records),
         overall=PairMetrics(*total),
@@ -219,6 +220,11 @@ def score_pairs(
         name_only_ambiguous_pairs=int(ambiguous),
         name_only_ambiguous_linked=int(ambiguous_linked),
     )
+
+
+def drop_evidence(con: duckdb.DuckDBPyConnection) -> None:
+    for t in ("_sc_ev", "_sc_name_shared"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def _evidence_components(con: duckdb.DuckDBPyConnection, evidence: list[str]) -> None:
