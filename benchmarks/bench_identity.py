@@ -226,6 +226,7 @@ def _scores_dict(scores) -> dict:
         "linkable": scores.linkable.as_dict() if scores.linkable else None,
         "name_only_ambiguous_pairs": scores.name_only_ambiguous_pairs,
         "name_only_ambiguous_linked": scores.name_only_ambiguous_linked,
+        "name_only_ambiguous_bare_pairs": scores.name_only_ambiguous_bare_pairs,
         "evidence_recall_ceiling": scores.evidence_recall_ceiling,
         "best_f1_at_evidence_ceiling": scores.best_f1_at_evidence_ceiling,
     }
@@ -251,7 +252,8 @@ def _print_scores(label: str, scores) -> None:
         print(
             f"  {'evidence ceiling':>22}: recall {scores.evidence_recall_ceiling:.4f}, F1 at precision 1 "
             f"{scores.best_f1_at_evidence_ceiling:.4f} ({scores.name_only_ambiguous_pairs} true pairs share only "
-            f"a name another person carries too; {scores.name_only_ambiguous_linked} of them linked)"
+            f"a name another person carries too, {scores.name_only_ambiguous_bare_pairs} of them with a side that has "
+            f"no attribute at all; {scores.name_only_ambiguous_linked} of them linked)"
         )
 
 

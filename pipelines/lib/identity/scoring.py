@@ -17,7 +17,11 @@ common but their names. When one of the person's full names (first + last) is al
 method can tell such a pair from a pair of namesakes: those are the `name_only_ambiguous_pairs`.
 `evidence_recall_ceiling` is the share of true pairs that are neither ambiguous nor touch an unlinkable record,
 `name_only_ambiguous_linked` counts the ambiguous pairs the clustering linked anyway (luck, paid for in precision
-on the namesakes' pairs), and `best_f1_at_evidence_ceiling` is F1 with perfect precision at that recall.
+on the namesakes' pairs), and `best_f1_at_evidence_ceiling` is F1 with perfect precision at that recall. The
+ceiling is an estimate, not a proof: a namesake can sometimes be ruled out by elimination (the other Ann Lee has a
+birth date this record contradicts). `name_only_ambiguous_bare_pairs` are the ambiguous pairs where one side
+carries no attribute at all (only a name and an email or phone its person shares with no other record): nothing
+there contradicts any namesake, so linking them is a guess among two or more equally likely people.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class PairScores:
     reachable_pairs: int | None = None
     name_only_ambiguous_pairs: int = 0
     name_only_ambiguous_linked: int = 0
+    name_only_ambiguous_bare_pairs: int = 0
 
     @property
     def recall_ceiling(self) -> float:
@@ -189,6 +194,16 @@ def score_pairs(
         "SELECT count(*), count(*) FILTER (WHERE is_no_shared_identifier), count(*) FILTER (WHERE is_unlinkable) "
         "FROM _sc_scored"
     ).fetchone()
+    # ambiguous pairs with a side whose records carry no attribute at all (only a name and an email or phone no
+    # other record of the person has): nothing on that side can rule a namesake out
+    bare = con.execute("""
+        WITH c AS (
+            SELECT s.person_id, s.ev_comp, count(*) AS n, bool_and(e.bare) AS bare
+            FROM _sc_scored s JOIN _sc_ev e USING (record_key) WHERE s.name_shared GROUP BY ALL
+        )
+        SELECT coalesce(sum(a.n * b.n), 0) FROM c a JOIN c b
+          ON a.person_id = b.person_id AND a.ev_comp < b.ev_comp AND (a.bare OR b.bare)
+    """).fetchall()[0][0]
     reachable, ambiguous, ambiguous_linked = con.execute("""
         WITH s AS (SELECT * FROM _sc_scored WHERE NOT is_unlinkable),
         a AS (SELECT * FROM _sc_scored WHERE name_shared)
@@ -219,6 +234,7 @@ def score_pairs(
         reachable_pairs=int(reachable),
         name_only_ambiguous_pairs=int(ambiguous),
         name_only_ambiguous_linked=int(ambiguous_linked),
+        name_only_ambiguous_bare_pairs=int(bare),
     )
 
 
@@ -254,7 +270,9 @@ def _evidence_components(con: duckdb.DuckDBPyConnection, evidence: list[str]) ->
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _sc_ev AS "
-        "SELECT n.record_key, c.comp FROM _sc_ev_nodes n JOIN _sc_ev_comp c USING (id)"
+        "SELECT n.record_key, c.comp, "
+        f"coalesce({', '.join(['NULL'] + [f'n.ev_{c}' for c in evidence])}) IS NULL AS bare "
+        "FROM _sc_ev_nodes n JOIN _sc_ev_comp c USING (id)"
     )
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _sc_name_shared AS

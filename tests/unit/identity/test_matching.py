@@ -212,36 +212,39 @@ def test_score_pairs_reports_unlinkable_records_and_recall_ceiling(con, tmp_path
 
 
 def test_score_pairs_counts_pairs_that_share_only_a_name_someone_else_carries(con, tmp_path):
-    # person A ("ann lee"): a1 and a2 share a street (one evidence component); a3 has only the name, which person
-    # D carries too: a1~a3 and a2~a3 are ambiguous. Person B ("bob ray", nobody else's name): b1~b2 share only the
-    # name, but it is theirs alone, so the pair stays reachable.
+    # person A ("ann lee"): a1 and a2 share a street (one evidence component); a3 has only the name (a bare
+    # component), a4 the name and a city of its own. Person D carries the name too, so every pair across A's
+    # components is ambiguous: a1~a3, a2~a3, a3~a4 with a bare side, a1~a4 and a2~a4 without. Person B ("bob ray",
+    # nobody else's name): b1~b2 share only the name, but it is theirs alone, so the pair stays reachable.
     write_records(
         con,
         [
             person("salesforce:a1", "ann", "lee", email="ann@corp.com", street_norm="1 main st"),
             person("hubspot:a2", "ann", "lee", email="ann.lee@corp2.com", street_norm="1 main st"),
             person("mailchimp:a3", "ann", "lee", email="annie@mail.com"),
+            person("zoom:a4", "ann", "lee", email="al@mail.com", city_norm="york"),
             person("salesforce:d1", "ann", "lee", email="d@corp3.com"),
             person("salesforce:b1", "bob", "ray", email="bob@corp.com"),
             person("mailchimp:b2", "bob", "ray", email="bobby@mail.com"),
         ],
     )
     con.execute("""CREATE TABLE identity_clusters AS SELECT * FROM (VALUES
-        ('salesforce:a1', 'A'), ('hubspot:a2', 'A'), ('mailchimp:a3', 'A'), ('salesforce:d1', 'D'),
-        ('salesforce:b1', 'B'), ('mailchimp:b2', 'B2')) t(record_key, customer_id)""")
+        ('salesforce:a1', 'A'), ('hubspot:a2', 'A'), ('mailchimp:a3', 'A'), ('zoom:a4', 'A4'),
+        ('salesforce:d1', 'D'), ('salesforce:b1', 'B'), ('mailchimp:b2', 'B2')) t(record_key, customer_id)""")
     truth = tmp_path / "ground_truth.csv"
     truth.write_text(
         "source_system,source_record_id,person_id,is_role_mailbox\n"
-        "salesforce,a1,A,false\nhubspot,a2,A,false\nmailchimp,a3,A,false\nsalesforce,d1,D,false\n"
-        "salesforce,b1,B,false\nmailchimp,b2,B,false\n"
+        "salesforce,a1,A,false\nhubspot,a2,A,false\nmailchimp,a3,A,false\nzoom,a4,A,false\n"
+        "salesforce,d1,D,false\nsalesforce,b1,B,false\nmailchimp,b2,B,false\n"
     )
     scores = score_pairs(con, truth)
-    assert scores.overall.true_pairs == 4
-    assert scores.name_only_ambiguous_pairs == 2
+    assert scores.overall.true_pairs == 7
+    assert scores.name_only_ambiguous_pairs == 5
+    assert scores.name_only_ambiguous_bare_pairs == 3
     assert scores.name_only_ambiguous_linked == 2
     assert scores.reachable_pairs == 2
-    assert scores.evidence_recall_ceiling == pytest.approx(0.5)
-    assert scores.best_f1_at_evidence_ceiling == pytest.approx(2 * 0.5 / 1.5)
+    assert scores.evidence_recall_ceiling == pytest.approx(2 / 7)
+    assert scores.best_f1_at_evidence_ceiling == pytest.approx(2 * (2 / 7) / (1 + 2 / 7))
 
 
 def test_location_is_one_piece_of_evidence_from_street_down_to_country(con):
