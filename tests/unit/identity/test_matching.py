@@ -287,19 +287,22 @@ def test_location_is_one_piece_of_evidence_from_street_down_to_country(con):
     assert w["same_street"] - w["nothing"] == pytest.approx(math.log2(0.7 / 0.0002), abs=0.01)
 
 
+def assert_comparison_rejected(tmp_path, head: str, bad: dict[str, str]) -> None:
+    """Each body after the comparison `head` is refused with an error naming identity.yaml and the message."""
+    for body, message in bad.items():
+        (tmp_path / "identity.yaml").write_text("splink:\n  comparisons:\n" + head + body)
+        with pytest.raises(ConfigError) as err:
+            load_identity_config(tmp_path)
+        assert "identity.yaml" in str(err.value) and message in str(err.value), str(err.value)
+
+
 def test_hierarchy_comparison_is_checked(tmp_path):
     bad = {
         "    columns: [street_norm]\n": "at least two",
         "    columns: [street_norm, zip]\n": "zip",
         "    columns: [street_norm, city_norm]\n    column: city_norm\n": "not column",
     }
-    for body, message in bad.items():
-        (tmp_path / "identity.yaml").write_text(
-            "splink:\n  comparisons:\n  - name: location\n    kind: hierarchy\n" + body
-        )
-        with pytest.raises(ConfigError) as err:
-            load_identity_config(tmp_path)
-        assert "identity.yaml" in str(err.value) and message in str(err.value), str(err.value)
+    assert_comparison_rejected(tmp_path, "  - name: location\n    kind: hierarchy\n", bad)
 
 
 def name_config() -> IdentityConfig:
@@ -380,13 +383,7 @@ def test_name_comparison_is_checked(tmp_path):
         "    columns: [first_name_canonical, last_name_norm]\n    thresholds: [0.9, 1.5]\n": "between 0 and 1",
         "    columns: [first_name_canonical, surname]\n    thresholds: [0.9, 0.9]\n": "surname",
     }
-    for body, message in bad.items():
-        (tmp_path / "identity.yaml").write_text(
-            "splink:\n  comparisons:\n  - name: name\n    kind: name\n" + body
-        )
-        with pytest.raises(ConfigError) as err:
-            load_identity_config(tmp_path)
-        assert "identity.yaml" in str(err.value) and message in str(err.value), str(err.value)
+    assert_comparison_rejected(tmp_path, "  - name: name\n    kind: name\n", bad)
 
 
 def _colleagues(con, personal_second: bool) -> None:
