@@ -47,7 +47,7 @@ import re
 
 from pipelines.lib.ingest.encoding import read_text
 from pipelines.lib.ingest.errors import FileRejected
-from pipelines.lib.ingest.formats import FileContext, Format, Sniff, make_segment, register
+from pipelines.lib.ingest.formats import FORMATS, FileContext, Format, Sniff, make_segment, register
 from pipelines.lib.ingest.mapping import TIMESTAMP_FORMATS, Col, Segment, _convert, lit, q
 from pipelines.lib.ingest.tabular import check_headers, clean_header, rejects_table, stage_csv, stage_rows
 
@@ -230,6 +230,9 @@ class TeamsAttendance(Format):
         return "join time" in folded or "first join" in folded or PARTICIPANTS in folded
 
     def stage(self, ctx: FileContext, sniff: Sniff) -> list[Segment]:
+        if FORMATS["teams_attendance_list"].detect(sniff):
+            # A rule in config/sources.yaml named teams_attendance for a 2020 attendance list: read it as one.
+            return FORMATS["teams_attendance_list"].stage(ctx, sniff)
         assert ctx.encoding is not None
         text = read_text(ctx.path, ctx.encoding).replace("\ufeff", "")
         aliases = ctx.aliases(TEAMS)

@@ -191,6 +191,9 @@ class ZoomSectionReport(Format):
             webinar_id = match.group(1) if match else None
         topic = meta.get("topic")
         start = meta.get("actual start time") or meta.get("scheduled time") or meta.get("start time")
+        if webinar_id is None and (topic or start):
+            # No id in the summary nor in the file name: a stable one from the topic and start as written.
+            webinar_id = "zoom-webinar-" + hashlib.sha256(f"{topic}|{start}".encode()).hexdigest()[:16]
         segments: list[Segment] = []
         for index, (role, line, headers, data) in enumerate(sections):
             registration = role == "registrant"

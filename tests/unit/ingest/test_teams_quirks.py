@@ -164,3 +164,11 @@ def test_live_event_team_members_are_the_organiser_side(exports):
         "SELECT name, role, extra->>'Role', duration_minutes FROM raw_webinar_attendance"
     ) == [("Olga Organiser", "host", "Event Team Member", 75.0)]
     assert exports.one("SELECT reason FROM ingest_quarantine").startswith("session of 4320 minutes")
+
+
+def test_2020_list_named_as_teams_attendance_in_sources_yaml_still_loads(exports):
+    # The issue: naming the list in config/sources.yaml gave "no Participants or In-Meeting Activities table".
+    exports.sources('files:\n  - glob: "teams/*.csv"\n    format: teams_attendance\n')
+    exports.write("teams/meetingAttendanceList.csv", LIST_2020.read_bytes())
+    res = result_for(exports.ingest(), "teams/meetingAttendanceList.csv")
+    assert (res.status, res.rows_loaded, res.rows_quarantined) == ("loaded", 19, 0)

@@ -229,3 +229,15 @@ def test_derived_meeting_id_is_stable_across_file_names(exports):
     assert exports.rows(
         "SELECT count(DISTINCT _source_file), count(DISTINCT webinar_id) FROM raw_webinar_attendance"
     ) == [(2, 1)]
+
+
+def test_webinar_report_without_an_id_gets_a_stable_one_from_topic_and_start(exports):
+    data = (REAL / "webinar_attendee_report_2020.csv").read_bytes()
+    assert b"satRdays DC 2020,328-972-509," in data
+    exports.write(
+        "zoom/attendees.csv", data.replace(b"satRdays DC 2020,328-972-509,", b"satRdays DC 2020,,", 1)
+    )
+    res = result_for(exports.ingest(), "zoom/attendees.csv")
+    assert (res.status, res.rows_loaded, res.rows_quarantined) == ("loaded", 1018, 0)
+    ids = exports.rows("SELECT DISTINCT webinar_id FROM raw_webinar_attendance")
+    assert len(ids) == 1 and ids[0][0].startswith("zoom-webinar-")
