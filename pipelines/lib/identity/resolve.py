@@ -701,7 +701,14 @@ def resolve_identities(
     lap("stable_ids")
     # the model, what it scored, and the evidence for each same-customer pair inside one CRM (explanations)
     save_model(
-        con, config, run_id, now_utc, model, trained, SPLINK_INPUT, per_record=config.splink.compare == "records"
+        con,
+        config,
+        run_id,
+        now_utc,
+        model,
+        trained,
+        SPLINK_INPUT,
+        per_record=config.splink.compare == "records",
     )
     score_crm_pairs(con, model)
     lap("explanations")
