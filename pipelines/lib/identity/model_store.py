@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -51,17 +51,18 @@ def save_model(
     Splink's input then has one row per deterministic group (id = comp), shared by each of its records."""
     con.execute(f"""
         CREATE TABLE IF NOT EXISTS {MODEL_TABLE} (
-            run_id VARCHAR, trained_at TIMESTAMP, splink_trained BOOLEAN,
+            run_id VARCHAR, run_at TIMESTAMP, saved_at TIMESTAMP, splink_trained BOOLEAN,
             probability_two_random_records_match DOUBLE, threshold_match_probability DOUBLE,
             threshold_match_weight DOUBLE, compare VARCHAR, settings_json VARCHAR)
     """)
     con.execute(f"DELETE FROM {MODEL_TABLE} WHERE run_id = ?", [run_id])
     prior = model.get("probability_two_random_records_match") if model else None
     con.execute(
-        f"INSERT INTO {MODEL_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {MODEL_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run_id,
             now,
+            datetime.now(UTC).replace(tzinfo=None),
             trained if model else False,
             prior,
             config.thresholds.match_probability,
@@ -80,17 +81,17 @@ def save_model(
     con.execute(f"""
         CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS
         SELECT r.record_key, s.* FROM _id_records r {groups} JOIN {splink_input} s ON {join}
-        ORDER BY r.record_key
     """)
 
 
 def latest_model(con: duckdb.DuckDBPyConnection) -> dict:
-    """The latest run's row of `identity_model` (settings parsed); ModelNotFoundError when there is none."""
+    """The row of `identity_model` saved last (the run whose input is in `identity_model_input`; an as-of run
+    may act as of an earlier time), settings parsed; ModelNotFoundError when there is none."""
     try:
         row = con.execute(
-            f"SELECT run_id, trained_at, splink_trained, probability_two_random_records_match, "
+            f"SELECT run_id, run_at, splink_trained, probability_two_random_records_match, "
             f"threshold_match_probability, threshold_match_weight, compare, settings_json FROM {MODEL_TABLE} "
-            "ORDER BY trained_at DESC, run_id DESC LIMIT 1"
+            "ORDER BY saved_at DESC, run_id DESC LIMIT 1"
         ).fetchall()
     except duckdb.CatalogException as exc:
         raise ModelNotFoundError(
@@ -100,7 +101,7 @@ def latest_model(con: duckdb.DuckDBPyConnection) -> dict:
         raise ModelNotFoundError(f"{MODEL_TABLE} is empty: run `touchplan run` (identity resolution) first")
     keys = (
         "run_id",
-        "trained_at",
+        "run_at",
         "splink_trained",
         "probability_two_random_records_match",
         "threshold_match_probability",
