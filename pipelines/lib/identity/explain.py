@@ -238,7 +238,7 @@ def _path(
     )
     graph: dict[str, list[tuple[str, str]]] = {}
     for left, right, rule, prob in edges:
-        label = rule if rule != "splink" else f"splink, probability {prob:.4f}" if prob is not None else rule
+        label = rule if rule != "splink" else f"splink, probability {prob:.6f}" if prob is not None else rule
         graph.setdefault(left, []).append((right, label))
         graph.setdefault(right, []).append((left, label))
     previous: dict[str, tuple[str, str]] = {key_a: ("", "")}
@@ -330,7 +330,7 @@ def _reasons(con: duckdb.DuckDBPyConnection, e: MatchExplanation) -> list[str]:
     if e.same_customer:
         if direct:
             for rule, prob in direct:
-                extra = f" (probability {prob:.4f})" if rule == "splink" and prob is not None else ""
+                extra = f" (probability {prob:.6f})" if rule == "splink" and prob is not None else ""
                 reasons.append(f"direct {rule} edge: {RULE_WORDS.get(rule, rule)}{extra}")
         else:
             steps = _path(con, e.a.record_key, e.b.record_key, e.a.customer_id)
