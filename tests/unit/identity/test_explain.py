@@ -208,3 +208,26 @@ def test_crm_pairs_of_one_customer_carry_probability_and_agreed_comparisons(con)
     assert "; email: exact match (+" in agreed
     e = explain_match(con, "hubspot:2", "hubspot:3")
     assert prob == pytest.approx(e.match_probability, abs=1e-9)
+
+
+def test_groups_mode_explains_records_sharing_one_input_row(con):
+    write_records(
+        con,
+        [
+            person("hubspot:2", "ann", "lee", email="ann.lee@x.org"),
+            person("hubspot:3", "anne", "lee", email="ann.lee@x.org", company_norm="lee consulting"),
+            person("zoho:1", "john", "smith", email="js2@b.com", city_norm="bath"),
+        ],
+    )
+    cfg = IdentityConfig()
+    cfg.splink.compare = "groups"
+    resolve_identities(con, cfg, "r1", NOW)
+    # one Splink row per deterministic group, repeated for each of its records
+    rows = con.execute("SELECT record_key, id FROM identity_model_input ORDER BY record_key").fetchall()
+    assert [k for k, _ in rows] == ["hubspot:2", "hubspot:3", "zoho:1"]
+    assert rows[0][1] == rows[1][1] != rows[2][1]
+    e = explain_match(con, "hubspot:2", "hubspot:3")
+    assert e.same_customer and e.reasons == ["direct email edge: the same email address"]
+    assert {c.comparison: c.level for c in e.comparisons}["email"] == "exact match"
+    pairs = con.execute("SELECT record_key_l, record_key_r FROM identity_pair_evidence").fetchall()
+    assert pairs == [("hubspot:2", "hubspot:3")]
