@@ -7,5 +7,6 @@ COMMAND_MODULES = [
     "ingest",
     "plan",
     "explain",
+    "explain_match",
     "backtest",
 ]
