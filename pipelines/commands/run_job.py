@@ -8,6 +8,7 @@ import os
 import dagster as dg
 
 from pipelines.commands.common import progress
+from pipelines.lib.progress import PROGRESS_ATTR
 
 JOB_NAME = "touchplan_job"
 
@@ -19,11 +20,16 @@ class _ProgressHandler(logging.Handler):
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
         if event is None:
-            if record.levelno >= logging.WARNING:
+            if getattr(record, PROGRESS_ATTR, False):
+                progress(f"     {meta.get('orig_message') or record.getMessage()}")
+            elif record.levelno >= logging.WARNING:
                 progress(f"  ! {meta.get('orig_message') or record.getMessage()}")
             return
         kind = event.event_type_value
         step = event.step_key or ""
+        if kind == "RESOURCE_INIT_FAILURE":  # e.g. the config check before the first step
+            progress(f"  FAILED before the first step: {_root_cause(event.event_specific_data.error)}")
+            return
         if kind == "STEP_START":
             progress(f"  > {step}")
         elif kind == "STEP_SUCCESS":

@@ -9,6 +9,7 @@
 
 import json
 import os
+import re
 import shutil
 import sys
 import sysconfig
@@ -27,6 +28,7 @@ from dagster_dbt import (
 
 from pipelines.defs.resources import TouchplanResource
 from pipelines.lib.config.dbt_vars import collect_dbt_vars
+from pipelines.lib.progress import PROGRESS_EXTRA, DbtProgress
 from pipelines.lib.settings import DBT_PROJECT_DIR
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -70,7 +72,74 @@ def _dbt_build(
     # when it runs a subset of assets or checks.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     dbt_vars = collect_dbt_vars(settings)
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
+    tracker = DbtProgress(step=context.op_def.name, total_models=len(context.selected_asset_keys))
+    failures: list[str] = []
+    for event in invocation.stream_raw_events():
+        line = _track(event.raw_event, tracker, failures)
+        if line:
+            context.log.info(line, extra=PROGRESS_EXTRA)
+        # What `invocation.stream()` yields: Output per model, AssetCheckResult per test.
+        yield from event.to_default_asset_events(
+            manifest=invocation.manifest,
+            dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=context,
+            target_path=invocation.target_path,
+            project=invocation.project,
+        )
+    if not invocation.is_successful():
+        # One line naming the model and the error; the dbt command (its --vars JSON runs to kilobytes) and the
+        # full output stay in dbt.log.
+        raise dg.Failure(
+            description=dbt_failure_line(failures, invocation._error_messages),  # noqa: SLF001
+            metadata={"dbt_log": str(invocation.target_path / "dbt.log")},
+        )
+
+
+def _track(raw_event: Mapping[str, Any], tracker: DbtProgress, failures: list[str]) -> str | None:
+    """Count a finished node; remember a failed one's one-line error; return a progress line when due."""
+    if raw_event.get("info", {}).get("name") != "NodeFinished":
+        return None
+    data = raw_event.get("data", {})
+    node = data.get("node_info", {})
+    result = data.get("run_result", {})
+    status = str(result.get("status") or node.get("node_status") or "")
+    kind = node.get("resource_type", "")
+    name = node.get("node_name") or node.get("unique_id", "?")
+    if status in ("error", "fail"):
+        failures.append(f"{kind} {name} failed: {_one_line(result.get('message') or status)}")
+    if kind in ("test", "unit_test"):
+        tracker.test_finished()
+        return None
+    if kind not in ("model", "seed", "snapshot"):
+        return None
+    seconds = result.get("execution_time")
+    return tracker.model_finished(name, float(seconds) if seconds is not None else None, status)
+
+
+def _one_line(message: str) -> str:
+    """dbt's multi-line error ('Runtime Error in model x (path)\n  Binder Error: ...') as one line, its header
+    dropped (the caller names the node), at most 300 characters."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    if len(lines) > 1 and re.match(r"^\w[\w ]* (Error|error) in \w+ ", lines[0]):
+        lines = lines[1:]
+    text = " ".join(" ".join(lines).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def dbt_failure_line(failures: list[str], error_messages: list[str]) -> str:
+    """`dbt: model dim_customers failed: Binder Error: ... (and 2 more: test x, model y)`."""
+    if failures:
+        more = ""
+        if len(failures) > 1:
+            others = [f.split(" failed:", 1)[0] for f in failures[1:4]]
+            more = (
+                f" (and {len(failures) - 1} more: {', '.join(others)}{', ...' if len(failures) > 4 else ''})"
+            )
+        return f"dbt: {failures[0]}{more}"
+    if error_messages:  # not a node: a parse or compilation error, a bad var
+        return f"dbt: {_one_line(error_messages[0])}"
+    return "dbt build failed (no error message from dbt: see dbt.log in dbt_project/target)"
 
 
 @dbt_assets(
