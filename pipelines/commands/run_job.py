@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import dagster as dg
 
@@ -60,6 +61,8 @@ def _root_cause(error) -> str:
         for line in (error.message or "").strip().splitlines()
         if line.strip() and not line.strip().startswith("For further information visit")
     ]
+    if lines and error.cls_name:  # 'dagster._core.definitions.events.Failure: <the message>' -> the message
+        lines[0] = re.sub(rf"^([\w.]*\.)?{re.escape(error.cls_name)}: ", "", lines[0])
     return " / ".join(lines[:3]) if lines else error.cls_name or "failed"
 
 

@@ -20,10 +20,4 @@ daily_schedule = dg.ScheduleDefinition(
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    # The code location refuses to load with a broken config folder (`dagster dev` shows the file and key);
-    # every run checks again before its first step (TouchplanResource), as the files may change meanwhile.
-    from pipelines.lib.config.validate import validate_config
-    from pipelines.lib.settings import Settings
-
-    validate_config(Settings.from_env().config_dir).raise_if_failed()
     return dg.Definitions(jobs=[touchplan_job], schedules=[daily_schedule])

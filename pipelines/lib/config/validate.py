@@ -64,8 +64,11 @@ def _loaders() -> dict[str, Callable[[Path], Any]]:
     }
 
 
-def validate_config(config_dir: Path) -> ConfigCheck:
-    """Parse every config file of `config_dir` and check their cross-references; never raises for bad config."""
+def validate_config(config_dir: Path, *, require_all: bool = True) -> ConfigCheck:
+    """Parse every config file of `config_dir` and check their cross-references; never raises for bad config.
+
+    `require_all=False` (a Dagster run, which may materialize only some stages): a missing file is left to the
+    stage that needs it; the files present are still checked in full."""
     config_dir = Path(config_dir)
     check = ConfigCheck(config_dir)
     if not config_dir.is_dir():
@@ -74,7 +77,7 @@ def validate_config(config_dir: Path) -> ConfigCheck:
     parsed: dict[str, Any] = {}
     for name, loader in _loaders().items():
         if not (config_dir / name).exists():
-            if CONFIG_FILES[name]:
+            if CONFIG_FILES[name] and require_all:
                 check.problems.append(f"{display_path(config_dir / name)}: file not found")
             continue
         try:
