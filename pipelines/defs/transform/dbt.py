@@ -74,9 +74,8 @@ def _dbt_build(
     dbt_vars = collect_dbt_vars(settings)
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
     tracker = DbtProgress(step=context.op_def.name, total_models=len(context.selected_asset_keys))
-    failures: list[str] = []
     for event in invocation.stream_raw_events():
-        line = _track(event.raw_event, tracker, failures)
+        line = _track(event.raw_event, tracker)
         if line:
             context.log.info(line, extra=PROGRESS_EXTRA)
         # What `invocation.stream()` yields: Output per model, AssetCheckResult per test.
@@ -91,55 +90,12 @@ def _dbt_build(
         # One line naming the model and the error; the dbt command (its --vars JSON runs to kilobytes) and the
         # full output stay in dbt.log.
         raise dg.Failure(
-            description=dbt_failure_line(failures, invocation._error_messages),  # noqa: SLF001
+            description=dbt_failure_line(
+                _run_results(invocation.target_path),
+                invocation._error_messages,  # noqa: SLF001 - dbt's error-level lines, kept by dagster-dbt
+            ),
             metadata={"dbt_log": str(invocation.target_path / "dbt.log")},
         )
-
-
-def _track(raw_event: Mapping[str, Any], tracker: DbtProgress, failures: list[str]) -> str | None:
-    """Count a finished node; remember a failed one's one-line error; return a progress line when due."""
-    if raw_event.get("info", {}).get("name") != "NodeFinished":
-        return None
-    data = raw_event.get("data", {})
-    node = data.get("node_info", {})
-    result = data.get("run_result", {})
-    status = str(result.get("status") or node.get("node_status") or "")
-    kind = node.get("resource_type", "")
-    name = node.get("node_name") or node.get("unique_id", "?")
-    if status in ("error", "fail"):
-        failures.append(f"{kind} {name} failed: {_one_line(result.get('message') or status)}")
-    if kind in ("test", "unit_test"):
-        tracker.test_finished()
-        return None
-    if kind not in ("model", "seed", "snapshot"):
-        return None
-    seconds = result.get("execution_time")
-    return tracker.model_finished(name, float(seconds) if seconds is not None else None, status)
-
-
-def _one_line(message: str) -> str:
-    """dbt's multi-line error ('Runtime Error in model x (path)\n  Binder Error: ...') as one line, its header
-    dropped (the caller names the node), at most 300 characters."""
-    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
-    if len(lines) > 1 and re.match(r"^\w[\w ]* (Error|error) in \w+ ", lines[0]):
-        lines = lines[1:]
-    text = " ".join(" ".join(lines).split())
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def dbt_failure_line(failures: list[str], error_messages: list[str]) -> str:
-    """`dbt: model dim_customers failed: Binder Error: ... (and 2 more: test x, model y)`."""
-    if failures:
-        more = ""
-        if len(failures) > 1:
-            others = [f.split(" failed:", 1)[0] for f in failures[1:4]]
-            more = (
-                f" (and {len(failures) - 1} more: {', '.join(others)}{', ...' if len(failures) > 4 else ''})"
-            )
-        return f"dbt: {failures[0]}{more}"
-    if error_messages:  # not a node: a parse or compilation error, a bad var
-        return f"dbt: {_one_line(error_messages[0])}"
-    return "dbt build failed (no error message from dbt: see dbt.log in dbt_project/target)"
 
 
 @dbt_assets(
@@ -162,6 +118,73 @@ def dbt_pre_identity(context: dg.AssetExecutionContext, dbt: DbtCliResource, tou
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource):
     yield from _dbt_build(context, dbt, touchplan)
+
+
+# dbt-core's info-level events (what its JSON log on stdout carries) for a node that finished or was skipped.
+_MODEL_RESULTS = {"LogModelResult", "LogSeedResult", "LogSnapshotResult"}
+_MODEL_TYPES = {"model", "seed", "snapshot"}
+
+
+def _track(raw_event: Mapping[str, Any], tracker: DbtProgress) -> str | None:
+    """Count a finished (or skipped) model and a finished test; return a progress line when one is due."""
+    name = raw_event.get("info", {}).get("name")
+    data = raw_event.get("data", {})
+    node = data.get("node_info", {})
+    if name == "LogTestResult":
+        tracker.test_finished()
+        return None
+    if name in _MODEL_RESULTS or (name == "SkippingDetails" and node.get("resource_type") in _MODEL_TYPES):
+        seconds = data.get("execution_time")
+        return tracker.model_finished(
+            node.get("node_name") or node.get("unique_id", "?"),
+            float(seconds) if seconds is not None and name != "SkippingDetails" else None,
+            str(node.get("node_status") or ""),
+        )
+    return None
+
+
+def _run_results(target_path: Path) -> list[dict[str, Any]]:
+    try:
+        return json.loads((target_path / "run_results.json").read_text(encoding="utf-8")).get("results", [])
+    except (OSError, ValueError):
+        return []
+
+
+def _one_line(message: str) -> str:
+    """dbt's multi-line error ('Runtime Error in model x (path)\n  Binder Error: ...') as one line, its header
+    dropped (the caller names the node), at most 300 characters."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    if len(lines) > 1 and re.match(r"^[\w ]*Error in \w+ ", lines[0]):
+        lines = lines[1:]
+    text = " ".join(" ".join(lines).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _node_label(unique_id: str) -> str:
+    """'model.touchplan.dim_customers' -> 'model dim_customers'; a unit test -> 'unit_test model::test'."""
+    kind, _, rest = unique_id.partition(".")
+    name = rest.partition(".")[2] or rest
+    return f"{kind} {name.replace('.', '::')}"
+
+
+def dbt_failure_line(results: list[dict[str, Any]], error_messages: list[str]) -> str:
+    """`dbt: model dim_customers failed: Binder Error: ... (and 2 more: test x, unit_test y)`: models first."""
+    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    failed.sort(
+        key=lambda r: 0 if str(r.get("unique_id", "")).startswith(("model.", "seed.", "snapshot.")) else 1
+    )
+    if failed:
+        first = failed[0]
+        line = (
+            f"dbt: {_node_label(first.get('unique_id', '?'))} failed: {_one_line(first.get('message') or '')}"
+        )
+        if len(failed) > 1:
+            others = [_node_label(r.get("unique_id", "?")) for r in failed[1:4]]
+            line += f" (and {len(failed) - 1} more: {', '.join(others)}{', ...' if len(failed) > 4 else ''})"
+        return line
+    if error_messages:  # no node failed: a parse or compilation error, a bad var
+        return f"dbt: {_one_line(error_messages[-1])}"
+    return "dbt build failed without an error message: see dbt.log in dbt_project/target"
 
 
 def _dbt_executable() -> str:
