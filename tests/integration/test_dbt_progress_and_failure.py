@@ -25,7 +25,10 @@ def test_dbt_step_prints_progress_and_fails_with_one_line(tmp_path, monkeypatch,
     (exports / "salesforce" / "Contact.csv").write_text(sf_contact_csv(5))
     warehouse = tmp_path / "w.duckdb"
     touchplan = TouchplanResource(
-        warehouse=str(warehouse), exports=str(exports), config_dir=str(PROJECT_ROOT / "config"), output=str(tmp_path)
+        warehouse=str(warehouse),
+        exports=str(exports),
+        config_dir=str(PROJECT_ROOT / "config"),
+        output=str(tmp_path),
     )
     assert dg.materialize([ingest], resources={"touchplan": touchplan}).success
     # A raw table an older or hand-edited warehouse might have: one column gone, so one staging model fails.
