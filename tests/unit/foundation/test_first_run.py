@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -60,37 +62,53 @@ def test_rerun_says_the_files_were_already_loaded_not_that_none_were_found(tmp_p
     assert "ingest 2/2 sendgrid/events.json: already loaded (same content), nothing new" in captured.err
 
 
-def _break_ingest(monkeypatch):
-    """An ingest bug of the kind a malformed real export used to hit (DuckDB's CSV state machine error)."""
-    import duckdb
+# An ingest bug of the kind a malformed real export used to hit (DuckDB's CSV state machine error), then the real
+# `touchplan ingest` in a fresh interpreter, so stderr is exactly what a user sees (no test logging handlers).
+_BROKEN_INGEST = """
+import sys, duckdb
+import pipelines.lib.ingest.loader as loader
+def boom(*_args, **_kwargs):
+    raise duckdb.InvalidInputException("CSV Parser state machine reached an invalid state")
+loader.sniff_file = boom
+from pipelines.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 
-    def boom(*_args, **_kwargs):
-        raise duckdb.InvalidInputException("CSV Parser state machine reached an invalid state")
 
-    monkeypatch.setattr("pipelines.lib.ingest.loader.sniff_file", boom)
+def _ingest_broken(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    args = [
+        *extra,
+        "ingest",
+        "--exports",
+        str(tmp_path / "exports"),
+        "--warehouse",
+        str(tmp_path / "w.duckdb"),
+    ]
+    return subprocess.run(
+        [sys.executable, "-c", _BROKEN_INGEST, *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
 
 
-def test_rejected_file_is_one_error_line_without_traceback(tmp_path, capsys, monkeypatch):
+def test_rejected_file_is_one_error_line_without_traceback(tmp_path):
     _exports(tmp_path)
-    _break_ingest(monkeypatch)
-    assert _ingest(tmp_path) == 2
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err + captured.out
-    errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    result = _ingest_broken(tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [
         "error: ingest of salesforce/Contact.csv failed",
         "error: ingest of sendgrid/events.json failed",
     ]
     assert (
-        "    error: salesforce/Contact.csv: InvalidInputException: CSV Parser state machine" in captured.out
+        "    error: salesforce/Contact.csv: InvalidInputException: CSV Parser state machine" in result.stdout
     )
 
 
-def test_debug_shows_the_traceback_of_a_rejected_file(tmp_path, capsys, monkeypatch):
+def test_debug_shows_the_traceback_of_a_rejected_file(tmp_path):
     _exports(tmp_path)
-    _break_ingest(monkeypatch)
-    assert _ingest(tmp_path, "--debug") == 2
-    assert "Traceback" in capsys.readouterr().err
+    result = _ingest_broken(tmp_path, "--debug")
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr and "InvalidInputException" in result.stderr
 
 
 def test_empty_exports_folder_fails_ingest_at_once(tmp_path, capsys):
