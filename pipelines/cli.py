@@ -82,6 +82,7 @@ QUIET_LOGGERS = ("great_expectations", "splink", "dbt", "dagster_dbt", "sqlglot"
 def configure_logging(debug: bool) -> None:
     """Our warnings and errors as one line on stderr (stack traces only with --debug); third parties quiet."""
     handler = _StderrHandler()
+    handler.setLevel(logging.WARNING)  # loggers that set their own level (Dagster's) still only warn here
     if debug:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     else:
