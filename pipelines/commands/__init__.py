@@ -4,6 +4,7 @@
 COMMAND_MODULES = [
     "sample_data",
     "run",
+    "check_config",
     "ingest",
     "plan",
     "explain",
