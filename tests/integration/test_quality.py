@@ -17,6 +17,11 @@ from pipelines.defs.resources import TouchplanResource
 from pipelines.lib.settings import EXPECTATIONS_DIR
 from tests.unit.quality.conftest import make_raw_crm_contacts
 
+# The checks' "now" (TOUCHPLAN_AS_OF, read by the Dagster check through TouchplanResource): the day after the
+# fixture rows' updated_at (2026-11-20) and their _ingested_at (2026-11-21), so freshness holds whatever the wall
+# clock says and only the invalid emails can fail a check.
+AS_OF = "2026-11-21T12:00:00"
+
 
 def _job_defs(tmp_path: Path, invalid_share: float) -> dg.Definitions:
     warehouse = tmp_path / "warehouse.duckdb"
@@ -54,7 +59,8 @@ def _check_evaluation(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluat
     return evaluation
 
 
-def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery(tmp_path: Path):
+def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("TOUCHPLAN_AS_OF", AS_OF)
     defs = _job_defs(tmp_path, invalid_share=0.3)
     result = defs.resolve_job_def("touchplan_job").execute_in_process(raise_on_error=False)
 
@@ -66,7 +72,12 @@ def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.check_name == CHECK_NAME
     assert "ERROR email_valid_error on raw_crm_contacts: 300 failing rows" in evaluation.description
-    assert evaluation.metadata["failing_counts"].value["raw_crm_contacts.email_valid_error"] == 300
+    # 1,000 rows, the first 3 of every 10 not addresses: 300; as of AS_OF nothing else fails (the WARN
+    # email_valid check counts the same 300 rows)
+    assert evaluation.metadata["failing_counts"].value == {
+        "raw_crm_contacts.email_valid_error": 300,
+        "raw_crm_contacts.email_valid": 300,
+    }
     assert Path(evaluation.metadata["data_docs"].value).is_file()
     phases = evaluation.metadata["seconds_by_phase"].value
     assert set(phases) == {"read_rows", "validate_rows", "profile", "failing_keys", "data_docs"}
@@ -89,7 +100,8 @@ def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery
         ).fetchone()[0]
 
 
-def test_warn_only_failures_let_the_run_complete(tmp_path: Path):
+def test_warn_only_failures_let_the_run_complete(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("TOUCHPLAN_AS_OF", AS_OF)
     defs = _job_defs(tmp_path, invalid_share=0.1)
     result = defs.resolve_job_def("touchplan_job").execute_in_process(raise_on_error=False)
 
@@ -99,6 +111,9 @@ def test_warn_only_failures_let_the_run_complete(tmp_path: Path):
     evaluation = _check_evaluation(result)
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     assert "WARN email_valid on raw_crm_contacts: 100 failing rows" in evaluation.description
+    # 1,000 rows, the first of every 10 not an address: 100 rows fail the WARN check, under the ERROR check's
+    # share; as of AS_OF (fresh rows) that is the only failure
+    assert evaluation.metadata["failing_counts"].value == {"raw_crm_contacts.email_valid": 100}
 
 
 @pytest.mark.parametrize("table", ["raw_crm_contacts", "dim_customers", "contact_plan", "raw_email_events"])
