@@ -38,7 +38,11 @@ def crosswalk_metrics(
         [str(truth_csv)],
     ).fetchone()[0]
     clustered = con.execute(f"SELECT count(*) FROM {clusters_table}").fetchone()[0]
-    assert scores.records_scored == clustered == truth_records, (scores.records_scored, clustered, truth_records)
+    assert scores.records_scored == clustered == truth_records, (
+        scores.records_scored,
+        clustered,
+        truth_records,
+    )
     return scores.overall
 
 
