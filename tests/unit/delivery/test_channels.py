@@ -10,6 +10,7 @@ import duckdb
 
 from pipelines.lib.delivery import deliver
 from pipelines.lib.settings import Settings
+from tests.sendgrid_schema import mail_send_errors
 
 from .conftest import CUSTOMERS, SCHEDULED
 from .fakes import ScriptedSendGrid
@@ -76,6 +77,9 @@ def test_outbox_holds_one_body_per_email_and_a_manifest_without_personal_data(se
     for entry in manifest["sends"]:
         body = json.loads((folder / entry["file"]).read_text())
         assert body["personalizations"][0]["custom_args"]["touchplan_send_id"] == entry["send_id"]
+    # each body is a valid request of POST /v3/mail/send in SendGrid's API description
+    for entry in manifest["sends"]:
+        assert mail_send_errors(json.loads((folder / entry["file"]).read_text())) == [], entry["file"]
     manifest_text = (folder / "manifest.json").read_text().lower()
     assert "@" not in manifest_text and "lovelace" not in manifest_text
     webinar = [e for e in manifest["sends"] if e["channel"] == "webinar_invite"][0]
