@@ -11,8 +11,9 @@ namesakes (pairs of persons grow with the square of the size), so a good model's
 
 - PRECISION_MIN 0.995: the 0.998 target less a margin of 0.003 (at 1,000 persons, ~3,870 true pairs, that
   allows ~19 wrong pairs). Merging namesakes costs more: measured 0.9912 at 1,000 persons, seed 3.
-- RECALL_MIN 0.97: the lowest shipped 10k recall (0.9837) less a margin of ~0.014 (~50 more missed pairs of
-  ~3,870). Deterministic rules alone (Splink off) miss far more.
+- RECALL_MIN 0.96: the lowest shipped 10k recall (0.9837) less a margin of ~0.024, as small runs score a little
+  lower (main, 2026-12-07: R 0.9853 at 1,000 persons, 0.9753 at 400). Deterministic rules alone (Splink off)
+  miss far more: measured R 0.886 at 1,000 persons, seed 3.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import duckdb
 from pipelines.lib.identity.scoring import PairMetrics, score_pairs
 
 PRECISION_MIN = 0.995
-RECALL_MIN = 0.97
+RECALL_MIN = 0.96
 
 
 def crosswalk_metrics(
