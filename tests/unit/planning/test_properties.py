@@ -25,6 +25,9 @@ ZONES = [
 DST_WEEKS = [datetime(2026, 3, 26), datetime(2026, 10, 22), datetime(2026, 3, 5), datetime(2026, 10, 29),
              datetime(2026, 4, 2), datetime(2026, 10, 1)]  # fmt: skip
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+AS_OF = datetime(
+    2026, 3, 26, 7, 30, tzinfo=UTC
+)  # a fixed start (the European DST week) for other planning tests
 # docs/contact_rules.md "The algorithm": eligibility (no_consent, suppressed, held_out, cooldown), arbitration
 # (capped, gap, lost_priority, over_capacity), planned; docs/architecture.md adds deferred
 DOCUMENTED_OUTCOMES = {
