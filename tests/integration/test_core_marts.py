@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -102,6 +103,32 @@ def test_changing_the_rule_changes_the_chosen_value(built):
         assert query(
             warehouse, "select title, title_source, seniority from dim_customers where customer_id = 'cust_A'"
         )[0] == ("VP Marketing", "salesforce:003A", "vp")
+    finally:
+        run_dbt(warehouse, work, ["run", "--select", "dim_customers"], dbt_vars)
+
+
+def test_without_a_survivorship_file_the_dbt_defaults_apply(built, tmp_path):
+    work, warehouse, dbt_vars = built
+    # a config folder with every shipped file but survivorship.yaml: no `survivorship` var reaches dbt, so the
+    # macro's default applies (source_priority for every attribute, Salesforce first)
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    (config / "survivorship.yaml").unlink()
+    without = collect_dbt_vars(Settings.from_env(warehouse=warehouse, config_dir=config))
+    assert "survivorship" not in without
+    run_dbt(warehouse, work, ["run", "--select", "dim_customers"], without)
+    try:
+        row = query(
+            warehouse,
+            "select email, email_source, title, title_source, phone_e164_source, name_source "
+            "from dim_customers where customer_id = 'cust_A'",
+        )[0]
+        # the shipped file picks HubSpot 101 (newer) for email, title and phone (most_recent); the default
+        # takes every attribute from Salesforce 003A
+        assert row == (
+            "bob.smith@acme.com", "salesforce:003A", "VP Marketing", "salesforce:003A", "salesforce:003A",
+            "salesforce:003A",
+        )  # fmt: skip
     finally:
         run_dbt(warehouse, work, ["run", "--select", "dim_customers"], dbt_vars)
 
