@@ -528,7 +528,16 @@ def run_suite(args: argparse.Namespace, work: Path) -> None:
     if unknown:
         raise SystemExit(f"unknown data set(s) {', '.join(unknown)}; expected {', '.join(SUITE_DATASETS)}")
     print(f"suite work folder {work}")
-    rows = [_suite_one(args, n, work, Path(args.cache)) for n in names]
+    # variants copy the 10k seed-1 exports: build those first, then run the data sets (args.jobs at a time)
+    for name in names:
+        _suite_exports(name, work, Path(args.cache))
+    if args.jobs > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            rows = list(pool.map(lambda n: _suite_one(args, n, work, Path(args.cache)), names))
+    else:
+        rows = [_suite_one(args, n, work, Path(args.cache)) for n in names]
     print_suite_table(rows)
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "cited_1m": LAST_1M}, indent=1))

@@ -29,6 +29,12 @@ SPLINK_COLUMNS = (
     "birth_year2",  # last two digits of the birth year
     "email_year2",  # two trailing digits of the email local part ('william.singh72@...' -> '72')
     "work_email",  # the email when its domain is some record's employer (not a free-mail or personal address)
+    # blocking keys that survive typos (pipelines/lib/identity/blocking.py), derived in resolve._prepare_records:
+    "first_name_soundex",  # American Soundex of first_name_canonical ('robert' -> 'R163')
+    "last_name_soundex",  # American Soundex of the surname
+    "first_name_prefix3",  # first three letters of first_name_canonical
+    "last_name_prefix3",  # first three letters of the surname
+    "postal_code_prefix3",  # first three characters of the postal code
 )
 
 DEFAULT_ROLE_MAILBOXES = [
@@ -69,11 +75,12 @@ class _Strict(BaseModel):
 
 
 class Thresholds(_Strict):
-    """A Splink pair becomes an edge only when both thresholds hold."""
+    """A Splink pair becomes an edge when its match probability (the model's, prior included) reaches
+    match_probability, and, if set, its match weight reaches match_weight."""
 
-    # The weight includes Splink's prior; tuned with benchmarks/bench_identity.py --sweep (docs/identity.md).
     match_probability: float = Field(0.9, gt=0, le=1)
-    match_weight: float = 4.0
+    # Optional extra floor on the weight (None: the probability alone decides, docs/identity.md).
+    match_weight: float | None = None
 
 
 class Comparison(_Strict):
@@ -101,9 +108,9 @@ class Comparison(_Strict):
 
     name: str
     column: str | None = None
-    kind: Literal["string", "levenshtein", "exact", "date", "cross", "hierarchy", "mailbox", "name"] = (
-        "string"
-    )
+    kind: Literal[
+        "string", "levenshtein", "exact", "date", "cross", "hierarchy", "mailbox", "name", "swap"
+    ] = "string"
     other_column: str | None = None
     columns: list[str] = Field(default_factory=list)
     thresholds: list[float] = Field(default_factory=list)
@@ -132,6 +139,14 @@ class Comparison(_Strict):
 
     @model_validator(mode="after")
     def _thresholds_fit_kind(self) -> Comparison:
+        if self.kind == "swap":
+            if len(self.columns) != 2 or self.column is not None or self.other_column is not None:
+                raise ValueError(
+                    "kind 'swap' needs `columns`: the first-name and the surname column, nothing else"
+                )
+            if any(not 0 < t < 1 for t in self.thresholds):
+                raise ValueError("kind 'swap' thresholds are Jaro-Winkler similarities between 0 and 1")
+            return self
         if self.kind == "name":
             if len(self.columns) != 2 or self.column is not None or self.other_column is not None:
                 raise ValueError(
@@ -156,7 +171,7 @@ class Comparison(_Strict):
                 )
             return self
         if self.columns:
-            raise ValueError("`columns` is only allowed with kinds 'hierarchy' and 'name'")
+            raise ValueError("`columns` is only allowed with kinds 'hierarchy', 'name' and 'swap'")
         if self.column is None:
             raise ValueError(f"kind {self.kind!r} needs `column`")
         if self.kind in ("exact", "date", "cross", "mailbox") and self.thresholds:
@@ -262,6 +277,9 @@ class SplinkSettings(_Strict):
     # (expectation maximisation on each em_blocking_rules pass: unsupervised; at 1M records it can settle on
     # "same company" rather than "same person" as the matching class, see docs/identity.md).
     m_from: Literal["deterministic_groups", "em"] = "deterministic_groups"
+    # With m_from: deterministic_groups, a comparison takes its m from the labelled pairs only when at least this
+    # many of them carry a value on both sides; otherwise it keeps EM's m.
+    min_labelled_pairs: int = Field(200, ge=1)
     comparisons: list[Comparison] = Field(default_factory=_default_comparisons)
     # Prior for the share of random pairs that match; re-estimated from deterministic rules when training.
     probability_two_random_records_match: float = Field(1e-5, gt=0, lt=1)
