@@ -7,8 +7,8 @@
   three letters and the birth date is the same".
 
 They are derived once per record in `resolve._prepare_records` (columns `first_name_soundex`,
-`last_name_soundex`, `last_name_prefix3`, `postal_code_prefix3`), so Splink blocking rules and comparisons can name
-them like any other column.
+`last_name_soundex`, `name_soundex_pair`, `first_name_prefix3`, `last_name_prefix3`, `postal_code_prefix3`), so Splink blocking rules and comparisons can name
+them like any other column; `name_pair_sql` makes `name_soundex_pair` (the two Soundex codes in either order).
 """
 
 from __future__ import annotations
@@ -49,3 +49,12 @@ def name_prefix_sql(expr: str, n: int) -> str:
     """SQL for the first `n` letters of `expr` (NULL when it has fewer than `n`)."""
     s = _letters(expr)
     return f"CASE WHEN length({s}) >= {int(n)} THEN left({s}, {int(n)}) END"
+
+
+def name_pair_sql(first: str, last: str) -> str:
+    """SQL for an order-free key of two name codes ('K365|H652' for either order): blocks a pair whose first name
+    and surname were swapped between the two records (NULL unless both are known)."""
+    return (
+        f"CASE WHEN ({first}) IS NOT NULL AND ({last}) IS NOT NULL "
+        f"THEN least({first}, {last}) || '|' || greatest({first}, {last}) END"
+    )

@@ -32,6 +32,7 @@ SPLINK_COLUMNS = (
     # blocking keys that survive typos (pipelines/lib/identity/blocking.py), derived in resolve._prepare_records:
     "first_name_soundex",  # American Soundex of first_name_canonical ('robert' -> 'R163')
     "last_name_soundex",  # American Soundex of the surname
+    "name_soundex_pair",  # both Soundex codes in either order ('H652|K365'): survives a first name / surname swap
     "first_name_prefix3",  # first three letters of first_name_canonical
     "last_name_prefix3",  # first three letters of the surname
     "postal_code_prefix3",  # first three characters of the postal code
@@ -284,6 +285,9 @@ class SplinkSettings(_Strict):
     # Prior for the share of random pairs that match; re-estimated from deterministic rules when training.
     probability_two_random_records_match: float = Field(1e-5, gt=0, lt=1)
     recall_of_deterministic_rules: float = Field(0.7, gt=0, le=1)
+    # After training, re-estimate that prior from the model itself (expected matches among the scored pairs /
+    # all pairs, to a fixed point): the match probability, and so the threshold, then follows from the data.
+    calibrate_prior: bool = True
     train: bool = True
     min_records_for_training: int = Field(2000, ge=2)
     u_max_pairs: float = Field(1e6, gt=0)

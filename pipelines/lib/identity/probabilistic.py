@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -442,6 +443,36 @@ def _m_from_groups(
     return out, sorted(enough)
 
 
+# Pairs below this probability (under the prior the training gave) are left out of the prior's calibration.
+CALIBRATION_FLOOR = 1e-3
+
+
+def _logit2(p: float) -> float:
+    return math.log2(p / (1 - p))
+
+
+def _calibrate_prior(con: duckdb.DuckDBPyConnection, predictions: str, prior: float, n_records: int) -> float:
+    """The share of matching pairs that agrees with the model: the fixed point of
+    prior = (sum over scored pairs of their match probability under that prior) / (all pairs of records),
+    i.e. expectation maximisation of the prior alone, m and u held. The deterministic rules' estimate (pairs they
+    find / an assumed recall) is only the start: it is off by the recall's error, 2x on FEBRL, where no
+    identifier exists and few pairs agree exactly on name and birth date. Pairs outside the blocking rules, or
+    below CALIBRATION_FLOOR, count as non-matches."""
+    total = n_records * (n_records - 1) / 2
+    base = _logit2(prior)
+    current = prior
+    for _ in range(100):
+        expected = con.execute(
+            f"SELECT coalesce(sum(1 / (1 + pow(2, -(match_weight - ? + ?)))), 0) FROM {predictions}",
+            [base, _logit2(current)],
+        ).fetchall()[0][0]
+        new = min(max(expected / total, 1e-12), 0.5)
+        if abs(new - current) <= 1e-4 * current:
+            return new
+        current = new
+    return current
+
+
 def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_table: str) -> SplinkResult:
     """Score the blocked pairs of table SPLINK_INPUT (id + comparison columns); write edges to `out_table`
     (id_l, id_r, match_weight, match_probability) for pairs above the thresholds.
@@ -494,22 +525,31 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
         linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=logging.WARNING)
         trained_at = time.perf_counter()
         chunks = -(-n_records // s.predict_chunk_records)
+        prior = trained_prior = linker._settings_obj._probability_two_random_records_match
+        calibrate = trained and s.calibrate_prior
         predictions = linker.inference.predict(
-            threshold_match_probability=config.thresholds.match_probability,
+            # calibrating the prior needs the pairs below the threshold too (down to a negligible probability)
+            threshold_match_probability=min(config.thresholds.match_probability, CALIBRATION_FLOOR)
+            if calibrate
+            else config.thresholds.match_probability,
             warning_mode="never",
             num_chunks_left=chunks if chunks > 1 else None,
         )
+        if calibrate:
+            prior = _calibrate_prior(con, predictions.physical_name, prior, n_records)
+            linker._settings_obj._probability_two_random_records_match = prior
+        # match weight and probability under the (calibrated) prior: the weight moves by the change in log-odds
+        shift = _logit2(prior) - _logit2(trained_prior)
         con.execute(
             f"""
             INSERT INTO {out_table}
-            SELECT least(id_l, id_r), greatest(id_l, id_r), match_weight,
-                   match_probability
-            FROM {predictions.physical_name}
-            WHERE match_weight >= coalesce(?, match_weight) AND match_probability >= ?
+            SELECT least(id_l, id_r), greatest(id_l, id_r), w, 1 / (1 + pow(2, -w))
+            FROM (SELECT id_l, id_r, match_weight + ? AS w FROM {predictions.physical_name})
+            WHERE w >= coalesce(?, w) AND 1 / (1 + pow(2, -w)) >= ?
         """,
-            [config.thresholds.match_weight, config.thresholds.match_probability],
+            [shift, config.thresholds.match_weight, config.thresholds.match_probability],
         )
-        prob = linker._settings_obj._probability_two_random_records_match
+        prob = prior
         final_settings = linker.misc.save_model_to_json()
     finally:
         if linker is not None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from pipelines.lib.identity.blocking import name_prefix_sql, soundex_sql
+from pipelines.lib.identity.blocking import name_pair_sql, name_prefix_sql, soundex_sql
 from pipelines.lib.identity.config import SPLINK_COLUMNS, IdentityConfig
 from pipelines.lib.identity.graph import connected_components
 from pipelines.lib.identity.probabilistic import (
@@ -167,6 +167,8 @@ def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: lis
                -- blocking keys that survive typos (pipelines/lib/identity/blocking.py)
                {soundex_sql("r.first_name_canonical")} AS first_name_soundex,
                {soundex_sql("r.last_name_norm")} AS last_name_soundex,
+               {name_pair_sql(soundex_sql("r.first_name_canonical"), soundex_sql("r.last_name_norm"))}
+                   AS name_soundex_pair,
                {name_prefix_sql("r.last_name_norm", 3)} AS last_name_prefix3,
                {name_prefix_sql("r.first_name_canonical", 3)} AS first_name_prefix3,
                left(r.postal_code_norm, 3) AS postal_code_prefix3
