@@ -99,7 +99,9 @@ class Comparison(_Strict):
     at one employer: two colleagues, or one person's alias), else neither. `name`: `columns` are the first name
     and the surname, compared together, `thresholds` their Jaro-Winkler similarities: same full name, same surname
     and a similar first name, same first name and a similar surname, both similar, same surname only, same first
-    name only. With term_frequency the same-full-name level is weighed by how common the full name is (first and
+    name only. `swap`: `columns` are the first name and the surname; the levels: equal in the reverse order (one
+    record's first name is the other's surname and back), then similar in the reverse order (Jaro-Winkler >= each
+    threshold on both crossings). With term_frequency (kind `name`) the same-full-name level is weighed by how common the full name is (first and
     surname are not independent: names are regional, and namesakes are several times more common than the product
     of the two frequencies predicts), the same-surname levels by the surname's and the same-first-name level by the
     first name's.
