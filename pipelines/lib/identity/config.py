@@ -29,6 +29,13 @@ SPLINK_COLUMNS = (
     "birth_year2",  # last two digits of the birth year
     "email_year2",  # two trailing digits of the email local part ('william.singh72@...' -> '72')
     "work_email",  # the email when its domain is some record's employer (not a free-mail or personal address)
+    # blocking keys that survive typos (pipelines/lib/identity/blocking.py), derived in resolve._prepare_records:
+    "first_name_soundex",  # American Soundex of first_name_canonical ('robert' -> 'R163')
+    "last_name_soundex",  # American Soundex of the surname
+    "name_soundex_pair",  # both Soundex codes in either order ('H652|K365'): survives a first name / surname swap
+    "first_name_prefix3",  # first three letters of first_name_canonical
+    "last_name_prefix3",  # first three letters of the surname
+    "postal_code_prefix3",  # first three characters of the postal code
 )
 
 DEFAULT_ROLE_MAILBOXES = [
@@ -69,11 +76,12 @@ class _Strict(BaseModel):
 
 
 class Thresholds(_Strict):
-    """A Splink pair becomes an edge only when both thresholds hold."""
+    """A Splink pair becomes an edge when its match probability (the model's, prior included) reaches
+    match_probability, and, if set, its match weight reaches match_weight."""
 
-    # The weight includes Splink's prior; tuned with benchmarks/bench_identity.py --sweep (docs/identity.md).
-    match_probability: float = Field(0.9, gt=0, le=1)
-    match_weight: float = 4.0
+    match_probability: float = Field(0.8, gt=0, le=1)
+    # Optional extra floor on the weight (None: the probability alone decides, docs/identity.md).
+    match_weight: float | None = None
 
 
 class Comparison(_Strict):
@@ -91,7 +99,9 @@ class Comparison(_Strict):
     at one employer: two colleagues, or one person's alias), else neither. `name`: `columns` are the first name
     and the surname, compared together, `thresholds` their Jaro-Winkler similarities: same full name, same surname
     and a similar first name, same first name and a similar surname, both similar, same surname only, same first
-    name only. With term_frequency the same-full-name level is weighed by how common the full name is (first and
+    name only. `swap`: `columns` are the first name and the surname; the levels: equal in the reverse order (one
+    record's first name is the other's surname and back), then similar in the reverse order (Jaro-Winkler >= each
+    threshold on both crossings). With term_frequency (kind `name`) the same-full-name level is weighed by how common the full name is (first and
     surname are not independent: names are regional, and namesakes are several times more common than the product
     of the two frequencies predicts), the same-surname levels by the surname's and the same-first-name level by the
     first name's.
@@ -101,9 +111,9 @@ class Comparison(_Strict):
 
     name: str
     column: str | None = None
-    kind: Literal["string", "levenshtein", "exact", "date", "cross", "hierarchy", "mailbox", "name"] = (
-        "string"
-    )
+    kind: Literal[
+        "string", "levenshtein", "exact", "date", "cross", "hierarchy", "mailbox", "name", "swap"
+    ] = "string"
     other_column: str | None = None
     columns: list[str] = Field(default_factory=list)
     thresholds: list[float] = Field(default_factory=list)
@@ -132,6 +142,14 @@ class Comparison(_Strict):
 
     @model_validator(mode="after")
     def _thresholds_fit_kind(self) -> Comparison:
+        if self.kind == "swap":
+            if len(self.columns) != 2 or self.column is not None or self.other_column is not None:
+                raise ValueError(
+                    "kind 'swap' needs `columns`: the first-name and the surname column, nothing else"
+                )
+            if any(not 0 < t < 1 for t in self.thresholds):
+                raise ValueError("kind 'swap' thresholds are Jaro-Winkler similarities between 0 and 1")
+            return self
         if self.kind == "name":
             if len(self.columns) != 2 or self.column is not None or self.other_column is not None:
                 raise ValueError(
@@ -156,7 +174,7 @@ class Comparison(_Strict):
                 )
             return self
         if self.columns:
-            raise ValueError("`columns` is only allowed with kinds 'hierarchy' and 'name'")
+            raise ValueError("`columns` is only allowed with kinds 'hierarchy', 'name' and 'swap'")
         if self.column is None:
             raise ValueError(f"kind {self.kind!r} needs `column`")
         if self.kind in ("exact", "date", "cross", "mailbox") and self.thresholds:
@@ -189,6 +207,14 @@ def _default_comparisons() -> list[Comparison]:
             term_frequency=True,
             m_exact=0.88,
             u_exact=0.002,
+        ),
+        Comparison(
+            name="name_swap",
+            kind="swap",
+            columns=["first_name_canonical", "last_name_norm"],
+            thresholds=[0.9],
+            m_exact=0.05,
+            u_exact=0.00001,
         ),
         Comparison(
             name="location",
@@ -240,20 +266,27 @@ class SplinkSettings(_Strict):
     # `groups`: one row per such group (fewer rows, so faster at scale; slightly lower recall on the benchmark).
     compare: Literal["records", "groups"] = "records"
     # Pairs are scored only when they agree on every column of at least one rule (Splink `block_on`).
+    # The shipped rules survive a typo in any one attribute (Soundex keys, docs/identity.md).
     blocking_rules: list[list[str]] = Field(
         default_factory=lambda: [
             ["first_name_canonical", "last_name_norm"],
-            ["last_name_norm", "birth_date"],
-            ["first_name_canonical", "birth_date"],
+            ["name_soundex_pair"],
+            ["last_name_soundex", "birth_date"],
+            ["first_name_soundex", "birth_date"],
+            ["birth_date", "postal_code_norm"],
+            ["first_name_soundex", "postal_code_norm"],
+            ["last_name_soundex", "postal_code_norm"],
+            ["birth_date", "city_norm"],
             ["street_norm", "postal_code_norm"],
+            ["street_norm", "city_norm"],
             ["phone_e164"],
         ]
     )
     # EM training runs once per rule; each rule should give pairs that are between 1% and 99% matches.
     em_blocking_rules: list[list[str]] = Field(
         default_factory=lambda: [
-            ["last_name_norm"],
-            ["first_name_canonical", "city_norm"],
+            ["first_name_soundex", "last_name_soundex"],
+            ["birth_date"],
         ]
     )
     em_max_pairs: float = Field(2e6, gt=0)
@@ -262,12 +295,18 @@ class SplinkSettings(_Strict):
     # (expectation maximisation on each em_blocking_rules pass: unsupervised; at 1M records it can settle on
     # "same company" rather than "same person" as the matching class, see docs/identity.md).
     m_from: Literal["deterministic_groups", "em"] = "deterministic_groups"
+    # With m_from: deterministic_groups, a comparison takes its m from the labelled pairs only when at least this
+    # many of them carry a value on both sides; otherwise it keeps EM's m.
+    min_labelled_pairs: int = Field(200, ge=1)
     comparisons: list[Comparison] = Field(default_factory=_default_comparisons)
     # Prior for the share of random pairs that match; re-estimated from deterministic rules when training.
     probability_two_random_records_match: float = Field(1e-5, gt=0, lt=1)
     recall_of_deterministic_rules: float = Field(0.7, gt=0, le=1)
+    # After training, re-estimate that prior from the model itself (expected matches among the scored pairs /
+    # all pairs, to a fixed point): the match probability, and so the threshold, then follows from the data.
+    calibrate_prior: bool = True
     train: bool = True
-    min_records_for_training: int = Field(2000, ge=2)
+    min_records_for_training: int = Field(500, ge=2)
     u_max_pairs: float = Field(1e6, gt=0)
     seed: int = 42
     # Above this many records the model is trained on a random sample of them (then scores every record).

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -45,8 +46,10 @@ class SplinkResult:
     probability_two_random_records_match: float
     train_seconds: float = 0.0
     predict_seconds: float = 0.0
-    # the model that scored the pairs (Splink settings JSON with m/u and the prior), kept for explanations
-    model: dict | None = None
+    # the final Splink model (settings JSON with every level's m and u and the prior), as scored
+    settings: dict | None = None
+    # comparisons whose m came from the labelled pairs of deterministic groups (the rest: EM, else the prior)
+    m_from_groups: list[str] = field(default_factory=list)
 
 
 def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
@@ -60,6 +63,8 @@ def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
         return _mailbox_levels(comp)
     if comp.kind == "name":
         return _name_levels(comp)
+    if comp.kind == "swap":
+        return _swap_levels(comp)
     if comp.kind == "cross":
         a, b = col, comp.other_column
 
@@ -194,6 +199,39 @@ def _name_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     m.append(max(1 - sum(m), 1e-4))
     u.append(max(1 - sum(u), 1e-4))
     return [null, *levels], m, u
+
+
+def _swap_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
+    """Levels of a `swap` comparison: the two `columns` (first name, surname) of one record equal the other's in
+    the reverse order (a surname typed into the first-name field and back), then similar in the reverse order
+    (Jaro-Winkler >= each threshold on both crossings), else nothing. The first-name and surname comparisons see a
+    swapped pair as two disagreements; this comparison is what tells it apart from two strangers."""
+    import splink.comparison_level_library as cll
+
+    a, b = comp.columns
+
+    def crossed(t: float | None) -> str:
+        if t is None:
+            return f'"{a}_l" = "{b}_r" AND "{b}_l" = "{a}_r" AND "{a}_l" <> "{b}_l"'
+        return (
+            f'jaro_winkler_similarity("{a}_l", "{b}_r") >= {t} AND jaro_winkler_similarity("{b}_l", "{a}_r") >= {t}'
+            f' AND NOT ("{a}_l" = "{a}_r" OR "{b}_l" = "{b}_r")'
+        )
+
+    null = cll.CustomLevel(
+        " OR ".join(f'"{c}_{side}" IS NULL' for c in (a, b) for side in "lr"),
+        label_for_charts="a name part missing",
+    ).configure(is_null_level=True)
+    levels = [null, cll.CustomLevel(crossed(None), label_for_charts="first name and surname swapped")]
+    levels += [
+        cll.CustomLevel(crossed(t), label_for_charts=f"swapped, Jaro-Winkler >= {t}") for t in comp.thresholds
+    ]
+    levels.append(cll.ElseLevel())
+    m = [comp.m_exact] + [comp.m_exact / 2] * len(comp.thresholds)
+    u = [comp.u_exact] + [comp.u_exact * 4] * len(comp.thresholds)
+    m.append(max(1 - sum(m), 1e-4))
+    u.append(max(1 - sum(u), 1e-4))
+    return levels, m, u
 
 
 def _hierarchy_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
@@ -337,11 +375,45 @@ def _label_pairs(con: duckdb.DuckDBPyConnection) -> int:
     )
 
 
-def _m_from_groups(con: duckdb.DuckDBPyConnection, settings: dict, pairs: int) -> dict:
-    """m of every comparison level from the `pairs` pairs of records inside one deterministic group (the same
-    email, phone + surname or cross-reference: the same person for certain), each record with its own values."""
+def _comparison_columns(comp: Comparison) -> list[str]:
+    return [c for c in (comp.column, comp.other_column, *comp.columns) if c]
+
+
+def _labelled_pairs_per_comparison(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> dict[str, int]:
+    """For each comparison: the labelled pairs (two records of one deterministic group) in which both records carry
+    a value of one of its columns (the most for any one column: a lower bound for hierarchies)."""
+    columns = sorted({c for comp in config.splink.comparisons for c in _comparison_columns(comp)})
+    counts = ", ".join(f"count({c}) AS k{i}" for i, c in enumerate(columns))
+    sums = ", ".join(f"coalesce(sum(k{i} * (k{i} - 1) // 2), 0)" for i in range(len(columns)))
+    row = con.execute(
+        f"SELECT {sums} FROM (SELECT {counts} FROM {SPLINK_LABELLED} GROUP BY {LABEL_COLUMN})"
+    ).fetchall()[0]
+    per_column = dict(zip(columns, row, strict=True))
+    return {
+        comp.name: int(max(per_column[c] for c in _comparison_columns(comp)))
+        for comp in config.splink.comparisons
+    }
+
+
+def _m_from_groups(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, settings: dict, pairs: int
+) -> tuple[dict, list[str]]:
+    """m of the comparison levels from the `pairs` pairs of records inside one deterministic group (the same
+    email, phone + surname or cross-reference: the same person for certain), each record with its own values.
+
+    Only for comparisons with at least `splink.min_labelled_pairs` such pairs where both records carry a value:
+    the others keep the m they came with (EM's, else the prior). Where the email-joined records carry no address
+    (a CRM without emails: the groups are newsletter and webinar records), labelled pairs say nothing about the
+    address and EM is the better estimate. Returns the settings and the comparisons whose m came from the groups."""
     from splink import DuckDBAPI, Linker
 
+    enough = {
+        name
+        for name, n in _labelled_pairs_per_comparison(con, config).items()
+        if n >= config.splink.min_labelled_pairs
+    }
+    if not enough:
+        return settings, []
     labelled = Linker(
         DuckDBAPI(connection=con).register(SPLINK_LABELLED), settings, log_level=logging.WARNING
     )
@@ -351,13 +423,54 @@ def _m_from_groups(con: duckdb.DuckDBPyConnection, settings: dict, pairs: int) -
         # Laplace's rule of succession instead, 1 / (pairs + 2): rare among matches, as the data says.
         unseen = 1 / (pairs + 2)
         for comparison in labelled._settings_obj.comparisons:
+            if comparison.output_column_name not in enough:
+                continue
             for level in comparison._comparison_levels_excluding_null:
                 trained = level._trained_m_probabilities
                 if trained and not isinstance(trained[-1]["probability"], int | float):
                     level.m_probability = unseen
-        return labelled.misc.save_model_to_json()
+        out = labelled.misc.save_model_to_json()
     finally:
         labelled.table_management.delete_tables_created_by_splink_from_db()
+    # comparisons without enough labelled pairs: m as it came (from EM or the prior)
+    before = {c["output_column_name"]: c for c in settings["comparisons"]}
+    for comp in out["comparisons"]:
+        if comp["output_column_name"] not in enough:
+            kept = before[comp["output_column_name"]]["comparison_levels"]
+            for level, old in zip(comp["comparison_levels"], kept, strict=True):
+                if "m_probability" in old:
+                    level["m_probability"] = old["m_probability"]
+    return out, sorted(enough)
+
+
+# Pairs below this probability (under the prior the training gave) are left out of the prior's calibration.
+CALIBRATION_FLOOR = 1e-3
+
+
+def _logit2(p: float) -> float:
+    return math.log2(p / (1 - p))
+
+
+def _calibrate_prior(con: duckdb.DuckDBPyConnection, predictions: str, prior: float, n_records: int) -> float:
+    """The share of matching pairs that agrees with the model: the fixed point of
+    prior = (sum over scored pairs of their match probability under that prior) / (all pairs of records),
+    i.e. expectation maximisation of the prior alone, m and u held. The deterministic rules' estimate (pairs they
+    find / an assumed recall) is only the start: it is off by the recall's error, 2x on FEBRL, where no
+    identifier exists and few pairs agree exactly on name and birth date. Pairs outside the blocking rules, or
+    below CALIBRATION_FLOOR, count as non-matches."""
+    total = n_records * (n_records - 1) / 2
+    base = _logit2(prior)
+    current = prior
+    for _ in range(100):
+        expected = con.execute(
+            f"SELECT coalesce(sum(1 / (1 + pow(2, -(match_weight - ? + ?)))), 0) FROM {predictions}",
+            [base, _logit2(current)],
+        ).fetchall()[0][0]
+        new = min(max(expected / total, 1e-12), 0.5)
+        if abs(new - current) <= 1e-4 * current:
+            return new
+        current = new
+    return current
 
 
 def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_table: str) -> SplinkResult:
@@ -382,6 +495,7 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
     db_api = DuckDBAPI(connection=con)
     settings = build_settings(config)
     trained = False
+    from_groups: list[str] = []
     linker = None
     try:
         if s.train and n_records >= s.min_records_for_training:
@@ -394,39 +508,49 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
                     f"ORDER BY hash(id, {int(s.seed)}), id LIMIT {int(s.training_sample_records)}"
                 )
                 table = SPLINK_TRAIN_INPUT
-            # m from the deterministic groups when there are any (else EM, as with m_from: em)
+            # m by EM on the em_blocking_rules (unsupervised: works with no shared identifier at all), then, with
+            # m_from: deterministic_groups, from the labelled pairs for every comparison they cover well enough
             label_pairs = _label_pairs(con) if s.m_from == "deterministic_groups" else 0
             # Its own DuckDBAPI: Splink caches tables per API object, and the trainer's are deleted below.
             trainer = Linker(DuckDBAPI(connection=con).register(table), settings, log_level=logging.WARNING)
             try:
-                trained = _train(trainer, s, em=label_pairs == 0)
+                trained = _train(trainer, s, em=True)
                 settings = trainer.misc.save_model_to_json()
             finally:
                 trainer.table_management.delete_tables_created_by_splink_from_db()
                 con.execute(f"DROP TABLE IF EXISTS {SPLINK_TRAIN_INPUT}")
             if label_pairs:
-                settings = _m_from_groups(con, settings, label_pairs)
-                trained = True
+                settings, from_groups = _m_from_groups(con, config, settings, label_pairs)
+                trained = trained or bool(from_groups)
         linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=logging.WARNING)
-        model = linker.misc.save_model_to_json()
         trained_at = time.perf_counter()
         chunks = -(-n_records // s.predict_chunk_records)
+        prior = trained_prior = linker._settings_obj._probability_two_random_records_match
+        calibrate = trained and s.calibrate_prior
         predictions = linker.inference.predict(
-            threshold_match_probability=config.thresholds.match_probability,
+            # calibrating the prior needs the pairs below the threshold too (down to a negligible probability)
+            threshold_match_probability=min(config.thresholds.match_probability, CALIBRATION_FLOOR)
+            if calibrate
+            else config.thresholds.match_probability,
             warning_mode="never",
             num_chunks_left=chunks if chunks > 1 else None,
         )
+        if calibrate:
+            prior = _calibrate_prior(con, predictions.physical_name, prior, n_records)
+            linker._settings_obj._probability_two_random_records_match = prior
+        # match weight and probability under the (calibrated) prior: the weight moves by the change in log-odds
+        shift = _logit2(prior) - _logit2(trained_prior)
         con.execute(
             f"""
             INSERT INTO {out_table}
-            SELECT least(id_l, id_r), greatest(id_l, id_r), match_weight,
-                   match_probability
-            FROM {predictions.physical_name}
-            WHERE match_weight >= ? AND match_probability >= ?
+            SELECT least(id_l, id_r), greatest(id_l, id_r), w, 1 / (1 + pow(2, -w))
+            FROM (SELECT id_l, id_r, match_weight + ? AS w FROM {predictions.physical_name})
+            WHERE w >= coalesce(?, w) AND 1 / (1 + pow(2, -w)) >= ?
         """,
-            [config.thresholds.match_weight, config.thresholds.match_probability],
+            [shift, config.thresholds.match_weight, config.thresholds.match_probability],
         )
-        prob = linker._settings_obj._probability_two_random_records_match
+        prob = prior
+        final_settings = linker.misc.save_model_to_json()
     finally:
         if linker is not None:
             linker.table_management.delete_tables_created_by_splink_from_db()
@@ -437,5 +561,6 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
         probability_two_random_records_match=prob,
         train_seconds=trained_at - started,
         predict_seconds=time.perf_counter() - trained_at,
-        model=model,
+        settings=final_settings,
+        m_from_groups=from_groups,
     )

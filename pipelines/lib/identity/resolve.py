@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from pipelines.lib.identity.blocking import name_pair_sql, name_prefix_sql, soundex_sql
 from pipelines.lib.identity.config import SPLINK_COLUMNS, IdentityConfig
 from pipelines.lib.identity.graph import connected_components
 from pipelines.lib.identity.model_store import save_model, score_crm_pairs
@@ -69,6 +70,10 @@ class IdentityReport:
     seconds: dict[str, float] = field(default_factory=dict)
     # Splink's prior (estimated from the deterministic rules when trained): part of every match weight
     splink_prior: float | None = None
+    # The trained Splink model as scored (Splink settings JSON: every level's m and u, the prior); not metadata
+    splink_settings: dict | None = None
+    # Comparisons whose m came from the pairs inside deterministic groups (the others: EM, else the prior)
+    splink_m_from_groups: list[str] = field(default_factory=list)
 
     def as_metadata(self) -> dict[str, object]:
         """Counts only: safe for logs and Dagster metadata."""
@@ -84,6 +89,8 @@ class IdentityReport:
         }
         if self.splink_prior is not None:
             meta["splink_probability_two_random_records_match"] = self.splink_prior
+        if self.splink_settings is not None:
+            meta["splink_m_from_groups"] = ", ".join(self.splink_m_from_groups) or "none"
         meta.update({f"edges_{k}": v for k, v in self.edges_by_rule.items()})
         meta.update({f"records_joined_by_{k}": v for k, v in self.records_by_rule.items()})
         meta.update({f"guard_{k}": v for k, v in self.guard_firings.items()})
@@ -157,7 +164,15 @@ def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: lis
         -- a work mailbox: an email whose domain is some record's employer (company 'metro works europe',
         -- email x@metroworkseurope.com), as opposed to a free-mail or personal address
         SELECT r.*, CASE WHEN r.email_org IN (SELECT company_key FROM r WHERE company_key IS NOT NULL)
-                         THEN r.email END AS work_email
+                         THEN r.email END AS work_email,
+               -- blocking keys that survive typos (pipelines/lib/identity/blocking.py)
+               {soundex_sql("r.first_name_canonical")} AS first_name_soundex,
+               {soundex_sql("r.last_name_norm")} AS last_name_soundex,
+               {name_pair_sql(soundex_sql("r.first_name_canonical"), soundex_sql("r.last_name_norm"))}
+                   AS name_soundex_pair,
+               {name_prefix_sql("r.last_name_norm", 3)} AS last_name_prefix3,
+               {name_prefix_sql("r.first_name_canonical", 3)} AS first_name_prefix3,
+               left(r.postal_code_norm, 3) AS postal_code_prefix3
         FROM r
     """)
 
@@ -356,7 +371,7 @@ def _group_profiles(con: duckdb.DuckDBPyConnection) -> None:
     """Per deterministic group (`_id_dcomp`): every birth date and postal code its records carry."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _id_profile AS
-        SELECT d.comp AS dcomp,
+        SELECT d.comp AS dcomp, count(*) AS records,
                list(DISTINCT CAST(r.birth_date AS VARCHAR)) FILTER (WHERE r.birth_date IS NOT NULL) AS birth_dates,
                list(DISTINCT r.postal_code_norm) FILTER (WHERE r.postal_code_norm IS NOT NULL) AS postal_codes
         FROM _id_records r JOIN _id_dcomp d USING (id)
@@ -365,7 +380,12 @@ def _group_profiles(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _conflict_sql(config: IdentityConfig, x: str, y: str) -> str | None:
-    """SQL: profiles x and y (rows of _id_profile) contradict each other; None when no conflict guard is on."""
+    """SQL: profiles x and y (rows of _id_profile) contradict each other; None when no conflict guard is on.
+
+    Only when one side at least is a group of several records (joined by an identifier): Splink saw one value per
+    group, so the group's other birth dates and postal codes are the guard's to check. Between two single records
+    Splink compared the very values; its weight for the difference (a typo beyond one edit, a swapped day and
+    month, an old address) stands."""
 
     def disjoint(col: str, distance: str) -> str:
         close = (
@@ -379,7 +399,9 @@ def _conflict_sql(config: IdentityConfig, x: str, y: str) -> str | None:
         parts.append(disjoint("birth_dates", "damerau_levenshtein"))
     if config.guards.conflicting_postal_code:
         parts.append(disjoint("postal_codes", "levenshtein"))
-    return "(" + " OR ".join(parts) + ")" if parts else None
+    if not parts:
+        return None
+    return f"(({x}.records > 1 OR {y}.records > 1) AND (" + " OR ".join(parts) + "))"
 
 
 def _drop_conflicting_splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
@@ -669,7 +691,8 @@ def resolve_identities(
     lap("deterministic")
     trained = False
     prior = None
-    model = None
+    splink_settings: dict | None = None
+    m_from_groups: list[str] = []
     if config.splink.enabled:
         # Records joined by deterministic edges are one person already: Splink compares those groups.
         connected_components(
@@ -679,7 +702,7 @@ def resolve_identities(
         result = splink_edges(con, config, "_id_splink_edges")
         trained = result.trained
         prior = result.probability_two_random_records_match
-        model = result.model
+        splink_settings, m_from_groups = result.settings, result.m_from_groups
         seconds["splink_train"] = result.train_seconds
         seconds["splink_predict"] = result.predict_seconds
         # Pairs inside one deterministic group add nothing.
@@ -705,12 +728,12 @@ def resolve_identities(
         config,
         run_id,
         now_utc,
-        model,
+        splink_settings,
         trained,
         SPLINK_INPUT,
         per_record=config.splink.compare == "records",
     )
-    score_crm_pairs(con, model)
+    score_crm_pairs(con, splink_settings)
     lap("explanations")
 
     stats = con.execute("""
@@ -741,5 +764,7 @@ def resolve_identities(
         new_customers=events.get("new", 0),
         splink_trained=trained,
         splink_prior=prior,
+        splink_settings=splink_settings,
+        splink_m_from_groups=m_from_groups,
         seconds=seconds,
     )
