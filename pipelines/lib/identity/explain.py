@@ -84,16 +84,15 @@ class MatchExplanation:
     match_weight: float
     match_probability: float
     threshold_probability: float
-    threshold_weight: float
+    threshold_weight: float | None  # None: the model links on the match probability alone
     found_by_blocking_rules: bool
     same_customer: bool
     reasons: list[str] = field(default_factory=list)
 
     @property
     def above_threshold(self) -> bool:
-        return (
-            self.match_probability >= self.threshold_probability
-            and self.match_weight >= self.threshold_weight
+        return self.match_probability >= self.threshold_probability and (
+            self.threshold_weight is None or self.match_weight >= self.threshold_weight
         )
 
 
@@ -341,9 +340,12 @@ def _reasons(con: duckdb.DuckDBPyConnection, e: MatchExplanation) -> list[str]:
     if not e.found_by_blocking_rules:
         reasons.append("the run never compared them: the pair shares no blocking rule's columns")
     elif not e.above_threshold:
+        weight = (
+            "" if e.threshold_weight is None else f" or weight {e.match_weight:.2f} < {e.threshold_weight}"
+        )
         reasons.append(
             f"the Splink score is below the threshold (probability {e.match_probability:.6g} < "
-            f"{e.threshold_probability} or weight {e.match_weight:.2f} < {e.threshold_weight}): not a match"
+            f"{e.threshold_probability}{weight}): not a match"
         )
     guards = _guard_reasons(con, e.a, e.b)
     reasons += guards
@@ -381,8 +383,9 @@ def format_explanation(e: MatchExplanation) -> str:
     )
     out.append(f"Total match weight {e.match_weight:+.2f}, match probability {e.match_probability:.6f}")
     verdict = "above" if e.above_threshold else "below"
+    weight = "" if e.threshold_weight is None else f" and weight >= {e.threshold_weight}"
     out.append(
-        f"Threshold: probability >= {e.threshold_probability} and weight >= {e.threshold_weight}: {verdict} "
+        f"Threshold: probability >= {e.threshold_probability}{weight}: {verdict} "
         f"the threshold" + ("" if e.found_by_blocking_rules else " (but no blocking rule pairs them)")
     )
     out.append("")

@@ -47,10 +47,18 @@ def _small(con) -> IdentityConfig:
             person("salesforce:7", "ann", "ray", email="info@acme.com"),
             person("hubspot:7", "bob", "ray", email="info@acme.com"),
             # same name, street, company and title, mailboxes at the company, birth dates far apart: Splink scores
-            # high, the conflict guard drops the edge
+            # high; hubspot:8 is one person with zoho:8 (one email), a group whose birth date contradicts
+            # salesforce:8's, so the conflict guard drops the edge (it acts when one side is such a group)
             person("salesforce:8", "walter", "quist", email="w@quisttools.com", **QUIST),
             person(
                 "hubspot:8",
+                "walter",
+                "quist",
+                email="wq@quisttools.com",
+                **{**QUIST, "birth_date": "1941-02-03"},
+            ),
+            person(
+                "zoho:8",
                 "walter",
                 "quist",
                 email="wq@quisttools.com",
@@ -77,7 +85,8 @@ def test_each_run_persists_its_model_input_and_thresholds(con):
     ).fetchall()
     assert len(rows) == 1
     run_id, trained, prior, t_prob, t_weight, compare, settings_json = rows[0]
-    assert (run_id, trained, t_prob, t_weight, compare) == ("run-1", True, 0.9, 4.0, "records")
+    # the shipped thresholds: a match probability of 0.8 and no match-weight floor
+    assert (run_id, trained, t_prob, t_weight, compare) == ("run-1", True, 0.8, None, "records")
     assert prior == pytest.approx(report.splink_prior)
     settings = json.loads(settings_json)
     assert settings["probability_two_random_records_match"] == pytest.approx(prior)
@@ -129,10 +138,9 @@ def test_namesakes_are_explained_below_the_threshold(con):
         "1990-07-07",
     )
     assert by_name["birth date"].match_weight < 0
-    assert e.match_probability < 0.9
+    assert e.match_probability < 0.8
     assert e.reasons == [
-        f"the Splink score is below the threshold (probability {e.match_probability:.6g} < 0.9 or weight "
-        f"{e.match_weight:.2f} < 4.0): not a match"
+        f"the Splink score is below the threshold (probability {e.match_probability:.6g} < 0.8): not a match"
     ]
     text = format_explanation(e)
     assert re.search(r"\n  first name +exact match \(john \| john\): match weight \+", text)
