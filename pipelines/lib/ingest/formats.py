@@ -153,9 +153,11 @@ class TabularFormat(Format):
         where = f"{member}" if member else ""
         check_headers(ctx.relative, headers, list(self.required), line, where)
         staged = stage_csv(ctx.con, path, ctx.new_stage(), headers, line, delimiter, member)
-        return self.segment(
+        seg = self.segment(
             ctx, headers, staged.stage, staged.headers, staged.rejects, staged.raw_sql, staged.nondata
         )
+        seg.lines_skipped = staged.lines_skipped
+        return seg
 
     def segment(
         self,

@@ -84,7 +84,9 @@ class Staged:
     headers: dict[str, str]
     raw_sql: str  # expression rebuilding a staged row's text (for quarantine)
     nondata: int  # footer / blank rows dropped
-    lines_skipped: int | None = None  # physical lines that are no data: up to the header, footers, blank lines
+    lines_skipped: int | None = (
+        None  # physical lines that are no data: up to the header, footers, blank lines
+    )
     lines: int | None = None  # physical lines of the file
 
 
@@ -109,7 +111,9 @@ def count_lines(path: Path) -> int:
     return counter.lines
 
 
-def _read_csv(path: Path, names: list[str], skip: int, delimiter: str, null_padding: bool, extra: str = "") -> str:
+def _read_csv(
+    path: Path, names: list[str], skip: int, delimiter: str, null_padding: bool, extra: str = ""
+) -> str:
     columns = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in names) + "}"
     return (
         f"read_csv({lit(str(path))}, header=false, skip={skip}, columns={columns}, auto_detect=false, "
@@ -153,11 +157,21 @@ def stage_csv(
     staged_k = f"{stage}_k"
     fast = _stage_fast(con, path, stage, names, header_line, delimiter, member, null_padding, lines)
     if fast:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_rej (_line BIGINT, _raw VARCHAR, _member VARCHAR, reason VARCHAR)")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {stage}_rej (_line BIGINT, _raw VARCHAR, _member VARCHAR, reason VARCHAR)"
+        )
         skipped = header_line
     else:
         skipped = _stage_exact(
-            con, path, stage, names, header_line, delimiter, member, re.compile(footer, re.IGNORECASE), null_padding
+            con,
+            path,
+            stage,
+            names,
+            header_line,
+            delimiter,
+            member,
+            re.compile(footer, re.IGNORECASE),
+            null_padding,
         )
     con.execute(f"DROP TABLE IF EXISTS {staged_k}")
     # Blank rows (all fields empty) and footer rows padded to the full width are not data either.
@@ -368,7 +382,8 @@ def _stage_exact(
     # Line breaks inside quoted fields become private-use characters in the clean copy (one record per line,
     # which DuckDB reads reliably) and are put back in SQL.
     cr, lf = next(
-        (a, b) for a, b in (("\ue00d", "\ue00a"), ("\U000f000d", "\U000f000a"), ("\U0010fffd", "\U0010fffe"))
+        (a, b)
+        for a, b in (("\ue00d", "\ue00a"), ("\U000f000d", "\U000f000a"), ("\U0010fffd", "\U0010fffe"))
         if a not in text and b not in text
     )
     multiline = any(r[0] != r[1] for r in good)
@@ -386,7 +401,8 @@ def _stage_exact(
         }
     )
     values = ", ".join(
-        f"replace(replace({c}, {lit(cr)}, chr(13)), {lit(lf)}, chr(10)) AS {c}" if multiline else c for c in names
+        f"replace(replace({c}, {lit(cr)}, chr(13)), {lit(lf)}, chr(10)) AS {c}" if multiline else c
+        for c in names
     )
     con.register(f"{stage}_pos", positions)
     try:
@@ -438,7 +454,9 @@ def stage_rows(
     data["_member"] = [member] * len(good)
     for name, values in (extra_columns or {}).items():
         data[name] = values
-    schema = pa.schema([(k, pa.int64() if k in ("_line", "_line_end", "_n_input") else pa.string()) for k in data])
+    schema = pa.schema(
+        [(k, pa.int64() if k in ("_line", "_line_end", "_n_input") else pa.string()) for k in data]
+    )
     table = pa.table(data, schema=schema)
     con.register(f"{stage}_arrow", table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {stage}_arrow")
