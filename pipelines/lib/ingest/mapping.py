@@ -257,7 +257,7 @@ def segment_select(
     select = ", ".join(f"CAST({values[c]} AS {columns[c]}) AS {q(c)}" for c in targets)
     end = "_line_end" if line_end else "_line"
     if bad_lines:
-        hit = f"list_filter({_int_list(bad_lines)}, x -> x BETWEEN _line AND {end})"
+        hit = f"list_filter({_int_list(bad_lines)}, lambda x: x BETWEEN _line AND {end})"
         problems.insert(
             0,
             f"CASE WHEN len({hit}) > 0 THEN 'line ' || {hit}[1] || ': bytes that are not valid UTF-8 "

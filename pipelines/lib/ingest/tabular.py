@@ -269,6 +269,8 @@ def quote_problem(text: str, delimiter: str) -> str:
                 i = j + 1
                 break
             if i < size and text[i] != delimiter:
+                if text.count('"') % 2:
+                    return f"unbalanced quote in field {field_no} (a quote not closed, or not doubled)"
                 return f"text after the closing quote of field {field_no}"
         else:
             j = text.find(delimiter, i)
