@@ -100,15 +100,18 @@ NEWLINE_LF = ", new_line='\\n'"  # read_csv's spelling of LF as the record separ
 MAX_RECORD_LINES = 10_000  # a quoted field spanning more lines is taken for an unterminated quote
 
 
-def count_lines(path: Path) -> int:
-    """Physical lines of a file as an editor counts them (CRLF, LF or a lone CR end a line)."""
+def count_lines(path: Path) -> tuple[int, bool]:
+    """Physical lines of a file as an editor counts them (CRLF, LF or a lone CR end a line), and whether the
+    file holds a quote character at all."""
     from pipelines.lib.ingest.encoding import CHUNK, _LineCounter
 
     counter = _LineCounter(b"\r", b"\n")
+    has_quote = False
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
             counter.feed(chunk)
-    return counter.lines
+            has_quote = has_quote or b'"' in chunk
+    return counter.lines, has_quote
 
 
 def _read_csv(
@@ -143,24 +146,28 @@ def stage_csv(
 ) -> Staged:
     """Stage the rows after `header_line` (1-based physical line of the header) of a UTF-8 file.
 
-    Every staged row carries `_line` and `_line_end`: the first and last physical line of its record as a text
-    editor shows them (a quoted field may hold line breaks). Fast path: DuckDB's reader over the file itself,
+    Every staged row carries `_line` and, when a record may span several lines, `_line_end`: the first and last
+    physical line of its record as a text editor shows them (a quoted field may hold line breaks). Fast path: DuckDB's reader over the file itself,
     accepted only when it reads the file without any error, no value holds a quote character (DuckDB takes a
     stray quote inside an unquoted field for text) and the records' lines add up to the file's lines (nothing
-    skipped). Otherwise the exact path: records are split in Python by quote parity line by line (see
+    skipped: DuckDB drops blank lines silently). A file without any quote character is checked by the count of
+    lines alone (no value can hold a quote or a line break). Otherwise the exact path: records are split in Python by quote parity line by line (see
     `split_records`): a broken record is quarantined alone and its neighbours load; DuckDB then parses the clean
     records."""
     n = len(headers)
     names = [f"c{i}" for i in range(n)]
     footer = footer_regex or FOOTER.pattern
-    lines = count_lines(path)
+    lines, has_quote = count_lines(path)
     staged_k = f"{stage}_k"
-    fast = _stage_fast(con, path, stage, names, header_line, delimiter, member, null_padding, lines)
-    if fast:
+    fast = _stage_fast(
+        con, path, stage, names, header_line, delimiter, member, null_padding, lines, has_quote
+    )
+    end = "_line_end" if fast is not False else "_line"  # the exact path always has _line_end
+    if fast is not None:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {stage}_rej (_line BIGINT, _raw VARCHAR, _member VARCHAR, reason VARCHAR)"
         )
-        skipped = header_line
+        skipped: int | tuple[int, int] = header_line
     else:
         skipped = _stage_exact(
             con,
@@ -179,7 +186,7 @@ def stage_csv(
     rest_blank = " AND ".join(f"NULLIF(TRIM({c}), '') IS NULL" for c in names[1:]) or "TRUE"
     not_data = f"({all_blank}) OR (({rest_blank}) AND regexp_matches(coalesce(c0, ''), {lit(footer)}, 'i'))"
     dropped, dropped_lines = con.execute(
-        f"SELECT count(*), coalesce(sum(_line_end - _line + 1), 0) FROM {stage} WHERE {not_data}"
+        f"SELECT count(*), coalesce(sum({end} - _line + 1), 0) FROM {stage} WHERE {not_data}"
     ).fetchall()[0]
     if dropped:
         con.execute(f"DELETE FROM {stage} WHERE {not_data}")
@@ -212,43 +219,45 @@ def _stage_fast(
     member: str | None,
     null_padding: bool,
     lines: int,
-) -> bool:
-    """DuckDB's reader over the file; False (nothing staged) when its rows cannot be trusted line for line."""
+    has_quote: bool,
+) -> bool | None:
+    """DuckDB's reader over the file: None (nothing staged) when its rows cannot be trusted line for line, else
+    whether the stage has `_line_end` (only when a record spans several lines; otherwise it is `_line`)."""
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT row_number() OVER () AS _k, *, "
+            f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT {header_line} + row_number() OVER () AS _line, *, "
             f"CAST({lit(member)} AS VARCHAR) AS _member FROM "
             f"{_read_csv(path, names, header_line, delimiter, null_padding)}"
         )
     except duckdb.Error:
-        return False
-    row = f"concat_ws(chr(1), {', '.join(names)})"
-    records, quoted, multiline = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE contains({row}, '\"')), "
-        f"count(*) FILTER (WHERE regexp_matches({row}, '[\\r\\n]')) FROM {stage}_k"
-    ).fetchall()[0]
+        return None
+    if has_quote:  # without a quote character in the file, no value holds a quote or a line break
+        any_quote = " OR ".join(f"contains({c}, '\"')" for c in names)
+        any_break = " OR ".join(f"contains({c}, chr(10)) OR contains({c}, chr(13))" for c in names)
+        records, quoted, multiline = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {any_quote}), count(*) FILTER (WHERE {any_break}) "
+            f"FROM {stage}_k"
+        ).fetchall()[0]
+    else:
+        records, quoted, multiline = con.execute(f"SELECT count(*) FROM {stage}_k").fetchall()[0][0], 0, 0
     if quoted:
-        return False
+        return None
     if not multiline:
         if header_line + records != lines:
-            return False
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * EXCLUDE (_k), {header_line} + _k AS _line, "
-            f"{header_line} + _k AS _line_end FROM {stage}_k"
-        )
-        return True
+            return None
+        con.execute(f"ALTER TABLE {stage}_k RENAME TO {stage}")
+        return False
+    row = f"concat_ws(chr(1), {', '.join(names)})"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * EXCLUDE (_k, _br), "
-        f"{header_line} + 1 + coalesce(sum(1 + _br) OVER (ORDER BY _k ROWS BETWEEN UNBOUNDED PRECEDING AND "
-        f"1 PRECEDING), 0) AS _line FROM (SELECT *, {_breaks_sql(row)} AS _br FROM {stage}_k)"
+        f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * EXCLUDE (_k, _br, _start), _start AS _line, "
+        f"_start + _br AS _line_end FROM (SELECT *, {header_line} + 1 + coalesce(sum(1 + _br) OVER (ORDER BY _k "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS _start FROM "
+        f"(SELECT _line AS _k, * EXCLUDE (_line), {_breaks_sql(row)} AS _br FROM {stage}_k)) ORDER BY _k"
     )
-    # _line_end from the breaks again (the window above kept the table narrow)
-    con.execute(f"ALTER TABLE {stage} ADD COLUMN _line_end BIGINT")
-    con.execute(f"UPDATE {stage} SET _line_end = _line + {_breaks_sql(row)}")
     last = con.execute(f"SELECT coalesce(max(_line_end), {header_line}) FROM {stage}").fetchall()[0][0]
     if last != lines:
         con.execute(f"DROP TABLE {stage}")
-        return False
+        return None
     return True
 
 
