@@ -42,6 +42,7 @@ class Encoding:
     name: str  # python codec: utf-8, utf-16-le, utf-16-be, cp1252
     bom_length: int = 0
     lines: int | None = None  # physical lines of the text (None: not counted)
+    has_quote: bool = True  # whether the text holds a quote character (True when unknown)
     bad_lines: tuple[int, ...] = field(default=())  # lines with bytes that are not valid in `name` (UTF-8)
 
     @property
@@ -66,7 +67,10 @@ class _LineCounter:
     def feed(self, chunk) -> None:
         if not chunk:
             return
-        self.breaks += chunk.count(self.lf) + chunk.count(self.cr) - chunk.count(self.crlf)
+        if self.cr in chunk:
+            self.breaks += chunk.count(self.lf) + chunk.count(self.cr) - chunk.count(self.crlf)
+        else:
+            self.breaks += chunk.count(self.lf)
         if self.last_was_cr and chunk[:1] == self.lf:
             self.breaks -= 1
         self.last_was_cr = chunk[-1:] == self.cr
@@ -103,12 +107,15 @@ def _scan_text(path: Path, name: str, bom: int) -> Encoding:
     """Line count of a UTF-16 file (decoded in chunks; undecodable units become U+FFFD)."""
     decoder = codecs.getincrementaldecoder(name)(errors="replace")
     counter = _LineCounter("\r", "\n")
+    has_quote = False
     with open(path, "rb") as handle:
         handle.seek(bom)
         while chunk := handle.read(CHUNK):
-            counter.feed(decoder.decode(chunk))
+            text = decoder.decode(chunk)
+            counter.feed(text)
+            has_quote = has_quote or '"' in text
         counter.feed(decoder.decode(b"", final=True))
-    return Encoding(name, bom, counter.lines)
+    return Encoding(name, bom, counter.lines, has_quote=has_quote)
 
 
 def _scan_utf8(path: Path, bom: int) -> Encoding:
@@ -116,10 +123,12 @@ def _scan_utf8(path: Path, bom: int) -> Encoding:
     decoder = codecs.getincrementaldecoder("utf-8")()
     counter = _LineCounter(b"\r", b"\n")
     valid = True
+    has_quote = False
     with open(path, "rb") as handle:
         handle.seek(bom)
         while chunk := handle.read(CHUNK):
             counter.feed(chunk)
+            has_quote = has_quote or b'"' in chunk
             if valid and not chunk.isascii():
                 try:
                     decoder.decode(chunk)
@@ -131,11 +140,11 @@ def _scan_utf8(path: Path, bom: int) -> Encoding:
             except UnicodeDecodeError:
                 valid = False
     if valid:
-        return Encoding("utf-8", bom, counter.lines)
+        return Encoding("utf-8", bom, counter.lines, has_quote=has_quote)
     good, bad_count, bad_lines = _utf8_damage(path, bom)
     if good and good >= bad_count:
-        return Encoding("utf-8", bom, counter.lines, tuple(bad_lines))
-    return Encoding("cp1252", bom, counter.lines)
+        return Encoding("utf-8", bom, counter.lines, bad_lines=tuple(bad_lines), has_quote=has_quote)
+    return Encoding("cp1252", bom, counter.lines, has_quote=has_quote)
 
 
 def _utf8_damage(path: Path, bom: int) -> tuple[int, int, list[int]]:

@@ -296,9 +296,10 @@ def choose_formats(con: duckdb.DuckDBPyConnection, seg: Segment, order: str | No
         return seg
     srcs = {c.target: _clean(q(seg.headers[c.source])) for c in dated}
 
-    def other(c: Col) -> str:  # a value neither ISO 8601 nor zoned: the strptime formats must read it
-        s = srcs[c.target]
-        return f"{s} IS NOT NULL AND TRY_CAST({s} AS TIMESTAMP) IS NULL AND NOT regexp_matches({s}, '(Z|[+-]\\d\\d:?\\d\\d)$')"
+    def other(
+        c: Col,
+    ) -> str:  # a value that is not ISO 8601 (zoned or not): the strptime formats must read it
+        return f"{srcs[c.target]} IS NOT NULL AND TRY_CAST({srcs[c.target]} AS TIMESTAMP) IS NULL"
 
     counts = con.execute(
         "SELECT "

@@ -100,6 +100,15 @@ NEWLINE_LF = ", new_line='\\n'"  # read_csv's spelling of LF as the record separ
 MAX_RECORD_LINES = 10_000  # a quoted field spanning more lines is taken for an unterminated quote
 
 
+_SCANNED: dict[str, tuple[int, bool]] = {}  # path -> (lines, has_quote) already known from the encoding scan
+
+
+def remember_scan(path: Path, lines: int | None, has_quote: bool) -> None:
+    """What the encoding scan learnt of a (UTF-8 copy of a) file, so that staging need not read it again."""
+    if lines is not None:
+        _SCANNED[str(path)] = (lines, has_quote)
+
+
 def count_lines(path: Path) -> tuple[int, bool]:
     """Physical lines of a file as an editor counts them (CRLF, LF or a lone CR end a line), and whether the
     file holds a quote character at all."""
@@ -157,7 +166,7 @@ def stage_csv(
     n = len(headers)
     names = [f"c{i}" for i in range(n)]
     footer = footer_regex or FOOTER.pattern
-    lines, has_quote = count_lines(path)
+    lines, has_quote = _SCANNED.pop(str(path), None) or count_lines(path)
     staged_k = f"{stage}_k"
     fast = _stage_fast(
         con, path, stage, names, header_line, delimiter, member, null_padding, lines, has_quote
