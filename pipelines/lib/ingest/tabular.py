@@ -302,6 +302,17 @@ def quote_problem(text: str, delimiter: str) -> str:
     return "malformed quoting"
 
 
+def _split_lines(text: str) -> tuple[list[str], list[str]]:
+    """Lines and their line breaks; str.split when the file uses one kind of line break (fast), else a regex."""
+    crlf, cr, lf = text.count("\r\n"), text.count("\r"), text.count("\n")
+    if cr == 0 or crlf == cr == lf:
+        sep = "\n" if cr == 0 else "\r\n"
+        lines = text.split(sep)
+        return lines, [sep] * (len(lines) - 1)
+    parts = _SPLIT.split(text)
+    return parts[0::2], parts[1::2]
+
+
 def split_records(
     text: str, start: int, delimiter: str, n: int, null_padding: bool, footer: re.Pattern
 ) -> tuple[list[tuple[int, int, str]], list[tuple[int, str, str]], int, int]:
@@ -311,15 +322,13 @@ def split_records(
     A record is one line, or several when a quoted field holds line breaks (the quote count of the lines so far
     is odd). A line whose quotes do not make a valid record with the lines after it is rejected alone: an
     unterminated or stray quote costs that line, never the valid records that follow."""
-    parts = _SPLIT.split(text)
-    lines = parts[0::2]
-    seps = parts[1::2]
+    lines, seps = _split_lines(text)
     if lines and lines[-1] == "" and len(seps) == len(lines) - 1 and seps:
         lines.pop()
     d = re.escape(delimiter)
-    field = f'(?:"(?:[^"]|"")*"|[^"{d}\\r\\n]*)'
+    quoted_field = '"[^"]*(?:""[^"]*)*"'  # "unrolled": runs of non-quotes in one step
+    field = f'(?:{quoted_field}|[^"{d}\\r\\n]*)'
     record_re = re.compile(f"{field}(?:{d}{field})*")
-    quoted_re = re.compile('"(?:[^"]|"")*"')
     good: list[tuple[int, int, str]] = []
     bad: list[tuple[int, str, str]] = []
     skipped_lines = skipped_records = 0
@@ -358,14 +367,15 @@ def split_records(
         else:
             record = raw
         if record_re.fullmatch(record):
-            found = quoted_re.sub("", record).count(delimiter) + 1
+            # delimiters outside quotes: the even pieces between quote characters (valid quoting)
+            found = "".join(record.split('"')[0::2]).count(delimiter) + 1
             if found == n or (null_padding and found < n):
                 good.append((i + 1, j + 1, record))
                 i = j + 1
                 continue
             if j == i:
                 if footer.match(raw) and found >= 1:
-                    rest = quoted_re.sub("", raw)
+                    rest = "".join(raw.split('"')[0::2])
                     if not rest.replace(delimiter, "").strip():
                         skipped_lines += 1
                         skipped_records += 1
@@ -392,8 +402,6 @@ def _stage_exact(
 ) -> tuple[int, int]:
     """Records split in Python (exact physical lines), parsed by DuckDB from a clean copy; (skipped lines,
     skipped records) besides the stage and its rejects table."""
-    import pyarrow as pa
-
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:
         text = handle.read()
     good, bad, skipped_lines, skipped_records = split_records(
@@ -407,33 +415,28 @@ def _stage_exact(
         if a not in text and b not in text
     )
     multiline = any(r[0] != r[1] for r in good)
+    # Each clean record starts with its first and last physical line (two leading fields).
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", newline="", suffix=".csv", prefix="touchplan-records-", delete=False
     ) as out:
         clean = Path(out.name)
+        d = delimiter
         for first, last, record in good:
-            out.write((record.replace("\r", cr).replace("\n", lf) if first != last else record) + "\n")
+            if first != last:
+                record = record.replace("\r", cr).replace("\n", lf)
+            out.write(f"{first}{d}{last}{d}{record}\n")
     del text
-    positions = pa.table(
-        {
-            "_line": pa.array([r[0] for r in good], pa.int64()),
-            "_line_end": pa.array([r[1] for r in good], pa.int64()),
-        }
-    )
     values = ", ".join(
         f"replace(replace({c}, {lit(cr)}, chr(13)), {lit(lf)}, chr(10)) AS {c}" if multiline else c
         for c in names
     )
-    con.register(f"{stage}_pos", positions)
     try:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {values}, CAST({lit(member)} AS VARCHAR) AS _member, "
-            f"p._line, p._line_end FROM "
-            f"{_read_csv(clean, names, 0, delimiter, null_padding, extra=NEWLINE_LF)} "
-            f"POSITIONAL JOIN {stage}_pos p"
+            "CAST(_line AS BIGINT) AS _line, CAST(_line_end AS BIGINT) AS _line_end FROM "
+            f"{_read_csv(clean, ['_line', '_line_end', *names], 0, delimiter, null_padding, extra=NEWLINE_LF)}"
         )
     finally:
-        con.unregister(f"{stage}_pos")
         clean.unlink(missing_ok=True)
     staged = con.execute(f"SELECT count(*), count(*) FILTER (WHERE _line IS NULL) FROM {stage}").fetchall()[0]
     if staged[0] != len(good) or staged[1]:
@@ -501,6 +504,11 @@ def rejects_table(
     con: duckdb.DuckDBPyConnection, stage: str, rows: list[tuple[int, str, str]], member: str | None = None
 ) -> str:
     """A rejects table from (line, raw, reason) rows."""
+    if not rows:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {stage} (_line BIGINT, _raw VARCHAR, _member VARCHAR, reason VARCHAR)"
+        )
+        return stage
     import pyarrow as pa
 
     rej = pa.table(
