@@ -258,7 +258,7 @@ def _reconcile_lines(result: FileResult, encoding, segments: list, written: list
     result.lines_read = encoding.lines
     result.lines_loaded = sum(w.lines_loaded for w in written)
     result.lines_quarantined = sum(w.lines_quarantined for w in written)
-    if len(segments) == 1 and segments[0].lines_skipped is not None:
+    if len(segments) == 1 and segments[0].lines_skipped is not None and not segments[0].row_filter:
         result.lines_skipped = segments[0].lines_skipped
         total = result.lines_loaded + result.lines_quarantined + result.lines_skipped
         if total != result.lines_read:

@@ -374,6 +374,11 @@ def split_records(
                 i = j + 1
                 continue
             if j == i:
+                if not raw.replace('"', "").replace(delimiter, "").strip():  # "" or "","": a blank row
+                    skipped_lines += 1
+                    skipped_records += 1
+                    i += 1
+                    continue
                 if footer.match(raw) and found >= 1:
                     rest = "".join(raw.split('"')[0::2])
                     if not rest.replace(delimiter, "").strip():
