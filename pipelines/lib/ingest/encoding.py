@@ -43,6 +43,7 @@ class Encoding:
     bom_length: int = 0
     lines: int | None = None  # physical lines of the text (None: not counted)
     has_quote: bool = True  # whether the text holds a quote character (True when unknown)
+    has_blank: bool = True  # whether the text holds an empty line (True when unknown)
     bad_lines: tuple[int, ...] = field(default=())  # lines with bytes that are not valid in `name` (UTF-8)
 
     @property
@@ -63,10 +64,15 @@ class _LineCounter:
         self.breaks = 0
         self.last_was_cr = False
         self.last: str | bytes | None = None
+        self.blank = False  # an empty line somewhere (a break right after a break, or at the start)
+        self._empty = (lf + lf, lf + cr, cr + cr)
 
     def feed(self, chunk) -> None:
         if not chunk:
             return
+        if not self.blank:
+            head = (self.last or self.lf) + chunk[:1]  # across the chunk boundary (or the file's start)
+            self.blank = head in self._empty or any(e in chunk for e in self._empty)
         if self.cr in chunk:
             self.breaks += chunk.count(self.lf) + chunk.count(self.cr) - chunk.count(self.crlf)
         else:
@@ -115,7 +121,7 @@ def _scan_text(path: Path, name: str, bom: int) -> Encoding:
             counter.feed(text)
             has_quote = has_quote or '"' in text
         counter.feed(decoder.decode(b"", final=True))
-    return Encoding(name, bom, counter.lines, has_quote=has_quote)
+    return Encoding(name, bom, counter.lines, has_quote=has_quote, has_blank=counter.blank)
 
 
 def _scan_utf8(path: Path, bom: int) -> Encoding:
@@ -140,11 +146,18 @@ def _scan_utf8(path: Path, bom: int) -> Encoding:
             except UnicodeDecodeError:
                 valid = False
     if valid:
-        return Encoding("utf-8", bom, counter.lines, has_quote=has_quote)
+        return Encoding("utf-8", bom, counter.lines, has_quote=has_quote, has_blank=counter.blank)
     good, bad_count, bad_lines = _utf8_damage(path, bom)
     if good and good >= bad_count:
-        return Encoding("utf-8", bom, counter.lines, bad_lines=tuple(bad_lines), has_quote=has_quote)
-    return Encoding("cp1252", bom, counter.lines, has_quote=has_quote)
+        return Encoding(
+            "utf-8",
+            bom,
+            counter.lines,
+            bad_lines=tuple(bad_lines),
+            has_quote=has_quote,
+            has_blank=counter.blank,
+        )
+    return Encoding("cp1252", bom, counter.lines, has_quote=has_quote, has_blank=counter.blank)
 
 
 def _utf8_damage(path: Path, bom: int) -> tuple[int, int, list[int]]:

@@ -83,7 +83,7 @@ class FileContext:
         if self._utf8 is None:
             assert self.encoding is not None
             self._utf8 = utf8_copy(self.path, self.encoding, self.tmpdir / "utf8.txt")
-        remember_scan(self._utf8, self.encoding.lines, self.encoding.has_quote)
+        remember_scan(self._utf8, self.encoding.lines, self.encoding.has_quote, self.encoding.has_blank)
         return self._utf8
 
     def new_stage(self) -> str:

@@ -172,7 +172,11 @@ def _convert(col: Col, src: str | None) -> tuple[str, str | None]:
     if kind == "timestamp":
         naive = _parse(col, s)
         local = naive if col.zone == "UTC" else f"timezone('UTC', timezone({lit(col.zone)}, {naive}))"
-        zoned = _plausible(f"timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ))")
+        # the year checked on the cheap zone-less cast (no time zone arithmetic twice)
+        zoned = (
+            f"(CASE WHEN year(TRY_CAST({s} AS TIMESTAMP)) BETWEEN {FIRST_YEAR} AND {LAST_YEAR} "
+            f"THEN timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ)) END)"
+        )
         value = f"CASE WHEN regexp_matches({s}, '(Z|[+-]\\d\\d:?\\d\\d)$') THEN {zoned} ELSE {local} END"
         return value, "a date and time"
     if kind == "duration":  # "1h 5m 3s", "45m", "12s" (Teams) or "01:05:03" -> minutes

@@ -100,18 +100,19 @@ NEWLINE_LF = ", new_line='\\n'"  # read_csv's spelling of LF as the record separ
 MAX_RECORD_LINES = 10_000  # a quoted field spanning more lines is taken for an unterminated quote
 
 
-_SCANNED: dict[str, tuple[int, bool]] = {}  # path -> (lines, has_quote) already known from the encoding scan
+# path -> (lines, has_quote, has_blank) already known from the encoding scan
+_SCANNED: dict[str, tuple[int, bool, bool]] = {}
 
 
-def remember_scan(path: Path, lines: int | None, has_quote: bool) -> None:
+def remember_scan(path: Path, lines: int | None, has_quote: bool, has_blank: bool = True) -> None:
     """What the encoding scan learnt of a (UTF-8 copy of a) file, so that staging need not read it again."""
     if lines is not None:
-        _SCANNED[str(path)] = (lines, has_quote)
+        _SCANNED[str(path)] = (lines, has_quote, has_blank)
 
 
-def count_lines(path: Path) -> tuple[int, bool]:
-    """Physical lines of a file as an editor counts them (CRLF, LF or a lone CR end a line), and whether the
-    file holds a quote character at all."""
+def count_lines(path: Path) -> tuple[int, bool, bool]:
+    """Physical lines of a file as an editor counts them (CRLF, LF or a lone CR end a line), whether the file
+    holds a quote character at all, and whether it holds an empty line."""
     from pipelines.lib.ingest.encoding import CHUNK, _LineCounter
 
     counter = _LineCounter(b"\r", b"\n")
@@ -120,7 +121,7 @@ def count_lines(path: Path) -> tuple[int, bool]:
         while chunk := handle.read(CHUNK):
             counter.feed(chunk)
             has_quote = has_quote or b'"' in chunk
-    return counter.lines, has_quote
+    return counter.lines, has_quote, counter.blank
 
 
 def _read_csv(
@@ -166,10 +167,10 @@ def stage_csv(
     n = len(headers)
     names = [f"c{i}" for i in range(n)]
     footer = footer_regex or FOOTER.pattern
-    lines, has_quote = _SCANNED.pop(str(path), None) or count_lines(path)
+    lines, has_quote, has_blank = _SCANNED.pop(str(path), None) or count_lines(path)
     staged_k = f"{stage}_k"
     fast = _stage_fast(
-        con, path, stage, names, header_line, delimiter, member, null_padding, lines, has_quote
+        con, path, stage, names, header_line, delimiter, member, null_padding, lines, has_quote, has_blank
     )
     end = "_line_end" if fast is not False else "_line"  # the exact path always has _line_end
     if fast is not None:
@@ -229,9 +230,13 @@ def _stage_fast(
     null_padding: bool,
     lines: int,
     has_quote: bool,
+    has_blank: bool,
 ) -> bool | None:
     """DuckDB's reader over the file: None (nothing staged) when its rows cannot be trusted line for line, else
-    whether the stage has `_line_end` (only when a record spans several lines; otherwise it is `_line`)."""
+    whether the stage has `_line_end` (only when a record spans several lines; otherwise it is `_line`).
+
+    Without a quote character in the file no value holds a quote or a line break. Without an empty line DuckDB
+    skipped no line, so records + header = lines exactly when no record spans several lines."""
     try:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT {header_line} + row_number() OVER () AS _line, *, "
@@ -240,17 +245,20 @@ def _stage_fast(
         )
     except duckdb.Error:
         return None
-    if has_quote:  # without a quote character in the file, no value holds a quote or a line break
+    if has_quote:
         any_quote = " OR ".join(f"contains({c}, '\"')" for c in names)
-        any_break = " OR ".join(f"contains({c}, chr(10)) OR contains({c}, chr(13))" for c in names)
-        records, quoted, multiline = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE {any_quote}), count(*) FILTER (WHERE {any_break}) "
-            f"FROM {stage}_k"
+        records, quoted = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {any_quote}) FROM {stage}_k"
         ).fetchall()[0]
     else:
-        records, quoted, multiline = con.execute(f"SELECT count(*) FROM {stage}_k").fetchall()[0][0], 0, 0
+        records, quoted = con.execute(f"SELECT count(*) FROM {stage}_k").fetchall()[0][0], 0
     if quoted:
         return None
+    if not has_quote or (header_line + records == lines and not has_blank):
+        multiline = 0
+    else:
+        any_break = " OR ".join(f"contains({c}, chr(10)) OR contains({c}, chr(13))" for c in names)
+        multiline = con.execute(f"SELECT count(*) FILTER (WHERE {any_break}) FROM {stage}_k").fetchall()[0][0]
     if not multiline:
         if header_line + records != lines:
             return None

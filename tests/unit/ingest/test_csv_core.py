@@ -349,3 +349,25 @@ def test_a_warehouse_and_its_wal_inside_the_exports_folder_are_skipped(exports):
         "warehouse.duckdb",
         "warehouse.duckdb.wal",
     ]
+
+
+@pytest.mark.parametrize("blank", [False, True])
+def test_lf_export_with_quoted_line_breaks_keeps_editor_lines_with_or_without_blank_lines(exports, blank):
+    """LF rows (DuckDB reads these itself): its row numbers are not lines once a record spans two lines or a
+    blank line is skipped; the staged lines must still be the editor's."""
+    rows = [
+        quoted(fields(i, MailingStreet="1 Main St\nApt 2" if i % 3 == 0 else "1 Main St"))
+        for i in range(1, 8)
+    ]
+    if blank:
+        rows.insert(4, "")
+    exports.write("salesforce/Contact.csv", "\n".join([quoted(HEADERS), *rows]) + "\n")
+    res = result_for(exports.ingest(), "salesforce/Contact.csv")
+    assert (res.status, res.rows_loaded, res.rows_quarantined) == ("loaded", 7, 0)
+    expected, line = {}, 2
+    for row in rows:
+        if row:
+            expected[next(csv.reader([row.split("\n")[0]]))[0]] = line
+        line += breaks(row) + 1
+    assert dict(exports.rows("SELECT source_record_id, _source_line FROM raw_crm_contacts")) == expected
+    assert res.lines_read == line - 1 == res.lines_loaded + res.lines_quarantined + res.lines_skipped
