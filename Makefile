@@ -41,8 +41,11 @@ test: $(STAMP)
 	@bash tests/contract/install_prism.sh || echo "warning: Prism not installed; SendGrid contract tests will be skipped outside CI"
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
+# `dagster dev` through a launcher that restores the Ctrl-C / SIGTERM handlers (pipelines/dev.py). DEV_ARGS: e.g.
+# `make dev DEV_ARGS="-p 3001"`. The exports-folder sensor starts stopped: turn it on in the UI (docs/operations.md).
+DEV_ARGS ?=
 dev: $(STAMP)
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/python -m pipelines.dev -w workspace.yaml $(DEV_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks

@@ -4,8 +4,10 @@
 COMMAND_MODULES = [
     "sample_data",
     "run",
+    "check_config",
     "ingest",
     "plan",
     "explain",
+    "explain_match",
     "backtest",
 ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from pipelines.lib.settings import Settings, parse_as_of
@@ -62,5 +64,18 @@ def _resolved(path: Path | None) -> Path | None:
     return path.resolve() if path is not None else None
 
 
+_PROGRESS_STREAM: list = []  # set while a run sends everything else on stderr to its run log
+
+
 def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(message, file=_PROGRESS_STREAM[-1] if _PROGRESS_STREAM else sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def progress_to(stream) -> Iterator[None]:
+    """Progress lines go to `stream` (the terminal) even while sys.stderr is redirected to a log file."""
+    _PROGRESS_STREAM.append(stream)
+    try:
+        yield
+    finally:
+        _PROGRESS_STREAM.pop()

@@ -7,6 +7,7 @@ import argparse
 import duckdb
 
 from pipelines.commands.common import (
+    CommandError,
     add_config_option,
     add_exports_option,
     add_warehouse_option,
@@ -28,13 +29,23 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipelines.lib.ingest import ingest_folder
+    from pipelines.lib.preflight import exports_problem
+    from pipelines.lib.progress import ingest_file_line
 
     settings = settings_from_args(args)
+    problem = exports_problem(settings.exports)
+    if problem:
+        raise CommandError(problem)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     progress(f"ingest: {settings.exports} -> {settings.warehouse}")
     con = duckdb.connect(str(settings.warehouse))
     try:
-        report = ingest_folder(con, settings.exports, settings.config_dir)
+        report = ingest_folder(
+            con,
+            settings.exports,
+            settings.config_dir,
+            on_file=lambda n, total, result: progress("  " + ingest_file_line(n, total, result)),
+        )
     finally:
         con.close()
     width = max([len(f.path) for f in report.files] + [4])

@@ -17,8 +17,10 @@ from pipelines.commands.common import (
     add_exports_option,
     add_warehouse_option,
     progress,
+    progress_to,
     settings_from_args,
 )
+from pipelines.lib.config.loader import display_path
 from pipelines.lib.run_summary import summarize_warehouse
 from pipelines.lib.settings import ENV_SENDGRID_KEY
 
@@ -43,11 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    if not settings.exports.is_dir():
-        raise CommandError(
-            f"exports folder {settings.exports} does not exist: put CRM, email and webinar exports there, "
-            f"or generate demo files with `touchplan sample-data --out {settings.exports}`"
-        )
+    preflight(settings)
     if settings.send and not os.environ.get(ENV_SENDGRID_KEY):
         progress(f"--send given but {ENV_SENDGRID_KEY} is not set: delivery is a dry run")
     mode = "send" if settings.sending_enabled else "dry run"
@@ -59,10 +57,17 @@ def run_command(args: argparse.Namespace) -> int:
         log_path = None
         result = execute_pipeline(verbose=True, tags={"touchplan/trigger": "cli"})
     else:
-        # dagster-dbt re-emits every dbt event on stdout: keep those lines in a run log, not on the terminal.
+        # dagster-dbt re-emits every dbt event on stdout, and Dagster, GX and Splink print banners, progress bars
+        # and notices on stderr: all of that goes to a run log; the terminal gets our progress lines only.
         log_path = _run_log_path(settings.output)
-        progress(f"dbt and tool output: {log_path}")
-        with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        progress(f"dbt and tool output: {display_path(log_path)}")
+        terminal = sys.stderr
+        with (
+            log_path.open("w", encoding="utf-8") as log,
+            progress_to(terminal),
+            contextlib.redirect_stdout(log),
+            contextlib.redirect_stderr(log),
+        ):
             result = execute_pipeline(verbose=False, tags={"touchplan/trigger": "cli"})
     elapsed = time.monotonic() - started
 
@@ -79,6 +84,17 @@ def run_command(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def preflight(settings) -> None:
+    """Fail in a second, one line per problem, before Dagster loads: exports folder, then every config file."""
+    from pipelines.lib.config.validate import validate_config
+    from pipelines.lib.preflight import exports_problem
+
+    problems = [p for p in [exports_problem(settings.exports)] if p]
+    problems += validate_config(settings.config_dir).problems
+    if problems:
+        raise CommandError("\n".join(problems))
 
 
 def _run_log_path(output: Path) -> Path:

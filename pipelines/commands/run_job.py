@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import dagster as dg
 
 from pipelines.commands.common import progress
+from pipelines.lib.progress import PROGRESS_ATTR
 
 JOB_NAME = "touchplan_job"
 
@@ -19,11 +21,16 @@ class _ProgressHandler(logging.Handler):
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
         if event is None:
-            if record.levelno >= logging.WARNING:
+            if getattr(record, PROGRESS_ATTR, False):
+                progress(f"     {meta.get('orig_message') or record.getMessage()}")
+            elif record.levelno >= logging.WARNING:
                 progress(f"  ! {meta.get('orig_message') or record.getMessage()}")
             return
         kind = event.event_type_value
         step = event.step_key or ""
+        if kind == "RESOURCE_INIT_FAILURE":  # e.g. the config check before the first step
+            progress(f"  FAILED before the first step: {_root_cause(event.event_specific_data.error)}")
+            return
         if kind == "STEP_START":
             progress(f"  > {step}")
         elif kind == "STEP_SUCCESS":
@@ -54,6 +61,8 @@ def _root_cause(error) -> str:
         for line in (error.message or "").strip().splitlines()
         if line.strip() and not line.strip().startswith("For further information visit")
     ]
+    if lines and error.cls_name:  # 'dagster._core.definitions.events.Failure: <the message>' -> the message
+        lines[0] = re.sub(rf"^([\w.]*\.)?{re.escape(error.cls_name)}: ", "", lines[0])
     return " / ".join(lines[:3]) if lines else error.cls_name or "failed"
 
 

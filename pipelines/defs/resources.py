@@ -24,6 +24,16 @@ class TouchplanResource(dg.ConfigurableResource):
     config_dir: str | None = None
     output: str | None = None
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Every run checks the config files once, before its first step: a typo fails the run in seconds, with
+        one line per problem naming the file and key. A missing file is left to the stage that reads it (a run
+        may materialize only some stages); sensor evaluations, which have no run, skip the check."""
+        if context.dagster_run is None:
+            return
+        from pipelines.lib.config.validate import validate_config
+
+        validate_config(self.settings().config_dir, require_all=False).raise_if_failed()
+
     def settings(self) -> Settings:
         return Settings.from_env(
             warehouse=Path(self.warehouse).resolve() if self.warehouse else None,

@@ -10,6 +10,8 @@ People:
   unsubscribed later.
 - C, Chloé Dupont: HubSpot contacts 301 and 302 (a HubSpot merge pair joined by Splink), Mailchimp member cleaned.
 - D: only a SendGrid recipient with a delivered event: no consent assertion (unknown).
+- E, Ana Silva: Zoho CRM contacts zc1 and zc2 (a Zoho merge pair); F, Tom Berg: Dynamics 365 contacts (a Dynamics
+  merge pair). identity_pair_evidence scores the CRM pairs as a run's Splink model would.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ create table identity_edges (record_key_l varchar, record_key_r varchar, rule va
     match_probability double);
 create table identity_clusters (record_key varchar, cluster_id varchar, customer_id varchar,
     joined_by_rule varchar, match_weight double);
+create table identity_pair_evidence (record_key_l varchar, record_key_r varchar, match_weight double,
+    match_probability double, agreed_comparisons varchar);
 """
 
 RAW_ROWS = """
@@ -91,7 +95,19 @@ select * from (values
      null, null, timestamp '2022-01-01 09:00', timestamp '2024-01-01 09:00', 'hs/contacts.csv', 4),
     ('hubspot', '302', 'contact', 'c.dupont@gmail.com', 'Chloe', 'Dupont', '+33 1 42 68 53 00', null,
      'Senior Analyst', 'Dupont', null, 'Paris', null, null, 'FR', null, null,
-     null, null, timestamp '2023-01-01 09:00', timestamp '2025-01-01 09:00', 'hs/contacts.csv', 5)
+     null, null, timestamp '2023-01-01 09:00', timestamp '2025-01-01 09:00', 'hs/contacts.csv', 5),
+    ('zoho', 'zc1', 'contact', 'ana.silva@lisboa.pt', 'Ana', 'Silva', null, null,
+     'Buyer', 'Lisboa Lda', null, 'Lisboa', null, null, 'Portugal', null, null,
+     null, null, timestamp '2024-03-01 09:00', timestamp '2024-04-01 09:00', 'zoho/contacts.csv', 2),
+    ('zoho', 'zc2', 'contact', 'ana.silva@lisboa.pt', 'Ana', null, null, null,
+     null, null, null, null, null, null, null, null, null,
+     null, null, timestamp '2025-03-01 09:00', timestamp '2025-04-01 09:00', 'zoho/contacts.csv', 3),
+    ('dynamics', 'dyn-1', 'contact', 'tom.berg@nord.no', 'Tom', 'Berg', null, null,
+     'CTO', 'Nord AS', null, 'Oslo', null, null, 'Norway', null, null,
+     null, null, timestamp '2023-08-01 09:00', timestamp '2024-08-01 09:00', 'dyn/contacts.xlsx', 2),
+    ('dynamics', 'dyn-2', 'contact', 'tberg@nord.no', 'Thomas', 'Berg', null, null,
+     null, 'Nord AS', null, null, null, null, null, null, null,
+     null, null, timestamp '2024-09-01 09:00', timestamp '2024-10-01 09:00', 'dyn/contacts.xlsx', 3)
 ) t(source_system, source_record_id, record_type, email, first_name, last_name, phone, mobile_phone, title,
     company, street, city, state, postal_code, country, industry, employees, has_opted_out_of_email, do_not_call,
     created_at, updated_at, _source_file, _source_line);
@@ -172,11 +188,37 @@ CLUSTERS = {
     "hubspot:302": ("cust_C", "splink", 12.5),
     "mailchimp:L3": ("cust_C", "email", None),
     "sendgrid:dee@nowhere.io": ("cust_D", "seed", None),
+    "zoho:zc1": ("cust_E", "seed", None),
+    "zoho:zc2": ("cust_E", "email", None),
+    "dynamics:dyn-1": ("cust_F", "seed", None),
+    "dynamics:dyn-2": ("cust_F", "splink", 9.0),
 }
 
 EDGES = [
     ("salesforce:00QB1", "salesforce:00QB2", "email", None, None),
     ("hubspot:301", "hubspot:302", "splink", 12.5, 0.9998),
+    ("zoho:zc1", "zoho:zc2", "email", None, None),
+    ("dynamics:dyn-1", "dynamics:dyn-2", "splink", 9.0, 0.998),
+]
+
+# (record_key_l < record_key_r, match_weight, match_probability, agreed_comparisons)
+PAIR_EVIDENCE = [
+    (
+        "hubspot:301",
+        "hubspot:302",
+        12.5,
+        0.9998,
+        "first name: exact match (+7.1); last name: exact match (+9.9)",
+    ),
+    ("salesforce:00QB1", "salesforce:00QB2", 1.2, 0.7, "email: exact match (+11.0)"),
+    ("zoho:zc1", "zoho:zc2", 8.0, 0.996, "first name: exact match (+7.0); email: exact match (+11.0)"),
+    (
+        "dynamics:dyn-1",
+        "dynamics:dyn-2",
+        9.0,
+        0.998,
+        "last name: exact match (+9.9); company: exact match (+6.2)",
+    ),
 ]
 
 
@@ -192,6 +234,7 @@ def create_identity_tables(con: duckdb.DuckDBPyConnection) -> None:
         [(key, cid, cid, rule, weight) for key, (cid, rule, weight) in CLUSTERS.items()],
     )
     con.executemany("insert into identity_edges values (?, ?, ?, ?, ?)", EDGES)
+    con.executemany("insert into identity_pair_evidence values (?, ?, ?, ?, ?)", PAIR_EVIDENCE)
 
 
 def build(path: str) -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
+import shutil
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -90,7 +91,7 @@ def test_golden_record_follows_survivorship_config_with_sources(built):
     )[0]
     # the newest Salesforce lead has only a first name: a complete name pair is preferred
     assert b == ("Zoë", "Müller", "salesforce:00QB1", False)
-    assert query(warehouse, "select count(*), count(distinct customer_id) from dim_customers")[0] == (4, 4)
+    assert query(warehouse, "select count(*), count(distinct customer_id) from dim_customers")[0] == (6, 6)
 
 
 def test_changing_the_rule_changes_the_chosen_value(built):
@@ -102,6 +103,32 @@ def test_changing_the_rule_changes_the_chosen_value(built):
         assert query(
             warehouse, "select title, title_source, seniority from dim_customers where customer_id = 'cust_A'"
         )[0] == ("VP Marketing", "salesforce:003A", "vp")
+    finally:
+        run_dbt(warehouse, work, ["run", "--select", "dim_customers"], dbt_vars)
+
+
+def test_without_a_survivorship_file_the_dbt_defaults_apply(built, tmp_path):
+    work, warehouse, dbt_vars = built
+    # a config folder with every shipped file but survivorship.yaml: no `survivorship` var reaches dbt, so the
+    # macro's default applies (source_priority for every attribute, Salesforce first)
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    (config / "survivorship.yaml").unlink()
+    without = collect_dbt_vars(Settings.from_env(warehouse=warehouse, config_dir=config))
+    assert "survivorship" not in without
+    run_dbt(warehouse, work, ["run", "--select", "dim_customers"], without)
+    try:
+        row = query(
+            warehouse,
+            "select email, email_source, title, title_source, phone_e164_source, name_source "
+            "from dim_customers where customer_id = 'cust_A'",
+        )[0]
+        # the shipped file picks HubSpot 101 (newer) for email, title and phone (most_recent); the default
+        # takes every attribute from Salesforce 003A
+        assert row == (
+            "bob.smith@acme.com", "salesforce:003A", "VP Marketing", "salesforce:003A", "salesforce:003A",
+            "salesforce:003A",
+        )  # fmt: skip
     finally:
         run_dbt(warehouse, work, ["run", "--select", "dim_customers"], dbt_vars)
 
@@ -174,12 +201,67 @@ def test_merge_suggestions_and_crm_fix_files(built, tmp_path):
         warehouse,
         """
         select source_system, object_type, survivor_record_id, duplicate_record_id, customer_id, evidence,
-               match_weight
+               match_weight, match_probability, agreed_comparisons
         from crm_merge_suggestions order by source_system""",
     )
     assert rows == [
-        ("hubspot", "contact", "302", "301", "cust_C", "splink", 12.5),  # 302 fills more attributes
-        ("salesforce", "lead", "00QB1", "00QB2", "cust_B", "email", None),
+        # dyn-1 fills more attributes; the Splink edge is the evidence
+        (
+            "dynamics",
+            "contact",
+            "dyn-1",
+            "dyn-2",
+            "cust_F",
+            "splink",
+            9.0,
+            0.998,
+            "last name: exact match (+9.9); company: exact match (+6.2)",
+        ),
+        # 302 fills more attributes: the pair's evidence is found whichever side is the survivor
+        (
+            "hubspot",
+            "contact",
+            "302",
+            "301",
+            "cust_C",
+            "splink",
+            12.5,
+            0.9998,
+            "first name: exact match (+7.1); last name: exact match (+9.9)",
+        ),
+        ("salesforce", "lead", "00QB1", "00QB2", "cust_B", "email", None, 0.7, "email: exact match (+11.0)"),
+        (
+            "zoho",
+            "contact",
+            "zc1",
+            "zc2",
+            "cust_E",
+            "email",
+            None,
+            0.996,
+            "first name: exact match (+7.0); email: exact match (+11.0)",
+        ),
+    ]
+    side_by_side = query(
+        warehouse,
+        """
+        select survivor_name, duplicate_name, survivor_email, duplicate_email, survivor_company, duplicate_company,
+               survivor_created_at, duplicate_created_at, survivor_updated_at, duplicate_updated_at
+        from crm_merge_suggestions where source_system = 'salesforce'""",
+    )
+    assert side_by_side == [
+        (
+            "Zoë Müller",
+            "Zoe",
+            "zoe.mueller@example.de",
+            "zoe.mueller@example.de",
+            "Beispiel GmbH",
+            None,
+            datetime(2023, 5, 1, 9),
+            datetime(2025, 2, 1, 9),
+            datetime(2025, 5, 1, 9),
+            datetime(2025, 9, 1, 9),
+        ),
     ]
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -187,12 +269,33 @@ def test_merge_suggestions_and_crm_fix_files(built, tmp_path):
     finally:
         con.close()
     contents = {p.name: list(csv.reader(p.open())) for p in paths}
-    assert contents["salesforce_merge_leads_2026-04-02.csv"] == [
-        ["MasterRecordId", "DuplicateRecordId"],
-        ["00QB1", "00QB2"],
+    assert contents["salesforce_merge_leads_2026-04-02.csv"][1] == [
+        "00QB1",
+        "00QB2",
+        "email",
+        "0.700000",
+        "email: exact match (+11.0)",
+        "Zoë Müller",
+        "Zoe",
+        "zoe.mueller@example.de",
+        "zoe.mueller@example.de",
+        "Beispiel GmbH",
+        "",
+        "2023-05-01T09:00:00Z",
+        "2025-02-01T09:00:00Z",
+        "2025-05-01T09:00:00Z",
+        "2025-09-01T09:00:00Z",
     ]
-    assert contents["salesforce_merge_contacts_2026-04-02.csv"] == [["MasterRecordId", "DuplicateRecordId"]]
-    assert contents["hubspot_merge_2026-04-02.csv"] == [
-        ["primaryObjectId", "objectIdToMerge"],
-        ["302", "301"],
+    assert len(contents["salesforce_merge_contacts_2026-04-02.csv"]) == 1  # header only
+    assert [r[:4] for r in contents["hubspot_merge_2026-04-02.csv"]] == [
+        ["primaryObjectId", "objectIdToMerge", "Evidence", "MatchProbability"],
+        ["302", "301", "splink", "0.999800"],
+    ]
+    assert [r[:2] for r in contents["zoho_merge_2026-04-02.csv"]] == [
+        ["MasterRecordId", "DuplicateRecordId"],
+        ["zc1", "zc2"],
+    ]
+    assert [r[:2] for r in contents["dynamics_merge_2026-04-02.csv"]] == [
+        ["TargetId", "SubordinateId"],
+        ["dyn-1", "dyn-2"],
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -16,6 +17,11 @@ from pipelines.defs.quality.resources import GreatExpectationsResource
 from pipelines.defs.resources import TouchplanResource
 from pipelines.lib.settings import EXPECTATIONS_DIR
 from tests.unit.quality.conftest import make_raw_crm_contacts
+
+# The checks' "now" (TOUCHPLAN_AS_OF, read by the Dagster check through TouchplanResource): the day after the
+# fixture rows' updated_at (2026-11-20) and their _ingested_at (2026-11-21), so freshness holds whatever the wall
+# clock says and only the invalid emails can fail a check.
+AS_OF = "2026-11-21T12:00:00"
 
 
 def _job_defs(tmp_path: Path, invalid_share: float) -> dg.Definitions:
@@ -54,7 +60,8 @@ def _check_evaluation(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluat
     return evaluation
 
 
-def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery(tmp_path: Path):
+def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("TOUCHPLAN_AS_OF", AS_OF)
     defs = _job_defs(tmp_path, invalid_share=0.3)
     result = defs.resolve_job_def("touchplan_job").execute_in_process(raise_on_error=False)
 
@@ -66,7 +73,12 @@ def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.check_name == CHECK_NAME
     assert "ERROR email_valid_error on raw_crm_contacts: 300 failing rows" in evaluation.description
-    assert evaluation.metadata["failing_counts"].value["raw_crm_contacts.email_valid_error"] == 300
+    # 1,000 rows, the first 3 of every 10 not addresses: 300; as of AS_OF nothing else fails (the WARN
+    # email_valid check counts the same 300 rows)
+    assert evaluation.metadata["failing_counts"].value == {
+        "raw_crm_contacts.email_valid_error": 300,
+        "raw_crm_contacts.email_valid": 300,
+    }
     assert Path(evaluation.metadata["data_docs"].value).is_file()
     phases = evaluation.metadata["seconds_by_phase"].value
     assert set(phases) == {"read_rows", "validate_rows", "profile", "failing_keys", "data_docs"}
@@ -89,7 +101,8 @@ def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery
         ).fetchone()[0]
 
 
-def test_warn_only_failures_let_the_run_complete(tmp_path: Path):
+def test_warn_only_failures_let_the_run_complete(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("TOUCHPLAN_AS_OF", AS_OF)
     defs = _job_defs(tmp_path, invalid_share=0.1)
     result = defs.resolve_job_def("touchplan_job").execute_in_process(raise_on_error=False)
 
@@ -99,6 +112,9 @@ def test_warn_only_failures_let_the_run_complete(tmp_path: Path):
     evaluation = _check_evaluation(result)
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     assert "WARN email_valid on raw_crm_contacts: 100 failing rows" in evaluation.description
+    # 1,000 rows, the first of every 10 not an address: 100 rows fail the WARN check, under the ERROR check's
+    # share; as of AS_OF (fresh rows) that is the only failure
+    assert evaluation.metadata["failing_counts"].value == {"raw_crm_contacts.email_valid": 100}
 
 
 @pytest.mark.parametrize("table", ["raw_crm_contacts", "dim_customers", "contact_plan", "raw_email_events"])
@@ -109,7 +125,9 @@ def test_tables_with_error_expectations_get_blocking_checks(table: str):
 
 
 # --------------------------------------------------------------------------- CRM health (real dbt)
-CHROMIUM = Path("/usr/bin/chromium")
+# The run's as-of time (dbt var as_of, from Settings.as_of): the day after core_marts_dataset's rows were ingested
+# (2026-04-01), so stale_records (not updated in 365 days) does not depend on the wall clock.
+HEALTH_AS_OF = datetime(2026, 4, 2, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +140,9 @@ def health_built(tmp_path_factory):
     work = tmp_path_factory.mktemp("crm_health")
     warehouse = work / "warehouse.duckdb"
     core_marts_dataset.build(str(warehouse))
-    settings = Settings.from_env(warehouse=warehouse, config_dir=PROJECT_ROOT / "config")
+    settings = Settings.from_env(warehouse=warehouse, config_dir=PROJECT_ROOT / "config", as_of=HEALTH_AS_OF)
     dbt_vars = collect_dbt_vars(settings)
+    assert dbt_vars["as_of"] == "2026-04-02 00:00:00"
     select = ["--select", "+crm_health_history", "--indirect-selection", "cautious"]
     run_dbt(warehouse, work, ["build", *select], dbt_vars)
     # a second run: the history then holds two runs per source, as the trend needs
@@ -144,10 +163,28 @@ def test_crm_health_counts_duplicates_conflicts_and_missing_consent(health_built
     # B's two Salesforce leads and C's two HubSpot contacts each resolve to one customer
     assert health["salesforce"]["duplicate_records"] == 1
     assert health["hubspot"]["duplicate_records"] == 1
-    # A's HubSpot title differs from the Salesforce one
-    assert health["salesforce"]["conflicting_title"] >= 1 and health["hubspot"]["conflicting_title"] >= 1
-    # D only has a SendGrid delivered event: no consent assertion
-    assert health["sendgrid"]["consent_missing"] >= 1
+    assert sum(row["duplicate_records"] for row in health.values()) == 2
+    # titles per customer across sources (lower-cased): A is "vp marketing" in Salesforce 003A and the Zoom
+    # registration, "chief marketing officer" in HubSpot 101: all three conflict; B is "marketing manager" in
+    # Salesforce 00QB1 (00QB2 has none) and "head of marketing" in HubSpot 202: both conflict; C's two titles are
+    # both HubSpot's (one source: no conflict)
+    assert {s: row["conflicting_title"] for s, row in health.items()} == {
+        "salesforce": 2, "hubspot": 2, "zoom": 1, "sendgrid": 0, "mailchimp": 0,
+    }  # fmt: skip
+    # companies and phones agree once normalised (Acme Inc. / ACME Corp / Acme, Beispiel GmbH / AG, one number)
+    assert all(row["conflicting_company"] == 0 and row["conflicting_phone"] == 0 for row in health.values())
+    # D only has a SendGrid delivered event: no consent assertion; A, B and C have one (unsubscribe, group
+    # events, Mailchimp)
+    assert {s: row["consent_missing"] for s, row in health.items()} == {
+        "salesforce": 0, "hubspot": 0, "zoom": 0, "sendgrid": 1, "mailchimp": 0,
+    }  # fmt: skip
+    # as of 2026-04-02, stale = updated before 2025-04-02: HubSpot 301 (2024-01-01) and 302 (2025-01-01)
+    assert {s: row["stale_records"] for s, row in health.items() if row["stale_records"]} == {"hubspot": 2}
+    # records per source: Salesforce 003A, 00QB1, 00QB2; HubSpot 101, 202, 301, 302; Mailchimp L1, L3;
+    # SendGrid's three recipients (Bob, Zoë, D); one Zoom person (Bob's attendance and registration)
+    assert {s: row["records"] for s, row in health.items()} == {
+        "salesforce": 3, "hubspot": 4, "mailchimp": 2, "sendgrid": 3, "zoom": 1,
+    }  # fmt: skip
     assert all(row["records"] >= row["duplicate_records"] for row in health.values())
 
 
@@ -172,33 +209,52 @@ def test_health_report_page_renders_with_trend(health_built, tmp_path):
     assert "&rarr;" in text  # unchanged since the previous run
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="/usr/bin/chromium not installed (apt-get install chromium)"
-)
-def test_health_report_screenshot_in_headless_chromium(health_built, tmp_path):
-    import subprocess
+def test_health_report_renders_in_headless_chromium_with_the_warehouse_figures(health_built, tmp_path):
+    from pipelines.lib.quality.health_report import METRICS, write_health_report
+    from tests.chromium import rendered_text, require_chromium, screenshot
 
-    from pipelines.lib.quality.health_report import write_health_report
-
+    chromium = require_chromium()
     _, warehouse = health_built
     with duckdb.connect(str(warehouse), read_only=True) as con:
         path, _ = write_health_report(con, tmp_path / "reports")
     shot = tmp_path / "crm_health.png"
-    subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--window-size=1400,600",
-            f"--screenshot={shot}",
-            path.as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert shot.is_file() and shot.stat().st_size > 5000
+    png = screenshot(chromium, path, shot)
+    assert len(png) > 5000  # a table, not a blank page
+
+    text = rendered_text(chromium, path)
+    for word in ("ERR_", "can’t be reached", "not found", "Traceback", "error", "None", "nan"):
+        assert word not in text, (word, text[:2000])
+    assert "CRM health" in text and "Duplicates (identity resolution)" in text
+    # every source's row shows the warehouse's figures in METRICS order, each unchanged since the previous run
+    for source, row in _health(warehouse).items():
+        cells = " ".join(f"{int(row[key]):,} →" for key, _, _ in METRICS)
+        assert f"{source} {cells}" in text, (source, cells, text[:3000])
     keep = os.environ.get("TOUCHPLAN_KEEP_SCREENSHOT")
     if keep:
         shutil.copy(shot, keep)
+
+
+@pytest.mark.parametrize(("ci", "expected_outcome"), [(None, "1 skipped"), ("1", "1 failed")])
+def test_missing_chromium_skips_locally_and_fails_in_ci(tmp_path: Path, ci, expected_outcome):
+    import subprocess
+    import sys
+
+    from pipelines.lib.settings import PROJECT_ROOT
+
+    probe = tmp_path / "test_probe.py"
+    probe.write_text(
+        "from tests.chromium import require_chromium\n\ndef test_page():\n    require_chromium()\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["TOUCHPLAN_CHROMIUM"] = str(tmp_path / "no-chromium")
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    if ci:
+        env["CI"] = ci
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "-rs", "-c", str(PROJECT_ROOT / "pyproject.toml"), str(probe)],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert expected_outcome in result.stdout, result.stdout[-3000:]
+    assert "no-chromium" in result.stdout

@@ -12,6 +12,9 @@ IDENTITY_TABLES = (
     "customer_key_map",
     "customer_merge_log",
     "identity_guard_events",
+    "identity_model",
+    "identity_model_input",
+    "identity_pair_evidence",
 )
 
 

@@ -29,10 +29,19 @@ INGEST_TABLES = list(TABLE_NAMES)
 def ingest(context: dg.AssetExecutionContext, touchplan: TouchplanResource):
     """Every export file below the exports folder into the raw tables; bad rows to ingest_quarantine."""
     from pipelines.lib.ingest import ingest_folder
+    from pipelines.lib.preflight import exports_problem
+    from pipelines.lib.progress import PROGRESS_EXTRA, ingest_file_line
 
     settings = touchplan.settings()
+    problem = exports_problem(settings.exports)
+    if problem:  # fail now, not 2 minutes later at dim_customers' rows_present check
+        raise dg.Failure(description=problem)
+
+    def on_file(n: int, total: int, result) -> None:
+        context.log.info(ingest_file_line(n, total, result), extra=PROGRESS_EXTRA)
+
     with touchplan.connect() as con:
-        report = ingest_folder(con, settings.exports, settings.config_dir)
+        report = ingest_folder(con, settings.exports, settings.config_dir, on_file=on_file)
     for warning in report.warnings:
         context.log.warning(warning)
     for f in report.rejected:
@@ -88,8 +97,13 @@ def exports_state(exports: Path) -> dict[str, list[float]]:
 @dg.sensor(
     job_name="touchplan_job",
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts a whole-pipeline run when files in the exports folder are added or changed.",
+    # Off until turned on (UI: Automation, or `dagster sensor start exports_folder_sensor`): on, its first
+    # evaluation after `dagster dev` starts launches a whole-pipeline run for the files already there.
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description=(
+        "Starts a whole-pipeline run when files in the exports folder are added or changed. Stopped by default: "
+        "turn it on in the UI (Automation) or with `dagster sensor start exports_folder_sensor`."
+    ),
 )
 def exports_folder_sensor(context: dg.SensorEvaluationContext, touchplan: TouchplanResource):
     exports = touchplan.settings().exports

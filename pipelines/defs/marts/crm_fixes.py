@@ -1,5 +1,5 @@
-"""The CRM fix-list files (group `marts`): merge pairs per CRM written from `crm_merge_suggestions`.
-Metadata carries file names and counts only."""
+"""The CRM fix-list files (group `marts`): merge pairs per CRM written from `crm_merge_suggestions`, both records
+side by side with the evidence. Metadata carries file names and counts only (the files hold names and emails)."""
 
 import dagster as dg
 
@@ -11,8 +11,10 @@ from pipelines.lib.crm_fixes import count_rows, write_crm_fix_files
     name="crm_merge_files",
     group_name="marts",
     deps=[dg.AssetKey("crm_merge_suggestions")],
-    description="Salesforce (MasterRecordId,DuplicateRecordId per object) and HubSpot (primaryObjectId,"
-    "objectIdToMerge) merge files in the output folder's crm_fixes/ (see docs/single_customer_view.md).",
+    description="Merge files for Salesforce (MasterRecordId,DuplicateRecordId per object), HubSpot (primaryObjectId,"
+    "objectIdToMerge), Zoho (MasterRecordId,DuplicateRecordId) and Dynamics 365 (TargetId,SubordinateId), each row "
+    "with the evidence and both records side by side, in the output folder's crm_fixes/ "
+    "(see docs/single_customer_view.md).",
 )
 def crm_merge_files(context: dg.AssetExecutionContext, touchplan: TouchplanResource) -> dg.MaterializeResult:
     settings = touchplan.settings()

@@ -9,6 +9,7 @@ import dagster as dg
 
 from pipelines.defs.quality.resources import GreatExpectationsResource
 from pipelines.defs.resources import TouchplanResource
+from pipelines.lib.ingest.sources import load_sources_config
 from pipelines.lib.quality.runner import QualityRunner, TableValidation
 from pipelines.lib.settings import EXPECTATIONS_DIR
 
@@ -53,9 +54,14 @@ def build_table_check(table: str, *, blocking: bool) -> dg.AssetChecksDefinition
         great_expectations: GreatExpectationsResource,
     ) -> dg.AssetCheckResult:
         settings = touchplan.settings()
+        sources, _ = load_sources_config(settings.config_dir)
         with touchplan.connect() as con:
             validation = great_expectations.validate(
-                con, table, now=settings.as_of_or_now(), run_id=context.run.run_id
+                con,
+                table,
+                now=settings.as_of_or_now(),
+                run_id=context.run.run_id,
+                custom_source_systems=sources.custom_source_systems(table),
             )
         result = check_result(validation)
         log = context.log.error if validation.error_failures else context.log.info

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import dagster as dg
@@ -26,9 +27,17 @@ class GreatExpectationsResource(dg.ConfigurableResource):
         return shared_runner(self.context_root_dir or EXPECTATIONS_DIR)
 
     def validate(
-        self, con: duckdb.DuckDBPyConnection, table: str, *, now: datetime, run_id: str | None = None
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        *,
+        now: datetime,
+        run_id: str | None = None,
+        custom_source_systems: Collection[str] = (),
     ) -> TableValidation:
-        return self.runner.validate_table(con, table, now=now, run_id=run_id)
+        return self.runner.validate_table(
+            con, table, now=now, run_id=run_id, custom_source_systems=custom_source_systems
+        )
 
 
 @dg.definitions

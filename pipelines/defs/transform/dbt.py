@@ -9,6 +9,7 @@
 
 import json
 import os
+import re
 import shutil
 import sys
 import sysconfig
@@ -27,6 +28,7 @@ from dagster_dbt import (
 
 from pipelines.defs.resources import TouchplanResource
 from pipelines.lib.config.dbt_vars import collect_dbt_vars
+from pipelines.lib.progress import PROGRESS_EXTRA, DbtProgress
 from pipelines.lib.settings import DBT_PROJECT_DIR
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -70,7 +72,30 @@ def _dbt_build(
     # when it runs a subset of assets or checks.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     dbt_vars = collect_dbt_vars(settings)
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
+    tracker = DbtProgress(step=context.op_def.name, total_models=len(context.selected_asset_keys))
+    for event in invocation.stream_raw_events():
+        line = _track(event.raw_event, tracker)
+        if line:
+            context.log.info(line, extra=PROGRESS_EXTRA)
+        # What `invocation.stream()` yields: Output per model, AssetCheckResult per test.
+        yield from event.to_default_asset_events(
+            manifest=invocation.manifest,
+            dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=context,
+            target_path=invocation.target_path,
+            project=invocation.project,
+        )
+    if not invocation.is_successful():
+        # One line naming the model and the error; the dbt command (its --vars JSON runs to kilobytes) and the
+        # full output stay in dbt.log.
+        raise dg.Failure(
+            description=dbt_failure_line(
+                _run_results(invocation.target_path),
+                invocation._error_messages,  # noqa: SLF001 - dbt's error-level lines, kept by dagster-dbt
+            ),
+            metadata={"dbt_log": str(invocation.target_path / "dbt.log")},
+        )
 
 
 @dbt_assets(
@@ -93,6 +118,73 @@ def dbt_pre_identity(context: dg.AssetExecutionContext, dbt: DbtCliResource, tou
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource):
     yield from _dbt_build(context, dbt, touchplan)
+
+
+# dbt-core's info-level events (what its JSON log on stdout carries) for a node that finished or was skipped.
+_MODEL_RESULTS = {"LogModelResult", "LogSeedResult", "LogSnapshotResult"}
+_MODEL_TYPES = {"model", "seed", "snapshot"}
+
+
+def _track(raw_event: Mapping[str, Any], tracker: DbtProgress) -> str | None:
+    """Count a finished (or skipped) model and a finished test; return a progress line when one is due."""
+    name = raw_event.get("info", {}).get("name")
+    data = raw_event.get("data", {})
+    node = data.get("node_info", {})
+    if name == "LogTestResult":
+        tracker.test_finished()
+        return None
+    if name in _MODEL_RESULTS or (name == "SkippingDetails" and node.get("resource_type") in _MODEL_TYPES):
+        seconds = data.get("execution_time")
+        return tracker.model_finished(
+            node.get("node_name") or node.get("unique_id", "?"),
+            float(seconds) if seconds is not None and name != "SkippingDetails" else None,
+            str(node.get("node_status") or ""),
+        )
+    return None
+
+
+def _run_results(target_path: Path) -> list[dict[str, Any]]:
+    try:
+        return json.loads((target_path / "run_results.json").read_text(encoding="utf-8")).get("results", [])
+    except (OSError, ValueError):
+        return []
+
+
+def _one_line(message: str) -> str:
+    """dbt's multi-line error ('Runtime Error in model x (path)\n  Binder Error: ...') as one line, its header
+    dropped (the caller names the node), at most 300 characters."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    if len(lines) > 1 and re.match(r"^[\w ]*Error in \w+ ", lines[0]):
+        lines = lines[1:]
+    text = " ".join(" ".join(lines).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _node_label(unique_id: str) -> str:
+    """'model.touchplan.dim_customers' -> 'model dim_customers'; a unit test -> 'unit_test model::test'."""
+    kind, _, rest = unique_id.partition(".")
+    name = rest.partition(".")[2] or rest
+    return f"{kind} {name.replace('.', '::')}"
+
+
+def dbt_failure_line(results: list[dict[str, Any]], error_messages: list[str]) -> str:
+    """`dbt: model dim_customers failed: Binder Error: ... (and 2 more: test x, unit_test y)`: models first."""
+    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    failed.sort(
+        key=lambda r: 0 if str(r.get("unique_id", "")).startswith(("model.", "seed.", "snapshot.")) else 1
+    )
+    if failed:
+        first = failed[0]
+        line = (
+            f"dbt: {_node_label(first.get('unique_id', '?'))} failed: {_one_line(first.get('message') or '')}"
+        )
+        if len(failed) > 1:
+            others = [_node_label(r.get("unique_id", "?")) for r in failed[1:4]]
+            line += f" (and {len(failed) - 1} more: {', '.join(others)}{', ...' if len(failed) > 4 else ''})"
+        return line
+    if error_messages:  # no node failed: a parse or compilation error, a bad var
+        return f"dbt: {_one_line(error_messages[-1])}"
+    return "dbt build failed without an error message: see dbt.log in dbt_project/target"
 
 
 def _dbt_executable() -> str:

@@ -45,6 +45,8 @@ class SplinkResult:
     probability_two_random_records_match: float
     train_seconds: float = 0.0
     predict_seconds: float = 0.0
+    # the model that scored the pairs (Splink settings JSON with m/u and the prior), kept for explanations
+    model: dict | None = None
 
 
 def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
@@ -406,6 +408,7 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
                 settings = _m_from_groups(con, settings, label_pairs)
                 trained = True
         linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=logging.WARNING)
+        model = linker.misc.save_model_to_json()
         trained_at = time.perf_counter()
         chunks = -(-n_records // s.predict_chunk_records)
         predictions = linker.inference.predict(
@@ -434,4 +437,5 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
         probability_two_random_records_match=prob,
         train_seconds=trained_at - started,
         predict_seconds=time.perf_counter() - trained_at,
+        model=model,
     )

@@ -13,6 +13,7 @@ import duckdb
 
 from pipelines.lib.identity.config import SPLINK_COLUMNS, IdentityConfig
 from pipelines.lib.identity.graph import connected_components
+from pipelines.lib.identity.model_store import save_model, score_crm_pairs
 from pipelines.lib.identity.probabilistic import (
     LABEL_COLUMN,
     SPLINK_INPUT,
@@ -668,6 +669,7 @@ def resolve_identities(
     lap("deterministic")
     trained = False
     prior = None
+    model = None
     if config.splink.enabled:
         # Records joined by deterministic edges are one person already: Splink compares those groups.
         connected_components(
@@ -677,6 +679,7 @@ def resolve_identities(
         result = splink_edges(con, config, "_id_splink_edges")
         trained = result.trained
         prior = result.probability_two_random_records_match
+        model = result.model
         seconds["splink_train"] = result.train_seconds
         seconds["splink_predict"] = result.predict_seconds
         # Pairs inside one deterministic group add nothing.
@@ -696,6 +699,19 @@ def resolve_identities(
     assign_customer_ids(con, run_id)
     _write_outputs(con, run_id, now_utc)
     lap("stable_ids")
+    # the model, what it scored, and the evidence for each same-customer pair inside one CRM (explanations)
+    save_model(
+        con,
+        config,
+        run_id,
+        now_utc,
+        model,
+        trained,
+        SPLINK_INPUT,
+        per_record=config.splink.compare == "records",
+    )
+    score_crm_pairs(con, model)
+    lap("explanations")
 
     stats = con.execute("""
         SELECT count(*), count(DISTINCT customer_id),

@@ -264,6 +264,7 @@ DETECTION_ORDER = (
     "dynamics_xlsx",
     "teams_attendance",
     "teams_live_events",
+    "teams_attendance_list",
     "zoom_webinar_report",
     "zoom_participants",
     "sendgrid_events",

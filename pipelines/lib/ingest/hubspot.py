@@ -1,16 +1,79 @@
-"""HubSpot CRM exports: contacts (the default and the "all properties" variant) and deals.
+"""HubSpot CRM exports: contacts (the default and the "all properties" variant, with or without associated
+company properties) and deals.
 
 Headers are the property labels of the portal's language; `sources.hubspot.header_aliases` in
 config/sources.yaml maps localized labels to the English ones below. Times are in the portal's time zone.
+
+HubSpot repeats column names itself, and neither kind of repeat is an error here:
+- An export "with associated company properties" has `Record ID - Contact`, the contact's properties, then
+  `Record ID - Company` and the company's properties, whose labels repeat the contact's (`Create Date`,
+  `Phone Number`, `Last Activity Date`, `Country/Region`...). Every column after `Record ID - Company` belongs to
+  the company: it is renamed `company_<label>`; what the contact row has a column for is mapped (`Company name` ->
+  `company` unless the contact has its own `Company Name`, `Record ID - Company` -> `account_id` unless the
+  contact has `Associated Company ID`, `Industry`, `Number of Employees`, `Annual Revenue`), the rest is kept in
+  `extra` under its `company_` name.
+- Any other repeated label (the "all properties" export repeats association labels such as `Billing Contact`,
+  `Billing Contact IDs`): the first column keeps the name, each later one is kept apart in `extra` as
+  `<label> [column N]` (N = 1-based column position), with a warning.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pipelines.lib.ingest.formats import FileContext, Sniff, TabularFormat, register, t
 from pipelines.lib.ingest.mapping import Col, Segment
+from pipelines.lib.ingest.tabular import clean_header
 
 HS = "hubspot"
 HS_FORMATS = ["%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M"]
+CONTACT_RECORD_ID = "record id - contact"
+COMPANY_RECORD_ID = "record id - company"
+COMPANY_PREFIX = "company_"
+# Company properties that have a column on the contact row: company label (casefolded) -> raw column.
+COMPANY_MAPPED = {
+    "company name": "company",
+    "name": "company",
+    "industry": "industry",
+    "number of employees": "employees",
+    "annual revenue": "annual_revenue",
+}
+
+
+def resolve_repeats(relative: str, line: int, headers: list[str]) -> tuple[list[str], list[str]]:
+    """(unique headers, warnings): the company block renamed `company_<label>`, other repeats by position."""
+    folded = [h.casefold() for h in headers]
+    out = list(headers)
+    warnings: list[str] = []
+    if CONTACT_RECORD_ID in folded and "record id" not in folded:
+        out[folded.index(CONTACT_RECORD_ID)] = "Record ID"
+    if COMPANY_RECORD_ID in folded:
+        start = folded.index(COMPANY_RECORD_ID)
+        for i in range(start, len(out)):
+            if out[i]:
+                out[i] = COMPANY_PREFIX + ("Record ID" if i == start else out[i])
+        warnings.append(
+            f"{relative}: line {line}: columns {start + 1}-{len(out)} (from `{headers[start]}`) are the "
+            f"associated company's: kept apart as company_<label> (see docs/formats.md)"
+        )
+    seen: dict[str, int] = {}
+    repeated: dict[str, list[int]] = {}
+    for i, h in enumerate(out):
+        if not h:
+            continue
+        key = h.casefold()
+        if key in seen:
+            repeated.setdefault(h, [seen[key] + 1]).append(i + 1)
+            out[i] = f"{h} [column {i + 1}]"
+        else:
+            seen[key] = i
+    if repeated:
+        shown = "; ".join(f"{h} (columns {', '.join(map(str, cols))})" for h, cols in repeated.items())
+        warnings.append(
+            f"{relative}: line {line}: repeated column name(s) kept apart by position, the later ones in "
+            f"`extra` as '<name> [column N]': {shown}"
+        )
+    return out, warnings
 
 
 class HubSpotContacts(TabularFormat):
@@ -22,11 +85,46 @@ class HubSpotContacts(TabularFormat):
 
     def detect(self, sniff: Sniff) -> bool:
         h = sniff.header_set()
-        return "record id" in h and bool(h & {"first name", "last name", "email"}) and "deal stage" not in h
+        return (
+            bool(h & {"record id", CONTACT_RECORD_ID})
+            and bool(h & {"first name", "last name", "email"})
+            and "deal stage" not in h
+        )
+
+    def stage_file(
+        self,
+        ctx: FileContext,
+        path: Path,
+        fields: list[str],
+        line: int,
+        delimiter: str,
+        member: str | None = None,
+    ) -> Segment:
+        aliases = ctx.aliases(self.alias_source or self.source_system)
+        headers = [aliases.get(clean_header(f).casefold(), clean_header(f)) for f in fields]
+        headers, warnings = resolve_repeats(ctx.relative, line, headers)
+        for warning in warnings:
+            ctx.warn(warning)
+        return super().stage_file(ctx, path, headers, line, delimiter, member)
 
     def columns(self, ctx: FileContext, headers: list[str]) -> list[Col]:
         ts = dict(formats=HS_FORMATS)
-        return [
+        folded = {h.casefold(): h for h in headers if h}
+        company_cols: list[Col] = []
+        for label, target in COMPANY_MAPPED.items():
+            source = folded.get(COMPANY_PREFIX + label)
+            contact_has = any(
+                label_ in folded for label_, target_ in COMPANY_MAPPED.items() if target_ == target
+            )
+            if source and not contact_has and target not in {c.target for c in company_cols}:
+                kind = {"employees": "int", "annual_revenue": "double"}.get(target, "text")
+                company_cols.append(Col(target, source, kind))
+        account = next(
+            (folded[h] for h in ("associated company id", "primary associated company id") if h in folded),
+            folded.get(COMPANY_PREFIX + "record id"),
+        )
+        taken = {c.target for c in company_cols}
+        cols = [
             Col("source_system", const=HS),
             Col("record_type", const="contact"),
             Col("source_record_id", "Record ID", required=True),
@@ -56,9 +154,10 @@ class HubSpotContacts(TabularFormat):
             t(HS, ctx, "updated_at", source="Last Modified Date", **ts),
             Col("owner_id", "Contact owner"),
             Col("lead_source", "Original Source"),
-            Col("account_id", "Associated Company ID"),
+            Col("account_id", account),
             Col("default_phone_region", const=ctx.config.source(HS).default_phone_region),
         ]
+        return [c for c in cols if c.target not in taken] + company_cols
 
 
 class HubSpotDeals(TabularFormat):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from pipelines.lib.ingest.encoding import detect_encoding, file_sha256
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.formats import FORMATS, FileContext, Format, detect_format, sniff_file
 from pipelines.lib.ingest.mapping import AmbiguousDates, choose_formats, count_rows, lit, write_segment
-from pipelines.lib.ingest.report import SOURCE_KINDS, FileResult, IngestReport
+from pipelines.lib.ingest.report import FileResult, IngestReport
 from pipelines.lib.ingest.schema import RAW_TABLES, TABLE_NAMES, create_tables
 from pipelines.lib.ingest.sources import SourcesConfig, load_sources_config
 
@@ -77,6 +78,7 @@ def ingest_folder(
     config_dir: Path | None = None,
     *,
     now: datetime | None = None,
+    on_file: Callable[[int, int, FileResult], None] | None = None,  # (n, total, result) after each file
 ) -> IngestReport:
     config, warning = load_sources_config(Path(config_dir) if config_dir is not None else None)
     report = IngestReport()
@@ -86,21 +88,23 @@ def ingest_folder(
     con.execute("SET enable_progress_bar = false")
     ingested_at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     exports_dir = Path(exports_dir)
+    paths = []
     for path in _candidate_files(exports_dir):
-        relative = path.relative_to(exports_dir).as_posix()
         if is_warehouse_file(path):
+            relative = path.relative_to(exports_dir).as_posix()
             report.warnings.append(
                 f"{relative}: a DuckDB database file (a warehouse), not an export: skipped"
             )
-            continue
-        result = ingest_file(con, path, relative, config, ingested_at)
+        else:
+            paths.append(path)
+    for n, path in enumerate(paths, start=1):
+        result = ingest_file(con, path, path.relative_to(exports_dir).as_posix(), config, ingested_at)
         report.files.append(result)
+        if on_file is not None:
+            on_file(n, len(paths), result)
     for table in TABLE_NAMES:
         report.table_counts[table] = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
-    seen_kinds = {f.source_kind for f in report.files if f.source_kind}
-    report.empty_kinds = [k for k in SOURCE_KINDS if k not in seen_kinds]
-    for kind in report.empty_kinds:
-        report.warnings.append(f"no {kind} export files found: the {kind} raw tables get no new rows")
+    report.warnings.extend(report.source_kind_warnings())
     return report
 
 
@@ -130,15 +134,16 @@ def ingest_file(
     file_hash = file_sha256(path)
     mtime = datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)
     loaded_before = con.execute(
-        "SELECT source_file FROM ingest_files WHERE file_hash = ? AND status = 'loaded'", [file_hash]
+        "SELECT source_file, format, source_kind FROM ingest_files WHERE file_hash = ? AND status = 'loaded'",
+        [file_hash],
     ).fetchall()
     if loaded_before:
-        first = loaded_before[0][0]
+        first, first_format, first_kind = loaded_before[0]
         result = FileResult(
             relative,
             file_hash,
-            None,
-            None,
+            first_format,
+            first_kind,
             "duplicate",
             warnings=[f"{relative}: same content as {first} (already loaded): nothing new loaded"],
         )

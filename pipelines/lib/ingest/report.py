@@ -36,6 +36,31 @@ class IngestReport:
     empty_kinds: list[str] = field(default_factory=list)  # source kinds with no file at all
     warnings: list[str] = field(default_factory=list)
 
+    def source_kind_warnings(self) -> list[str]:
+        """Per source kind (crm, email, webinar) with no new rows: whether its files are missing, or were all
+        already loaded (a rerun over the same exports), or were all rejected. Sets `empty_kinds`."""
+        warnings = []
+        self.empty_kinds = []
+        for kind in SOURCE_KINDS:
+            files = [f for f in self.files if f.source_kind == kind]
+            if not files:
+                self.empty_kinds.append(kind)
+                warnings.append(f"no {kind} export files found: the {kind} raw tables get no new rows")
+            elif not any(f.status == "loaded" for f in files):
+                duplicates = sum(f.status == "duplicate" for f in files)
+                rejected = sum(f.status == "rejected" for f in files)
+                parts = (
+                    [f"{duplicates} already loaded (same content as a file loaded before)"]
+                    if duplicates
+                    else []
+                )
+                parts += [f"{rejected} rejected"] if rejected else []
+                warnings.append(
+                    f"{len(files)} {kind} export file(s) found, none new: {', '.join(parts)}; "
+                    f"the {kind} raw tables get no new rows"
+                )
+        return warnings
+
     @property
     def rejected(self) -> list[FileResult]:
         return [f for f in self.files if f.status == "rejected"]

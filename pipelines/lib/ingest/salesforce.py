@@ -1,12 +1,55 @@
 """Salesforce: Data Loader / weekly export files (API names, `__c` custom fields) and report exports (labels,
-footer rows `Grand Totals (N records)`, `Confidential Information - Do Not Distribute`, a copyright line)."""
+footer rows `Grand Totals (N records)`, `Confidential Information - Do Not Distribute`, a copyright line).
+
+Salesforce's null id: the weekly Data Export (and Data Loader on some orgs) writes `000000000000000AAA` (18
+characters) or `000000000000000` (15) for every empty lookup. Such a value is NULL in every column of every
+Salesforce format (`Id`, `AccountId`, `ConvertedContactId`, `ContactId`, custom lookups `..__c`, report `... ID`
+columns, and the columns kept in `extra`); the quarantine keeps the row's text as written.
+"""
 
 from __future__ import annotations
 
 from pipelines.lib.ingest.formats import FileContext, Sniff, TabularFormat, register, t
-from pipelines.lib.ingest.mapping import Col
+from pipelines.lib.ingest.mapping import Col, Segment, lit
 
 SF = "salesforce"
+# The null id of Salesforce exports: 15 zeros, plus the 3-character case checksum "AAA" in the 18-character form.
+NULL_IDS = ("000000000000000", "000000000000000AAA")
+
+
+def null_ids(ctx: FileContext, stage: str, header_cols: dict[str, str], raw_sql: str) -> str:
+    """Set every all-zero Salesforce id in the staged rows to NULL (in SQL, only the rows that hold one).
+
+    The row's text as written is kept first in `_raw_as_written`, so a quarantined row still shows the zeros;
+    returns the raw-text expression to use for the segment."""
+    cols = list(dict.fromkeys(header_cols.values()))
+    if not cols:
+        return raw_sql
+    zeros = ", ".join(lit(v) for v in NULL_IDS)
+    # Plain equality (no regex, no trim): 0.05 s per 100k rows of 28 columns when no value matches.
+    is_null_id = {c: f"{c} IN ({zeros})" for c in cols}
+    any_null_id = " OR ".join(f"coalesce({e}, false)" for e in is_null_id.values())
+    ctx.con.execute(f"ALTER TABLE {stage} ADD COLUMN _raw_as_written VARCHAR")
+    sets = ", ".join(f"{c} = CASE WHEN {e} THEN NULL ELSE {c} END" for c, e in is_null_id.items())
+    ctx.con.execute(f"UPDATE {stage} SET _raw_as_written = {raw_sql}, {sets} WHERE {any_null_id}")
+    return f"coalesce(_raw_as_written, {raw_sql})"
+
+
+class SalesforceFormat(TabularFormat):
+    """A Salesforce CSV: the all-zero null ids are NULL before the columns are mapped."""
+
+    def segment(
+        self,
+        ctx: FileContext,
+        headers: list[str],
+        stage: str,
+        header_cols: dict[str, str],
+        rejects: str | None,
+        raw_sql: str,
+        nondata: int = 0,
+    ) -> Segment:
+        raw_sql = null_ids(ctx, stage, header_cols, raw_sql)
+        return super().segment(ctx, headers, stage, header_cols, rejects, raw_sql, nondata)
 
 
 def _common_person(ctx: FileContext) -> list[Col]:
@@ -35,7 +78,7 @@ def _common_person(ctx: FileContext) -> list[Col]:
     ]
 
 
-class SalesforceContact(TabularFormat):
+class SalesforceContact(SalesforceFormat):
     name = "salesforce_contact"
     kind = "crm"
     source_system = SF
@@ -66,7 +109,7 @@ class SalesforceContact(TabularFormat):
         ]
 
 
-class SalesforceLead(TabularFormat):
+class SalesforceLead(SalesforceFormat):
     name = "salesforce_lead"
     kind = "crm"
     source_system = SF
@@ -104,7 +147,7 @@ class SalesforceLead(TabularFormat):
         ]
 
 
-class SalesforceOpportunity(TabularFormat):
+class SalesforceOpportunity(SalesforceFormat):
     name = "salesforce_opportunity"
     kind = "crm"
     source_system = SF
@@ -144,7 +187,7 @@ class SalesforceOpportunity(TabularFormat):
 REPORT_FORMATS = ["%m/%d/%Y, %I:%M %p", "%m/%d/%Y %I:%M %p", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M"]
 
 
-class SalesforceReport(TabularFormat):
+class SalesforceReport(SalesforceFormat):
     """A contacts or leads report exported as CSV ("Details only"): labels, and footer rows."""
 
     name = "salesforce_report"

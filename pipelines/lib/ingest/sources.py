@@ -138,6 +138,14 @@ class SourcesConfig(BaseModel):
             return rule.time_zone
         return self.source(source).time_zone or self.default_time_zone
 
+    def custom_source_systems(self, table: str) -> set[str]:
+        """The `source_system` values custom_csv rules write into `table` (`custom` when a rule names none)."""
+        return {
+            rule.source or "custom"
+            for rule in self.files
+            if rule.format == "custom_csv" and rule.table == table
+        }
+
     def rule_for(self, relative_path: str) -> FileRule | None:
         for rule in self.files:
             if rule.matches(relative_path):

@@ -18,8 +18,25 @@
   viewers (empty Participant Id) load with a null email and `is_guest = true`, like Zoom's "Other Attended" rows.
   Here a row of the raw table (and of `rows_read`) is a session: the Joined line with its Left line.
 
-Roles: Organizer / Co-organizer / Producer -> host, Presenter -> panelist, Attendee (or none) -> attendee, anything
-else -> other; the role as written is kept in `extra`.
+- Attendance list as downloaded in 2020 (`teams_attendance_list`): UTF-16 LE with BOM, tab-separated, no final
+  newline, `Full Name, User Action, Timestamp` with `Joined` / `Left` rows (`Timestamp` in the downloader's locale,
+  `11/12/2020, 12:27:24` = 11 December in a 24-hour day-first locale; `sources.teams.time_zone`). Paired in SQL
+  like the live-event log, per Full Name (the list has nothing else to tell people apart).
+
+Pairing rule (live events and the 2020 list): per person, events in time order (then line order); each `Joined`
+is paired with the next event when that is a `Left`. A `Joined` followed by another `Joined` or by nothing
+(still in the meeting when the list was downloaded) loads with an empty `left_at` and a warning; a `Left` with no
+`Joined` before it is quarantined. A row of the raw table (and of `rows_read`) is a session: the Joined line with
+its Left line.
+
+A session longer than MAX_SESSION_HOURS (30 h: Teams ends a meeting after 30 hours) is not an attendance but a
+join paired with a leave of another day; it is quarantined with its length, as is a session whose leave is
+before its join. Rows identical to an earlier row of the same section (a report listing the same leave twice)
+are quarantined as repeats of that line, so a session is loaded once.
+
+Roles: Organizer / Co-organizer / Producer and the live-event `Event Team Member` (organisers, producers and
+presenters) -> host, Presenter -> panelist, Attendee (or none) -> attendee, anything else -> other; the role as
+written is kept in `extra`.
 """
 
 from __future__ import annotations
@@ -30,7 +47,7 @@ import re
 
 from pipelines.lib.ingest.encoding import read_text
 from pipelines.lib.ingest.errors import FileRejected
-from pipelines.lib.ingest.formats import FileContext, Format, Sniff, make_segment, register
+from pipelines.lib.ingest.formats import FORMATS, FileContext, Format, Sniff, make_segment, register
 from pipelines.lib.ingest.mapping import TIMESTAMP_FORMATS, Col, Segment, _convert, lit, q
 from pipelines.lib.ingest.tabular import check_headers, clean_header, rejects_table, stage_csv, stage_rows
 
@@ -64,10 +81,25 @@ ATTENDANCE = {
     "duration": ("duration_minutes", "duration"),
     "in-meeting duration": ("duration_minutes", "duration"),
     "attendance duration": ("duration_minutes", "duration"),
+    "registration time": ("registered_at", "timestamp"),
+    "registered at": ("registered_at", "timestamp"),
+    "registration date": ("registered_at", "timestamp"),
+    "registration status": ("approval_status", "text"),
+    "approval status": ("approval_status", "text"),
 }
+# Participants columns carried onto the person's In-Meeting Activities rows (as `_p<i>` staged columns).
+CARRIED = (
+    "registration time",
+    "registered at",
+    "registration date",
+    "registration status",
+    "approval status",
+)
+MAX_SESSION_HOURS = 30
 ROLE_SQL = (
     "CASE WHEN {r} IS NULL OR lower({r}) = 'attendee' THEN 'attendee' "
-    "WHEN lower({r}) IN ('organizer', 'organiser', 'co-organizer', 'co-organiser', 'producer') THEN 'host' "
+    "WHEN lower({r}) IN ('organizer', 'organiser', 'co-organizer', 'co-organiser', 'producer', "
+    "'event team member') THEN 'host' "
     "WHEN lower({r}) = 'presenter' THEN 'panelist' ELSE 'other' END"
 )
 META_TOPIC = ("meeting title", "title", "webinar title", "event title", "meeting name")
@@ -95,6 +127,91 @@ def _clean(expr: str) -> str:
     return f"NULLIF(TRIM({expr}), '')"
 
 
+def session_problem(joined: str, left: str) -> str:
+    """SQL: why a (joined, left) session is not plausible, else NULL."""
+    seconds = f"date_diff('second', {joined}, {left})"
+    return (
+        f"CASE WHEN {left} < {joined} THEN 'leave time before join time' "
+        f"WHEN {seconds} > {MAX_SESSION_HOURS * 3600} THEN 'session of ' || CAST(round({seconds} / 60) AS BIGINT) "
+        f"|| ' minutes is longer than {MAX_SESSION_HOURS} hours, the longest a Teams meeting runs (a join paired "
+        "with a leave of another day)' END"
+    )
+
+
+def quarantine_repeats_and_implausible_sessions(
+    ctx: FileContext, stage: str, rejects: str, headers: list[str], hc: dict[str, str]
+) -> None:
+    """Quarantine rows identical to an earlier row of the section, and sessions that cannot be one."""
+    con = ctx.con
+    data_cols = [hc[h] for h in headers if h in hc]
+    if data_cols:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {stage}_rep AS SELECT _line, _raw, _member, first FROM "
+            f"(SELECT _line, _raw, _member, min(_line) OVER (PARTITION BY {', '.join(data_cols)}) AS first "
+            f"FROM {stage}) WHERE _line <> first"
+        )
+        con.execute(
+            f"INSERT INTO {rejects} (_line, _raw, _member, reason) SELECT _line, _raw, _member, "
+            f"'identical to line ' || first || ': the same row is loaded once' FROM {stage}_rep"
+        )
+        con.execute(f"DELETE FROM {stage} WHERE _line IN (SELECT _line FROM {stage}_rep)")
+        con.execute(f"DROP TABLE {stage}_rep")
+    folded = {h.casefold(): h for h in headers if h}
+    join = next((folded[k] for k in ("join time", "first join") if k in folded), None)
+    leave = next((folded[k] for k in ("leave time", "last leave") if k in folded), None)
+    if join is None or leave is None:
+        return
+    joined, _ = _convert(_ts("t", ctx.zone(TEAMS)), _clean(q(hc[join])))
+    left, _ = _convert(_ts("t", ctx.zone(TEAMS)), _clean(q(hc[leave])))
+    problem = session_problem(joined, left)
+    con.execute(
+        f"INSERT INTO {rejects} (_line, _raw, _member, reason) SELECT _line, _raw, _member, problem FROM "
+        f"(SELECT _line, _raw, _member, {problem} AS problem FROM {stage}) WHERE problem IS NOT NULL"
+    )
+    con.execute(f"DELETE FROM {stage} WHERE ({problem}) IS NOT NULL")
+
+
+def pair_events(ctx: FileContext, events: str, rejects: str, partition: str, who: str) -> str:
+    """Joined/Left events (`events`: staged columns plus _line, _member, _raw, _ts, _action) -> a sessions table.
+
+    Per `partition`, in time then line order, each Joined is paired with the next event when that is a Left.
+    Lefts with no Joined before them and implausible sessions go to `rejects`; returns the sessions table
+    (the Joined row's columns, `_joined_at`, `_left_at`, `_left_line`, `_raw` = both lines)."""
+    con = ctx.con
+    paired = f"{events}_pr"
+    con.execute(
+        f"CREATE TEMP TABLE {paired} AS SELECT *, "
+        f"lag(_action) OVER w AS _prev, lead(_action) OVER w AS _next, lead(_ts) OVER w AS _next_ts, "
+        f"lead(_line) OVER w AS _next_line, lead(_raw) OVER w AS _next_raw FROM {events} "
+        f"WINDOW w AS (PARTITION BY {partition} ORDER BY _ts, _line)"
+    )
+    con.execute(
+        f"INSERT INTO {rejects} (_line, _raw, _member, reason) SELECT _line, _raw, _member, "
+        f"{lit('Left without a Joined before it (same ' + who + ')')} FROM "
+        f"{paired} WHERE _action = 'left' AND (_prev IS NULL OR _prev <> 'joined')"
+    )
+    sessions = ctx.new_stage()
+    con.execute(
+        f"CREATE TEMP TABLE {sessions} AS SELECT * EXCLUDE (_raw, _prev, _next, _next_ts, _next_line, _next_raw),"
+        " _ts AS _joined_at, CASE WHEN _next = 'left' THEN _next_ts END AS _left_at, "
+        "CAST(CASE WHEN _next = 'left' THEN _next_line END AS VARCHAR) AS _left_line, "
+        "CASE WHEN _next = 'left' THEN _raw || chr(10) || _next_raw ELSE _raw END AS _raw "
+        f"FROM {paired} WHERE _action = 'joined' ORDER BY _line"
+    )
+    problem = session_problem("_joined_at", "_left_at")
+    con.execute(
+        f"INSERT INTO {rejects} (_line, _raw, _member, reason) SELECT _line, _raw, _member, "
+        f"{problem} || ' (Joined line ' || _line || ', Left line ' || _left_line || ')' FROM {sessions} "
+        f"WHERE ({problem}) IS NOT NULL"
+    )
+    con.execute(f"DELETE FROM {sessions} WHERE ({problem}) IS NOT NULL")
+    con.execute(f"DROP TABLE {paired}")
+    unpaired = con.execute(f"SELECT count(*) FROM {sessions} WHERE _left_at IS NULL").fetchall()[0][0]
+    if unpaired:
+        ctx.warn(f"{ctx.relative}: {unpaired} Joined event(s) without a Left: loaded with no left_at")
+    return sessions
+
+
 class TeamsAttendance(Format):
     name = "teams_attendance"
     kind = "webinar"
@@ -113,6 +230,9 @@ class TeamsAttendance(Format):
         return "join time" in folded or "first join" in folded or PARTICIPANTS in folded
 
     def stage(self, ctx: FileContext, sniff: Sniff) -> list[Segment]:
+        if FORMATS["teams_attendance_list"].detect(sniff):
+            # A rule in config/sources.yaml named teams_attendance for a 2020 attendance list: read it as one.
+            return FORMATS["teams_attendance_list"].stage(ctx, sniff)
         assert ctx.encoding is not None
         text = read_text(ctx.path, ctx.encoding).replace("\ufeff", "")
         aliases = ctx.aliases(TEAMS)
@@ -175,6 +295,8 @@ class TeamsAttendance(Format):
             Col("webinar_start_at", sql=_timestamp_literal(ctx.zone(TEAMS), start)),
         ]
 
+        # Whether the report says who is a member of the organiser's tenant (a UPN column in any section).
+        has_upn = any("participant id (upn)" in {h.casefold() for h in t[1]} for t in tables.values())
         segments: list[Segment] = []
         if ACTIVITIES in tables:
             line, headers, rows = tables[ACTIVITIES]
@@ -189,11 +311,15 @@ class TeamsAttendance(Format):
             ]
             upn = [p.get("participant id (upn)") for p in found]
             reg = [p.get("registration email") for p in found]
-            segments.append(
-                self._segment(
-                    ctx, headers, rows, common, "session", {"_upn": upn, "_registration_email": reg}
-                )
-            )
+            carried: dict[str, list] = {"_upn": upn, "_registration_email": reg}
+            pseudo: dict[str, str] = {}
+            p_headers = tables[PARTICIPANTS][1] if PARTICIPANTS in tables else []
+            own = {h.casefold() for h in headers}
+            for i, h in enumerate(p_headers):
+                if h.casefold() in CARRIED and h.casefold() not in own:
+                    carried[f"_p{i}"] = [p.get(h.casefold()) for p in found]
+                    pseudo[h] = f"_p{i}"
+            segments.append(self._segment(ctx, headers, rows, common, "session", carried, pseudo, has_upn))
             # Matched by name and email, else by email, else by name (guests have no email in one section).
             seen = set(keys) | {(None, k[1]) for k in keys if k[1]} | {(k[0], None) for k in keys if k[0]}
             if PARTICIPANTS in tables:
@@ -209,10 +335,12 @@ class TeamsAttendance(Format):
                         f"{ctx.relative}: {len(lonely)} participant(s) without an In-Meeting Activities row "
                         "loaded from the Participants section"
                     )
-                    segments.append(self._segment(ctx, p_headers, lonely, common, "participant", {}))
+                    segments.append(
+                        self._segment(ctx, p_headers, lonely, common, "participant", {}, {}, has_upn)
+                    )
         else:
             line, headers, rows = tables[PARTICIPANTS]
-            segments.append(self._segment(ctx, headers, rows, common, "session", {}))
+            segments.append(self._segment(ctx, headers, rows, common, "session", {}, {}, has_upn))
         if stray:
             first = segments[0]
             extra = rejects_table(ctx.con, ctx.new_stage(), stray)
@@ -250,10 +378,16 @@ class TeamsAttendance(Format):
         common: list[Col],
         level: str,
         extra_columns: dict[str, list],
+        pseudo: dict[str, str],
+        has_upn: bool,
     ) -> Segment:
         staged = stage_rows(ctx.con, ctx.new_stage(), headers, rows, extra_columns=extra_columns or None)
         hc = dict(staged.headers)
         folded = {h.casefold(): h for h in headers if h}
+        quarantine_repeats_and_implausible_sessions(ctx, staged.stage, staged.rejects, headers, hc)
+        # Registration time / status of the person's Participants row, carried onto each session row.
+        headers = headers + list(pseudo)
+        hc.update(pseudo)
         cols: list[Col] = list(common) + [Col("record_level", const=level)]
         seen: set[str] = set()
         for h in headers:
@@ -286,9 +420,12 @@ class TeamsAttendance(Format):
             Col("role", sql=ROLE_SQL.format(r=role or "NULL")),
             Col(
                 "is_guest",
+                # A UPN of the organiser's tenant is a member, `#EXT#` a guest account; with UPNs in the
+                # report, no UPN means a guest (an external registrant or an anonymous join). Without any
+                # UPN column, only a participant with no email at all is known to be a guest.
                 sql=(
                     f"CASE WHEN {upn} LIKE '%#EXT#%' THEN TRUE WHEN {upn} IS NOT NULL THEN FALSE "
-                    f"WHEN {email} IS NULL THEN TRUE END"
+                    + ("ELSE TRUE END" if has_upn else f"ELSE {email} IS NULL END")
                 ),
             ),
         ]
@@ -370,31 +507,13 @@ class TeamsLiveEvents(Format):
             f"(SELECT *, {bad} AS reason FROM {events}) WHERE reason IS NOT NULL"
         )
         con.execute(f"DELETE FROM {events} WHERE {bad} IS NOT NULL")
-        # Pair: each Joined with the next event of the same session and participant when that is a Left.
-        paired = f"{s}_pr"
-        con.execute(
-            f"CREATE TEMP TABLE {paired} AS SELECT *, "
-            f"lag(_action) OVER w AS _prev, lead(_action) OVER w AS _next, lead(_ts) OVER w AS _next_ts, "
-            f"lead(_line) OVER w AS _next_line, lead(_raw) OVER w AS _next_raw FROM {events} "
-            f"WINDOW w AS (PARTITION BY {col('Session Id')}, coalesce({col('Participant Id')}, '') "
-            "ORDER BY _ts, _line)"
+        sessions = pair_events(
+            ctx,
+            events,
+            staged.rejects,
+            f"{col('Session Id')}, coalesce({col('Participant Id')}, '')",
+            "Session Id and Participant Id",
         )
-        con.execute(
-            f"INSERT INTO {staged.rejects} SELECT _line, _raw, _member, 'Left without a Joined before it "
-            "(same Session Id and Participant Id)' FROM "
-            f"{paired} WHERE _action = 'left' AND (_prev IS NULL OR _prev <> 'joined')"
-        )
-        sessions = ctx.new_stage()
-        con.execute(
-            f"CREATE TEMP TABLE {sessions} AS SELECT * EXCLUDE (_raw, _prev, _next, _next_ts, _next_line, _next_raw),"
-            " _ts AS _joined_at, CASE WHEN _next = 'left' THEN _next_ts END AS _left_at, "
-            "CAST(CASE WHEN _next = 'left' THEN _next_line END AS VARCHAR) AS _left_line, "
-            "CASE WHEN _next = 'left' THEN _raw || chr(10) || _next_raw ELSE _raw END AS _raw "
-            f"FROM {paired} WHERE _action = 'joined' ORDER BY _line"
-        )
-        unpaired = con.execute(f"SELECT count(*) FROM {sessions} WHERE _left_at IS NULL").fetchall()[0][0]
-        if unpaired:
-            ctx.warn(f"{ctx.relative}: {unpaired} Joined event(s) without a Left: loaded with no left_at")
         start = con.execute(f"SELECT min(_ts) FROM {events}").fetchall()[0][0]
         pid = col("Participant Id")
         stem = re.sub(r"\.[^./]+$", "", ctx.relative)
@@ -437,5 +556,105 @@ class TeamsLiveEvents(Format):
         return [seg]
 
 
+# The 2020 attendance list: slashes with a 24-hour clock are day-first (en-GB and most European locales), AM/PM
+# is month-first (en-US); dots are day-first.
+LIST_FORMATS = [
+    "%d/%m/%Y, %H:%M:%S",
+    "%m/%d/%Y, %I:%M:%S %p",
+    "%d.%m.%Y, %H:%M:%S",
+    "%d/%m/%y, %H:%M:%S",
+    "%m/%d/%y, %I:%M:%S %p",
+    "%d.%m.%y, %H:%M:%S",
+    "%Y-%m-%d, %H:%M:%S",
+    *TIMESTAMP_FORMATS,
+]
+LIST_HEADERS = ("Full Name", "User Action", "Timestamp")
+
+
+class TeamsAttendanceList(Format):
+    """Microsoft Teams attendance list as downloaded in 2020: `Full Name, User Action, Timestamp`."""
+
+    name = "teams_attendance_list"
+    kind = "webinar"
+    source_system = TEAMS
+
+    def detect(self, sniff: Sniff) -> bool:
+        return bool(sniff.rows) and {h.casefold() for h in LIST_HEADERS} <= sniff.header_set()
+
+    def stage(self, ctx: FileContext, sniff: Sniff) -> list[Segment]:
+        line, fields = sniff.rows[0]
+        aliases = ctx.aliases(TEAMS)
+        by_fold = {h.casefold(): h for h in LIST_HEADERS}
+        headers = []
+        for f in fields:
+            h = aliases.get(clean_header(f).casefold(), clean_header(f))
+            headers.append(by_fold.get(h.casefold(), h))
+        while headers and not headers[-1]:
+            headers.pop()
+        check_headers(ctx.relative, headers, list(LIST_HEADERS), line)
+        staged = stage_csv(ctx.con, ctx.utf8_path(), ctx.new_stage(), headers, line, sniff.delimiter)
+        con, s, hc = ctx.con, staged.stage, staged.headers
+
+        def col(name: str) -> str:
+            return _clean(q(hc[name]))
+
+        zone = ctx.zone(TEAMS)
+        ts_expr, _ = _convert(Col("t", kind="timestamp", zone=zone, formats=LIST_FORMATS), col("Timestamp"))
+        events = f"{s}_ev"
+        con.execute(
+            f"CREATE TEMP TABLE {events} AS SELECT *, {ts_expr} AS _ts, lower({col('User Action')}) AS _action, "
+            f"{staged.raw_sql} AS _raw FROM {s}"
+        )
+        bad = (
+            f"CASE WHEN {col('Full Name')} IS NULL THEN 'Full Name is empty' "
+            f"WHEN {col('Timestamp')} IS NULL THEN 'Timestamp is empty' "
+            f"WHEN _ts IS NULL THEN 'Timestamp: ' || {col('Timestamp')} || ' is not a date and time' "
+            f"WHEN _action IS NULL OR _action NOT IN ('joined', 'left') THEN 'User Action: ' || "
+            f"coalesce({col('User Action')}, '(empty)') || ' is not Joined or Left' END"
+        )
+        con.execute(
+            f"INSERT INTO {staged.rejects} (_line, _raw, _member, reason) SELECT _line, _raw, _member, reason "
+            f"FROM (SELECT *, {bad} AS reason FROM {events}) WHERE reason IS NOT NULL"
+        )
+        con.execute(f"DELETE FROM {events} WHERE {bad} IS NOT NULL")
+        start = con.execute(f"SELECT min(_ts) FROM {events} WHERE _action = 'joined'").fetchall()[0][0]
+        sessions = pair_events(ctx, events, staged.rejects, col("Full Name"), "Full Name")
+        start_text = start.isoformat(sep=" ") if start else None
+        # The list names no meeting: a stable id from its first join (the same meeting downloaded twice, or
+        # under another file name, gets the same id).
+        webinar_id = (
+            "teams-list-" + hashlib.sha256(start_text.encode()).hexdigest()[:16] if start_text else None
+        )
+        hc2 = {**hc, "Left line": "_left_line"}
+        cols = [
+            Col("source_system", const=TEAMS),
+            Col("webinar_id", const=webinar_id),
+            Col("webinar_topic", const=None),
+            Col("webinar_start_at", sql=f"CAST({lit(start_text)} AS TIMESTAMP)"),
+            Col("record_level", const="session"),
+            Col("name", "Full Name"),
+            Col("role", const="attendee"),  # the list has no roles
+            Col("joined_at", sql="_joined_at"),
+            Col("left_at", sql="_left_at"),
+            Col("duration_minutes", sql="date_diff('millisecond', _joined_at, _left_at) / 60000.0"),
+        ]
+        seg = make_segment(
+            ctx,
+            self.name,
+            "raw_webinar_attendance",
+            cols,
+            headers,
+            sessions,
+            hc2,
+            staged.rejects,
+            raw_sql="_raw",
+            nondata=staged.nondata,
+            ignored=("User Action", "Timestamp"),
+        )
+        seg.extra_headers = seg.extra_headers + ["Left line"]
+        return [seg]
+
+
 register(TeamsAttendance())
 register(TeamsLiveEvents())
+register(TeamsAttendanceList())

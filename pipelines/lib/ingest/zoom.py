@@ -14,13 +14,15 @@ Times carry no zone: `sources.zoom.time_zone` applies (default UTC). `--` means 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
+from pathlib import Path
 
 from pipelines.lib.ingest.encoding import read_text
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.formats import FileContext, Format, Sniff, make_segment, register, t
-from pipelines.lib.ingest.mapping import Col, Segment, lit
+from pipelines.lib.ingest.mapping import Col, Segment, _convert, lit, q
 from pipelines.lib.ingest.tabular import check_headers, clean_header, rejects_table, stage_csv, stage_rows
 
 ZOOM = "zoom"
@@ -189,6 +191,9 @@ class ZoomSectionReport(Format):
             webinar_id = match.group(1) if match else None
         topic = meta.get("topic")
         start = meta.get("actual start time") or meta.get("scheduled time") or meta.get("start time")
+        if webinar_id is None and (topic or start):
+            # No id in the summary nor in the file name: a stable one from the topic and start as written.
+            webinar_id = "zoom-webinar-" + hashlib.sha256(f"{topic}|{start}".encode()).hexdigest()[:16]
         segments: list[Segment] = []
         for index, (role, line, headers, data) in enumerate(sections):
             registration = role == "registrant"
@@ -225,8 +230,6 @@ class ZoomSectionReport(Format):
 
 def _timestamp_literal(col: Col, value: str | None) -> str:
     """The webinar start (a constant of the file) through the same timestamp conversion as the rows."""
-    from pipelines.lib.ingest.mapping import _convert
-
     expr, _ = _convert(col, f"NULLIF(TRIM({lit(value)}), '')")
     return expr
 
@@ -236,6 +239,22 @@ def _merge_rejects(ctx: FileContext, rejects: str, stray: list[tuple[int, str, s
     ctx.con.execute(f"INSERT INTO {rejects} SELECT * FROM {extra}")
     ctx.con.execute(f"DROP TABLE {extra}")
     return rejects
+
+
+def derived_meeting_id(
+    ctx: FileContext, stage: str, header_cols: dict[str, str], cols: list[Col]
+) -> str | None:
+    """A meeting participants report without its meeting block and without the id in its file name: a stable id
+    from the earliest join time (`zoom-meeting-` + 16 hex digits of its sha256), so the same meeting exported
+    twice, under any name, gets the same id; NULL only when no row has a readable join time."""
+    joined = next((c for c in cols if c.target == "joined_at"), None)
+    if joined is None or joined.source not in header_cols:
+        return None
+    expr, _ = _convert(joined, f"NULLIF(TRIM({q(header_cols[joined.source])}), '')")
+    first = ctx.con.execute(f"SELECT min({expr}) FROM {stage}").fetchall()[0][0]
+    if first is None:
+        return None
+    return "zoom-meeting-" + hashlib.sha256(first.isoformat(sep=" ").encode()).hexdigest()[:16]
 
 
 class ZoomParticipants(Format):
@@ -271,12 +290,16 @@ class ZoomParticipants(Format):
         staged = stage_csv(
             ctx.con, ctx.utf8_path(), ctx.new_stage(), headers, line, sniff.delimiter, null_padding=True
         )
+        cols = _columns(ctx, headers, ATTENDANCE)
         meeting = _digits(meta.get("meeting id"))
         if meeting is None:
-            match = re.search(r"(\d{9,12})", ctx.relative)
+            # Zoom names the download participants_<meeting id>.csv
+            match = re.search(r"(\d{9,12})", Path(ctx.relative).name)
             meeting = match.group(1) if match else None
+        if meeting is None:
+            meeting = derived_meeting_id(ctx, staged.stage, staged.headers, cols)
         start_col = t(ZOOM, ctx, "webinar_start_at")
-        cols = _columns(ctx, headers, ATTENDANCE) + [
+        cols = cols + [
             Col("source_system", const=ZOOM),
             Col("webinar_id", const=meeting),
             Col("webinar_topic", const=meta.get("topic")),

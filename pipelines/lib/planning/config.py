@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipelines.lib.config import ConfigError, load_yaml_model
+from pipelines.lib.config.loader import display_path
 
 CAMPAIGNS_FILE = "campaigns.yaml"
 CONTACT_RULES_FILE = "contact_rules.yaml"
@@ -323,7 +324,7 @@ def load_strategy(config_dir: Path, rules_path: Path | None = None) -> Strategy:
         for j, cid in enumerate(cap.exempt_campaigns):
             if cid not in known:
                 raise ConfigError(
-                    f"{rules_path}: caps[{i}].exempt_campaigns[{j}]: unknown campaign {cid!r} "
+                    f"{display_path(rules_path)}: caps[{i}].exempt_campaigns[{j}]: unknown campaign {cid!r} "
                     f"(not in {campaigns_path.name})"
                 )
     # Audience expressions are checked here too, so a bad one fails before anything runs.
@@ -331,6 +332,7 @@ def load_strategy(config_dir: Path, rules_path: Path | None = None) -> Strategy:
 
     for i, campaign in enumerate(campaigns.campaigns):
         compile_audience(
-            campaign.audience, source=f"{campaigns_path}: campaigns[{i}].audience ({campaign.id})"
+            campaign.audience,
+            source=f"{display_path(campaigns_path)}: campaigns[{i}].audience ({campaign.id})",
         )
     return Strategy(campaigns=campaigns, rules=rules, campaigns_path=campaigns_path, rules_path=rules_path)

@@ -69,6 +69,24 @@ def e(type_: str, check: str, severity: str, **kwargs: Any) -> dict[str, Any]:
     return {"type": type_, "check": check, "severity": severity, "kwargs": kwargs}
 
 
+SOURCE_SYSTEMS_PARAM = "source_systems"
+
+
+def source_systems_allowed(*systems: str) -> dict[str, Any]:
+    """`source_system` in the built-in systems of the table plus the custom sources config/sources.yaml declares
+    for it (custom_csv rules): the runner passes the whole set as the `source_systems` suite parameter; the
+    built-in ones are kept in the suite's meta."""
+    item = e(
+        "expect_column_values_to_be_in_set",
+        "source_system_allowed",
+        "error",
+        column="source_system",
+        value_set={"$PARAMETER": SOURCE_SYSTEMS_PARAM},
+    )
+    item["source_systems"] = list(systems)
+    return item
+
+
 def not_future(
     column: str, check: str, severity: str = "error", mostly: float | None = None
 ) -> dict[str, Any]:
@@ -132,13 +150,7 @@ SPECS: list[TableSpec] = [
             "_ingested_at",
         ],
         rows=[
-            e(
-                "expect_column_values_to_be_in_set",
-                "source_system_allowed",
-                "error",
-                column="source_system",
-                value_set=["salesforce", "hubspot", "zoho", "dynamics", "custom"],
-            ),
+            source_systems_allowed("salesforce", "hubspot", "zoho", "dynamics", "custom"),
             e(
                 "expect_column_values_to_be_in_set",
                 "record_type_allowed",
@@ -292,13 +304,7 @@ SPECS: list[TableSpec] = [
             "_source_line",
         ],
         rows=[
-            e(
-                "expect_column_values_to_be_in_set",
-                "source_system_allowed",
-                "error",
-                column="source_system",
-                value_set=["sendgrid", "mailchimp"],
-            ),
+            source_systems_allowed("sendgrid", "mailchimp"),
             e(
                 "expect_column_values_to_be_in_set",
                 "suppression_list_allowed",
@@ -381,13 +387,7 @@ SPECS: list[TableSpec] = [
             "_source_line",
         ],
         rows=[
-            e(
-                "expect_column_values_to_be_in_set",
-                "source_system_allowed",
-                "error",
-                column="source_system",
-                value_set=["zoom", "teams"],
-            ),
+            source_systems_allowed("zoom", "teams"),
             e(
                 "expect_column_values_to_be_in_set",
                 "role_allowed",
@@ -445,13 +445,7 @@ SPECS: list[TableSpec] = [
             "_source_line",
         ],
         rows=[
-            e(
-                "expect_column_values_to_be_in_set",
-                "source_system_allowed",
-                "error",
-                column="source_system",
-                value_set=["zoom", "teams"],
-            ),
+            source_systems_allowed("zoom", "teams"),
             e(
                 "expect_column_values_to_match_regex",
                 "email_valid",
@@ -757,6 +751,9 @@ def _suite_meta(spec: TableSpec, kind: str) -> dict[str, Any]:
     meta: dict[str, Any] = {"table": spec.table, "kind": kind}
     if kind == "rows":
         meta.update(key_columns=spec.key_columns, columns=spec.columns, sample_rows=spec.sample_rows)
+        systems = next((item["source_systems"] for item in spec.rows if "source_systems" in item), None)
+        if systems is not None:
+            meta["source_systems"] = systems
     else:
         meta.update(
             source_column=spec.source_column,

@@ -16,6 +16,7 @@ Data Docs are rebuilt for the run's results; the site's index path is returned.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -170,7 +171,10 @@ class QualityRunner:
         now: datetime | None = None,
         run_id: str | None = None,
         build_docs: bool = True,
+        custom_source_systems: Collection[str] = (),
     ) -> TableValidation:
+        """Validate `table`; `custom_source_systems`: the source systems config/sources.yaml declares for it
+        (custom_csv rules), allowed by `source_system_allowed` besides the built-in ones."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
         now = now or datetime.now(UTC)
@@ -183,7 +187,10 @@ class QualityRunner:
         rows_suite = self._suite(table)
         profile_suite = self._suite(table + PROFILE_SUFFIX)
         meta = rows_suite.meta or {}
-        params = {"now": _now_param(now)}
+        params: dict[str, Any] = {"now": _now_param(now)}
+        if "source_systems" in meta:
+            builtin = list(meta["source_systems"])
+            params["source_systems"] = builtin + sorted(set(custom_source_systems) - set(builtin))
 
         t0 = time.perf_counter()
         total_rows = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]

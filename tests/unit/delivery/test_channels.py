@@ -10,6 +10,7 @@ import duckdb
 
 from pipelines.lib.delivery import deliver
 from pipelines.lib.settings import Settings
+from tests.sendgrid_schema import mail_send_errors
 
 from .conftest import CUSTOMERS, SCHEDULED
 from .fakes import ScriptedSendGrid
@@ -76,6 +77,9 @@ def test_outbox_holds_one_body_per_email_and_a_manifest_without_personal_data(se
     for entry in manifest["sends"]:
         body = json.loads((folder / entry["file"]).read_text())
         assert body["personalizations"][0]["custom_args"]["touchplan_send_id"] == entry["send_id"]
+    # each body is a valid request of POST /v3/mail/send in SendGrid's API description
+    for entry in manifest["sends"]:
+        assert mail_send_errors(json.loads((folder / entry["file"]).read_text())) == [], entry["file"]
     manifest_text = (folder / "manifest.json").read_text().lower()
     assert "@" not in manifest_text and "lovelace" not in manifest_text
     webinar = [e for e in manifest["sends"] if e["channel"] == "webinar_invite"][0]
@@ -93,7 +97,12 @@ def test_api_key_and_addresses_never_reach_logs_outbox_or_ledger(settings, monke
     with duckdb.connect(str(settings.warehouse)) as con:
         report = deliver(con, replace(settings, send=True), send=True, client=client, sleep=lambda _: None)
         ledger_dump = json.dumps(con.execute("SELECT * FROM send_ledger").fetchall(), default=str)
-    assert report.mode == "send" and report.count(status="failed") >= 2
+    # PLAN: the 400 and the four 500s fail two of the three bodies with an address, cu_003 has no address and
+    # cu_004's sales task no Salesforce record; the third body got the script's default 202
+    assert report.mode == "send"
+    assert report.count(status="failed") == 4
+    assert report.count("email", "failed") + report.count("webinar_invite", "failed") == 3
+    assert report.count("sales_task", "failed") == 1
     assert "[redacted]" in ledger_dump and "[email]" in ledger_dump
     outbox_text = "".join(p.read_text() for p in settings.outbox.rglob("*") if p.is_file())
     for text in (caplog.text, ledger_dump, outbox_text, json.dumps(report.as_metadata())):

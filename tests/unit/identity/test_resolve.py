@@ -226,21 +226,34 @@ def test_ids_stable_and_rerun_idempotent(con):
         person("salesforce:1", "ann", "lee", email="a@x.com"),
         person("hubspot:1", "ann", "lee", email="a@x.com"),
         person("zoho:1", "bo", "park"),
+        # a role mailbox shared by two people: a guard event on every run
+        person("zoho:2", "cy", "diaz", email="info@acme.com"),
+        person("dynamics:2", "di", "ng", email="info@acme.com"),
     ]
     write_records(con, rows)
     resolve_identities(con, no_splink(), "r1", NOW)
     first = customer_of(con)
     tables_before = {
         t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-        for t in ("identity_edges", "identity_clusters", "identity_guard_events")
+        for t in ("identity_edges", "identity_clusters")
     }
+    guard_sql = (
+        "SELECT guard, detail, record_keys, identifier_kind, record_count, event_at, run_id "
+        "FROM identity_guard_events ORDER BY guard, record_keys"
+    )
+    guards_before = con.execute(guard_sql).fetchall()
     resolve_identities(con, no_splink(), "r2", NOW + timedelta(days=1))
     assert customer_of(con) == first
     for table, before in tables_before.items():
         after = con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
-        if table == "identity_guard_events":
-            continue
         assert after == before, table
+    # the guard events are this run's: the same events, stamped with the second run's id and time
+    guards_after = con.execute(guard_sql).fetchall()
+    assert [g[:5] for g in guards_after] == [g[:5] for g in guards_before]
+    assert [g[0] for g in guards_before] == ["role_mailbox"]
+    assert guards_before[0][2] == ["dynamics:2", "zoho:2"]
+    assert {(g[5], g[6]) for g in guards_before} == {(NOW.replace(tzinfo=None), "r1")}
+    assert {(g[5], g[6]) for g in guards_after} == {((NOW + timedelta(days=1)).replace(tzinfo=None), "r2")}
     assert con.execute("SELECT count(*) FROM customer_merge_log WHERE run_id = 'r2'").fetchone()[0] == 0
     seen = con.execute("SELECT min(first_seen_at), max(last_seen_at) FROM customer_key_map").fetchone()
     assert seen[0] == NOW.replace(tzinfo=None) and seen[1] == (NOW + timedelta(days=1)).replace(tzinfo=None)

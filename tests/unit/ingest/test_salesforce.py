@@ -183,3 +183,144 @@ def test_contact_csv_with_crlf_line_endings_loads_the_same(exports):
         "SELECT DISTINCT last_name LIKE 'Müller%', length(HubSpot) FROM (SELECT last_name, "
         "xref_hubspot_id AS HubSpot FROM raw_crm_contacts)"
     ) == [(True, 11)]
+
+
+# The weekly Data Export writes every value quoted, CRLF rows, and `000000000000000AAA` for each empty lookup
+# (some orgs' files the 15-character `000000000000000`).
+NULL18, NULL15 = "000000000000000AAA", "000000000000000"
+
+
+def _quoted(*values: str) -> str:
+    return ",".join('"' + v.replace('"', '""') + '"' for v in values)
+
+
+def test_data_export_all_zero_ids_are_null_so_a_lead_is_not_converted(exports):
+    header = LEAD_HEADER.split(",")
+    converted = dict(zip(header, next(iter(__import__("csv").reader([LEAD_ROW]))), strict=True))
+    plain = {
+        **converted,
+        "Id": "00Q8d00000AbCdFEAV",
+        "Email": "bo@acme.example",
+        "IsConverted": "false",
+        "ConvertedDate": "",
+        "ConvertedAccountId": NULL18,
+        "ConvertedContactId": NULL18,
+        "ConvertedOpportunityId": NULL18,
+        "MasterRecordId": NULL18,
+        "OwnerId": NULL15,
+        "Budget__c": "not a number",  # quarantined: the raw text keeps the zeros as written
+    }
+    plain2 = {**plain, "Id": "00Q8d00000AbCdGEAV", "Budget__c": "", "ConvertedContactId": NULL15}
+    lines = [_quoted(*header)] + [_quoted(*(row[h] for h in header)) for row in (converted, plain, plain2)]
+    exports.write("salesforce/Lead.csv", "\r\n".join(lines) + "\r\n")
+    report = exports.ingest()
+    res = result_for(report, "salesforce/Lead.csv")
+    assert (res.format, res.rows_read, res.rows_loaded, res.rows_quarantined) == ("salesforce_lead", 3, 2, 1)
+    rows = exports.rows(
+        "SELECT source_record_id, is_converted, converted_contact_id, converted_account_id, "
+        "converted_opportunity_id, master_record_id, owner_id FROM raw_crm_contacts ORDER BY 1"
+    )
+    assert rows == [
+        (
+            "00Q8d00000AbCdEEAV",
+            True,
+            "0038d000000BBBBBBB",
+            "0018d000000AAAAAAA",
+            None,
+            None,
+            "0058d000003QrStAAK",
+        ),
+        ("00Q8d00000AbCdGEAV", False, None, None, None, None, None),
+    ]
+    raw = exports.one("SELECT raw_text FROM ingest_quarantine")
+    assert f",{NULL18}," in raw and "not a number" in raw
+
+
+def test_data_export_all_zero_contact_id_does_not_point_an_opportunity_at_a_contact(exports):
+    header = [h.upper() for h in OPP_HEADER.split(",")] + ["PRIMARY_CONTACT__C", "CREATEDBYID"]
+    rows = [
+        [
+            "0068d00000XyZ12AAB",
+            "false",
+            NULL18,
+            NULL18,
+            "Flint",
+            "",
+            "Prospecting",
+            "100",
+            "10",
+            "2026-05-31",
+            "",
+            "",
+            "false",
+            "false",
+            "Pipeline",
+            "USD",
+            "2026-02-01T10:00:00.000Z",
+            "2026-02-01T10:00:00.000Z",
+            "",
+            NULL18,
+            NULL15,
+        ],
+        [
+            "0068d00000XyZ13AAB",
+            "false",
+            "0018d0003jrwrK1AAI",
+            "0038d000E6r1DddAIE",
+            "Acme",
+            "",
+            "Closed Won",
+            "200",
+            "100",
+            "2026-05-31",
+            "",
+            "",
+            "true",
+            "true",
+            "Closed",
+            "USD",
+            "2026-02-01T10:00:00.000Z",
+            "2026-02-01T10:00:00.000Z",
+            "",
+            "0038d000E6r1DddAIE",
+            "0058d000003QrStAAK",
+        ],
+    ]
+    exports.write(
+        "salesforce/Opportunity.csv", "\r\n".join([_quoted(*header)] + [_quoted(*r) for r in rows]) + "\r\n"
+    )
+    report = exports.ingest()
+    res = result_for(report, "salesforce/Opportunity.csv")
+    assert (res.format, res.rows_loaded, res.rows_quarantined) == ("salesforce_opportunity", 2, 0)
+    got = exports.rows(
+        "SELECT deal_id, contact_source_record_id, account_id, extra->>'PRIMARY_CONTACT__C', "
+        "extra->>'CREATEDBYID' FROM raw_crm_deals ORDER BY 1"
+    )
+    assert got == [
+        ("0068d00000XyZ12AAB", None, None, None, None),
+        (
+            "0068d00000XyZ13AAB",
+            "0038d000E6r1DddAIE",
+            "0018d0003jrwrK1AAI",
+            "0038d000E6r1DddAIE",
+            "0058d000003QrStAAK",
+        ),
+    ]
+
+
+def test_report_export_all_zero_account_id_is_null(exports):
+    header = "Contact ID,First Name,Last Name,Email,Account ID,Account Name"
+    body = [
+        "0038d000001,Ada,Lovelace,ada@example.com,000000000000000,",
+        '"0038d000002","Alan","Turing","alan@example.com","001000000000001",Bletchley',
+        "",
+        '"Grand Totals (2 records)"',
+    ]
+    exports.write("salesforce/contacts_report.csv", "\r\n".join([header, *body]) + "\r\n")
+    report = exports.ingest()
+    res = result_for(report, "salesforce/contacts_report.csv")
+    assert (res.format, res.rows_loaded, res.rows_quarantined) == ("salesforce_report", 2, 0)
+    assert exports.rows("SELECT source_record_id, account_id FROM raw_crm_contacts ORDER BY 1") == [
+        ("0038d000001", None),
+        ("0038d000002", "001000000000001"),
+    ]

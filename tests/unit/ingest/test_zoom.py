@@ -178,3 +178,66 @@ def test_real_meeting_participants_report_loads_every_session(exports):
         True,
         "85558097210",
     )
+
+
+REAL = FIXTURES / "real_exports" / "exports" / "zoom"
+
+
+def test_meeting_participants_report_gets_a_meeting_id_with_or_without_its_meeting_block(exports):
+    # As downloaded: the block names the meeting; without it (and without the id in the file name) the id is
+    # derived from the earliest join, so it is never NULL (stg_zoom__attendances tests webinar_id not_null).
+    exports.write("zoom/with_block.csv", (REAL / "meeting_participants_with_meeting_block.csv").read_bytes())
+    exports.write(
+        "zoom/meeting_participants_report.csv", (REAL / "meeting_participants_report.csv").read_bytes()
+    )
+    report = exports.ingest()
+    for name in ("zoom/with_block.csv", "zoom/meeting_participants_report.csv"):
+        res = result_for(report, name)
+        assert (res.format, res.status, res.rows_read, res.rows_loaded) == (
+            "zoom_participants",
+            "loaded",
+            31,
+            31,
+        )
+    rows = exports.rows(
+        "SELECT _source_file, webinar_id, webinar_topic, webinar_start_at, count(*), "
+        "count(*) FILTER (WHERE webinar_id IS NULL), min(joined_at) FROM raw_webinar_attendance "
+        "GROUP BY ALL ORDER BY 1"
+    )
+    assert rows[0][0] == "zoom/meeting_participants_report.csv"
+    assert rows[0][1].startswith("zoom-meeting-") and len(rows[0][1]) == len("zoom-meeting-") + 16
+    assert rows[0][2:] == (None, None, 31, 0, datetime(2021, 11, 19, 9, 54, 15))
+    assert rows[1] == (
+        "zoom/with_block.csv",
+        "60245167821",
+        "Heroes meeting",
+        datetime(2021, 11, 19, 10, 0),
+        31,
+        0,
+        datetime(2021, 11, 19, 9, 54, 15),
+    )
+
+
+def test_derived_meeting_id_is_stable_across_file_names(exports):
+    data = (REAL / "meeting_participants_report.csv").read_bytes()
+    exports.write("zoom/a.csv", data)
+    exports.write(
+        "zoom/b.csv",
+        data + b"Late Joiner,late@example.com,11/19/2021 11:00:00 AM,11/19/2021 11:30:00 AM,30,Yes,Y\n",
+    )
+    exports.ingest()
+    assert exports.rows(
+        "SELECT count(DISTINCT _source_file), count(DISTINCT webinar_id) FROM raw_webinar_attendance"
+    ) == [(2, 1)]
+
+
+def test_webinar_report_without_an_id_gets_a_stable_one_from_topic_and_start(exports):
+    data = (REAL / "webinar_attendee_report_2020.csv").read_bytes()
+    assert b"satRdays DC 2020,328-972-509," in data
+    exports.write(
+        "zoom/attendees.csv", data.replace(b"satRdays DC 2020,328-972-509,", b"satRdays DC 2020,,", 1)
+    )
+    res = result_for(exports.ingest(), "zoom/attendees.csv")
+    assert (res.status, res.rows_loaded, res.rows_quarantined) == ("loaded", 1018, 0)
+    ids = exports.rows("SELECT DISTINCT webinar_id FROM raw_webinar_attendance")
+    assert len(ids) == 1 and ids[0][0].startswith("zoom-webinar-")

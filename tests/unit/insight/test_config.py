@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from pipelines.lib.config import ConfigError
-from pipelines.lib.insight.config import CONFIG_FILE, dbt_vars, insight_vars, load_insight_settings
+from pipelines.lib.insight.config import CONFIG_FILE, dbt_vars, load_insight_settings
 from pipelines.lib.settings import PROJECT_ROOT, Settings
 
 SHIPPED = PROJECT_ROOT / "config" / CONFIG_FILE
@@ -74,11 +74,18 @@ def test_dbt_vars_are_json_and_come_from_the_settings_config_folder(tmp_path: Pa
 def test_collect_dbt_vars_includes_the_insight_vars(tmp_path: Path) -> None:
     from pipelines.lib.config.dbt_vars import collect_dbt_vars
 
-    settings = Settings.from_env()
-    assert (
-        collect_dbt_vars(settings)["insight_rfv"]
-        == insight_vars(load_insight_settings(SHIPPED.parent))["insight_rfv"]
-    )
+    # the shipped file's rfv section, read as plain YAML, is the dbt var (defaults add nothing it lacks)
+    shipped = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    assert collect_dbt_vars(Settings.from_env())["insight_rfv"] == shipped["rfv"]
+
+    # and the var follows the config folder of the settings, not the shipped one
+    def edit(d):
+        d["rfv"]["window_days"] = 123
+        d["lead_scoring"]["mql_threshold"] = 55
+
+    collected = collect_dbt_vars(Settings.from_env(config_dir=write_config(tmp_path, edit)))
+    assert collected["insight_rfv"]["window_days"] == 123
+    assert collected["insight_lead_scoring"]["mql_threshold"] == 55
 
 
 def test_keywords_are_normalised_to_lower_case_words(tmp_path: Path) -> None:

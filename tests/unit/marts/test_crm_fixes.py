@@ -1,4 +1,5 @@
-"""CRM fix files from crm_merge_suggestions: per-CRM shapes, objects kept apart, empty files still written."""
+"""CRM fix files from crm_merge_suggestions: per-CRM id columns (Salesforce, HubSpot, Zoho, Dynamics), objects
+kept apart, both records side by side with the evidence, empty files still written."""
 
 from __future__ import annotations
 
@@ -8,24 +9,58 @@ from datetime import date
 import duckdb
 import pytest
 
-from pipelines.lib.crm_fixes import count_rows, write_crm_fix_files
+from pipelines.lib.crm_fixes import REVIEW_HEADER, count_rows, write_crm_fix_files
+
+_COLUMNS = """source_system, object_type, survivor_record_id, duplicate_record_id, customer_id, evidence,
+    match_weight, match_probability, agreed_comparisons, survivor_name, duplicate_name, survivor_email,
+    duplicate_email, survivor_company, duplicate_company, survivor_created_at, duplicate_created_at,
+    survivor_updated_at, duplicate_updated_at"""
+
+
+def _row(system, obj, keep, merge, evidence, prob, agreed, names=("Ann Lee", "Anne Lee")):
+    return (
+        system,
+        obj,
+        keep,
+        merge,
+        "c",
+        evidence,
+        None,
+        prob,
+        agreed,
+        names[0],
+        names[1],
+        "ann@x.com",
+        None,
+        "Acme, Inc.",
+        "Acme",
+        "2024-01-02 03:04:05",
+        "2025-06-07 08:09:10",
+        "2026-01-01 00:00:00",
+        None,
+    )
 
 
 @pytest.fixture
 def con():
     con = duckdb.connect()
     con.execute(
-        """
-        create table crm_merge_suggestions as select * from (values
-            ('salesforce', 'contact', '003A', '003B', 'c1', 'email', null::double),
-            ('salesforce', 'contact', '003A', '003C', 'c1', 'splink', 11.2),
-            ('salesforce', 'lead', '00QA', '00QB', 'c2', 'phone_surname', null),
-            ('hubspot', 'contact', '501', '502', 'c3', 'splink', 9.5),
-            ('zoho', 'contact', 'z1', 'z2', 'c4', 'email', null)
-        ) t(source_system, object_type, survivor_record_id, duplicate_record_id, customer_id, evidence,
-            match_weight)
-        """
+        f"""create table crm_merge_suggestions ({_COLUMNS.replace(",", " varchar,")} varchar)""".replace(
+            "match_weight varchar", "match_weight double"
+        )
+        .replace("match_probability varchar", "match_probability double")
+        .replace("_at varchar", "_at timestamp")
     )
+    rows = [
+        _row("salesforce", "contact", "003A", "003B", "email", 0.99999812, "email: exact match (+11.0)"),
+        _row("salesforce", "contact", "003A", "003C", "splink", 0.97, "first name: exact match (+7.8)"),
+        _row("salesforce", "lead", "00QA", "00QB", "phone_surname", 0.5, None),
+        _row("hubspot", "contact", "501", "502", "splink", 0.9995, "last name: exact match (+10.1)"),
+        _row("zoho", "contact", "z1", "z2", "email", 0.93, "email: exact match (+11.0)"),
+        _row("dynamics", "contact", "d-1", "d-2", "cluster:xref", None, None, names=("Bo Li", "Bo\nLi")),
+        _row("custom", "contact", "k1", "k2", "email", 0.9, None),
+    ]
+    con.executemany(f"insert into crm_merge_suggestions ({_COLUMNS}) values ({', '.join(['?'] * 19)})", rows)
     yield con
     con.close()
 
@@ -35,32 +70,62 @@ def _read(path):
         return list(csv.reader(handle))
 
 
-def test_salesforce_pairs_per_object_and_hubspot_merge_shape(con, tmp_path):
+def test_each_crm_gets_its_merge_ids_then_both_records_side_by_side(con, tmp_path):
     paths = write_crm_fix_files(con, tmp_path / "crm_fixes", as_of=date(2026, 11, 22))
     by_name = {p.name: p for p in paths}
     assert set(by_name) == {
         "salesforce_merge_contacts_2026-11-22.csv",
         "salesforce_merge_leads_2026-11-22.csv",
         "hubspot_merge_2026-11-22.csv",
+        "zoho_merge_2026-11-22.csv",
+        "dynamics_merge_2026-11-22.csv",
     }
-    assert _read(by_name["salesforce_merge_contacts_2026-11-22.csv"]) == [
-        ["MasterRecordId", "DuplicateRecordId"],
-        ["003A", "003B"],
-        ["003A", "003C"],
+    contacts = _read(by_name["salesforce_merge_contacts_2026-11-22.csv"])
+    assert contacts[0] == ["MasterRecordId", "DuplicateRecordId", *REVIEW_HEADER]
+    assert contacts[1] == [
+        "003A",
+        "003B",
+        "email",
+        "0.999998",
+        "email: exact match (+11.0)",
+        "Ann Lee",
+        "Anne Lee",
+        "ann@x.com",
+        "",
+        "Acme, Inc.",
+        "Acme",
+        "2024-01-02T03:04:05Z",
+        "2025-06-07T08:09:10Z",
+        "2026-01-01T00:00:00Z",
+        "",
     ]
-    assert _read(by_name["salesforce_merge_leads_2026-11-22.csv"]) == [
+    assert [r[:4] for r in contacts[1:]] == [
+        ["003A", "003B", "email", "0.999998"],
+        ["003A", "003C", "splink", "0.970000"],
+    ]
+    assert [r[:2] for r in _read(by_name["salesforce_merge_leads_2026-11-22.csv"])] == [
         ["MasterRecordId", "DuplicateRecordId"],
         ["00QA", "00QB"],
     ]
-    assert _read(by_name["hubspot_merge_2026-11-22.csv"]) == [
-        ["primaryObjectId", "objectIdToMerge"],
-        ["501", "502"],
+    hubspot = _read(by_name["hubspot_merge_2026-11-22.csv"])
+    assert hubspot[0][:2] == ["primaryObjectId", "objectIdToMerge"]
+    assert hubspot[1][:5] == ["501", "502", "splink", "0.999500", "last name: exact match (+10.1)"]
+    zoho = _read(by_name["zoho_merge_2026-11-22.csv"])
+    assert [r[:3] for r in zoho] == [
+        ["MasterRecordId", "DuplicateRecordId", "Evidence"],
+        ["z1", "z2", "email"],
     ]
+    dynamics = _read(by_name["dynamics_merge_2026-11-22.csv"])
+    assert dynamics[0][:2] == ["TargetId", "SubordinateId"]
+    # no model score: empty cells; a line break inside a name stays inside its quoted cell
+    assert dynamics[1][:7] == ["d-1", "d-2", "cluster:xref", "", "", "Bo Li", "Bo\nLi"]
+    assert count_rows(by_name["dynamics_merge_2026-11-22.csv"]) == 1
     assert count_rows(by_name["salesforce_merge_contacts_2026-11-22.csv"]) == 2
 
 
 def test_no_suggestions_gives_header_only_files(con, tmp_path):
     con.execute("delete from crm_merge_suggestions")
     paths = write_crm_fix_files(con, tmp_path, as_of=date(2026, 1, 2))
-    assert [count_rows(p) for p in paths] == [0, 0, 0]
-    assert _read(paths[2]) == [["primaryObjectId", "objectIdToMerge"]]
+    assert [count_rows(p) for p in paths] == [0, 0, 0, 0, 0]
+    assert _read(paths[2]) == [["primaryObjectId", "objectIdToMerge", *REVIEW_HEADER]]
+    assert _read(paths[4]) == [["TargetId", "SubordinateId", *REVIEW_HEADER]]

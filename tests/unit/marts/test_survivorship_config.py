@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,13 @@ def test_project_config_parses_and_becomes_a_dbt_var():
     assert collected["survivorship"]["attributes"]["email"] == {"rule": "most_recent"}
 
 
-def test_missing_file_passes_no_var_so_dbt_defaults_apply(tmp_path):
+def test_missing_file_passes_no_survivorship_var(tmp_path):
+    # that dbt's defaults then apply is checked in a real dbt build:
+    # tests/integration/test_core_marts.py::test_without_a_survivorship_file_the_dbt_defaults_apply
     assert dbt_vars(_settings(tmp_path)) == {}
+    shutil.copytree(PROJECT_ROOT / "config", tmp_path / "config")
+    (tmp_path / "config" / FILE_NAME).unlink()
+    assert "survivorship" not in collect_dbt_vars(_settings(tmp_path / "config"))
 
 
 @pytest.mark.parametrize(

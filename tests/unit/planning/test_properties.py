@@ -1,8 +1,11 @@
-"""Property-based: over random histories, rules and campaigns the plan never breaks a rule, and arbitration keeps
-the highest priority that fits. Every check is recomputed here in Python from the inputs and the plan."""
+"""Property-based: over random start times, time zones, histories, rules and campaigns the plan never breaks a
+rule (safety), arbitration keeps the highest priority that fits, every candidate gets exactly one of the
+documented outcomes, and a candidate with consent, no suppression, no holdout and a free slot is planned
+(liveness). Every check is recomputed here in Python from the inputs and the plan."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,13 +15,41 @@ from hypothesis import strategies as st
 from pipelines.lib.planning.engine import run_plan
 from tests.unit.planning.builders import campaign, make_warehouse, strategy
 
-ZONES = ["Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Sydney", "UTC"]
-AS_OF = datetime(2026, 3, 26, 7, 30, tzinfo=UTC)  # the week of the European DST change (29 March)
+# whole-hour, half-hour and 45-minute offsets; northern and southern DST, and zones without DST
+ZONES = [
+    "Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Sydney", "UTC", "America/St_Johns",
+    "Asia/Kathmandu", "Pacific/Auckland", "America/Sao_Paulo",
+]  # fmt: skip
+# weeks of DST changes (Europe 29 March and 25 October 2026, US 8 March and 1 November 2026, Australia and New
+# Zealand 5 April and 4 October 2026), besides start times drawn from the whole of 2026-2027
+DST_WEEKS = [datetime(2026, 3, 26), datetime(2026, 10, 22), datetime(2026, 3, 5), datetime(2026, 10, 29),
+             datetime(2026, 4, 2), datetime(2026, 10, 1)]  # fmt: skip
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+AS_OF = datetime(
+    2026, 3, 26, 7, 30, tzinfo=UTC
+)  # a fixed start (the European DST week) for other planning tests
+# docs/contact_rules.md "The algorithm": eligibility (no_consent, suppressed, held_out, cooldown), arbitration
+# (capped, gap, lost_priority, over_capacity), planned; docs/architecture.md adds deferred
+DOCUMENTED_OUTCOMES = {
+    "planned", "no_consent", "suppressed", "held_out", "cooldown", "capped", "gap", "lost_priority",
+    "over_capacity", "deferred",
+}  # fmt: skip
+HOLDOUT_SALT = "prop-salt"
+
+
+@st.composite
+def start_times(draw) -> datetime:
+    day = draw(
+        st.one_of(st.sampled_from(DST_WEEKS), st.datetimes(datetime(2026, 1, 1), datetime(2027, 12, 31)))
+    )
+    at = day.replace(hour=draw(st.integers(0, 23)), minute=draw(st.sampled_from([0, 15, 30, 59])), second=0,
+                     microsecond=0) + timedelta(days=draw(st.integers(0, 6)))  # fmt: skip
+    return at.replace(tzinfo=UTC)
 
 
 @st.composite
 def scenarios(draw):
+    as_of = draw(start_times())
     n_customers = draw(st.integers(1, 4))
     customers = [
         {"customer_id": f"c{i}", "time_zone": draw(st.sampled_from(ZONES + [None]))}
@@ -28,7 +59,7 @@ def scenarios(draw):
                       for c in customers}  # fmt: skip
     history = [
         (f"c{draw(st.integers(0, n_customers - 1))}", "email", draw(st.sampled_from(["old_a", "old_b", None])),
-         (AS_OF - timedelta(hours=draw(st.integers(1, 24 * 9)))).replace(tzinfo=None))
+         (as_of - timedelta(hours=draw(st.integers(1, 24 * 9)))).replace(tzinfo=None))
         for _ in range(draw(st.integers(0, 6)))
     ]  # fmt: skip
     n_campaigns = draw(st.integers(1, 4))
@@ -58,7 +89,15 @@ def scenarios(draw):
                                 "allowed_days": draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, unique=True))}  # fmt: skip
     if draw(st.booleans()):
         rules["capacity"] = [{"id": "reps", "channel": "sales_task", "per_day": draw(st.integers(0, 2))}]
-    return customers, consent_states, history, campaigns, rules
+    if draw(st.booleans()):
+        rules["holdout"] = {"salt": HOLDOUT_SALT, "share": draw(st.sampled_from([0.2, 0.5]))}
+    return as_of, customers, consent_states, history, campaigns, rules
+
+
+def _held_out(customer_id: str, share: float) -> bool:
+    """docs/contact_rules.md: int(md5(customer_id || ':' || salt)[0:8], 16) % 10000 < share * 10000."""
+    digest = hashlib.md5(f"{customer_id}:{HOLDOUT_SALT}".encode()).hexdigest()
+    return int(digest[:8], 16) % 10000 < share * 10000
 
 
 def _local(at: datetime, tz: str) -> datetime:
@@ -75,13 +114,13 @@ def _period(local: datetime, kind: str):
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
-def test_plan_never_breaks_a_rule_and_keeps_the_highest_priority_that_fits(scenario):
-    customers, consent_states, history, campaigns, rules = scenario
+def test_plan_never_breaks_a_rule_keeps_the_highest_priority_and_plans_every_candidate_that_fits(scenario):
+    as_of, customers, consent_states, history, campaigns, rules = scenario
     consent = [(cid, ch, "marketing", state, "hard_bounce" if state == "suppressed" else None)
                for cid, state in consent_states.items() for ch in ("email", "phone")]  # fmt: skip
     con = make_warehouse(customers, consent=consent, touchpoints=history)
     strat = strategy(campaigns, **rules)
-    result = run_plan(con, strat, AS_OF, created_at=AS_OF)
+    result = run_plan(con, strat, as_of, created_at=as_of)
     r = strat.rules
     tz_of = {c["customer_id"]: c["time_zone"] or r.default_time_zone for c in customers}
     camp = {c.id: c for c in strat.campaigns.campaigns}
@@ -91,7 +130,7 @@ def test_plan_never_breaks_a_rule_and_keeps_the_highest_priority_that_fits(scena
     assert result.planned == len(plan)
     # touches: (customer, channel, message type, at UTC naive, is_plan, campaign)
     touches = [
-        (cid, ch, "marketing", at, False, k) for cid, ch, k, at in history if at <= AS_OF.replace(tzinfo=None)
+        (cid, ch, "marketing", at, False, k) for cid, ch, k, at in history if at <= as_of.replace(tzinfo=None)
     ]
     touches += [(c, ch, camp[k].message_type, at, True, k) for c, k, ch, at, _, _ in plan]
 
@@ -142,7 +181,7 @@ def test_plan_never_breaks_a_rule_and_keeps_the_highest_priority_that_fits(scena
         assert tz == tz_of[cid]
         assert local == _local(at, tz)  # scheduled_local is the UTC time in the customer's zone (DST-correct)
         assert (
-            AS_OF.replace(tzinfo=None) <= at < (AS_OF + timedelta(days=r.horizon_days)).replace(tzinfo=None)
+            as_of.replace(tzinfo=None) <= at < (as_of + timedelta(days=r.horizon_days)).replace(tzinfo=None)
         )
         consent_channel = "phone" if ch == "sales_task" else "email"
         state = consent_states[cid]
@@ -173,4 +212,47 @@ def test_plan_never_breaks_a_rule_and_keeps_the_highest_priority_that_fits(scena
                 q = (cid, ch, camp[k].message_type, slot, True, k)
                 assert violations(rest + [q], only=q), (
                     f"{k} (priority {camp[k].priority}) could replace {p[5]} at {slot}"
+                )
+
+    # every candidate (each audience is every customer, each schedule fires in the 7-day horizon) has exactly one
+    # decision, with one of the documented outcomes
+    outcomes = con.execute("SELECT customer_id, campaign_id, outcome FROM contact_decisions").fetchall()
+    assert sorted((c, k) for c, k, _ in outcomes) == sorted(
+        (c["customer_id"], k) for c in customers for k in camp
+    )
+    assert {o for _, _, o in outcomes} <= DOCUMENTED_OUTCOMES, outcomes
+    outcome_of = {(c, k): o for c, k, o in outcomes}
+    planned = {(c, k) for c, k, *_ in plan}
+    assert planned == {key for key, o in outcome_of.items() if o == "planned"}
+
+    # liveness: consent, no suppression (the scenario's suppressed rows fail consent too), no holdout and a slot
+    # where one more touch breaks no rule given everything planned: then it is planned
+    end = (as_of + timedelta(days=r.horizon_days)).replace(tzinfo=None)
+    for c in customers:
+        cid = c["customer_id"]
+        for k, cp in camp.items():
+            consent = r.consent_for(cp.channel)
+            allowed = consent.transactional_allowed_states if cp.transactional else consent.allowed_states
+            eligible = consent_states[cid] in allowed and consent_states[cid] != "suppressed"
+            if not eligible:
+                assert outcome_of[(cid, k)] in {"no_consent", "suppressed"}, (cid, k, consent_states[cid])
+                continue
+            if r.holdout and not cp.transactional and _held_out(cid, r.holdout.share):
+                assert outcome_of[(cid, k)] == "held_out", (cid, k, outcome_of[(cid, k)])
+                continue
+            if (cid, k) in planned:
+                continue
+            group = con.execute(
+                "SELECT slot_group FROM _pl_cand WHERE customer_id = ? AND campaign_id = ?", [cid, k]
+            ).fetchone()
+            assert group is not None, f"{k} for {cid}: eligible but no candidate"
+            slots = [s[0].astimezone(UTC).replace(tzinfo=None)
+                     for s in con.execute("SELECT slot_at FROM _pl_grid WHERE slot_group = ?", [group[0]]).fetchall()]  # fmt: skip
+            slots = [s for s in slots if as_of.replace(tzinfo=None) <= s < end]
+            if not r.quiet_hours or cp.transactional:  # (quiet hours may defer a slot past the horizon)
+                assert slots, f"{k} for {cid}: a weekly schedule has a slot in a {r.horizon_days}-day horizon"
+            for slot in slots:
+                q = (cid, cp.channel, cp.message_type, slot, True, k)
+                assert violations(touches + [q], only=q), (
+                    f"{k} for {cid} ({outcome_of[(cid, k)]}) is not planned, yet {slot} is free"
                 )

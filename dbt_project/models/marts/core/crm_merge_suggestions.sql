@@ -4,7 +4,10 @@
     Survivor rule: the record filling the most person attributes; ties go to the most recently updated, then the
     oldest created, then the smallest id. Deleted / already-merged records (IsDeleted, MasterRecordId set) are
     left out. Evidence: the direct identity edge between survivor and duplicate when there is one (its rule and
-    match weight), else the rule that joined the duplicate to the cluster (`cluster:<rule>`). -#}
+    match weight), else the rule that joined the duplicate to the cluster (`cluster:<rule>`). Whatever the evidence,
+    the run's Splink model scores the pair itself (identity_pair_evidence): its match probability and the
+    comparisons that agreed. Both records side by side (name, email, company, the CRM's own created / modified
+    timestamps) so that an admin can review a merge without SQL (pipelines/lib/crm_fixes.py writes them). -#}
 with
 
 crosswalk as (
@@ -13,6 +16,15 @@ crosswalk as (
 
 records as (
     select * from {{ ref('int_identity_records') }}
+),
+
+pair_evidence as (
+    select
+        record_key_l,
+        record_key_r,
+        match_probability,
+        agreed_comparisons
+    from {{ source('identity', 'identity_pair_evidence') }}
 ),
 
 edges as (
@@ -33,6 +45,9 @@ crm_records as (
         crosswalk.customer_id,
         crosswalk.match_rule,
         crosswalk.match_weight,
+        nullif(trim(concat_ws(' ', records.first_name, records.last_name)), '') as person_name,
+        records.email,
+        records.company,
         records.created_at,
         records.updated_at,
         (records.email is not null)::int + (records.phone_e164 is not null)::int
@@ -71,7 +86,17 @@ pairs as (
         dup.match_rule as duplicate_match_rule,
         dup.match_weight as duplicate_match_weight,
         survivor.completeness as survivor_completeness,
-        dup.completeness as duplicate_completeness
+        dup.completeness as duplicate_completeness,
+        survivor.person_name as survivor_name,
+        dup.person_name as duplicate_name,
+        survivor.email as survivor_email,
+        dup.email as duplicate_email,
+        survivor.company as survivor_company,
+        dup.company as duplicate_company,
+        survivor.created_at as survivor_created_at,
+        dup.created_at as duplicate_created_at,
+        survivor.updated_at as survivor_updated_at,
+        dup.updated_at as duplicate_updated_at
     from ranked as dup
     inner join ranked as survivor
         on
@@ -128,11 +153,27 @@ final as (
         pairs.customer_id,
         coalesce(direct_edges.rule, 'cluster:' || coalesce(pairs.duplicate_match_rule, 'unknown')) as evidence,
         coalesce(direct_edges.match_weight, pairs.duplicate_match_weight) as match_weight,
+        pair_evidence.match_probability,
+        pair_evidence.agreed_comparisons,
         'most_complete, then most_recent, then oldest, then smallest id' as survivor_rule,
         pairs.survivor_completeness,
-        pairs.duplicate_completeness
+        pairs.duplicate_completeness,
+        pairs.survivor_name,
+        pairs.duplicate_name,
+        pairs.survivor_email,
+        pairs.duplicate_email,
+        pairs.survivor_company,
+        pairs.duplicate_company,
+        pairs.survivor_created_at,
+        pairs.duplicate_created_at,
+        pairs.survivor_updated_at,
+        pairs.duplicate_updated_at
     from pairs
     left join direct_edges on pairs.duplicate_record_key = direct_edges.duplicate_record_key
+    left join pair_evidence
+        on
+            least(pairs.survivor_record_key, pairs.duplicate_record_key) = pair_evidence.record_key_l
+            and greatest(pairs.survivor_record_key, pairs.duplicate_record_key) = pair_evidence.record_key_r
 )
 
 select * from final

@@ -1,0 +1,252 @@
+"""The model of each identity run, kept in the warehouse so that matches can be explained later without
+retraining, and the evidence for pairs of records of one customer inside one CRM (the CRM merge suggestions).
+
+Tables (docs/identity.md, "The persisted model"):
+- `identity_model`: one row per run (appended): the Splink settings JSON with its trained m/u probabilities and
+  the prior (probability_two_random_records_match), and the thresholds a pair had to pass;
+- `identity_model_input`: the rows Splink scored in the latest run, one per record (`record_key` + Splink's
+  input columns, gaps filled from the record's deterministic group as the run compared them);
+- `identity_pair_evidence`: every pair of records of one customer in one CRM, scored by that model: match weight,
+  match probability and the comparisons that agreed (count for the match), in words.
+
+Term frequencies are recomputed from `identity_model_input` by Splink itself, as the run computed them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import UTC, datetime
+
+import duckdb
+
+from pipelines.lib.identity.config import IdentityConfig
+
+MODEL_TABLE = "identity_model"
+MODEL_INPUT_TABLE = "identity_model_input"
+PAIR_EVIDENCE_TABLE = "identity_pair_evidence"
+# Systems whose records an admin merges in the CRM itself (as in the crm_merge_suggestions mart).
+CRM_SYSTEMS = ("salesforce", "hubspot", "zoho", "dynamics", "custom")
+_PAIR_BLOCK = "_crm_pair_block"
+
+
+class ModelNotFoundError(LookupError):
+    """The warehouse holds no persisted identity model (no run yet, or Splink disabled)."""
+
+
+def save_model(
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    run_id: str,
+    now: datetime,
+    model: dict | None,
+    trained: bool,
+    splink_input: str,
+    per_record: bool,
+) -> None:
+    """Append the run's model to `identity_model` and replace `identity_model_input` with what Splink scored.
+
+    Reads the resolver's work tables `_id_records` (id, record_key) and, in `groups` mode, `_id_dcomp` (id, comp):
+    Splink's input then has one row per deterministic group (id = comp), shared by each of its records."""
+    con.execute(f"""
+        CREATE TABLE IF NOT EXISTS {MODEL_TABLE} (
+            run_id VARCHAR, run_at TIMESTAMP, saved_at TIMESTAMP, splink_trained BOOLEAN,
+            probability_two_random_records_match DOUBLE, threshold_match_probability DOUBLE,
+            threshold_match_weight DOUBLE, compare VARCHAR, settings_json VARCHAR)
+    """)
+    con.execute(f"DELETE FROM {MODEL_TABLE} WHERE run_id = ?", [run_id])
+    prior = model.get("probability_two_random_records_match") if model else None
+    con.execute(
+        f"INSERT INTO {MODEL_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            now,
+            datetime.now(UTC).replace(tzinfo=None),
+            trained if model else False,
+            prior,
+            config.thresholds.match_probability,
+            config.thresholds.match_weight,
+            config.splink.compare,
+            json.dumps(model) if model else None,
+        ],
+    )
+    if model is None:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS SELECT record_key, id FROM _id_records WHERE false"
+        )
+        return
+    join = "s.id = r.id" if per_record else "s.id = d.comp"
+    groups = "" if per_record else "JOIN _id_dcomp d ON d.id = r.id"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS
+        SELECT r.record_key, s.* FROM _id_records r {groups} JOIN {splink_input} s ON {join}
+    """)
+
+
+def latest_model(con: duckdb.DuckDBPyConnection) -> dict:
+    """The row of `identity_model` saved last (the run whose input is in `identity_model_input`; an as-of run
+    may act as of an earlier time), settings parsed; ModelNotFoundError when there is none."""
+    try:
+        row = con.execute(
+            f"SELECT run_id, run_at, splink_trained, probability_two_random_records_match, "
+            f"threshold_match_probability, threshold_match_weight, compare, settings_json FROM {MODEL_TABLE} "
+            "ORDER BY saved_at DESC, run_id DESC LIMIT 1"
+        ).fetchall()
+    except duckdb.CatalogException as exc:
+        raise ModelNotFoundError(
+            f"no table {MODEL_TABLE}: run `touchplan run` (identity resolution) first"
+        ) from exc
+    if not row:
+        raise ModelNotFoundError(f"{MODEL_TABLE} is empty: run `touchplan run` (identity resolution) first")
+    keys = (
+        "run_id",
+        "run_at",
+        "splink_trained",
+        "probability_two_random_records_match",
+        "threshold_match_probability",
+        "threshold_match_weight",
+        "compare",
+        "settings",
+    )
+    out = dict(zip(keys, row[0], strict=True))
+    out["settings"] = json.loads(out["settings"]) if out["settings"] else None
+    return out
+
+
+def model_linker(con: duckdb.DuckDBPyConnection, settings: dict, input_table: str = MODEL_INPUT_TABLE):
+    """A Splink linker over the persisted input with the persisted settings (intermediate columns kept, so every
+    comparison's level and Bayes factor come out), its term-frequency tables computed from that input."""
+    from splink import DuckDBAPI, Linker
+
+    settings = dict(settings)
+    settings["retain_matching_columns"] = True
+    settings["retain_intermediate_calculation_columns"] = True
+    db_api = DuckDBAPI(connection=con)
+    linker = Linker(db_api.register(input_table), settings, log_level=logging.WARNING)
+    for column in linker._settings_obj._term_frequency_columns:
+        linker.table_management.compute_tf_table(column.unquote().name)
+    return linker, db_api
+
+
+# Splink input columns in words (for level labels such as `same street_norm`).
+COLUMN_WORDS = {
+    "first_name_canonical": "first name",
+    "last_name_norm": "surname",
+    "street_norm": "street",
+    "postal_code_norm": "postal code",
+    "city_norm": "city",
+    "company_norm": "company",
+    "company_key": "company",
+    "email_org": "email domain",
+    "birth_year2": "birth year",
+    "email_year2": "the year in the email",
+    "title_norm": "title",
+    "phone_e164": "phone",
+    "work_email": "work email",
+    "birth_date": "birth date",
+}
+
+
+def level_words(label: str) -> str:
+    """Splink's chart label of a comparison level in plain words: `Exact match on x` -> `exact match`,
+    `Jaro-Winkler distance of x >= 0.92` -> `Jaro-Winkler >= 0.92`, `same street_norm` -> `same street`."""
+    label = label.strip()
+    lower = label.lower()
+    if lower.startswith("exact match"):
+        return "exact match"
+    if lower.startswith("all other"):
+        return "different"
+    if lower.endswith("is null"):
+        return "missing on a side"
+    for prefix, words in (
+        ("jaro-winkler distance of", "Jaro-Winkler"),
+        ("levenshtein distance of", "edit distance"),
+    ):
+        if lower.startswith(prefix):
+            rest = label[len(prefix) :].strip()
+            return f"{words} {rest.split(' ', 1)[1] if ' ' in rest else rest}"
+    label = label.replace(" = other ", " = the other record's ")
+    for column in sorted(COLUMN_WORDS, key=len, reverse=True):
+        label = re.sub(rf"\b{column}\b", COLUMN_WORDS[column], label)
+    return label
+
+
+def comparison_words(name: str) -> str:
+    """`first_name` -> `first name`."""
+    return name.replace("_", " ")
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _agreed_sql(linker) -> str:
+    """SQL over Splink's predictions: the comparisons with a positive match weight (term-frequency adjustment
+    included), '; '-separated, each as `<comparison>: <level> (+w.w)`."""
+    parts = []
+    for comp in linker._settings_obj.comparisons:
+        weight = f'"{comp._mw_column_name}"'
+        if comp._has_tf_adjustments:
+            weight = f'("{comp._mw_column_name}" + coalesce("{comp._mw_tf_adj_column_name}", 0))'
+        cases = " ".join(
+            f"WHEN {level.comparison_vector_value} THEN {_sql_text(level_words(level.label_for_charts))}"
+            for level in comp.comparison_levels
+            if not level.is_null_level
+        )
+        label = f'CASE "{comp._gamma_column_name}" {cases} END'
+        parts.append(
+            f"CASE WHEN {weight} > 0 THEN {_sql_text(comparison_words(comp.output_column_name) + ': ')} || {label} "
+            f"|| ' (' || printf('%+.1f', {weight}) || ')' END"
+        )
+    return "concat_ws('; ', " + ", ".join(parts) + ")" if parts else "NULL"
+
+
+def score_crm_pairs(con: duckdb.DuckDBPyConnection, model: dict | None) -> int:
+    """Replace `identity_pair_evidence` with every pair of records of one customer inside one CRM (from
+    identity_clusters and _id_records), scored by `model` on `identity_model_input`; returns the pair count.
+
+    Splink's own predict (`predict_within`, blocking on customer + CRM) computes each pair's levels and weights,
+    with term frequencies from the whole persisted input, as in the run."""
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {PAIR_EVIDENCE_TABLE} (
+            record_key_l VARCHAR, record_key_r VARCHAR, match_weight DOUBLE, match_probability DOUBLE,
+            agreed_comparisons VARCHAR)
+    """)
+    if model is None:
+        return 0
+    systems = ", ".join(f"'{s}'" for s in CRM_SYSTEMS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_pair_input AS
+        SELECT i.* REPLACE (row_number() OVER (ORDER BY i.record_key)::BIGINT AS id),
+               c.cluster_id || '|' || r.source_system AS {_PAIR_BLOCK}
+        FROM {MODEL_INPUT_TABLE} i
+        JOIN identity_clusters c USING (record_key)
+        JOIN _id_records r USING (record_key)
+        WHERE r.source_system IN ({systems}) AND c.cluster_size > 1
+        QUALIFY count(*) OVER (PARTITION BY c.cluster_id, r.source_system) > 1
+    """)
+    if not con.execute("SELECT count(*) FROM _id_pair_input").fetchall()[0][0]:
+        con.execute("DROP TABLE _id_pair_input")
+        return 0
+    from splink import block_on
+
+    linker, db_api = model_linker(con, model)
+    try:
+        predictions = linker.inference.predict_within(
+            db_api.register("_id_pair_input"),
+            blocking_rules_to_generate_predictions=[block_on(_PAIR_BLOCK)],
+            warning_mode="never",
+        )
+        con.execute(f"""
+            INSERT INTO {PAIR_EVIDENCE_TABLE}
+            SELECT least(l.record_key, r.record_key), greatest(l.record_key, r.record_key), p.match_weight,
+                   p.match_probability, nullif({_agreed_sql(linker)}, '')
+            FROM {predictions.physical_name} p
+            JOIN _id_pair_input l ON l.id = p.id_l JOIN _id_pair_input r ON r.id = p.id_r
+            ORDER BY 1, 2
+        """)
+    finally:
+        linker.table_management.delete_tables_created_by_splink_from_db()
+        con.execute("DROP TABLE IF EXISTS _id_pair_input")
+    return con.execute(f"SELECT count(*) FROM {PAIR_EVIDENCE_TABLE}").fetchall()[0][0]
