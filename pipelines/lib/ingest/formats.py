@@ -20,7 +20,14 @@ from pipelines.lib.ingest.encoding import Encoding, read_text_head, utf8_copy
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.mapping import Col, Segment
 from pipelines.lib.ingest.sources import FileRule, SourcesConfig
-from pipelines.lib.ingest.tabular import check_headers, clean_header, guess_delimiter, head_rows, stage_csv
+from pipelines.lib.ingest.tabular import (
+    check_headers,
+    clean_header,
+    guess_delimiter,
+    head_rows,
+    remember_scan,
+    stage_csv,
+)
 
 _stage_ids = itertools.count(1)
 
@@ -76,6 +83,7 @@ class FileContext:
         if self._utf8 is None:
             assert self.encoding is not None
             self._utf8 = utf8_copy(self.path, self.encoding, self.tmpdir / "utf8.txt")
+        remember_scan(self._utf8, self.encoding.lines, self.encoding.has_quote, self.encoding.has_blank)
         return self._utf8
 
     def new_stage(self) -> str:
@@ -153,9 +161,11 @@ class TabularFormat(Format):
         where = f"{member}" if member else ""
         check_headers(ctx.relative, headers, list(self.required), line, where)
         staged = stage_csv(ctx.con, path, ctx.new_stage(), headers, line, delimiter, member)
-        return self.segment(
+        seg = self.segment(
             ctx, headers, staged.stage, staged.headers, staged.rejects, staged.raw_sql, staged.nondata
         )
+        seg.lines_skipped = staged.lines_skipped
+        return seg
 
     def segment(
         self,

@@ -21,7 +21,7 @@ import duckdb
 from pipelines.lib.ingest.encoding import detect_encoding, file_sha256
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.formats import FORMATS, FileContext, Format, detect_format, sniff_file
-from pipelines.lib.ingest.mapping import count_rows, lit, write_segment
+from pipelines.lib.ingest.mapping import AmbiguousDates, choose_formats, count_rows, lit, write_segment
 from pipelines.lib.ingest.report import FileResult, IngestReport
 from pipelines.lib.ingest.schema import RAW_TABLES, TABLE_NAMES, create_tables
 from pipelines.lib.ingest.sources import SourcesConfig, load_sources_config
@@ -39,8 +39,21 @@ TABLE_KIND = {
 }
 
 
-def list_export_files(exports_dir: Path) -> list[Path]:
-    """Every file below `exports_dir`, except under path components starting with `_` or `.`."""
+WAREHOUSE_SUFFIXES = (".duckdb", ".duckdb.wal", ".duckdb.tmp", ".wal")
+
+
+def is_warehouse_file(path: Path) -> bool:
+    """A DuckDB database (a warehouse, maybe the run's own) or its write-ahead log: never an export."""
+    if path.name.lower().endswith(WAREHOUSE_SUFFIXES):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
+
+
+def _candidate_files(exports_dir: Path) -> list[Path]:
     exports_dir = Path(exports_dir)
     if not exports_dir.is_dir():
         raise FileNotFoundError(f"{exports_dir}: exports folder not found")
@@ -51,6 +64,12 @@ def list_export_files(exports_dir: Path) -> list[Path]:
             continue
         out.append(path)
     return out
+
+
+def list_export_files(exports_dir: Path) -> list[Path]:
+    """Every file below `exports_dir`, except under path components starting with `_` or `.`, and except
+    DuckDB warehouse files and their `.wal` (a warehouse kept inside the exports folder is not an export)."""
+    return [p for p in _candidate_files(exports_dir) if not is_warehouse_file(p)]
 
 
 def ingest_folder(
@@ -69,7 +88,15 @@ def ingest_folder(
     con.execute("SET enable_progress_bar = false")
     ingested_at = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     exports_dir = Path(exports_dir)
-    paths = list_export_files(exports_dir)
+    paths = []
+    for path in _candidate_files(exports_dir):
+        if is_warehouse_file(path):
+            relative = path.relative_to(exports_dir).as_posix()
+            report.warnings.append(
+                f"{relative}: a DuckDB database file (a warehouse), not an export: skipped"
+            )
+        else:
+            paths.append(path)
     for n, path in enumerate(paths, start=1):
         result = ingest_file(con, path, path.relative_to(exports_dir).as_posix(), config, ingested_at)
         report.files.append(result)
@@ -154,7 +181,13 @@ def ingest_file(
                 warnings=result.warnings,
             )
             segments = fmt.stage(ctx, sniff)  # header problems raise FileRejected here: nothing written yet
+            order = _date_order(config, rule, fmt)
+            try:
+                segments = [choose_formats(con, seg, order) for seg in segments]
+            except AmbiguousDates as exc:
+                raise FileRejected(f"{relative}: {exc}") from exc
             rows_read = sum(count_rows(con, seg) for seg in segments)
+            bad_lines = encoding.bad_lines if encoding is not None else ()
             meta = {
                 "_source_file": relative,
                 "_file_hash": file_hash,
@@ -164,17 +197,22 @@ def ingest_file(
             con.execute("BEGIN TRANSACTION")
             in_transaction = True
             result.superseded = _supersede(con, relative, file_hash)
-            loaded = quarantined = 0
-            for seg in segments:
-                seg_loaded, seg_quarantined = write_segment(con, seg, meta)
-                loaded += seg_loaded
-                quarantined += seg_quarantined
+            written = [write_segment(con, seg, meta, bad_lines) for seg in segments]
+            loaded = sum(w.loaded for w in written)
+            quarantined = sum(w.quarantined for w in written)
             if loaded + quarantined != rows_read:
                 raise RuntimeError(
                     f"{relative}: {rows_read} rows read but {loaded} loaded + {quarantined} "
                     "quarantined (ingest bug: nothing written)"
                 )
             result.rows_read, result.rows_loaded, result.rows_quarantined = rows_read, loaded, quarantined
+            _reconcile_lines(result, encoding, segments, written)
+            if bad_lines:
+                shown = ", ".join(str(n) for n in bad_lines[:10]) + (" ..." if len(bad_lines) > 10 else "")
+                result.warnings.append(
+                    f"{relative}: UTF-8 file with {len(bad_lines)} line(s) of bytes that are not UTF-8 (line "
+                    f"{shown}): their rows are quarantined, the rest decoded as UTF-8"
+                )
             result.status = "loaded"
             if quarantined:
                 result.warnings.append(
@@ -188,6 +226,7 @@ def ingest_file(
             con.execute("ROLLBACK")
         result.status = "rejected"
         result.rows_read = result.rows_loaded = result.rows_quarantined = 0
+        result.lines_read = result.lines_loaded = result.lines_quarantined = result.lines_skipped = None
         result.superseded = []
         message = str(exc) if isinstance(exc, FileRejected) else f"{relative}: {type(exc).__name__}: {exc}"
         result.error = message if message.startswith(relative) else f"{relative}: {message}"
@@ -201,6 +240,40 @@ def ingest_file(
     finally:
         _drop_stages(con)
     return result
+
+
+def _date_order(config: SourcesConfig, rule, fmt: Format) -> str | None:
+    """The `date_order` stated for the file (its rule) or its source system, if any."""
+    if rule is not None and rule.date_order:
+        return rule.date_order
+    source = (
+        rule.source if rule is not None and rule.source and fmt.name == "custom_csv" else fmt.source_system
+    )
+    return config.source(source).date_order
+
+
+def _reconcile_lines(result: FileResult, encoding, segments: list, written: list) -> None:
+    """Physical lines: read = loaded + quarantined + skipped (header, footers, blank lines, section titles).
+
+    For a delimited file staged in one piece the skipped lines are counted as they are dropped, and the
+    equation is checked (a mismatch is an ingest bug: nothing is written). For the other parsers (sections,
+    zip members...) the skipped lines are the remainder."""
+    if encoding is None or encoding.lines is None:
+        return
+    result.lines_read = encoding.lines
+    result.lines_loaded = sum(w.lines_loaded for w in written)
+    result.lines_quarantined = sum(w.lines_quarantined for w in written)
+    if len(segments) == 1 and segments[0].lines_skipped is not None and not segments[0].row_filter:
+        result.lines_skipped = segments[0].lines_skipped
+        total = result.lines_loaded + result.lines_quarantined + result.lines_skipped
+        if total != result.lines_read:
+            raise RuntimeError(
+                f"{result.path}: {result.lines_read} lines read but {result.lines_loaded} loaded + "
+                f"{result.lines_quarantined} quarantined + {result.lines_skipped} skipped (ingest bug: nothing "
+                "written)"
+            )
+    else:
+        result.lines_skipped = result.lines_read - result.lines_loaded - result.lines_quarantined
 
 
 def _supersede(con: duckdb.DuckDBPyConnection, relative: str, file_hash: str) -> list[str]:
@@ -233,8 +306,9 @@ def _record(
 ) -> None:
     con.execute(
         "INSERT INTO ingest_files (file_hash, source_file, format, source_kind, encoding, status, rows_read, "
-        "rows_loaded, rows_quarantined, error, warnings, file_size, file_mtime, ingested_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rows_loaded, rows_quarantined, lines_read, lines_loaded, lines_quarantined, lines_skipped, error, "
+        "warnings, file_size, file_mtime, ingested_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             result.file_hash,
             result.path,
@@ -245,6 +319,10 @@ def _record(
             result.rows_read,
             result.rows_loaded,
             result.rows_quarantined,
+            result.lines_read,
+            result.lines_loaded,
+            result.lines_quarantined,
+            result.lines_skipped,
             error,
             result.warnings,
             size,

@@ -8,6 +8,7 @@ convert gives the row a reason, and rows with a reason go to `ingest_quarantine`
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,9 +41,59 @@ TRUE_WORDS = ("true", "yes", "y", "1", "t", "x", "checked", "opted out", "subscr
 FALSE_WORDS = ("false", "no", "n", "0", "f", "unchecked", "-")
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # a parsed date outside these years is not plausible (never loaded)
+
+
+def _plausible(expr: str) -> str:
+    """`expr` (a timestamp) when its year is plausible, else NULL: `%Y` reading "22" as year 22 is no match."""
+    return f"(CASE WHEN year({expr}) BETWEEN {FIRST_YEAR} AND {LAST_YEAR} THEN {expr} END)"
+
+
+def _iso(s: str) -> str:
+    return f"TRY_CAST({s} AS TIMESTAMP)"
+
+
+def _parse(col: Col, s: str) -> str:
+    """A zone-less timestamp from text: ISO 8601, else the column's formats in order (the first plausible parse).
+
+    `col.formats` is what `choose_formats` decided for the file (one date order), or the vendor's candidates
+    plus the defaults when nothing was decided (a constant such as a meeting's start time)."""
+    if col.formats_decided:
+        formats = col.formats or []
+    else:
+        formats = _dedupe((col.formats or []) + (DATE_FORMATS if col.kind == "date" else TIMESTAMP_FORMATS))
+    parts = [_plausible(_iso(s))] + [_plausible(f"try_strptime({s}, {lit(f)})") for f in formats]
+    return f"COALESCE({', '.join(parts)})"
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def date_order(fmt: str) -> str:
+    """DMY, MDY or YMD for a numeric date format; TEXT when the month is a name or there is no day (unambiguous)."""
+    if "%b" in fmt or "%B" in fmt or "%d" not in fmt and "%e" not in fmt:
+        return "TEXT"
+    day = min(i for i in (fmt.find("%d"), fmt.find("%e")) if i >= 0)
+    month = fmt.find("%m")
+    year = max(fmt.find("%Y"), fmt.find("%y"))
+    if month < 0:
+        return "TEXT"
+    if 0 <= year < min(day, month):
+        return "YMD"
+    return "DMY" if day < month else "MDY"
+
+
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+
+
 # Short names: the ingestion SQL builders use these on almost every line.
 q = quote_ident
 lit = sql_literal
+
+
+def _int_list(values) -> str:
+    return "[" + ", ".join(str(int(v)) for v in values) + "]"
 
 
 def _list(values: list[str]) -> str:
@@ -62,6 +113,7 @@ class Col:
     formats: list[str] | None = None
     zone: str = "UTC"
     label: str | None = None  # how the column is called in reasons (default: its header)
+    formats_decided: bool = False  # `formats` is the file's decided list (no defaults appended)
 
     @property
     def name_in_reasons(self) -> str:
@@ -81,6 +133,9 @@ class Segment:
     row_filter: str | None = None  # SQL condition: rows that are not data (dropped, not counted)
     rejects: str | None = None  # temp table of rows the parser could not read: _line, _raw, _member, reason
     raw_sql: str = "_raw"  # expression over the staged row giving its text for the quarantine
+    lines_skipped: int | None = (
+        None  # physical lines that are no data rows (header, footers, blank), if known
+    )
 
 
 def _clean(expr: str) -> str:
@@ -112,20 +167,17 @@ def _convert(col: Col, src: str | None) -> tuple[str, str | None]:
         value = f"CASE WHEN {number} = round({number}) AND abs({number}) < 2147483647 THEN CAST({number} AS INTEGER) END"
         return value, "a whole number"
     if kind == "date":
-        formats = (col.formats or []) + DATE_FORMATS
-        value = (
-            f"COALESCE(TRY_CAST({s} AS DATE), TRY_CAST(TRY_CAST({s} AS TIMESTAMP) AS DATE), "
-            f"CAST(try_strptime({s}, {_list(formats)}) AS DATE))"
-        )
+        value = f"CAST({_parse(col, s)} AS DATE)"
         return value, "a date"
     if kind == "timestamp":
-        formats = (col.formats or []) + TIMESTAMP_FORMATS
-        naive = f"COALESCE(TRY_CAST({s} AS TIMESTAMP), try_strptime({s}, {_list(formats)}))"
+        naive = _parse(col, s)
         local = naive if col.zone == "UTC" else f"timezone('UTC', timezone({lit(col.zone)}, {naive}))"
-        value = (
-            f"CASE WHEN regexp_matches({s}, '(Z|[+-]\\d\\d:?\\d\\d)$') "
-            f"THEN timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ)) ELSE {local} END"
+        # the year checked on the cheap zone-less cast (no time zone arithmetic twice)
+        zoned = (
+            f"(CASE WHEN year(TRY_CAST({s} AS TIMESTAMP)) BETWEEN {FIRST_YEAR} AND {LAST_YEAR} "
+            f"THEN timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ)) END)"
         )
+        value = f"CASE WHEN regexp_matches({s}, '(Z|[+-]\\d\\d:?\\d\\d)$') THEN {zoned} ELSE {local} END"
         return value, "a date and time"
     if kind == "duration":  # "1h 5m 3s", "45m", "12s" (Teams) or "01:05:03" -> minutes
         units = " + ".join(
@@ -155,8 +207,21 @@ def _convert(col: Col, src: str | None) -> tuple[str, str | None]:
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def segment_select(seg: Segment, meta: dict[str, Any]) -> tuple[str, list[str]]:
-    """The SELECT giving, for each staged row, the raw columns, the meta columns and `_reason`."""
+def _early(col: Col, s: str) -> str:
+    """True when a date value parses, but only to a year before 1900 (such a row is quarantined, never loaded)."""
+    formats = _dedupe((col.formats or []) + ([] if col.formats_decided else DATE_FORMATS + TIMESTAMP_FORMATS))
+    parsed = (
+        f"COALESCE(TRY_CAST({s} AS TIMESTAMP), try_strptime({s}, {_list(formats)}))" if formats else _iso(s)
+    )
+    return f"year({parsed}) < {FIRST_YEAR}"
+
+
+def segment_select(
+    seg: Segment, meta: dict[str, Any], line_end: bool = False, bad_lines: tuple[int, ...] = ()
+) -> tuple[str, list[str]]:
+    """The SELECT giving, for each staged row, the raw columns, the meta columns and `_reason` (and `_line_end`,
+    the last physical line of the row's record, when the stage has it). A row whose lines include one of
+    `bad_lines` (bytes that are not valid in the file's encoding) is quarantined with that reason."""
     columns = table_columns(seg.table)
     values: dict[str, str] = {}
     problems: list[str] = []
@@ -172,10 +237,13 @@ def segment_select(seg: Segment, meta: dict[str, Any]) -> tuple[str, list[str]]:
         values[col.target] = value
         name = col.name_in_reasons
         if expected is not None and src is not None:
-            problems.append(
-                f"CASE WHEN {src} IS NOT NULL AND ({value}) IS NULL THEN "
-                f"{lit(name + ': ')} || {src} || {lit(' is not ' + expected)} END"
-            )
+            message = f"{lit(name + ': ')} || {src} || {lit(' is not ' + expected)}"
+            if col.kind in ("date", "timestamp") and col.sql is None:
+                early = (
+                    f"{lit(name + ': ')} || {src} || {lit(f' is a date before {FIRST_YEAR} (not plausible)')}"
+                )
+                message = f"CASE WHEN {_early(col, src)} THEN {early} ELSE {message} END"
+            problems.append(f"CASE WHEN {src} IS NOT NULL AND ({value}) IS NULL THEN {message} END")
         if col.required:
             empty = f"{src} IS NULL" if src is not None and expected is not None else f"({value}) IS NULL"
             problems.append(f"CASE WHEN {empty} THEN {lit(name + ' is empty')} END")
@@ -191,10 +259,110 @@ def segment_select(seg: Segment, meta: dict[str, Any]) -> tuple[str, list[str]]:
     values["_source_member"] = "_member"
     targets = [c for c in columns if c in values]
     select = ", ".join(f"CAST({values[c]} AS {columns[c]}) AS {q(c)}" for c in targets)
+    end = "_line_end" if line_end else "_line"
+    if bad_lines:
+        hit = f"list_filter({_int_list(bad_lines)}, lambda x: x BETWEEN _line AND {end})"
+        problems.insert(
+            0,
+            f"CASE WHEN len({hit}) > 0 THEN 'line ' || {hit}[1] || ': bytes that are not valid UTF-8 "
+            "(the file is UTF-8; they would load garbled)' END",
+        )
     reason = f"concat_ws('; ', {', '.join(problems)})" if problems else "''"
     where = f" WHERE {seg.row_filter}" if seg.row_filter else ""
-    sql = f"SELECT {select}, _line AS _stage_line, {reason} AS _reason FROM {seg.stage}{where}"
+    sql = f"SELECT {select}, _line AS _stage_line, {end} AS _stage_line_end, {reason} AS _reason FROM {seg.stage}{where}"
     return sql, targets
+
+
+class AmbiguousDates(ValueError):
+    """Two date orders read every value of a column to different dates."""
+
+
+def choose_formats(con: duckdb.DuckDBPyConnection, seg: Segment, order: str | None = None) -> Segment:
+    """Decide, for each date/timestamp column, the date order of the file from ALL its values, in SQL.
+
+    Candidates are the column's formats (the vendor's list) and the defaults, grouped by date order: DMY, MDY,
+    YMD (month names and ISO 8601 are unambiguous and go with every order). An order fits when its formats
+    parse every non-empty value to a plausible date (years 1900 to 2199: `%Y` reading "22" as year 22 is no
+    parse). One fitting order: the column uses its formats only. Several whose dates differ for some value
+    (all days <= 12): `AmbiguousDates` (the caller refuses the file and names the `date_order` setting). None:
+    the order that parses the most values, the others are quarantined with a reason. `order` (DMY | MDY | YMD,
+    from config/sources.yaml) leaves only that order."""
+    where_sql = f" WHERE {seg.row_filter}" if seg.row_filter else ""
+    dated = [
+        c
+        for c in seg.columns
+        if c.kind in ("date", "timestamp")
+        and c.sql is None
+        and c.source in seg.headers
+        and not c.formats_decided
+    ]
+    if not dated:
+        return seg
+    srcs = {c.target: _clean(q(seg.headers[c.source])) for c in dated}
+
+    def other(
+        c: Col,
+    ) -> str:  # a value that is not ISO 8601 (zoned or not): the strptime formats must read it
+        return f"{srcs[c.target]} IS NOT NULL AND TRY_CAST({srcs[c.target]} AS TIMESTAMP) IS NULL"
+
+    counts = con.execute(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE {other(c)})" for c in dated)
+        + f" FROM {seg.stage}{where_sql}"
+    ).fetchall()[0]
+    decided: dict[str, list[str]] = {}
+    for col, n_other in zip(dated, counts, strict=True):
+        if not n_other:
+            decided[col.target] = []  # ISO 8601 only
+            continue
+        s = srcs[col.target]
+        candidates = _dedupe(
+            (col.formats or []) + (DATE_FORMATS if col.kind == "date" else TIMESTAMP_FORMATS)
+        )
+        by_order: dict[str, list[str]] = {}
+        for f in candidates:
+            by_order.setdefault(date_order(f), []).append(f)
+        text = by_order.pop("TEXT", [])
+        orders = [o for o in DATE_ORDERS if o in by_order and (order is None or o == order)]
+        if not orders:
+            decided[col.target] = text
+            continue
+        parse = {
+            o: f"COALESCE({', '.join(_plausible(f'try_strptime({s}, {lit(f)})') for f in by_order[o] + text)})"
+            for o in orders
+        }
+        fits = con.execute(
+            "SELECT "
+            + ", ".join(f"count(*) FILTER (WHERE ({parse[o]}) IS NOT NULL)" for o in orders)
+            + f" FROM {seg.stage} WHERE {other(col)}"
+            + (f" AND ({seg.row_filter})" if seg.row_filter else "")
+        ).fetchall()[0]
+        fitting = [o for o, n in zip(orders, fits, strict=True) if n == n_other]
+        if len(fitting) > 1:
+            first = fitting[0]
+            differ = " OR ".join(f"({parse[first]}) IS DISTINCT FROM ({parse[o]})" for o in fitting[1:])
+            line = con.execute(
+                f"SELECT min(_line) FROM {seg.stage} WHERE {other(col)} AND ({differ})"
+                + (f" AND ({seg.row_filter})" if seg.row_filter else "")
+            ).fetchall()[0][0]
+            if line is not None:
+                names = {"DMY": "day first", "MDY": "month first", "YMD": "year first"}
+                raise AmbiguousDates(
+                    f"{col.name_in_reasons}: dates read both {' and '.join(names[o] for o in fitting)} (all "
+                    f"days <= 12; first differing value on line {line}); state the order in config/sources.yaml: "
+                    f"date_order: {' or '.join(fitting)} (under sources.<source> or the file's rule)"
+                )
+            best = first
+        elif fitting:
+            best = fitting[0]
+        else:
+            best = max(orders, key=lambda o: (fits[orders.index(o)], -orders.index(o)))
+        decided[col.target] = by_order[best] + text
+    cols = [
+        dataclasses.replace(c, formats=decided[c.target], formats_decided=True) if c.target in decided else c
+        for c in seg.columns
+    ]
+    return dataclasses.replace(seg, columns=cols)
 
 
 def count_rows(con: duckdb.DuckDBPyConnection, seg: Segment) -> int:
@@ -205,9 +373,26 @@ def count_rows(con: duckdb.DuckDBPyConnection, seg: Segment) -> int:
     return int(staged) + int(rejected)
 
 
-def write_segment(con: duckdb.DuckDBPyConnection, seg: Segment, meta: dict[str, Any]) -> tuple[int, int]:
-    """Insert the good rows into the raw table and the bad ones into the quarantine; (loaded, quarantined)."""
-    sql, targets = segment_select(seg, meta)
+@dataclass
+class Written:
+    """What `write_segment` wrote: rows, and the physical lines of those rows' records."""
+
+    loaded: int
+    quarantined: int
+    lines_loaded: int
+    lines_quarantined: int
+
+
+def _stage_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description}
+
+
+def write_segment(
+    con: duckdb.DuckDBPyConnection, seg: Segment, meta: dict[str, Any], bad_lines: tuple[int, ...] = ()
+) -> Written:
+    """Insert the good rows into the raw table and the bad ones into the quarantine."""
+    line_end = "_line_end" in _stage_columns(con, seg.stage)
+    sql, targets = segment_select(seg, meta, line_end, bad_lines)
     judged = f"{seg.stage}_judged"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {judged} AS {sql}")
     cols = ", ".join(q(c) for c in targets)
@@ -224,15 +409,39 @@ def write_segment(con: duckdb.DuckDBPyConnection, seg: Segment, meta: dict[str, 
         quarantine_cols + f"SELECT {fixed[0]}, s._member, s._line, {seg.raw_sql}, j._reason, {fixed[1]} "
         f"FROM {judged} j JOIN {seg.stage} s ON s._line = j._stage_line WHERE j._reason <> '' ORDER BY s._line"
     )
+    rejected = rejected_lines = 0
     if seg.rejects:
+        if bad_lines:
+            con.execute(
+                f"UPDATE {seg.rejects} SET reason = 'line ' || _line || ': bytes that are not valid UTF-8; ' || "
+                f"reason WHERE list_contains({_int_list(bad_lines)}, _line)"
+            )
         con.execute(
             quarantine_cols + f"SELECT {fixed[0]}, _member, _line, _raw, reason, {fixed[1]} "
             f"FROM {seg.rejects} ORDER BY _line"
         )
-    loaded, quarantined = con.execute(
-        f"SELECT count(*) FILTER (WHERE _reason = ''), count(*) FILTER (WHERE _reason <> '') FROM {judged}"
+        # A rejected record spans the lines of its text (the exact splitter rejects one line at a time).
+        raw_breaks = _breaks("coalesce(_raw, '')")
+        rejected, rejected_lines = con.execute(
+            f"SELECT count(*), coalesce(sum(1 + {raw_breaks}), 0) FROM {seg.rejects}"
+        ).fetchall()[0]
+    loaded, quarantined, lines_loaded, lines_quarantined = con.execute(
+        "SELECT count(*) FILTER (WHERE _reason = ''), count(*) FILTER (WHERE _reason <> ''), "
+        "coalesce(sum(_stage_line_end - _stage_line + 1) FILTER (WHERE _reason = ''), 0), "
+        f"coalesce(sum(_stage_line_end - _stage_line + 1) FILTER (WHERE _reason <> ''), 0) FROM {judged}"
     ).fetchall()[0]
-    if seg.rejects:
-        quarantined += con.execute(f"SELECT count(*) FROM {seg.rejects}").fetchall()[0][0]
     con.execute(f"DROP TABLE {judged}")
-    return int(loaded), int(quarantined)
+    return Written(
+        int(loaded),
+        int(quarantined) + int(rejected),
+        int(lines_loaded),
+        int(lines_quarantined) + int(rejected_lines),
+    )
+
+
+def _breaks(expr: str) -> str:
+    """Line breaks in a text (CRLF, LF, lone CR each count one)."""
+    return (
+        f"((length({expr}) - length(replace({expr}, chr(10), ''))) + (length({expr}) - "
+        f"length(replace({expr}, chr(13), ''))) - (length({expr}) - length(replace({expr}, chr(13) || chr(10), ''))) // 2)"
+    )

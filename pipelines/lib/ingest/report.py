@@ -17,6 +17,12 @@ class FileResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    # Physical lines as a text editor counts them (text files): lines_read = lines_loaded + lines_quarantined +
+    # lines_skipped (header, footers, blank lines). A record over several lines counts all of them.
+    lines_read: int | None = None
+    lines_loaded: int | None = None
+    lines_quarantined: int | None = None
+    lines_skipped: int | None = None
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
@@ -69,4 +75,8 @@ class IngestReport:
             "rows_read": sum(f.rows_read for f in self.files),
             "rows_loaded": sum(f.rows_loaded for f in self.files),
             "rows_quarantined": sum(f.rows_quarantined for f in self.files),
+            "lines_read": sum(f.lines_read or 0 for f in self.files),
+            "lines_loaded": sum(f.lines_loaded or 0 for f in self.files),
+            "lines_quarantined": sum(f.lines_quarantined or 0 for f in self.files),
+            "lines_skipped": sum(f.lines_skipped or 0 for f in self.files),
         }

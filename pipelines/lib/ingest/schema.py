@@ -209,6 +209,11 @@ INGEST_FILES: dict[str, str] = {
     "rows_read": "BIGINT",
     "rows_loaded": "BIGINT",
     "rows_quarantined": "BIGINT",
+    # physical lines of a text file: lines_read = lines_loaded + lines_quarantined + lines_skipped
+    "lines_read": "BIGINT",
+    "lines_loaded": "BIGINT",
+    "lines_quarantined": "BIGINT",
+    "lines_skipped": "BIGINT",
     "error": "VARCHAR",
     "warnings": "VARCHAR[]",
     "superseded_by": "VARCHAR",
@@ -221,7 +226,7 @@ INGEST_QUARANTINE: dict[str, str] = {
     "source_file": "VARCHAR",
     "_file_hash": "VARCHAR",
     "source_member": "VARCHAR",
-    "line_number": "BIGINT",
+    "line_number": "BIGINT",  # first physical line of the record (1-based, header counted)
     "raw_text": "VARCHAR",
     "reason": "VARCHAR",
     "format": "VARCHAR",

@@ -23,6 +23,8 @@ RawTable = Literal[
     "raw_webinar_registrations",
 ]
 
+DateOrder = Literal["DMY", "MDY", "YMD"]
+
 
 def _check_zone(value: str | None) -> str | None:
     if value is None:
@@ -47,6 +49,9 @@ class SourceSettings(BaseModel):
     )
     header_aliases: dict[str, str] = Field(
         default_factory=dict, description="localized header -> the English header the parser knows"
+    )
+    date_order: DateOrder | None = Field(
+        None, description="DMY | MDY | YMD: the order of numeric dates when a file's dates allow both"
     )
 
     @field_validator("time_zone")
@@ -81,6 +86,9 @@ class FileRule(BaseModel):
     )
     delimiter: str | None = None
     timestamp_formats: list[str] = Field(default_factory=list, description="strptime formats tried first")
+    date_order: DateOrder | None = Field(
+        None, description="DMY | MDY | YMD for this file (overrides the source's)"
+    )
 
     @field_validator("time_zone")
     @classmethod

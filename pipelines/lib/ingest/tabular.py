@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,11 +79,15 @@ def header_map(headers: list[str]) -> dict[str, str]:
 
 @dataclass
 class Staged:
-    stage: str  # staged rows: c0..cN, _line, _member
+    stage: str  # staged rows: c0..cN, _line, _line_end, _member
     rejects: str  # malformed rows: _line, _raw, _member, reason
     headers: dict[str, str]
     raw_sql: str  # expression rebuilding a staged row's text (for quarantine)
     nondata: int  # footer / blank rows dropped
+    lines_skipped: int | None = (
+        None  # physical lines that are no data: up to the header, footers, blank lines
+    )
+    lines: int | None = None  # physical lines of the file
 
 
 FOOTER = re.compile(
@@ -90,6 +95,52 @@ FOOTER = re.compile(
     r"Filtered By:|Records? count|\(\d+ records?\))",
     re.IGNORECASE,
 )
+_SPLIT = re.compile(r"(\r\n|\r|\n)")
+NEWLINE_LF = ", new_line='\\n'"  # read_csv's spelling of LF as the record separator
+MAX_RECORD_LINES = 10_000  # a quoted field spanning more lines is taken for an unterminated quote
+
+
+# path -> (lines, has_quote, has_blank) already known from the encoding scan
+_SCANNED: dict[str, tuple[int, bool, bool]] = {}
+
+
+def remember_scan(path: Path, lines: int | None, has_quote: bool, has_blank: bool = True) -> None:
+    """What the encoding scan learnt of a (UTF-8 copy of a) file, so that staging need not read it again."""
+    if lines is not None:
+        _SCANNED[str(path)] = (lines, has_quote, has_blank)
+
+
+def count_lines(path: Path) -> tuple[int, bool, bool]:
+    """Physical lines of a file as an editor counts them (CRLF, LF or a lone CR end a line), whether the file
+    holds a quote character at all, and whether it holds an empty line."""
+    from pipelines.lib.ingest.encoding import CHUNK, _LineCounter
+
+    counter = _LineCounter(b"\r", b"\n")
+    has_quote = False
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            counter.feed(chunk)
+            has_quote = has_quote or b'"' in chunk
+    return counter.lines, has_quote, counter.blank
+
+
+def _read_csv(
+    path: Path, names: list[str], skip: int, delimiter: str, null_padding: bool, extra: str = ""
+) -> str:
+    columns = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in names) + "}"
+    return (
+        f"read_csv({lit(str(path))}, header=false, skip={skip}, columns={columns}, auto_detect=false, "
+        f"delim={lit(delimiter)}, quote='\"', escape='\"', strict_mode=true, "
+        f"null_padding={'true' if null_padding else 'false'}, max_line_size=10000000{extra})"
+    )
+
+
+def _breaks_sql(expr: str) -> str:
+    """Line breaks in a text (CRLF, LF, lone CR each count one)."""
+    return (
+        f"((length({expr}) - length(replace({expr}, chr(10), ''))) + (length({expr}) - "
+        f"length(replace({expr}, chr(13), ''))) - (length({expr}) - length(replace({expr}, chr(13) || chr(10), ''))) // 2)"
+    )
 
 
 def stage_csv(
@@ -103,60 +154,54 @@ def stage_csv(
     footer_regex: str | None = None,
     null_padding: bool = False,
 ) -> Staged:
-    """Stage the rows after `header_line` (1-based physical line of the header) of a UTF-8 file."""
+    """Stage the rows after `header_line` (1-based physical line of the header) of a UTF-8 file.
+
+    Every staged row carries `_line` and, when a record may span several lines, `_line_end`: the first and last
+    physical line of its record as a text editor shows them (a quoted field may hold line breaks). Fast path: DuckDB's reader over the file itself,
+    accepted only when it reads the file without any error, no value holds a quote character (DuckDB takes a
+    stray quote inside an unquoted field for text) and the records' lines add up to the file's lines (nothing
+    skipped: DuckDB drops blank lines silently). A file without any quote character is checked by the count of
+    lines alone (no value can hold a quote or a line break). Otherwise the exact path: records are split in Python by quote parity line by line (see
+    `split_records`): a broken record is quarantined alone and its neighbours load; DuckDB then parses the clean
+    records."""
     n = len(headers)
     names = [f"c{i}" for i in range(n)]
-    columns = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in names) + "}"
-    rej, scan = f"{stage}_rj", f"{stage}_rs"
-    con.execute(f"DROP TABLE IF EXISTS {rej}")
-    con.execute(f"DROP TABLE IF EXISTS {scan}")
-    read = (
-        f"read_csv({lit(str(path))}, header=false, skip={header_line}, columns={columns}, auto_detect=false, "
-        f"delim={lit(delimiter)}, quote='\"', escape='\"', strict_mode=true, null_padding={'true' if null_padding else 'false'}, "
-        f"store_rejects=true, rejects_table={lit(rej)}, rejects_scan={lit(scan)}, max_line_size=10000000)"
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT {header_line} + row_number() OVER () AS _k, *, "
-        f"CAST({lit(member)} AS VARCHAR) AS _member FROM {read}"
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {stage}_rej AS SELECT line AS _line, "
-        f"trim(first(csv_line), E'\\r\\n') AS _raw, {lit(member)} AS _member, "
-        f"'malformed row: ' || string_agg(DISTINCT error_message, '; ') AS reason FROM {rej} GROUP BY line"
-    )
-    nondata = 0
     footer = footer_regex or FOOTER.pattern
-    # Footer lines of report exports are not data rows: drop them from the malformed rows.
-    nondata += con.execute(
-        f"SELECT count(*) FROM {stage}_rej WHERE regexp_matches(_raw, {lit(footer)}, 'i') OR trim(_raw) = ''"
-    ).fetchall()[0][0]
-    con.execute(f"DELETE FROM {stage}_rej WHERE regexp_matches(_raw, {lit(footer)}, 'i') OR trim(_raw) = ''")
-    n_rej = con.execute(f"SELECT count(*) FROM {stage}_rej").fetchall()[0][0]
-    if n_rej:
-        # Good row k sits after the j malformed rows whose data position minus their rank is below k.
+    lines, has_quote, has_blank = _SCANNED.pop(str(path), None) or count_lines(path)
+    staged_k = f"{stage}_k"
+    fast = _stage_fast(
+        con, path, stage, names, header_line, delimiter, member, null_padding, lines, has_quote, has_blank
+    )
+    end = "_line_end" if fast is not False else "_line"  # the exact path always has _line_end
+    if fast is not None:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {stage}_g AS WITH r AS (SELECT _line, row_number() OVER (ORDER BY _line) AS j "
-            f"FROM (SELECT DISTINCT _line FROM {stage}_rej)) "
-            f"SELECT (_line - {header_line}) - j AS good_before, max(j) AS j FROM r GROUP BY ALL"
+            f"CREATE OR REPLACE TEMP TABLE {stage}_rej (_line BIGINT, _raw VARCHAR, _member VARCHAR, reason VARCHAR)"
         )
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT s.* EXCLUDE (_k), s._k + coalesce(g.j, 0) AS _line "
-            f"FROM {stage}_k s ASOF LEFT JOIN {stage}_g g ON s._k - {header_line} > g.good_before ORDER BY s._k"
-        )
-        con.execute(f"DROP TABLE {stage}_g")
-        con.execute(f"DROP TABLE {stage}_k")
+        skipped: int | tuple[int, int] = header_line
     else:
-        # No malformed rows: the line is the row number after the header (no second copy of the rows).
-        con.execute(f"ALTER TABLE {stage}_k RENAME TO {stage}")
-        con.execute(f"ALTER TABLE {stage} RENAME COLUMN _k TO _line")
-    con.execute(f"DROP TABLE IF EXISTS {rej}")
-    con.execute(f"DROP TABLE IF EXISTS {scan}")
+        skipped = _stage_exact(
+            con,
+            path,
+            stage,
+            names,
+            header_line,
+            delimiter,
+            member,
+            re.compile(footer, re.IGNORECASE),
+            null_padding,
+        )
+    con.execute(f"DROP TABLE IF EXISTS {staged_k}")
     # Blank rows (all fields empty) and footer rows padded to the full width are not data either.
     all_blank = " AND ".join(f"NULLIF(TRIM({c}), '') IS NULL" for c in names)
     rest_blank = " AND ".join(f"NULLIF(TRIM({c}), '') IS NULL" for c in names[1:]) or "TRUE"
     not_data = f"({all_blank}) OR (({rest_blank}) AND regexp_matches(coalesce(c0, ''), {lit(footer)}, 'i'))"
-    nondata += con.execute(f"SELECT count(*) FROM {stage} WHERE {not_data}").fetchall()[0][0]
-    con.execute(f"DELETE FROM {stage} WHERE {not_data}")
+    dropped, dropped_lines = con.execute(
+        f"SELECT count(*), coalesce(sum({end} - _line + 1), 0) FROM {stage} WHERE {not_data}"
+    ).fetchall()[0]
+    if dropped:
+        con.execute(f"DELETE FROM {stage} WHERE {not_data}")
+    nondata = int(dropped) + (skipped[1] if isinstance(skipped, tuple) else 0)
+    skipped_lines = (skipped[0] if isinstance(skipped, tuple) else skipped) + int(dropped_lines)
     quoted = [
         f"CASE WHEN {c} IS NULL THEN '' WHEN regexp_matches({c}, '[\"{re.escape(delimiter)}\\n\\r]') "
         f"THEN '\"' || replace({c}, '\"', '\"\"') || '\"' ELSE {c} END"
@@ -168,8 +213,249 @@ def stage_csv(
         rejects=f"{stage}_rej",
         headers=header_map(headers),
         raw_sql=raw_sql,
-        nondata=int(nondata),
+        nondata=nondata,
+        lines_skipped=skipped_lines,
+        lines=lines,
     )
+
+
+def _stage_fast(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    stage: str,
+    names: list[str],
+    header_line: int,
+    delimiter: str,
+    member: str | None,
+    null_padding: bool,
+    lines: int,
+    has_quote: bool,
+    has_blank: bool,
+) -> bool | None:
+    """DuckDB's reader over the file: None (nothing staged) when its rows cannot be trusted line for line, else
+    whether the stage has `_line_end` (only when a record spans several lines; otherwise it is `_line`).
+
+    Without a quote character in the file no value holds a quote or a line break. Without an empty line DuckDB
+    skipped no line, so records + header = lines exactly when no record spans several lines."""
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {stage}_k AS SELECT {header_line} + row_number() OVER () AS _line, *, "
+            f"CAST({lit(member)} AS VARCHAR) AS _member FROM "
+            f"{_read_csv(path, names, header_line, delimiter, null_padding)}"
+        )
+    except duckdb.Error:
+        return None
+    if has_quote:
+        any_quote = " OR ".join(f"contains({c}, '\"')" for c in names)
+        records, quoted = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {any_quote}) FROM {stage}_k"
+        ).fetchall()[0]
+    else:
+        records, quoted = con.execute(f"SELECT count(*) FROM {stage}_k").fetchall()[0][0], 0
+    if quoted:
+        return None
+    if not has_quote or (header_line + records == lines and not has_blank):
+        multiline = 0
+    else:
+        any_break = " OR ".join(f"contains({c}, chr(10)) OR contains({c}, chr(13))" for c in names)
+        multiline = con.execute(f"SELECT count(*) FILTER (WHERE {any_break}) FROM {stage}_k").fetchall()[0][0]
+    if not multiline:
+        if header_line + records != lines:
+            return None
+        con.execute(f"ALTER TABLE {stage}_k RENAME TO {stage}")
+        return False
+    row = f"concat_ws(chr(1), {', '.join(names)})"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * EXCLUDE (_k, _br, _start), _start AS _line, "
+        f"_start + _br AS _line_end FROM (SELECT *, {header_line} + 1 + coalesce(sum(1 + _br) OVER (ORDER BY _k "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS _start FROM "
+        f"(SELECT _line AS _k, * EXCLUDE (_line), {_breaks_sql(row)} AS _br FROM {stage}_k)) ORDER BY _k"
+    )
+    last = con.execute(f"SELECT coalesce(max(_line_end), {header_line}) FROM {stage}").fetchall()[0][0]
+    if last != lines:
+        con.execute(f"DROP TABLE {stage}")
+        return None
+    return True
+
+
+def quote_problem(text: str, delimiter: str) -> str:
+    """Why a line is not a CSV record (RFC 4180: a quote opens a field, "" is a quote inside it, a quote closes
+    it right before a delimiter or the end)."""
+    field_no, i, size = 1, 0, len(text)
+    while i < size:
+        if text[i] == '"':
+            i += 1
+            while True:
+                j = text.find('"', i)
+                if j < 0:
+                    return f"unterminated quote in field {field_no} (the quote is never closed on this line)"
+                if text.startswith('""', j):
+                    i = j + 2
+                    continue
+                i = j + 1
+                break
+            if i < size and text[i] != delimiter:
+                if text.count('"') % 2:
+                    return f"unbalanced quote in field {field_no} (a quote not closed, or not doubled)"
+                return f"text after the closing quote of field {field_no}"
+        else:
+            j = text.find(delimiter, i)
+            end = size if j < 0 else j
+            if '"' in text[i:end]:
+                return f"stray quote inside unquoted field {field_no}"
+            i = end
+        if i < size and text[i] == delimiter:
+            field_no += 1
+            i += 1
+    return "malformed quoting"
+
+
+def _split_lines(text: str) -> tuple[list[str], list[str]]:
+    """Lines and their line breaks; str.split when the file uses one kind of line break (fast), else a regex."""
+    crlf, cr, lf = text.count("\r\n"), text.count("\r"), text.count("\n")
+    if cr == 0 or crlf == cr == lf:
+        sep = "\n" if cr == 0 else "\r\n"
+        lines = text.split(sep)
+        return lines, [sep] * (len(lines) - 1)
+    parts = _SPLIT.split(text)
+    return parts[0::2], parts[1::2]
+
+
+def split_records(
+    text: str, start: int, delimiter: str, n: int, null_padding: bool, footer: re.Pattern
+) -> tuple[list[tuple[int, int, str]], list[tuple[int, str, str]], int, int]:
+    """Records of `text` from physical line `start + 1` on: (good records (first line, last line, text),
+    rejected records (line, text, reason), blank/footer lines, blank/footer records).
+
+    A record is one line, or several when a quoted field holds line breaks (the quote count of the lines so far
+    is odd). A line whose quotes do not make a valid record with the lines after it is rejected alone: an
+    unterminated or stray quote costs that line, never the valid records that follow."""
+    lines, seps = _split_lines(text)
+    if lines and lines[-1] == "" and len(seps) == len(lines) - 1 and seps:
+        lines.pop()
+    d = re.escape(delimiter)
+    quoted_field = '"[^"]*(?:""[^"]*)*"'  # "unrolled": runs of non-quotes in one step
+    field = f'(?:{quoted_field}|[^"{d}\\r\\n]*)'
+    record_re = re.compile(f"{field}(?:{d}{field})*")
+    good: list[tuple[int, int, str]] = []
+    bad: list[tuple[int, str, str]] = []
+    skipped_lines = skipped_records = 0
+    total = len(lines)
+    i = start
+    while i < total:
+        raw = lines[i]
+        if '"' not in raw:
+            found = raw.count(delimiter) + 1
+            if not raw.strip():
+                skipped_lines += 1
+                skipped_records += 1
+            elif found == n or (null_padding and found < n):
+                good.append((i + 1, i + 1, raw))
+            elif footer.match(raw) and not raw.split(delimiter, 1)[-1].replace(delimiter, "").strip():
+                skipped_lines += 1
+                skipped_records += 1
+            else:
+                bad.append((i + 1, raw, f"malformed row: expected {n} fields, found {found}"))
+            i += 1
+            continue
+        quotes = raw.count('"')
+        j = i
+        if quotes % 2:
+            j = i + 1
+            while j < total and j - i < MAX_RECORD_LINES:
+                quotes += lines[j].count('"')
+                if quotes % 2 == 0:
+                    break
+                j += 1
+            else:
+                bad.append((i + 1, raw, "malformed row: " + quote_problem(raw, delimiter)))
+                i += 1
+                continue
+            record = "".join(lines[k] + seps[k] for k in range(i, j)) + lines[j]
+        else:
+            record = raw
+        if record_re.fullmatch(record):
+            # delimiters outside quotes: the even pieces between quote characters (valid quoting)
+            found = "".join(record.split('"')[0::2]).count(delimiter) + 1
+            if found == n or (null_padding and found < n):
+                good.append((i + 1, j + 1, record))
+                i = j + 1
+                continue
+            if j == i:
+                if not raw.replace('"', "").replace(delimiter, "").strip():  # "" or "","": a blank row
+                    skipped_lines += 1
+                    skipped_records += 1
+                    i += 1
+                    continue
+                if footer.match(raw) and found >= 1:
+                    rest = "".join(raw.split('"')[0::2])
+                    if not rest.replace(delimiter, "").strip():
+                        skipped_lines += 1
+                        skipped_records += 1
+                        i += 1
+                        continue
+                bad.append((i + 1, raw, f"malformed row: expected {n} fields, found {found}"))
+                i += 1
+                continue
+        bad.append((i + 1, raw, "malformed row: " + quote_problem(raw, delimiter)))
+        i += 1
+    return good, bad, skipped_lines, skipped_records
+
+
+def _stage_exact(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    stage: str,
+    names: list[str],
+    header_line: int,
+    delimiter: str,
+    member: str | None,
+    footer: re.Pattern,
+    null_padding: bool,
+) -> tuple[int, int]:
+    """Records split in Python (exact physical lines), parsed by DuckDB from a clean copy; (skipped lines,
+    skipped records) besides the stage and its rejects table."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        text = handle.read()
+    good, bad, skipped_lines, skipped_records = split_records(
+        text, header_line, delimiter, len(names), null_padding, footer
+    )
+    # Line breaks inside quoted fields become private-use characters in the clean copy (one record per line,
+    # which DuckDB reads reliably) and are put back in SQL.
+    cr, lf = next(
+        (a, b)
+        for a, b in (("\ue00d", "\ue00a"), ("\U000f000d", "\U000f000a"), ("\U0010fffd", "\U0010fffe"))
+        if a not in text and b not in text
+    )
+    multiline = any(r[0] != r[1] for r in good)
+    # Each clean record starts with its first and last physical line (two leading fields).
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", suffix=".csv", prefix="touchplan-records-", delete=False
+    ) as out:
+        clean = Path(out.name)
+        d = delimiter
+        for first, last, record in good:
+            if first != last:
+                record = record.replace("\r", cr).replace("\n", lf)
+            out.write(f"{first}{d}{last}{d}{record}\n")
+    del text
+    values = ", ".join(
+        f"replace(replace({c}, {lit(cr)}, chr(13)), {lit(lf)}, chr(10)) AS {c}" if multiline else c
+        for c in names
+    )
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {values}, CAST({lit(member)} AS VARCHAR) AS _member, "
+            "CAST(_line AS BIGINT) AS _line, CAST(_line_end AS BIGINT) AS _line_end FROM "
+            f"{_read_csv(clean, ['_line', '_line_end', *names], 0, delimiter, null_padding, extra=NEWLINE_LF)}"
+        )
+    finally:
+        clean.unlink(missing_ok=True)
+    staged = con.execute(f"SELECT count(*), count(*) FILTER (WHERE _line IS NULL) FROM {stage}").fetchall()[0]
+    if staged[0] != len(good) or staged[1]:
+        raise RuntimeError(f"{len(good)} records split but {staged[0]} parsed (ingest bug)")
+    rejects_table(con, f"{stage}_rej", bad, member)
+    return header_line + skipped_lines, skipped_records
 
 
 def stage_rows(
@@ -199,11 +485,14 @@ def stage_rows(
         extra_columns = {k: [v[i] for i in keep] for k, v in extra_columns.items()}
     data: dict[str, list] = {f"c{i}": [r[2][i] if r[2][i] != "" else None for r in good] for i in range(n)}
     data["_line"] = [r[0] for r in good]
+    data["_line_end"] = [r[0] + len(_SPLIT.findall(r[1] or "")) for r in good]  # a record over several lines
     data["_raw"] = [r[1] for r in good]
     data["_member"] = [member] * len(good)
     for name, values in (extra_columns or {}).items():
         data[name] = values
-    schema = pa.schema([(k, pa.int64() if k in ("_line", "_n_input") else pa.string()) for k in data])
+    schema = pa.schema(
+        [(k, pa.int64() if k in ("_line", "_line_end", "_n_input") else pa.string()) for k in data]
+    )
     table = pa.table(data, schema=schema)
     con.register(f"{stage}_arrow", table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {stage}_arrow")
@@ -228,6 +517,11 @@ def rejects_table(
     con: duckdb.DuckDBPyConnection, stage: str, rows: list[tuple[int, str, str]], member: str | None = None
 ) -> str:
     """A rejects table from (line, raw, reason) rows."""
+    if not rows:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {stage} (_line BIGINT, _raw VARCHAR, _member VARCHAR, reason VARCHAR)"
+        )
+        return stage
     import pyarrow as pa
 
     rej = pa.table(
