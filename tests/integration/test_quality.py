@@ -160,30 +160,35 @@ def _health(warehouse: Path) -> dict[str, dict]:
 def test_crm_health_counts_duplicates_conflicts_and_missing_consent(health_built):
     _, warehouse = health_built
     health = _health(warehouse)
-    # B's two Salesforce leads and C's two HubSpot contacts each resolve to one customer
-    assert health["salesforce"]["duplicate_records"] == 1
-    assert health["hubspot"]["duplicate_records"] == 1
-    assert sum(row["duplicate_records"] for row in health.values()) == 2
+    # B's two Salesforce leads, C's two HubSpot contacts, E's two Zoho contacts and F's two Dynamics contacts
+    # each resolve to one customer: one duplicate record per CRM, none in the other sources
+    assert {s: row["duplicate_records"] for s, row in health.items()} == {
+        "salesforce": 1, "hubspot": 1, "zoho": 1, "dynamics": 1, "zoom": 0, "sendgrid": 0, "mailchimp": 0,
+    }  # fmt: skip
     # titles per customer across sources (lower-cased): A is "vp marketing" in Salesforce 003A and the Zoom
     # registration, "chief marketing officer" in HubSpot 101: all three conflict; B is "marketing manager" in
     # Salesforce 00QB1 (00QB2 has none) and "head of marketing" in HubSpot 202: both conflict; C's two titles are
-    # both HubSpot's (one source: no conflict)
+    # both HubSpot's (one source: no conflict); E and F carry one title each (Zoho zc1, Dynamics dyn-1)
     assert {s: row["conflicting_title"] for s, row in health.items()} == {
-        "salesforce": 2, "hubspot": 2, "zoom": 1, "sendgrid": 0, "mailchimp": 0,
+        "salesforce": 2, "hubspot": 2, "zoho": 0, "dynamics": 0, "zoom": 1, "sendgrid": 0, "mailchimp": 0,
     }  # fmt: skip
     # companies and phones agree once normalised (Acme Inc. / ACME Corp / Acme, Beispiel GmbH / AG, one number)
     assert all(row["conflicting_company"] == 0 and row["conflicting_phone"] == 0 for row in health.values())
     # D only has a SendGrid delivered event: no consent assertion; A, B and C have one (unsubscribe, group
-    # events, Mailchimp)
+    # events, Mailchimp); E (Zoho zc1, zc2) and F (Dynamics dyn-1, dyn-2) have none: two records each
     assert {s: row["consent_missing"] for s, row in health.items()} == {
-        "salesforce": 0, "hubspot": 0, "zoom": 0, "sendgrid": 1, "mailchimp": 0,
+        "salesforce": 0, "hubspot": 0, "zoho": 2, "dynamics": 2, "zoom": 0, "sendgrid": 1, "mailchimp": 0,
     }  # fmt: skip
-    # as of 2026-04-02, stale = updated before 2025-04-02: HubSpot 301 (2024-01-01) and 302 (2025-01-01)
-    assert {s: row["stale_records"] for s, row in health.items() if row["stale_records"]} == {"hubspot": 2}
+    # as of 2026-04-02, stale = updated before 2025-04-02: HubSpot 301 (2024-01-01) and 302 (2025-01-01), Zoho
+    # zc1 (2024-04-01) and zc2 (2025-04-01, one day short), Dynamics dyn-1 (2024-08-01) and dyn-2 (2024-10-01)
+    assert {s: row["stale_records"] for s, row in health.items() if row["stale_records"]} == {
+        "hubspot": 2, "zoho": 2, "dynamics": 2,
+    }  # fmt: skip
     # records per source: Salesforce 003A, 00QB1, 00QB2; HubSpot 101, 202, 301, 302; Mailchimp L1, L3;
-    # SendGrid's three recipients (Bob, Zoë, D); one Zoom person (Bob's attendance and registration)
+    # SendGrid's three recipients (Bob, Zoë, D); one Zoom person (Bob's attendance and registration); Zoho zc1,
+    # zc2; Dynamics dyn-1, dyn-2
     assert {s: row["records"] for s, row in health.items()} == {
-        "salesforce": 3, "hubspot": 4, "mailchimp": 2, "sendgrid": 3, "zoom": 1,
+        "salesforce": 3, "hubspot": 4, "zoho": 2, "dynamics": 2, "mailchimp": 2, "sendgrid": 3, "zoom": 1,
     }  # fmt: skip
     assert all(row["records"] >= row["duplicate_records"] for row in health.values())
 
