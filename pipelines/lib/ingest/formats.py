@@ -147,6 +147,11 @@ class TabularFormat(Format):
         line, fields = self.header_row(sniff)
         return [self.stage_file(ctx, ctx.utf8_path(), fields, line, sniff.delimiter)]
 
+    def file_headers(self, ctx: FileContext, fields: list[str], line: int) -> list[str]:
+        """The header row's names as the mapping reads them: cleaned, with the source's configured aliases."""
+        aliases = ctx.aliases(self.alias_source or self.source_system)
+        return [aliases.get(clean_header(f).casefold(), clean_header(f)) for f in fields]
+
     def stage_file(
         self,
         ctx: FileContext,
@@ -156,8 +161,7 @@ class TabularFormat(Format):
         delimiter: str,
         member: str | None = None,
     ) -> Segment:
-        aliases = ctx.aliases(self.alias_source or self.source_system)
-        headers = [aliases.get(clean_header(f).casefold(), clean_header(f)) for f in fields]
+        headers = self.file_headers(ctx, fields, line)
         where = f"{member}" if member else ""
         check_headers(ctx.relative, headers, list(self.required), line, where)
         staged = stage_csv(ctx.con, path, ctx.new_stage(), headers, line, delimiter, member)

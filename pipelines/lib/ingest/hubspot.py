@@ -19,11 +19,8 @@ HubSpot repeats column names itself, and neither kind of repeat is an error here
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pipelines.lib.ingest.formats import FileContext, Sniff, TabularFormat, register, t
 from pipelines.lib.ingest.mapping import Col, Segment
-from pipelines.lib.ingest.tabular import clean_header
 
 HS = "hubspot"
 HS_FORMATS = ["%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M"]
@@ -91,21 +88,11 @@ class HubSpotContacts(TabularFormat):
             and "deal stage" not in h
         )
 
-    def stage_file(
-        self,
-        ctx: FileContext,
-        path: Path,
-        fields: list[str],
-        line: int,
-        delimiter: str,
-        member: str | None = None,
-    ) -> Segment:
-        aliases = ctx.aliases(self.alias_source or self.source_system)
-        headers = [aliases.get(clean_header(f).casefold(), clean_header(f)) for f in fields]
-        headers, warnings = resolve_repeats(ctx.relative, line, headers)
+    def file_headers(self, ctx: FileContext, fields: list[str], line: int) -> list[str]:
+        headers, warnings = resolve_repeats(ctx.relative, line, super().file_headers(ctx, fields, line))
         for warning in warnings:
             ctx.warn(warning)
-        return super().stage_file(ctx, path, headers, line, delimiter, member)
+        return headers
 
     def columns(self, ctx: FileContext, headers: list[str]) -> list[Col]:
         ts = dict(formats=HS_FORMATS)
