@@ -28,6 +28,7 @@ import duckdb
 import pandas as pd
 from python_http_client.exceptions import HTTPError as SendGridHTTPError
 
+from pipelines.lib.csv_safe import copy_csv
 from pipelines.lib.delivery.config import DeliveryConfig
 from pipelines.lib.delivery.ledger import (
     LEDGER_TABLE,
@@ -462,9 +463,8 @@ def deliver_emails(
 
 
 def _copy_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    target = str(path).replace("'", "''")
-    con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true)")
+    """A file a person opens in a spreadsheet: text cells escaped against formula injection (csv_safe)."""
+    copy_csv(con, query, path)
 
 
 def _record_file_outcomes(con: duckdb.DuckDBPyConnection, query: str, result: ChannelResult) -> None:

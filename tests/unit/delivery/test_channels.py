@@ -112,3 +112,28 @@ def test_api_key_and_addresses_never_reach_logs_outbox_or_ledger(settings, monke
             assert email not in caplog.text
             assert email not in ledger_dump
             assert email not in json.dumps(report.as_metadata())
+
+
+HOSTILE = ['=HYPERLINK("http://x.example","y")', "+1+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+def test_sales_task_and_audience_cells_that_start_like_a_formula_are_escaped(settings: Settings):
+    """OWASP CSV injection: a cell starting with = + - @ TAB CR gets a leading ' in the file, not in the warehouse."""
+    path = settings.config_dir / "delivery.yaml"
+    path.write_text(path.read_text().replace("email: sha256 ", "email: plain "))
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("UPDATE raw_crm_contacts SET owner_id = ? WHERE record_type = 'contact'", [HOSTILE[0]])
+        con.execute("UPDATE dim_customers SET email = '-ada@example.com' WHERE customer_id = 'cu_001'")
+        con.execute("UPDATE dim_customers SET email = '@grace@example.org' WHERE customer_id = 'cu_002'")
+        con.execute("UPDATE contact_plan SET campaign_id = '=cmd' WHERE channel = 'sales_task'")
+        deliver(con, settings, send=False)
+        raw_owner = con.execute(
+            "SELECT owner_id FROM raw_crm_contacts WHERE record_type = 'contact'"
+        ).fetchone()
+    task = read_csv(settings.outbox / "sales_tasks" / "run_001.csv")[0]
+    assert task["OwnerId"] == "'" + HOSTILE[0]
+    assert task["Subject"] == "Touchplan: =cmd"  # starts with T: not a formula, unchanged
+    assert task["WhoId"] == "003AAAAAAAAAAAAAAA"
+    assert raw_owner == (HOSTILE[0],)  # the warehouse keeps the raw value
+    rows = read_csv(settings.outbox / "audiences" / "lookalike" / "run_001.csv")
+    assert [r["email"] for r in rows] == ["'-ada@example.com", "'@grace@example.org"]
