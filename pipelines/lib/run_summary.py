@@ -7,10 +7,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.settings import EXPECTATIONS_DIR, Settings
+from pipelines.lib.settings import Settings
 
-# Great Expectations builds its Data Docs site inside its file context (git-ignored).
-DATA_DOCS_INDEX = EXPECTATIONS_DIR / "uncommitted" / "data_docs" / "local_site" / "index.html"
+# Great Expectations builds its Data Docs site under the run's output folder (docs/quality.md).
+DATA_DOCS_INDEX = Path("quality") / "data_docs" / "local_site" / "index.html"  # relative to the output folder
 
 # Stage -> tables shown in the summary, in flow order.
 STAGE_TABLES: dict[str, list[str]] = {
@@ -98,6 +98,6 @@ def summarize_warehouse(settings: Settings, elapsed_seconds: float, run_id: str 
     for label, path in (("reports", settings.reports), ("CRM fixes", settings.crm_fixes)):
         if path.exists():
             summary.outputs[label] = str(path)
-    if DATA_DOCS_INDEX.exists():
-        summary.outputs["data docs"] = str(DATA_DOCS_INDEX)
+    if (settings.output / DATA_DOCS_INDEX).exists():
+        summary.outputs["data docs"] = str(settings.output / DATA_DOCS_INDEX)
     return summary

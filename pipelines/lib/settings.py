@@ -52,6 +52,11 @@ class Settings:
     def crm_fixes(self) -> Path:
         return self.output / "crm_fixes"
 
+    @property
+    def quality(self) -> Path:
+        """GX validation results and Data Docs (`<output>/quality`), never inside the committed expectations/."""
+        return self.output / "quality"
+
     def as_of_or_now(self) -> datetime:
         return self.as_of or datetime.now(UTC)
 
