@@ -57,6 +57,11 @@ class Settings:
         """GX validation results and Data Docs (`<output>/quality`), never inside the committed expectations/."""
         return self.output / "quality"
 
+    @property
+    def erasure_list(self) -> Path:
+        """Salted hashes of erased addresses (docs/delivery.md, Erasure); read by every ingest."""
+        return self.output / "erasure" / "erasure_list.csv"
+
     def as_of_or_now(self) -> datetime:
         return self.as_of or datetime.now(UTC)
 
