@@ -63,7 +63,10 @@ class SendGridSettings(_Strict):
 
 
 class SalesTasks(_Strict):
-    default_owner_id: str | None = None  # used when the contact's CRM record has no owner
+    default_owner_id: str | None = None  # Salesforce user id, used when the contact's record has no owner
+    default_hubspot_owner_id: str | None = (
+        None  # HubSpot owner id, for HubSpot-only customers without an owner
+    )
     subject_prefix: str = "Touchplan"
 
 

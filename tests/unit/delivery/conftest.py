@@ -31,7 +31,13 @@ PLAN = [
     ("cu_003", "welcome", "email", "welcome_v2", "a"),  # no email address: recorded as failed
     ("cu_004", "webinar_nov", "webinar_invite", "webinar_invite", None),
     ("cu_001", "enterprise_followup", "sales_task", "call_script", None),
-    ("cu_004", "enterprise_followup", "sales_task", "call_script", None),  # no Salesforce record
+    (
+        "cu_004",
+        "enterprise_followup",
+        "sales_task",
+        "call_script",
+        None,
+    ),  # only a Zoho record: no CRM task file
     ("cu_001", "lookalike", "audience_file", "ads", None),
     ("cu_002", "lookalike", "audience_file", "ads", None),
 ]
@@ -56,7 +62,7 @@ def make_warehouse(path: Path, plan_run_id: str = "run_001", plan=PLAN, schedule
         con.execute("""INSERT INTO customer_crosswalk VALUES
                        ('salesforce', '003AAAAAAAAAAAAAAA', 'cu_001', 'email', NULL),
                        ('salesforce', '00QBBBBBBBBBBBBBBB', 'cu_001', 'email', NULL),
-                       ('hubspot', '1234', 'cu_004', 'email', NULL)""")
+                       ('zoho', '1234', 'cu_004', 'email', NULL)""")
         con.execute("""CREATE OR REPLACE TABLE raw_crm_contacts (source_system VARCHAR, source_record_id VARCHAR,
                        record_type VARCHAR, owner_id VARCHAR, updated_at TIMESTAMP)""")
         con.execute("""INSERT INTO raw_crm_contacts VALUES

@@ -39,7 +39,7 @@ def test_sales_tasks_file_has_the_salesforce_task_import_shape(settings: Setting
     assert task["ActivityDate"] == SCHEDULED.date().isoformat()
     assert task["Subject"] == "Touchplan: enterprise_followup"
     assert "campaign enterprise_followup" in task["Description"]
-    assert failed == [("cu_004", "no Salesforce record for this customer in customer_crosswalk")]
+    assert failed == [("cu_004", "no Salesforce or HubSpot record for this customer in customer_crosswalk")]
     assert report.count("sales_task", "dry_run") == 1
 
 
@@ -137,3 +137,38 @@ def test_sales_task_and_audience_cells_that_start_like_a_formula_are_escaped(set
     assert raw_owner == (HOSTILE[0],)  # the warehouse keeps the raw value
     rows = read_csv(settings.outbox / "audiences" / "lookalike" / "run_001.csv")
     assert [r["email"] for r in rows] == ["'-ada@example.com", "'@grace@example.org"]
+
+
+def test_a_hubspot_only_customer_gets_a_hubspot_task_import_row(settings: Settings):
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("INSERT INTO customer_crosswalk VALUES ('hubspot', '51234', 'cu_002', 'email', NULL)")
+        con.execute(
+            "INSERT INTO raw_crm_contacts VALUES ('hubspot', '51234', 'contact', '7788', '2026-05-01')"
+        )
+        con.execute("INSERT INTO customer_crosswalk VALUES ('hubspot', '59999', 'cu_001', 'email', NULL)")
+        con.execute(
+            "INSERT INTO contact_plan SELECT plan_run_id, 'cu_002', campaign_id, channel, template_id, variant, "
+            "scheduled_at, scheduled_local, time_zone, rules_version FROM contact_plan "
+            "WHERE customer_id = 'cu_001' AND channel = 'sales_task'"
+        )
+        report = deliver(con, settings, send=False)
+        ledger = dict(
+            con.execute(
+                "SELECT customer_id, request_path FROM send_ledger WHERE channel = 'sales_task' AND status = 'dry_run'"
+            ).fetchall()
+        )
+    # cu_001 has both: Salesforce wins; cu_002 is known only in HubSpot: a HubSpot task row, not a failure
+    assert ledger == {"cu_001": "sales_tasks/run_001.csv", "cu_002": "sales_tasks/run_001_hubspot_tasks.csv"}
+    assert report.count("sales_task", "dry_run") == 2 and report.count("sales_task", "failed") == 1  # cu_004
+    path = settings.outbox / "sales_tasks" / "run_001_hubspot_tasks.csv"
+    assert path.read_text().splitlines()[0] == (
+        "Contact Record ID,hs_task_subject,hs_timestamp,hs_task_type,hs_task_status,hubspot_owner_id,hs_task_body"
+    )
+    (task,) = read_csv(path)
+    assert task["Contact Record ID"] == "51234" and task["hubspot_owner_id"] == "7788"
+    assert task["hs_timestamp"] == SCHEDULED.date().isoformat()
+    assert task["hs_task_type"] == "CALL" and task["hs_task_status"] == "NOT_STARTED"
+    assert task["hs_task_subject"] == "Touchplan: enterprise_followup"
+    assert [r["WhoId"] for r in read_csv(settings.outbox / "sales_tasks" / "run_001.csv")] == [
+        "003AAAAAAAAAAAAAAA"
+    ]
