@@ -28,11 +28,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help="folder of outbox, reports, CRM fix files and the erasure list (default: data/)",
     )
+    parser.add_argument(
+        "--no-compact",
+        action="store_true",
+        help="skip rewriting the DuckDB file (old values then stay in its free blocks until reused)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.lib.erasure import ErasureError, erase_person, plain_address_locations, require_salt
+    from pipelines.lib.erasure import (
+        ErasureError,
+        compact_warehouse,
+        erase_person,
+        plain_address_locations,
+        require_salt,
+    )
 
     settings = settings_from_args(args)
     try:
@@ -55,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         left = plain_address_locations(con, args.person) if "@" in args.person else []
     finally:
         con.close()
+    if not args.no_compact:
+        compact_warehouse(settings.warehouse)  # the old values out of the file's free blocks
     # never the address: the customer ids and the hash prefix only (the audit line is in erasure/erasure_log.jsonl)
     print(report.summary())
     if not report.found:

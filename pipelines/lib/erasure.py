@@ -81,6 +81,7 @@ _PERSON_PREFIXES = {
     "display",
     "user",
 }
+_NOT_PERSONAL_LAST = {"source", "id", "clicks", "count", "region", "records"}
 _TEXT_TYPES = ("VARCHAR", "JSON")
 _EMAIL_IN_TEXT = r"[A-Za-z0-9._%+'=-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 
@@ -114,9 +115,13 @@ def hash_sql(expr: str, salt: str) -> str:
 
 def is_personal_column(name: str) -> bool:
     lowered = name.lower()
-    if lowered in _PERSONAL_NAMES:
-        return True
     tokens = lowered.split("_")
+    # not the value itself: which source supplied it, an id, a count, a flag, a region setting
+    if tokens[-1] in _NOT_PERSONAL_LAST or tokens[0] in ("has", "is") or lowered.startswith("emails_"):
+        return False
+    # a personal column and its derivations: first_name_norm, last_name_soundex, city_norm, title_norm, ...
+    if any(lowered == stem or lowered.startswith(stem + "_") for stem in _PERSONAL_NAMES):
+        return True
     if _PERSONAL_TOKENS & set(tokens):
         return True
     return len(tokens) == 2 and tokens[0] in _PERSON_PREFIXES and tokens[1] == "name"
@@ -190,12 +195,17 @@ class Column:
     def is_text(self) -> bool:
         return self.data_type.upper() in _TEXT_TYPES
 
+    @property
+    def is_text_list(self) -> bool:
+        return self.data_type.upper() == "VARCHAR[]"
+
 
 @dataclass(frozen=True)
 class Table:
     name: str
     is_view: bool
     columns: tuple[Column, ...]
+    constrained: frozenset[str] = frozenset()  # NOT NULL, primary key or unique columns
 
     def has(self, name: str) -> bool:
         return any(c.name == name for c in self.columns)
@@ -226,8 +236,14 @@ def warehouse_tables(con: duckdb.DuckDBPyConnection) -> list[Table]:
         "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
     ).fetchall():
         columns.setdefault(table, []).append(Column(name, dtype))
+    constrained: dict[str, set[str]] = {}
+    for table, names in con.execute(
+        "SELECT table_name, constraint_column_names FROM duckdb_constraints() "
+        "WHERE constraint_type IN ('NOT NULL', 'PRIMARY KEY', 'UNIQUE') AND schema_name = current_schema()"
+    ).fetchall():
+        constrained.setdefault(table, set()).update(names or [])
     return [
-        Table(name, kinds.get(name) == "VIEW", tuple(cols))
+        Table(name, kinds.get(name) == "VIEW", tuple(cols), frozenset(constrained.get(name, ())))
         for name, cols in sorted(columns.items())
         if name in kinds
     ]
@@ -429,6 +445,8 @@ def _person(
                 if r[0]
             }
     records = _records(con, crosswalk, customers)
+    # event-only sources (SendGrid, Zoom, Teams) are keyed by the address itself: the person's other addresses
+    emails |= {normalise_email(r) for _, r in records if "@" in r}
     keys = {f"{s}:{r}" for s, r in records}
     if crosswalk is not None and crosswalk.has("record_key") and customers:
         keys |= {
@@ -481,7 +499,7 @@ def erase_person(
         for value in hashes:
             con.execute(f"INSERT INTO {ERASURE_TABLE} VALUES (?, ?) ON CONFLICT DO NOTHING", [value, now])
         # the CRM records, so planning suppresses the customer even after the warehouse is rebuilt
-        for system, record in sorted(records):
+        for system, record in sorted(r for r in records if "@" not in r[1]):  # an address is no record id
             con.execute(
                 f"INSERT INTO {ERASED_RECORDS} VALUES ('customer_crosswalk', ?, ?, ?, ?)",
                 [system, record, hashes[0] if hashes else None, now],
@@ -492,13 +510,8 @@ def erase_person(
             condition = _rows_of_person(table, emails, customers, records, keys)
             if condition is None:
                 continue
-            # personal columns by name, plus any text column holding the address in these rows
-            columns = {c.name: c for c in table.personal_columns}
-            for c in table.text_columns:
-                if c.name not in columns and emails and _contains_any(con, table, c, emails, condition):
-                    columns[c.name] = c
-            n = _null_columns(con, table, list(columns.values()), condition)
-            if n and columns:
+            n = _strip_rows(con, table, condition, emails, salt)
+            if n:
                 report.tables[table.name] = n
         con.execute("COMMIT")
     except Exception:
@@ -529,13 +542,49 @@ def _append_log(path: Path, report: ErasureReport, now: datetime) -> None:
         handle.write(json.dumps(entry, sort_keys=True) + "\n")
 
 
+def _replace_sql(expr: str, emails: set[str], salt: str) -> str:
+    """`expr` with every erased address (any case) replaced by `erased:<hash prefix>`, so keys stay unique."""
+    for email in sorted(emails):
+        pattern = "(?i)" + "".join(c if c.isalnum() else "\\" + c for c in email)
+        expr = f"regexp_replace({expr}, {sql_literal(pattern)}, {sql_literal('erased:' + erasure_hash(email, salt)[:16])}, 'g')"
+    return expr
+
+
+def _strip_rows(con, table: Table, condition: str, emails: set[str], salt: str) -> int:
+    """In the rows of `condition`: personal columns, and any other text column that contains an address, NULL;
+    where a constraint forbids NULL (a key such as customer_key_map.record_key = 'zoom:<address>') and in text
+    lists, the address is replaced by `erased:<hash prefix>`. Returns the rows touched."""
+    n = con.execute(f"SELECT count(*) FROM {quote_ident(table.name)} WHERE {condition}").fetchone()[0]
+    if not n:
+        return 0
+    sets = []
+    for column in table.columns:
+        ident = quote_ident(column.name)
+        personal = is_personal_column(column.name)
+        if personal and column.name not in table.constrained:
+            sets.append(f"{ident} = NULL")
+        elif emails and column.is_text and (personal or _contains_any(con, table, column, emails, condition)):
+            if column.name in table.constrained:  # a key: keep it unique and present, without the address
+                replaced = _replace_sql(f"CAST({ident} AS VARCHAR)", emails, salt)
+                sets.append(f"{ident} = CAST({replaced} AS {column.data_type})")
+            else:  # free text around the address (a raw line, a message) may name the person too
+                sets.append(f"{ident} = NULL")
+        elif emails and column.is_text_list and _contains_any(con, table, column, emails, condition):
+            sets.append(f"{ident} = list_transform({ident}, lambda x: {_replace_sql('x', emails, salt)})")
+    if not sets:
+        return 0
+    con.execute(f"UPDATE {quote_ident(table.name)} SET {', '.join(sets)} WHERE {condition}")
+    return n
+
+
 def _rows_of_person(table: Table, emails, customers, records, keys) -> str | None:
     parts = []
     email_list = "[" + ", ".join(sql_literal(e) for e in sorted(emails)) + "]"
     if emails:
         for c in table.email_columns:
             parts.append(f"list_contains({email_list}, lower(trim(CAST({quote_ident(c.name)} AS VARCHAR))))")
-        for c in table.text_columns:  # any text that contains the address (payloads, raw lines, messages)
+        for c in (*table.text_columns, *(c for c in table.columns if c.is_text_list)):
+            # any text that contains the address (payloads, raw lines, messages, record keys)
             ident = f"lower(CAST({quote_ident(c.name)} AS VARCHAR))"
             parts.extend(f"contains({ident}, {sql_literal(e)})" for e in sorted(emails))
     if customers and table.has("customer_id"):
@@ -643,12 +692,12 @@ def _filter_csv(text: str, needles: list[str], ids: set[str]) -> tuple[str, int]
 
 
 def plain_address_locations(con: duckdb.DuckDBPyConnection, email: str) -> list[str]:
-    """`table.column` of every text column (tables and views) that still contains the address: for tests and the
-    command's final check."""
+    """`table.column` of every text, JSON or text-list column (tables and views) that still contains the address:
+    for tests and the command's final check."""
     needle = sql_literal(normalise_email(email))
     found = []
     for table in warehouse_tables(con):
-        for column in table.text_columns:
+        for column in (*table.text_columns, *(c for c in table.columns if c.is_text_list)):
             ident = f"lower(CAST({quote_ident(column.name)} AS VARCHAR))"
             hit = con.execute(
                 f"SELECT count(*) FROM {quote_ident(table.name)} WHERE contains({ident}, {needle})"
@@ -656,3 +705,24 @@ def plain_address_locations(con: duckdb.DuckDBPyConnection, email: str) -> list[
             if hit:
                 found.append(f"{table.name}.{column.name}")
     return found
+
+
+def compact_warehouse(path: Path) -> None:
+    """Rewrite the DuckDB file table by table into a new file and swap it in.
+
+    An UPDATE leaves the old values in the file's freed blocks until DuckDB reuses them; a copy holds only the
+    current rows, so the erased address is gone from the bytes on disk too. Needs the warehouse closed."""
+    tmp = path.with_name(path.name + ".erase-tmp")
+    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(f"ATTACH {sql_literal(str(path))} AS erase_src (READ_ONLY)")
+        target = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute(f"COPY FROM DATABASE erase_src TO {quote_ident(target)}")
+        con.execute("DETACH erase_src")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, path)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)

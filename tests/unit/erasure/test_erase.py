@@ -75,6 +75,16 @@ def warehouse(tmp_path: Path, monkeypatch):
         t(check_name, table_name, key_column, key_value, observed_value)""")
     con.execute("""CREATE TABLE send_ledger AS SELECT * FROM (VALUES ('s1', 'cu_ada', 'welcome', 'email', 'sent'))
         t(send_id, customer_id, campaign_id, channel, status)""")
+    # keyed by the address itself (event-only sources): a primary key cannot be NULL, a list holds it
+    con.execute(
+        "CREATE TABLE customer_key_map (record_key VARCHAR PRIMARY KEY, customer_id VARCHAR NOT NULL)"
+    )
+    con.execute(
+        "INSERT INTO customer_key_map VALUES ('zoom:ada.lovelace@example.com', 'cu_ada'), ('zoom:x@y.org', 'x')"
+    )
+    con.execute(
+        "CREATE TABLE identity_guard_events AS SELECT ['zoom:ada.lovelace@example.com', 'zoom:x@y.org'] AS record_keys"
+    )
     con.execute(
         "CREATE VIEW stg_contacts AS SELECT source_record_id, lower(email) AS email FROM raw_crm_contacts"
     )
@@ -135,6 +145,14 @@ def test_erase_by_address_leaves_no_plain_address_in_any_table_or_file(warehouse
         "SELECT email, title, company FROM dim_customers WHERE customer_id = 'cu_ada'"
     ).fetchall() == [(None, None, "Analytical Engines")]
     assert warehouse.execute("SELECT observed_value FROM quality_failures").fetchall() == [(None,)]
+    hidden = "zoom:erased:" + erasure_hash(ADA_NORM, SALT)[:16]
+    assert warehouse.execute("SELECT record_key FROM customer_key_map ORDER BY customer_id").fetchall() == [
+        (hidden,),
+        ("zoom:x@y.org",),
+    ]
+    assert warehouse.execute("SELECT record_keys FROM identity_guard_events").fetchone() == (
+        [hidden, "zoom:x@y.org"],
+    )
     assert warehouse.execute("SELECT raw_text FROM ingest_quarantine").fetchall() == [(None,)]
     assert (
         warehouse.execute("SELECT count(*) FROM send_ledger").fetchone()[0] == 1
@@ -203,3 +221,23 @@ def test_without_a_salt_erase_fails_with_one_line(warehouse, output, monkeypatch
 def test_an_ingest_with_an_empty_list_needs_no_salt(warehouse, output, monkeypatch):
     monkeypatch.delenv(erasure.ENV_SALT)
     assert apply_erasure_list(warehouse, output / ERASURE_FILE, list(TABLE_NAMES)) == 0
+
+
+def test_compaction_leaves_no_old_value_in_the_file(warehouse, output, tmp_path):
+    path = Path(
+        warehouse.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()[0]
+    )
+    warehouse.execute(
+        "CREATE TABLE notes AS SELECT 'x' || range AS a, 'ada.lovelace@example.com' AS email FROM range(3)"
+    )
+    warehouse.execute("CHECKPOINT")
+    erase_person(warehouse, output, ADA)
+    warehouse.close()
+    erasure.compact_warehouse(path)
+    assert b"ada.lovelace@example.com" not in path.read_bytes()
+    con = duckdb.connect(str(path))
+    assert con.execute("SELECT count(*) FROM raw_crm_contacts").fetchone()[0] == 3  # the rows are all there
+    assert plain_address_locations(con, ADA_NORM) == []
+    con.close()
