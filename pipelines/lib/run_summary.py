@@ -100,4 +100,24 @@ def summarize_warehouse(settings: Settings, elapsed_seconds: float, run_id: str 
             summary.outputs[label] = str(path)
     if (settings.output / DATA_DOCS_INDEX).exists():
         summary.outputs["data docs"] = str(settings.output / DATA_DOCS_INDEX)
+    note = placeholder_note(settings)
+    if note:
+        summary.outputs["templates"] = note
     return summary
+
+
+def placeholder_note(settings: Settings) -> str | None:
+    """The demo says that its SendGrid template ids are placeholders (a real send refuses them)."""
+    from pipelines.lib.config import ConfigError
+    from pipelines.lib.delivery.config import PLACEHOLDER_TEMPLATE_ID, load_delivery_config
+
+    try:
+        keys = load_delivery_config(settings.config_dir).placeholder_keys()
+    except (ConfigError, FileNotFoundError, ValueError):
+        return None
+    if not keys:
+        return None
+    return (
+        f"{len(keys)} template id(s) in delivery.yaml are the demo placeholder {PLACEHOLDER_TEMPLATE_ID}: "
+        "fine for this dry run; `--send` refuses them until you set your SendGrid dynamic template ids"
+    )

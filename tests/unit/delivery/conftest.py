@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from pipelines.lib.delivery.config import PLACEHOLDER_TEMPLATE_ID
 from pipelines.lib.settings import PROJECT_ROOT, Settings
+
+TEST_TEMPLATE_ID = "d-5e0e1e2e3e4e5e6e7e8e9eaebecedeef"
 
 # Scheduled one day ahead (inside SendGrid's 72 h window), at a fixed hour.
 SCHEDULED = (datetime.now(UTC) + timedelta(days=1)).replace(
@@ -76,7 +78,9 @@ def make_warehouse(path: Path, plan_run_id: str = "run_001", plan=PLAN, schedule
 def config_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "config"
     folder.mkdir()
-    shutil.copy(PROJECT_ROOT / "config" / "delivery.yaml", folder / "delivery.yaml")
+    # the shipped (demo) config with a real-looking template id: a real send refuses the demo placeholder
+    text = (PROJECT_ROOT / "config" / "delivery.yaml").read_text()
+    (folder / "delivery.yaml").write_text(text.replace(PLACEHOLDER_TEMPLATE_ID, TEST_TEMPLATE_ID))
     return folder
 
 

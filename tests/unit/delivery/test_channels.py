@@ -172,3 +172,26 @@ def test_a_hubspot_only_customer_gets_a_hubspot_task_import_row(settings: Settin
     assert [r["WhoId"] for r in read_csv(settings.outbox / "sales_tasks" / "run_001.csv")] == [
         "003AAAAAAAAAAAAAAA"
     ]
+
+
+def test_a_real_send_refuses_the_demo_placeholder_template_id_in_one_line(settings: Settings, monkeypatch):
+    from pipelines.lib.delivery.config import PLACEHOLDER_TEMPLATE_ID
+    from pipelines.lib.delivery.deliver import PlaceholderTemplateError
+    from pipelines.lib.settings import PROJECT_ROOT
+
+    shipped = (PROJECT_ROOT / "config" / "delivery.yaml").read_text()
+    assert PLACEHOLDER_TEMPLATE_ID in shipped  # the demo config
+    (settings.config_dir / "delivery.yaml").write_text(shipped)
+    monkeypatch.setenv("SENDGRID_API_KEY", KEY)
+    client = ScriptedSendGrid()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        dry = deliver(con, settings, send=False)  # a dry run uses it
+        assert dry.count("email", "dry_run") == 2
+        try:
+            deliver(con, replace(settings, send=True), send=True, client=client)
+            raise AssertionError("a real send with the placeholder went ahead")
+        except PlaceholderTemplateError as exc:
+            message = str(exc)
+        sent = con.execute("SELECT count(*) FROM send_ledger WHERE status = 'sent'").fetchone()[0]
+    assert "\n" not in message and PLACEHOLDER_TEMPLATE_ID in message and "welcome" in message
+    assert client.posts == [] and sent == 0  # nothing left the machine
