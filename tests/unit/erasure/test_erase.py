@@ -241,3 +241,35 @@ def test_compaction_leaves_no_old_value_in_the_file(warehouse, output, tmp_path)
     assert con.execute("SELECT count(*) FROM raw_crm_contacts").fetchone()[0] == 3  # the rows are all there
     assert plain_address_locations(con, ADA_NORM) == []
     con.close()
+
+
+def test_an_ingest_with_entries_on_the_list_and_no_salt_stops_in_one_line(warehouse, output, monkeypatch):
+    erase_person(warehouse, output, ADA)
+    monkeypatch.delenv(erasure.ENV_SALT)
+    with pytest.raises(ErasureError, match="TOUCHPLAN_ERASURE_SALT is not set"):
+        apply_erasure_list(warehouse, output / ERASURE_FILE, list(TABLE_NAMES))
+
+
+def test_the_command_without_a_salt_prints_one_error_line(tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    monkeypatch.delenv(erasure.ENV_SALT, raising=False)
+    duckdb.connect(str(tmp_path / "wh.duckdb")).close()
+    code = main(["erase", ADA, "--warehouse", str(tmp_path / "wh.duckdb"), "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: TOUCHPLAN_ERASURE_SALT is not set") and err.count("\n") == 1
+    assert ADA.lower() not in err.lower()
+
+
+def test_the_command_erases_and_prints_ids_not_the_address(warehouse, output, capsys, tmp_path):
+    from pipelines.cli import main
+
+    path = warehouse.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
+    warehouse.close()
+    code = main(["erase", ADA, "--warehouse", path, "--output", str(output)])
+    out = capsys.readouterr().out
+    assert code == 0 and "cu_ada" in out and "@" not in out
+    assert b"ada.lovelace@example.com" not in Path(path).read_bytes()
