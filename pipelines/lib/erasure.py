@@ -276,30 +276,37 @@ def apply_erasure_list(
             if not file_hashes or not table.has("_file_hash"):
                 continue
             where_file = "AND _file_hash IN (" + ", ".join(sql_literal(h) for h in file_hashes) + ")"
-        matches = [
-            f"{hash_sql(quote_ident(c.name), salt)} IN (SELECT erasure_hash FROM {ERASURE_TABLE})"
-            for c in table.email_columns
-        ]
-        if table.name == "ingest_quarantine" or not matches:
+        if table.name == "ingest_quarantine" or not table.email_columns:
             continue
-        condition = f"({' OR '.join(matches)}) {where_file}"
-        hash_expr = (
-            "coalesce("
-            + ", ".join(
-                f"CASE WHEN {hash_sql(quote_ident(c.name), salt)} IN (SELECT erasure_hash FROM {ERASURE_TABLE}) "
-                f"THEN {hash_sql(quote_ident(c.name), salt)} END"
-                for c in table.email_columns
-            )
-            + ")"
+        # one pass: the hash of each address once, the matching rows by rowid
+        hashes = [hash_sql(quote_ident(c.name), salt) for c in table.email_columns]
+        first_hit = (
+            "CASE "
+            + " ".join(f"WHEN {h} IN (SELECT erasure_hash FROM {ERASURE_TABLE}) THEN {h}" for h in hashes)
+            + " END"
         )
         system = "CAST(source_system AS VARCHAR)" if table.has("source_system") else "NULL"
         record = "CAST(source_record_id AS VARCHAR)" if table.has("source_record_id") else "NULL"
         con.execute(
-            f"""INSERT INTO {ERASED_RECORDS}
-                SELECT {sql_literal(name)}, {system}, {record}, {hash_expr}, now()::TIMESTAMP
-                FROM {quote_ident(name)} WHERE {condition}"""
+            f"""CREATE OR REPLACE TEMP TABLE _erasure_hits AS
+                SELECT * FROM (SELECT rowid AS rid, {system} AS source_system, {record} AS source_record_id,
+                                      {first_hit} AS erasure_hash
+                               FROM {quote_ident(name)} WHERE true {where_file})
+                WHERE erasure_hash IS NOT NULL"""
         )
-        n = _null_columns(con, table, table.personal_columns, condition)
+        n = con.execute("SELECT count(*) FROM _erasure_hits").fetchone()[0]
+        if not n:
+            continue
+        con.execute(
+            f"""INSERT INTO {ERASED_RECORDS}
+                SELECT {sql_literal(name)}, source_system, source_record_id, erasure_hash, now()::TIMESTAMP
+                FROM _erasure_hits"""
+        )
+        sets = ", ".join(f"{quote_ident(c.name)} = NULL" for c in table.personal_columns)
+        if sets:
+            con.execute(
+                f"UPDATE {quote_ident(name)} SET {sets} WHERE rowid IN (SELECT rid FROM _erasure_hits)"
+            )
         stripped += n
     _strip_quarantine(con, tables.get("ingest_quarantine"), salt, file_hashes)
     con.execute(
@@ -330,16 +337,6 @@ def _strip_quarantine(con, table: Table | None, salt: str, file_hashes: list[str
                                                                     {sql_literal(_EMAIL_IN_TEXT)})) AS e) AS x
                     WHERE {hash_sql("x.e", salt)} IN (SELECT erasure_hash FROM {ERASURE_TABLE}))"""
         )
-
-
-def _null_columns(con, table: Table, columns: list[Column], condition: str) -> int:
-    if not columns:
-        return con.execute(f"SELECT count(*) FROM {quote_ident(table.name)} WHERE {condition}").fetchone()[0]
-    sets = ", ".join(f"{quote_ident(c.name)} = NULL" for c in columns)
-    n = con.execute(f"SELECT count(*) FROM {quote_ident(table.name)} WHERE {condition}").fetchone()[0]
-    if n:
-        con.execute(f"UPDATE {quote_ident(table.name)} SET {sets} WHERE {condition}")
-    return n
 
 
 def apply_after_ingest(con: duckdb.DuckDBPyConnection, list_path: Path, report) -> int:
