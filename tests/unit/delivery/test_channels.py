@@ -195,3 +195,14 @@ def test_a_real_send_refuses_the_demo_placeholder_template_id_in_one_line(settin
         sent = con.execute("SELECT count(*) FROM send_ledger WHERE status = 'sent'").fetchone()[0]
     assert "\n" not in message and PLACEHOLDER_TEMPLATE_ID in message and "welcome" in message
     assert client.posts == [] and sent == 0  # nothing left the machine
+
+
+def test_the_run_summary_says_the_demo_uses_placeholder_template_ids(settings: Settings):
+    from pipelines.lib.run_summary import summarize_warehouse
+    from pipelines.lib.settings import PROJECT_ROOT
+
+    assert "templates" not in summarize_warehouse(settings, 1.0).outputs  # real-looking ids: nothing to say
+    shipped = (PROJECT_ROOT / "config" / "delivery.yaml").read_text()
+    (settings.config_dir / "delivery.yaml").write_text(shipped)
+    note = summarize_warehouse(settings, 1.0).outputs["templates"]
+    assert "placeholder d-00000000000000000000000000000000" in note and "--send" in note
