@@ -28,6 +28,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipelines.lib.erasure import apply_after_ingest
     from pipelines.lib.ingest import ingest_folder
     from pipelines.lib.preflight import exports_problem
     from pipelines.lib.progress import ingest_file_line
@@ -46,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
             settings.config_dir,
             on_file=lambda n, total, result: progress("  " + ingest_file_line(n, total, result)),
         )
+        erased_rows = apply_after_ingest(con, settings.erasure_list, report)
+        if erased_rows:
+            progress(f"erasure list: personal columns of {erased_rows} re-imported row(s) removed")
     finally:
         con.close()
     width = max([len(f.path) for f in report.files] + [4])

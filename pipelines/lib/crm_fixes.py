@@ -18,6 +18,7 @@ that agreed) and both records side by side (name, email, company, the CRM's own 
 A record appears at most once as a duplicate; survivors are never duplicates of another pair (the mart picks one
 survivor per customer, CRM and object). Files are written even when empty (header only) so an operator can see the
 run produced nothing to fix. The files hold names and emails: they are for the CRM's admins, like the CRM itself.
+Text cells that start like a spreadsheet formula (`=`, `+`, `-`, `@`, TAB, CR) get a leading `'` (csv_safe).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+
+from pipelines.lib.csv_safe import escape_cell
 
 SALESFORCE_HEADER = ("MasterRecordId", "DuplicateRecordId")
 HUBSPOT_HEADER = ("primaryObjectId", "objectIdToMerge")
@@ -81,7 +84,7 @@ def _cell(value: object) -> str:
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")  # the mart's timestamps are UTC
     if isinstance(value, float):
         return f"{value:.6f}"
-    return str(value)
+    return escape_cell(str(value))  # text a spreadsheet could run as a formula gets a leading '
 
 
 def _rows(con: duckdb.DuckDBPyConnection, source_system: str, object_type: str | None) -> list[list[str]]:
@@ -109,7 +112,9 @@ def write_crm_fix_files(
         rows = _rows(con, source_system, object_type)
         tmp = path.with_suffix(".csv.tmp")
         with tmp.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+            # RFC 4180 line ends: Python 3.11's csv quotes a cell only for the characters of the line terminator,
+            # so with "\r\n" a CR or LF inside a name stays inside its quoted cell.
+            writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow((*header, *REVIEW_HEADER))
             writer.writerows(rows)
         tmp.replace(path)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.settings import EXPECTATIONS_DIR, Settings
+from pipelines.lib.settings import Settings
 
-# Great Expectations builds its Data Docs site inside its file context (git-ignored).
-DATA_DOCS_INDEX = EXPECTATIONS_DIR / "uncommitted" / "data_docs" / "local_site" / "index.html"
+# Great Expectations builds its Data Docs site under the run's output folder (docs/quality.md).
+DATA_DOCS_INDEX = Path("quality") / "data_docs" / "local_site" / "index.html"  # relative to the output folder
 
 # Stage -> tables shown in the summary, in flow order.
 STAGE_TABLES: dict[str, list[str]] = {
@@ -98,6 +98,26 @@ def summarize_warehouse(settings: Settings, elapsed_seconds: float, run_id: str 
     for label, path in (("reports", settings.reports), ("CRM fixes", settings.crm_fixes)):
         if path.exists():
             summary.outputs[label] = str(path)
-    if DATA_DOCS_INDEX.exists():
-        summary.outputs["data docs"] = str(DATA_DOCS_INDEX)
+    if (settings.output / DATA_DOCS_INDEX).exists():
+        summary.outputs["data docs"] = str(settings.output / DATA_DOCS_INDEX)
+    note = placeholder_note(settings)
+    if note:
+        summary.outputs["templates"] = note
     return summary
+
+
+def placeholder_note(settings: Settings) -> str | None:
+    """The demo says that its SendGrid template ids are placeholders (a real send refuses them)."""
+    from pipelines.lib.config import ConfigError
+    from pipelines.lib.delivery.config import PLACEHOLDER_TEMPLATE_ID, load_delivery_config
+
+    try:
+        keys = load_delivery_config(settings.config_dir).placeholder_keys()
+    except (ConfigError, FileNotFoundError, ValueError):
+        return None
+    if not keys:
+        return None
+    return (
+        f"{len(keys)} template id(s) in delivery.yaml are the demo placeholder {PLACEHOLDER_TEMPLATE_ID}: "
+        "fine for this dry run; `--send` refuses them until you set your SendGrid dynamic template ids"
+    )

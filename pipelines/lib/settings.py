@@ -52,6 +52,16 @@ class Settings:
     def crm_fixes(self) -> Path:
         return self.output / "crm_fixes"
 
+    @property
+    def quality(self) -> Path:
+        """GX validation results and Data Docs (`<output>/quality`), never inside the committed expectations/."""
+        return self.output / "quality"
+
+    @property
+    def erasure_list(self) -> Path:
+        """Salted hashes of erased addresses (docs/delivery.md, Erasure); read by every ingest."""
+        return self.output / "erasure" / "erasure_list.csv"
+
     def as_of_or_now(self) -> datetime:
         return self.as_of or datetime.now(UTC)
 

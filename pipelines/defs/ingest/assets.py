@@ -28,6 +28,7 @@ INGEST_TABLES = list(TABLE_NAMES)
 )
 def ingest(context: dg.AssetExecutionContext, touchplan: TouchplanResource):
     """Every export file below the exports folder into the raw tables; bad rows to ingest_quarantine."""
+    from pipelines.lib.erasure import apply_after_ingest
     from pipelines.lib.ingest import ingest_folder
     from pipelines.lib.preflight import exports_problem
     from pipelines.lib.progress import PROGRESS_EXTRA, ingest_file_line
@@ -42,7 +43,11 @@ def ingest(context: dg.AssetExecutionContext, touchplan: TouchplanResource):
 
     with touchplan.connect() as con:
         report = ingest_folder(con, settings.exports, settings.config_dir, on_file=on_file)
+        # people erased with `touchplan erase` lose their personal columns again as their rows land
+        erased_rows = apply_after_ingest(con, settings.erasure_list, report)
         newest = newest_export_times(con)
+    if erased_rows:
+        context.log.info(f"erasure list: personal columns of {erased_rows} re-imported row(s) removed")
     for warning in report.warnings:
         context.log.warning(warning)
     for f in report.rejected:

@@ -62,6 +62,7 @@ def build_table_check(table: str, *, blocking: bool) -> dg.AssetChecksDefinition
                 now=settings.as_of_or_now(),
                 run_id=context.run.run_id,
                 custom_source_systems=sources.custom_source_systems(table),
+                results_dir=settings.quality,
             )
         result = check_result(validation)
         log = context.log.error if validation.error_failures else context.log.info

@@ -2,7 +2,8 @@
 
 - email, webinar_invite: a SendGrid v3 `mail/send` body per send, written to `<outbox>/sendgrid/<send_id>.json`
   (plus `manifest.json`); in a real run each body is also posted with the official client;
-- sales_task: `<outbox>/sales_tasks/<plan_run_id>.csv` in Salesforce's Task import shape;
+- sales_task: `<outbox>/sales_tasks/<plan_run_id>.csv` in Salesforce's Task import shape, and
+  `<outbox>/sales_tasks/<plan_run_id>_hubspot_tasks.csv` in HubSpot's task import shape for HubSpot-only customers;
 - audience_file: `<outbox>/audiences/<campaign_id>/<plan_run_id>.csv` (customer_id and hashed or plain email).
 
 Selection, joins and the file channels run in DuckDB; only the SendGrid bodies are built row by row (with the
@@ -28,6 +29,7 @@ import duckdb
 import pandas as pd
 from python_http_client.exceptions import HTTPError as SendGridHTTPError
 
+from pipelines.lib.csv_safe import copy_csv
 from pipelines.lib.delivery.config import DeliveryConfig
 from pipelines.lib.delivery.ledger import (
     LEDGER_TABLE,
@@ -49,6 +51,18 @@ MANIFEST = "manifest.json"
 PLANNED = "_delivery_planned"  # the plan being delivered, one row per send_id
 PENDING = "_delivery_pending"  # ... of which not yet sent, with the customer's address and names
 SALES_TASK_COLUMNS = ["WhoId", "Subject", "ActivityDate", "OwnerId", "Description"]
+# HubSpot's task import (Import > activities: tasks, associated with contacts): the contact's Record ID, then task
+# properties by internal name.
+HUBSPOT_TASK_COLUMNS = [
+    "Contact Record ID",
+    "hs_task_subject",
+    "hs_timestamp",
+    "hs_task_type",
+    "hs_task_status",
+    "hubspot_owner_id",
+    "hs_task_body",
+]
+HUBSPOT_TASKS_SUFFIX = "_hubspot_tasks"
 
 _EMAIL_RE = re.compile(r"[^\s\"'<>,;:]+@[^\s\"'<>,;:]+")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -462,9 +476,8 @@ def deliver_emails(
 
 
 def _copy_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    target = str(path).replace("'", "''")
-    con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER true)")
+    """A file a person opens in a spreadsheet: text cells escaped against formula injection (csv_safe)."""
+    copy_csv(con, query, path)
 
 
 def _record_file_outcomes(con: duckdb.DuckDBPyConnection, query: str, result: ChannelResult) -> None:
@@ -477,14 +490,14 @@ def _record_file_outcomes(con: duckdb.DuckDBPyConnection, query: str, result: Ch
         )
 
 
-def deliver_sales_tasks(
-    con: duckdb.DuckDBPyConnection, outbox: Path, config: DeliveryConfig, *, send: bool
-) -> ChannelResult:
-    """Salesforce Task import files, one per plan run: WhoId, Subject, ActivityDate, OwnerId, Description."""
-    result = ChannelResult()
-    if con.execute(f"SELECT count(*) FROM {PENDING} WHERE channel = 'sales_task'").fetchone()[0] == 0:
-        return result
-    has_crosswalk = _has_table(con, "customer_crosswalk")
+def _crm_records_sql(con: duckdb.DuckDBPyConnection, system: str) -> str:
+    """customer_id -> the customer's record in `system` (a Salesforce Contact before a Lead, then the most
+    recently updated) and that record's owner in raw_crm_contacts."""
+    if not _has_table(con, "customer_crosswalk"):
+        return (
+            "SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS VARCHAR) AS record_id, "
+            "CAST(NULL AS VARCHAR) AS owner_id WHERE false"
+        )
     crm_cols = _columns(con, "raw_crm_contacts")
     has_owner = {"source_system", "source_record_id", "owner_id"} <= set(crm_cols)
     order = (
@@ -496,7 +509,7 @@ def deliver_sales_tasks(
         else ["0"]
     )
     owner_join = (
-        "LEFT JOIN (SELECT * FROM raw_crm_contacts WHERE source_system = 'salesforce' "
+        f"LEFT JOIN (SELECT * FROM raw_crm_contacts WHERE source_system = '{system}' "
         "QUALIFY row_number() OVER (PARTITION BY source_record_id ORDER BY "
         + ("updated_at DESC NULLS LAST" if "updated_at" in crm_cols else "source_record_id")
         + ") = 1) AS crm ON crm.source_record_id = x.source_record_id"
@@ -504,43 +517,67 @@ def deliver_sales_tasks(
         else ""
     )
     owner_expr = "CAST(crm.owner_id AS VARCHAR)" if has_owner else "CAST(NULL AS VARCHAR)"
-    who = (
-        f"""
-        SELECT x.customer_id, CAST(x.source_record_id AS VARCHAR) AS who_id, {owner_expr} AS owner_id
+    return f"""
+        SELECT x.customer_id, CAST(x.source_record_id AS VARCHAR) AS record_id, {owner_expr} AS owner_id
         FROM customer_crosswalk AS x {owner_join}
-        WHERE x.source_system = 'salesforce'
+        WHERE x.source_system = '{system}'
         QUALIFY row_number() OVER (PARTITION BY x.customer_id ORDER BY {", ".join(order)}, x.source_record_id) = 1
         """
-        if has_crosswalk
-        else "SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS VARCHAR) AS who_id, "
-        "CAST(NULL AS VARCHAR) AS owner_id WHERE false"
-    )
+
+
+def deliver_sales_tasks(
+    con: duckdb.DuckDBPyConnection, outbox: Path, config: DeliveryConfig, *, send: bool
+) -> ChannelResult:
+    """Sales hand-offs, one file per plan run and CRM: a Salesforce Task import file (WhoId, Subject,
+    ActivityDate, OwnerId, Description) for customers with a Salesforce record, else a HubSpot task import file
+    (HUBSPOT_TASK_COLUMNS, the task associated with the contact's Record ID) for customers known only in HubSpot."""
+    result = ChannelResult()
+    if con.execute(f"SELECT count(*) FROM {PENDING} WHERE channel = 'sales_task'").fetchone()[0] == 0:
+        return result
     prefix = config.sales_tasks.subject_prefix.replace("'", "''")
     default_owner = (config.sales_tasks.default_owner_id or "").replace("'", "''")
+    default_hs_owner = (config.sales_tasks.default_hubspot_owner_id or "").replace("'", "''")
+    run_file = "regexp_replace(p.plan_run_id, '[^A-Za-z0-9_.-]+', '_', 'g')"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _delivery_sales_tasks AS
-        SELECT p.*, w.who_id, coalesce(nullif(w.owner_id, ''), nullif('{default_owner}', '')) AS owner_id,
-               '{SALES_TASKS_DIR}/' || regexp_replace(p.plan_run_id, '[^A-Za-z0-9_.-]+', '_', 'g') || '.csv'
-                   AS request_path
-        FROM {PENDING} AS p LEFT JOIN ({who}) AS w ON w.customer_id = p.customer_id
+        SELECT p.*,
+               CASE WHEN sf.record_id IS NOT NULL THEN 'salesforce'
+                    WHEN hs.record_id IS NOT NULL THEN 'hubspot' END AS crm,
+               coalesce(sf.record_id, hs.record_id) AS who_id,
+               CASE WHEN sf.record_id IS NOT NULL
+                    THEN coalesce(nullif(sf.owner_id, ''), nullif('{default_owner}', ''))
+                    ELSE coalesce(nullif(hs.owner_id, ''), nullif('{default_hs_owner}', '')) END AS owner_id,
+               '{SALES_TASKS_DIR}/' || {run_file}
+                   || CASE WHEN sf.record_id IS NULL AND hs.record_id IS NOT NULL THEN '{HUBSPOT_TASKS_SUFFIX}'
+                           ELSE '' END || '.csv' AS request_path
+        FROM {PENDING} AS p
+        LEFT JOIN ({_crm_records_sql(con, "salesforce")}) AS sf ON sf.customer_id = p.customer_id
+        LEFT JOIN ({_crm_records_sql(con, "hubspot")}) AS hs ON hs.customer_id = p.customer_id
         WHERE p.channel = 'sales_task'
         """
     )
-    for (relative,) in con.execute(
-        "SELECT DISTINCT request_path FROM _delivery_sales_tasks WHERE who_id IS NOT NULL ORDER BY 1"
+    activity_date = """strftime(coalesce(CAST(try_cast(scheduled_local AS TIMESTAMP) AS DATE),
+                                         CAST(scheduled_at AS DATE)), '%Y-%m-%d')"""
+    description = """'Touchplan send ' || send_id || '; campaign ' || campaign_id
+                       || coalesce('; template ' || template_id, '') || coalesce('; variant ' || variant, '')
+                       || '; plan run ' || plan_run_id"""
+    for relative, crm in con.execute(
+        "SELECT DISTINCT request_path, crm FROM _delivery_sales_tasks WHERE who_id IS NOT NULL ORDER BY 1"
     ).fetchall():
         rel = relative.replace("'", "''")
+        if crm == "salesforce":
+            select = f"""SELECT who_id AS WhoId, '{prefix}: ' || campaign_id AS Subject,
+                   {activity_date} AS ActivityDate, owner_id AS OwnerId, {description} AS Description"""
+        else:
+            # HubSpot's import of tasks (an activity associated with a contact): the contact by its Record ID,
+            # the task by its internal property names (hs_timestamp is the due date).
+            select = f"""SELECT who_id AS "Contact Record ID", '{prefix}: ' || campaign_id AS hs_task_subject,
+                   {activity_date} AS hs_timestamp, 'CALL' AS hs_task_type, 'NOT_STARTED' AS hs_task_status,
+                   owner_id AS hubspot_owner_id, {description} AS hs_task_body"""
         _copy_csv(
             con,
-            f"""
-            SELECT who_id AS WhoId, '{prefix}: ' || campaign_id AS Subject,
-                   strftime(coalesce(CAST(try_cast(scheduled_local AS TIMESTAMP) AS DATE),
-                                     CAST(scheduled_at AS DATE)), '%Y-%m-%d') AS ActivityDate,
-                   owner_id AS OwnerId,
-                   'Touchplan send ' || send_id || '; campaign ' || campaign_id
-                       || coalesce('; template ' || template_id, '') || coalesce('; variant ' || variant, '')
-                       || '; plan run ' || plan_run_id AS Description
+            f"""{select}
             FROM _delivery_sales_tasks WHERE request_path = '{rel}' AND who_id IS NOT NULL
             ORDER BY scheduled_at, send_id""",
             outbox / relative,
@@ -554,8 +591,9 @@ def deliver_sales_tasks(
                CASE WHEN who_id IS NULL THEN 'failed' ELSE '{status}' END AS status,
                CASE WHEN who_id IS NULL THEN NULL ELSE request_path END AS request_path,
                CAST(NULL AS VARCHAR) AS provider_message_id, CAST(NULL AS INTEGER) AS http_status,
-               CASE WHEN who_id IS NULL THEN 'no Salesforce record for this customer in customer_crosswalk' END
-                   AS error, who_id IS NOT NULL AND {send} AS attempted
+               CASE WHEN who_id IS NULL
+                    THEN 'no Salesforce or HubSpot record for this customer in customer_crosswalk' END AS error,
+               who_id IS NOT NULL AND {send} AS attempted
         FROM _delivery_sales_tasks ORDER BY send_id""",
         result,
     )

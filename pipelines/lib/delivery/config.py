@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from pipelines.lib.config import load_yaml_model
 
 DELIVERY_FILE = "delivery.yaml"
+# The demo's stand-in for a SendGrid dynamic template id: fine for a dry run, refused by a real send.
+PLACEHOLDER_TEMPLATE_ID = "d-" + "0" * 32
 
 
 class _Strict(BaseModel):
@@ -63,7 +65,10 @@ class SendGridSettings(_Strict):
 
 
 class SalesTasks(_Strict):
-    default_owner_id: str | None = None  # used when the contact's CRM record has no owner
+    default_owner_id: str | None = None  # Salesforce user id, used when the contact's record has no owner
+    default_hubspot_owner_id: str | None = (
+        None  # HubSpot owner id, for HubSpot-only customers without an owner
+    )
     subject_prefix: str = "Touchplan"
 
 
@@ -101,6 +106,25 @@ class DeliveryConfig(_Strict):
         if plan_template_id and plan_template_id in self.templates.template_ids:
             return self.templates.template_ids[plan_template_id]
         return self.campaign(campaign_id).template_id or self.templates.default_template_id
+
+    def placeholder_keys(self) -> list[str]:
+        """The keys of delivery.yaml that still hold the demo's placeholder template id."""
+        keys = (
+            ["templates.default_template_id"]
+            if self.templates.default_template_id == PLACEHOLDER_TEMPLATE_ID
+            else []
+        )
+        keys += [
+            f"templates.template_ids.{k}"
+            for k, v in self.templates.template_ids.items()
+            if v == PLACEHOLDER_TEMPLATE_ID
+        ]
+        keys += [
+            f"templates.campaigns.{k}.template_id"
+            for k, v in self.templates.campaigns.items()
+            if v.template_id == PLACEHOLDER_TEMPLATE_ID
+        ]
+        return keys
 
     def asm_group_id(self, campaign_id: str, subscription_group: str | None = None) -> int | None:
         group = (

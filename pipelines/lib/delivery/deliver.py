@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from pipelines.lib.delivery import channels
-from pipelines.lib.delivery.config import DeliveryConfig, load_delivery_config
+from pipelines.lib.delivery.config import PLACEHOLDER_TEMPLATE_ID, DeliveryConfig, load_delivery_config
 from pipelines.lib.delivery.ledger import ensure_ledger
 from pipelines.lib.settings import Settings
 
@@ -64,6 +64,32 @@ class DeliveryReport:
         )
 
 
+class PlaceholderTemplateError(ValueError):
+    """A real send would use the demo's placeholder template id."""
+
+
+def check_templates(con: duckdb.DuckDBPyConnection, config: DeliveryConfig, *, real: bool) -> list[str]:
+    """The SendGrid template ids the pending emails resolve to; a real send refuses the demo's placeholder (one
+    line naming the campaigns), a dry run says it is using it."""
+    placeholders = ", ".join(f"'{c}'" for c in channels.EMAIL_CHANNELS)
+    pairs = con.execute(
+        f"SELECT DISTINCT campaign_id, template_id FROM {channels.PENDING} WHERE channel IN ({placeholders}) "
+        "ORDER BY ALL"
+    ).fetchall()
+    using = sorted({c for c, t in pairs if config.sendgrid_template_id(c, t) == PLACEHOLDER_TEMPLATE_ID})
+    if using and real:
+        raise PlaceholderTemplateError(
+            f"delivery.yaml: campaign(s) {', '.join(using)} resolve to the placeholder template id "
+            f"{PLACEHOLDER_TEMPLATE_ID}: set your SendGrid dynamic template ids under `templates` before a real send"
+        )
+    if using:
+        log.warning(
+            "dry run with the demo's placeholder SendGrid template id for campaign(s) %s: a real send refuses it",
+            ", ".join(using),
+        )
+    return using
+
+
 def deliver(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -87,6 +113,7 @@ def deliver(
     pending = channels.select_pending(con)
     report.already_sent = channels.already_sent_count(con)
     report.unknown_channels = dict(channels.unknown_channels(con))
+    check_templates(con, config, real=real)
     log.info("delivery: %d planned sends pending, %d already sent", pending, report.already_sent)
 
     results = [

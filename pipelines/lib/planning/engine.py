@@ -366,7 +366,12 @@ def _build_candidates(
             if c.cooldown_days > 0
             else ""
         )
-        no_consent = f"(NOT list_contains({allowed}, {state}) AND {state} <> 'suppressed')"
+        # an all-channel suppression (erased, do_not_contact) comes before consent: whatever the person's consent
+        # on this channel, the reason shown is the suppression
+        no_consent = (
+            f"(NOT list_contains({allowed}, {state}) AND {state} <> 'suppressed'"
+            f" AND NOT coalesce(list_contains({all_reasons}, {sup_reason}), false))"
+        )
         moment = c.trigger.moment
         if moment:
             m_col = f"c.m_{moments.index(moment.moment)}"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from pipelines.lib.erasure import ERASED_REASON, erased_customers_sql
 from pipelines.lib.planning.audience import CUSTOMER_MODEL_COLUMNS
 from pipelines.lib.planning.config import ContactRulesConfig
 
@@ -146,11 +147,18 @@ def prepare_inputs(
         CREATE OR REPLACE TEMP TABLE _pl_moments AS
         SELECT customer_id, moment, occurred_at FROM {src["customer_moments"]} WHERE customer_id IS NOT NULL
     """)
+    # Erased people (`touchplan erase`; their re-imported CRM records in erased_records): a suppression on every
+    # channel with reason `erased` (an all-channel reason of contact_rules.yaml). Channel '*' sorts before every
+    # channel name, so it wins the per-class pick of the suppression reason.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_consent AS
         SELECT customer_id, channel, coalesce(subscription_group, 'marketing') AS subscription_group,
                coalesce(consent_state, 'unknown') AS consent_state, reason
         FROM {src["customer_consent"]} WHERE customer_id IS NOT NULL
+        UNION ALL
+        SELECT customer_id, '*' AS channel, 'marketing' AS subscription_group, 'suppressed' AS consent_state,
+               '{ERASED_REASON}' AS reason
+        FROM ({erased_customers_sql(con)})
     """)
     since = naive_utc(as_of) - history_lookback(rules, max_cooldown_days)
     chan_map = rules.history_channels

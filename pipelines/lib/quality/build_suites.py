@@ -763,6 +763,11 @@ def _suite_meta(spec: TableSpec, kind: str) -> dict[str, Any]:
     return meta
 
 
+# SUMMARY counts without row values: the stored results and Data Docs never hold an address or a name (the failing
+# keys are in quality_failures, selected in DuckDB). GX Core 1.x result_format keys.
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "exclude_unexpected_values": True}
+
+
 def build(context_root: Path) -> None:
     """Write the whole file context (config, suites, validation definitions, checkpoints) to `context_root`."""
     import great_expectations as gx
@@ -770,7 +775,13 @@ def build(context_root: Path) -> None:
 
     for sub in ("expectations", "validation_definitions", "checkpoints"):
         shutil.rmtree(context_root / sub, ignore_errors=True)
-    context = gx.get_context(mode="file", context_root_dir=context_root)
+    # great_expectations.yml puts results and Data Docs under ${touchplan_quality_dir} (the run's output folder);
+    # building the suites writes neither, so any folder will do.
+    context = gx.get_context(
+        mode="file",
+        context_root_dir=context_root,
+        runtime_environment={"touchplan_quality_dir": tempfile.gettempdir() + "/touchplan_quality"},
+    )
     context.variables.progress_bars = {"globally": False}
     context.enable_analytics(False)  # saves the variables too; no network calls from a pipeline run
     datasource = context.data_sources.add_or_update_pandas(DATASOURCE)
@@ -816,9 +827,7 @@ def build(context_root: Path) -> None:
             )
             # No actions: the runner builds Data Docs once for all results of a check.
             context.checkpoints.add(
-                gx.Checkpoint(
-                    name=name, validation_definitions=[validation], result_format={"result_format": "SUMMARY"}
-                )
+                gx.Checkpoint(name=name, validation_definitions=[validation], result_format=RESULT_FORMAT)
             )
 
 

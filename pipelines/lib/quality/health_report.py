@@ -96,7 +96,7 @@ Arrows compare with the previous run (red: worse, green: better).</p>
 source (merge them in the CRM; see crm_merge_suggestions). Conflicts: the value differs from another source's value
 for the same customer. Stale: not updated in {html.escape(str(stale_days))} days. Failing rows of the data quality
 checks are in the warehouse table <code>quality_failures</code>; Data Docs under
-<code>expectations/uncommitted/data_docs/local_site/index.html</code>.</p>
+<code>quality/data_docs/local_site/index.html</code> in the output folder (counts only, no row values).</p>
 </body></html>
 """
 

@@ -11,6 +11,12 @@ GX's SQL datasource does not work with DuckDB (gx #10738, #11579), so each table
 Failing keys of row-level expectations are looked up in DuckDB over the whole table (the same predicate as the
 expectation, see `failing_rows.py`) and written to `quality_failures`, so a person can find and fix the rows.
 Data Docs are rebuilt for the run's results; the site's index path is returned.
+
+Validation results and Data Docs are written under the run's output folder (`<output>/quality/validations` and
+`<output>/quality/data_docs/local_site`, the `${touchplan_quality_dir}` of great_expectations.yml, given to GX as a
+runtime variable), never into the committed context. The checkpoints' result format leaves row values out
+(`exclude_unexpected_values`, `partial_unexpected_count: 0`), so neither keeps a customer's address or name; and only
+the latest `KEEP_RESULTS` results per suite are kept, so the folder does not grow run after run.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from pipelines.lib.quality.warehouse_tables import ensure_quality_tables
 from pipelines.lib.sql import quote_ident
 
 SEVERITIES = ("error", "warn")
+QUALITY_DIR_VARIABLE = "touchplan_quality_dir"  # ${touchplan_quality_dir} in great_expectations.yml
+KEEP_RESULTS = 10  # validation results (and their Data Docs pages) kept per suite
 OBSERVED_MAX_CHARS = 200
 
 
@@ -109,23 +117,32 @@ def _now_param(now: datetime) -> pd.Timestamp:
     return pd.Timestamp(moment)
 
 
-_SHARED_RUNNERS: dict[Path, QualityRunner] = {}
+_SHARED_RUNNERS: dict[tuple[Path, Path], QualityRunner] = {}
 
 
-def shared_runner(context_root: Path | str) -> QualityRunner:
-    """One runner (so one GX context) per context folder and process: importing GX and loading the context cost
-    ~11 s of CPU, paid once by the first check of a run rather than by every check's step."""
+def default_results_dir() -> Path:
+    from pipelines.lib.settings import Settings
+
+    return Settings.from_env().quality
+
+
+def shared_runner(context_root: Path | str, results_dir: Path | str | None = None) -> QualityRunner:
+    """One runner (so one GX context) per context folder, results folder and process: importing GX and loading the
+    context cost ~11 s of CPU, paid once by the first check of a run rather than by every check's step."""
     root = Path(context_root).resolve()
-    if root not in _SHARED_RUNNERS:
-        _SHARED_RUNNERS[root] = QualityRunner(root)
-    return _SHARED_RUNNERS[root]
+    results = Path(results_dir or default_results_dir()).resolve()
+    if (root, results) not in _SHARED_RUNNERS:
+        _SHARED_RUNNERS[(root, results)] = QualityRunner(root, results)
+    return _SHARED_RUNNERS[(root, results)]
 
 
 class QualityRunner:
-    """Runs a table's suites from a GX file context (by default the committed `expectations/`)."""
+    """Runs a table's suites from a GX file context (by default the committed `expectations/`); validation results
+    and Data Docs go to `results_dir` (default: `<output>/quality` of the environment's settings)."""
 
-    def __init__(self, context_root: Path | str):
+    def __init__(self, context_root: Path | str, results_dir: Path | str | None = None):
         self.context_root = Path(context_root)
+        self.results_dir = Path(results_dir or default_results_dir()).resolve()
         self._context = None
 
     @property
@@ -138,7 +155,12 @@ class QualityRunner:
                     f"{self.context_root}: no great_expectations.yml (run "
                     "`python -m pipelines.lib.quality.build_suites`)"
                 )
-            self._context = gx.get_context(mode="file", context_root_dir=self.context_root)
+            self.results_dir.mkdir(parents=True, exist_ok=True)
+            self._context = gx.get_context(
+                mode="file",
+                context_root_dir=self.context_root,
+                runtime_environment={QUALITY_DIR_VARIABLE: str(self.results_dir)},
+            )
         return self._context
 
     def suite_names(self) -> list[str]:
@@ -235,9 +257,34 @@ class QualityRunner:
         )
 
     def build_docs(self, resource_identifiers: list | None = None) -> str:
+        self.prune_results()
         sites = self.context.build_data_docs(resource_identifiers=resource_identifiers or None)
         url = next(iter(sites.values()))
         return url.removeprefix("file://")
+
+    def prune_results(self, keep: int = KEEP_RESULTS) -> int:
+        """Delete all but the newest `keep` validation results per suite, with their Data Docs pages; returns the
+        number deleted. Results are stored as `validations/<suite>/<run name>/<run time>/<batch>.json` and their
+        pages under `data_docs/local_site/validations/` with the same path."""
+        import shutil
+
+        deleted = 0
+        store = self.results_dir / "validations"
+        pages = self.results_dir / "data_docs" / "local_site" / "validations"
+        if not store.is_dir():
+            return 0
+        for suite in (p for p in store.iterdir() if p.is_dir()):
+            runs = sorted(
+                (t for r in suite.iterdir() if r.is_dir() for t in r.iterdir() if t.is_dir()),
+                key=lambda t: t.name,  # the run time, e.g. 20261207T101500.123456Z: sorts by time
+                reverse=True,
+            )
+            for old in runs[keep:]:
+                relative = old.relative_to(store)
+                shutil.rmtree(old, ignore_errors=True)
+                shutil.rmtree(pages / relative, ignore_errors=True)
+                deleted += 1
+        return deleted
 
     def _suite(self, name: str):
         try:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from pipelines.lib.delivery.config import PLACEHOLDER_TEMPLATE_ID
 from pipelines.lib.settings import PROJECT_ROOT, Settings
+
+TEST_TEMPLATE_ID = "d-5e0e1e2e3e4e5e6e7e8e9eaebecedeef"
 
 # Scheduled one day ahead (inside SendGrid's 72 h window), at a fixed hour.
 SCHEDULED = (datetime.now(UTC) + timedelta(days=1)).replace(
@@ -31,7 +33,13 @@ PLAN = [
     ("cu_003", "welcome", "email", "welcome_v2", "a"),  # no email address: recorded as failed
     ("cu_004", "webinar_nov", "webinar_invite", "webinar_invite", None),
     ("cu_001", "enterprise_followup", "sales_task", "call_script", None),
-    ("cu_004", "enterprise_followup", "sales_task", "call_script", None),  # no Salesforce record
+    (
+        "cu_004",
+        "enterprise_followup",
+        "sales_task",
+        "call_script",
+        None,
+    ),  # only a Zoho record: no CRM task file
     ("cu_001", "lookalike", "audience_file", "ads", None),
     ("cu_002", "lookalike", "audience_file", "ads", None),
 ]
@@ -56,7 +64,7 @@ def make_warehouse(path: Path, plan_run_id: str = "run_001", plan=PLAN, schedule
         con.execute("""INSERT INTO customer_crosswalk VALUES
                        ('salesforce', '003AAAAAAAAAAAAAAA', 'cu_001', 'email', NULL),
                        ('salesforce', '00QBBBBBBBBBBBBBBB', 'cu_001', 'email', NULL),
-                       ('hubspot', '1234', 'cu_004', 'email', NULL)""")
+                       ('zoho', '1234', 'cu_004', 'email', NULL)""")
         con.execute("""CREATE OR REPLACE TABLE raw_crm_contacts (source_system VARCHAR, source_record_id VARCHAR,
                        record_type VARCHAR, owner_id VARCHAR, updated_at TIMESTAMP)""")
         con.execute("""INSERT INTO raw_crm_contacts VALUES
@@ -70,7 +78,9 @@ def make_warehouse(path: Path, plan_run_id: str = "run_001", plan=PLAN, schedule
 def config_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "config"
     folder.mkdir()
-    shutil.copy(PROJECT_ROOT / "config" / "delivery.yaml", folder / "delivery.yaml")
+    # the shipped (demo) config with a real-looking template id: a real send refuses the demo placeholder
+    text = (PROJECT_ROOT / "config" / "delivery.yaml").read_text()
+    (folder / "delivery.yaml").write_text(text.replace(PLACEHOLDER_TEMPLATE_ID, TEST_TEMPLATE_ID))
     return folder
 
 

@@ -81,7 +81,7 @@ def test_template_id_resolution_order(config_dir: Path):
     (config_dir / "delivery.yaml").write_text(
         (config_dir / "delivery.yaml")
         .read_text()
-        .replace("template_ids: {}", "template_ids: {welcome_v2: d-mapped}")
+        .replace("  template_ids:\n", "  template_ids:\n    welcome_v2: d-mapped\n")
         .replace("campaigns: {}", "campaigns: {nurture: {template_id: d-campaign, subject: Keep going}}")
     )
     config = load_delivery_config(config_dir)

@@ -129,3 +129,19 @@ def test_no_suggestions_gives_header_only_files(con, tmp_path):
     assert [count_rows(p) for p in paths] == [0, 0, 0, 0, 0]
     assert _read(paths[2]) == [["primaryObjectId", "objectIdToMerge", *REVIEW_HEADER]]
     assert _read(paths[4]) == [["TargetId", "SubordinateId", *REVIEW_HEADER]]
+
+
+def test_cells_that_start_like_a_spreadsheet_formula_are_escaped(con, tmp_path):
+    hostile = ['=HYPERLINK("http://evil.example","x")', "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+    con.execute("delete from crm_merge_suggestions where source_system <> 'hubspot'")
+    con.execute(
+        "update crm_merge_suggestions set survivor_name = ?, duplicate_name = ?, survivor_email = ?, "
+        "duplicate_email = ?, survivor_company = ?, duplicate_company = ?",
+        hostile,
+    )
+    paths = write_crm_fix_files(con, tmp_path, as_of=date(2026, 1, 2))
+    row = _read(next(p for p in paths if p.name.startswith("hubspot")))[1]
+    assert row[5:11] == ["'" + v for v in hostile]
+    assert row[:2] == ["501", "502"] and row[3] == "0.999500"
+    # the mart keeps the raw values
+    assert con.execute("select survivor_name from crm_merge_suggestions").fetchone()[0] == hostile[0]

@@ -8,12 +8,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.lib.settings import EXPECTATIONS_DIR
+from pipelines.lib.settings import ENV_OUTPUT, EXPECTATIONS_DIR
 
 
 @pytest.fixture
-def gx_root(tmp_path: Path) -> Path:
-    """The committed suites, copied so Data Docs and validation results land in the test's folder."""
+def gx_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The committed suites, copied; validation results and Data Docs land in the test's output folder
+    (`<tmp>/out/quality`, the runner's default from TOUCHPLAN_OUTPUT)."""
+    monkeypatch.setenv(ENV_OUTPUT, str(tmp_path / "out"))
     root = tmp_path / "expectations"
     shutil.copytree(EXPECTATIONS_DIR, root, ignore=shutil.ignore_patterns("uncommitted"))
     return root

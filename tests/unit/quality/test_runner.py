@@ -120,13 +120,40 @@ def test_missing_contract_column_fails_the_schema_check(gx_root: Path, con):
     assert "schema" in {o.check for o in result.error_failures}
 
 
-def test_data_docs_index_exists_after_validation(gx_root: Path, con):
+def test_data_docs_index_exists_after_validation_under_the_output_folder(gx_root: Path, con, tmp_path):
     make_raw_crm_contacts(con, rows=100)
     result = QualityRunner(gx_root).validate_table(con, "raw_crm_contacts", now=NOW)
     index = Path(result.data_docs_path)
     assert index.name == "index.html" and index.is_file()
-    assert index.is_relative_to(gx_root / "uncommitted" / "data_docs")
+    assert index.is_relative_to(tmp_path / "out" / "quality" / "data_docs")
     assert "raw_crm_contacts" in index.read_text()
+    assert not (gx_root / "uncommitted").exists()  # nothing written into the committed context
+
+
+def test_validation_results_and_data_docs_keep_no_row_values(gx_root: Path, con, tmp_path):
+    """Failing emails and names are counted, never copied into the stored results or the Data Docs pages."""
+    make_raw_crm_contacts(con, rows=200, invalid_share=0.3)
+    con.execute("UPDATE raw_crm_contacts SET first_name = 'Zebulon' || _source_line, last_name = 'Quux'")
+    con.execute("UPDATE raw_crm_contacts SET phone = 'call zebulon at home' WHERE _source_line % 7 = 0")
+    result = QualityRunner(gx_root).validate_table(con, "raw_crm_contacts", now=NOW)
+    assert {o.check for o in result.failed} >= {"email_valid"}  # there were failing values to leak
+    files = [p for p in (tmp_path / "out" / "quality").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".json" for p in files) and any(p.suffix == ".html" for p in files)
+    text = "\n".join(p.read_text(errors="replace") for p in files)
+    assert "raw_crm_contacts" in text
+    for value in ("at example", "@example.com", "Zebulon", "call zebulon"):
+        assert value not in text, value
+
+
+def test_only_the_latest_results_per_suite_are_kept(gx_root: Path, con, tmp_path):
+    make_raw_crm_contacts(con, rows=50)
+    runner = QualityRunner(gx_root)
+    for n in range(4):
+        runner.validate_table(con, "raw_crm_contacts", now=NOW, run_id=f"run{n}", build_docs=False)
+    store = tmp_path / "out" / "quality" / "validations" / "raw_crm_contacts"
+    assert len([t for r in store.iterdir() for t in r.iterdir()]) == 4
+    assert runner.prune_results(keep=2) == 2 * 2  # the rows suite and the profile suite
+    assert sorted(r.name for r in store.iterdir() if any(r.iterdir())) == ["run2", "run3"]
 
 
 def test_missing_table_is_reported_by_name(gx_root: Path, con):
