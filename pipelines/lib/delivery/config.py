@@ -67,7 +67,9 @@ class SendGridSettings(_Strict):
 class Unsubscribe(_Strict):
     """One-click unsubscribe (RFC 8058) for marketing mail: `touchplan serve`'s public base URL, optional mailto."""
 
-    base_url: str | None = None  # e.g. https://touchplan.example -> https://touchplan.example/unsubscribe/<token>
+    base_url: str | None = (
+        None  # e.g. https://touchplan.example -> https://touchplan.example/unsubscribe/<token>
+    )
     mailto: EmailStr | None = None  # adds <mailto:ADDRESS?subject=unsubscribe%20<token>> to List-Unsubscribe
 
     @field_validator("base_url")

@@ -192,7 +192,9 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame) -> N
     try:
         con.execute(
             f"""
-            INSERT INTO {LEDGER_TABLE} AS l
+            INSERT INTO {LEDGER_TABLE} AS l (send_id, customer_id, campaign_id, channel, status, request_path,
+                provider_message_id, created_at, plan_run_id, template_id, scheduled_at, http_status, error,
+                attempts, updated_at, sent_at)
             SELECT send_id, customer_id, campaign_id, channel, status, request_path, provider_message_id,
                    $now AS created_at, plan_run_id, template_id, scheduled_at, http_status, error,
                    CASE WHEN attempted THEN 1 ELSE 0 END AS attempts, $now AS updated_at,
