@@ -22,9 +22,11 @@ from pipelines.defs.resources import TouchplanResource
 )
 def send_ledger(context: dg.AssetExecutionContext, touchplan: TouchplanResource) -> dg.MaterializeResult:
     from pipelines.lib.delivery import deliver
+    from pipelines.lib.delivery.lock import sender_lock
 
     settings = touchplan.settings()
-    with touchplan.connect() as con:
+    # The lock before the connection: a second sender gets one clear line, not DuckDB's file-lock error.
+    with sender_lock(settings.warehouse), touchplan.connect() as con:
         report = deliver(con, settings, send=settings.send)
         ledger_rows = con.execute("SELECT count(*) FROM send_ledger").fetchone()[0]
     if report.mode == "dry_run" and settings.send:

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+_HELD: dict[str, int] = {}  # lock files this process holds -> nesting depth (the asset locks, then deliver())
+
 
 class DeliveryBusyError(RuntimeError):
     """Another delivery run holds the lock."""
@@ -24,8 +26,21 @@ def lock_path(warehouse: Path) -> Path:
 
 @contextmanager
 def sender_lock(warehouse: Path) -> Iterator[Path]:
+    """Hold the sender lock (re-entrant within one process); DeliveryBusyError when another process holds it.
+
+    Take it BEFORE opening the warehouse: a second process then gets this clear error instead of DuckDB's.
+    """
     path = lock_path(warehouse)
+    key = str(path.resolve()) if path.exists() else str(path)
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield path
+        finally:
+            _HELD[key] -= 1
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
+    key = str(path.resolve())
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -37,9 +52,11 @@ def sender_lock(warehouse: Path) -> Iterator[Path]:
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _HELD[key] = 1
         try:
             yield path
         finally:
+            _HELD.pop(key, None)
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
