@@ -181,17 +181,33 @@ def test_unresolved_send_is_listed_never_resent_and_released_by_the_operator(
     assert main(["deliveries", "--warehouse", str(warehouse), "--release", lost]) == 1  # accepted now
 
 
+def _hold_lock(warehouse: Path, held, release) -> None:
+    with sender_lock(warehouse):
+        held.set()
+        release.wait(30)
+
+
 def test_second_sender_gets_a_one_line_error_and_sends_nothing(settings):
-    client = ScriptedSendGrid()
-    with (
-        sender_lock(settings.warehouse),
-        duckdb.connect(str(settings.warehouse)) as con,
-        pytest.raises(DeliveryBusyError) as busy,
-    ):
-        deliver(con, real(settings), send=True, client=client)
+    import multiprocessing
+
+    fork = multiprocessing.get_context("fork")
+    held, release = fork.Event(), fork.Event()
+    other = fork.Process(target=_hold_lock, args=(settings.warehouse, held, release))  # the first sender
+    other.start()
+    try:
+        assert held.wait(30)
+        client = ScriptedSendGrid()
+        with pytest.raises(DeliveryBusyError) as busy, duckdb.connect(str(settings.warehouse)) as con:
+            deliver(con, real(settings), send=True, client=client)
+    finally:
+        release.set()
+        other.join(30)
     message = str(busy.value)
-    assert "\n" not in message and "another delivery run (pid" in message and "nothing was sent" in message
-    assert client.posts == []
+    assert "\n" not in message and f"another delivery run (pid {other.pid})" in message
+    assert "nothing was sent" in message and client.posts == []
+    with duckdb.connect(str(settings.warehouse)) as con:  # released when the other process ends
+        deliver(con, real(settings), send=True, client=client)
+    assert len(client.posts) == 3
 
 
 def _events(con, delivered: int, spam: int, bounces: int, days_ago: float = 1) -> None:
