@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -437,7 +438,7 @@ def deliver_emails(
     if send and n_requests and client is None:
         client = sendgrid_api.sendgrid_client(config)
     secrets = [os.environ.get("SENDGRID_API_KEY", "")]
-    manifest: list[dict[str, Any]] = []
+    last_request = 0
     dry_outcomes: list[dict[str, Any]] = []
 
     for request_n in range(1, n_requests + 1):
@@ -499,31 +500,42 @@ def deliver_emails(
                 record_outcomes(con, pd.DataFrame(dry_outcomes, columns=OUTCOME_COLUMNS))
                 dry_outcomes = []
         result.counts.update((r["channel"], status) for r in rows)
-        manifest.extend(
-            {
-                "send_id": r["send_id"],
-                "file": Path(relative).name,
-                "request_id": request_id,
-                "customer_id": r["customer_id"],
-                "campaign_id": r["campaign_id"],
-                "channel": r["channel"],
-                "scheduled_at": r["scheduled_at"].isoformat() + "Z",
-                "status": status,
-            }
-            for r in rows
-        )
+        last_request = request_n
         if result.stopped:
             break
         if send and request_n % 50 == 0:
             log.info("SendGrid: %d of %d requests posted", request_n, n_requests)
     if dry_outcomes:
         record_outcomes(con, pd.DataFrame(dry_outcomes, columns=OUTCOME_COLUMNS))
-    manifest_doc = {
+    _write_manifest(con, folder / MANIFEST, send=send, requests=result.requests, last_request=last_request)
+    return result
+
+
+def _write_manifest(
+    con: duckdb.DuckDBPyConnection, path: Path, *, send: bool, requests: int, last_request: int
+) -> None:
+    """`manifest.json`: one entry per send of this run (ids, file, ledger state; no personal data), written by
+    DuckDB so that a run of 200,000 sends does not hold them all as Python objects."""
+    count = con.execute(f"SELECT count(*) FROM {_ROWS} WHERE request_n <= ?", [last_request]).fetchone()[0]
+    sends = path.with_name(path.name + ".sends.tmp")
+    target = str(sends).replace("'", "''")
+    con.execute(
+        f"""COPY (
+            SELECT r.send_id, r.request_id || '.json' AS file, r.request_id, r.customer_id, r.campaign_id,
+                   r.channel, strftime(r.scheduled_at, '%Y-%m-%dT%H:%M:%SZ') AS scheduled_at, l.status
+            FROM {_ROWS} AS r LEFT JOIN {LEDGER_TABLE} AS l USING (send_id)
+            WHERE r.request_n <= {int(last_request)}
+            ORDER BY r.request_n, r.scheduled_at, r.send_id
+        ) TO '{target}' (FORMAT json, ARRAY true)"""
+    )
+    head = {
         "mode": "send" if send else "dry_run",
         "endpoint": "POST /v3/mail/send",
-        "requests": result.requests,
-        "count": len(manifest),
-        "sends": manifest,
+        "requests": requests,
+        "count": count,
     }
-    (folder / MANIFEST).write_text(json.dumps(manifest_doc, indent=2) + "\n", encoding="utf-8")
-    return result
+    with path.open("w", encoding="utf-8") as out, sends.open(encoding="utf-8") as body:
+        out.write(json.dumps(head)[:-1] + ', "sends": ')
+        shutil.copyfileobj(body, out)
+        out.write("}\n")
+    sends.unlink()
