@@ -59,6 +59,13 @@ def deliveries_command(args: argparse.Namespace) -> int:
             print("send_ledger: no sends recorded yet")
             return 0
         if args.unresolved:
+            migrated = con.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = 'batch_id'",
+                [LEDGER_TABLE],
+            ).fetchone()[0]
+            if not migrated:  # a ledger from before the in_flight state cannot hold unresolved sends
+                print("no unresolved sends")
+                return 0
             frame = unresolved_sends(con)
             if frame.empty:
                 print("no unresolved sends")
