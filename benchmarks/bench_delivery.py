@@ -18,11 +18,13 @@ import os
 import re
 import resource
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import psutil
 
 from pipelines.lib.delivery import deliver
 from pipelines.lib.settings import PROJECT_ROOT, Settings
@@ -81,6 +83,17 @@ def run_once(workdir: Path, emails: int, per_request: int) -> dict:
         output=folder / "out",
         send=True,
     )
+    me = psutil.Process()
+    rss_before = me.memory_info().rss
+    peak = [rss_before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], me.memory_info().rss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     started = time.perf_counter()
     cpu = time.process_time()
     with duckdb.connect(str(settings.warehouse)) as con:
@@ -88,6 +101,8 @@ def run_once(workdir: Path, emails: int, per_request: int) -> dict:
         accepted = con.execute("SELECT count(*) FROM send_ledger WHERE status = 'accepted'").fetchone()[0]
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
+    done.set()
+    sampler.join()
     parent.send("stats")
     stats = parent.recv()
     parent.send("stop")
@@ -107,6 +122,8 @@ def run_once(workdir: Path, emails: int, per_request: int) -> dict:
         "accepted": accepted,
         "server": stats,
         "first_body_schema_errors": len(errors),
+        "rss_before_deliver_mib": round(rss_before / 2**20),
+        "rss_peak_during_deliver_mib": round(peak[0] / 2**20),
     }
 
 

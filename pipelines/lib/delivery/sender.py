@@ -405,7 +405,7 @@ def deliver_emails(
     horizon = moment + timedelta(hours=config.sendgrid.max_schedule_ahead_hours)
     channels = ", ".join(f"'{c}'" for c in EMAIL_CHANNELS)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _delivery_emails_all AS
+        f"""CREATE OR REPLACE TEMP VIEW _delivery_emails_all AS
             SELECT * FROM {pending_table} WHERE channel IN ({channels})"""
     )
     # No address: nothing to post; recorded failed_retryable (the address may come with the next export).
@@ -421,11 +421,11 @@ def deliver_emails(
         result.counts.update(
             {(c, "failed_retryable"): int(n) for c, n in no_address.groupby("channel").size().items()}
         )
-    window = "AND scheduled_at <= $horizon" if send else ""
+    # Views, not copies: only the grouped request rows are materialized (memory grows with the plan).
+    window = f"AND scheduled_at <= TIMESTAMP '{horizon.isoformat(sep=' ')}'" if send else ""
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _delivery_emails AS
-            SELECT * FROM _delivery_emails_all WHERE email IS NOT NULL {window}""",
-        {"horizon": horizon} if send else {},
+        f"""CREATE OR REPLACE TEMP VIEW _delivery_emails AS
+            SELECT * FROM _delivery_emails_all WHERE email IS NOT NULL {window}"""
     )
     if send:  # SendGrid refuses send_at beyond 72 h: a later run sends them
         result.waiting = con.execute(
