@@ -34,6 +34,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+from python_http_client.exceptions import HTTPError as SendGridHTTPError
 
 from pipelines.lib.delivery import sendgrid_api
 from pipelines.lib.delivery.config import DeliveryConfig
@@ -444,7 +445,17 @@ def deliver_emails(
     for request_n in range(1, n_requests + 1):
         rows = _request_rows(con, request_n)
         request_id, level = rows[0]["request_id"], levels[rows[0]["level_n"]]
-        batch_id = sendgrid_api.create_batch_id(client, config, sleep) if send and rows[0]["ahead"] else None
+        try:
+            batch_id = (
+                sendgrid_api.create_batch_id(client, config, sleep) if send and rows[0]["ahead"] else None
+            )
+        except SendGridHTTPError as exc:
+            if int(exc.status_code) not in (401, 403):
+                raise RuntimeError(f"SendGrid refused a batch id (HTTP {exc.status_code})") from None
+            # Nothing of this request left: its sends stay pending for the next run, like the rest.
+            log.error("SendGrid refused the API key (HTTP %s): stopping this run's sends", exc.status_code)
+            result.stopped = True
+            break
         body = build_request([_planned(r) for r in rows], level, config, unsubscribe=links, batch_id=batch_id)
         relative = f"{SENDGRID_DIR}/{request_id}.json"
         # The bytes the client posts: python_http_client sends json.dumps(request_body).encode("utf-8").

@@ -350,3 +350,23 @@ def test_without_the_secret_a_dry_run_writes_a_fake_token_and_a_real_send_refuse
         with pytest.raises(MissingSecretError) as error:
             deliver(con, real(settings), send=True, client=client)
         assert "\n" not in str(error.value) and client.posts == []
+
+
+def test_a_refused_key_at_the_batch_id_stops_cleanly_and_sends_nothing(settings):
+    class RefusedKey(ScriptedSendGrid):
+        def _new_batch(self, timeout=None, **_):
+            from python_http_client.exceptions import UnauthorizedError
+
+            raise UnauthorizedError(401, "unauthorized", b'{"errors": []}', {})
+
+    client = RefusedKey()
+    with duckdb.connect(str(settings.warehouse)) as con:
+        report = deliver(con, real(settings), send=True, client=client)
+        assert report.stopped_on_auth_error and client.posts == []
+        assert (
+            con.execute(
+                "SELECT count(*) FROM send_ledger WHERE channel IN ('email', 'webinar_invite') AND status <> "
+                "'failed_retryable'"
+            ).fetchone()[0]
+            == 0
+        )  # nothing in_flight: the next run sends them
