@@ -11,4 +11,5 @@ COMMAND_MODULES = [
     "explain_match",
     "backtest",
     "erase",
+    "deliveries",
 ]

@@ -39,6 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="send email for real (needs SENDGRID_API_KEY); without it delivery is a dry run to the outbox",
     )
+    parser.add_argument(
+        "--force-send",
+        action="store_true",
+        help="with --send: send even when the sending guard blocks (complaint or bounce spike); logged",
+    )
     parser.add_argument("--verbose", action="store_true", help="show every Dagster event, not only progress")
     parser.set_defaults(func=run_command)
 
@@ -49,6 +54,13 @@ JOB_LABEL = "touchplan_job"
 def run_command(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     preflight(settings)
+    if getattr(args, "force_send", False):
+        if not settings.send:
+            raise CommandError("--force-send overrides the sending guard of a real send: give --send too")
+        from pipelines.lib.delivery.deliver import FORCE_SEND_ENV
+
+        os.environ[FORCE_SEND_ENV] = "1"  # read by the delivery step (in this process or Dagster's)
+        progress("--force-send: the sending guard is overridden for this run (logged)")
     if settings.send and not os.environ.get(ENV_SENDGRID_KEY):
         progress(f"--send given but {ENV_SENDGRID_KEY} is not set: delivery is a dry run")
     mode = "send" if settings.sending_enabled else "dry run"

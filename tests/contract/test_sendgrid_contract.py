@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -76,6 +77,33 @@ def test_body_without_sandbox_is_accepted(prism, config_dir: Path):
     assert client(prism).send(body).status_code == 202
 
 
+def test_batched_marketing_request_with_unsubscribe_headers_is_accepted(prism, config_dir: Path):
+    from pipelines.lib.delivery.sendgrid_mail import UnsubscribeLinks, build_request, mail_level
+
+    config = load_delivery_config(config_dir)
+    sends = [
+        planned(send_id=f"{i:032x}", customer_id=f"cu_{i}", email=f"p{i}@example.com") for i in range(1, 251)
+    ]
+    level = mail_level(config, "welcome", sends[0].template_id, None, None, "email")
+    links = UnsubscribeLinks("https://touchplan.example", "unsubscribe@touchplan.example", b"x" * 32)
+    body = build_request(sends, level, config, unsubscribe=links, batch_id="HkJ5yLYULb7Rj8GKSx7u025ouWVlMgAi")
+    assert (
+        len(body["personalizations"]) == 250 and "List-Unsubscribe" in body["personalizations"][0]["headers"]
+    )
+    response = client(prism).client.mail.send.post(request_body=body)
+    assert response.status_code == 202
+
+
+def test_batch_id_and_cancel_calls_match_the_api_description(prism):
+    api = client(prism).client
+    response = api.mail.batch.post()
+    assert response.status_code == 201 and json.loads(response.body)["batch_id"]
+    cancel = api.user.scheduled_sends.post(
+        request_body={"batch_id": "HkJ5yLYULb7Rj8GKSx7u025ouWVlMgAi", "status": "cancel"}
+    )
+    assert cancel.status_code == 201
+
+
 @pytest.mark.parametrize(
     "corrupt",
     [
@@ -134,6 +162,7 @@ def test_real_send_end_to_end_sends_each_planned_email_once(
     monkeypatch.setenv("TOUCHPLAN_OUTPUT", str(tmp_path / "out"))
     monkeypatch.setenv("TOUCHPLAN_SEND", "1")  # what `touchplan run --send` exports
     monkeypatch.setenv("SENDGRID_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("TOUCHPLAN_UNSUBSCRIBE_SECRET", "contract-test-unsubscribe-secret")
     settings = Settings.from_env()
     assert settings.sending_enabled
 
@@ -144,11 +173,18 @@ def test_real_send_end_to_end_sends_each_planned_email_once(
             "SELECT status, http_status, attempts FROM send_ledger ORDER BY send_id"
         ).fetchall()
         assert first.mode == "send"
-        assert rows == [("sent", 202, 1)] * 3
+        assert rows == [("accepted", 202, 1)] * 3
+        # welcome with two templates and one webinar invite: three requests, each with a batch id from Prism
         assert prism.mail_send_requests() - before == 3
+        assert (
+            con.execute(
+                "SELECT count(*) FROM send_ledger WHERE batch_id IS NOT NULL AND request_id IS NOT NULL"
+            ).fetchone()[0]
+            == 3
+        )
 
         second = deliver(con, settings, send=True)
-        assert second.count(status="sent") == 0 and second.already_sent == 3
+        assert second.count(status="accepted") == 0 and second.already_sent == 3
         assert prism.mail_send_requests() - before == 3  # nothing posted again
         assert con.execute("SELECT count(*), count(DISTINCT send_id) FROM send_ledger").fetchone() == (3, 3)
     assert FAKE_KEY not in "".join(p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file())

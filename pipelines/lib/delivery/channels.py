@@ -12,44 +12,49 @@ Selection, joins and the file channels run in DuckDB; only the SendGrid bodies a
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
 import time
-import urllib.error
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
-from python_http_client.exceptions import HTTPError as SendGridHTTPError
 
 from pipelines.lib.csv_safe import copy_csv
+from pipelines.lib.delivery import sender
 from pipelines.lib.delivery.config import DeliveryConfig
 from pipelines.lib.delivery.ledger import (
     LEDGER_TABLE,
     OUTCOME_COLUMNS,
+    SENDABLE_STATUSES,
     ensure_ledger,
     record_outcomes,
     send_id_sql,
     utc_timestamp_sql,
 )
-from pipelines.lib.delivery.sendgrid_mail import PlannedEmail, build_mail
+from pipelines.lib.delivery.sendgrid_api import (  # noqa: F401 - re-exported: the SendGrid calls live there
+    PostResult,
+    post_with_retries,
+    redact,
+    sendgrid_client,
+)
 
 log = logging.getLogger("touchplan.delivery")
 
-EMAIL_CHANNELS = ("email", "webinar_invite")
-SENDGRID_DIR = "sendgrid"
+EMAIL_CHANNELS = sender.EMAIL_CHANNELS
+SENDGRID_DIR = sender.SENDGRID_DIR
 SALES_TASKS_DIR = "sales_tasks"
 AUDIENCES_DIR = "audiences"
-MANIFEST = "manifest.json"
+MANIFEST = sender.MANIFEST
 PLANNED = "_delivery_planned"  # the plan being delivered, one row per send_id
-PENDING = "_delivery_pending"  # ... of which not yet sent, with the customer's address and names
+PENDING = (
+    "_delivery_pending"  # ... of which sendable (new, dry_run, failed_retryable), with address and names
+)
 SALES_TASK_COLUMNS = ["WhoId", "Subject", "ActivityDate", "OwnerId", "Description"]
 # HubSpot's task import (Import > activities: tasks, associated with contacts): the contact's Record ID, then task
 # properties by internal name.
@@ -78,6 +83,7 @@ class ChannelResult:
     files: list[str] = field(default_factory=list)
     waiting: int = 0  # planned beyond the provider's scheduling window: left for a later run
     stopped: bool = False  # the provider refused the key: remaining sends left for a later run
+    requests: int = 0  # SendGrid mail/send requests built (posted in a real run)
 
 
 # ------------------------------------------------------------------------------------------------ selection
@@ -97,7 +103,10 @@ def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def select_pending(con: duckdb.DuckDBPyConnection) -> int:
-    """Create the temp table `_delivery_pending`: every planned send not yet `sent`, one row per send_id."""
+    """Create the temp table `_delivery_pending`: every planned send that may be sent, one row per send_id.
+
+    Not pending: `accepted` and `failed_permanent` (final), and `in_flight` (unresolved: never resent blindly).
+    """
     plan_cols = _columns(con, "contact_plan")
     if not plan_cols:
         raise DeliveryInputError("table contact_plan not found: run the planning stage first")
@@ -155,7 +164,7 @@ def select_pending(con: duckdb.DuckDBPyConnection) -> int:
         FROM {PLANNED} AS s
         LEFT JOIN dim_customers AS c ON CAST(c.customer_id AS VARCHAR) = s.customer_id
         LEFT JOIN {LEDGER_TABLE} AS l ON l.send_id = s.send_id
-        WHERE l.status IS DISTINCT FROM 'sent'
+        WHERE l.status IS NULL OR l.status IN ({", ".join(f"'{x}'" for x in SENDABLE_STATUSES)})
         """
     )
     return con.execute(f"SELECT count(*) FROM {PENDING}").fetchone()[0]
@@ -185,10 +194,20 @@ def _latest_plan_run_filter(con: duckdb.DuckDBPyConnection, plan_cols: dict[str,
 
 
 def already_sent_count(con: duckdb.DuckDBPyConnection) -> int:
-    """Sends of the plan being delivered that are skipped because the ledger has them as `sent`."""
+    """Sends of the plan being delivered that are skipped because the ledger has them as `accepted`."""
     return con.execute(
-        f"SELECT count(*) FROM {PLANNED} AS s JOIN {LEDGER_TABLE} AS l USING (send_id) WHERE l.status = 'sent'"
+        f"SELECT count(*) FROM {PLANNED} AS s JOIN {LEDGER_TABLE} AS l USING (send_id) "
+        "WHERE l.status = 'accepted'"
     ).fetchone()[0]
+
+
+def skipped_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Planned sends not attempted because of their ledger state: in_flight (unresolved), failed_permanent."""
+    rows = con.execute(
+        f"SELECT l.status, count(*) FROM {PLANNED} AS s JOIN {LEDGER_TABLE} AS l USING (send_id) "
+        "WHERE l.status IN ('in_flight', 'failed_permanent') GROUP BY ALL"
+    ).fetchall()
+    return {status: n for status, n in rows}
 
 
 def _outcome(
@@ -227,134 +246,6 @@ def _safe_name(value: str) -> str:
     return _UNSAFE_NAME.sub("_", value).strip("._") or "unnamed"
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove email addresses and secrets from an error text before it is logged or stored."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return _EMAIL_RE.sub("[email]", text)
-
-
-# ------------------------------------------------------------------------------------------------ SendGrid
-
-
-@dataclass(frozen=True)
-class PostResult:
-    status: str  # sent | failed
-    http_status: int | None
-    message_id: str | None
-    error: str | None
-    attempts: int
-
-
-def _header(headers: Any, name: str) -> str | None:
-    if headers is None:
-        return None
-    try:
-        value = headers.get(name)
-    except AttributeError:
-        return None
-    return str(value) if value is not None else None
-
-
-def _retry_delay(attempt: int, headers: Any, config: DeliveryConfig) -> float:
-    settings = config.sendgrid
-    delay = settings.backoff_seconds * (2**attempt)
-    retry_after = _header(headers, "Retry-After")
-    reset = _header(headers, "X-RateLimit-Reset")
-    try:
-        if retry_after is not None:
-            delay = max(delay, float(retry_after))
-        elif reset is not None:
-            delay = max(delay, float(reset) - time.time())
-    except ValueError:
-        pass
-    return max(0.0, min(delay, settings.max_backoff_seconds))
-
-
-def post_with_retries(
-    client: Any,
-    body: dict[str, Any],
-    config: DeliveryConfig,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-    secrets: Iterable[str] = (),
-) -> PostResult:
-    """POST one body; retry 429, 5xx and network errors with backoff, at most `max_retries` times."""
-    secrets = list(secrets)
-    max_retries = config.sendgrid.max_retries
-    attempt = 0
-    while True:
-        attempt += 1
-        headers = None
-        try:
-            response = client.mail.send.post(request_body=body, timeout=config.sendgrid.timeout_seconds)
-            status = int(response.status_code)
-            if 200 <= status < 300:
-                return PostResult("sent", status, _header(response.headers, "X-Message-Id"), None, attempt)
-            error = f"HTTP {status}"
-        except SendGridHTTPError as exc:  # the client raises one subclass per 4xx/5xx status
-            status, headers = int(exc.status_code), exc.headers
-            error = f"HTTP {status}: {_provider_errors(exc.body)}"
-        except urllib.error.URLError as exc:
-            status, error = None, f"network error: {exc.reason}"
-        except (TimeoutError, ConnectionError) as exc:
-            status, error = None, f"network error: {type(exc).__name__}"
-        retryable = status is None or status == 429 or status >= 500
-        if not retryable or attempt > max_retries:
-            return PostResult("failed", status, None, redact(error, secrets)[:500], attempt)
-        delay = _retry_delay(attempt - 1, headers, config)
-        log.warning(
-            "SendGrid answered %s; retry %d of %d in %.1fs",
-            status or "no response",
-            attempt,
-            max_retries,
-            delay,
-        )
-        sleep(delay)
-
-
-def _provider_errors(body: Any) -> str:
-    """The `message` fields of a SendGrid error body (field names and messages, no request data)."""
-    try:
-        text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
-        errors = json.loads(text).get("errors", [])
-        return (
-            "; ".join(
-                f"{e.get('field') or '-'}: {e.get('message') or ''}".strip()
-                for e in errors
-                if isinstance(e, dict)
-            )
-            or "no error detail"
-        )
-    except (ValueError, AttributeError):
-        return "unreadable error body"
-
-
-def sendgrid_client(config: DeliveryConfig) -> Any:
-    """The official client on the configured host; the key is read from the environment here and only here."""
-    from sendgrid import SendGridAPIClient
-
-    return SendGridAPIClient(api_key=os.environ["SENDGRID_API_KEY"], host=config.sendgrid.host).client
-
-
-def _email_rows(con: duckdb.DuckDBPyConnection, chunk: int = 10_000) -> Iterator[dict[str, Any]]:
-    """The pending emails in send order, read a chunk at a time (the loop writes to the same connection)."""
-    start = 0
-    while True:
-        cursor = con.execute(
-            "SELECT * EXCLUDE (_n) FROM _delivery_emails WHERE _n > ? AND _n <= ? ORDER BY _n",
-            [start, start + chunk],
-        )
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
-        if not rows:
-            return
-        for values in rows:
-            yield dict(zip(columns, values, strict=True))
-        start += chunk
-
-
 def deliver_emails(
     con: duckdb.DuckDBPyConnection,
     outbox: Path,
@@ -365,111 +256,17 @@ def deliver_emails(
     client: Any = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ChannelResult:
-    """Email and webinar invites: write every body; in a real run post it and record each outcome at once."""
-    result = ChannelResult()
-    folder = outbox / SENDGRID_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    horizon = now.replace(tzinfo=None) + timedelta(hours=config.sendgrid.max_schedule_ahead_hours)
-    placeholders = ", ".join(f"'{c}'" for c in EMAIL_CHANNELS)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _delivery_emails AS
-        SELECT *, row_number() OVER (ORDER BY scheduled_at, send_id) AS _n
-        FROM {PENDING} WHERE channel IN ({placeholders})"""
+    """Email and webinar invites in batched requests, exactly once (pipelines/lib/delivery/sender.py)."""
+    emails = sender.deliver_emails(
+        con, outbox, config, pending_table=PENDING, send=send, now=now, client=client, sleep=sleep
     )
-    if send and client is None:
-        client = sendgrid_client(config)
-    secrets = [os.environ.get("SENDGRID_API_KEY", "")]
-    manifest: list[dict[str, Any]] = []
-    batch: list[dict[str, Any]] = []
-    sent_in_batch = 0
-
-    for row in _email_rows(con):
-        if row["email"] is None:
-            batch.append(_outcome(row, "failed", None, error="no email address in dim_customers"))
-            continue
-        if send and row["scheduled_at"] > horizon:
-            result.waiting += 1  # SendGrid refuses send_at beyond 72 h: a later run sends it
-            continue
-        body = build_mail(
-            PlannedEmail(
-                send_id=row["send_id"],
-                customer_id=row["customer_id"],
-                campaign_id=row["campaign_id"],
-                plan_run_id=row["plan_run_id"],
-                channel=row["channel"],
-                template_id=row["template_id"],
-                variant=row["variant"],
-                scheduled_at=row["scheduled_at"].replace(tzinfo=UTC),
-                email=row["email"],
-                first_name=row["first_name"],
-                last_name=row["last_name"],
-                company=row["company"],
-                subscription_group=row["subscription_group"],
-                message_type=row["message_type"],
-            ),
-            config,
-        )
-        relative = f"{SENDGRID_DIR}/{row['send_id']}.json"
-        # The bytes the client posts: python_http_client sends json.dumps(request_body).encode("utf-8").
-        (outbox / relative).write_bytes(json.dumps(body).encode("utf-8"))
-        result.files.append(relative)
-        if send:
-            posted = post_with_retries(client, body, config, sleep=sleep, secrets=secrets)
-            outcome = _outcome(
-                row,
-                posted.status,
-                relative,
-                message_id=posted.message_id,
-                http_status=posted.http_status,
-                error=posted.error,
-                attempted=True,
-            )
-            _record(con, [outcome])  # at once: a crash after this point must not lose the fact it was sent
-            result.counts[(outcome["channel"], outcome["status"])] += 1
-            status = posted.status
-            sent_in_batch += 1
-            if posted.status == "failed":
-                log.warning("send %s failed: %s", row["send_id"], posted.error)
-            if posted.http_status in (401, 403):
-                # Every further send would fail the same way: stop, the rest stay pending for the next run.
-                log.error(
-                    "SendGrid refused the API key (HTTP %s): stopping this run's sends", posted.http_status
-                )
-                result.stopped = True
-            if sent_in_batch >= config.sendgrid.batch_size:
-                log.info("SendGrid: %d bodies posted so far", result.counts.total())
-                sent_in_batch = 0
-        else:
-            batch.append(_outcome(row, "dry_run", relative))
-            status = "dry_run"
-        manifest.append(
-            {
-                "send_id": row["send_id"],
-                "file": Path(relative).name,
-                "customer_id": row["customer_id"],
-                "campaign_id": row["campaign_id"],
-                "channel": row["channel"],
-                "scheduled_at": row["scheduled_at"].isoformat() + "Z",
-                "status": status,
-            }
-        )
-        if result.stopped:
-            break
-        if len(batch) >= config.sendgrid.batch_size:
-            _record(con, batch)
-            result.counts.update((o["channel"], o["status"]) for o in batch)
-            batch = []
-    _record(con, batch)
-    result.counts.update((o["channel"], o["status"]) for o in batch)
-
-    manifest_doc = {
-        "mode": "send" if send else "dry_run",
-        "endpoint": "POST /v3/mail/send",
-        "count": len(manifest),
-        "sends": manifest,
-    }
-    (folder / MANIFEST).write_text(json.dumps(manifest_doc, indent=2) + "\n", encoding="utf-8")
-    return result
+    return ChannelResult(
+        counts=emails.counts,
+        files=emails.files,
+        waiting=emails.waiting,
+        stopped=emails.stopped,
+        requests=emails.requests,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ file channels
@@ -583,12 +380,12 @@ def deliver_sales_tasks(
             outbox / relative,
         )
         result.files.append(relative)
-    status = "sent" if send else "dry_run"
+    status = "accepted" if send else "dry_run"
     _record_file_outcomes(
         con,
         f"""
         SELECT send_id, customer_id, campaign_id, channel, plan_run_id, template_id, scheduled_at,
-               CASE WHEN who_id IS NULL THEN 'failed' ELSE '{status}' END AS status,
+               CASE WHEN who_id IS NULL THEN 'failed_retryable' ELSE '{status}' END AS status,
                CASE WHEN who_id IS NULL THEN NULL ELSE request_path END AS request_path,
                CAST(NULL AS VARCHAR) AS provider_message_id, CAST(NULL AS INTEGER) AS http_status,
                CASE WHEN who_id IS NULL
@@ -628,12 +425,12 @@ def deliver_audience_files(
             outbox / relative,
         )
         result.files.append(relative)
-    status = "sent" if send else "dry_run"
+    status = "accepted" if send else "dry_run"
     _record_file_outcomes(
         con,
         f"""
         SELECT send_id, customer_id, campaign_id, channel, plan_run_id, template_id, scheduled_at,
-               CASE WHEN email IS NULL THEN 'failed' ELSE '{status}' END AS status,
+               CASE WHEN email IS NULL THEN 'failed_retryable' ELSE '{status}' END AS status,
                CASE WHEN email IS NULL THEN NULL ELSE request_path END AS request_path,
                CAST(NULL AS VARCHAR) AS provider_message_id, CAST(NULL AS INTEGER) AS http_status,
                CASE WHEN email IS NULL THEN 'no email address in dim_customers' END AS error,

@@ -55,6 +55,8 @@ class SendGridSettings(_Strict):
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     # SendGrid refuses send_at more than 72 hours ahead: later sends wait for a later run.
     max_schedule_ahead_hours: int = Field(default=72, ge=0, le=72)
+    # Personalizations (recipients) per mail/send request; SendGrid allows at most 1,000.
+    personalizations_per_request: int = Field(default=1000, ge=1, le=1000)
 
     @field_validator("host")
     @classmethod
@@ -62,6 +64,31 @@ class SendGridSettings(_Strict):
         if not re.match(r"^https?://[^/\s]+$", value.rstrip("/")):
             raise ValueError(f"{value!r} is not a base URL like https://api.sendgrid.com")
         return value.rstrip("/")
+
+
+class Unsubscribe(_Strict):
+    """One-click unsubscribe (RFC 8058) for marketing mail: `touchplan serve`'s public base URL, optional mailto."""
+
+    base_url: str | None = (
+        None  # e.g. https://touchplan.example -> https://touchplan.example/unsubscribe/<token>
+    )
+    mailto: EmailStr | None = None  # adds <mailto:ADDRESS?subject=unsubscribe%20<token>> to List-Unsubscribe
+
+    @field_validator("base_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https://[^/\s]+(/[^\s]*)?$", value):
+            raise ValueError(f"{value!r} is not an https URL (RFC 8058 requires https)")
+        return value.rstrip("/") if value else value
+
+
+class SendingGuard(_Strict):
+    """Block a real send when our own SendGrid events show a complaint or bounce spike (docs/delivery.md)."""
+
+    window_days: int = Field(default=7, ge=1, le=90)
+    max_spam_rate: float = Field(default=0.003, gt=0, le=1)  # spamreport / delivered; blocked at >= this rate
+    max_bounce_rate: float = Field(default=0.05, gt=0, le=1)  # bounce / (delivered + bounce); blocked above
+    override: bool = False  # send anyway (logged); the CLI's --force-send does the same for one run
 
 
 class SalesTasks(_Strict):
@@ -87,6 +114,11 @@ class DeliveryConfig(_Strict):
     categories: list[str] = Field(default_factory=lambda: ["touchplan"], max_length=5)
     sales_tasks: SalesTasks = SalesTasks()
     audience_files: AudienceFiles = AudienceFiles()
+    unsubscribe: Unsubscribe = Unsubscribe()
+    # A physical postal address (CAN-SPAM): required for a real send of marketing mail, passed to every marketing
+    # email's dynamic_template_data as `postal_address`.
+    postal_address: str | None = Field(default=None, min_length=5)
+    sending_guard: SendingGuard = SendingGuard()
 
     @field_validator("asm_groups")
     @classmethod

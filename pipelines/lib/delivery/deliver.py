@@ -1,8 +1,13 @@
-"""The delivery stage as one call: select what is due, deliver each channel, report counts."""
+"""The delivery stage as one call: lock, guard, reconcile, select what is due, deliver each channel, report.
+
+Order of a run: take the sender lock (one delivery at a time, `lock.py`); for a real send check the sending guard
+(`guard.py`); reconcile what an earlier run left `in_flight` (`sender.reconcile_in_flight`); then deliver.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -13,12 +18,16 @@ from typing import Any
 
 import duckdb
 
-from pipelines.lib.delivery import channels
+from pipelines.lib.delivery import channels, sender
 from pipelines.lib.delivery.config import PLACEHOLDER_TEMPLATE_ID, DeliveryConfig, load_delivery_config
+from pipelines.lib.delivery.guard import check_guard
 from pipelines.lib.delivery.ledger import ensure_ledger
+from pipelines.lib.delivery.lock import sender_lock
 from pipelines.lib.settings import Settings
 
 log = logging.getLogger("touchplan.delivery")
+
+FORCE_SEND_ENV = "TOUCHPLAN_FORCE_SEND"  # set by `touchplan run --force-send`: override the sending guard
 
 
 @dataclass
@@ -26,7 +35,12 @@ class DeliveryReport:
     mode: str  # dry_run | send
     outbox: Path
     counts: Counter = field(default_factory=Counter)  # (channel, status) -> sends handled in this run
-    already_sent: int = 0  # planned sends skipped because the ledger has them as sent
+    already_sent: int = 0  # planned sends skipped because the ledger has them as accepted
+    requests: int = 0  # SendGrid mail/send requests built (posted in a real run)
+    reconciled_by_events: int = 0  # in_flight sends settled accepted from ingested SendGrid events
+    reconciled_by_cancel: int = 0  # in_flight sends whose batch was cancelled, then sent again
+    unresolved: int = 0  # in_flight after this run: never resent silently (touchplan deliveries --unresolved)
+    skipped_failed_permanent: int = 0  # planned sends SendGrid refused before: not retried
     waiting: int = 0  # beyond SendGrid's 72 h scheduling window: left for a later run
     unknown_channels: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # outbox-relative paths written in this run
@@ -48,6 +62,11 @@ class DeliveryReport:
             "waiting_for_window": self.waiting,
             "files_written": len(self.files),
             "stopped_on_auth_error": self.stopped_on_auth_error,
+            "requests": self.requests,
+            "reconciled_by_events": self.reconciled_by_events,
+            "reconciled_by_cancel": self.reconciled_by_cancel,
+            "unresolved": self.unresolved,
+            "skipped_failed_permanent": self.skipped_failed_permanent,
         }
         for (channel, status), n in sorted(self.counts.items()):
             meta[f"{channel}.{status}"] = n
@@ -60,7 +79,8 @@ class DeliveryReport:
         return (
             f"delivery ({self.mode}): "
             + ", ".join(parts)
-            + f"; already sent: {self.already_sent}; outbox: {self.outbox}"
+            + f"; already accepted: {self.already_sent}; requests: {self.requests}; unresolved: {self.unresolved}"
+            + f"; outbox: {self.outbox}"
         )
 
 
@@ -98,8 +118,12 @@ def deliver(
     config: DeliveryConfig | None = None,
     client: Any = None,
     sleep: Callable[[float], None] = time.sleep,
+    force_send: bool | None = None,
 ) -> DeliveryReport:
-    """Deliver every planned send not yet sent; a real send needs `send` and `settings.sending_enabled`."""
+    """Deliver every planned send not yet sent; a real send needs `send` and `settings.sending_enabled`.
+
+    `force_send` overrides the sending guard (default: the TOUCHPLAN_FORCE_SEND environment variable).
+    """
     config = config or load_delivery_config(settings.config_dir)
     real = bool(send and settings.sending_enabled)
     outbox = settings.outbox
@@ -109,22 +133,44 @@ def deliver(
     if send and not real:
         log.info("--send given but SENDGRID_API_KEY is not set: dry run")
 
-    ensure_ledger(con)
-    pending = channels.select_pending(con)
-    report.already_sent = channels.already_sent_count(con)
-    report.unknown_channels = dict(channels.unknown_channels(con))
-    check_templates(con, config, real=real)
-    log.info("delivery: %d planned sends pending, %d already sent", pending, report.already_sent)
+    if force_send is None:
+        force_send = os.environ.get(FORCE_SEND_ENV, "").lower() in {"1", "true", "yes"}
+    with sender_lock(settings.warehouse):
+        ensure_ledger(con)
+        if real:
+            check_guard(con, config, now, force=force_send)
+            if (
+                client is None
+                and con.execute(
+                    "SELECT count(*) FROM send_ledger WHERE status = 'in_flight' AND batch_id IS NOT NULL"
+                ).fetchone()[0]
+            ):
+                client = channels.sendgrid_client(config)
+        reconciled = sender.reconcile_in_flight(
+            con, config, now=now, client=client if real else None, sleep=sleep
+        )
+        report.reconciled_by_events = reconciled.by_events
+        report.reconciled_by_cancel = reconciled.cancelled
+        pending = channels.select_pending(con)
+        report.already_sent = channels.already_sent_count(con)
+        report.skipped_failed_permanent = channels.skipped_counts(con).get("failed_permanent", 0)
+        report.unknown_channels = dict(channels.unknown_channels(con))
+        check_templates(con, config, real=real)
+        log.info("delivery: %d planned sends pending, %d already accepted", pending, report.already_sent)
 
-    results = [
-        channels.deliver_emails(con, outbox, config, send=real, now=now, client=client, sleep=sleep),
-        channels.deliver_sales_tasks(con, outbox, config, send=real),
-        channels.deliver_audience_files(con, outbox, config, send=real),
-    ]
-    for result in results:
-        report.counts.update(result.counts)
-        report.files.extend(result.files)
-        report.waiting += result.waiting
-        report.stopped_on_auth_error |= result.stopped
+        results = [
+            channels.deliver_emails(con, outbox, config, send=real, now=now, client=client, sleep=sleep),
+            channels.deliver_sales_tasks(con, outbox, config, send=real),
+            channels.deliver_audience_files(con, outbox, config, send=real),
+        ]
+        for result in results:
+            report.counts.update(result.counts)
+            report.files.extend(result.files)
+            report.waiting += result.waiting
+            report.requests += result.requests
+            report.stopped_on_auth_error |= result.stopped
+        report.unresolved = con.execute(
+            "SELECT count(*) FROM send_ledger WHERE status = 'in_flight'"
+        ).fetchone()[0]
     log.info(report.summary())
     return report

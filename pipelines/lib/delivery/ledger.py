@@ -1,12 +1,19 @@
-"""The send ledger (`send_ledger` in DuckDB): one row per send, so nothing is ever sent twice.
+"""The send ledger (`send_ledger` in DuckDB): one row per send (per recipient), so nothing is ever sent twice.
 
 `send_id` is a hash of (customer_id, campaign_id, channel, scheduled UTC day), independent of the plan run: the same
-planned contact re-planned by a later run keeps its id. States of a row:
+planned contact re-planned by a later run keeps its id. States of a row (docs/delivery.md):
 
 - `dry_run`: the body was written to the outbox but nothing left the building; a later real send replaces it;
-- `failed`: an attempt failed (HTTP status and a redacted reason kept) or the send cannot be made (no address,
-  no CRM record); the next run tries again;
-- `sent`: accepted by the provider (or, for file channels, handed off in a real run); never touched again.
+- `in_flight`: written and committed BEFORE the request leaves, with the request id, the SendGrid batch id (sends
+  scheduled ahead) and the attempt count. A row still `in_flight` after a run means "SendGrid may or may not have it":
+  it is never posted again until it is reconciled (events carrying its `touchplan_send_id`, or its batch cancelled);
+- `accepted`: SendGrid answered 202 (or, for file channels, handed off in a real run); final, never touched again;
+- `failed_permanent`: SendGrid refused the request (a 4xx other than 401/403/429); not retried automatically;
+- `failed_retryable`: nothing went out (5xx / 429 after the retries, refused key, no address, no CRM record, or a
+  cancelled batch); the next run tries again.
+
+Ledgers written before these states (`sent`, `failed`) are migrated in place by `ensure_ledger`: `sent` becomes
+`accepted`, `failed` becomes `failed_retryable`.
 """
 
 from __future__ import annotations
@@ -18,7 +25,11 @@ import duckdb
 import pandas as pd
 
 LEDGER_TABLE = "send_ledger"
-STATUSES = ("dry_run", "sent", "failed")
+STATUSES = ("dry_run", "in_flight", "accepted", "failed_permanent", "failed_retryable")
+FINAL_STATUSES = ("accepted", "failed_permanent")  # a run never sends these again
+# Statuses a run may (re)send: nothing went out yet, or nothing went out for sure.
+SENDABLE_STATUSES = ("dry_run", "failed_retryable")
+LEGACY_STATUS_MAP = {"sent": "accepted", "failed": "failed_retryable"}
 
 LEDGER_DDL = f"""
 CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
@@ -26,7 +37,7 @@ CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
     customer_id VARCHAR NOT NULL,
     campaign_id VARCHAR NOT NULL,
     channel VARCHAR NOT NULL,
-    status VARCHAR NOT NULL CHECK (status IN ('dry_run', 'sent', 'failed')),
+    status VARCHAR NOT NULL CHECK (status IN ({", ".join(f"'{x}'" for x in STATUSES)})),
     request_path VARCHAR,
     provider_message_id VARCHAR,
     created_at TIMESTAMP NOT NULL,
@@ -37,9 +48,17 @@ CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
     error VARCHAR,
     attempts INTEGER NOT NULL DEFAULT 0,
     updated_at TIMESTAMP NOT NULL,
-    sent_at TIMESTAMP
+    sent_at TIMESTAMP,
+    request_id VARCHAR,
+    batch_id VARCHAR,
+    reconciled_by VARCHAR
 )
 """
+LEDGER_COLUMNS = [
+    "send_id", "customer_id", "campaign_id", "channel", "status", "request_path", "provider_message_id",
+    "created_at", "plan_run_id", "template_id", "scheduled_at", "http_status", "error", "attempts",
+    "updated_at", "sent_at", "request_id", "batch_id", "reconciled_by",
+]  # fmt: skip
 
 # Columns a batch of outcomes carries into `record_outcomes`.
 OUTCOME_COLUMNS = [
@@ -84,7 +103,49 @@ def send_id_sql(customer: str, campaign: str, channel: str, scheduled_utc: str) 
 
 
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ledger, or migrate a ledger written before the in_flight / accepted states, in place."""
     con.execute(LEDGER_DDL)
+    check = con.execute(
+        "SELECT expression FROM duckdb_constraints() WHERE table_name = ? AND constraint_type = 'CHECK' "
+        "AND schema_name = current_schema()",
+        [LEDGER_TABLE],
+    ).fetchall()
+    if any("in_flight" in (expression or "") for (expression,) in check):
+        return
+    _migrate_legacy_ledger(con)
+
+
+def _migrate_legacy_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    """`sent` -> `accepted`, `failed` -> `failed_retryable`, new columns empty; one transaction."""
+    old = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_schema = current_schema()",
+            [LEDGER_TABLE],
+        ).fetchall()
+    }
+    mapping = " ".join(f"WHEN '{a}' THEN '{b}'" for a, b in LEGACY_STATUS_MAP.items())
+    select = ", ".join(
+        f"CASE status {mapping} ELSE status END"
+        if column == "status"
+        else (column if column in old else "NULL")
+        for column in LEDGER_COLUMNS
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DROP TABLE IF EXISTS {LEDGER_TABLE}__migrating")
+        con.execute(LEDGER_DDL.replace(f"EXISTS {LEDGER_TABLE} ", f"EXISTS {LEDGER_TABLE}__migrating "))
+        con.execute(
+            f"INSERT INTO {LEDGER_TABLE}__migrating ({', '.join(LEDGER_COLUMNS)}) "
+            f"SELECT {select} FROM {LEDGER_TABLE}"
+        )
+        con.execute(f"DROP TABLE {LEDGER_TABLE}")
+        con.execute(f"ALTER TABLE {LEDGER_TABLE}__migrating RENAME TO {LEDGER_TABLE}")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _now() -> datetime:
@@ -94,7 +155,8 @@ def _now() -> datetime:
 def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame) -> None:
     """Upsert a batch of outcomes (columns `OUTCOME_COLUMNS`, one row per send_id) in one statement.
 
-    - a row shows the latest outcome of its send, except that a `sent` row is final and never changed;
+    - a row shows the latest outcome of its send, except that `accepted`, `failed_permanent` and `in_flight` rows
+      are never changed here (the sender moves `in_flight` rows with `mark_in_flight` / `settle_request`);
     - `attempts` counts real attempts (`attempted`: a post to the provider or a hand-off in a real run); `created_at` is the first time seen.
     """
     if outcomes.empty:
@@ -130,11 +192,13 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame) -> N
     try:
         con.execute(
             f"""
-            INSERT INTO {LEDGER_TABLE} AS l
+            INSERT INTO {LEDGER_TABLE} AS l (send_id, customer_id, campaign_id, channel, status, request_path,
+                provider_message_id, created_at, plan_run_id, template_id, scheduled_at, http_status, error,
+                attempts, updated_at, sent_at)
             SELECT send_id, customer_id, campaign_id, channel, status, request_path, provider_message_id,
                    $now AS created_at, plan_run_id, template_id, scheduled_at, http_status, error,
                    CASE WHEN attempted THEN 1 ELSE 0 END AS attempts, $now AS updated_at,
-                   CASE WHEN status = 'sent' THEN $now END AS sent_at
+                   CASE WHEN status = 'accepted' THEN $now END AS sent_at
             FROM _ledger_outcomes
             ON CONFLICT (send_id) DO UPDATE SET
                 status = excluded.status,
@@ -148,7 +212,7 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame) -> N
                 attempts = l.attempts + excluded.attempts,
                 updated_at = excluded.updated_at,
                 sent_at = excluded.sent_at
-            WHERE l.status <> 'sent'
+            WHERE l.status NOT IN ('accepted', 'failed_permanent', 'in_flight')
             """,
             {"now": now},
         )

@@ -181,7 +181,8 @@ def prepare_inputs(
                    campaign_id, coalesce(sent_at, created_at) AS occurred_at, provider_message_id AS message_id,
                    'send_ledger' AS source, send_id AS ref
             FROM {src["send_ledger"]}
-            WHERE status = 'sent' AND coalesce(sent_at, created_at) >= $since
+            -- accepted by SendGrid, or in_flight (it may have gone out); 'sent' in a ledger not yet migrated
+            WHERE status IN ('accepted', 'in_flight', 'sent') AND coalesce(sent_at, created_at) >= $since
               AND coalesce(sent_at, created_at) <= $as_of
         )
         SELECT customer_id, channel, mtype, campaign_id, occurred_at, source, ref FROM tp

@@ -74,6 +74,16 @@ def make_warehouse(path: Path, plan_run_id: str = "run_001", plan=PLAN, schedule
         con.close()
 
 
+UNSUBSCRIBE_SECRET = "unit-test-unsubscribe-secret-5c1e"
+
+
+@pytest.fixture(autouse=True)
+def unsubscribe_secret(monkeypatch) -> str:
+    """Real sends of marketing mail need the one-click unsubscribe secret; tests of its absence delete it."""
+    monkeypatch.setenv("TOUCHPLAN_UNSUBSCRIBE_SECRET", UNSUBSCRIBE_SECRET)
+    return UNSUBSCRIBE_SECRET
+
+
 @pytest.fixture
 def config_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "config"

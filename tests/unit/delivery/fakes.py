@@ -17,7 +17,23 @@ class ScriptedSendGrid:
         self.headers = headers or {}
         self.error_body = error_body or {"errors": [{"field": "personalizations", "message": "bad"}]}
         self.posts: list[dict] = []
-        self.mail = SimpleNamespace(send=SimpleNamespace(post=self._post))
+        self.batches: list[str] = []
+        self.cancelled: list[str] = []
+        self.mail = SimpleNamespace(
+            send=SimpleNamespace(post=self._post), batch=SimpleNamespace(post=self._new_batch)
+        )
+        self.user = SimpleNamespace(scheduled_sends=SimpleNamespace(post=self._cancel))
+
+    def _new_batch(self, timeout=None, **_):
+        self.batches.append(f"batch{len(self.batches) + 1:04d}")
+        return SimpleNamespace(
+            status_code=201, headers={}, body=json.dumps({"batch_id": self.batches[-1]}).encode()
+        )
+
+    def _cancel(self, request_body=None, timeout=None, **_):
+        assert request_body["status"] == "cancel" and request_body["batch_id"] in self.batches
+        self.cancelled.append(request_body["batch_id"])
+        return SimpleNamespace(status_code=201, headers={}, body=json.dumps(request_body).encode())
 
     def _post(self, request_body=None, timeout=None, **_):
         self.posts.append(request_body)

@@ -27,7 +27,7 @@ def test_sales_tasks_file_has_the_salesforce_task_import_shape(settings: Setting
     with duckdb.connect(str(settings.warehouse)) as con:
         report = deliver(con, settings, send=False)
         failed = con.execute(
-            "SELECT customer_id, error FROM send_ledger WHERE channel = 'sales_task' AND status = 'failed'"
+            "SELECT customer_id, error FROM send_ledger WHERE channel = 'sales_task' AND status = 'failed_retryable'"
         ).fetchall()
     path = settings.outbox / "sales_tasks" / "run_001.csv"
     assert path.read_text().splitlines()[0] == "WhoId,Subject,ActivityDate,OwnerId,Description"
@@ -76,7 +76,8 @@ def test_outbox_holds_one_body_per_email_and_a_manifest_without_personal_data(se
     assert sorted(s["send_id"] for s in manifest["sends"]) == [s for (s,) in planned_emails]
     for entry in manifest["sends"]:
         body = json.loads((folder / entry["file"]).read_text())
-        assert body["personalizations"][0]["custom_args"]["touchplan_send_id"] == entry["send_id"]
+        ids = [p["custom_args"]["touchplan_send_id"] for p in body["personalizations"]]
+        assert ids.count(entry["send_id"]) == 1
     # each body is a valid request of POST /v3/mail/send in SendGrid's API description
     for entry in manifest["sends"]:
         assert mail_send_errors(json.loads((folder / entry["file"]).read_text())) == [], entry["file"]
@@ -97,12 +98,12 @@ def test_api_key_and_addresses_never_reach_logs_outbox_or_ledger(settings, monke
     with duckdb.connect(str(settings.warehouse)) as con:
         report = deliver(con, replace(settings, send=True), send=True, client=client, sleep=lambda _: None)
         ledger_dump = json.dumps(con.execute("SELECT * FROM send_ledger").fetchall(), default=str)
-    # PLAN: the 400 and the four 500s fail two of the three bodies with an address, cu_003 has no address and
-    # cu_004's sales task no Salesforce record; the third body got the script's default 202
+    # PLAN: the 400 (permanent) and the four 500s (retryable) fail two of the three requests with an address,
+    # cu_003 has no address and cu_004's sales task no Salesforce record; the third request got the default 202
     assert report.mode == "send"
-    assert report.count(status="failed") == 4
-    assert report.count("email", "failed") + report.count("webinar_invite", "failed") == 3
-    assert report.count("sales_task", "failed") == 1
+    assert report.count(status="failed_permanent") == 1
+    assert report.count(status="failed_retryable") == 3
+    assert report.count("sales_task", "failed_retryable") == 1
     assert "[redacted]" in ledger_dump and "[email]" in ledger_dump
     outbox_text = "".join(p.read_text() for p in settings.outbox.rglob("*") if p.is_file())
     for text in (caplog.text, ledger_dump, outbox_text, json.dumps(report.as_metadata())):

@@ -76,7 +76,11 @@ def test_replanning_under_a_new_plan_run_keeps_send_ids(settings: Settings):
     assert {run for _, run in after} == {"run_002"}
 
 
-def test_dry_run_does_not_block_a_later_real_send_and_sent_is_never_resent(settings, monkeypatch):
+def sent_ids(body: dict) -> list[str]:
+    return [p["custom_args"]["touchplan_send_id"] for p in body["personalizations"]]
+
+
+def test_dry_run_does_not_block_a_later_real_send_and_accepted_is_never_resent(settings, monkeypatch):
     monkeypatch.setenv("SENDGRID_API_KEY", KEY)
     real = replace(settings, send=True)
     client = ScriptedSendGrid()
@@ -84,32 +88,28 @@ def test_dry_run_does_not_block_a_later_real_send_and_sent_is_never_resent(setti
         deliver(con, settings, send=False)
         report = deliver(con, real, send=True, client=client)
         assert report.mode == "send"
-        assert len(client.posts) == 3  # two emails with an address and one webinar invite
+        # two welcome emails with different templates and one webinar invite: three requests
+        assert len(client.posts) == 3
         statuses = dict(con.execute("SELECT send_id, status FROM send_ledger").fetchall())
-        posted_ids = {
-            body["personalizations"][0]["custom_args"]["touchplan_send_id"] for body in client.posts
-        }
-        assert {statuses[s] for s in posted_ids} == {"sent"}
+        posted_ids = {s for body in client.posts for s in sent_ids(body)}
+        assert len(posted_ids) == 3 and {statuses[s] for s in posted_ids} == {"accepted"}
         message_ids = con.execute(
-            "SELECT provider_message_id FROM send_ledger WHERE status = 'sent' "
+            "SELECT provider_message_id FROM send_ledger WHERE status = 'accepted' "
             "AND channel IN ('email', 'webinar_invite')"
         ).fetchall()
         assert all(m[0].startswith("msg-") for m in message_ids)
         # The outbox file holds exactly the bytes the client posted.
+        paths = dict(con.execute("SELECT send_id, request_path FROM send_ledger").fetchall())
         for body in client.posts:
-            path = (
-                settings.outbox
-                / "sendgrid"
-                / f"{body['personalizations'][0]['custom_args']['touchplan_send_id']}.json"
-            )
+            path = settings.outbox / paths[sent_ids(body)[0]]
             assert path.read_bytes() == json.dumps(body).encode("utf-8")
 
         again = deliver(con, real, send=True, client=client)
         assert len(client.posts) == 3  # nothing posted twice
         assert again.already_sent == 3 + 1 + 2  # emails, the sales task with a record, the audience rows
-        assert again.count("email", "sent") == 0
+        assert again.count("email", "accepted") == 0
 
-        dry_after = deliver(con, settings, send=False)  # a dry run never downgrades a sent row
+        dry_after = deliver(con, settings, send=False)  # a dry run never downgrades an accepted row
         assert dry_after.count(status="dry_run") == 0
         assert {statuses[s] for s in posted_ids} == {
             st
@@ -125,49 +125,38 @@ def test_without_the_key_send_is_a_dry_run(settings: Settings):
     assert report.mode == "dry_run" and client.posts == []
 
 
-def test_failures_keep_the_http_status_and_are_retried_next_run(settings, monkeypatch):
+def test_4xx_is_permanent_and_never_retried_5xx_retried_and_resent_next_run(settings, monkeypatch):
     monkeypatch.setenv("SENDGRID_API_KEY", KEY)
     real = replace(settings, send=True)
     sleeps: list[float] = []
-    # 1st email: 400 (no retry); 2nd: 500 on every attempt (1 + 3 retries); 3rd: 202.
+    # 1st request: 400 (no retry); 2nd: 500 on every attempt (1 + 3 retries); 3rd: 202.
     client = ScriptedSendGrid(statuses=[400, 500, 500, 500, 500, 202])
     with duckdb.connect(str(settings.warehouse)) as con:
         report = deliver(con, real, send=True, client=client, sleep=sleeps.append)
         assert len(client.posts) == 6
         assert len(sleeps) == 3 and sleeps == sorted(sleeps)  # bounded, growing backoff
         failed = con.execute(
-            "SELECT http_status, attempts, error FROM send_ledger WHERE http_status IS NOT NULL "
-            "AND status = 'failed' ORDER BY http_status"
+            "SELECT status, http_status, attempts, error FROM send_ledger WHERE http_status >= 400 "
+            "ORDER BY http_status"
         ).fetchall()
-        assert [(s, a) for s, a, _ in failed] == [(400, 1), (500, 1)]
-        assert "personalizations: bad" in failed[0][2]
-        assert report.count("email", "failed") + report.count("webinar_invite", "failed") == 3  # + no address
-        # PLAN's three bodies with an address (cu_001 and cu_002 welcome, cu_004's webinar invite) got 400, 500
-        # and 202; cu_003 has no address (failed, never posted)
-        assert report.count("email", "sent") + report.count("webinar_invite", "sent") == 1
+        # every attempt is counted in the ledger before it leaves
+        assert [(st, h, a) for st, h, a, _ in failed] == [
+            ("failed_permanent", 400, 1),
+            ("failed_retryable", 500, 4),
+        ]
+        assert "personalizations: bad" in failed[0][3]
+        assert report.count("email", "accepted") + report.count("webinar_invite", "accepted") == 1
+        permanent_id = sent_ids(client.posts[0])[0]
 
         retry = deliver(con, real, send=True, client=client, sleep=sleeps.append)
-        assert len(client.posts) == 8  # only the two failed bodies again
-        # the two bodies that failed with 400 and 500 are sent now (the script has run out: 202); cu_003 still
-        # has no address, and the sales task without a Salesforce record still fails; the rest was done before
-        assert dict(retry.counts) == {
-            ("email", "sent"): 1,
-            ("webinar_invite", "sent"): 1,
-            ("email", "failed"): 1,
-            ("sales_task", "failed"): 1,
-        }
+        assert len(client.posts) == 7  # only the request that got 500s again; the 400 is never retried
+        assert permanent_id not in sent_ids(client.posts[-1])
+        assert retry.skipped_failed_permanent == 1
+        assert retry.count("email", "accepted") + retry.count("webinar_invite", "accepted") == 1
         rows = con.execute(
-            "SELECT channel, status, http_status, attempts FROM send_ledger WHERE http_status IS NOT NULL "
-            "ORDER BY ALL"
+            "SELECT status, http_status, attempts FROM send_ledger WHERE http_status IS NOT NULL ORDER BY ALL"
         ).fetchall()
-        # every body with an address now sent: the one that got 202 at once in one run, the two others in two
-        email_rows = [r for r in rows if r[0] == "email"]
-        assert sorted((status, http, attempts) for _, status, http, attempts in rows) == [
-            ("sent", 202, 1),
-            ("sent", 202, 2),
-            ("sent", 202, 2),
-        ]
-        assert len(email_rows) == 2  # cu_001 and cu_002; the third is cu_004's webinar invite
+        assert rows == [("accepted", 202, 1), ("accepted", 202, 5), ("failed_permanent", 400, 1)]
 
 
 def test_rate_limit_honours_retry_after(settings, monkeypatch):
@@ -180,8 +169,9 @@ def test_rate_limit_honours_retry_after(settings, monkeypatch):
     # the first body is retried after the 429 and then sent, like the two others: PLAN's three bodies with an
     # address (two welcome emails, one webinar invite) in four posts; cu_003 has no address
     assert len(client.posts) == 4
-    assert report.count("email", "sent") == 2 and report.count("webinar_invite", "sent") == 1
-    assert report.count("email", "failed") == 1 and report.count("webinar_invite", "failed") == 0
+    assert report.count("email", "accepted") == 2 and report.count("webinar_invite", "accepted") == 1
+    assert report.count("email", "failed_retryable") == 1  # cu_003: no address
+    assert report.count("webinar_invite", "failed_retryable") == 0
 
 
 @pytest.mark.parametrize("days_ahead", [5])
@@ -232,8 +222,13 @@ def test_a_refused_key_stops_the_run_and_leaves_the_rest_for_later(settings, mon
         report = deliver(con, replace(settings, send=True), send=True, client=client)
         assert len(client.posts) == 1  # no hammering with a bad key
         assert report.stopped_on_auth_error and report.as_metadata()["stopped_on_auth_error"] is True
-        assert con.execute("SELECT count(*) FROM send_ledger WHERE http_status = 401").fetchone()[0] == 1
+        assert (
+            con.execute(
+                "SELECT count(*) FROM send_ledger WHERE http_status = 401 AND status = 'failed_retryable'"
+            ).fetchone()[0]
+            == 1
+        )
         retry = deliver(con, replace(settings, send=True), send=True, client=client)
         # the next run sends all three bodies with an address (two welcome emails, one webinar invite)
         assert len(client.posts) == 1 + 3
-        assert retry.count("email", "sent") == 2 and retry.count("webinar_invite", "sent") == 1
+        assert retry.count("email", "accepted") == 2 and retry.count("webinar_invite", "accepted") == 1

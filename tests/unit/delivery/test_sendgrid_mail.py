@@ -107,7 +107,8 @@ def test_missing_names_are_left_out_of_the_body(config_dir: Path):
     )
     person = body["personalizations"][0]
     assert person["to"] == [{"email": "ada.lovelace@example.com"}]
-    assert set(person["dynamic_template_data"]) == {"campaign_id", "variant"}
+    # marketing mail also carries the configured postal address (CAN-SPAM)
+    assert set(person["dynamic_template_data"]) == {"campaign_id", "variant", "postal_address"}
 
 
 def test_bad_config_names_the_file_and_key(config_dir: Path):
