@@ -10,4 +10,5 @@ COMMAND_MODULES = [
     "explain",
     "explain_match",
     "backtest",
+    "serve",
 ]

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from pipelines.lib.config import load_yaml_model
+from pipelines.lib.receiver.settings import ReceiverSettings
 
 DELIVERY_FILE = "delivery.yaml"
 
@@ -82,6 +83,7 @@ class DeliveryConfig(_Strict):
     categories: list[str] = Field(default_factory=lambda: ["touchplan"], max_length=5)
     sales_tasks: SalesTasks = SalesTasks()
     audience_files: AudienceFiles = AudienceFiles()
+    receiver: ReceiverSettings = ReceiverSettings()  # `touchplan serve` limits (docs/delivery.md)
 
     @field_validator("asm_groups")
     @classmethod
