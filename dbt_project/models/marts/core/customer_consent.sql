@@ -229,11 +229,11 @@ grid as (
     where scope = 'group'
 ),
 
-{#- each assertion counted for every group it speaks about: a global one for every group of its channel -#}
+-- each assertion counted for every group it speaks about: a global one for every group of its channel
 applied as (
     select
         grid.subscription_group,
-        assertions.* exclude (subscription_group)
+        assertions.* exclude (subscription_group)  -- noqa: RF02
     from customer_assertions as assertions
     inner join grid
         on
@@ -255,10 +255,11 @@ ranked as (
 effective as (
     select *
     from ranked
-    {#- a group resubscribe later than every restriction of that group lifts them (never a global one) #}
-    where not coalesce(
-        scope = 'group' and severity > 1 and last_group_resubscribe_at > last_group_restriction_at, false
-    )
+    -- a group resubscribe later than every restriction of that group lifts them (never a global one)
+    where
+        not coalesce(
+            scope = 'group' and severity > 1 and last_group_resubscribe_at > last_group_restriction_at, false
+        )
     qualify row_number() over (
         partition by customer_id, channel, subscription_group
         order by

@@ -9,19 +9,28 @@ with
 
 requests as (
     {%- if raw_requests is not none %}
-    select send_id, requested_at, method, _ingested_at, _source_file, _source_line
+    select
+        send_id,
+        requested_at,
+        method,
+        _ingested_at,
+        _source_file,
+        _source_line
     from {{ raw_requests }}
     {%- else %}
-    select
-        cast(null as varchar) as send_id, cast(null as timestamp) as requested_at, cast(null as varchar) as method,
-        cast(null as timestamp) as _ingested_at, cast(null as varchar) as _source_file,
-        cast(null as bigint) as _source_line
-    where false
+    {{ optional_columns({'send_id': 'varchar', 'requested_at': 'timestamp', 'method': 'varchar',
+        '_ingested_at': 'timestamp', '_source_file': 'varchar', '_source_line': 'bigint'}) }}
     {%- endif %}
 ),
 
 ledger as (
-    select send_id, customer_id, campaign_id, channel, plan_run_id, scheduled_at
+    select
+        send_id,
+        customer_id,
+        campaign_id,
+        channel,
+        plan_run_id,
+        scheduled_at
     from {{ table_if_exists('send_ledger',
         "select cast(null as varchar) as send_id, cast(null as varchar) as customer_id,
             cast(null as varchar) as campaign_id, cast(null as varchar) as channel,
@@ -29,7 +38,13 @@ ledger as (
 ),
 
 plan as (
-    select plan_run_id, customer_id, campaign_id, channel, scheduled_at, subscription_group
+    select
+        plan_run_id,
+        customer_id,
+        campaign_id,
+        channel,
+        scheduled_at,
+        subscription_group
     from {{ table_if_exists('contact_plan',
         "select cast(null as varchar) as plan_run_id, cast(null as varchar) as customer_id,
             cast(null as varchar) as campaign_id, cast(null as varchar) as channel,
@@ -65,7 +80,7 @@ send_group as (
             and ledger.campaign_id = plan.campaign_id
             and ledger.channel = plan.channel
             and cast(ledger.scheduled_at as date) = cast(plan.scheduled_at as date)
-    where ledger.send_id in (select send_id from first_request)
+    where ledger.send_id in (select first_request.send_id from first_request)
     qualify row_number() over (partition by ledger.send_id order by plan.scheduled_at nulls last) = 1
 ),
 
