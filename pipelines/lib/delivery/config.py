@@ -134,7 +134,7 @@ class DeliveryConfig(_Strict):
             or self.campaign(campaign_id).subscription_group
             or self.default_subscription_group
         )
-        if group.isdigit():  # customer_consent writes ASM groups as their id in text
+        if group.isdigit():  # an ASM id written as digits (a group config does not name) is used as is
             return int(group)
         return self.asm_groups.get(group)
 
