@@ -23,7 +23,7 @@ class ReceiverSettings(BaseModel):
     # A signed request whose X-Twilio-Email-Event-Webhook-Timestamp is further than this from now (either way) is
     # refused: a captured request cannot be replayed later. SendGrid signs at send time; 5 minutes is the usual bound.
     timestamp_tolerance_seconds: int = Field(default=300, ge=10, le=86_400)
-    # Largest request body accepted (413 above). SendGrid batches events into POSTs well under 1 MiB.
+    # Largest request body accepted (413 above); SendGrid batches events into POSTs of bounded size.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
 
