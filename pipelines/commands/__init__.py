@@ -12,4 +12,5 @@ COMMAND_MODULES = [
     "backtest",
     "erase",
     "deliveries",
+    "serve",
 ]

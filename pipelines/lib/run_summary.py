@@ -24,6 +24,7 @@ STAGE_TABLES: dict[str, list[str]] = {
         "raw_email_audience",
         "raw_webinar_attendance",
         "raw_webinar_registrations",
+        "raw_unsubscribe_requests",
     ],
     "identity": ["identity_edges", "identity_clusters", "customer_merge_log"],
     "marts": [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.lib.config import survivorship
+from pipelines.lib.delivery.groups import subscription_group_vars
 from pipelines.lib.identity.config import identity_dbt_vars, load_identity_config
 from pipelines.lib.insight import config as insight_config
 from pipelines.lib.settings import Settings
@@ -17,4 +18,5 @@ def collect_dbt_vars(settings: Settings) -> dict[str, Any]:
     dbt_vars.update(survivorship.dbt_vars(settings))
     dbt_vars.update(insight_config.dbt_vars(settings))
     dbt_vars.update(identity_dbt_vars(load_identity_config(settings.config_dir)))
+    dbt_vars.update(subscription_group_vars(settings.config_dir))
     return dbt_vars

@@ -130,4 +130,20 @@ def _cross_file_problems(config_dir: Path, parsed: dict[str, Any]) -> list[str]:
                     f"{display_path(config_dir / 'delivery.yaml')}: templates.campaigns.{campaign_id}: "
                     f"unknown campaign {campaign_id!r} (not in campaigns.yaml)"
                 )
+        # one vocabulary of subscription groups: what a campaign checks in customer_consent is an asm_groups name
+        groups = set(delivery.asm_groups)
+        if groups:
+            for i, campaign in enumerate(campaigns.campaigns):
+                if campaign.subscription_group not in groups:
+                    problems.append(
+                        f"{campaigns_file}: campaigns[{i}].subscription_group: expected one of "
+                        f"{', '.join(sorted(groups))} (asm_groups of delivery.yaml); got {campaign.subscription_group!r}"
+                    )
+            for campaign_id, template in delivery.templates.campaigns.items():
+                if template.subscription_group is not None and template.subscription_group not in groups:
+                    problems.append(
+                        f"{display_path(config_dir / 'delivery.yaml')}: templates.campaigns.{campaign_id}."
+                        f"subscription_group: expected one of {', '.join(sorted(groups))} (asm_groups); "
+                        f"got {template.subscription_group!r}"
+                    )
     return problems

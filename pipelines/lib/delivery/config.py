@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from pipelines.lib.config import load_yaml_model
+from pipelines.lib.receiver.settings import ReceiverSettings
 
 DELIVERY_FILE = "delivery.yaml"
 # The demo's stand-in for a SendGrid dynamic template id: fine for a dry run, refused by a real send.
@@ -119,6 +120,7 @@ class DeliveryConfig(_Strict):
     # email's dynamic_template_data as `postal_address`.
     postal_address: str | None = Field(default=None, min_length=5)
     sending_guard: SendingGuard = SendingGuard()
+    receiver: ReceiverSettings = ReceiverSettings()  # `touchplan serve` limits (docs/delivery.md)
 
     @field_validator("asm_groups")
     @classmethod
@@ -127,6 +129,30 @@ class DeliveryConfig(_Strict):
             if group_id <= 0:
                 raise ValueError(f"asm group {name!r}: {group_id} is not a positive SendGrid group id")
         return value
+
+    @field_validator("asm_groups")
+    @classmethod
+    def _one_name_per_group(cls, value: dict[str, int]) -> dict[str, int]:
+        """Names are the vocabulary of campaigns and customer_consent; each ASM id has one name."""
+        for name in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"asm group {name!r}: a group name is lower-case letters, digits and _")
+        seen: dict[int, str] = {}
+        for name, group_id in value.items():
+            if group_id in seen:
+                raise ValueError(
+                    f"asm groups {seen[group_id]!r} and {name!r} both map to ASM group {group_id}"
+                )
+            seen[group_id] = name
+        return value
+
+    @model_validator(mode="after")
+    def _default_group_is_known(self) -> DeliveryConfig:
+        if self.asm_groups and self.default_subscription_group not in self.asm_groups:
+            raise ValueError(
+                f"default_subscription_group {self.default_subscription_group!r} is not a key of asm_groups"
+            )
+        return self
 
     def campaign(self, campaign_id: str) -> CampaignTemplate:
         return self.templates.campaigns.get(campaign_id) or CampaignTemplate()
@@ -164,7 +190,7 @@ class DeliveryConfig(_Strict):
             or self.campaign(campaign_id).subscription_group
             or self.default_subscription_group
         )
-        if group.isdigit():  # customer_consent writes ASM groups as their id in text
+        if group.isdigit():  # an ASM id written as digits (a group config does not name) is used as is
             return int(group)
         return self.asm_groups.get(group)
 

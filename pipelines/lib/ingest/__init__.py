@@ -12,6 +12,7 @@ from pipelines.lib.ingest import (  # noqa: F401
     salesforce,
     sendgrid,
     teams,
+    touchplan_unsubscribe,
     zoho,
     zoom,
 )

@@ -36,6 +36,7 @@ TABLE_KIND = {
     "raw_email_audience": "email",
     "raw_webinar_attendance": "webinar",
     "raw_webinar_registrations": "webinar",
+    "raw_unsubscribe_requests": "email",
 }
 
 

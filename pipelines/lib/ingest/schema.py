@@ -197,6 +197,13 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "phone": "VARCHAR",
         "extra": "JSON",
     },
+    # one-click unsubscribes recorded by `touchplan serve` (exports/webhook/unsubscribe/): ids only, no personal data
+    "raw_unsubscribe_requests": {
+        "source_system": "VARCHAR",
+        "send_id": "VARCHAR",
+        "requested_at": "TIMESTAMP",
+        "method": "VARCHAR",
+    },
 }
 
 INGEST_FILES: dict[str, str] = {

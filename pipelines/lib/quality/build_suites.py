@@ -566,7 +566,9 @@ SPECS: list[TableSpec] = [
                 "subscription_group_format",
                 "warn",
                 column="subscription_group",
-                regex=r"^(marketing|[0-9]+)$",
+                # a group name of config/delivery.yaml asm_groups (marketing, newsletter...) or an ASM id config
+                # does not know (kept under its number)
+                regex=r"^([a-z][a-z0-9_]*|[0-9]+)$",
             ),
             # a known state (subscribed, unsubscribed, suppressed) names the source that asserted it; 'unknown'
             # means no source said anything, so it has none by definition and is left out

@@ -72,6 +72,15 @@ DEFER_RESPONSES = ["400 try again later", "421 4.7.0 Try again later, closing co
 PREFERENCES_URL = "https://touchplan.example/preferences"
 
 
+def configured_asm_groups() -> list[int]:
+    """The ASM unsubscribe group ids of the shipped config/delivery.yaml (`asm_groups`): the demo's group
+    unsubscribes use only groups that config names, so customer_consent files them under the group names."""
+    from pipelines.lib.delivery.config import load_delivery_config
+    from pipelines.lib.settings import PROJECT_ROOT
+
+    return sorted(load_delivery_config(PROJECT_ROOT / "config").asm_groups.values())
+
+
 def _small(values: np.ndarray) -> np.ndarray:
     """The narrowest unsigned integer type that holds these non-negative values (random draws, indexes)."""
     values = np.asarray(values)
@@ -239,6 +248,7 @@ def build_events(
     rng: np.random.Generator,
     base_share: float = 0.05,
     engaged_share: float = 0.25,
+    asm_group_ids: list[int] | None = None,
 ) -> SendGridEvents:
     """recipients: email (normalised), engagement, opted_out, and optionally quiet_from / quiet_to (Unix seconds:
     no opens or clicks in that spell) and burst_campaign (the campaign whose week the person is very engaged:
@@ -246,8 +256,12 @@ def build_events(
 
     Marketing sends more to engaged people: each campaign reaches a recipient with probability
     base_share + engaged_share * engagement, or the recipient's `send_share` where given (customer community
-    members get nearly everything).
+    members get nearly everything). Group unsubscribes / resubscribes use `asm_group_ids` (default: the groups of
+    the shipped config/delivery.yaml).
     """
+    groups = list(asm_group_ids if asm_group_ids is not None else configured_asm_groups())
+    if not groups:
+        raise ValueError("asm_group_ids is empty: the demo's group unsubscribes need at least one ASM group")
     nr = len(recipients)
     eng_all = recipients["engagement"].to_numpy()
     share = base_share + engaged_share * eng_all
@@ -348,7 +362,7 @@ def build_events(
     later = click_off + rng.integers(60, 7200, size=ns)
     del click_off
     add(unsub, "unsubscribe", later)
-    p["asm_group_id"] = _small(rng.choice([10, 11, 12], size=ns).astype(np.int64))
+    p["asm_group_id"] = _small(np.asarray(groups, dtype=np.int64)[rng.choice(len(groups), size=ns)])
     add(gunsub, "group_unsubscribe", later)
     add(gresub, "group_resubscribe", later + 86_400)
     add(spam, "spamreport", later + 30)

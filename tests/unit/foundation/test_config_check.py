@@ -208,3 +208,21 @@ def test_run_with_an_empty_exports_folder_fails_at_once(tmp_path, capsys):
     assert err[0].startswith(f"error: exports folder {exports} has no export files")
     assert "touchplan sample-data --out" in err[0]
     assert not warehouse.exists()
+
+
+def test_campaign_subscription_group_must_be_an_asm_groups_name(config):
+    """One vocabulary (issue #15): a campaign checking a group that delivery.yaml does not name would find no
+    consent row for it."""
+    _edit(config / "campaigns.yaml", "  - id: ", "  - subscription_group: marketting\n    id: ")
+    (line,) = validate_config(config).problems
+    assert line == (
+        f"{config / 'campaigns.yaml'}: campaigns[0].subscription_group: expected one of marketing, newsletter, "
+        "webinars (asm_groups of delivery.yaml); got 'marketting'"
+    )
+
+
+def test_asm_groups_names_and_ids_are_one_to_one(config):
+    _edit(config / "delivery.yaml", "newsletter: 10002", "newsletter: 10001")
+    (line,) = validate_config(config).problems
+    assert "'marketing' and 'newsletter' both map to ASM group 10001" in line
+    assert line.startswith(f"{config / 'delivery.yaml'}: asm_groups")

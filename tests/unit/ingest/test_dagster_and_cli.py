@@ -39,6 +39,7 @@ def test_ingest_asset_materializes_every_raw_table_with_counts_and_no_personal_d
         "raw_email_audience",
         "raw_webinar_attendance",
         "raw_webinar_registrations",
+        "raw_unsubscribe_requests",
         "ingest_files",
         "ingest_quarantine",
     }

@@ -73,3 +73,17 @@ def test_events_are_sorted_and_carry_only_their_own_keys(tmp_path):
     assert "url" not in by_event["open"] and "tls" in by_event["delivered"]
     assert {"reason", "status", "type", "bounce_classification"} <= by_event["bounce"]
     assert all(r["url_offset"]["index"] in (0, 1) for r in rows if r["event"] == "click")
+
+
+def test_group_events_use_only_the_configured_asm_groups(tmp_path):
+    """Issue #15: the demo unsubscribed people from ASM groups 11 and 12 that config/delivery.yaml does not know."""
+    from pipelines.lib.delivery.config import load_delivery_config
+    from pipelines.lib.settings import PROJECT_ROOT
+
+    configured = set(load_delivery_config(PROJECT_ROOT / "config").asm_groups.values())
+    events, recipients, campaigns = _events()
+    sendgrid.write_events(events, recipients, campaigns, tmp_path, per_file=10_000)
+    rows = json.loads((tmp_path / "events.json").read_text(encoding="utf-8"))
+    groups = [r["asm_group_id"] for r in rows if r["event"] in ("group_unsubscribe", "group_resubscribe")]
+    assert groups, "the sample has group events"
+    assert set(groups) <= configured

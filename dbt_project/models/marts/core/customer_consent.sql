@@ -1,11 +1,19 @@
 {#- Effective consent per customer, channel and subscription group, with the assertion that decided it.
 
-    Every source statement about consent is an assertion with a severity: subscribed (1) < unsubscribed (2) <
-    suppressed (3: hard bounce, spam report, invalid address, Mailchimp cleaned). For `marketing` the most
-    restrictive assertion anywhere wins (an unsubscribe in one source beats a subscribe in another), the latest of
-    equal severity reports it. For an ASM group a group_resubscribe re-subscribes that group only when it is later
-    than every restrictive assertion of that group. Customers without any assertion get `unknown` for email and
-    phone marketing. -#}
+    Subscription groups are one vocabulary (macros/subscription_groups.sql): `marketing` and the names of
+    config/delivery.yaml `asm_groups` (var `subscription_groups`). An assertion is either GLOBAL (an unsubscribe
+    from everything, a spam report, a hard bounce, Mailchimp, a CRM opt-out) or about ONE GROUP (a SendGrid
+    group_unsubscribe / group_resubscribe or a group_unsubscribes list entry, stored under the group's NAME mapped
+    from its ASM id; a one-click unsubscribe from `touchplan serve`, under the group of the send). Every customer
+    gets a row for every channel and every group of the vocabulary (plus any group an assertion names that config
+    does not know, kept under its ASM id); a group's state is decided by the global assertions and that group's own:
+    a group unsubscribe withdraws that group only, a global unsubscribe withdraws all of them.
+
+    Severity: subscribed (1) < unsubscribed (2) < suppressed (3: hard bounce, spam report, invalid address,
+    Mailchimp cleaned). The most restrictive assertion wins (an unsubscribe in one source beats a subscribe in
+    another), the latest of equal severity reports it. A group_resubscribe lifts that group's own restrictions when
+    it is later than every one of them; it never lifts a global one. Customers without any assertion get `unknown`.
+-#}
 with
 
 crosswalk as (
@@ -18,6 +26,11 @@ customers as (
 
 email_events as (
     select * from {{ ref('stg_sendgrid__events') }}
+),
+
+unsubscribe_requests as (
+    select * from {{ ref('stg_touchplan__unsubscribe_requests') }}
+    where is_known_send
 ),
 
 suppressions as (
@@ -45,9 +58,9 @@ event_assertions as (
         recipient_record_key as record_key,
         'email' as channel,
         case
-            when event_type in ('group_unsubscribe', 'group_resubscribe') then cast(asm_group_id as varchar)
-            else 'marketing'
+            when event_type in ('group_unsubscribe', 'group_resubscribe') then subscription_group
         end as subscription_group,
+        case when event_type in ('group_unsubscribe', 'group_resubscribe') then 'group' else 'all' end as scope,
         case event_type
             when 'group_resubscribe' then 'subscribed'
             when 'unsubscribe' then 'unsubscribed'
@@ -75,9 +88,10 @@ suppression_assertions as (
         end as record_key,
         'email' as channel,
         case
-            when suppressions.suppression_list = 'group_unsubscribes' then cast(suppressions.asm_group_id as varchar)
-            else 'marketing'
+            when suppressions.suppression_list = 'group_unsubscribes'
+                then {{ subscription_group_name('suppressions.asm_group_id') }}
         end as subscription_group,
+        case when suppressions.suppression_list = 'group_unsubscribes' then 'group' else 'all' end as scope,
         case
             when suppressions.suppression_list in ('global_unsubscribes', 'group_unsubscribes') then 'unsubscribed'
             else 'suppressed'
@@ -102,7 +116,8 @@ mailchimp_assertions as (
     select
         record_key,
         'email' as channel,
-        'marketing' as subscription_group,
+        cast(null as varchar) as subscription_group,
+        'all' as scope,
         case list_status
             when 'subscribed' then 'subscribed' when 'unsubscribed' then 'unsubscribed'
             else 'suppressed'
@@ -127,7 +142,8 @@ crm_assertions as (
     select
         record_key,
         'email' as channel,
-        'marketing' as subscription_group,
+        cast(null as varchar) as subscription_group,
+        'all' as scope,
         'unsubscribed' as consent_state,
         source_system || ' opted out of email' as reason,
         record_key as evidence_id,
@@ -138,7 +154,8 @@ crm_assertions as (
     select
         record_key,
         'phone' as channel,
-        'marketing' as subscription_group,
+        cast(null as varchar) as subscription_group,
+        'all' as scope,
         'unsubscribed' as consent_state,
         source_system || ' do not call' as reason,
         record_key as evidence_id,
@@ -162,6 +179,7 @@ customer_assertions as (
         crosswalk.customer_id,
         assertions.channel,
         assertions.subscription_group,
+        assertions.scope,
         assertions.consent_state,
         case assertions.consent_state when 'suppressed' then 3 when 'unsubscribed' then 2 else 1 end as severity,
         assertions.reason,
@@ -171,51 +189,86 @@ customer_assertions as (
         assertions.asserted_at
     from assertions
     inner join crosswalk on assertions.record_key = crosswalk.record_key
-    where assertions.subscription_group is not null
+    where assertions.scope = 'all' or assertions.subscription_group is not null
+    union all
+    -- one-click unsubscribes (RFC 8058) through `touchplan serve`: that send's group, for that send's customer
+    select
+        requests.customer_id,
+        'email' as channel,
+        requests.subscription_group,
+        'group' as scope,
+        'unsubscribed' as consent_state,
+        2 as severity,
+        'one-click unsubscribe' as reason,
+        'touchplan' as asserted_by_source_system,
+        requests.send_id as asserted_by_record_id,
+        'unsubscribe:' || requests.send_id as evidence_id,
+        requests.requested_at as asserted_at
+    from unsubscribe_requests as requests
+    where requests.customer_id in (select customers.customer_id from customers)
+),
+
+vocabulary as (
+    {{ subscription_group_vocabulary() }}
+),
+
+grid as (
+    select
+        customers.customer_id,
+        channels.channel,
+        vocabulary.subscription_group
+    from customers
+    cross join (values ('email'), ('phone')) as channels (channel)
+    cross join vocabulary
+    union
+    select
+        customer_id,
+        channel,
+        subscription_group
+    from customer_assertions
+    where scope = 'group'
+),
+
+-- each assertion counted for every group it speaks about: a global one for every group of its channel
+applied as (
+    select
+        grid.subscription_group,
+        assertions.* exclude (subscription_group)  -- noqa: RF02
+    from customer_assertions as assertions
+    inner join grid
+        on
+            assertions.customer_id = grid.customer_id
+            and assertions.channel = grid.channel
+            and (assertions.scope = 'all' or assertions.subscription_group = grid.subscription_group)
 ),
 
 ranked as (
     select
         *,
-        max(case when severity > 1 then coalesce(asserted_at, cast('infinity' as timestamp)) end)
-            over (partition by customer_id, channel, subscription_group) as last_restriction_at
-    from customer_assertions
+        max(case when scope = 'group' and severity > 1 then coalesce(asserted_at, cast('infinity' as timestamp)) end)
+            over (partition by customer_id, channel, subscription_group) as last_group_restriction_at,
+        max(case when scope = 'group' and severity = 1 then asserted_at end)
+            over (partition by customer_id, channel, subscription_group) as last_group_resubscribe_at
+    from applied
 ),
 
 effective as (
     select *
     from ranked
+    -- a group resubscribe later than every restriction of that group lifts them (never a global one)
+    where
+        not coalesce(
+            scope = 'group' and severity > 1 and last_group_resubscribe_at > last_group_restriction_at, false
+        )
     qualify row_number() over (
         partition by customer_id, channel, subscription_group
         order by
-            {# a group resubscribe later than the last restriction of that group wins for that group #}
-            case
-                when
-                    subscription_group <> 'marketing' and severity = 1
-                    and (last_restriction_at is null or asserted_at > last_restriction_at) then 0
-                else 1
-            end,
             severity desc,
             asserted_at desc nulls first,
             asserted_by_source_system asc,
             asserted_by_record_id asc,
             evidence_id asc
     ) = 1
-),
-
-grid as (
-    select
-        customers.customer_id,
-        defaults.channel,
-        'marketing' as subscription_group
-    from customers
-    cross join (values ('email'), ('phone')) as defaults (channel)
-    union
-    select
-        customer_id,
-        channel,
-        subscription_group
-    from effective
 ),
 
 final as (

@@ -1,5 +1,8 @@
-{#- SendGrid events, each counted once: webhook retries and overlapping exports repeat an event with the same
-    sg_event_id (or, without one, the same message, recipient, event, time and URL). -#}
+{#- SendGrid events, each counted once. The Event Webhook retries for 24 hours and exports overlap, so an event
+    arrives more than once: with the same sg_event_id (one row kept), or re-sent under a NEW sg_event_id with the
+    same content (a content fingerprint: message, recipient, event, URL, ASM group, bounce type, send id) and a
+    timestamp at most var('event_duplicate_window_seconds', 2) seconds from the previous copy (one row kept). A
+    genuine repeat (a second open of the same message) comes minutes later and is kept. -#}
 with
 
 source as (
@@ -36,22 +39,38 @@ keyed as (
             '|', coalesce(message_id, ''), coalesce(email, ''), event_type,
             coalesce(cast(occurred_at as varchar), ''), coalesce(url, ''),
             coalesce(cast(asm_group_id as varchar), '')
-        )) as natural_key
+        )) as natural_key,
+        md5(concat_ws(
+            '|', coalesce(message_id, ''), coalesce(email, ''), event_type, coalesce(url, ''),
+            coalesce(cast(asm_group_id as varchar), ''), coalesce(bounce_type, ''),
+            coalesce(touchplan_send_id, ''), coalesce(campaign_id, '')
+        )) as fingerprint
     from renamed
     where email is not null and event_type is not null
 ),
 
-deduplicated as (
+same_id_once as (
     select *
     from keyed
     qualify row_number() over (
         partition by coalesce(event_id, natural_key)
         order by _ingested_at, _source_file, _source_line
     ) = 1
-    and row_number() over (
-        partition by natural_key
-        order by _ingested_at, _source_file, _source_line
-    ) = 1
+),
+
+deduplicated as (
+    select *
+    from same_id_once
+    qualify coalesce(
+        date_diff(
+            'second',
+            lag(occurred_at) over (
+                partition by fingerprint order by occurred_at, _ingested_at, _source_file, _source_line
+            ),
+            occurred_at
+        ) > {{ var('event_duplicate_window_seconds', 2) }},
+        true
+    )
 ),
 
 final as (
@@ -71,6 +90,8 @@ final as (
         url,
         categories,
         asm_group_id,
+        case when asm_group_id is not null then {{ subscription_group_name('asm_group_id') }} end
+            as subscription_group,
         campaign_id,
         touchplan_send_id,
         occurred_at,
