@@ -305,6 +305,11 @@ class SplinkSettings(_Strict):
     # After training, re-estimate that prior from the model itself (expected matches among the scored pairs /
     # all pairs, to a fixed point): the match probability, and so the threshold, then follows from the data.
     calibrate_prior: bool = True
+    # With calibrate_prior: u of each level as measured among non-matches. Random sampling counts the matching pairs
+    # among the random pairs too (a share `prior` of them, at each level in proportion to its m); where the prior is
+    # high (small or duplicate-heavy data: FEBRL 1e-3) they are most of the pairs that agree on a birth date or a
+    # street, and a full agreement weighs no more than the prior. Corrected: u' = (u - prior * m) / (1 - prior).
+    u_among_non_matches: bool = True
     train: bool = True
     min_records_for_training: int = Field(500, ge=2)
     u_max_pairs: float = Field(1e6, gt=0)

@@ -473,6 +473,44 @@ def _calibrate_prior(con: duckdb.DuckDBPyConnection, predictions: str, prior: fl
     return current
 
 
+# Rounds of (u among non-matches under the calibrated prior, then the prior calibrated again under that u).
+U_CORRECTION_ROUNDS = 2
+
+
+def _level_u(settings: dict) -> dict[str, list[float | None]]:
+    """u of every non-null level of every comparison, by comparison name (None where Splink has none)."""
+    return {
+        c["output_column_name"]: [
+            lv.get("u_probability") for lv in c["comparison_levels"] if not lv.get("is_null_level")
+        ]
+        for c in settings["comparisons"]
+    }
+
+
+def _u_among_non_matches(
+    settings: dict, observed: dict[str, list[float | None]], prior: float, sampled: float
+) -> dict:
+    """`settings` with u of each level taken among non-matching pairs: random sampling measured u over all pairs,
+    a share `prior` of them matches, which fall in each level in proportion to its m; so
+    u' = (u - prior * m) / (1 - prior), at least half a sampled pair (0.5 / `sampled`), renormalised to sum to 1."""
+    out = copy.deepcopy(settings)
+    out["probability_two_random_records_match"] = prior
+    floor = 0.5 / max(sampled, 1.0)
+    for comp in out["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        us = observed[comp["output_column_name"]]
+        if any(u is None or "m_probability" not in lv for lv, u in zip(levels, us, strict=True)):
+            continue
+        new = [
+            max((u - prior * lv["m_probability"]) / (1 - prior), floor)
+            for lv, u in zip(levels, us, strict=True)
+        ]
+        total = sum(new)
+        for lv, u in zip(levels, new, strict=True):
+            lv["u_probability"] = u / total
+    return out
+
+
 def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_table: str) -> SplinkResult:
     """Score the blocked pairs of table SPLINK_INPUT (id + comparison columns); write edges to `out_table`
     (id_l, id_r, match_weight, match_probability) for pairs above the thresholds.
@@ -497,9 +535,11 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
     trained = False
     from_groups: list[str] = []
     linker = None
+    training_records = n_records
     try:
         if s.train and n_records >= s.min_records_for_training:
             table = SPLINK_INPUT
+            training_records = min(n_records, s.training_sample_records)
             if n_records > s.training_sample_records:
                 con.execute(
                     # Ordered by a hash of (id, seed): the same sample whatever the thread count (a reservoir
@@ -538,6 +578,27 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
         if calibrate:
             prior = _calibrate_prior(con, predictions.physical_name, prior, n_records)
             linker._settings_obj._probability_two_random_records_match = prior
+            if s.u_among_non_matches:
+                observed = _level_u(linker.misc.save_model_to_json())
+                sampled = min(s.u_max_pairs, training_records * (training_records - 1) / 2)
+                for _ in range(U_CORRECTION_ROUNDS):
+                    corrected = _u_among_non_matches(
+                        linker.misc.save_model_to_json(), observed, prior, sampled
+                    )
+                    linker.table_management.delete_tables_created_by_splink_from_db()
+                    linker = Linker(
+                        DuckDBAPI(connection=con).register(SPLINK_INPUT), corrected, log_level=logging.WARNING
+                    )
+                    trained_prior = prior
+                    predictions = linker.inference.predict(
+                        threshold_match_probability=min(
+                            config.thresholds.match_probability, CALIBRATION_FLOOR
+                        ),
+                        warning_mode="never",
+                        num_chunks_left=chunks if chunks > 1 else None,
+                    )
+                    prior = _calibrate_prior(con, predictions.physical_name, prior, n_records)
+                    linker._settings_obj._probability_two_random_records_match = prior
         # match weight and probability under the (calibrated) prior: the weight moves by the change in log-odds
         shift = _logit2(prior) - _logit2(trained_prior)
         con.execute(
