@@ -36,6 +36,7 @@ SPLINK_COLUMNS = (
     "first_name_prefix3",  # first three letters of first_name_canonical
     "last_name_prefix3",  # first three letters of the surname
     "postal_code_prefix3",  # first three characters of the postal code
+    "street_head",  # first two words of the street line, house number and street name ('45 richardson')
 )
 
 DEFAULT_ROLE_MAILBOXES = [
@@ -277,8 +278,10 @@ class SplinkSettings(_Strict):
             ["first_name_soundex", "postal_code_norm"],
             ["last_name_soundex", "postal_code_norm"],
             ["birth_date", "city_norm"],
-            ["street_norm", "postal_code_norm"],
-            ["street_norm", "city_norm"],
+            ["last_name_soundex", "city_norm"],
+            ["street_head", "postal_code_norm"],
+            ["street_head", "city_norm"],
+            ["street_head", "birth_date"],
             ["phone_e164"],
         ]
     )
