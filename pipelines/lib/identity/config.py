@@ -89,7 +89,7 @@ class Comparison(_Strict):
     """One Splink comparison.
 
     kind: `string` (exact, then Jaro-Winkler >= each threshold), `levenshtein` (exact, then edit distance <= each
-    threshold), `exact`, `date` (exact, then one typo/transposition in the ISO text), `cross` (`column` of one
+    threshold), `exact`, `date` (exact, one typo/transposition in the ISO text, within ten years, more than ten years apart), `cross` (`column` of one
     record against `other_column` of the other), or `hierarchy`: `columns` from the most to the least specific
     (the shipped `location`: street, postal code, city) compared as one piece of evidence, so agreeing columns
     that imply each other (same street, hence same postal code and city) are not counted several times. Its
