@@ -67,6 +67,8 @@ def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
         return _swap_levels(comp)
     if comp.kind == "date":
         return _date_levels(comp)
+    if comp.kind == "employer":
+        return _employer_levels(comp)
     if comp.kind == "cross":
         a, b = col, comp.other_column
 
@@ -134,6 +136,41 @@ def _date_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     m = [comp.m_exact, rest * 0.5, rest * 0.4, rest * 0.1]
     u = [comp.u_exact, comp.u_exact * 4, 0.25]
     u.append(1 - sum(u))
+    return levels, m, u
+
+
+def _employer_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
+    """Levels of an `employer` comparison (columns: company, company key list, email organisation list): the same
+    company, similar companies, one record's company key is an organisation of the other's email domains, else
+    different; null when neither a company on both sides nor a company against an email domain can be compared."""
+    import splink.comparison_level_library as cll
+
+    company, key, org = comp.columns
+
+    def empty(x: str) -> str:
+        return f'coalesce(len("{x}"), 0) = 0'
+
+    cross_null = (
+        f"({empty(key + '_l')} OR {empty(org + '_r')}) AND ({empty(key + '_r')} OR {empty(org + '_l')})"
+    )
+    null = cll.CustomLevel(
+        f'("{company}_l" IS NULL OR "{company}_r" IS NULL) AND {cross_null}',
+        label_for_charts="nothing to compare",
+    ).configure(is_null_level=True)
+    levels = [
+        null,
+        cll.ExactMatchLevel(company, term_frequency_adjustments=comp.term_frequency),
+        *[cll.JaroWinklerLevel(company, t) for t in comp.thresholds],
+        cll.CustomLevel(
+            f'list_has_any("{key}_l", "{org}_r") OR list_has_any("{key}_r", "{org}_l")',
+            label_for_charts="company = the other record's email domain",
+        ),
+        cll.ElseLevel(),
+    ]
+    m = [comp.m_exact] + [0.1 / max(len(comp.thresholds), 1)] * len(comp.thresholds) + [0.1]
+    u = [comp.u_exact] + [comp.u_exact * 4] * len(comp.thresholds) + [comp.u_exact]
+    m.append(max(1 - sum(m), 1e-4))
+    u.append(max(1 - sum(u), 1e-4))
     return levels, m, u
 
 

@@ -292,6 +292,7 @@ def _splink_input(
     list_cols = {
         col for c in config.splink.comparisons if c.kind == "cross" for col in (c.column, c.other_column)
     } | {c.column for c in config.splink.comparisons if c.kind == "mailbox"}
+    list_cols |= {col for c in config.splink.comparisons if c.kind == "employer" for col in c.columns[1:]}
     comp_sql = components or "(SELECT id, id AS comp FROM _id_records)"
     email_cols = {"email", "email_org", "email_year2", "work_email"}
     selects: list[str] = []
