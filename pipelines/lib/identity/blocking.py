@@ -58,3 +58,11 @@ def name_pair_sql(first: str, last: str) -> str:
         f"CASE WHEN ({first}) IS NOT NULL AND ({last}) IS NOT NULL "
         f"THEN least({first}, {last}) || '|' || greatest({first}, {last}) END"
     )
+
+
+def street_head_sql(expr: str, n: int = 2) -> str:
+    """SQL for the first `n` words of a street line ('45 richardson circuit caravan park' -> '45 richardson': the
+    house number and the street's first word). A typo further on, a second line missing on one record or added on
+    the other, keep the key (NULL when the line has fewer than `n` words)."""
+    words = f"regexp_split_to_array(trim(lower(coalesce({expr}, ''))), '\\s+')"
+    return f"CASE WHEN len(list_filter({words}, lambda w: w <> '')) >= {int(n)} THEN array_to_string({words}[1:{int(n)}], ' ') END"

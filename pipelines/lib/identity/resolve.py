@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from pipelines.lib.identity.blocking import name_pair_sql, name_prefix_sql, soundex_sql
+from pipelines.lib.identity.blocking import name_pair_sql, name_prefix_sql, soundex_sql, street_head_sql
 from pipelines.lib.identity.config import SPLINK_COLUMNS, IdentityConfig
 from pipelines.lib.identity.graph import connected_components
 from pipelines.lib.identity.model_store import save_model, score_crm_pairs
@@ -172,7 +172,8 @@ def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: lis
                    AS name_soundex_pair,
                {name_prefix_sql("r.last_name_norm", 3)} AS last_name_prefix3,
                {name_prefix_sql("r.first_name_canonical", 3)} AS first_name_prefix3,
-               left(r.postal_code_norm, 3) AS postal_code_prefix3
+               left(r.postal_code_norm, 3) AS postal_code_prefix3,
+               {street_head_sql("r.street_norm")} AS street_head
         FROM r
     """)
 
@@ -291,6 +292,7 @@ def _splink_input(
     list_cols = {
         col for c in config.splink.comparisons if c.kind == "cross" for col in (c.column, c.other_column)
     } | {c.column for c in config.splink.comparisons if c.kind == "mailbox"}
+    list_cols |= {col for c in config.splink.comparisons if c.kind == "employer" for col in c.columns[1:]}
     comp_sql = components or "(SELECT id, id AS comp FROM _id_records)"
     email_cols = {"email", "email_org", "email_year2", "work_email"}
     selects: list[str] = []

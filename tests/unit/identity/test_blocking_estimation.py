@@ -42,19 +42,51 @@ def test_records_carry_the_derived_blocking_keys(con):
     write_records(
         con,
         [
-            person("hubspot:1", "katherine", "harrington", postal_code_norm="3465"),
-            person("hubspot:2", "jo", "li"),
+            person(
+                "hubspot:1",
+                "katherine",
+                "harrington",
+                postal_code_norm="3465",
+                street_norm="45  richardson circuit",
+            ),
+            person("hubspot:2", "jo", "li", street_norm="main"),
         ],
     )
     _prepare_records(con, "int_identity_records", [])
     rows = con.execute(
         "SELECT record_key, first_name_soundex, last_name_soundex, first_name_prefix3, last_name_prefix3, "
-        "postal_code_prefix3 FROM _id_records ORDER BY record_key"
+        "postal_code_prefix3, street_head FROM _id_records ORDER BY record_key"
     ).fetchall()
     assert rows == [
-        ("hubspot:1", "K365", "H652", "kat", "har", "346"),
-        ("hubspot:2", "J000", "L000", None, None, None),
+        ("hubspot:1", "K365", "H652", "kat", "har", "346", "45 richardson"),
+        ("hubspot:2", "J000", "L000", None, None, None, None),
     ]
+
+
+def test_street_head_blocks_records_whose_street_lines_differ_after_the_street_name(con):
+    """FEBRL-like pair: first name replaced, surname typo changing its Soundex, birth date missing, the second
+    address line on one record only and a postal-code typo. Only the street head (house number and street name)
+    with the city brings them into one block."""
+    write_records(
+        con,
+        [
+            person("salesforce:a", "monique", "millar", street_norm="45 richardson circuit caravan park",
+                   city_norm="westmead", postal_code_norm="3104"),
+            person("hubspot:b", "elle", "nillar", street_norm="45 richardson circuit", city_norm="westmead",
+                   postal_code_norm="3140"),
+        ],
+    )  # fmt: skip
+    cfg = load_shipped()
+    cfg.splink.train = False
+    cfg.thresholds.match_probability = 1e-9
+    without = [r for r in cfg.splink.blocking_rules if "street_head" not in r]
+    shipped = cfg.splink.blocking_rules
+    cfg.splink.blocking_rules = without
+    resolve_identities(con, cfg, "r1", NOW)
+    assert not _edge(con, "hubspot:b", "salesforce:a")
+    cfg.splink.blocking_rules = shipped
+    resolve_identities(con, cfg, "r2", NOW)
+    assert _edge(con, "hubspot:b", "salesforce:a")
 
 
 def _typo_pair(con) -> None:
@@ -239,3 +271,50 @@ def test_groups_without_addresses_leave_the_address_to_em(con):
     assert same_street["m_probability"] > 0.3
     same = [f"{i}" for i in range(0, 400, 2)]
     assert sum(same_customer(con, f"salesforce:{i}", f"hubspot:{i}") for i in same) >= 0.95 * len(same)
+
+
+def _same_name_same_address(con) -> None:
+    """Two pairs of single records (no identifier joins any of them to anything), each pair one name at one
+    address: a father and son whose birth dates are 38 years apart, and one person with a typo in the day."""
+    rows = [
+        ("salesforce:father", "bartholomew", "quennell", "7 wattle grove", "1951-06-14"),
+        ("hubspot:son", "bartholomew", "quennell", "7 wattle grove", "1989-02-27"),
+        ("salesforce:p1", "cordelia", "ashdown", "31 banksia way", "1962-11-08"),
+        ("hubspot:p1", "cordelia", "ashdown", "31 banksia way", "1962-11-06"),
+    ]
+    for key, first, last, street, born in rows:
+        system, rid = key.split(":")
+        con.execute(
+            """INSERT INTO int_identity_records (record_key, source_system, source_record_id, record_type,
+                   first_name_norm, first_name_canonical, last_name_norm, street_norm, city_norm, postal_code_norm,
+                   country_code, birth_date, is_deleted)
+               VALUES (?, ?, ?, 'contact', ?, ?, ?, ?, 'ngunnawal', '2913', 'AU', ?, false)""",
+            [key, system, rid, first, first, last, street, born],
+        )
+
+
+def test_birth_dates_decades_apart_are_evidence_against_a_match_between_single_records(con):
+    """No guard between single records (FEBRL's matches carry birth-date typos beyond one edit): the birth-date
+    comparison's last level, more than ten years apart, is evidence against with the weight training gives it
+    (below -5 here, where the matches keep their dates), and it costs the father-and-son pair more than 10 bits
+    against the pair whose dates differ by a typo."""
+    from pipelines.lib.identity.explain import explain_match
+
+    _crm_without_identifiers(con)
+    _same_name_same_address(con)
+    cfg = load_shipped()
+    cfg.splink.min_records_for_training = 100
+    report = resolve_identities(con, cfg, "r1", NOW)
+    assert report.guard_firings["conflicting_attributes"] == 0
+    birth = next(c for c in report.splink_settings["comparisons"] if c["output_column_name"] == "birth_date")
+    far = birth["comparison_levels"][-1]
+    assert far["label_for_charts"] == "All other comparisons"
+    assert far["m_probability"] / far["u_probability"] < 1 / 32  # a match weight below -5
+
+    def birth_weight(a: str, b: str) -> float:
+        lines = explain_match(con, a, b).comparisons
+        return next(line.match_weight for line in lines if line.comparison == "birth date")
+
+    assert birth_weight("salesforce:father", "hubspot:son") < -5
+    assert birth_weight("salesforce:p1", "hubspot:p1") - birth_weight("salesforce:father", "hubspot:son") > 10
+    assert same_customer(con, "salesforce:p1", "hubspot:p1")
