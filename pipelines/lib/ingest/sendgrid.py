@@ -205,7 +205,6 @@ class SendGridEvents(Format):
             )
         ]
 
-
     def _stage_python(self, ctx: FileContext) -> tuple[Staged, str]:
         """Every event through Python's json module (any file the SQL path does not take: see
         `stage_events_sql`)."""

@@ -158,9 +158,12 @@ def stage_events_sql(ctx: FileContext, sniff: Sniff) -> tuple[Staged, str] | Non
     except duckdb.Error:
         return None
     finally:
-        if con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [stage]
-        ).fetchall()[0][0] == 0:
+        if (
+            con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [stage]
+            ).fetchall()[0][0]
+            == 0
+        ):
             for suffix in ("_j", "_lines", "_rej"):
                 con.execute(f"DROP TABLE IF EXISTS temp.{stage}{suffix}")
     return (
@@ -224,9 +227,7 @@ def _stage_fields(
         f"WHEN {cat_t} = 'VARCHAR' THEN '[' || CAST(to_json({cat_s}) AS VARCHAR) || ']' ELSE '[' || {cat_s} || ']' END"
     )
     tp = "$.touchplan_send_id"
-    send_id = (
-        f"CASE WHEN {_truthy(s(tp), t(tp))} THEN {_text(s(tp), t(tp))} ELSE {_text(s('$.send_id'), t('$.send_id'))} END"
-    )
+    send_id = f"CASE WHEN {_truthy(s(tp), t(tp))} THEN {_text(s(tp), t(tp))} ELSE {_text(s('$.send_id'), t('$.send_id'))} END"
     patch = "{" + ", ".join(f'"{k}": null' for k in standard) + "}"
     custom = f"CASE WHEN cm = '{{}}' THEN NULL ELSE {py_json('cm')} END"
     values = []
@@ -246,7 +247,7 @@ def _stage_fields(
     outside = "array_to_string(list_filter(parts, lambda x, i: i % 2 = 1), '')"
     category_ok = (
         f"coalesce({cat_t} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'BOOLEAN', 'NULL') OR ({cat_t} = 'ARRAY' AND "
-        f"regexp_full_match({cat_s}, '\\[(\"[^\"]*\"(,\"[^\"]*\")*)?\\]')), TRUE)"
+        f'regexp_full_match({cat_s}, \'\\[("[^"]*"(,"[^"]*")*)?\\]\')), TRUE)'
     )
     exact = (
         "NOT (contains(j, '\\\"') OR contains(j, '\\u') OR regexp_matches(o, '[.EIN]|[0-9]e') OR "
@@ -258,5 +259,5 @@ def _stage_fields(
         "length(o) - length(replace(o, '{', '')) > 1 AS _sql_nested FROM (SELECT *, "
         f"json_extract_string(j, {paths}) AS s, json_type(j, {paths}) AS t, json_merge_patch(j, {lit(patch)}) AS cm, "
         f"json_keys(j) AS k, {payload} AS payload, {outside} AS o FROM (SELECT *, string_split(j, '\"') AS parts "
-        f"FROM {table})) ORDER BY _line"
+        f"FROM {table}))"
     )

@@ -35,13 +35,40 @@ BASE = {
 # Shapes real webhooks send, and the corners of Python's str() / json.dumps that the SQL must match.
 COMMON = [
     BASE,
-    {**BASE, "event": "open", "category": ["news", "spring"], "sg_machine_open": False, "useragent": "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0", "ip": "255.255.255.255"},
-    {**BASE, "event": "click", "url": "https://sendgrid.com/?a=1,b:2", "url_offset": {"index": 0, "type": "html"}},
-    {**BASE, "event": "bounce", "type": "blocked", "bounce_classification": "Reputation", "reason": "550: blocked, {see} [x]", "status": "5.0.0", "tls": 1, "cert_err": True},
+    {
+        **BASE,
+        "event": "open",
+        "category": ["news", "spring"],
+        "sg_machine_open": False,
+        "useragent": "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0",
+        "ip": "255.255.255.255",
+    },
+    {
+        **BASE,
+        "event": "click",
+        "url": "https://sendgrid.com/?a=1,b:2",
+        "url_offset": {"index": 0, "type": "html"},
+    },
+    {
+        **BASE,
+        "event": "bounce",
+        "type": "blocked",
+        "bounce_classification": "Reputation",
+        "reason": "550: blocked, {see} [x]",
+        "status": "5.0.0",
+        "tls": 1,
+        "cert_err": True,
+    },
     {**BASE, "event": "deferred", "response": "400 try later", "attempt": "5"},
     {**BASE, "event": "deferred", "attempt": 7, "pool": {"name": "new_MY_test", "id": 210}},
     {**BASE, "event": "group_unsubscribe", "asm_group_id": 10, "category": []},
-    {**BASE, "email": "kraków@example.pl", "reason": "Zoë 😀 ∑ , : {", "campaign_id": "spring_launch", "touchplan_send_id": "s-1"},
+    {
+        **BASE,
+        "email": "kraków@example.pl",
+        "reason": "Zoë 😀 ∑ , : {",
+        "campaign_id": "spring_launch",
+        "touchplan_send_id": "s-1",
+    },
     {**BASE, "touchplan_send_id": "", "send_id": "s-2"},
     {**BASE, "touchplan_send_id": 0, "send_id": "s-3"},
     {**BASE, "touchplan_send_id": False, "send_id": 42},
@@ -104,9 +131,9 @@ def same_rows_both_ways(tmp_path: Path, files: dict[str, bytes], monkeypatch) ->
     a.execute("ATTACH ':memory:' AS other")
     for table in ("raw_email_events", "ingest_quarantine"):
         a.execute(f"CREATE TABLE other.{table} AS SELECT * FROM {table} LIMIT 0")
-        a.executemany(f"INSERT INTO other.{table} VALUES ({', '.join('?' * len(tb[table][0]))})", tb[table]) if tb[
-            table
-        ] else None
+        a.executemany(
+            f"INSERT INTO other.{table} VALUES ({', '.join('?' * len(tb[table][0]))})", tb[table]
+        ) if tb[table] else None
         diff = a.execute(
             f"SELECT count(*) FROM ((SELECT * FROM {table} EXCEPT ALL SELECT * FROM other.{table}) UNION ALL "
             f"(SELECT * FROM other.{table} EXCEPT ALL SELECT * FROM {table}))"
@@ -139,7 +166,9 @@ def test_common_events_as_an_array_take_the_sql_path_with_the_same_rows(tmp_path
     assert taken == {"sendgrid/events.json": True}
 
 
-def test_ndjson_with_blank_broken_and_non_object_lines_takes_the_sql_path_with_the_same_rows(tmp_path, monkeypatch):
+def test_ndjson_with_blank_broken_and_non_object_lines_takes_the_sql_path_with_the_same_rows(
+    tmp_path, monkeypatch
+):
     # (the last common event holds a raw U+2028, a line break to Python's splitlines: see PYTHON_ONLY)
     lines = [json.dumps(e, ensure_ascii=False) for e in COMMON[:-1]]
     lines[3:3] = ["", "   \t ", '{"email": "d@example.com", "event": ', "[1, 2]", '"text"', "42", "null"]
@@ -181,7 +210,9 @@ PYTHON_ONLY = {
 
 
 @pytest.mark.parametrize("shape", sorted(PYTHON_ONLY))
-def test_shapes_duckdb_reads_differently_go_to_the_python_parser_with_the_same_rows(tmp_path, monkeypatch, shape):
+def test_shapes_duckdb_reads_differently_go_to_the_python_parser_with_the_same_rows(
+    tmp_path, monkeypatch, shape
+):
     files = {f"sendgrid/{shape}.json": PYTHON_ONLY[shape], "sendgrid/ok.json": array([BASE])}
     taken = same_rows_both_ways(tmp_path, files, monkeypatch)
     assert taken == {f"sendgrid/{shape}.json": False, "sendgrid/ok.json": True}
