@@ -4,11 +4,11 @@ DuckDB file; wall time, CPU time and peak RSS of each (each runs in its own proc
 
     .venv/bin/python -m benchmarks.bench_ingest_lower_bound --contacts 100000          # generates the exports
     .venv/bin/python -m benchmarks.bench_ingest_lower_bound --exports /tmp/b100/exports
-    .venv/bin/python -m benchmarks.bench_ingest_lower_bound --exports DIR --baseline /path/to/other/.venv/bin/touchplan
+    .venv/bin/python -m benchmarks.bench_ingest_lower_bound --exports DIR --baseline old=/other/.venv/bin/touchplan
 
-`--baseline` also times another checkout's `touchplan ingest` on the same folder (one run after the other, never
-at once) and compares the two warehouses row for row with SQL `EXCEPT ALL` both ways (every raw table and
-`ingest_quarantine`, all columns but the ingest time).
+`--baseline NAME=EXECUTABLE` (repeatable) also times another checkout's `touchplan ingest` on the same folder (one
+run after the other, never at once) and compares its warehouse with ours row for row with SQL `EXCEPT ALL` both
+ways (every raw table and `ingest_quarantine`, all columns but the ingest time).
 """
 
 from __future__ import annotations
@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"exports: {exports} ({size / 1e6:,.0f} MB)")
 
     results: dict[str, dict] = {}
-    for label, exe in [("ours", touchplan)] + ([("baseline", args.baseline)] if args.baseline else []):
+    baselines = [tuple(b.split("=", 1)) for b in args.baseline]
+    for label, exe in [("ours", touchplan), *baselines]:
         warehouse = work / f"{label}.duckdb"
         warehouse.unlink(missing_ok=True)
         results[label] = run_measured(
@@ -197,13 +198,13 @@ def main(argv: list[str] | None = None) -> int:
             f"ratio {label} / lower bound: {m['wall'] / lb['wall']:.1f}x wall, {m['cpu'] / lb['cpu']:.1f}x CPU, "
             f"{m['rss_mb'] / lb['rss_mb']:.1f}x peak RSS"
         )
-    if args.baseline:
-        diff = compare(work / "ours.duckdb", work / "baseline.duckdb")
+    for label, _ in baselines:
+        diff = compare(work / "ours.duckdb", work / f"{label}.duckdb")
         same = all(not a and not b for _, a, b in diff.values())
+        print(f"ours against {label}: " + ("the same row for row" if same else "DIFFERENT"))
         for table, (total, a, b) in diff.items():
-            print(f"  {table:<28} {total:>9,} rows; only ours {a}, only baseline {b}")
-        print("warehouses: " + ("the same row for row" if same else "DIFFERENT"))
-        results["compare"] = {t: list(v) for t, v in diff.items()}
+            print(f"  {table:<28} {total:>9,} rows; only ours {a}, only {label} {b}")
+        results[f"compare_{label}"] = {t: list(v) for t, v in diff.items()}
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0 if all(m.get("exit", 0) == 0 for m in results.values() if "exit" in m) else 1
