@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -138,9 +139,17 @@ def main(argv: list[str] | None = None) -> int:
         print(lower_bound(args.exports, args.reader))
         return 0
 
-    touchplan = str(Path(sys.executable).with_name("touchplan"))
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-ingest-lb-"))
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        return run(args, work)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, work: Path) -> int:
+    touchplan = str(Path(sys.executable).with_name("touchplan"))
     exports = args.exports
     if exports is None:
         exports = work / "exports"
