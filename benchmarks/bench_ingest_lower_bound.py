@@ -91,6 +91,7 @@ def compare(ours: Path, theirs: Path) -> dict[str, tuple[int, int, int]]:
     from pipelines.lib.ingest.schema import RAW_TABLES
 
     con = duckdb.connect(str(ours), read_only=True)
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"ATTACH '{theirs}' AS theirs (READ_ONLY)")
     out = {}
     for table in [*RAW_TABLES, "ingest_quarantine"]:
