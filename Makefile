@@ -11,7 +11,7 @@ export TOUCHPLAN_EXPORTS ?= $(CURDIR)/data/exports
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 DEMO_CONTACTS ?= 2000
 
-.PHONY: run test dev lint bench lock install demo-data clean
+.PHONY: run test dev lint bench bench-ingest lock install demo-data clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: Touchplan needs Python 3.11"; exit 1; }
@@ -58,9 +58,14 @@ BENCH_SIZE ?= 100000
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_sample_data --contacts $(BENCH_SIZE)
 	$(BIN)/python -m benchmarks.bench_ingest --rows $(BENCH_SIZE)
+	$(BIN)/python -m benchmarks.bench_ingest_lower_bound --contacts $(BENCH_SIZE)
 	$(BIN)/python -m benchmarks.bench_identity --contacts $(BENCH_SIZE)
 	$(BIN)/python -m benchmarks.bench_quality --rows $(BENCH_SIZE)
 	$(BIN)/python -m benchmarks.bench_planning --customers $(BENCH_SIZE) --campaigns 20
+
+# touchplan ingest against DuckDB's own readers on the same generated exports (prints both and the ratio)
+bench-ingest: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_ingest_lower_bound --contacts $(BENCH_SIZE)
 
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet "uv==0.13.9"

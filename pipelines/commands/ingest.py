@@ -53,11 +53,19 @@ def run(args: argparse.Namespace) -> int:
     finally:
         con.close()
     width = max([len(f.path) for f in report.files] + [4])
-    print(f"{'file':<{width}}  {'format':<26} {'status':<10} {'read':>8} {'loaded':>8} {'quarant.':>8}")
+    # rows, then physical lines (text files): lines read = loaded + quarantined + skipped (header, footers, blanks)
+    print(
+        f"{'file':<{width}}  {'format':<26} {'status':<10} {'read':>8} {'loaded':>8} {'quarant.':>8} "
+        f"{'lines':>8} {'l.loaded':>8} {'l.quar.':>8} {'l.skip.':>8}"
+    )
     for f in report.files:
+        lines = " ".join(
+            f"{'-' if n is None else n:>8}"
+            for n in (f.lines_read, f.lines_loaded, f.lines_quarantined, f.lines_skipped)
+        )
         print(
             f"{f.path:<{width}}  {(f.format or '-'):<26} {f.status:<10} {f.rows_read:>8} {f.rows_loaded:>8} "
-            f"{f.rows_quarantined:>8}"
+            f"{f.rows_quarantined:>8} {lines}"
         )
         if f.error:
             print(f"    error: {f.error}")
@@ -69,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"files: {totals['files']} ({totals['loaded_files']} loaded, {totals['duplicate_files']} duplicate, "
         f"{totals['rejected_files']} rejected); rows: {totals['rows_read']} read, {totals['rows_loaded']} loaded, "
-        f"{totals['rows_quarantined']} quarantined"
+        f"{totals['rows_quarantined']} quarantined; lines: {totals['lines_read']} read, {totals['lines_loaded']} "
+        f"loaded, {totals['lines_quarantined']} quarantined, {totals['lines_skipped']} skipped"
     )
     print("tables: " + ", ".join(f"{t}={n}" for t, n in report.table_counts.items()))
     if report.rejected:

@@ -224,7 +224,7 @@ def segment_select(
     `bad_lines` (bytes that are not valid in the file's encoding) is quarantined with that reason."""
     columns = table_columns(seg.table)
     values: dict[str, str] = {}
-    problems: list[str] = []
+    checks: list[tuple[Col, str | None, str, str | None]] = []  # (column, source, value, expected)
     for col in seg.columns:
         if col.target not in columns:
             raise ValueError(f"{seg.format}: {col.target!r} is not a column of {seg.table}")
@@ -235,18 +235,7 @@ def segment_select(
         )
         value, expected = _convert(col, src)
         values[col.target] = value
-        name = col.name_in_reasons
-        if expected is not None and src is not None:
-            message = f"{lit(name + ': ')} || {src} || {lit(' is not ' + expected)}"
-            if col.kind in ("date", "timestamp") and col.sql is None:
-                early = (
-                    f"{lit(name + ': ')} || {src} || {lit(f' is a date before {FIRST_YEAR} (not plausible)')}"
-                )
-                message = f"CASE WHEN {_early(col, src)} THEN {early} ELSE {message} END"
-            problems.append(f"CASE WHEN {src} IS NOT NULL AND ({value}) IS NULL THEN {message} END")
-        if col.required:
-            empty = f"{src} IS NULL" if src is not None and expected is not None else f"({value}) IS NULL"
-            problems.append(f"CASE WHEN {empty} THEN {lit(name + ' is empty')} END")
+        checks.append((col, src, value, expected))
     if "extra" in columns and "extra" not in values:
         if seg.extra_headers:
             pairs = ", ".join(f"{lit(h)}, {_clean(q(seg.headers[h]))}" for h in seg.extra_headers)
@@ -258,7 +247,27 @@ def segment_select(
     values["_source_line"] = "_line"
     values["_source_member"] = "_member"
     targets = [c for c in columns if c in values]
-    select = ", ".join(f"CAST({values[c]} AS {columns[c]}) AS {q(c)}" for c in targets)
+    # The converted values are computed once, in an inner projection (`__v<i>`), and the reasons refer to them: the
+    # query is half the size (DuckDB's planning of these long expressions is most of the cost of a small file).
+    # A cast never turns a value into NULL (it converts or fails), so `cast value IS NULL` = `value IS NULL`.
+    inner = {c: f"__v{i}" for i, c in enumerate(targets)}
+    problems: list[str] = []
+    for col, src, value, expected in checks:
+        converted = inner[col.target] if values[col.target] is value else f"({value})"
+        name = col.name_in_reasons
+        if expected is not None and src is not None:
+            message = f"{lit(name + ': ')} || {src} || {lit(' is not ' + expected)}"
+            if col.kind in ("date", "timestamp") and col.sql is None:
+                early = (
+                    f"{lit(name + ': ')} || {src} || {lit(f' is a date before {FIRST_YEAR} (not plausible)')}"
+                )
+                message = f"CASE WHEN {_early(col, src)} THEN {early} ELSE {message} END"
+            problems.append(f"CASE WHEN {src} IS NOT NULL AND {converted} IS NULL THEN {message} END")
+        if col.required:
+            empty = f"{src} IS NULL" if src is not None and expected is not None else f"{converted} IS NULL"
+            problems.append(f"CASE WHEN {empty} THEN {lit(name + ' is empty')} END")
+    converted_values = ", ".join(f"CAST({values[c]} AS {columns[c]}) AS {inner[c]}" for c in targets)
+    select = ", ".join(f"{inner[c]} AS {q(c)}" for c in targets)
     end = "_line_end" if line_end else "_line"
     if bad_lines:
         hit = f"list_filter({_int_list(bad_lines)}, lambda x: x BETWEEN _line AND {end})"
@@ -269,7 +278,10 @@ def segment_select(
         )
     reason = f"concat_ws('; ', {', '.join(problems)})" if problems else "''"
     where = f" WHERE {seg.row_filter}" if seg.row_filter else ""
-    sql = f"SELECT {select}, _line AS _stage_line, {end} AS _stage_line_end, {reason} AS _reason FROM {seg.stage}{where}"
+    sql = (
+        f"SELECT {select}, _line AS _stage_line, {end} AS _stage_line_end, {reason} AS _reason FROM "
+        f"(SELECT *, {converted_values} FROM {seg.stage}{where})"
+    )
     return sql, targets
 
 
@@ -299,23 +311,23 @@ def choose_formats(con: duckdb.DuckDBPyConnection, seg: Segment, order: str | No
     if not dated:
         return seg
     srcs = {c.target: _clean(q(seg.headers[c.source])) for c in dated}
-
-    def other(
-        c: Col,
-    ) -> str:  # a value that is not ISO 8601 (zoned or not): the strptime formats must read it
-        return f"{srcs[c.target]} IS NOT NULL AND TRY_CAST({srcs[c.target]} AS TIMESTAMP) IS NULL"
-
-    counts = con.execute(
-        "SELECT "
-        + ", ".join(f"count(*) FILTER (WHERE {other(c)})" for c in dated)
-        + f" FROM {seg.stage}{where_sql}"
-    ).fetchall()[0]
+    # One pass over the stage: the distinct values that are not ISO 8601 (zoned or not) of every dated column,
+    # with how many rows hold each and the first line; the strptime formats must read these. The decisions below
+    # read this small table only (counts weighted by rows: the same as counting the rows).
+    values = f"{seg.stage}_dates"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {values} AS SELECT col, v, count(*) AS n, min(_line) AS line FROM (SELECT "
+        f"_line, unnest({_int_list(range(len(dated)))}) AS col, unnest([{', '.join(srcs[c.target] for c in dated)}]) "
+        f"AS v FROM {seg.stage}{where_sql}) WHERE v IS NOT NULL AND TRY_CAST(v AS TIMESTAMP) IS NULL GROUP BY col, v"
+    )
+    counts = dict(con.execute(f"SELECT col, sum(n) FROM {values} GROUP BY col").fetchall())
     decided: dict[str, list[str]] = {}
-    for col, n_other in zip(dated, counts, strict=True):
+    for i, col in enumerate(dated):
+        n_other = counts.get(i, 0)
         if not n_other:
             decided[col.target] = []  # ISO 8601 only
             continue
-        s = srcs[col.target]
+        s = "v"
         candidates = _dedupe(
             (col.formats or []) + (DATE_FORMATS if col.kind == "date" else TIMESTAMP_FORMATS)
         )
@@ -333,18 +345,16 @@ def choose_formats(con: duckdb.DuckDBPyConnection, seg: Segment, order: str | No
         }
         fits = con.execute(
             "SELECT "
-            + ", ".join(f"count(*) FILTER (WHERE ({parse[o]}) IS NOT NULL)" for o in orders)
-            + f" FROM {seg.stage} WHERE {other(col)}"
-            + (f" AND ({seg.row_filter})" if seg.row_filter else "")
+            + ", ".join(f"coalesce(sum(n) FILTER (WHERE ({parse[o]}) IS NOT NULL), 0)" for o in orders)
+            + f" FROM {values} WHERE col = {i}"
         ).fetchall()[0]
         fitting = [o for o, n in zip(orders, fits, strict=True) if n == n_other]
         if len(fitting) > 1:
             first = fitting[0]
             differ = " OR ".join(f"({parse[first]}) IS DISTINCT FROM ({parse[o]})" for o in fitting[1:])
-            line = con.execute(
-                f"SELECT min(_line) FROM {seg.stage} WHERE {other(col)} AND ({differ})"
-                + (f" AND ({seg.row_filter})" if seg.row_filter else "")
-            ).fetchall()[0][0]
+            line = con.execute(f"SELECT min(line) FROM {values} WHERE col = {i} AND ({differ})").fetchall()[
+                0
+            ][0]
             if line is not None:
                 names = {"DMY": "day first", "MDY": "month first", "YMD": "year first"}
                 raise AmbiguousDates(
@@ -358,6 +368,7 @@ def choose_formats(con: duckdb.DuckDBPyConnection, seg: Segment, order: str | No
         else:
             best = max(orders, key=lambda o: (fits[orders.index(o)], -orders.index(o)))
         decided[col.target] = by_order[best] + text
+    con.execute(f"DROP TABLE {values}")
     cols = [
         dataclasses.replace(c, formats=decided[c.target], formats_decided=True) if c.target in decided else c
         for c in seg.columns
@@ -405,12 +416,24 @@ def write_segment(
         f"{lit(meta['_source_file'])}, {lit(meta['_file_hash'])}",
         f"{lit(meta['_format'])}, {lit(seg.table)}, CAST({lit(meta['_ingested_at'])} AS TIMESTAMP)",
     )
-    con.execute(
-        quarantine_cols + f"SELECT {fixed[0]}, s._member, s._line, {seg.raw_sql}, j._reason, {fixed[1]} "
-        f"FROM {judged} j JOIN {seg.stage} s ON s._line = j._stage_line WHERE j._reason <> '' ORDER BY s._line"
-    )
+    loaded, quarantined, lines_loaded, lines_quarantined = con.execute(
+        "SELECT count(*) FILTER (WHERE _reason = ''), count(*) FILTER (WHERE _reason <> ''), "
+        "coalesce(sum(_stage_line_end - _stage_line + 1) FILTER (WHERE _reason = ''), 0), "
+        f"coalesce(sum(_stage_line_end - _stage_line + 1) FILTER (WHERE _reason <> ''), 0) FROM {judged}"
+    ).fetchall()[0]
+    if quarantined:  # (no query to plan when there is nothing to quarantine)
+        con.execute(
+            quarantine_cols + f"SELECT {fixed[0]}, s._member, s._line, {seg.raw_sql}, j._reason, {fixed[1]} "
+            f"FROM {judged} j JOIN {seg.stage} s ON s._line = j._stage_line WHERE j._reason <> '' ORDER BY s._line"
+        )
     rejected = rejected_lines = 0
     if seg.rejects:
+        # A rejected record spans the lines of its text (the exact splitter rejects one line at a time).
+        raw_breaks = _breaks("coalesce(_raw, '')")
+        rejected, rejected_lines = con.execute(
+            f"SELECT count(*), coalesce(sum(1 + {raw_breaks}), 0) FROM {seg.rejects}"
+        ).fetchall()[0]
+    if rejected:
         if bad_lines:
             con.execute(
                 f"UPDATE {seg.rejects} SET reason = 'line ' || _line || ': bytes that are not valid UTF-8; ' || "
@@ -420,16 +443,6 @@ def write_segment(
             quarantine_cols + f"SELECT {fixed[0]}, _member, _line, _raw, reason, {fixed[1]} "
             f"FROM {seg.rejects} ORDER BY _line"
         )
-        # A rejected record spans the lines of its text (the exact splitter rejects one line at a time).
-        raw_breaks = _breaks("coalesce(_raw, '')")
-        rejected, rejected_lines = con.execute(
-            f"SELECT count(*), coalesce(sum(1 + {raw_breaks}), 0) FROM {seg.rejects}"
-        ).fetchall()[0]
-    loaded, quarantined, lines_loaded, lines_quarantined = con.execute(
-        "SELECT count(*) FILTER (WHERE _reason = ''), count(*) FILTER (WHERE _reason <> ''), "
-        "coalesce(sum(_stage_line_end - _stage_line + 1) FILTER (WHERE _reason = ''), 0), "
-        f"coalesce(sum(_stage_line_end - _stage_line + 1) FILTER (WHERE _reason <> ''), 0) FROM {judged}"
-    ).fetchall()[0]
     con.execute(f"DROP TABLE {judged}")
     return Written(
         int(loaded),

@@ -14,9 +14,11 @@ from pipelines.lib.ingest.encoding import read_text
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.formats import FileContext, Format, Sniff, TabularFormat, make_segment, register
 from pipelines.lib.ingest.mapping import Col, Segment
-from pipelines.lib.ingest.tabular import stage_rows
+from pipelines.lib.ingest.sendgrid_sql import stage_events_sql
+from pipelines.lib.ingest.tabular import Staged, stage_rows
 
 SG = "sendgrid"
+SQL_EVENTS = True  # events parsed by DuckDB where that gives the same rows (sendgrid_sql.py), else by Python
 STANDARD = {
     "email",
     "timestamp",
@@ -160,21 +162,11 @@ class SendGridEvents(Format):
 
     def stage(self, ctx: FileContext, sniff: Sniff) -> list[Segment]:
         assert ctx.encoding is not None
-        try:
-            records, bad, layout = read_json_records(read_text(ctx.path, ctx.encoding))
-        except FileRejected as exc:
-            raise FileRejected(str(exc).replace("{file}", ctx.relative)) from exc
-        rows = []
-        for line, raw, value in records:
-            if not isinstance(value, dict):
-                bad.append((line, raw, "not a JSON object"))
-                continue
-            rows.append((line, raw, _event_fields(value)))
-        staged = stage_rows(ctx.con, ctx.new_stage(), EVENT_HEADERS, rows)
-        if bad:
-            from pipelines.lib.ingest.zoom import _merge_rejects
-
-            _merge_rejects(ctx, staged.rejects, bad)
+        staged = stage_events_sql(ctx, sniff) if SQL_EVENTS else None
+        if staged is None:
+            staged, layout = self._stage_python(ctx)
+        else:
+            staged, layout = staged
         cols = [
             Col("source_system", const=SG),
             Col("email", "email", required=True),
@@ -212,6 +204,27 @@ class SendGridEvents(Format):
                 staged.rejects,
             )
         ]
+
+    def _stage_python(self, ctx: FileContext) -> tuple[Staged, str]:
+        """Every event through Python's json module (any file the SQL path does not take: see
+        `stage_events_sql`)."""
+        assert ctx.encoding is not None
+        try:
+            records, bad, layout = read_json_records(read_text(ctx.path, ctx.encoding))
+        except FileRejected as exc:
+            raise FileRejected(str(exc).replace("{file}", ctx.relative)) from exc
+        rows = []
+        for line, raw, value in records:
+            if not isinstance(value, dict):
+                bad.append((line, raw, "not a JSON object"))
+                continue
+            rows.append((line, raw, _event_fields(value)))
+        staged = stage_rows(ctx.con, ctx.new_stage(), EVENT_HEADERS, rows)
+        if bad:
+            from pipelines.lib.ingest.zoom import _merge_rejects
+
+            _merge_rejects(ctx, staged.rejects, bad)
+        return staged, layout
 
 
 SUPPRESSION_TS = (

@@ -111,3 +111,33 @@ def test_cli_loads_the_good_files_and_exits_non_zero_when_one_is_rejected(tmp_pa
     con = duckdb.connect(str(tmp_path / "cli.duckdb"))
     assert con.execute("SELECT count(*) FROM raw_crm_contacts").fetchall() == [(3,)]
     con.close()
+
+
+def test_cli_per_file_table_reconciles_physical_lines_as_ingest_files_does(tmp_path, capsys):
+    from pipelines.cli import main
+
+    exports, config, _ = _setup(tmp_path)
+    # header, 3 contacts, a blank line (skipped), a row with a stray quote and a line of text (quarantined)
+    (exports / "salesforce" / "Contact.csv").write_text(
+        sf_contact_csv(3) + "\n" + sf_contact_csv(4).splitlines()[-1].replace("Zoë", 'Zo"ë', 1) + "\n"
+        "Exported by Jane, admin\n"
+    )
+    (exports / "misc").mkdir()
+    (exports / "misc" / "broken.csv").write_text("Id,Id\n1,2\n")
+    warehouse = tmp_path / "cli.duckdb"
+    main(["ingest", "--exports", str(exports), "--warehouse", str(warehouse), "--config", str(config)])
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("file "))
+    assert header.split()[-4:] == ["lines", "l.loaded", "l.quar.", "l.skip."]
+    con = duckdb.connect(str(warehouse))
+    expected = con.execute(
+        "SELECT lines_read, lines_loaded, lines_quarantined, lines_skipped FROM ingest_files "
+        "WHERE source_file = 'salesforce/Contact.csv'"
+    ).fetchall()[0]
+    con.close()
+    assert expected == (7, 3, 2, 2)
+    contact = next(line for line in out.splitlines() if line.startswith("salesforce/Contact.csv"))
+    assert contact.split()[-7:] == ["5", "3", "2", "7", "3", "2", "2"]
+    broken = next(line for line in out.splitlines() if line.startswith("misc/broken.csv"))
+    assert broken.split()[-4:] == ["-", "-", "-", "-"]
+    assert "lines: 7 read, 3 loaded, 2 quarantined, 2 skipped" in out
