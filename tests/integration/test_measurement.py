@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.lib.delivery.ledger import LEDGER_DDL
+from pipelines.lib.measurement.history import load_history
 from pipelines.lib.measurement.config import campaign_objectives, load_measurement_config, measurement_vars
 from pipelines.lib.measurement.uplift import write_uplift
 from pipelines.lib.planning.engine import OUTPUT_DDL
@@ -43,10 +44,30 @@ DECISIONS = [
 ]
 
 
-def make_measurement_inputs(warehouse: Path) -> None:
+# past decisions from a file (keyed by email): c3 was held out of the event-only reactivation campaign
+HISTORY_CSV = """email,campaign_id,outcome,reason_code,due_at,scheduled_at,plan_run_id
+C3@Example.com ,reactivation_lapsed,held_out,global_holdout,2026-01-05 10:00:00,,old-1
+c8@example.com,reactivation_lapsed,planned,due,2026-01-05 10:00:00,2026-01-05 10:00:00,old-1
+nobody@example.com,reactivation_lapsed,held_out,global_holdout,2026-01-05 10:00:00,,old-1
+c4@example.com,reactivation_lapsed,maybe,due,2026-01-05 10:00:00,,old-1
+c4@example.com,reactivation_lapsed,planned,due,yesterday,,old-1
+"""
+
+
+def make_measurement_inputs(warehouse: Path, exports: Path) -> None:
     make_inputs(warehouse)
+    (exports / "_history").mkdir(parents=True)
+    (exports / "_history" / "contact_decisions.csv").write_text(HISTORY_CSV, encoding="utf-8")
     con = duckdb.connect(str(warehouse))
     try:
+        con.execute("""create table int_identity_records as
+            select 'crm:' || customer_id as record_key, email from dim_customers""")
+        con.execute("""create table customer_crosswalk as
+            select 'crm' as source_system, customer_id as source_record_id, 'crm:' || customer_id as record_key,
+                   customer_id from dim_customers""")
+        report = load_history(con, exports)
+        assert (report.rows, report.loaded) == (5, 3)
+        assert report.quarantined == {"due_at is not a timestamp": 1, "unknown outcome": 1}
         con.executemany(
             "insert into fct_touchpoints values (?, ?, null, 'sendgrid', 'email', ?, ?, ?, null, null, null, ?, ?)",
             [
@@ -83,7 +104,7 @@ def measurement_dbt_vars() -> dict:
 def built(tmp_path_factory):
     work = tmp_path_factory.mktemp("measurement")
     warehouse = work / "warehouse.duckdb"
-    make_measurement_inputs(warehouse)
+    make_measurement_inputs(warehouse, work / "exports")
     run_dbt(
         warehouse, work, ["build", "--select", "marts.insight", "marts.measurement"], measurement_dbt_vars()
     )
@@ -126,22 +147,20 @@ def test_campaign_outcomes_count_the_plan_the_sends_and_the_conversions(built) -
     assert (cross["control_n"], cross["control_conversions"]) == (2, 1)
     assert (cross["control_global_n"], cross["control_global_conversions"]) == (1, 1)
     assert cross["treated_revenue"] == 20000.0 and cross["control_revenue"] == 8000.0
-    # a campaign seen only in SendGrid events (custom_args campaign_id): sent and converted, no control
+    # a campaign sent outside the ledger, seen in SendGrid events (custom_args campaign_id)
     react = rows["reactivation_lapsed:2026-01"]
-    assert (react["sent"], react["treated_n"], react["treated_conversions"], react["control_n"]) == (
-        1,
-        1,
-        1,
-        0,
-    )
-    assert react["eligible"] == 1 and react["planned"] == 0
+    assert (react["sent"], react["treated_n"], react["treated_conversions"]) == (1, 1, 1)
+    # ... and its holdout from the history file: c3 (email matched case-insensitively), active again by opening
+    # another email on 2026-01-11, six days after its slot
+    assert (react["control_n"], react["control_conversions"], react["held_out_global"]) == (1, 1, 1)
+    assert react["eligible"] == 2 and react["planned"] == 1
 
 
 def test_the_campaigns_own_email_events_are_not_its_conversion(built) -> None:
     # c8's reactivation conversion is the purchase, not the open of the reactivation email itself
     active = query(
         built,
-        "select active_touches from int_measurement__exposure_outcomes where campaign_id = 'reactivation_lapsed'",
+        "select active_touches from int_measurement__exposure_outcomes where campaign_id = 'reactivation_lapsed' and customer_id = 'c8'",
     )
     assert active == [(1,)]
 
@@ -190,4 +209,5 @@ def test_uplift_table_has_every_level(built, tmp_path) -> None:
     assert ("objective", "spend", 1, 2) in stored
     assert ("programme", "all", 2, 1) in stored  # everyone sent vs the global holdout
     react = table[table["key"] == "reactivation_lapsed"].iloc[0]
-    assert react["warning"] == "no comparison: no held-out customers" and react["underpowered"]
+    assert react["underpowered"] and react["warning"].startswith("holdout too small to tell: with 1 held out")
+    assert not table["is_significant"].any()
