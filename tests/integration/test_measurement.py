@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from pipelines.lib.delivery.ledger import LEDGER_DDL
-from pipelines.lib.measurement.history import load_history
 from pipelines.lib.measurement.config import campaign_objectives, load_measurement_config, measurement_vars
+from pipelines.lib.measurement.history import load_history
 from pipelines.lib.measurement.uplift import write_uplift
 from pipelines.lib.planning.engine import OUTPUT_DDL
 from pipelines.lib.settings import PROJECT_ROOT
@@ -207,7 +207,7 @@ def test_uplift_table_has_every_level(built, tmp_path) -> None:
         con.close()
     assert ("campaign", "cross_sell_active", 1, 2) in stored
     assert ("objective", "spend", 1, 2) in stored
-    assert ("programme", "all", 2, 1) in stored  # everyone sent vs the global holdout
+    assert ("programme", "all", 2, 2) in stored  # everyone sent vs the global holdout (c7, c3)
     react = table[table["key"] == "reactivation_lapsed"].iloc[0]
     assert react["underpowered"] and react["warning"].startswith("holdout too small to tell: with 1 held out")
     assert not table["is_significant"].any()
