@@ -211,3 +211,56 @@ def test_uplift_table_has_every_level(built, tmp_path) -> None:
     react = table[table["key"] == "reactivation_lapsed"].iloc[0]
     assert react["underpowered"] and react["warning"].startswith("holdout too small to tell: with 1 held out")
     assert not table["is_significant"].any()
+
+
+def test_the_dagster_assets_carry_the_figures_as_metadata(built, tmp_path, monkeypatch) -> None:
+    """dbt_measurement (a real dbt build in the Dagster step), raw_contact_history and campaign_uplift on a copy
+    of the built warehouse: row counts and markdown tables of the figures reach the asset metadata."""
+    import shutil
+
+    import dagster as dg
+    from dagster_dbt import DbtCliResource
+
+    from pipelines.defs.measurement.assets import campaign_uplift, raw_contact_history
+    from pipelines.defs.resources import TouchplanResource
+    from pipelines.defs.transform.dbt import DBT_PROJECT, _dbt_executable, dbt_measurement
+
+    for name in ("TOUCHPLAN_WAREHOUSE", "TOUCHPLAN_EXPORTS", "TOUCHPLAN_CONFIG", "TOUCHPLAN_OUTPUT"):
+        monkeypatch.setenv(name, "")  # the dbt step exports its settings: restored after the test
+    monkeypatch.setenv("TOUCHPLAN_AS_OF", AS_OF.replace(" ", "T"))
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(built, warehouse)
+    touchplan = TouchplanResource(
+        warehouse=str(warehouse),
+        exports=str(built.parent / "exports"),
+        config_dir=str(PROJECT_ROOT / "config"),
+        output=str(tmp_path),
+    )
+    result = dg.materialize(
+        [raw_contact_history, dbt_measurement, campaign_uplift],
+        resources={
+            "touchplan": touchplan,
+            "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=_dbt_executable()),
+        },
+    )
+    assert result.success
+    mats = {
+        m.asset_key.path[-1]: m.materialization.metadata for m in result.get_asset_materialization_events()
+    }
+    assert {"campaign_outcomes", "objective_kpis", "touches_to_conversion", "campaign_uplift"} <= set(mats)
+    outcomes = mats["campaign_outcomes"]
+    assert outcomes["dagster/row_count"].value == 2
+    figures = outcomes["figures"].value
+    assert (
+        figures.startswith("| campaign_id | objective | period |")
+        and "| cross_sell_active | spend | 2026-09 |" in figures
+    )
+    assert mats["touches_to_conversion"]["dagster/row_count"].value == 4
+    assert "| lead | first touch |" in mats["touches_to_conversion"]["figures"].value
+    uplift = mats["campaign_uplift"]
+    assert uplift["dagster/row_count"].value == 5
+    assert "| programme | all | 2 | 2 |" in uplift["figures"].value
+    history = mats["raw_contact_history"]
+    assert (history["dagster/row_count"].value, history["loaded"].value) == (5, 3)
+    # no personal data in the metadata
+    assert not any("@example.com" in str(v.value) for m in mats.values() for v in m.values())
