@@ -8,6 +8,7 @@ from pipelines.lib.config import survivorship
 from pipelines.lib.delivery.groups import subscription_group_vars
 from pipelines.lib.identity.config import identity_dbt_vars, load_identity_config
 from pipelines.lib.insight import config as insight_config
+from pipelines.lib.measurement import config as measurement_config
 from pipelines.lib.settings import Settings
 
 
@@ -19,4 +20,5 @@ def collect_dbt_vars(settings: Settings) -> dict[str, Any]:
     dbt_vars.update(insight_config.dbt_vars(settings))
     dbt_vars.update(identity_dbt_vars(load_identity_config(settings.config_dir)))
     dbt_vars.update(subscription_group_vars(settings.config_dir))
+    dbt_vars.update(measurement_config.dbt_vars(settings))
     return dbt_vars
