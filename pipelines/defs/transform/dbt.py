@@ -2,7 +2,9 @@
 
 - `dbt_pre_identity`: models tagged `pre_identity` (staging and the identity input);
 - `dbt_models`: everything after (marts, insight, quality marts), reading identity tables as dbt sources whose
-  `meta.dagster.asset_key` points at the identity asset.
+  `meta.dagster.asset_key` points at the identity asset;
+- `dbt_measurement`: the measurement marts, after planning and delivery (they read contact_decisions and
+  send_ledger); their outputs carry markdown tables of the figures (pipelines/defs/measurement/metadata.py).
 
 `dbt build` runs the models' tests too, which Dagster shows as asset checks.
 """
@@ -38,6 +40,7 @@ if not DBT_PROJECT.manifest_path.exists():
     DBT_PROJECT.preparer.prepare(DBT_PROJECT)
 
 PRE_IDENTITY = "tag:pre_identity"
+MEASUREMENT = "path:models/marts/measurement"
 
 # Dagster groups are the pipeline's stages, taken from each model's folder.
 _GROUP_BY_FOLDER = {
@@ -63,7 +66,10 @@ TRANSLATOR = TouchplanDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
 
 
 def _dbt_build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    touchplan: TouchplanResource,
+    add_metadata: Any = None,
 ) -> Iterator:
     settings = touchplan.settings()
     settings.export_to_env()  # dbt's profile reads TOUCHPLAN_WAREHOUSE
@@ -74,18 +80,25 @@ def _dbt_build(
     dbt_vars = collect_dbt_vars(settings)
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
     tracker = DbtProgress(step=context.op_def.name, total_models=len(context.selected_asset_keys))
+    held = []  # with add_metadata, the events wait until dbt has closed the warehouse (one DuckDB writer)
     for event in invocation.stream_raw_events():
         line = _track(event.raw_event, tracker)
         if line:
             context.log.info(line, extra=PROGRESS_EXTRA)
         # What `invocation.stream()` yields: Output per model, AssetCheckResult per test.
-        yield from event.to_default_asset_events(
+        events = event.to_default_asset_events(
             manifest=invocation.manifest,
             dagster_dbt_translator=invocation.dagster_dbt_translator,
             context=context,
             target_path=invocation.target_path,
             project=invocation.project,
         )
+        if add_metadata is None:
+            yield from events
+        else:
+            held.extend(events)
+    if held:
+        yield from add_metadata(held, touchplan)
     if not invocation.is_successful():
         # One line naming the model and the error; the dbt command (its --vars JSON runs to kilobytes) and the
         # full output stay in dbt.log.
@@ -112,12 +125,25 @@ def dbt_pre_identity(context: dg.AssetExecutionContext, dbt: DbtCliResource, tou
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path,
     project=DBT_PROJECT,
-    exclude=PRE_IDENTITY,
+    exclude=f"{PRE_IDENTITY} {MEASUREMENT}",
     name="dbt_models",
     dagster_dbt_translator=TRANSLATOR,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource):
     yield from _dbt_build(context, dbt, touchplan)
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    select=MEASUREMENT,
+    name="dbt_measurement",
+    dagster_dbt_translator=TRANSLATOR,
+)
+def dbt_measurement(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource):
+    from pipelines.defs.measurement.metadata import with_figures
+
+    yield from _dbt_build(context, dbt, touchplan, add_metadata=with_figures)
 
 
 # dbt-core's info-level events (what its JSON log on stdout carries) for a node that finished or was skipped.
@@ -207,6 +233,6 @@ def _dbt_executable() -> str:
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions(
-        assets=[dbt_pre_identity, dbt_models],
+        assets=[dbt_pre_identity, dbt_models, dbt_measurement],
         resources={"dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=_dbt_executable())},
     )

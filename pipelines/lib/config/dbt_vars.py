@@ -7,6 +7,7 @@ from typing import Any
 from pipelines.lib.config import survivorship
 from pipelines.lib.identity.config import identity_dbt_vars, load_identity_config
 from pipelines.lib.insight import config as insight_config
+from pipelines.lib.measurement import config as measurement_config
 from pipelines.lib.settings import Settings
 
 
@@ -17,4 +18,5 @@ def collect_dbt_vars(settings: Settings) -> dict[str, Any]:
     dbt_vars.update(survivorship.dbt_vars(settings))
     dbt_vars.update(insight_config.dbt_vars(settings))
     dbt_vars.update(identity_dbt_vars(load_identity_config(settings.config_dir)))
+    dbt_vars.update(measurement_config.dbt_vars(settings))
     return dbt_vars

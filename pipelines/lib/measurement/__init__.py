@@ -1,0 +1,1 @@
+"""Measurement: campaign outcomes against the holdout, uplift with intervals, KPIs per objective."""
