@@ -9,6 +9,8 @@ import duckdb
 
 from pipelines.lib.settings import EXPECTATIONS_DIR, Settings
 
+REPORT_NAME = "touchplan_report.html"  # written by pipelines/lib/report/render.py (not imported: no matplotlib here)
+
 # Great Expectations builds its Data Docs site inside its file context (git-ignored).
 DATA_DOCS_INDEX = EXPECTATIONS_DIR / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
@@ -41,7 +43,7 @@ STAGE_TABLES: dict[str, list[str]] = {
         "lead_scores",
         "customer_moments",
     ],
-    "quality": ["quality_failures", "crm_health"],
+    "quality": ["quality_check_results", "quality_failures", "crm_health"],
     "planning": ["contact_decisions", "contact_plan", "campaign_waterfall"],
     "delivery": ["send_ledger"],
 }
@@ -95,6 +97,9 @@ def summarize_warehouse(settings: Settings, elapsed_seconds: float, run_id: str 
         else 0
     )
     summary.outputs["outbox"] = f"{settings.outbox} ({outbox_files} request bodies)"
+    report = settings.reports / REPORT_NAME
+    if report.exists():
+        summary.outputs["report"] = str(report)
     for label, path in (("reports", settings.reports), ("CRM fixes", settings.crm_fixes)):
         if path.exists():
             summary.outputs[label] = str(path)

@@ -22,7 +22,6 @@ from matplotlib.path import Path as MplPath  # noqa: E402
 from pipelines.lib.report.data import (  # noqa: E402
     LIFECYCLE_ORDER,
     NOT_YET_KNOWN,
-    TOUCH_REFERENCES,
     WATERFALL_STAGES,
     Figure,
 )
@@ -231,56 +230,50 @@ def uplift_chart(fig_data: Figure) -> str | None:
 
 
 def touches_chart(fig_data: Figure) -> str | None:
-    """Touches before each milestone beside the seed's references (7-13 to a lead, 25-35 to close)."""
-    cols = set(fig_data.columns)
-    stage_col = next((c for c in ("milestone", "stage", "to_stage") if c in cols), None)
-    value_cols = [c for c in ("p25", "median", "p75") if c in cols] or [
-        c for c in ("median_touches", "mean_touches", "avg_touches") if c in cols
-    ]
-    if not stage_col or not value_cols or not fig_data.rows:
+    """Touches before each milestone (25th-75th percentile, median) beside its reference range from the table."""
+    rows = [r for r in fig_data.dicts() if r.get("median") is not None]
+    if not rows or not {"p25", "median", "p75"} <= set(fig_data.columns):
         return None
-    rows = fig_data.dicts()
-    fig, ax = plt.subplots(figsize=(9, 0.5 * len(rows) + 1.2))
-    for stage, low, high in TOUCH_REFERENCES:
-        ax.axvspan(low, high, color=PALETTE[1], alpha=0.12)
-        ax.text(
-            (low + high) / 2, len(rows) - 0.4, f"reference {stage}: {low}-{high}", ha="center", fontsize=7
-        )
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(rows) + 1.2))
     for y, r in enumerate(reversed(rows)):
-        vals = [float(r[c]) for c in value_cols if r[c] is not None]
-        if not vals:
-            continue
-        if len(vals) == 3:
-            ax.plot([vals[0], vals[2]], [y, y], color=BLUE, linewidth=2)
-            ax.plot([vals[1]], [y], "o", color=BLUE)
-        else:
-            ax.plot([vals[0]], [y], "o", color=BLUE)
-    ax.set_yticks(range(len(rows)), [str(r[stage_col]) for r in reversed(rows)], fontsize=8)
-    ax.set_xlabel("marketing touches before the milestone" + (" (quartiles)" if len(value_cols) == 3 else ""))
+        if r.get("reference_low") is not None and r.get("reference_high") is not None:
+            low, high = float(r["reference_low"]), float(r["reference_high"])
+            ax.add_patch(Rectangle((low, y - 0.35), high - low, 0.7, facecolor=PALETTE[1], alpha=0.18))
+            ax.text(high, y + 0.3, f" reference {low:g}-{high:g}", fontsize=7, va="center", color="#8a4a1c")
+        p25, med, p75 = (float(r[c]) for c in ("p25", "median", "p75"))
+        ax.plot([p25, p75], [y, y], color=BLUE, linewidth=3)
+        ax.plot([med], [y], "o", color=BLUE)
+        ax.text(p75, y - 0.05, f"  median {med:g}", fontsize=8, va="top")
+    ax.set_yticks(range(len(rows)), [f"{r['stage']} (from {r.get('counted_from', 'first touch')})"
+                                     for r in reversed(rows)], fontsize=8)  # fmt: skip
+    ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set_xlim(left=0)
+    ax.set_xlabel("marketing touches before the milestone (bar: 25th-75th percentile, dot: median)")
     _style(ax)
     return to_svg(fig, "touches")
 
 
-def kpi_chart(fig_data: Figure) -> str | None:
-    """One bar per objective and KPI value (the latest period when the table has one)."""
-    cols = fig_data.columns
-    label_col = next((c for c in ("objective", "kpi") if c in cols), None)
-    value_col = next((c for c in ("value", "kpi_value", "current_value") if c in cols), None)
-    if not label_col or not value_col or not fig_data.rows:
+def kpi_trend_chart(fig_data: Figure) -> str | None:
+    """One small line chart per objective and KPI over the months of objective_kpis."""
+    rows = [r for r in fig_data.dicts() if r.get("value") is not None]
+    if not rows:
         return None
-    rows = fig_data.dicts()
-    if "period" in cols:
-        latest = max(str(r["period"]) for r in rows)
-        rows = [r for r in rows if str(r["period"]) == latest]
-    label_cols = [c for c in ("objective", "kpi") if c in cols]
-    labels = [" / ".join(str(r[c]) for c in label_cols) for r in rows]
-    values = [float(r[value_col] or 0) for r in rows]
-    fig, ax = plt.subplots(figsize=(9, 0.35 * len(rows) + 0.9))
-    ax.barh(range(len(rows)), values[::-1], color=PALETTE[2])
-    ax.set_yticks(range(len(rows)), labels[::-1], fontsize=8)
-    _style(ax)
-    return to_svg(fig, "objective_kpis")
+    series: dict[tuple, list] = {}
+    for r in rows:
+        series.setdefault((r["objective"], r["kpi"]), []).append((str(r["period"]), float(r["value"])))
+    cols = min(3, len(series))
+    nrows = math.ceil(len(series) / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.4 * cols, 2.3 * nrows), squeeze=False)
+    for ax, ((objective, kpi), points) in zip(axes.flat, sorted(series.items()), strict=False):
+        points.sort()
+        ax.plot(range(len(points)), [v for _, v in points], marker="o", markersize=3, color=PALETTE[2])
+        ax.set_xticks(range(len(points)), [p[2:] for p, _ in points], rotation=60, fontsize=6)
+        ax.set_title(f"{objective}: {kpi}", fontsize=8)
+        _style(ax)
+    for ax in list(axes.flat)[len(series) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return to_svg(fig, "kpi_trend")
 
 
 # figure key -> chart function (figures without one are tables only)
@@ -295,6 +288,6 @@ CHARTS: dict[str, Callable[[Figure], str | None]] = {
     ),
     "lifecycle_flow": sankey_chart,
     "uplift": uplift_chart,
-    "objective_kpis": kpi_chart,
+    "kpi_trend": kpi_trend_chart,
     "touches_to_conversion": touches_chart,
 }

@@ -45,8 +45,6 @@ HEALTH_COLUMNS = (
     ("conflicting_phone", "Conflicting phone"),
     ("stale_records", "Stale records"),
 )
-# The seed's B2B references for touches to conversion.
-TOUCH_REFERENCES = (("lead", 7, 13), ("won", 25, 35))
 
 
 @dataclass
@@ -301,57 +299,108 @@ UPLIFT_COLUMNS = (
     ("control_n", "Control"),
     ("treated_rate", "Treated rate"),
     ("control_rate", "Control rate"),
-    ("abs_uplift", "Uplift (points)"),
+    ("abs_uplift", "Uplift (rate difference)"),
     ("ci_low", "95% CI low"),
     ("ci_high", "95% CI high"),
     ("rel_uplift", "Relative uplift"),
     ("p_value", "p-value"),
     ("mde", "Min. detectable effect"),
+    ("underpowered", "Underpowered"),
     ("warning", "Warning"),
+)
+OUTCOME_COLUMNS = (
+    ("campaign_id", "Campaign"),
+    ("objective", "Objective"),
+    ("period", "Period"),
+    ("eligible", "Eligible"),
+    ("held_out_global", "Held out (global)"),
+    ("held_out_campaign", "Held out (campaign)"),
+    ("planned", "Planned"),
+    ("sent", "Sent"),
+    ("delivered", "Delivered"),
+    ("opened", "Opened"),
+    ("clicked", "Clicked"),
+    ("unsubscribed", "Unsubscribed"),
+    ("bounced", "Bounced"),
+    ("complained", "Complained"),
+    ("treated_n", "Treated"),
+    ("treated_conversions", "Treated conversions"),
+    ("control_n", "Control"),
+    ("control_conversions", "Control conversions"),
+)
+KPI_COLUMNS = (
+    ("objective", "Objective"),
+    ("kpi", "KPI"),
+    ("period", "Month"),
+    ("value", "Value"),
+    ("previous_value", "Previous month"),
+    ("change", "Change"),
+    ("change_pct", "Change %"),
+)
+TOUCH_COLUMNS = (
+    ("stage", "Milestone"),
+    ("counted_from", "Counted from"),
+    ("n", "Customers"),
+    ("p25", "25th pct"),
+    ("median", "Median"),
+    ("p75", "75th pct"),
+    ("mean", "Mean"),
+    ("min_touches", "Min"),
+    ("max_touches", "Max"),
+    ("reference_low", "Reference low"),
+    ("reference_high", "Reference high"),
+    ("median_vs_reference", "Median vs reference"),
 )
 
 
-def _whole_table(con, present, key: str, title: str, table: str, order: str | None, stage: str) -> Figure:
-    """Every column of an outcome table, as the warehouse holds it."""
+def _columns_query(
+    con, present, key: str, title: str, table: str, spec, where: str, order: str, stage: str, note=None
+) -> Figure:
+    """The spec's columns that the table has (in spec order), filtered and ordered; `missing` without it."""
+    fig = Figure(key, title, [c for c, _ in spec], [label for _, label in spec], source=table, note=note)
     if table not in present:
-        return Figure(key, title, [], [], source=table, missing=_missing(table, stage))
-    cols = table_columns(con, table)
-    order_by = f" ORDER BY {order}" if order else ""
-    quoted = ", ".join(f'"{c}"' for c in cols)
-    return _query(con, key, title, f'SELECT {quoted} FROM "{table}"{order_by}', [], cols, table)
+        fig.missing = _missing(table, stage)
+        return fig
+    have = set(table_columns(con, table))
+    cols = [c for c, _ in spec if c in have]
+    labels = [label for c, label in spec if c in have]
+    sql = (
+        f'SELECT {", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)} FROM "{table}" {where} ORDER BY {order}'
+    )
+    return _query(con, key, title, sql, [], labels, table, note)
 
 
 def outcome_figures(con, present: set[str]) -> list[Figure]:
-    figs = []
-    uplift = Figure(
-        "uplift",
-        "Uplift against the holdout (conversion rate, treated minus control)",
-        [c for c, _ in UPLIFT_COLUMNS],
-        [label for _, label in UPLIFT_COLUMNS],
-        source="campaign_uplift",
-    )
-    if "campaign_uplift" in present:
-        have = set(table_columns(con, "campaign_uplift"))
-        cols = [c for c, _ in UPLIFT_COLUMNS if c in have]
-        uplift = _query(
-            con, uplift.key, uplift.title,
-            f"""SELECT {", ".join(f'"{c}"' for c in cols)} FROM campaign_uplift
-                ORDER BY list_position(['programme', 'objective', 'campaign'], level), key""",
-            [], [label for c, label in UPLIFT_COLUMNS if c in have], uplift.source,
-        )  # fmt: skip
-    else:
-        uplift.missing = _missing("campaign_uplift", "outcome attribution")
-    figs.append(uplift)
-    figs.append(
-        _whole_table(con, present, "objective_kpis", "KPIs per objective", "objective_kpis", None, "outcomes")
-    )
-    figs.append(
-        _whole_table(
-            con, present, "touches_to_conversion", "Touches to conversion", "touches_to_conversion", None,
-            "outcomes",
-        )
+    stage = "measurement"
+    uplift = _columns_query(
+        con, present, "uplift", "Uplift against the holdout (conversion rate, treated minus control)",
+        "campaign_uplift", UPLIFT_COLUMNS, "",
+        "list_position(['programme', 'objective', 'campaign'], level), key", stage,
+        note="Programme: everyone sent against the global holdout; objective and campaign: the sent against "
+        "that campaign's held-out customers. Rates are conversions per customer within the attribution window.",
     )  # fmt: skip
-    return figs
+    outcomes = _columns_query(
+        con, present, "campaign_outcomes", "Outcomes per campaign and month", "campaign_outcomes",
+        OUTCOME_COLUMNS, "", "campaign_id, period", stage,
+    )  # fmt: skip
+    latest = _columns_query(
+        con, present, "objective_kpis", "KPIs per objective (latest complete month)", "objective_kpis",
+        KPI_COLUMNS,
+        "WHERE period = (SELECT max(period) FROM objective_kpis WHERE NOT coalesce(is_partial_period, false))",
+        "objective, kpi", stage,
+    )  # fmt: skip
+    trend = _columns_query(
+        con, present, "kpi_trend", "KPIs per objective, month by month", "objective_kpis",
+        KPI_COLUMNS[:4], "", "objective, kpi, period", stage,
+        note="The current month is partial (not over yet).",
+    )  # fmt: skip
+    touches = _columns_query(
+        con, present, "touches_to_conversion", "Touches to conversion", "touches_to_conversion",
+        TOUCH_COLUMNS, "", "stage_order", stage,
+        note="Marketing touches before each milestone across all channels; the seed's B2B references are 7 to 13 "
+        "touches to a lead and another 25 to 35 to close (won counts from the lead).",
+    )  # fmt: skip
+    return [uplift, outcomes, latest, trend, touches]
 
 
 # --- data quality -------------------------------------------------------------------------------------------

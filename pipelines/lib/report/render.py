@@ -18,8 +18,7 @@ import jinja2
 
 from pipelines.lib.report import data
 from pipelines.lib.report.charts import CHARTS
-
-REPORT_NAME = "touchplan_report.html"
+from pipelines.lib.run_summary import REPORT_NAME  # one name for the writer and the run summary
 
 SECTIONS = (
     ("plan", "The contact plan", data.plan_figures,
