@@ -63,7 +63,7 @@ class ReportResult:
 
 
 def fmt(value) -> str:
-    """A cell as shown: thousands separators for counts, 4 significant decimals for fractions."""
+    """A cell as shown: thousands separators, 2 decimals from 1 to 1,000, 3 significant digits below 1."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -75,7 +75,9 @@ def fmt(value) -> str:
     if isinstance(value, float):
         if value != value:  # NaN
             return "–"
-        return f"{value:,.4g}" if abs(value) >= 1 else f"{value:.4g}"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.3g}"
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
@@ -124,6 +126,7 @@ th, td { border: 1px solid #d0d7de; padding: .3rem .6rem; text-align: right; ver
 th { background: #f6f8fa; }
 td.text, th.text { text-align: left; }
 .figure { margin: 1.2rem 0 2rem; }
+.scroll { overflow-x: auto; max-width: 100%; }
 .chart svg { max-width: 100%; height: auto; }
 .missing { color: #b42318; background: #fef3f2; padding: .5rem .8rem; border-left: 3px solid #b42318; }
 p.note, p.source { color: #667085; font-size: .85rem; max-width: 60rem; }
@@ -144,15 +147,16 @@ details summary { cursor: pointer; color: #2f6db5; }
 {% if f.missing %}
 <p class="missing" data-missing="{{ f.source }}">{{ f.missing }}</p>
 {% else %}
-{% if charts.get(f.key) %}<div class="chart" data-chart="{{ f.key }}">{{ charts[f.key] | safe }}</div>{% endif %}
+{% if charts.get(f.key) %}<div class="chart" data-chart="{{ f.key }}">{{ charts[f.key] | safe }}</div>
+{% elif f.key in chart_keys and f.rows %}<p class="note" data-no-chart="{{ f.key }}">No chart: no row has a value to draw (see the table).</p>{% endif %}
 {% if not f.rows %}<p class="note" data-empty="{{ f.key }}">No rows in {{ f.source }}.</p>{% else %}
 {% set many = f.rows | length > 12 %}
 {% if many and charts.get(f.key) %}<details><summary>The {{ f.rows | length }} rows of this chart</summary>{% endif %}
-<table data-table="{{ f.key }}">
+<div class="scroll"><table data-table="{{ f.key }}">
 <thead><tr>{% for label in f.labels %}<th class="{{ 'text' if loop.first else '' }}">{{ label }}</th>{% endfor %}</tr></thead>
 <tbody>
 {% for row in f.rows %}<tr>{% for v in row %}<td class="{{ 'num' if is_num(v) else 'text' }}" data-column="{{ f.columns[loop.index0] }}" data-value="{{ raw(v) }}">{{ fmt(v) }}</td>{% endfor %}</tr>
-{% endfor %}</tbody></table>
+{% endfor %}</tbody></table></div>
 {% if many and charts.get(f.key) %}</details>{% endif %}
 {% endif %}
 {% if f.note %}<p class="note">{{ f.note }}</p>{% endif %}
@@ -178,6 +182,7 @@ def render_html(report: Report) -> str:
         generated_at=fmt(report.generated_at),
         plan_run=(report.plan_run[0], fmt(report.plan_run[1])) if report.plan_run else None,
         charts=report.charts,
+        chart_keys=set(CHARTS),
     )
 
 
