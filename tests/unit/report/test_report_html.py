@@ -86,3 +86,36 @@ def test_markdown_tables_carry_the_page_rows_with_pipes_escaped(con, tmp_path):
     assert markdown_table(schedule).count("| welcome | email | 1 |") == 3
     waterfall.rows = [("a|b", *waterfall.rows[0][1:])]
     assert "| a\\|b |" in markdown_table(waterfall)
+
+
+def test_the_asset_writes_the_page_under_the_output_folder_with_the_figures_as_markdown_metadata(
+    con, tmp_path
+):
+    import dagster as dg
+
+    from pipelines.defs.report.assets import touchplan_report
+    from pipelines.defs.resources import TouchplanResource
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    con.execute(f"ATTACH '{warehouse}' AS w")
+    for (table,) in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'memory'"
+    ).fetchall():
+        con.execute(f"CREATE TABLE w.{table} AS SELECT * FROM memory.{table}")
+    con.execute("DETACH w")
+    resource = TouchplanResource(warehouse=str(warehouse), output=str(tmp_path / "out"))
+    result = dg.materialize([touchplan_report], resources={"touchplan": resource})
+    assert result.success
+    page = tmp_path / "out" / "reports" / "touchplan_report.html"
+    assert page.is_file()
+    (event,) = result.get_asset_materialization_events()
+    meta = event.materialization.metadata
+    assert meta["path"].value == str(page)
+    assert "| 100 | 80 | 70 | 60 | 50 | 40 | 40 |" in meta["waterfall"].value
+    assert "| welcome | email | 1 |" in meta["schedule"].value
+    assert "The table campaign_uplift is not in this warehouse" in meta["uplift"].value
+    assert meta["rows_per_figure"].value["schedule"] == 3
+    assert "campaign_uplift" in meta["missing_tables"].value
+    # no personal data in the metadata: no customer id, no address from the bounce texts
+    text = " ".join(str(v.value) for v in meta.values())
+    assert "cus_" not in text and "@example.com" not in text
