@@ -10,6 +10,7 @@ import pytest
 
 from pipelines.lib.delivery.ledger import LEDGER_DDL
 from pipelines.lib.measurement.config import campaign_objectives, load_measurement_config, measurement_vars
+from pipelines.lib.measurement.history import load_history
 from pipelines.lib.measurement.uplift import write_uplift
 from pipelines.lib.planning.engine import OUTPUT_DDL
 from pipelines.lib.settings import PROJECT_ROOT
@@ -43,10 +44,30 @@ DECISIONS = [
 ]
 
 
-def make_measurement_inputs(warehouse: Path) -> None:
+# past decisions from a file (keyed by email): c3 was held out of the event-only reactivation campaign
+HISTORY_CSV = """email,campaign_id,outcome,reason_code,due_at,scheduled_at,plan_run_id
+C3@Example.com ,reactivation_lapsed,held_out,global_holdout,2026-01-05 10:00:00,,old-1
+c8@example.com,reactivation_lapsed,planned,due,2026-01-05 10:00:00,2026-01-05 10:00:00,old-1
+nobody@example.com,reactivation_lapsed,held_out,global_holdout,2026-01-05 10:00:00,,old-1
+c4@example.com,reactivation_lapsed,maybe,due,2026-01-05 10:00:00,,old-1
+c4@example.com,reactivation_lapsed,planned,due,yesterday,,old-1
+"""
+
+
+def make_measurement_inputs(warehouse: Path, exports: Path) -> None:
     make_inputs(warehouse)
+    (exports / "_history").mkdir(parents=True)
+    (exports / "_history" / "contact_decisions.csv").write_text(HISTORY_CSV, encoding="utf-8")
     con = duckdb.connect(str(warehouse))
     try:
+        con.execute("""create table int_identity_records as
+            select 'crm:' || customer_id as record_key, email from dim_customers""")
+        con.execute("""create table customer_crosswalk as
+            select 'crm' as source_system, customer_id as source_record_id, 'crm:' || customer_id as record_key,
+                   customer_id from dim_customers""")
+        report = load_history(con, exports)
+        assert (report.rows, report.loaded) == (5, 3)
+        assert report.quarantined == {"due_at is not a timestamp": 1, "unknown outcome": 1}
         con.executemany(
             "insert into fct_touchpoints values (?, ?, null, 'sendgrid', 'email', ?, ?, ?, null, null, null, ?, ?)",
             [
@@ -83,7 +104,7 @@ def measurement_dbt_vars() -> dict:
 def built(tmp_path_factory):
     work = tmp_path_factory.mktemp("measurement")
     warehouse = work / "warehouse.duckdb"
-    make_measurement_inputs(warehouse)
+    make_measurement_inputs(warehouse, work / "exports")
     run_dbt(
         warehouse, work, ["build", "--select", "marts.insight", "marts.measurement"], measurement_dbt_vars()
     )
@@ -126,22 +147,20 @@ def test_campaign_outcomes_count_the_plan_the_sends_and_the_conversions(built) -
     assert (cross["control_n"], cross["control_conversions"]) == (2, 1)
     assert (cross["control_global_n"], cross["control_global_conversions"]) == (1, 1)
     assert cross["treated_revenue"] == 20000.0 and cross["control_revenue"] == 8000.0
-    # a campaign seen only in SendGrid events (custom_args campaign_id): sent and converted, no control
+    # a campaign sent outside the ledger, seen in SendGrid events (custom_args campaign_id)
     react = rows["reactivation_lapsed:2026-01"]
-    assert (react["sent"], react["treated_n"], react["treated_conversions"], react["control_n"]) == (
-        1,
-        1,
-        1,
-        0,
-    )
-    assert react["eligible"] == 1 and react["planned"] == 0
+    assert (react["sent"], react["treated_n"], react["treated_conversions"]) == (1, 1, 1)
+    # ... and its holdout from the history file: c3 (email matched case-insensitively), active again by opening
+    # another email on 2026-01-11, six days after its slot
+    assert (react["control_n"], react["control_conversions"], react["held_out_global"]) == (1, 1, 1)
+    assert react["eligible"] == 2 and react["planned"] == 1
 
 
 def test_the_campaigns_own_email_events_are_not_its_conversion(built) -> None:
     # c8's reactivation conversion is the purchase, not the open of the reactivation email itself
     active = query(
         built,
-        "select active_touches from int_measurement__exposure_outcomes where campaign_id = 'reactivation_lapsed'",
+        "select active_touches from int_measurement__exposure_outcomes where campaign_id = 'reactivation_lapsed' and customer_id = 'c8'",
     )
     assert active == [(1,)]
 
@@ -188,6 +207,60 @@ def test_uplift_table_has_every_level(built, tmp_path) -> None:
         con.close()
     assert ("campaign", "cross_sell_active", 1, 2) in stored
     assert ("objective", "spend", 1, 2) in stored
-    assert ("programme", "all", 2, 1) in stored  # everyone sent vs the global holdout
+    assert ("programme", "all", 2, 2) in stored  # everyone sent vs the global holdout (c7, c3)
     react = table[table["key"] == "reactivation_lapsed"].iloc[0]
-    assert react["warning"] == "no comparison: no held-out customers" and react["underpowered"]
+    assert react["underpowered"] and react["warning"].startswith("holdout too small to tell: with 1 held out")
+    assert not table["is_significant"].any()
+
+
+def test_the_dagster_assets_carry_the_figures_as_metadata(built, tmp_path, monkeypatch) -> None:
+    """dbt_measurement (a real dbt build in the Dagster step), raw_contact_history and campaign_uplift on a copy
+    of the built warehouse: row counts and markdown tables of the figures reach the asset metadata."""
+    import shutil
+
+    import dagster as dg
+    from dagster_dbt import DbtCliResource
+
+    from pipelines.defs.measurement.assets import campaign_uplift, raw_contact_history
+    from pipelines.defs.resources import TouchplanResource
+    from pipelines.defs.transform.dbt import DBT_PROJECT, _dbt_executable, dbt_measurement
+
+    for name in ("TOUCHPLAN_WAREHOUSE", "TOUCHPLAN_EXPORTS", "TOUCHPLAN_CONFIG", "TOUCHPLAN_OUTPUT"):
+        monkeypatch.setenv(name, "")  # the dbt step exports its settings: restored after the test
+    monkeypatch.setenv("TOUCHPLAN_AS_OF", AS_OF.replace(" ", "T"))
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(built, warehouse)
+    touchplan = TouchplanResource(
+        warehouse=str(warehouse),
+        exports=str(built.parent / "exports"),
+        config_dir=str(PROJECT_ROOT / "config"),
+        output=str(tmp_path),
+    )
+    result = dg.materialize(
+        [raw_contact_history, dbt_measurement, campaign_uplift],
+        resources={
+            "touchplan": touchplan,
+            "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=_dbt_executable()),
+        },
+    )
+    assert result.success
+    mats = {
+        m.asset_key.path[-1]: m.materialization.metadata for m in result.get_asset_materialization_events()
+    }
+    assert {"campaign_outcomes", "objective_kpis", "touches_to_conversion", "campaign_uplift"} <= set(mats)
+    outcomes = mats["campaign_outcomes"]
+    assert outcomes["dagster/row_count"].value == 2
+    figures = outcomes["figures"].value
+    assert (
+        figures.startswith("| campaign_id | objective | period |")
+        and "| cross_sell_active | spend | 2026-09 |" in figures
+    )
+    assert mats["touches_to_conversion"]["dagster/row_count"].value == 4
+    assert "| lead | first touch |" in mats["touches_to_conversion"]["figures"].value
+    uplift = mats["campaign_uplift"]
+    assert uplift["dagster/row_count"].value == 5
+    assert "| programme | all | 2 | 2 |" in uplift["figures"].value
+    history = mats["raw_contact_history"]
+    assert (history["dagster/row_count"].value, history["loaded"].value) == (5, 3)
+    # no personal data in the metadata
+    assert not any("@example.com" in str(v.value) for m in mats.values() for v in m.values())

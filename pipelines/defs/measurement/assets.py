@@ -6,6 +6,35 @@ from pipelines.defs.resources import TouchplanResource
 
 
 @dg.asset(
+    name="raw_contact_history",
+    group_name="measurement",
+    kinds={"duckdb", "csv"},
+    description=(
+        "Past plan decisions from <exports>/_history/contact_decisions*.csv (keyed by email): held-out and "
+        "planned customers of campaigns planned outside this warehouse; replaced each run (docs/measurement.md)."
+    ),
+)
+def raw_contact_history(
+    context: dg.AssetExecutionContext, touchplan: TouchplanResource
+) -> dg.MaterializeResult:
+    from pipelines.lib.measurement.history import load_history
+
+    settings = touchplan.settings()
+    with touchplan.connect() as con:
+        report = load_history(con, settings.exports)
+    if report.quarantined:
+        context.log.warning(f"history rows quarantined: {report.quarantined}")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": report.rows,
+            "files": dg.MetadataValue.json(report.files),
+            "loaded": report.loaded,
+            "quarantined": dg.MetadataValue.json(report.quarantined),
+        }
+    )
+
+
+@dg.asset(
     name="campaign_uplift",
     group_name="measurement",
     deps=[dg.AssetKey("campaign_outcomes")],
@@ -42,4 +71,4 @@ def campaign_uplift(touchplan: TouchplanResource) -> dg.MaterializeResult:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[campaign_uplift])
+    return dg.Definitions(assets=[raw_contact_history, campaign_uplift])

@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipelines.lib.sample_data import crm as crm_mod
 from pipelines.lib.sample_data import mailchimp as mc_mod
+from pipelines.lib.sample_data import past_campaigns as past_mod
 from pipelines.lib.sample_data import sendgrid as sg_mod
 from pipelines.lib.sample_data import vocab
 from pipelines.lib.sample_data import zoom as zoom_mod
@@ -38,6 +39,7 @@ STREAMS = {
     "roles": 9,
     "behaviour": 10,
     "bursts": 11,
+    "past_campaigns": 12,
 }
 QUIET_FOREVER = np.int64(2**62)
 SENIOR_TITLES = ("c_level", "vp", "director")
@@ -331,7 +333,22 @@ def _generate(
     hs_c = f"hubspot/hubspot-crm-exports-all-contacts-{day}.csv"
     hs_d = f"hubspot/hubspot-crm-exports-all-deals-{day}.csv"
     files[hs_c] = _write_csv(crm.hs_contacts[crm_mod.HS_CONTACT_COLUMNS], out_dir / hs_c)
-    files[hs_d] = _write_csv(crm.hs_deals[crm_mod.HS_DEAL_COLUMNS], out_dir / hs_d)
+    say("simulating past campaigns with a holdout")
+    prng = _rng(seed, "past_campaigns")
+    past = past_mod.simulate(_hubspot_marketing_contacts(crm), _profile_names(profile), as_of_ts, prng)
+    company = (
+        companies["company"].to_numpy(dtype=object)[persons["company_idx"].to_numpy()]
+        + " "
+        + companies["suffix"].to_numpy(dtype=object)[persons["company_idx"].to_numpy()]
+    )
+    hs_deals = pd.concat(
+        [
+            crm.hs_deals[crm_mod.HS_DEAL_COLUMNS],
+            past_mod.hubspot_deals(past, company, 9_900_000_000, vocab.HS_OWNERS[0]),
+        ],
+        ignore_index=True,
+    )
+    files[hs_d] = _write_csv(hs_deals, out_dir / hs_d)
 
     say("building the Mailchimp audience")
     mc_people = np.flatnonzero(membership["in_mc"].to_numpy())
@@ -358,6 +375,12 @@ def _generate(
     recipients["burst_campaign"] = invite_of.reindex(burst_w).fillna(-1).astype(np.int64).to_numpy()
     events = sg_mod.build_events(recipients, campaigns, as_of_ts, _rng(seed, "sendgrid"))
     files.update(sg_mod.write_events(events, recipients, campaigns, out_dir / "sendgrid"))
+    files["sendgrid/past_campaigns.json"] = past_mod.write_events(
+        past, out_dir / "sendgrid/past_campaigns.json", prng
+    )
+    files["_history/contact_decisions.csv"] = _write_csv(
+        past_mod.history_rows(past), out_dir / "_history/contact_decisions.csv"
+    )
 
     say("building Zoom webinar reports")
     zoom_truth = []
@@ -376,9 +399,58 @@ def _generate(
 
     say("writing the ground truth")
     _write_truth(out_dir, persons, companies, profile, crm, mc, events, recipients, zoom_truth)
+    _write_past_campaign_truth(out_dir, persons, past)
     summary.persons = contacts
     summary.elapsed_seconds = time.perf_counter() - started
     return summary
+
+
+def _profile_names(profile: np.ndarray) -> np.ndarray:
+    names = obj([p[0] for p in crm_mod.PROFILES] + ["none"])
+    return names[np.where(profile >= 0, profile, len(crm_mod.PROFILES))]
+
+
+def _hubspot_marketing_contacts(crm: crm_mod.CrmOutput) -> pd.DataFrame:
+    """One HubSpot marketing contact with an email per person (not a role mailbox): who past campaigns reached."""
+    hs = crm.hs_contacts
+    truth = crm.truth[crm.truth["source_system"] == "hubspot"]
+    ok = (
+        (hs["Marketing contact status"] == "Marketing contact").to_numpy()
+        & hs["Email"].notna().to_numpy()
+        & (hs["Email"].astype(str).str.strip() != "").to_numpy()
+    )
+    if "is_role_mailbox" in truth:
+        ok &= ~truth["is_role_mailbox"].astype(bool).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "person_idx": truth["person_idx"].to_numpy()[ok],
+            "email": _norm(hs["Email"]).to_numpy(dtype=object)[ok],
+            "hs_record_id": hs["Record ID"].to_numpy(dtype=object)[ok],
+        }
+    )
+    return frame.drop_duplicates("person_idx").drop_duplicates("email").reset_index(drop=True)
+
+
+def _write_past_campaign_truth(
+    out_dir: Path, persons: pd.DataFrame, past: past_mod.PastCampaignOutput
+) -> None:
+    effects = past.effects.assign(
+        slot_at=pd.DatetimeIndex(past.effects["slot_at"]).strftime("%Y-%m-%d %H:%M:%S")
+    )
+    _write_csv(effects, out_dir / "_truth/campaign_effects.csv")
+    a = past.assignments
+    _write_csv(
+        pd.DataFrame(
+            {
+                "person_id": persons["person_id"].to_numpy(dtype=object)[a["person_idx"].to_numpy()],
+                "email": a["email"],
+                "campaign_id": a["campaign_id"],
+                "group": a["group"],
+                "converted": np.where(a["converted"], "true", "false"),
+            }
+        ),
+        out_dir / "_truth/campaign_assignments.csv",
+    )
 
 
 def _norm(values) -> pd.Series:

@@ -14,16 +14,16 @@ as_of as (
 decisions as (
     select
         d.campaign_id,
-        strftime(coalesce(d.scheduled_at, d.due_at, d.created_at), '%Y-%m') as period,
+        strftime(d.slot_at, '%Y-%m') as period,
         count(distinct d.customer_id) as eligible,
         count(distinct d.customer_id) filter (where d.outcome = 'held_out' and d.reason_code = 'global_holdout')
             as held_out_global,
         count(distinct d.customer_id) filter (where d.outcome = 'held_out' and d.reason_code <> 'global_holdout')
             as held_out_campaign,
         count(distinct d.customer_id) filter (where d.outcome = 'planned') as planned
-    from {{ source('planning', 'contact_decisions') }} as d
+    from {{ ref('int_measurement__decisions') }} as d
     cross join as_of as a
-    where coalesce(d.scheduled_at, d.due_at, d.created_at) <= a.as_of_at
+    where d.slot_at <= a.as_of_at
     group by all
 ),
 

@@ -16,12 +16,12 @@ held as (
     select
         d.customer_id,
         d.campaign_id,
-        min(coalesce(d.scheduled_at, d.due_at, d.created_at)) as exposed_at,
+        min(d.slot_at) as exposed_at,
         bool_or(d.reason_code = 'global_holdout') as is_global
-    from {{ source('planning', 'contact_decisions') }} as d
+    from {{ ref('int_measurement__decisions') }} as d
     cross join as_of
-    where d.outcome = 'held_out' and coalesce(d.scheduled_at, d.due_at, d.created_at) <= as_of.as_of_at
-    group by d.customer_id, d.campaign_id, strftime(coalesce(d.scheduled_at, d.due_at, d.created_at), '%Y-%m')
+    where d.outcome = 'held_out' and d.slot_at <= as_of.as_of_at
+    group by d.customer_id, d.campaign_id, strftime(d.slot_at, '%Y-%m')
 ),
 
 sent as (

@@ -1,0 +1,42 @@
+{#- Every plan decision measurement reads: Touchplan's own (contact_decisions, every plan run) and past
+    decisions loaded from files (raw_contact_history, keyed by email, resolved here to the customer whose record
+    carries that email; rows quarantined by the loader, or whose email matches no customer, are left out). -#}
+with
+
+own as (
+    select
+        customer_id,
+        campaign_id,
+        outcome,
+        reason_code,
+        coalesce(scheduled_at, due_at, created_at) as slot_at,
+        'contact_decisions' as decision_source
+    from {{ source('planning', 'contact_decisions') }}
+),
+
+emails as (
+    select
+        r.email,
+        min(c.customer_id) as customer_id
+    from {{ ref('int_identity_records') }} as r
+    inner join {{ ref('customer_crosswalk') }} as c on r.record_key = c.record_key
+    where r.email is not null
+    group by r.email
+),
+
+history as (
+    select
+        e.customer_id,
+        h.campaign_id,
+        h.outcome,
+        h.reason_code,
+        coalesce(h.scheduled_at, h.due_at) as slot_at,
+        'raw_contact_history' as decision_source
+    from {{ source('planning', 'raw_contact_history') }} as h
+    inner join emails as e on h.email = e.email
+    where h.quarantine_reason is null
+)
+
+select * from own
+union all
+select * from history
