@@ -127,6 +127,7 @@ th { background: #f6f8fa; }
 td.text, th.text { text-align: left; }
 .figure { margin: 1.2rem 0 2rem; }
 .scroll { overflow-x: auto; max-width: 100%; }
+td[data-column="warning"], td[data-column="observed_value"], td[data-column="reason"] { min-width: 22rem; }
 .chart svg { max-width: 100%; height: auto; }
 .missing { color: #b42318; background: #fef3f2; padding: .5rem .8rem; border-left: 3px solid #b42318; }
 p.note, p.source { color: #667085; font-size: .85rem; max-width: 60rem; }
