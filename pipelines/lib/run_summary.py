@@ -9,7 +9,8 @@ import duckdb
 
 from pipelines.lib.settings import EXPECTATIONS_DIR, Settings
 
-REPORT_NAME = "touchplan_report.html"  # written by pipelines/lib/report/render.py (not imported: no matplotlib here)
+# the report file, written by pipelines/lib/report/render.py (which imports this name; not the reverse: no matplotlib)
+REPORT_NAME = "touchplan_report.html"
 
 # Great Expectations builds its Data Docs site inside its file context (git-ignored).
 DATA_DOCS_INDEX = EXPECTATIONS_DIR / "uncommitted" / "data_docs" / "local_site" / "index.html"
