@@ -9,6 +9,9 @@ import duckdb
 
 from pipelines.lib.settings import Settings
 
+# the report file, written by pipelines/lib/report/render.py (which imports this name; not the reverse: no matplotlib)
+REPORT_NAME = "touchplan_report.html"
+
 # Great Expectations builds its Data Docs site under the run's output folder (docs/quality.md).
 DATA_DOCS_INDEX = Path("quality") / "data_docs" / "local_site" / "index.html"  # relative to the output folder
 
@@ -42,7 +45,7 @@ STAGE_TABLES: dict[str, list[str]] = {
         "lead_scores",
         "customer_moments",
     ],
-    "quality": ["quality_failures", "crm_health"],
+    "quality": ["quality_check_results", "quality_failures", "crm_health"],
     "planning": ["contact_decisions", "contact_plan", "campaign_waterfall"],
     "delivery": ["send_ledger"],
 }
@@ -96,6 +99,9 @@ def summarize_warehouse(settings: Settings, elapsed_seconds: float, run_id: str 
         else 0
     )
     summary.outputs["outbox"] = f"{settings.outbox} ({outbox_files} request bodies)"
+    report = settings.reports / REPORT_NAME
+    if report.exists():
+        summary.outputs["report"] = str(report)
     for label, path in (("reports", settings.reports), ("CRM fixes", settings.crm_fixes)):
         if path.exists():
             summary.outputs[label] = str(path)

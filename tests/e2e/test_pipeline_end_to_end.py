@@ -185,6 +185,177 @@ def test_second_run_keeps_customer_ids_and_writes_no_duplicate_sends(pipeline):
     assert outbox == pipeline["outbox_after_first"]
 
 
+# --- the marketer's report -----------------------------------------------------------------------------------
+
+# Boxes of the sections and charts and every table cell, read from the rendered page.
+_LAYOUT_JS = """JSON.stringify({
+  height: document.documentElement.scrollHeight,
+  sections: Object.fromEntries([...document.querySelectorAll('[data-section]')].map(e => {
+      const r = e.getBoundingClientRect();
+      return [e.dataset.section, {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height}]; })),
+  charts: Object.fromEntries([...document.querySelectorAll('[data-chart]')].map(e => {
+      const r = e.querySelector('svg').getBoundingClientRect();
+      return [e.dataset.chart, {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height}]; })),
+  tables: Object.fromEntries([...document.querySelectorAll('table[data-table]')].map(t => [t.dataset.table,
+      [...t.tBodies[0].rows].map(tr => [...tr.cells].map(td =>
+          ({column: td.dataset.column, value: td.dataset.value, text: td.textContent})))])),
+  missing: [...document.querySelectorAll('[data-missing]')].map(e => e.dataset.missing),
+  empty: [...document.querySelectorAll('[data-empty]')].map(e => e.dataset.empty),
+})"""
+
+# What each table of the page must hold, computed here straight from the warehouse (not with the report's code).
+_LATEST_PLAN = "(SELECT plan_run_id FROM plan_runs WHERE kind = 'plan' ORDER BY created_at DESC LIMIT 1)"
+_EXPECTED_SQL = {
+    "waterfall": f"""SELECT campaign_id, eligible, after_consent, after_suppression, after_holdout, after_caps,
+        after_arbitration, planned FROM campaign_waterfall WHERE plan_run_id = {_LATEST_PLAN}""",
+    "schedule": f"""SELECT scheduled_at::DATE AS day, campaign_id, channel, count(*) AS contacts FROM contact_plan
+        WHERE plan_run_id = {_LATEST_PLAN} GROUP BY 1, 2, 3""",
+    "rfv_grid": "SELECT r_score, f_score, count(*) AS customers FROM customer_rfv GROUP BY 1, 2",
+    "rfv_segments": "SELECT rfv_segment, count(*) AS customers FROM customer_rfv GROUP BY 1",
+    "personas": "SELECT persona, count(*) AS customers FROM customer_personas GROUP BY 1",
+    "lifecycle_stages": "SELECT lifecycle_stage, count(*) AS customers FROM customer_lifecycle GROUP BY 1",
+    "uplift": """SELECT level, key, treated_n, control_n, treated_rate, control_rate, abs_uplift, ci_low, ci_high,
+        rel_uplift, p_value, mde, underpowered, warning FROM campaign_uplift""",
+    "touches_to_conversion": """SELECT stage, counted_from, n, p25, median, p75, mean, min_touches, max_touches,
+        reference_low, reference_high, median_vs_reference FROM touches_to_conversion""",
+    "kpi_trend": "SELECT objective, kpi, period, value FROM objective_kpis",
+    "campaign_outcomes": """SELECT campaign_id, objective, period, eligible, held_out_global, held_out_campaign,
+        planned, sent, delivered, opened, clicked, unsubscribed, bounced, complained, treated_n,
+        treated_conversions, control_n, control_conversions FROM campaign_outcomes""",
+    "quality_failed": """SELECT check_name, table_name, severity, failing_count, observed_value
+        FROM quality_check_results WHERE NOT success""",
+    "crm_health": """SELECT source_system, records, customers, duplicate_records, emails_missing_or_invalid,
+        consent_missing, conflicting_title, conflicting_company, conflicting_phone, stale_records FROM crm_health""",
+}
+_CHARTS = {
+    "waterfall", "schedule", "not_contacted", "rfv_grid", "personas", "lifecycle_stages", "lifecycle_flow",
+    "uplift", "kpi_trend", "touches_to_conversion",
+}  # fmt: skip
+
+
+def _expected_charts(warehouse: Path) -> set[str]:
+    """Every chart, except the uplift chart when no row of campaign_uplift has an estimate to draw."""
+    drawable = _query(warehouse, "SELECT count(*) FROM campaign_uplift WHERE abs_uplift IS NOT NULL")[0][0]
+    return _CHARTS - (set() if drawable else {"uplift"})
+
+
+def _same(page_value: str, value) -> bool:
+    """A cell's data-value against the warehouse's value (floats to 1e-9, dates in ISO form)."""
+    import datetime as dt
+
+    if value is None:
+        return page_value == ""
+    if isinstance(value, float) and value != value:
+        return page_value == "nan"
+    if isinstance(value, float):
+        return page_value != "" and abs(float(page_value) - value) <= 1e-9 * max(1.0, abs(value))
+    if isinstance(value, dt.date | dt.datetime):
+        return page_value == value.isoformat()
+    return page_value == str(value)
+
+
+def _non_white_share(png: bytes) -> float:
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("L")
+    histogram = image.histogram()
+    return sum(histogram[:240]) / max(1, image.width * image.height)
+
+
+def test_report_is_written_by_the_run_and_its_path_printed(pipeline):
+    report = pipeline["output"] / "reports" / "touchplan_report.html"
+    assert report.is_file()
+    assert f"report      {report}" in pipeline["second"].stdout
+
+
+def test_report_page_in_headless_chromium_is_offline_complete_and_equal_to_the_warehouse(pipeline, tmp_path):
+    import json
+    import re
+    import shutil
+
+    from pipelines.lib.report.render import write_report
+    from tests.chromium import DevTools, require_chromium
+
+    chromium = require_chromium()
+    warehouse = pipeline["warehouse"]
+    # built again from the final warehouse: the run's own file may predate the last non-blocking checks
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        page = write_report(con, tmp_path / "reports").path
+    text = page.read_text(encoding="utf-8")
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:|//)""", text)
+    assert "<script" not in text and "<link" not in text
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with DevTools(chromium, tmp_path / "profile") as browser:
+        browser.open(page)
+        layout = json.loads(browser.evaluate(_LAYOUT_JS))
+        assert browser.errors() == []
+        assert [url for url in browser.requests() if not url.startswith("file://")] == []
+        assert list(layout["sections"]) == ["plan", "base", "outcomes", "quality"]
+        for key, box in layout["sections"].items():
+            (shots / f"{key}.png").write_bytes(browser.screenshot(box))
+        assert set(layout["charts"]) == _expected_charts(warehouse), layout["missing"]
+        for key, box in layout["charts"].items():
+            assert box["width"] > 100 and box["height"] > 80, (key, box)
+            share = _non_white_share(browser.screenshot(box))
+            assert share > 0.02, f"chart {key} is blank: {share:.2%} of its pixels are not white"
+    assert layout["missing"] == []
+
+    tables = layout["tables"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for key, sql in _EXPECTED_SQL.items():
+            cur = con.execute(sql)
+            columns = [d[0] for d in cur.description]
+            expected = cur.fetchall()
+            if not expected:  # an empty table is said to be empty, not drawn as zeros
+                assert key not in tables and key in layout["empty"], key
+                continue
+            shown = tables[key]
+            assert len(shown) == len(expected), (key, len(shown), len(expected))
+            assert [c["column"] for c in shown[0]] == columns, key
+            unmatched = list(expected)
+            for row in shown:
+                hit = next((e for e in unmatched if all(map(_same, [c["value"] for c in row], e))), None)
+                assert hit is not None, (key, row)
+                unmatched.remove(hit)
+                for cell, value in zip(row, hit, strict=True):
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        assert cell["text"] == f"{value:,}", (
+                            key,
+                            cell,
+                        )  # what a reader sees, not just the attribute
+        # the top reasons: the largest counts of turned-down decisions (with addresses removed from the reasons)
+        counts = con.execute(f"""SELECT count(*) FROM contact_decisions WHERE plan_run_id = {_LATEST_PLAN}
+            AND outcome <> 'planned' GROUP BY outcome, reason_code ORDER BY 1 DESC""").fetchall()
+        shown = [int(row[2]["value"]) for row in tables["not_contacted"]]
+        assert shown == sorted(shown, reverse=True) and len(shown) == min(10, len(counts))
+        assert shown[0] >= counts[0][0]  # removing addresses can only merge reasons
+        # the flow: every customer of the history once, ending in the stage of their latest snapshot
+        flow = [{c["column"]: c["value"] for c in row} for row in tables["lifecycle_flow"]]
+        latest = dict(
+            con.execute("""SELECT lifecycle_stage, count(*) FROM (
+                SELECT lifecycle_stage FROM customer_lifecycle_history
+                QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY snapshot_date DESC) = 1) GROUP BY 1
+            """).fetchall()
+        )
+        ends: dict[str, int] = {}
+        for row in flow:
+            ends[row["to_stage"]] = ends.get(row["to_stage"], 0) + int(row["customers"])
+        assert ends == latest
+        summary = {c["column"]: int(c["value"]) for c in tables["quality_summary"][0]}
+        assert summary["checks"] == con.execute("SELECT count(*) FROM quality_check_results").fetchone()[0]
+        assert summary["passed"] + summary["warned"] + summary["failed"] == summary["checks"]
+
+    keep = os.environ.get("TOUCHPLAN_KEEP_SCREENSHOTS")  # a folder: docs/img's screenshots come from here
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        for shot in shots.glob("*.png"):
+            shutil.copy(shot, Path(keep) / f"report_{shot.name}")
+
+
 def test_the_demos_past_campaigns_are_measured_as_the_generator_ran_them(pipeline):
     """The simulated past campaigns reach the warehouse as a real user's do (SendGrid events with custom_args,
     _history decisions by email, HubSpot deals) and the measurement counts equal the generator's ground truth:

@@ -57,3 +57,16 @@ def test_dagster_definitions_validate_accepts_the_workspace():
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_the_report_runs_after_every_asset_whose_table_it_reads():
+    from pipelines.defs.report.assets import READS
+
+    graph = build_definitions().resolve_asset_graph()
+    keys = graph.get_all_asset_keys()
+    report = dg.AssetKey("touchplan_report")
+    assert report in keys
+    upstream = {key.to_user_string() for key in graph.get(report).parent_keys}
+    assert set(READS) <= upstream
+    # each table it reads is a real asset of the code location (not a stub the job would never build)
+    assert not [name for name in READS if not graph.get(dg.AssetKey(name)).is_materializable]

@@ -94,9 +94,10 @@ Arrows compare with the previous run (red: worse, green: better).</p>
 </table>
 <p class="note">Duplicates: records identity resolution put on the same customer as another record of the same
 source (merge them in the CRM; see crm_merge_suggestions). Conflicts: the value differs from another source's value
-for the same customer. Stale: not updated in {html.escape(str(stale_days))} days. Failing rows of the data quality
-checks are in the warehouse table <code>quality_failures</code>; Data Docs under
-<code>quality/data_docs/local_site/index.html</code> in the output folder (counts only, no row values).</p>
+for the same customer. Stale: not updated in {html.escape(str(stale_days))} days. The checks that failed or warned
+are in the <a href="touchplan_report.html#quality">report's data quality section</a> (offline; the Great Expectations
+Data Docs, under <code>quality/data_docs/local_site/index.html</code> in the output folder, load their styles from
+CDNs and need a network); their failing rows are in the warehouse table <code>quality_failures</code>.</p>
 </body></html>
 """
 

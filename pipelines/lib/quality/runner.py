@@ -234,6 +234,7 @@ class QualityRunner:
         recorded = _record_failures(
             con, table, columns, meta, rows_suite, profile_suite, profile, outcomes, params, run_at
         )
+        _record_results(con, table, outcomes, run_at)
         volume_ok = not any(o.check in ("volume_drop",) and not o.success for o in outcomes)
         _record_volume(con, table, profile, run_at, run_id, accepted=volume_ok)
         timings["failing_keys"] = time.perf_counter() - t0
@@ -515,6 +516,18 @@ def _record_failures(
                 )
                 recorded += 1
     return recorded
+
+
+def _record_results(con, table: str, outcomes: list[ExpectationOutcome], run_at) -> None:
+    """Replace this table's rows in quality_check_results with one row per expectation of this run."""
+    con.execute("DELETE FROM quality_check_results WHERE table_name = ?", [table])
+    rows = [
+        (o.qualified_name, table, o.severity, o.success, o.failing_count,
+         None if o.observed is None else str(o.observed)[:OBSERVED_MAX_CHARS], run_at)
+        for o in outcomes
+    ]  # fmt: skip
+    if rows:
+        con.executemany("INSERT INTO quality_check_results VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def _record_volume(con, table: str, profile: pd.DataFrame, run_at, run_id, accepted: bool) -> None:

@@ -1,4 +1,4 @@
-"""The warehouse tables the quality stage owns: failing keys and the volume history."""
+"""The warehouse tables the quality stage owns: check results, failing keys and the volume history."""
 
 from __future__ import annotations
 
@@ -12,6 +12,18 @@ CREATE TABLE IF NOT EXISTS quality_failures (
     key_value VARCHAR,       -- the key's values joined with '|'
     observed_value VARCHAR,  -- truncated to 200 characters
     severity VARCHAR,        -- error | warn
+    run_at TIMESTAMP         -- UTC
+)
+"""
+
+QUALITY_CHECK_RESULTS_DDL = """
+CREATE TABLE IF NOT EXISTS quality_check_results (
+    check_name VARCHAR,      -- <suite>.<check>, as in quality_failures
+    table_name VARCHAR,
+    severity VARCHAR,        -- error | warn
+    success BOOLEAN,
+    failing_count BIGINT,    -- failing rows (sources, for profile checks); NULL when not countable
+    observed_value VARCHAR,  -- table-level observed value (never row values), truncated to 200 characters
     run_at TIMESTAMP         -- UTC
 )
 """
@@ -30,4 +42,5 @@ CREATE TABLE IF NOT EXISTS quality_volume_history (
 
 def ensure_quality_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(QUALITY_FAILURES_DDL)
+    con.execute(QUALITY_CHECK_RESULTS_DDL)
     con.execute(QUALITY_VOLUME_HISTORY_DDL)

@@ -55,6 +55,21 @@ def test_failing_keys_land_in_quality_failures(gx_root: Path, con):
     assert all(" at example" in r[2] and r[3] == "error" for r in rows)
 
 
+def test_every_expectation_lands_in_quality_check_results_and_is_replaced_next_run(gx_root: Path, con):
+    runner = QualityRunner(gx_root)
+    make_raw_crm_contacts(con, rows=1000, invalid_share=0.1)
+    result = runner.validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    rows = con.execute(
+        "SELECT check_name, severity, success, failing_count FROM quality_check_results ORDER BY check_name"
+    ).fetchall()
+    assert len(rows) == len(result.outcomes) > 1
+    assert [(r[0], r[1], r[3]) for r in rows if not r[2]] == [("raw_crm_contacts.email_valid", "warn", 100)]
+    make_raw_crm_contacts(con, rows=1000, invalid_share=0.0)
+    runner.validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    assert con.execute("SELECT count(*) FROM quality_check_results").fetchone()[0] == len(rows)
+    assert con.execute("SELECT count(*) FROM quality_check_results WHERE NOT success").fetchone()[0] == 0
+
+
 def test_failing_keys_are_replaced_on_the_next_run(gx_root: Path, con):
     runner = QualityRunner(gx_root)
     make_raw_crm_contacts(con, rows=200, invalid_share=0.3)

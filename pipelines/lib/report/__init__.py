@@ -1,0 +1,1 @@
+"""The marketer's report: figures from the warehouse, charts as SVG, one self-contained HTML file."""
