@@ -212,7 +212,7 @@ def test_crm_pairs_of_one_customer_carry_probability_and_agreed_comparisons(con)
     assert 0 < prob <= 1
     # ann / anne; hubspot:2's company is filled from its email group, as the run compared it
     assert agreed.startswith("first name: Jaro-Winkler >= 0.92 (+")
-    assert "; last name: exact match (+" in agreed and "; company: exact match (+" in agreed
+    assert "; last name: exact match (+" in agreed and "; employer: exact match (+" in agreed
     assert "; email: exact match (+" in agreed
     e = explain_match(con, "hubspot:2", "hubspot:3")
     assert prob == pytest.approx(e.match_probability, abs=1e-9)
