@@ -46,24 +46,23 @@ def _small(con) -> IdentityConfig:
             # a role mailbox on two people: no email edge (guard)
             person("salesforce:7", "ann", "ray", email="info@acme.com"),
             person("hubspot:7", "bob", "ray", email="info@acme.com"),
-            # same name, street, company and title, mailboxes at the company, birth dates four years apart (within
-            # ten: mild evidence against, so Splink still scores high; decades apart would weigh it below the
-            # threshold); hubspot:8 is one person with zoho:8 (one email), a group whose birth date contradicts
-            # salesforce:8's, so the conflict guard drops the edge (it acts when one side is such a group)
+            # same name, street, birth date, company and title, mailboxes at the company: Splink scores high;
+            # hubspot:8 is one person with zoho:8 (one email), a group whose postal code contradicts salesforce:8's,
+            # so the conflict guard drops the edge (it acts when one side is such a group)
             person("salesforce:8", "walter", "quist", email="w@quisttools.com", **QUIST),
             person(
                 "hubspot:8",
                 "walter",
                 "quist",
                 email="wq@quisttools.com",
-                **{**QUIST, "birth_date": "1975-09-21"},
+                **{**QUIST, "postal_code_norm": "yo318qp"},
             ),
             person(
                 "zoho:8",
                 "walter",
                 "quist",
                 email="wq@quisttools.com",
-                **{**QUIST, "birth_date": "1975-09-21"},
+                **{**QUIST, "postal_code_norm": "yo318qp"},
             ),
         ],
     )
