@@ -46,23 +46,23 @@ def _small(con) -> IdentityConfig:
             # a role mailbox on two people: no email edge (guard)
             person("salesforce:7", "ann", "ray", email="info@acme.com"),
             person("hubspot:7", "bob", "ray", email="info@acme.com"),
-            # same name, street, company and title, mailboxes at the company, birth dates far apart: Splink scores
-            # high; hubspot:8 is one person with zoho:8 (one email), a group whose birth date contradicts
-            # salesforce:8's, so the conflict guard drops the edge (it acts when one side is such a group)
+            # same name, street, birth date, company and title, mailboxes at the company: Splink scores high;
+            # hubspot:8 is one person with zoho:8 (one email), a group whose postal code contradicts salesforce:8's,
+            # so the conflict guard drops the edge (it acts when one side is such a group)
             person("salesforce:8", "walter", "quist", email="w@quisttools.com", **QUIST),
             person(
                 "hubspot:8",
                 "walter",
                 "quist",
                 email="wq@quisttools.com",
-                **{**QUIST, "birth_date": "1941-02-03"},
+                **{**QUIST, "postal_code_norm": "yo318qp"},
             ),
             person(
                 "zoho:8",
                 "walter",
                 "quist",
                 email="wq@quisttools.com",
-                **{**QUIST, "birth_date": "1941-02-03"},
+                **{**QUIST, "postal_code_norm": "yo318qp"},
             ),
         ],
     )
@@ -212,7 +212,7 @@ def test_crm_pairs_of_one_customer_carry_probability_and_agreed_comparisons(con)
     assert 0 < prob <= 1
     # ann / anne; hubspot:2's company is filled from its email group, as the run compared it
     assert agreed.startswith("first name: Jaro-Winkler >= 0.92 (+")
-    assert "; last name: exact match (+" in agreed and "; company: exact match (+" in agreed
+    assert "; last name: exact match (+" in agreed and "; employer: exact match (+" in agreed
     assert "; email: exact match (+" in agreed
     e = explain_match(con, "hubspot:2", "hubspot:3")
     assert prob == pytest.approx(e.match_probability, abs=1e-9)
