@@ -398,7 +398,7 @@ def _generate(
         zoom_truth.append(truth)
 
     say("writing the ground truth")
-    _write_truth(out_dir, persons, companies, profile, crm, mc, events, recipients, zoom_truth)
+    _write_truth(out_dir, persons, companies, profile, crm, mc, events, recipients, zoom_truth, past)
     _write_past_campaign_truth(out_dir, persons, past)
     summary.persons = contacts
     summary.elapsed_seconds = time.perf_counter() - started
@@ -493,6 +493,7 @@ def _write_truth(
     events: sg_mod.SendGridEvents,
     recipients: pd.DataFrame,
     zoom_truth: list[pd.DataFrame],
+    past: past_mod.PastCampaignOutput | None = None,
 ) -> None:
     pid = persons["person_id"].to_numpy(dtype=object)
     record_truth = pd.concat([crm.truth, mc.truth], ignore_index=True)
@@ -509,6 +510,23 @@ def _write_truth(
             "is_role_mailbox": False,
         }
     )
+    if past is not None:  # past campaigns' recipients: SendGrid records too (their events carry the address)
+        sent_past = past.assignments[past.assignments["group"] == "treated"].drop_duplicates("email")
+        sent_past = sent_past[~sent_past["email"].isin(set(sg_truth["source_record_id"]))]
+        sg_truth = pd.concat(
+            [
+                sg_truth,
+                pd.DataFrame(
+                    {
+                        "source_system": "sendgrid",
+                        "source_record_id": sent_past["email"].to_numpy(dtype=object),
+                        "person_id": pid[sent_past["person_idx"].to_numpy()],
+                        "is_role_mailbox": False,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
     zt = (
         pd.concat(zoom_truth, ignore_index=True)
         if zoom_truth

@@ -52,9 +52,15 @@ exposures as (
 ),
 
 keys as (
-    select campaign_id, period from decisions
+    select
+        campaign_id,
+        period
+    from decisions
     union
-    select campaign_id, period from exposures
+    select
+        campaign_id,
+        period
+    from exposures
 )
 
 select

@@ -90,8 +90,8 @@ touch_counts as (
     inner join touches as t
         on
             e.customer_id = t.customer_id
-            and t.occurred_at >= e.exposed_at
-            and t.occurred_at <= e.observed_until
+            and e.exposed_at <= t.occurred_at
+            and e.observed_until >= t.occurred_at
     group by e.exposure_id
 ),
 
@@ -103,8 +103,8 @@ moment_counts as (
     inner join moments as mo
         on
             e.customer_id = mo.customer_id
-            and mo.occurred_at > e.exposed_at
-            and mo.occurred_at <= e.observed_until
+            and e.exposed_at < mo.occurred_at
+            and e.observed_until >= mo.occurred_at
     group by e.exposure_id
 ),
 

@@ -11,14 +11,14 @@ with
 as_of as (
     select
         as_of_at,
-        date_trunc('month', as_of_at) as as_of_month
+        cast(date_trunc('month', as_of_at) as date) as as_of_month
     from {{ ref('int_insight__as_of') }}
 ),
 
 months as (
-    select cast(month_start as date) as month_start
-    from as_of as a,
-        generate_series(a.as_of_month - interval 12 month, a.as_of_month, interval 1 month) as g (month_start)
+    select cast(g.month_start as date) as month_start
+    from as_of
+    cross join generate_series(as_of.as_of_month - interval 12 month, as_of.as_of_month, interval 1 month) as g (month_start)
 ),
 
 touches as (
@@ -57,7 +57,43 @@ active as (
         count(*) as active_touches
     from touches
     where touchpoint_type in {{ insight_in_list(m['active_touch_types']) }}
-    group by all
+    group by month_start, customer_id
+),
+
+acquired as (
+    select
+        customer_month as month_start,
+        count(*) as customers_acquired
+    from stages
+    where customer_month is not null
+    group by customer_month
+),
+
+mqls as (
+    select
+        mql_month as month_start,
+        count(*) as new_mqls
+    from stages
+    where mql_month is not null
+    group by mql_month
+),
+
+retained as (
+    select
+        a.month_start,
+        count(*) as customers_retained
+    from active as a
+    inner join stages as s on a.customer_id = s.customer_id
+    where s.customer_month < a.month_start
+    group by a.month_start
+),
+
+frequency as (
+    select
+        month_start,
+        sum(active_touches) / count(*) as engagement_frequency
+    from active
+    group by month_start
 ),
 
 purchases as (
@@ -67,66 +103,136 @@ purchases as (
         sum(value) as revenue
     from touches
     where touchpoint_type in {{ insight_in_list(m['purchase_touch_types']) }}
-    group by all
+    group by month_start
+),
+
+reactivated as (
+    select
+        month_start,
+        count(distinct customer_id) as customers_reactivated
+    from moments
+    where moment = 'returned_after_lapsing'
+    group by month_start
+),
+
+advocacy as (
+    select
+        month_start,
+        count(*) as advocacy_moments
+    from moments
+    where moment in {{ insight_in_list(m['advocacy_moments']) }}
+    group by month_start
 ),
 
 values_by_month as (
     select
         mo.month_start,
-        (select count(*) from stages as s where s.customer_month = mo.month_start) as customers_acquired,
-        (
-            select count(*) from active as a inner join stages as s on a.customer_id = s.customer_id
-            where a.month_start = mo.month_start and s.customer_month < mo.month_start
-        ) as customers_retained,
-        (
-            select count(distinct customer_id) from moments as x
-            where x.month_start = mo.month_start and x.moment = 'returned_after_lapsing'
-        ) as customers_reactivated,
-        (
-            select sum(active_touches) / nullif(count(*), 0) from active as a where a.month_start = mo.month_start
-        ) as engagement_frequency,
-        (select coalesce(sum(revenue), 0) from purchases as p where p.month_start = mo.month_start) as revenue,
-        (select sum(revenue) / nullif(sum(orders), 0) from purchases as p where p.month_start = mo.month_start)
-            as average_order_value,
-        (select count(*) from stages as s where s.mql_month = mo.month_start) as new_mqls,
-        (select coalesce(sum(orders), 0) from purchases as p where p.month_start = mo.month_start) as deals_won,
-        (
-            select count(*) from moments as x
-            where x.month_start = mo.month_start and x.moment in {{ insight_in_list(m['advocacy_moments']) }}
-        ) as advocacy_moments
+        coalesce(acq.customers_acquired, 0) as customers_acquired,
+        coalesce(ret.customers_retained, 0) as customers_retained,
+        coalesce(rea.customers_reactivated, 0) as customers_reactivated,
+        fr.engagement_frequency,
+        coalesce(pu.revenue, 0) as revenue,
+        pu.revenue / nullif(pu.orders, 0) as average_order_value,
+        coalesce(mq.new_mqls, 0) as new_mqls,
+        coalesce(pu.orders, 0) as deals_won,
+        coalesce(adv.advocacy_moments, 0) as advocacy_moments
     from months as mo
+    left join acquired as acq on mo.month_start = acq.month_start
+    left join retained as ret on mo.month_start = ret.month_start
+    left join reactivated as rea on mo.month_start = rea.month_start
+    left join frequency as fr on mo.month_start = fr.month_start
+    left join purchases as pu on mo.month_start = pu.month_start
+    left join mqls as mq on mo.month_start = mq.month_start
+    left join advocacy as adv on mo.month_start = adv.month_start
 ),
 
 long as (
-    select month_start, 'acquisition' as objective, 'customers_acquired' as kpi, cast(customers_acquired as double) as value from values_by_month
-    union all select month_start, 'retention', 'customers_retained', customers_retained from values_by_month
-    union all select month_start, 'reactivation', 'customers_reactivated', customers_reactivated from values_by_month
-    union all select month_start, 'frequency', 'engagement_frequency', engagement_frequency from values_by_month
-    union all select month_start, 'spend', 'revenue', revenue from values_by_month
-    union all select month_start, 'spend', 'average_order_value', average_order_value from values_by_month
-    union all select month_start, 'conversion', 'new_mqls', new_mqls from values_by_month
-    union all select month_start, 'conversion', 'deals_won', deals_won from values_by_month
-    union all select month_start, 'advocacy', 'advocacy_moments', advocacy_moments from values_by_month
+    select
+        month_start,
+        'acquisition' as objective,
+        'customers_acquired' as kpi,
+        cast(customers_acquired as double) as kpi_value
+    from values_by_month
+    union all
+    select
+        month_start,
+        'retention' as objective,
+        'customers_retained' as kpi,
+        cast(customers_retained as double) as kpi_value
+    from values_by_month
+    union all
+    select
+        month_start,
+        'reactivation' as objective,
+        'customers_reactivated' as kpi,
+        cast(customers_reactivated as double) as kpi_value
+    from values_by_month
+    union all
+    select
+        month_start,
+        'frequency' as objective,
+        'engagement_frequency' as kpi,
+        cast(engagement_frequency as double) as kpi_value
+    from values_by_month
+    union all
+    select
+        month_start,
+        'spend' as objective,
+        'revenue' as kpi,
+        cast(revenue as double) as kpi_value
+    from values_by_month
+    union all
+    select
+        month_start,
+        'spend' as objective,
+        'average_order_value' as kpi,
+        cast(average_order_value as double) as kpi_value
+    from values_by_month
+    union all
+    select
+        month_start,
+        'conversion' as objective,
+        'new_mqls' as kpi,
+        cast(new_mqls as double) as kpi_value
+    from values_by_month
+    union all
+    select
+        month_start,
+        'conversion' as objective,
+        'deals_won' as kpi,
+        cast(deals_won as double) as kpi_value
+    from values_by_month
+    union all
+    select
+        month_start,
+        'advocacy' as objective,
+        'advocacy_moments' as kpi,
+        cast(advocacy_moments as double) as kpi_value
+    from values_by_month
 ),
 
 with_previous as (
     select
-        *,
-        lag(value) over (partition by objective, kpi order by month_start) as previous_value
+        month_start,
+        objective,
+        kpi,
+        kpi_value,
+        lag(kpi_value) over (partition by objective, kpi order by month_start) as previous_value
     from long
 )
 
 select
-    objective || ':' || kpi || ':' || strftime(month_start, '%Y-%m') as kpi_id,
-    objective,
-    kpi,
-    strftime(month_start, '%Y-%m') as period,
-    month_start as period_start,
-    month_start = (select cast(as_of_month as date) from as_of) as is_partial_period,
-    round(value, 4) as value,
-    round(previous_value, 4) as previous_value,
-    round(value - previous_value, 4) as change,
-    round((value - previous_value) / nullif(previous_value, 0), 4) as change_pct
-from with_previous
+    wp.objective || ':' || wp.kpi || ':' || strftime(wp.month_start, '%Y-%m') as kpi_id,
+    wp.objective,
+    wp.kpi,
+    strftime(wp.month_start, '%Y-%m') as period,
+    wp.month_start as period_start,
+    wp.month_start = a.as_of_month as is_partial_period,
+    round(wp.kpi_value, 4) as value,
+    round(wp.previous_value, 4) as previous_value,
+    round(wp.kpi_value - wp.previous_value, 4) as change,
+    round((wp.kpi_value - wp.previous_value) / nullif(wp.previous_value, 0), 4) as change_pct
+from with_previous as wp
+cross join as_of as a
 -- the first month of the spine only feeds the second's previous value
-where month_start > (select cast(as_of_month - interval 12 month as date) from as_of)
+where wp.month_start > a.as_of_month - interval 12 month

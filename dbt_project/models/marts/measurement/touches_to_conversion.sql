@@ -32,27 +32,71 @@ sales_ready_touches as (
         sr.customer_id,
         count(t.occurred_at) as touches_to_sales_ready
     from sales_ready as sr
-    left join touches as t on sr.customer_id = t.customer_id and t.occurred_at <= sr.became_sales_ready_at
+    left join touches as t on sr.customer_id = t.customer_id and sr.became_sales_ready_at >= t.occurred_at
     group by sr.customer_id
 ),
 
 per_customer as (
-    select 'lead' as stage, 1 as stage_order, 'first touch' as counted_from, touches_to_lead as touches
-    from stages where touches_to_lead is not null
+    select
+        'lead' as stage,
+        1 as stage_order,
+        'first touch' as counted_from,
+        touches_to_lead as touches
+    from stages
+    where touches_to_lead is not null
     union all
-    select 'mql', 2, 'first touch', touches_to_mql from stages where touches_to_mql is not null
+    select
+        'mql' as stage,
+        2 as stage_order,
+        'first touch' as counted_from,
+        touches_to_mql as touches
+    from stages
+    where touches_to_mql is not null
     union all
-    select 'sales_ready', 3, 'first touch', touches_to_sales_ready from sales_ready_touches
+    select
+        'sales_ready' as stage,
+        3 as stage_order,
+        'first touch' as counted_from,
+        touches_to_sales_ready as touches
+    from sales_ready_touches
     union all
-    select 'won', 4, 'lead', touches_to_customer - touches_to_lead
+    select
+        'won' as stage,
+        4 as stage_order,
+        'lead' as counted_from,
+        touches_to_customer - touches_to_lead as touches
     from stages
     where touches_to_customer is not null and touches_to_lead is not null and became_lead_at <= became_customer_at
 ),
 
 spine as (
-    select * from (values ('lead', 1, 'first touch', 7, 13), ('mql', 2, 'first touch', null, null),
-        ('sales_ready', 3, 'first touch', null, null), ('won', 4, 'lead', 25, 35))
-        as t (stage, stage_order, counted_from, reference_low, reference_high)
+    select
+        'lead' as stage,
+        1 as stage_order,
+        'first touch' as counted_from,
+        7 as reference_low,
+        13 as reference_high
+    union all
+    select
+        'mql' as stage,
+        2 as stage_order,
+        'first touch' as counted_from,
+        null as reference_low,
+        null as reference_high
+    union all
+    select
+        'sales_ready' as stage,
+        3 as stage_order,
+        'first touch' as counted_from,
+        null as reference_low,
+        null as reference_high
+    union all
+    select
+        'won' as stage,
+        4 as stage_order,
+        'lead' as counted_from,
+        25 as reference_low,
+        35 as reference_high
 ),
 
 distribution as (
