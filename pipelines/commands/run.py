@@ -43,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_command)
 
 
+JOB_LABEL = "touchplan_job"
+
+
 def run_command(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     preflight(settings)
@@ -77,6 +80,7 @@ def run_command(args: argparse.Namespace) -> int:
         reason = (
             f"failed steps: {', '.join(failed)}" if failed else "a blocking check failed or a step failed"
         )
+        _alert(settings, result)
         print(
             f"error: the run did not complete ({reason}); see the lines above or the run "
             f"{result.run_id} in the Dagster UI" + (f" and the run log {log_path}" if log_path else ""),
@@ -84,6 +88,23 @@ def run_command(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _alert(settings, result) -> None:
+    """A CLI run (cron, CI) alerts like a daemon-launched one: the run-failure sensor skips runs the CLI made."""
+    from pipelines.lib.alerts import build_alert, deliver_alert
+
+    failures = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            from pipelines.defs.operations import failure_message
+
+            failures.append((event.step_key or "?", failure_message(event)))
+    alert = build_alert(JOB_LABEL, result.run_id, failures)
+    delivery = deliver_alert(alert, settings.output, settings.config_dir)
+    for channel, outcome in (("webhook", delivery.webhook), ("email", delivery.email)):
+        if outcome and outcome != "sent":
+            print(f"warning: alert {channel} {outcome}", file=sys.stderr)
 
 
 def preflight(settings) -> None:

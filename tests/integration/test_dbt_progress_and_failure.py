@@ -67,3 +67,13 @@ def test_dbt_step_prints_progress_and_fails_with_one_line(tmp_path, monkeypatch,
     done, total = progress[-1].split(": ", 1)[1].split(" models")[0].split("/")
     assert int(done) == int(total) > 1  # every model is counted, the failed and the skipped too
     assert "slowest so far stg_" in progress[-1] or "slowest so far int_" in progress[-1]
+
+    # `touchplan run` turns the same failed result into the run-failure alert: the step and dbt's one line.
+    from pipelines.commands.run import _alert
+    from pipelines.lib.settings import Settings
+
+    monkeypatch.delenv("TOUCHPLAN_ALERT_WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("TOUCHPLAN_ALERT_EMAIL", raising=False)
+    _alert(Settings.from_env(output=tmp_path, config_dir=PROJECT_ROOT / "config"), result)
+    alert = (tmp_path / "alerts" / "run_failures.jsonl").read_text().splitlines()[-1]
+    assert '"failed_steps": [["dbt_pre_identity", "' in alert and "dbt: model stg_" in alert, alert

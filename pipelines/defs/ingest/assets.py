@@ -45,6 +45,7 @@ def ingest(context: dg.AssetExecutionContext, touchplan: TouchplanResource):
         report = ingest_folder(con, settings.exports, settings.config_dir, on_file=on_file)
         # people erased with `touchplan erase` lose their personal columns again as their rows land
         erased_rows = apply_after_ingest(con, settings.erasure_list, report)
+        newest = newest_export_times(con)
     if erased_rows:
         context.log.info(f"erasure list: personal columns of {erased_rows} re-imported row(s) removed")
     for warning in report.warnings:
@@ -77,6 +78,8 @@ def ingest(context: dg.AssetExecutionContext, touchplan: TouchplanResource):
     totals = report.totals
     for table in INGEST_TABLES:
         metadata: dict = {"dagster/row_count": report.table_counts.get(table, 0)}
+        if newest.get(table) is not None:  # read by the raw tables' freshness checks (defs/operations.py)
+            metadata["dagster/last_updated_timestamp"] = dg.MetadataValue.timestamp(newest[table])
         if table == "ingest_files":
             metadata.update(
                 {
@@ -86,6 +89,27 @@ def ingest(context: dg.AssetExecutionContext, touchplan: TouchplanResource):
                 }
             )
         yield dg.MaterializeResult(asset_key=table, metadata=metadata)
+
+
+def newest_export_times(con) -> dict[str, float]:
+    """Raw table -> modification time (epoch seconds) of the newest export file whose rows it holds."""
+    from pipelines.lib.ingest.schema import RAW_TABLES
+
+    present = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    newest: dict[str, float] = {}
+    for table in RAW_TABLES:
+        if table not in present:
+            continue
+        row = con.execute(
+            f"""
+            SELECT epoch(max(f.file_mtime))
+            FROM ingest_files AS f
+            WHERE f.file_hash IN (SELECT DISTINCT _file_hash FROM "{table}")
+            """
+        ).fetchone()
+        if row and row[0] is not None:
+            newest[table] = float(row[0])
+    return newest
 
 
 def exports_state(exports: Path) -> dict[str, list[float]]:
