@@ -131,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--workdir", type=Path, help="keep the warehouses here (default: a temporary folder)")
     parser.add_argument(
-        "--baseline", help="another checkout's touchplan executable, timed on the same folder"
+        "--baseline",
+        action="append",
+        default=[],
+        metavar="NAME=EXECUTABLE",
+        help="another checkout's touchplan, timed on the same folder and compared row for row (repeatable)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(f"--{LOWER_BOUND}-only", dest="reader", type=Path, help=argparse.SUPPRESS)
