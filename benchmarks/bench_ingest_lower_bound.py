@@ -1,5 +1,5 @@
 """Ingest against its lower bound: `touchplan ingest` on an exports folder, and plain DuckDB readers on the same
-files (every CSV with `read_csv`, the event JSON with `read_json`, the zip's members with `read_csv`) into a fresh
+files (every CSV with `read_csv`, the event JSON with `read_json` (schema from all records), the zip's members with `read_csv`) into a fresh
 DuckDB file; wall time, CPU time and peak RSS of each (each runs in its own process), and the ratio.
 
     .venv/bin/python -m benchmarks.bench_ingest_lower_bound --contacts 100000          # generates the exports
@@ -76,7 +76,7 @@ def lower_bound(exports: Path, warehouse: Path) -> int:
             with open(path, "rb") as handle:
                 head = handle.read(64).lstrip()
             if head.startswith((b"[", b"{")):
-                con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_json('{path}')")
+                con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_json('{path}', sample_size = -1)")
             else:
                 con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{path}', {csv_options})")
             rows += con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
