@@ -1,6 +1,7 @@
 """Ingest against its lower bound: `touchplan ingest` on an exports folder, and plain DuckDB readers on the same
-files (every CSV with `read_csv`, the event JSON with `read_json` (schema from all records), the zip's members with `read_csv`) into a fresh
-DuckDB file; wall time, CPU time and peak RSS of each (each runs in its own process), and the ratio.
+files (every CSV with `read_csv`, the event JSON with `read_json`, its schema from all records, the zip's members
+with `read_csv`) into a fresh DuckDB file; wall time, CPU time and peak RSS of each (each in its own process), and
+the ratio.
 
     .venv/bin/python -m benchmarks.bench_ingest_lower_bound --contacts 100000          # generates the exports
     .venv/bin/python -m benchmarks.bench_ingest_lower_bound --exports /tmp/b100/exports
