@@ -1,6 +1,7 @@
 """Ingest against its lower bound: `touchplan ingest` on an exports folder, and plain DuckDB readers on the same
-files (every CSV with `read_csv`, the event JSON with `read_json`, the zip's members with `read_csv`) into a fresh
-DuckDB file; wall time, CPU time and peak RSS of each (each runs in its own process), and the ratio.
+files (every CSV with `read_csv`, the event JSON with `read_json`, its schema from all records, the zip's members
+with `read_csv`) into a fresh DuckDB file; wall time, CPU time and peak RSS of each (each in its own process), and
+the ratio.
 
     .venv/bin/python -m benchmarks.bench_ingest_lower_bound --contacts 100000          # generates the exports
     .venv/bin/python -m benchmarks.bench_ingest_lower_bound --exports /tmp/b100/exports
@@ -76,7 +77,7 @@ def lower_bound(exports: Path, warehouse: Path) -> int:
             with open(path, "rb") as handle:
                 head = handle.read(64).lstrip()
             if head.startswith((b"[", b"{")):
-                con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_json('{path}')")
+                con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_json('{path}', sample_size = -1)")
             else:
                 con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{path}', {csv_options})")
             rows += con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
@@ -131,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--workdir", type=Path, help="keep the warehouses here (default: a temporary folder)")
     parser.add_argument(
-        "--baseline", help="another checkout's touchplan executable, timed on the same folder"
+        "--baseline",
+        action="append",
+        default=[],
+        metavar="NAME=EXECUTABLE",
+        help="another checkout's touchplan, timed on the same folder and compared row for row (repeatable)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(f"--{LOWER_BOUND}-only", dest="reader", type=Path, help=argparse.SUPPRESS)
