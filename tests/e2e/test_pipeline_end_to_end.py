@@ -211,8 +211,8 @@ def test_the_demos_past_campaigns_are_measured_as_the_generator_ran_them(pipelin
                 int(t["control_conversions"]),
             )
         elif t["objective"] == "acquisition":
-            # a prospect the CRM already flags as a customer (customer since first seen) does not *become* one
-            # when its simulated deal is won: at most a couple fewer (seed 7: 5 measured of 6 simulated)
+            # seen once: 5 measured of 6 simulated (seed 7); cause not investigated yet (maybe a prospect the CRM
+            # already flags as a customer, who cannot *become* one); allowed: at most two fewer
             assert int(t["treated_conversions"]) - 2 <= treated_conv <= int(t["treated_conversions"])
             assert int(t["control_conversions"]) - 2 <= control_conv <= int(t["control_conversions"])
         else:  # repeat buyers also buy on their own, in both groups
