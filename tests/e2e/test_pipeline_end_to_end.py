@@ -134,7 +134,10 @@ def test_plan_and_dry_run_outbox_hold_valid_mail_send_bodies(pipeline):
     bodies = sorted((pipeline["output"] / "outbox").rglob("*.json"))
     bodies = [p for p in bodies if p.name != "manifest.json"]
     assert planned_email > 0
-    assert len(bodies) == planned_email
+    # one request carries up to 1,000 recipients (issue #15): every planned email is one personalization
+    recipients = [len(json.loads(p.read_text())["personalizations"]) for p in bodies]
+    assert sum(recipients) == planned_email
+    assert len(bodies) < planned_email  # batched, not one request per recipient
     # every body against the request schema of POST /v3/mail/send in SendGrid's API description
     invalid = {
         path.name: errors for path in bodies if (errors := mail_send_errors(json.loads(path.read_text())))
@@ -145,16 +148,15 @@ def test_plan_and_dry_run_outbox_hold_valid_mail_send_bodies(pipeline):
     for path in bodies:
         body = json.loads(path.read_text())
         assert body["from"]["email"]
-        assert body["personalizations"] and body["personalizations"][0]["to"][0]["email"]
         assert body.get("template_id") or body.get("content")
-        # SendGrid accepts send_at on the body or per personalization: a scheduled send has one of them.
-        assert isinstance(body.get("send_at", body["personalizations"][0].get("send_at")), int)
-        custom_args = json.dumps(body.get("custom_args", {})) + json.dumps(
-            body["personalizations"][0].get("custom_args", {})
-        )
-        assert (
-            body["personalizations"][0]["to"][0]["email"] not in custom_args
-        )  # no personal data in metadata
+        addresses = [pers["to"][0]["email"] for pers in body["personalizations"]]
+        assert len(addresses) == len(set(addresses))  # no address twice in a request
+        for pers in body["personalizations"]:
+            # SendGrid accepts send_at on the body or per personalization: a scheduled send has one of them.
+            assert isinstance(body.get("send_at", pers.get("send_at")), int)
+            custom_args = json.dumps(body.get("custom_args", {})) + json.dumps(pers.get("custom_args", {}))
+            assert pers["custom_args"]["touchplan_send_id"]
+            assert pers["to"][0]["email"] not in custom_args  # no personal data in metadata
 
 
 def test_customer_crosswalk_meets_the_identity_accuracy_bar(pipeline):

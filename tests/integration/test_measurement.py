@@ -84,7 +84,7 @@ def make_measurement_inputs(warehouse: Path, exports: Path) -> None:
         con.execute(LEDGER_DDL)
         con.execute("""insert into send_ledger (send_id, customer_id, campaign_id, channel, status, created_at,
             scheduled_at, updated_at, sent_at) values
-            ('s1', 'c1', 'cross_sell_active', 'email', 'sent', '2026-09-20 10:00:00', '2026-09-20 10:00:00',
+            ('s1', 'c1', 'cross_sell_active', 'email', 'accepted', '2026-09-20 10:00:00', '2026-09-20 10:00:00',
              '2026-09-20 10:00:00', '2026-09-20 10:00:00'),
             ('s2', 'c3', 'cross_sell_active', 'email', 'dry_run', '2026-09-20 10:00:00', '2026-09-20 10:00:00',
              '2026-09-20 10:00:00', null)""")

@@ -160,7 +160,9 @@ def test_a_hubspot_only_customer_gets_a_hubspot_task_import_row(settings: Settin
         )
     # cu_001 has both: Salesforce wins; cu_002 is known only in HubSpot: a HubSpot task row, not a failure
     assert ledger == {"cu_001": "sales_tasks/run_001.csv", "cu_002": "sales_tasks/run_001_hubspot_tasks.csv"}
-    assert report.count("sales_task", "dry_run") == 2 and report.count("sales_task", "failed") == 1  # cu_004
+    assert (
+        report.count("sales_task", "dry_run") == 2 and report.count("sales_task", "failed_retryable") == 1
+    )  # cu_004
     path = settings.outbox / "sales_tasks" / "run_001_hubspot_tasks.csv"
     assert path.read_text().splitlines()[0] == (
         "Contact Record ID,hs_task_subject,hs_timestamp,hs_task_type,hs_task_status,hubspot_owner_id,hs_task_body"

@@ -83,6 +83,10 @@ def test_collect_dbt_vars_includes_the_insight_vars(tmp_path: Path) -> None:
         d["rfv"]["window_days"] = 123
         d["lead_scoring"]["mql_threshold"] = 55
 
+    # collect_dbt_vars reads every stage's file: the other shipped files beside the edited insight.yaml
+    for other in SHIPPED.parent.glob("*.yaml"):
+        if other.name != CONFIG_FILE:
+            shutil.copy(other, tmp_path / other.name)
     collected = collect_dbt_vars(Settings.from_env(config_dir=write_config(tmp_path, edit)))
     assert collected["insight_rfv"]["window_days"] == 123
     assert collected["insight_lead_scoring"]["mql_threshold"] == 55
