@@ -95,12 +95,22 @@ def compare(ours: Path, theirs: Path) -> dict[str, tuple[int, int, int]]:
     con.execute("SET enable_progress_bar = false")
     con.execute(f"ATTACH '{theirs}' AS theirs (READ_ONLY)")
     out = {}
+    theirs_tables = {
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'theirs'").fetchall()
+    }
     for table in [*RAW_TABLES, "ingest_quarantine"]:
+        total = con.execute(f"SELECT count(*) FROM main.{table}").fetchall()[0][0]
+        if table not in theirs_tables:
+            # a table the other checkout does not have (a newer format): every row is "only ours"
+            out[table] = (total, total, 0)
+            continue
         skip = {"_ingested_at", "ingested_at"}
-        cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] not in skip]
+        theirs_cols = {r[0] for r in con.execute(f"DESCRIBE theirs.{table}").fetchall()}
+        cols = [r[0] for r in con.execute(f"DESCRIBE main.{table}").fetchall() if r[0] not in skip]
+        # columns both sides have; a column only one side has is a schema change, not a row difference
+        cols = [c for c in cols if c in theirs_cols]
         listed = ", ".join(f'"{c}"' for c in cols)
         a, b = f"SELECT {listed} FROM main.{table}", f"SELECT {listed} FROM theirs.{table}"
-        total = con.execute(f"SELECT count(*) FROM main.{table}").fetchall()[0][0]
         only_ours = con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchall()[0][0]
         only_theirs = con.execute(f"SELECT count(*) FROM ({b} EXCEPT ALL {a})").fetchall()[0][0]
         out[table] = (total, only_ours, only_theirs)
