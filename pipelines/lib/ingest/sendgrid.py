@@ -126,24 +126,49 @@ def _event_fields(event: dict) -> list[str | None]:
     ]
 
 
+def not_json_reason(value: object) -> str | None:
+    """Why a value `json.loads` accepted is still not JSON a table can hold, or None: Python reads `NaN` /
+    `Infinity` (not JSON numbers, RFC 8259) and lone surrogate escapes such as `\\ud800` (not Unicode
+    characters, so the text cannot be stored as UTF-8). Such an event is quarantined, never the whole file."""
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "not valid JSON: a lone surrogate escape (\\ud800-\\udfff) is not a Unicode character"
+    except ValueError:
+        return "not valid JSON: NaN or Infinity is not a JSON number"
+    return None
+
+
 def read_json_records(text: str) -> tuple[list[tuple[int, str, object]], list[tuple[int, str, str]], str]:
     """(records as (line, raw, value), unreadable lines as (line, raw, reason), layout) of a JSON array or NDJSON.
     For an array the line is the element index + 1."""
     stripped = text.lstrip()
+    good, bad = [], []
     if stripped.startswith("["):
         try:
             values = json.loads(text)
         except json.JSONDecodeError as exc:
             raise FileRejected(f"{'{file}'}: line {exc.lineno}: not valid JSON: {exc.msg}") from exc
-        return [(i + 1, json.dumps(v, ensure_ascii=False), v) for i, v in enumerate(values)], [], "array"
-    good, bad = [], []
+        for i, value in enumerate(values):
+            reason = not_json_reason(value)
+            if reason:
+                bad.append((i + 1, json.dumps(value), reason))
+            else:
+                good.append((i + 1, json.dumps(value, ensure_ascii=False), value))
+        return good, bad, "array"
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            good.append((number, line, json.loads(line)))
+            value = json.loads(line)
         except json.JSONDecodeError as exc:
             bad.append((number, line, f"not valid JSON: {exc.msg}"))
+            continue
+        reason = not_json_reason(value)
+        if reason:
+            bad.append((number, line.encode("utf-8", "backslashreplace").decode("utf-8"), reason))
+        else:
+            good.append((number, line, value))
     return good, bad, "ndjson"
 
 

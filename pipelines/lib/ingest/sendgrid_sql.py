@@ -177,16 +177,21 @@ def _unreadable(lines: list[tuple[int, str]]) -> list[tuple[int, str, str]] | No
     each that is not JSON, blank lines (Python's str.strip) left out; None when `json.loads` reads one."""
     import json
 
+    from pipelines.lib.ingest.sendgrid import not_json_reason
+
     bad = []
     for number, line in lines:
         if not line.strip():
             continue
         try:
-            json.loads(line)
+            value = json.loads(line)
         except json.JSONDecodeError as exc:
             bad.append((number, line, f"not valid JSON: {exc.msg}"))
-        else:
+            continue
+        reason = not_json_reason(value)
+        if reason is None:
             return None
+        bad.append((number, line, reason))
     return bad
 
 

@@ -205,7 +205,6 @@ PYTHON_ONLY = {
     "non_object_element": b'[{"email": "a@example.com", "event": "open", "timestamp": 1}, 5]',
     "line_separator": ndjson([BASE, {**BASE, "reason": "a\u2028b"}], ensure_ascii=False),
     "lone_cr": ndjson([BASE, BASE], newline="\r"),
-    "lone_surrogate": b'{"email": "a@example.com", "event": "open", "timestamp": 1, "reason": "\\ud800"}\n',
 }
 
 
@@ -227,3 +226,38 @@ def test_a_trailing_comma_is_refused_or_quarantined_as_python_does(tmp_path, mon
     }
     taken = same_rows_both_ways(tmp_path, files, monkeypatch)
     assert taken == {"sendgrid/ok.json": True, "sendgrid/lines.json": False, "sendgrid/array.json": False}
+
+
+def test_nan_infinity_and_lone_surrogate_events_are_quarantined_and_their_neighbours_load(
+    tmp_path, monkeypatch
+):
+    """Python's json module reads `NaN`, `Infinity` and a lone `\\ud800` escape, none of which is JSON a table can
+    hold: each such event is quarantined with its line and reason; the file is not rejected whole."""
+    lines = [
+        json.dumps({**BASE, "sg_event_id": "ok-1"}),
+        '{"email": "b@example.com", "event": "open", "timestamp": NaN, "sg_event_id": "nan"}',
+        '{"email": "c@example.com", "event": "open", "timestamp": 1, "reason": "\\ud800", "sg_event_id": "sur"}',
+        '{"email": "d@example.com", "event": "open", "timestamp": -Infinity, "sg_event_id": "inf"}',
+        json.dumps({**BASE, "sg_event_id": "ok-2"}),
+    ]
+    files = {
+        "sendgrid/lines.json": ("\n".join(lines) + "\n").encode("utf-8"),
+        "sendgrid/array.json": ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8"),
+    }
+    same_rows_both_ways(tmp_path, files, monkeypatch)
+    con, _ = _ingest(tmp_path / "exports", True, monkeypatch)
+    loaded = con.execute(
+        "SELECT _source_file, list(event_id ORDER BY event_id) FROM raw_email_events GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert [ids for _, ids in loaded] == [["ok-1", "ok-2"], ["ok-1", "ok-2"]]
+    quarantined = con.execute(
+        "SELECT line_number, reason FROM ingest_quarantine ORDER BY source_file, line_number"
+    ).fetchall()
+    assert [n for n, _ in quarantined] == [2, 3, 4, 2, 3, 4]
+    reasons = [r for _, r in quarantined]
+    assert reasons[0] == reasons[2] and "NaN or Infinity" in reasons[0]
+    assert "lone surrogate" in reasons[1]
+    files_row = con.execute(
+        "SELECT list(status), sum(rows_loaded), sum(rows_quarantined) FROM ingest_files"
+    ).fetchall()[0]
+    assert files_row == (["loaded", "loaded"], 4, 6)
