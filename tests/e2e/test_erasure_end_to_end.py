@@ -8,27 +8,17 @@ bytes) or in any file under the output folder.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipelines.lib.erasure import erased_customers_sql, plain_address_locations
+from tests.e2e.cli import generated_workspace, touchplan
 
 pytestmark = pytest.mark.xdist_group("erasure_e2e")
 
-AS_OF = "2026-11-02T07:00:00"
-TOUCHPLAN = str(Path(sys.executable).parent / "touchplan")
 SALT = "e2e-erasure-salt"
-
-
-def _touchplan(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [TOUCHPLAN, *args], capture_output=True, text=True, env=env, check=False, timeout=1800
-    )
 
 
 def _re_export(exports: Path, needles: list[bytes]) -> list[str]:
@@ -51,28 +41,9 @@ def _re_export(exports: Path, needles: list[bytes]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def erased(tmp_path_factory):
-    root = tmp_path_factory.mktemp("erasure")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHPLAN_") and k != "SENDGRID_API_KEY"}
-    env["DAGSTER_HOME"] = str(root / "dagster_home")
-    env["TOUCHPLAN_ERASURE_SALT"] = SALT
-    Path(env["DAGSTER_HOME"]).mkdir()
-    exports, warehouse, output = root / "exports", root / "warehouse.duckdb", root / "out"
-    generated = _touchplan(
-        "sample-data", "--out", str(exports), "--contacts", "300", "--seed", "11", "--as-of", AS_OF, env=env
-    )
-    assert generated.returncode == 0, generated.stderr[-4000:]
-    run = [
-        "run",
-        "--exports",
-        str(exports),
-        "--warehouse",
-        str(warehouse),
-        "--output",
-        str(output),
-        "--as-of",
-        AS_OF,
-    ]
-    first = _touchplan(*run, env=env)
+    ws = generated_workspace(tmp_path_factory.mktemp("erasure"), 300, 11, TOUCHPLAN_ERASURE_SALT=SALT)
+    env, exports, warehouse, output = ws.env, ws.exports, ws.warehouse, ws.output
+    first = touchplan(*ws.run_args, env=env)
     assert first.returncode == 0, first.stderr[-4000:]
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -97,10 +68,10 @@ def erased(tmp_path_factory):
         )
     finally:
         con.close()
-    erase = _touchplan("erase", email, "--warehouse", str(warehouse), "--output", str(output), env=env)
+    erase = touchplan("erase", email, "--warehouse", str(warehouse), "--output", str(output), env=env)
     after_erase = _scan(warehouse, output, addresses)
     re_exported = _re_export(exports, [a.encode() for a in addresses])
-    second = _touchplan(*run, env=env)
+    second = touchplan(*ws.run_args, env=env)
     return {
         "warehouse": warehouse,
         "output": output,

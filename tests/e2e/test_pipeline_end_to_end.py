@@ -8,56 +8,29 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.e2e.cli import generated_workspace, touchplan
 from tests.integration.identity_accuracy import PRECISION_MIN, RECALL_MIN, crosswalk_metrics, describe
 from tests.sendgrid_schema import mail_send_errors
 
 pytestmark = pytest.mark.xdist_group("pipeline_e2e")
 
-AS_OF = "2026-11-02T07:00:00"
-TOUCHPLAN = str(Path(sys.executable).parent / "touchplan")
-
-
-def _touchplan(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [TOUCHPLAN, *args], capture_output=True, text=True, env=env, check=False, timeout=1200
-    )
-
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOUCHPLAN_") and k != "SENDGRID_API_KEY"}
-    env["DAGSTER_HOME"] = str(root / "dagster_home")
-    Path(env["DAGSTER_HOME"]).mkdir()
-    exports, warehouse, output = root / "exports", root / "warehouse.duckdb", root / "out"
-    generated = _touchplan(
-        "sample-data", "--out", str(exports), "--contacts", "400", "--seed", "7", "--as-of", AS_OF, env=env
-    )
-    assert generated.returncode == 0, generated.stderr[-4000:]
-    args = [
-        "run",
-        "--exports",
-        str(exports),
-        "--warehouse",
-        str(warehouse),
-        "--output",
-        str(output),
-        "--as-of",
-        AS_OF,
-    ]
-    first = _touchplan(*args, env=env)
+    ws = generated_workspace(tmp_path_factory.mktemp("e2e"), 400, 7)
+    root, env, exports, warehouse, output = ws.root, ws.env, ws.exports, ws.warehouse, ws.output
+    args = ws.run_args
+    first = touchplan(*args, env=env, timeout=1200)
     ids_after_first = _query(
         warehouse, "select source_system, source_record_id, customer_id from customer_crosswalk"
     )
     outbox_after_first = sorted(p.name for p in (output / "outbox").rglob("*.json"))
-    second = _touchplan(*args, env=env)
+    second = touchplan(*args, env=env, timeout=1200)
     return {
         "root": root,
         "exports": exports,
