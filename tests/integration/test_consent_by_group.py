@@ -6,7 +6,9 @@ People (added to the core marts dataset, all subscribed in Mailchimp):
 - g1, g2, g3 group-unsubscribed from ASM 10001, which config names `marketing` (the issue's case: before, the
   unsubscribe was stored under "10001" and a campaign checking `marketing` planned 2 of 3 of them again);
 - n4 group-unsubscribed from ASM 10002 (`newsletter`);
-- o5 clicked the one-click unsubscribe link of a newsletter send (receiver -> file -> ingest -> send_ledger).
+- o5 clicked the one-click unsubscribe link of a newsletter send (receiver -> file -> ingest -> send_ledger);
+- m6 did the same on a send made under an id that two merges have since carried to cust_m6 (customer_merge_log:
+  cust_m6_older into cust_m6_before, later cust_m6_before into cust_m6): the request must reach cust_m6.
 A campaign checking `marketing` must plan none of g1-g3 but n4 and o5; one checking `newsletter` must plan g1-g3
 but neither n4 nor o5. The webhook's retries (the same body three times, the same event in another batch, and the
 same event under a new sg_event_id a second later) count as ONE event after ingest + dbt.
@@ -24,6 +26,7 @@ import pytest
 from pipelines.lib.config.dbt_vars import collect_dbt_vars
 from pipelines.lib.delivery import ledger
 from pipelines.lib.delivery.unsubscribe import make_token
+from pipelines.lib.identity import stable_ids
 from pipelines.lib.ingest import ingest_folder
 from pipelines.lib.planning.engine import ensure_output_tables, run_plan
 from pipelines.lib.receiver.app import create_app
@@ -41,6 +44,7 @@ PEOPLE = {  # customer id -> (email, Mailchimp leid)
     "cust_g3": ("g3@example.com", "LG3"),
     "cust_n4": ("n4@example.com", "LN4"),
     "cust_o5": ("o5@example.com", "LO5"),
+    "cust_m6": ("m6@example.com", "LM6"),
 }
 GROUP_UNSUBSCRIBED = ["cust_g1", "cust_g2", "cust_g3"]
 AS_OF = datetime(2026, 4, 6, 6, 0, tzinfo=UTC)  # a Monday, after every event of the dataset
@@ -101,6 +105,28 @@ def built(tmp_path_factory):
         "scheduled_at, updated_at) values (?, 'cust_o5', 'news', 'email', ?, ?, 'run-1', ?, ?)",
         [send_id, status, SENT_AT, SENT_AT, SENT_AT],
     )
+    # m6: the same newsletter sent under an id merged away twice since
+    m6_send_id = ledger.send_id("cust_m6_older", "news", "email", SENT_AT)
+    con.execute(
+        "insert into contact_plan (plan_run_id, customer_id, campaign_id, channel, template_id, scheduled_at, "
+        "message_type, subscription_group, created_at) values ('run-1', 'cust_m6_older', 'news', 'email', "
+        "'tpl_news', ?, 'marketing', 'newsletter', ?)",
+        [SENT_AT, SENT_AT],
+    )
+    con.execute(
+        "insert into send_ledger (send_id, customer_id, campaign_id, channel, status, created_at, plan_run_id, "
+        "scheduled_at, updated_at) values (?, 'cust_m6_older', 'news', 'email', ?, ?, 'run-1', ?, ?)",
+        [m6_send_id, status, SENT_AT, SENT_AT, SENT_AT],
+    )
+    stable_ids.ensure_tables(con)
+    for at, survivor, merged in (
+        ("2026-03-10 06:00", "cust_m6_before", "cust_m6_older"),
+        ("2026-03-20 06:00", "cust_m6", "cust_m6_before"),
+    ):
+        con.execute(
+            "insert into customer_merge_log values (?::timestamp, 'merge', ?, [?], '2 customers joined', 'r', 2)",
+            [at, survivor, merged],
+        )
     con.close()
 
     signer = Signer()
@@ -129,6 +155,14 @@ def built(tmp_path_factory):
             {"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert resp.status == 200
+        resp = request(
+            srv.port,
+            "POST",
+            f"/unsubscribe/{make_token(m6_send_id, UNSUBSCRIBE_SECRET)}",
+            b"List-Unsubscribe=One-Click",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert resp.status == 200
 
     con = duckdb.connect(str(warehouse))
     report = ingest_folder(con, exports)
@@ -142,7 +176,7 @@ def built(tmp_path_factory):
         ["build", "--indirect-selection", "cautious", "--select", "+customer_consent", "+dim_customers"],
         dbt_vars,
     )
-    return warehouse, result.stdout, send_id
+    return warehouse, result.stdout, send_id, m6_send_id
 
 
 def query(warehouse, sql, params=None):
@@ -154,7 +188,7 @@ def query(warehouse, sql, params=None):
 
 
 def test_webhook_retries_count_as_one_event(built):
-    warehouse, _, _ = built
+    warehouse, *_ = built
     raw = query(warehouse, "select event_id from raw_email_events where email = 'g1@example.com' "
                 "and event = 'group_unsubscribe' order by event_id")  # fmt: skip
     # ingest loads the distinct files (the three identical POSTs are one file): 2 copies of evG1 and the re-id'd one
@@ -168,7 +202,7 @@ def test_webhook_retries_count_as_one_event(built):
 
 
 def test_group_unsubscribe_is_stored_under_the_group_name(built):
-    warehouse, _, _ = built
+    warehouse, *_ = built
     rows = dict(
         ((cid, group), (state, reason))
         for cid, group, state, reason in query(
@@ -188,19 +222,47 @@ def test_group_unsubscribe_is_stored_under_the_group_name(built):
     assert rows[("cust_o5", "newsletter")] == ("unsubscribed", "one-click unsubscribe")
     assert rows[("cust_o5", "marketing")][0] == "subscribed"
     assert rows[("cust_o5", "webinars")][0] == "subscribed"
+    assert rows[("cust_m6", "newsletter")] == ("unsubscribed", "one-click unsubscribe")
+    assert rows[("cust_m6", "marketing")][0] == "subscribed"
 
 
 def test_one_click_request_joins_the_ledger(built):
-    warehouse, _, send_id = built
+    warehouse, _, send_id, m6_send_id = built
+    assert sorted(
+        query(
+            warehouse,
+            "select send_id, customer_id, campaign_id, subscription_group, method, is_known_send "
+            "from stg_touchplan__unsubscribe_requests",
+        ),
+        key=lambda r: r[1],
+    ) == [
+        # the ledger's customer of send time; customer_consent reads the current one from customer_id_lineage
+        (m6_send_id, "cust_m6_older", "news", "newsletter", "one_click", True),
+        (send_id, "cust_o5", "news", "newsletter", "one_click", True),
+    ]
+
+
+def test_merged_away_ids_follow_their_merges_to_the_current_id(built):
+    warehouse, *_ = built
     assert query(
         warehouse,
-        "select send_id, customer_id, campaign_id, subscription_group, method, is_known_send "
-        "from stg_touchplan__unsubscribe_requests",
-    ) == [(send_id, "cust_o5", "news", "newsletter", "one_click", True)]
+        "select customer_id, current_customer_id, merge_hops, is_current from customer_id_lineage "
+        "where customer_id like 'cust\\_m6%' escape '\\' order by merge_hops",
+    ) == [
+        ("cust_m6", "cust_m6", 0, True),
+        ("cust_m6_before", "cust_m6", 1, True),
+        ("cust_m6_older", "cust_m6", 2, True),
+    ]
+    # every current customer maps to itself, once
+    assert query(
+        warehouse,
+        "select count(*) filter (where customer_id <> current_customer_id), count(*) - count(distinct customer_id) "
+        "from customer_id_lineage where merge_hops = 0",
+    ) == [(0, 0)]
 
 
 def test_global_unsubscribe_withdraws_every_group(built):
-    warehouse, _, _ = built
+    warehouse, *_ = built
     states = query(
         warehouse,
         "select subscription_group, consent_state from customer_consent "
@@ -214,7 +276,7 @@ def test_global_unsubscribe_withdraws_every_group(built):
 
 
 def test_unknown_asm_groups_are_kept_and_warned_with_a_count(built):
-    warehouse, stdout, _ = built
+    warehouse, stdout, *_ = built
     # the core dataset's events for ASM groups 42 and 43 (not in config): kept under their numbers...
     assert query(
         warehouse,
@@ -227,7 +289,7 @@ def test_unknown_asm_groups_are_kept_and_warned_with_a_count(built):
 
 
 def test_planner_honours_group_unsubscribes(built):
-    warehouse, _, _ = built
+    warehouse, *_ = built
     con = duckdb.connect(str(warehouse))
     try:
         planned = {}
@@ -247,9 +309,10 @@ def test_planner_honours_group_unsubscribes(built):
         con.close()
     # the case: 0 of the 3 group-unsubscribed people planned for a campaign checking `marketing`
     assert planned["marketing"] & set(GROUP_UNSUBSCRIBED) == set()
-    assert {"cust_n4", "cust_o5"} <= planned["marketing"]
+    assert {"cust_n4", "cust_o5", "cust_m6"} <= planned["marketing"]
     # a group unsubscribe withdraws that group only
     assert set(GROUP_UNSUBSCRIBED) <= planned["newsletter"]
-    assert planned["newsletter"] & {"cust_n4", "cust_o5"} == set()
+    # ... and a one-click unsubscribe made under a merged-away id withdraws the surviving customer
+    assert planned["newsletter"] & {"cust_n4", "cust_o5", "cust_m6"} == set()
     # a global unsubscribe withdraws all marketing
     assert "cust_A" not in planned["marketing"] | planned["newsletter"]

@@ -15,6 +15,7 @@ UPSTREAM = (
     "customer_lifecycle",
     "lead_scores",
     "customer_moments",
+    "customer_id_lineage",
 )
 OUTPUTS = ("contact_decisions", "contact_plan", "campaign_waterfall", "plan_runs")
 

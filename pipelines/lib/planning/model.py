@@ -25,7 +25,10 @@ UPSTREAM_TABLES = (
     "lead_scores",
     "customer_moments",
     "send_ledger",
+    "customer_id_lineage",
 )
+# Read when present, never reported missing: the ledger (no sends yet) and the id lineage (no merges yet).
+OPTIONAL_TABLES = ("send_ledger", "customer_id_lineage")
 
 # The columns each upstream table must offer (from docs/architecture.md); stand-ins use these types.
 _STANDINS: dict[str, str] = {
@@ -46,6 +49,7 @@ _STANDINS: dict[str, str] = {
     "customer_moments": "customer_id VARCHAR, moment VARCHAR, occurred_at TIMESTAMP",
     "send_ledger": "send_id VARCHAR, customer_id VARCHAR, campaign_id VARCHAR, channel VARCHAR, status VARCHAR, "
     "provider_message_id VARCHAR, created_at TIMESTAMP, sent_at TIMESTAMP",
+    "customer_id_lineage": "customer_id VARCHAR, current_customer_id VARCHAR",
 }
 
 
@@ -108,7 +112,7 @@ def prepare_inputs(
     """Create _pl_customers, _pl_moments, _pl_consent and _pl_history; return the missing upstream tables."""
     setup_connection(con, as_of)
     present = existing_tables(con)
-    missing = [t for t in UPSTREAM_TABLES if t not in present and t != "send_ledger"]
+    missing = [t for t in UPSTREAM_TABLES if t not in present and t not in OPTIONAL_TABLES]
     src = {t: _source(con, t, present) for t in UPSTREAM_TABLES}
     default_tz = rules.default_time_zone
 
@@ -176,14 +180,16 @@ def prepare_inputs(
             WHERE is_marketing_contact AND occurred_at >= $since AND occurred_at <= $as_of
         ),
         ledger AS (
-            SELECT customer_id, channel,
-                   CASE WHEN campaign_id IN ({trans_list}) THEN 'transactional' ELSE 'marketing' END AS mtype,
-                   campaign_id, coalesce(sent_at, created_at) AS occurred_at, provider_message_id AS message_id,
-                   'send_ledger' AS source, send_id AS ref
-            FROM {src["send_ledger"]}
+            -- the ledger keeps the customer id of send time: a merge since then counts the send for the survivor
+            SELECT coalesce(lineage.current_customer_id, sends.customer_id) AS customer_id, sends.channel,
+                   CASE WHEN sends.campaign_id IN ({trans_list}) THEN 'transactional' ELSE 'marketing' END AS mtype,
+                   sends.campaign_id, coalesce(sends.sent_at, sends.created_at) AS occurred_at,
+                   sends.provider_message_id AS message_id, 'send_ledger' AS source, sends.send_id AS ref
+            FROM {src["send_ledger"]} AS sends
+            LEFT JOIN {src["customer_id_lineage"]} AS lineage ON lineage.customer_id = sends.customer_id
             -- accepted by SendGrid, or in_flight (it may have gone out); 'sent' in a ledger not yet migrated
-            WHERE status IN ('accepted', 'in_flight', 'sent') AND coalesce(sent_at, created_at) >= $since
-              AND coalesce(sent_at, created_at) <= $as_of
+            WHERE sends.status IN ('accepted', 'in_flight', 'sent') AND coalesce(sends.sent_at, sends.created_at) >= $since
+              AND coalesce(sends.sent_at, sends.created_at) <= $as_of
         )
         SELECT customer_id, channel, mtype, campaign_id, occurred_at, source, ref FROM tp
         UNION ALL

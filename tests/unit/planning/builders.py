@@ -25,6 +25,7 @@ def make_warehouse(
     scores: list[tuple] | None = None,
     personas: list[tuple] | None = None,
     ledger: list[tuple] | None = None,
+    lineage: list[tuple] | None = None,
     default_consent: str | None = "subscribed",
 ) -> duckdb.DuckDBPyConnection:
     """customers: dicts with customer_id and optional time_zone/is_customer; every customer gets email marketing
@@ -92,6 +93,11 @@ def make_warehouse(
                 "INSERT INTO send_ledger VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)",
                 [f"s{i}", cid, campaign, channel, status, at],
             )
+    if (
+        lineage is not None
+    ):  # (customer_id, current_customer_id) as the dbt model customer_id_lineage has them
+        con.execute("CREATE TABLE customer_id_lineage (customer_id VARCHAR, current_customer_id VARCHAR)")
+        con.executemany("INSERT INTO customer_id_lineage VALUES (?, ?)", [list(r) for r in lineage])
     return con
 
 

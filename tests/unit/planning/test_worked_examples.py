@@ -198,3 +198,38 @@ def test_a_send_time_skipped_by_the_dst_change_goes_at_the_same_instant_local_wa
     run = run_plan(con, s, _at("2026-03-27T12:00"), created_at=_at("2026-03-27T12:00"))
     [(_, _, at, local, tz)] = plan_rows(con, run.plan_run_id)
     assert (at, local, tz) == (datetime(2026, 3, 29, 1, 30), datetime(2026, 3, 29, 2, 30), "Europe/London")
+
+
+def test_a_send_made_before_a_merge_counts_towards_the_surviving_customers_caps():
+    """send_ledger keeps the customer id of send time; after that id is merged into another (customer_id_lineage),
+    the send still counts for the person: capped, and listed as a prior touch."""
+    rows = [("a_before", "old1", "email", "accepted", "2026-03-01 09:00")]
+    caps = [{"id": "email_7d", "channels": ["email"], "max": 1, "window": {"rolling_days": 7}}]
+    merged = make_warehouse(
+        [{"customer_id": "a", "time_zone": "UTC"}],
+        ledger=rows,
+        lineage=[("a", "a"), ("a_older", "a"), ("a_before", "a")],
+    )
+    run = run_plan(
+        merged,
+        strategy([campaign("promo", 50)], caps=caps),
+        _at("2026-03-02T08:00"),
+        created_at=_at("2026-03-02T08:00"),
+    )
+    outcome, reason, rule, evidence = decisions(merged, run.plan_run_id)[("a", "promo")]
+    assert (outcome, reason, rule) == ("planned", "retried_after_capped", "email_7d")
+    assert [t["campaign_id"] for t in json.loads(evidence)["first_block"]["touches"]] == ["old1"]
+    assert [(r[1], r[2]) for r in plan_rows(merged, run.plan_run_id)] == [
+        ("promo", datetime(2026, 3, 8, 10, 0))
+    ]
+    # without the lineage the old id's send is someone else's: planned at once
+    unmerged = make_warehouse([{"customer_id": "a", "time_zone": "UTC"}], ledger=rows)
+    run = run_plan(
+        unmerged,
+        strategy([campaign("promo", 50)], caps=caps),
+        _at("2026-03-02T08:00"),
+        created_at=_at("2026-03-02T08:00"),
+    )
+    assert [(r[1], r[2]) for r in plan_rows(unmerged, run.plan_run_id)] == [
+        ("promo", datetime(2026, 3, 2, 10, 0))
+    ]

@@ -28,9 +28,16 @@ email_events as (
     select * from {{ ref('stg_sendgrid__events') }}
 ),
 
+-- the ledger's customer is the one at send time: a merge since then moves the request to the surviving id
 unsubscribe_requests as (
-    select * from {{ ref('stg_touchplan__unsubscribe_requests') }}
-    where is_known_send
+    select
+        requests.send_id,
+        coalesce(lineage.current_customer_id, requests.customer_id) as customer_id,
+        requests.subscription_group,
+        requests.requested_at
+    from {{ ref('stg_touchplan__unsubscribe_requests') }} as requests
+    left join {{ ref('customer_id_lineage') }} as lineage on requests.customer_id = lineage.customer_id
+    where requests.is_known_send
 ),
 
 suppressions as (
