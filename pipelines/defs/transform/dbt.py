@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._utils import run_with_concurrent_update_guard  # what dagster-dbt's own preparer uses
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -33,11 +34,54 @@ from pipelines.lib.config.dbt_vars import collect_dbt_vars
 from pipelines.lib.progress import PROGRESS_EXTRA, DbtProgress
 from pipelines.lib.settings import DBT_PROJECT_DIR
 
+# What dbt parses into the manifest: a file here newer than target/manifest.json means the manifest is stale.
+_PARSED_FOLDERS = ("models", "macros", "tests", "seeds", "snapshots", "analyses")
+_PARSED_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
+
+
+def manifest_is_stale(project_dir: Path, manifest_path: Path) -> bool:
+    """Whether the manifest is missing or older than a file dbt parses into it (a model, macro or test added or
+    changed since, e.g. by `git pull`): the definitions would otherwise load the old list of models and a run
+    would fail on a node the manifest does not know."""
+    if not manifest_path.exists():
+        return True
+    built = manifest_path.stat().st_mtime
+    paths = [project_dir / name for name in _PARSED_FILES]
+    for folder in _PARSED_FOLDERS:
+        if (project_dir / folder).is_dir():
+            paths.extend(p for p in (project_dir / folder).rglob("*") if p.is_file())
+    return any(p.exists() and p.stat().st_mtime > built for p in paths)
+
+
+def _dbt_executable() -> str:
+    """The dbt installed in this environment (the venv), so the venv need not be activated.
+
+    `sys.prefix`, not `sys.executable`: `dagster dev` may start the code server through the resolved interpreter
+    path, whose folder is the base Python's, while the environment (and its scripts folder) is still the venv.
+    """
+    for folder in (
+        sysconfig.get_path("scripts"),
+        str(Path(sys.prefix) / "bin"),
+        str(Path(sys.executable).parent),
+    ):
+        candidate = Path(folder) / "dbt"
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
+
+
+def _parse_manifest(project: DbtProject) -> None:
+    DbtCliResource(project_dir=project, dbt_executable=_dbt_executable()).cli(
+        ["parse", "--quiet"], target_path=project.target_path
+    ).wait()
+
+
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 DBT_PROJECT.prepare_if_dev()
-if not DBT_PROJECT.manifest_path.exists():
-    # A fresh clone before `make install`: parse once so the definitions can load.
-    DBT_PROJECT.preparer.prepare(DBT_PROJECT)
+if manifest_is_stale(Path(DBT_PROJECT.project_dir), DBT_PROJECT.manifest_path):
+    # A fresh clone before `make install`, or dbt files changed since the last parse (a `git pull`): parse once (a
+    # few seconds) so the definitions load the models as they are. One process parses, others wait for it.
+    run_with_concurrent_update_guard(DBT_PROJECT.manifest_path, _parse_manifest, project=DBT_PROJECT)
 
 PRE_IDENTITY = "tag:pre_identity"
 MEASUREMENT = "path:models/marts/measurement"
@@ -211,23 +255,6 @@ def dbt_failure_line(results: list[dict[str, Any]], error_messages: list[str]) -
     if error_messages:  # no node failed: a parse or compilation error, a bad var
         return f"dbt: {_one_line(error_messages[-1])}"
     return "dbt build failed without an error message: see dbt.log in dbt_project/target"
-
-
-def _dbt_executable() -> str:
-    """The dbt installed in this environment (the venv), so the venv need not be activated.
-
-    `sys.prefix`, not `sys.executable`: `dagster dev` may start the code server through the resolved interpreter
-    path, whose folder is the base Python's, while the environment (and its scripts folder) is still the venv.
-    """
-    for folder in (
-        sysconfig.get_path("scripts"),
-        str(Path(sys.prefix) / "bin"),
-        str(Path(sys.executable).parent),
-    ):
-        candidate = Path(folder) / "dbt"
-        if candidate.exists():
-            return str(candidate)
-    return shutil.which("dbt") or "dbt"
 
 
 @dg.definitions
