@@ -5,6 +5,8 @@ truth, wall time and peak RSS per stage, and Splink alone on the same records fo
     .venv/bin/python -m benchmarks.bench_identity --exports DIR            # existing generator output
     .venv/bin/python -m benchmarks.bench_identity --warehouse W --truth DIR/_truth/ground_truth.csv
     .venv/bin/python -m benchmarks.bench_identity --contacts 10000 --sweep --analyse
+    .venv/bin/python -m benchmarks.bench_identity --suite --workdir W          # labelled data sets, one table
+    .venv/bin/python -m benchmarks.bench_identity --suite-sweep --workdir W    # the same at many thresholds
 
 Stages (each a child process under /usr/bin/time, so its wall time and peak RSS are its own):
 `touchplan sample-data` -> `touchplan ingest` -> `dbt build --select +int_identity_records` (seeds and models; dbt
