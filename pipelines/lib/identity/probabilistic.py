@@ -577,7 +577,7 @@ def _u_among_non_matches(
 
 
 def _keep_match_weights(settings, weights_table: str | None):
-    """Settings that keep each comparison's level in the predictions when a benchmark asks for them."""
+    """Settings that keep each comparison's match weight in the predictions when a benchmark asks for them."""
     if not weights_table:
         return settings
     if isinstance(settings, dict):
@@ -700,10 +700,10 @@ def splink_edges(
                 f"""
                 CREATE OR REPLACE TEMP TABLE {weights_table} AS
                 SELECT least(id_l, id_r) AS id_l, greatest(id_l, id_r) AS id_r, COLUMNS('^mw_')
-                FROM {predictions.physical_name}
-                WHERE 1 / (1 + pow(2, -(match_weight + ?))) >= ?
+                FROM (SELECT *, match_weight + ? AS _w FROM {predictions.physical_name})
+                WHERE _w >= coalesce(?, _w) AND 1 / (1 + pow(2, -_w)) >= ?
             """,
-                [shift, config.thresholds.match_probability],
+                [shift, config.thresholds.match_weight, config.thresholds.match_probability],
             )
         prob = prior
         final_settings = linker.misc.save_model_to_json()

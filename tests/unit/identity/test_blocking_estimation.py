@@ -339,8 +339,11 @@ def test_splink_edges_can_keep_each_comparisons_match_weight_for_each_edge(con):
     res._deterministic_edges(con, cfg, xref)
     connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_dcomp")
     res._splink_input(con, cfg, "_id_dcomp", per_record=True)
+    unfloored = splink_edges(con, cfg, "_t_edges").edges
+    # a match-weight floor that binds (the median edge weight): the kept weights follow both thresholds
+    cfg.thresholds.match_weight = con.execute("SELECT median(match_weight) FROM _t_edges").fetchone()[0]
     result = splink_edges(con, cfg, "_t_edges", weights_table="_t_weights")
-    assert result.trained and result.edges > 100
+    assert result.trained and 50 < result.edges < unfloored
     columns = [r[0] for r in con.execute("DESCRIBE _t_weights").fetchall()]
     assert {"mw_first_name", "mw_last_name", "mw_birth_date", "mw_location", "mw_tf_adj_first_name"} <= set(
         columns
