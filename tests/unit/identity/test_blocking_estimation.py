@@ -3,6 +3,8 @@ identifier with another (EM on blocking rules, u from random sampling): real Duc
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from pipelines.lib.identity import resolve_identities
@@ -318,3 +320,41 @@ def test_birth_dates_decades_apart_are_evidence_against_a_match_between_single_r
     assert birth_weight("salesforce:father", "hubspot:son") < -5
     assert birth_weight("salesforce:p1", "hubspot:p1") - birth_weight("salesforce:father", "hubspot:son") > 10
     assert same_customer(con, "salesforce:p1", "hubspot:p1")
+
+
+def test_splink_edges_can_keep_each_comparisons_match_weight_for_each_edge(con):
+    """The benchmarks' view of a scored pair (bench_identity --suite-sweep): with `weights_table`, every edge
+    written comes with each comparison's match weight, and those weights plus the calibrated prior's weight are
+    the edge's match weight."""
+    from pipelines.lib.identity import resolve as res
+    from pipelines.lib.identity.graph import connected_components
+    from pipelines.lib.identity.probabilistic import splink_edges
+
+    _crm_without_identifiers(con, persons=300)
+    cfg = load_shipped()
+    cfg.splink.min_records_for_training = 100
+    xref = res._check_input(con, cfg, res.SOURCE_TABLE)
+    res._prepare_records(con, res.SOURCE_TABLE, xref)
+    res._guards_on_identifiers(con, cfg)
+    res._deterministic_edges(con, cfg, xref)
+    connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_dcomp")
+    res._splink_input(con, cfg, "_id_dcomp", per_record=True)
+    unfloored = splink_edges(con, cfg, "_t_edges").edges
+    # a match-weight floor that binds (the median edge weight): the kept weights follow both thresholds
+    cfg.thresholds.match_weight = con.execute("SELECT median(match_weight) FROM _t_edges").fetchone()[0]
+    result = splink_edges(con, cfg, "_t_edges", weights_table="_t_weights")
+    assert result.trained and 50 < result.edges < unfloored
+    columns = [r[0] for r in con.execute("DESCRIBE _t_weights").fetchall()]
+    assert {"mw_first_name", "mw_last_name", "mw_birth_date", "mw_location", "mw_tf_adj_first_name"} <= set(
+        columns
+    )
+    prior = result.probability_two_random_records_match
+    weights = " + ".join(f"coalesce(w.{c}, 0)" for c in columns if c.startswith("mw_"))
+    rows = con.execute(f"""
+        SELECT e.match_weight - ({weights}), w.id_l IS NULL
+        FROM _t_edges e LEFT JOIN _t_weights w USING (id_l, id_r)
+    """).fetchall()
+    assert len(rows) == result.edges == con.execute("SELECT count(*) FROM _t_weights").fetchone()[0]
+    assert not any(missing for _, missing in rows)
+    expected = math.log2(prior / (1 - prior))
+    assert all(diff == pytest.approx(expected, abs=1e-6) for diff, _ in rows)
