@@ -55,7 +55,6 @@ PLANNED = "_delivery_planned"  # the plan being delivered, one row per send_id
 PENDING = (
     "_delivery_pending"  # ... of which sendable (new, dry_run, failed_retryable), with address and names
 )
-SALES_TASK_COLUMNS = ["WhoId", "Subject", "ActivityDate", "OwnerId", "Description"]
 # HubSpot's task import (Import > activities: tasks, associated with contacts): the contact's Record ID, then task
 # properties by internal name.
 HUBSPOT_TASK_COLUMNS = [
@@ -70,7 +69,6 @@ HUBSPOT_TASK_COLUMNS = [
 HUBSPOT_TASKS_SUFFIX = "_hubspot_tasks"
 
 _EMAIL_RE = re.compile(r"[^\s\"'<>,;:]+@[^\s\"'<>,;:]+")
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 class DeliveryInputError(ValueError):
@@ -240,10 +238,6 @@ def _outcome(
 def _record(con: duckdb.DuckDBPyConnection, outcomes: list[dict[str, Any]]) -> None:
     if outcomes:
         record_outcomes(con, pd.DataFrame(outcomes, columns=OUTCOME_COLUMNS))
-
-
-def _safe_name(value: str) -> str:
-    return _UNSAFE_NAME.sub("_", value).strip("._") or "unnamed"
 
 
 def deliver_emails(

@@ -204,12 +204,3 @@ def compile_audience(expression: str, source: str) -> str:
     tree = parse_audience(expression, source)
     compiled = tree.copy().transform(_rewrite)
     return "(" + compiled.sql(dialect="duckdb", comments=False) + ")"
-
-
-def moments_used(expression: str, source: str) -> set[str]:
-    tree = parse_audience(expression, source)
-    return {
-        n.expressions[0].this
-        for n in tree.find_all(exp.Anonymous)
-        if n.name.lower() == "has_moment" and n.expressions
-    }

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -588,10 +588,6 @@ def latest_runs(con: duckdb.DuckDBPyConnection, n: int = 2) -> list[str]:
         [n],
     ).fetchall()
     return [r[0] for r in rows]
-
-
-def horizon_end(as_of: datetime, rules: ContactRulesConfig) -> datetime:
-    return as_of + timedelta(days=rules.horizon_days)
 
 
 __all__ = ["OUTCOMES", "PlanResult", "arbitrate", "run_plan", "latest_runs", "rules_version"]
