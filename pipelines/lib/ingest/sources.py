@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipelines.lib.config import load_yaml_model
+from pipelines.lib.config_loader import load_yaml_model
+from pipelines.lib.ingest.formats import FORMATS
 
 SOURCES_FILE = "sources.yaml"
 
@@ -121,8 +122,6 @@ class SourcesConfig(BaseModel):
 
     @model_validator(mode="after")
     def _known_formats(self) -> SourcesConfig:
-        from pipelines.lib.ingest.formats import FORMATS
-
         for index, rule in enumerate(self.files):
             if rule.format not in FORMATS:
                 raise ValueError(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
-from pipelines.lib.config import ConfigError
+from pipelines.lib.config_loader import ConfigError
 
 # Column -> DuckDB type of the planning customer model (built in model.py from the upstream tables).
 CUSTOMER_MODEL_COLUMNS: dict[str, str] = {
