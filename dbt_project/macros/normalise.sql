@@ -24,10 +24,11 @@
 {%- endmacro %}
 
 {#- The default phone region of the row's source system (a SQL expression naming the source_system column):
-    var `phone_default_regions` (a mapping source -> ISO alpha-2), else var `phone_default_region` (default 'US'). -#}
+    var `phone_default_regions` (a mapping source -> ISO alpha-2: each source's `default_phone_region` in
+    config/sources.yaml, passed by collect_dbt_vars), else var `phone_default_region` ('US', dbt_project.yml). -#}
 {% macro phone_region(source_system_column) -%}
-  {%- set regions = var('phone_default_regions', {}) -%}
-  {%- set fallback = var('phone_default_region', 'US') | upper -%}
+  {%- set regions = var('phone_default_regions') -%}
+  {%- set fallback = var('phone_default_region') | upper -%}
   {%- if regions -%}
   (case {{ source_system_column }}
     {%- for system, region in regions.items() %} when '{{ system }}' then '{{ region | upper }}'{% endfor %}
@@ -60,13 +61,14 @@
 {%- endmacro %}
 
 {#- Company name without legal form: folded, then trailing legal suffixes (and a leading "the") removed.
-    Dots are removed before folding so S.A. / N.V. / Co. match. -#}
+    Dots are removed before folding so S.A. / N.V. / Co. match. The list is fixed here (it was the dbt var
+    `company_legal_suffixes`, which no config file ever set): a change changes identity matching for everyone. -#}
 {% macro normalise_company(column) -%}
-  {%- set suffixes = var('company_legal_suffixes', [
+  {%- set suffixes = [
       'incorporated', 'inc', 'corporation', 'corp', 'company', 'co', 'limited', 'ltd', 'llc', 'llp', 'lp', 'plc',
       'gmbh', 'mbh', 'ag', 'kg', 'kgaa', 'ug', 'se', 'sa', 'sas', 'sarl', 'sasu', 'spa', 'srl', 'sl', 'bv', 'nv',
       'oy', 'oyj', 'ab', 'as', 'asa', 'aps', 'pty', 'pte', 'pvt', 'kk', 'sp z oo', 'spzoo', 'holding', 'holdings',
-      'group', 'and']) -%}
+      'group', 'and'] -%}
   {%- set pattern = '(\s(' ~ (suffixes | join('|')) ~ '))+$' -%}
   nullif(trim(regexp_replace(regexp_replace(
     ' ' || {{ fold_text("replace(replace(" ~ column ~ ", '.', ''), '&', ' and ')") }},

@@ -20,7 +20,7 @@ from pipelines.commands.common import (
     progress_to,
     settings_from_args,
 )
-from pipelines.lib.config.loader import display_path
+from pipelines.lib.config_loader import display_path
 from pipelines.lib.run_summary import summarize_warehouse
 from pipelines.lib.settings import ENV_SENDGRID_KEY
 

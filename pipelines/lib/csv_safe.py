@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib.sql import quote_ident
+from pipelines.lib.sql import quote_ident, sql_literal
 
 # The first characters a spreadsheet may read as the start of a formula (OWASP CSV Injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -54,5 +54,4 @@ def safe_select(con: duckdb.DuckDBPyConnection, query: str) -> str:
 def copy_csv(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
     """COPY the rows of `query` to `path` as a CSV with a header, text cells escaped (OWASP's rule)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    target = str(path).replace("'", "''")
-    con.execute(f"COPY ({safe_select(con, query)}) TO '{target}' (FORMAT csv, HEADER true)")
+    con.execute(f"COPY ({safe_select(con, query)}) TO {sql_literal(str(path))} (FORMAT csv, HEADER true)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.lib.config.loader import display_path
+from pipelines.lib.config_loader import display_path
 
 
 class PreflightError(ValueError):

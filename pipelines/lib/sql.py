@@ -1,4 +1,5 @@
-"""Quoting for the few SQL statements built from names and values (identifiers from config, literals)."""
+"""Quoting for the SQL statements built from names and values (identifiers from config, literals): the one place
+that escapes; every module that splices a config value or a path into SQL uses these."""
 
 from __future__ import annotations
 
@@ -24,3 +25,10 @@ def sql_literal(value: Any) -> str:
     if isinstance(value, date):
         return f"DATE '{value.isoformat()}'"
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_list(values: list[str] | tuple[str, ...] | None) -> str:
+    """A VARCHAR[] literal of text values; no values -> a typed empty list."""
+    if not values:
+        return "[]::VARCHAR[]"
+    return "[" + ", ".join(sql_literal(str(v)) for v in values) + "]"

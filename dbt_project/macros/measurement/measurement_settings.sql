@@ -1,8 +1,9 @@
 {#- The measurement settings of a run: dbt var `measurement` (config/measurement.yaml plus each campaign's objective
-    from config/campaigns.yaml, built by pipelines/lib/measurement/config.py). The default equals what the shipped
-    files produce (tests/unit/measurement/test_config.py checks it), so `dbt build` works without vars. -#}
+    from config/campaigns.yaml, built by pipelines/lib/measurement/config.py). Its default is in the `vars:`
+    block of dbt_project.yml, equal to what the shipped files produce (tests/unit/foundation/test_config_reaches_dbt.py
+    checks it), so `dbt build` works without vars. -#}
 {% macro measurement_settings() -%}
-    {{ return(var('measurement', {"windows": {"acquisition": 60, "conversion": 60, "retention": 90, "reactivation": 30, "frequency": 30, "spend": 30, "advocacy": 60}, "active_touch_types": ["open", "click", "registered", "attended", "deal_created", "deal_won"], "purchase_touch_types": ["deal_won"], "still_active_days": 30, "frequency_min_touches": 2, "advocacy_moments": ["high_engagement"], "campaign_objectives": {"cross_sell_active": "spend", "lead_nurture": "conversion", "mql_sales_handoff": "conversion", "order_confirmation": "spend", "reactivation_lapsed": "reactivation", "webinar_follow_up": "conversion", "webinar_invite": "acquisition", "welcome_new_lead": "acquisition"}})) }}
+    {{ return(var('measurement')) }}
 {%- endmacro %}
 
 {#- A VALUES list of (campaign_id, objective, window_days) for the configured campaigns. -#}

@@ -1,4 +1,8 @@
-"""The dbt vars of a run: the as-of time plus what each config file contributes to the dbt models."""
+"""The dbt vars of a run: the as-of time plus what each config file contributes to the dbt models.
+
+The one path from config to SQL: config/<file>.yaml -> its pydantic model -> that stage's `*dbt_vars` function ->
+`collect_dbt_vars` -> `dbt build --vars` -> `var('<name>')` in a model or macro. Every var a model reads has its
+default in the `vars:` block of dbt_project.yml (equal to what the shipped config produces), never inline."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from pipelines.lib.config import survivorship
 from pipelines.lib.delivery.groups import subscription_group_vars
 from pipelines.lib.identity.config import identity_dbt_vars, load_identity_config
+from pipelines.lib.ingest.sources import load_sources_config, sources_dbt_vars
 from pipelines.lib.insight import config as insight_config
 from pipelines.lib.measurement import config as measurement_config
 from pipelines.lib.settings import Settings
@@ -21,4 +26,5 @@ def collect_dbt_vars(settings: Settings) -> dict[str, Any]:
     dbt_vars.update(identity_dbt_vars(load_identity_config(settings.config_dir)))
     dbt_vars.update(subscription_group_vars(settings.config_dir))
     dbt_vars.update(measurement_config.dbt_vars(settings))
+    dbt_vars.update(sources_dbt_vars(load_sources_config(settings.config_dir)[0]))
     return dbt_vars

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from pipelines.lib.config.loader import load_yaml_model
+from pipelines.lib.config_loader import load_yaml_model
 from pipelines.lib.settings import Settings
 
 FILE_NAME = "survivorship.yaml"

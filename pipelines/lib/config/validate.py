@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.lib.config.loader import ConfigError, display_path
+from pipelines.lib.config_loader import ConfigError, display_path
 
 # The files of a config folder, in the order of the pipeline; optional ones fall back to defaults when absent.
 CONFIG_FILES: dict[str, bool] = {

@@ -43,6 +43,7 @@ from pipelines.lib.delivery.sendgrid_api import (  # noqa: F401 - re-exported: t
     redact,
     sendgrid_client,
 )
+from pipelines.lib.sql import sql_literal
 
 log = logging.getLogger("touchplan.delivery")
 
@@ -55,7 +56,6 @@ PLANNED = "_delivery_planned"  # the plan being delivered, one row per send_id
 PENDING = (
     "_delivery_pending"  # ... of which sendable (new, dry_run, failed_retryable), with address and names
 )
-SALES_TASK_COLUMNS = ["WhoId", "Subject", "ActivityDate", "OwnerId", "Description"]
 # HubSpot's task import (Import > activities: tasks, associated with contacts): the contact's Record ID, then task
 # properties by internal name.
 HUBSPOT_TASK_COLUMNS = [
@@ -70,7 +70,6 @@ HUBSPOT_TASK_COLUMNS = [
 HUBSPOT_TASKS_SUFFIX = "_hubspot_tasks"
 
 _EMAIL_RE = re.compile(r"[^\s\"'<>,;:]+@[^\s\"'<>,;:]+")
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 class DeliveryInputError(ValueError):
@@ -184,7 +183,7 @@ def _latest_plan_run_filter(con: duckdb.DuckDBPyConnection, plan_cols: dict[str,
                 "SELECT count(*) FROM contact_plan WHERE plan_run_id = ?", [latest[0]]
             ).fetchone()[0]
         ):
-            return "AND p.plan_run_id = '" + str(latest[0]).replace("'", "''") + "'"
+            return "AND p.plan_run_id = " + sql_literal(str(latest[0]))
     if "created_at" in plan_cols:
         return (
             "AND p.plan_run_id = (SELECT plan_run_id FROM contact_plan "
@@ -240,10 +239,6 @@ def _outcome(
 def _record(con: duckdb.DuckDBPyConnection, outcomes: list[dict[str, Any]]) -> None:
     if outcomes:
         record_outcomes(con, pd.DataFrame(outcomes, columns=OUTCOME_COLUMNS))
-
-
-def _safe_name(value: str) -> str:
-    return _UNSAFE_NAME.sub("_", value).strip("._") or "unnamed"
 
 
 def deliver_emails(
@@ -331,9 +326,9 @@ def deliver_sales_tasks(
     result = ChannelResult()
     if con.execute(f"SELECT count(*) FROM {PENDING} WHERE channel = 'sales_task'").fetchone()[0] == 0:
         return result
-    prefix = config.sales_tasks.subject_prefix.replace("'", "''")
-    default_owner = (config.sales_tasks.default_owner_id or "").replace("'", "''")
-    default_hs_owner = (config.sales_tasks.default_hubspot_owner_id or "").replace("'", "''")
+    prefix = sql_literal(config.sales_tasks.subject_prefix + ": ")
+    default_owner = sql_literal(config.sales_tasks.default_owner_id or "")
+    default_hs_owner = sql_literal(config.sales_tasks.default_hubspot_owner_id or "")
     run_file = "regexp_replace(p.plan_run_id, '[^A-Za-z0-9_.-]+', '_', 'g')"
     con.execute(
         f"""
@@ -343,8 +338,8 @@ def deliver_sales_tasks(
                     WHEN hs.record_id IS NOT NULL THEN 'hubspot' END AS crm,
                coalesce(sf.record_id, hs.record_id) AS who_id,
                CASE WHEN sf.record_id IS NOT NULL
-                    THEN coalesce(nullif(sf.owner_id, ''), nullif('{default_owner}', ''))
-                    ELSE coalesce(nullif(hs.owner_id, ''), nullif('{default_hs_owner}', '')) END AS owner_id,
+                    THEN coalesce(nullif(sf.owner_id, ''), nullif({default_owner}, ''))
+                    ELSE coalesce(nullif(hs.owner_id, ''), nullif({default_hs_owner}, '')) END AS owner_id,
                '{SALES_TASKS_DIR}/' || {run_file}
                    || CASE WHEN sf.record_id IS NULL AND hs.record_id IS NOT NULL THEN '{HUBSPOT_TASKS_SUFFIX}'
                            ELSE '' END || '.csv' AS request_path
@@ -362,20 +357,20 @@ def deliver_sales_tasks(
     for relative, crm in con.execute(
         "SELECT DISTINCT request_path, crm FROM _delivery_sales_tasks WHERE who_id IS NOT NULL ORDER BY 1"
     ).fetchall():
-        rel = relative.replace("'", "''")
+        rel = sql_literal(relative)
         if crm == "salesforce":
-            select = f"""SELECT who_id AS WhoId, '{prefix}: ' || campaign_id AS Subject,
+            select = f"""SELECT who_id AS WhoId, {prefix} || campaign_id AS Subject,
                    {activity_date} AS ActivityDate, owner_id AS OwnerId, {description} AS Description"""
         else:
             # HubSpot's import of tasks (an activity associated with a contact): the contact by its Record ID,
             # the task by its internal property names (hs_timestamp is the due date).
-            select = f"""SELECT who_id AS "Contact Record ID", '{prefix}: ' || campaign_id AS hs_task_subject,
+            select = f"""SELECT who_id AS "Contact Record ID", {prefix} || campaign_id AS hs_task_subject,
                    {activity_date} AS hs_timestamp, 'CALL' AS hs_task_type, 'NOT_STARTED' AS hs_task_status,
                    owner_id AS hubspot_owner_id, {description} AS hs_task_body"""
         _copy_csv(
             con,
             f"""{select}
-            FROM _delivery_sales_tasks WHERE request_path = '{rel}' AND who_id IS NOT NULL
+            FROM _delivery_sales_tasks WHERE request_path = {rel} AND who_id IS NOT NULL
             ORDER BY scheduled_at, send_id""",
             outbox / relative,
         )
@@ -416,12 +411,12 @@ def deliver_audience_files(
     for (relative,) in con.execute(
         "SELECT DISTINCT request_path FROM _delivery_audiences WHERE email IS NOT NULL ORDER BY 1"
     ).fetchall():
-        rel = relative.replace("'", "''")
+        rel = sql_literal(relative)
         _copy_csv(
             con,
             f"""
             SELECT customer_id, {email_expr} AS {email_col} FROM _delivery_audiences
-            WHERE request_path = '{rel}' AND email IS NOT NULL ORDER BY customer_id""",
+            WHERE request_path = {rel} AND email IS NOT NULL ORDER BY customer_id""",
             outbox / relative,
         )
         result.files.append(relative)

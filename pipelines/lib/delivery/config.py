@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from pipelines.lib.config import load_yaml_model
+from pipelines.lib.config_loader import load_yaml_model
 from pipelines.lib.receiver.settings import ReceiverSettings
 
 DELIVERY_FILE = "delivery.yaml"

@@ -218,9 +218,3 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pd.DataFrame) -> N
         )
     finally:
         con.unregister("_ledger_outcomes")
-
-
-def status_counts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
-    ensure_ledger(con)
-    rows = con.execute(f"SELECT channel, status, count(*) FROM {LEDGER_TABLE} GROUP BY ALL").fetchall()
-    return {(channel, status): n for channel, status, n in rows}

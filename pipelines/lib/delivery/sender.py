@@ -47,6 +47,7 @@ from pipelines.lib.delivery.sendgrid_mail import (
     mail_level,
 )
 from pipelines.lib.delivery.unsubscribe import unsubscribe_secret
+from pipelines.lib.sql import sql_literal
 
 log = logging.getLogger("touchplan.delivery")
 
@@ -529,7 +530,7 @@ def _write_manifest(
     DuckDB so that a run of 200,000 sends does not hold them all as Python objects."""
     count = con.execute(f"SELECT count(*) FROM {_ROWS} WHERE request_n <= ?", [last_request]).fetchone()[0]
     sends = path.with_name(path.name + ".sends.tmp")
-    target = str(sends).replace("'", "''")
+    target = sql_literal(str(sends))
     con.execute(
         f"""COPY (
             SELECT r.send_id, r.request_id || '.json' AS file, r.request_id, r.customer_id, r.campaign_id,
@@ -537,7 +538,7 @@ def _write_manifest(
             FROM {_ROWS} AS r LEFT JOIN {LEDGER_TABLE} AS l USING (send_id)
             WHERE r.request_n <= {int(last_request)}
             ORDER BY r.request_n, r.scheduled_at, r.send_id
-        ) TO '{target}' (FORMAT json, ARRAY true)"""
+        ) TO {target} (FORMAT json, ARRAY true)"""
     )
     head = {
         "mode": "send" if send else "dry_run",

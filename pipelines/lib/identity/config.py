@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipelines.lib.config import load_yaml_model
+from pipelines.lib.config_loader import load_yaml_model
 
 # Columns of int_identity_records that Splink may compare or block on.
 SPLINK_COLUMNS = (

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from pipelines.lib.identity.config import IdentityConfig
+from pipelines.lib.sql import sql_literal
 
 MODEL_TABLE = "identity_model"
 MODEL_INPUT_TABLE = "identity_model_input"
@@ -177,10 +178,6 @@ def comparison_words(name: str) -> str:
     return name.replace("_", " ")
 
 
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _agreed_sql(linker) -> str:
     """SQL over Splink's predictions: the comparisons with a positive match weight (term-frequency adjustment
     included), '; '-separated, each as `<comparison>: <level> (+w.w)`."""
@@ -190,13 +187,13 @@ def _agreed_sql(linker) -> str:
         if comp._has_tf_adjustments:
             weight = f'("{comp._mw_column_name}" + coalesce("{comp._mw_tf_adj_column_name}", 0))'
         cases = " ".join(
-            f"WHEN {level.comparison_vector_value} THEN {_sql_text(level_words(level.label_for_charts))}"
+            f"WHEN {level.comparison_vector_value} THEN {sql_literal(level_words(level.label_for_charts))}"
             for level in comp.comparison_levels
             if not level.is_null_level
         )
         label = f'CASE "{comp._gamma_column_name}" {cases} END'
         parts.append(
-            f"CASE WHEN {weight} > 0 THEN {_sql_text(comparison_words(comp.output_column_name) + ': ')} || {label} "
+            f"CASE WHEN {weight} > 0 THEN {sql_literal(comparison_words(comp.output_column_name) + ': ')} || {label} "
             f"|| ' (' || printf('%+.1f', {weight}) || ')' END"
         )
     return "concat_ws('; ', " + ", ".join(parts) + ")" if parts else "NULL"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from pipelines.lib.ingest.errors import FileRejected
-from pipelines.lib.ingest.formats import FileContext, Format, Sniff, make_segment, register, t
+from pipelines.lib.ingest.formats import FileContext, Format, Sniff, make_segment, register, timestamp_col
 from pipelines.lib.ingest.mapping import FALSE_WORDS, TRUE_WORDS, Col, Segment
 from pipelines.lib.ingest.tabular import check_headers, clean_header, header_map
 from pipelines.lib.ingest.xlsx import data_sheet, iter_rows, open_workbook
@@ -299,9 +299,9 @@ class DynamicsExcel(Format):
         created = _first(folded, ("Created On",))
         modified = _first(folded, ("Modified On",)) or _first(folded, (HIDDEN_MODIFIED,))
         if created:
-            cols.append(t(DYNAMICS, ctx, "created_at", source=created))
+            cols.append(timestamp_col(DYNAMICS, ctx, "created_at", source=created))
         if modified:
-            cols.append(t(DYNAMICS, ctx, "updated_at", source=modified))
+            cols.append(timestamp_col(DYNAMICS, ctx, "updated_at", source=modified))
         # Do-not-contact flags: opted out of email when either "Do not allow" email flag says so.
         opt = [folded[x.casefold()] for x in OPT_OUT if x.casefold() in folded]
         if opt:

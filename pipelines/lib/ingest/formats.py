@@ -12,14 +12,13 @@ import itertools
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import duckdb
 
 from pipelines.lib.ingest.encoding import Encoding, read_text_head, utf8_copy
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.mapping import Col, Segment
-from pipelines.lib.ingest.sources import FileRule, SourcesConfig
 from pipelines.lib.ingest.tabular import (
     check_headers,
     clean_header,
@@ -28,6 +27,10 @@ from pipelines.lib.ingest.tabular import (
     remember_scan,
     stage_csv,
 )
+
+if TYPE_CHECKING:
+    # For FileContext's annotations only: sources.py imports this module (its config names formats of FORMATS).
+    from pipelines.lib.ingest.sources import FileRule, SourcesConfig
 
 _stage_ids = itertools.count(1)
 
@@ -294,6 +297,6 @@ def detect_format(sniff: Sniff) -> Format | None:
     return None
 
 
-def t(system: str, ctx: FileContext, target: str, **kw) -> Col:
-    """A timestamp column in the zone of `source`."""
+def timestamp_col(system: str, ctx: FileContext, target: str, **kw) -> Col:
+    """A timestamp column of `system`'s export, read in that system's time zone (config/sources.yaml)."""
     return Col(target, kind="timestamp", zone=ctx.zone(system), **kw)

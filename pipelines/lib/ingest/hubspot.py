@@ -19,7 +19,7 @@ HubSpot repeats column names itself, and neither kind of repeat is an error here
 
 from __future__ import annotations
 
-from pipelines.lib.ingest.formats import FileContext, Sniff, TabularFormat, register, t
+from pipelines.lib.ingest.formats import FileContext, Sniff, TabularFormat, register, timestamp_col
 from pipelines.lib.ingest.mapping import Col, Segment
 
 HS = "hubspot"
@@ -137,8 +137,8 @@ class HubSpotContacts(TabularFormat):
             Col("annual_revenue", "Annual Revenue", "double"),
             Col("time_zone", "Time Zone"),
             Col("xref_salesforce_id", "Salesforce Contact ID"),
-            t(HS, ctx, "created_at", source="Create Date", **ts),
-            t(HS, ctx, "updated_at", source="Last Modified Date", **ts),
+            timestamp_col(HS, ctx, "created_at", source="Create Date", **ts),
+            timestamp_col(HS, ctx, "updated_at", source="Last Modified Date", **ts),
             Col("owner_id", "Contact owner"),
             Col("lead_source", "Original Source"),
             Col("account_id", account),
@@ -168,8 +168,8 @@ class HubSpotDeals(TabularFormat):
             Col("stage", "Deal Stage"),
             Col("amount", "Amount", "double"),
             Col("close_date", "Close Date", "date"),
-            t(HS, ctx, "created_at", source="Create Date", **ts),
-            t(HS, ctx, "updated_at", source="Last Modified Date", **ts),
+            timestamp_col(HS, ctx, "created_at", source="Create Date", **ts),
+            timestamp_col(HS, ctx, "updated_at", source="Last Modified Date", **ts),
             Col("pipeline", "Pipeline"),
             Col("owner_id", "Deal owner"),
             Col("currency", "Currency"),

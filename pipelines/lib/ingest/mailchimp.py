@@ -11,7 +11,15 @@ import zipfile
 from pathlib import Path
 
 from pipelines.lib.ingest.encoding import Encoding, detect_encoding, read_text_head, utf8_copy
-from pipelines.lib.ingest.formats import FileContext, Format, Sniff, TabularFormat, register, sniff_text, t
+from pipelines.lib.ingest.formats import (
+    FileContext,
+    Format,
+    Sniff,
+    TabularFormat,
+    register,
+    sniff_text,
+    timestamp_col,
+)
 from pipelines.lib.ingest.mapping import Col, Segment
 
 MC = "mailchimp"
@@ -45,24 +53,24 @@ class MailchimpMembers(TabularFormat):
             Col("address", "Address"),
             Col("phone", "Phone Number"),
             Col("member_rating", "MEMBER_RATING", "int"),
-            t(MC, ctx, "optin_at", source="OPTIN_TIME"),
+            timestamp_col(MC, ctx, "optin_at", source="OPTIN_TIME"),
             Col("optin_ip", "OPTIN_IP"),
-            t(MC, ctx, "confirm_at", source="CONFIRM_TIME"),
+            timestamp_col(MC, ctx, "confirm_at", source="CONFIRM_TIME"),
             Col("confirm_ip", "CONFIRM_IP"),
             Col("latitude", "LATITUDE", "double"),
             Col("longitude", "LONGITUDE", "double"),
             Col("timezone", "TIMEZONE"),
             Col("country_code", "CC"),
             Col("region", "REGION"),
-            t(MC, ctx, "last_changed_at", source="LAST_CHANGED"),
+            timestamp_col(MC, ctx, "last_changed_at", source="LAST_CHANGED"),
             Col("leid", "LEID"),
             Col("euid", "EUID"),
             Col("notes", "NOTES"),
             Col("tags", "TAGS"),
-            t(MC, ctx, "unsubscribed_at", source="UNSUB_TIME"),
+            timestamp_col(MC, ctx, "unsubscribed_at", source="UNSUB_TIME"),
             Col("unsub_campaign_id", "UNSUB_CAMPAIGN_ID"),
             Col("unsub_reason", "UNSUB_REASON"),
-            t(MC, ctx, "cleaned_at", source="CLEAN_TIME"),
+            timestamp_col(MC, ctx, "cleaned_at", source="CLEAN_TIME"),
             Col("clean_campaign_id", "CLEAN_CAMPAIGN_ID"),
             Col("clean_reason", "CLEAN_REASON"),
             Col("source_record_id", sql=self._record_id(headers)),

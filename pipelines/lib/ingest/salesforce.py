@@ -9,7 +9,7 @@ columns, and the columns kept in `extra`); the quarantine keeps the row's text a
 
 from __future__ import annotations
 
-from pipelines.lib.ingest.formats import FileContext, Sniff, TabularFormat, register, t
+from pipelines.lib.ingest.formats import FileContext, Sniff, TabularFormat, register, timestamp_col
 from pipelines.lib.ingest.mapping import Col, Segment, lit
 
 SF = "salesforce"
@@ -69,8 +69,8 @@ def _common_person(ctx: FileContext) -> list[Col]:
         Col("has_opted_out_of_email", "HasOptedOutOfEmail", "bool"),
         Col("do_not_call", "DoNotCall", "bool"),
         Col("owner_id", "OwnerId"),
-        t(SF, ctx, "created_at", source="CreatedDate"),
-        t(SF, ctx, "updated_at", source="LastModifiedDate"),
+        timestamp_col(SF, ctx, "created_at", source="CreatedDate"),
+        timestamp_col(SF, ctx, "updated_at", source="LastModifiedDate"),
         Col("product_interest", "Product_Interest__c"),
         Col("purchase_timeframe", "Purchase_Timeframe__c"),
         Col("xref_hubspot_id", "HubSpot_Contact_ID__c"),
@@ -177,8 +177,8 @@ class SalesforceOpportunity(SalesforceFormat):
             Col("is_won", "IsWon", "bool"),
             Col("forecast_category", "ForecastCategory"),
             Col("currency", "CurrencyIsoCode"),
-            t(SF, ctx, "created_at", source="CreatedDate"),
-            t(SF, ctx, "updated_at", source="LastModifiedDate"),
+            timestamp_col(SF, ctx, "created_at", source="CreatedDate"),
+            timestamp_col(SF, ctx, "updated_at", source="LastModifiedDate"),
             Col("product", "Product__c"),
             Col("owner_id", "OwnerId"),
         ]
@@ -248,8 +248,8 @@ class SalesforceReport(SalesforceFormat):
             Col("has_opted_out_of_email", "Email Opt Out", "bool"),
             Col("do_not_call", "Do Not Call", "bool"),
             Col("owner_id", "Contact Owner" if not is_lead else "Lead Owner"),
-            t(SF, ctx, "created_at", source="Created Date", **ts),
-            t(SF, ctx, "updated_at", source="Last Modified Date", **ts),
+            timestamp_col(SF, ctx, "created_at", source="Created Date", **ts),
+            timestamp_col(SF, ctx, "updated_at", source="Last Modified Date", **ts),
             Col("product_interest", "Product Interest"),
             Col("purchase_timeframe", "Purchase Timeframe"),
             Col("budget", "Budget", "double"),

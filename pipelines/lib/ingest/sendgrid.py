@@ -14,63 +14,12 @@ from pipelines.lib.ingest.encoding import read_text
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.formats import FileContext, Format, Sniff, TabularFormat, make_segment, register
 from pipelines.lib.ingest.mapping import Col, Segment
+from pipelines.lib.ingest.sendgrid_fields import EVENT_HEADERS, STANDARD
 from pipelines.lib.ingest.sendgrid_sql import stage_events_sql
 from pipelines.lib.ingest.tabular import Staged, stage_rows
 
 SG = "sendgrid"
 SQL_EVENTS = True  # events parsed by DuckDB where that gives the same rows (sendgrid_sql.py), else by Python
-STANDARD = {
-    "email",
-    "timestamp",
-    "smtp-id",
-    "event",
-    "category",
-    "sg_event_id",
-    "sg_message_id",
-    "sg_template_id",
-    "sg_template_name",
-    "response",
-    "attempt",
-    "useragent",
-    "ip",
-    "url",
-    "reason",
-    "status",
-    "type",
-    "bounce_classification",
-    "asm_group_id",
-    "tls",
-    "cert_err",
-    "marketing_campaign_id",
-    "marketing_campaign_name",
-    "url_offset",
-    "sg_machine_open",
-    "sg_content_type",
-    "pool",
-}
-EVENT_HEADERS = [
-    "email",
-    "event",
-    "timestamp",
-    "sg_event_id",
-    "sg_message_id",
-    "smtp-id",
-    "type",
-    "bounce_classification",
-    "reason",
-    "status",
-    "response",
-    "attempt",
-    "url",
-    "useragent",
-    "ip",
-    "category",
-    "asm_group_id",
-    "campaign_id",
-    "touchplan_send_id",
-    "custom_args",
-    "payload",
-]
 LISTS = {
     "bounce": "bounces",
     "block": "blocks",

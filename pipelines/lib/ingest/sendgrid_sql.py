@@ -29,6 +29,7 @@ import duckdb
 from pipelines.lib.ingest.encoding import utf8_copy
 from pipelines.lib.ingest.formats import FileContext, Sniff
 from pipelines.lib.ingest.mapping import lit
+from pipelines.lib.ingest.sendgrid_fields import EVENT_HEADERS, STANDARD
 from pipelines.lib.ingest.tabular import Staged, header_map, rejects_table
 
 # Field i of the stage (EVENT_HEADERS order) -> JSON path of the event key it comes from (None: computed apart).
@@ -100,8 +101,6 @@ def _source(ctx: FileContext) -> Path:
 def stage_events_sql(ctx: FileContext, sniff: Sniff) -> tuple[Staged, str] | None:
     """(staged rows, layout) of a SendGrid events file parsed by DuckDB, or None: the Python parser must read it
     (see the module's doc); nothing is left behind then."""
-    from pipelines.lib.ingest.sendgrid import EVENT_HEADERS, STANDARD
-
     head = sniff.head_text.lstrip()
     if not head:
         return None

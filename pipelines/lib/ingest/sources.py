@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipelines.lib.config import load_yaml_model
+from pipelines.lib.config_loader import load_yaml_model
+from pipelines.lib.ingest.formats import FORMATS
 
 SOURCES_FILE = "sources.yaml"
 
@@ -121,8 +122,6 @@ class SourcesConfig(BaseModel):
 
     @model_validator(mode="after")
     def _known_formats(self) -> SourcesConfig:
-        from pipelines.lib.ingest.formats import FORMATS
-
         for index, rule in enumerate(self.files):
             if rule.format not in FORMATS:
                 raise ValueError(
@@ -161,3 +160,13 @@ def load_sources_config(config_dir: Path | None) -> tuple[SourcesConfig, str | N
     if not path.exists():
         return SourcesConfig(), f"{path} not found: using defaults (UTC, detection only)"
     return load_yaml_model(path, SourcesConfig), None
+
+
+def sources_dbt_vars(config: SourcesConfig) -> dict[str, Any]:
+    """What staging reads of this file: each source's `default_phone_region` as the dbt var `phone_default_regions`
+    (macro phone_region in dbt_project/macros/normalise.sql); a source without one gets the var
+    `phone_default_region` of dbt_project.yml."""
+    regions = {
+        name: s.default_phone_region for name, s in sorted(config.sources.items()) if s.default_phone_region
+    }
+    return {"phone_default_regions": regions}

@@ -3,7 +3,7 @@ programs turned into scientific notation (kept as digits, with a warning: their 
 
 from __future__ import annotations
 
-from pipelines.lib.ingest.formats import FileContext, Sniff, TabularFormat, register, t
+from pipelines.lib.ingest.formats import FileContext, Sniff, TabularFormat, register, timestamp_col
 from pipelines.lib.ingest.mapping import Col, Segment
 
 ZOHO = "zoho"
@@ -70,8 +70,8 @@ class ZohoCrm(TabularFormat):
             Col("annual_revenue", "Annual Revenue", "double"),
             Col("has_opted_out_of_email", "Email Opt Out", "bool"),
             Col("rating", "Rating"),
-            t(ZOHO, ctx, "created_at", source="Created Time", **ts),
-            t(ZOHO, ctx, "updated_at", source="Modified Time", **ts),
+            timestamp_col(ZOHO, ctx, "created_at", source="Created Time", **ts),
+            timestamp_col(ZOHO, ctx, "updated_at", source="Modified Time", **ts),
             Col("default_phone_region", const=ctx.config.source(ZOHO).default_phone_region),
         ]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipelines.lib.ingest.encoding import read_text
 from pipelines.lib.ingest.errors import FileRejected
-from pipelines.lib.ingest.formats import FileContext, Format, Sniff, make_segment, register, t
+from pipelines.lib.ingest.formats import FileContext, Format, Sniff, make_segment, register, timestamp_col
 from pipelines.lib.ingest.mapping import Col, Segment, _convert, lit, q
 from pipelines.lib.ingest.tabular import check_headers, clean_header, rejects_table, stage_csv, stage_rows
 
@@ -117,7 +117,7 @@ def _columns(ctx: FileContext, headers: list[str], spec: dict[str, tuple[str, st
         if target and target[0] not in seen:
             seen.add(target[0])
             if target[1] == "timestamp":
-                cols.append(t(ZOOM, ctx, target[0], source=h))
+                cols.append(timestamp_col(ZOOM, ctx, target[0], source=h))
             else:
                 cols.append(Col(target[0], h, target[1]))
     return cols
@@ -205,7 +205,10 @@ class ZoomSectionReport(Format):
                 Col("source_system", const=ZOOM),
                 Col("webinar_id", const=webinar_id),
                 Col("webinar_topic", const=topic),
-                Col("webinar_start_at", sql=_timestamp_literal(t(ZOOM, ctx, "webinar_start_at"), start)),
+                Col(
+                    "webinar_start_at",
+                    sql=_timestamp_literal(timestamp_col(ZOOM, ctx, "webinar_start_at"), start),
+                ),
             ]
             if not registration:
                 cols += [Col("role", const=role), Col("record_level", const="session")]
@@ -298,7 +301,7 @@ class ZoomParticipants(Format):
             meeting = match.group(1) if match else None
         if meeting is None:
             meeting = derived_meeting_id(ctx, staged.stage, staged.headers, cols)
-        start_col = t(ZOOM, ctx, "webinar_start_at")
+        start_col = timestamp_col(ZOOM, ctx, "webinar_start_at")
         cols = cols + [
             Col("source_system", const=ZOOM),
             Col("webinar_id", const=meeting),

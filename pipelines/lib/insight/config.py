@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipelines.lib.config import load_yaml_model
+from pipelines.lib.config_loader import load_yaml_model
 
 CONFIG_FILE = "insight.yaml"
 BANT_PARTS = ("budget", "authority", "need", "timeframe")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pipelines.lib.config import load_yaml_model
+from pipelines.lib.config_loader import load_yaml_model
 from pipelines.lib.planning.config import load_campaigns
 
 CONFIG_FILE = "measurement.yaml"

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib.sql import sql_list, sql_literal
+
 HISTORY_FOLDER = "_history"
 HISTORY_GLOB = "contact_decisions*.csv"
 HISTORY_TABLE = "raw_contact_history"
@@ -48,10 +50,6 @@ class HistoryLoad:
     quarantined: dict[str, int] = field(default_factory=dict)
 
 
-def _q(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def load_history(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> HistoryLoad:
     """Replace `raw_contact_history` with the rows of every history file (none: an empty table)."""
     con.execute(HISTORY_DDL)
@@ -61,7 +59,7 @@ def load_history(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> HistoryLo
         shown = f"{HISTORY_FOLDER}/{path.name}"
         try:
             header = con.execute(
-                f"SELECT * FROM read_csv({_q(str(path))}, all_varchar = true, header = true) LIMIT 0"
+                f"SELECT * FROM read_csv({sql_literal(str(path))}, all_varchar = true, header = true) LIMIT 0"
             ).description
         except duckdb.Error as exc:
             raise HistoryFileError(
@@ -74,12 +72,12 @@ def load_history(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> HistoryLo
                 f"{shown}: line 1: missing column {missing[0]!r} (needs {', '.join(REQUIRED)})"
             )
         optional = {c: (c if c in columns else "NULL") for c in OPTIONAL}
-        outcomes = "[" + ", ".join(_q(o) for o in OUTCOMES) + "]"
+        outcomes = sql_list(OUTCOMES)
         con.execute(f"""
             INSERT INTO {HISTORY_TABLE}
             WITH src AS (
                 SELECT *, row_number() OVER () + 1 AS _line
-                FROM read_csv({_q(str(path))}, all_varchar = true, header = true)
+                FROM read_csv({sql_literal(str(path))}, all_varchar = true, header = true)
             )
             SELECT lower(trim(email)), trim(campaign_id), trim(outcome), nullif(trim(reason_code), ''),
                    try_cast(nullif(trim(due_at), '') AS TIMESTAMP), try_cast(nullif(trim(scheduled_at), '') AS TIMESTAMP),
@@ -95,7 +93,7 @@ def load_history(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> HistoryLo
                         WHEN coalesce(nullif(trim(scheduled_at), ''), nullif(trim(due_at), '')) IS NULL
                             THEN 'no due_at or scheduled_at'
                    END,
-                   {_q(shown)}, _line
+                   {sql_literal(shown)}, _line
             FROM src
         """)
         report.files.append(shown)

@@ -31,28 +31,19 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.lib.planning.config import ContactRulesConfig
+from pipelines.lib.sql import sql_list, sql_literal
 
 MAX_CAPS = 62  # cap bits in a BIGINT
 # the longest calendar period of each kind, in seconds, with a day of margin for DST and time-zone offsets
 _PERIOD_SECS = {"day": 2 * 86400, "week": 8 * 86400, "month": 32 * 86400}
 
 
-def _list(values: list[str] | tuple[str, ...] | None) -> str:
-    if not values:
-        return "[]::VARCHAR[]"
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
-
-
-def _q(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _cap_bits_sql(rules: ContactRulesConfig, channel: str, mtype: str) -> str:
     """BIGINT bitmask (bit = cap order) of the caps that count a touch on `channel` of message type `mtype`."""
     parts = []
     for i, cap in enumerate(rules.caps):
-        scope = f"list_contains({_list(cap.channels)}, {channel})" if cap.channels else "true"
-        kinds = _list(list(cap.counts))
+        scope = f"list_contains({sql_list(cap.channels)}, {channel})" if cap.channels else "true"
+        kinds = sql_list(list(cap.counts))
         parts.append(f"(CASE WHEN {scope} AND list_contains({kinds}, {mtype}) THEN {1 << i} ELSE 0 END)")
     return "CAST(" + (" + ".join(parts) or "0") + " AS BIGINT)"
 
@@ -61,7 +52,7 @@ def _gap_sql(rules: ContactRulesConfig, channel: str, mtype: str) -> str:
     gap = rules.min_gap
     if not gap or gap.hours <= 0:
         return "false"
-    scope = f"list_contains({_list(gap.channels)}, {channel})" if gap.channels else "true"
+    scope = f"list_contains({sql_list(gap.channels)}, {channel})" if gap.channels else "true"
     return f"({mtype} = 'marketing' AND {scope})"
 
 
@@ -181,11 +172,11 @@ def _round(
         counts.append(f"count(*) FILTER (WHERE (t.cm >> {i}) & 1 = 1 AND {w}) AS n{i}")
         counts.append(f"count(*) FILTER (WHERE (t.cm >> {i}) & 1 = 1 AND {w} AND t.rnd = 0) AS h{i}")
         blocks_hist.append(
-            f"WHEN coalesce(h{i}, 0) >= {cap.max} THEN {{'blocked': 'capped', 'rule_id': {_q(cap.id)}, "
+            f"WHEN coalesce(h{i}, 0) >= {cap.max} THEN {{'blocked': 'capped', 'rule_id': {sql_literal(cap.id)}, "
             f"'via': 'cap', 'n': coalesce(n{i}, 0), 'lim': {cap.max}}}"
         )
         blocks_plan.append(
-            f"WHEN coalesce(n{i}, 0) >= {cap.max} THEN {{'blocked': 'lost_priority', 'rule_id': {_q(cap.id)}, "
+            f"WHEN coalesce(n{i}, 0) >= {cap.max} THEN {{'blocked': 'lost_priority', 'rule_id': {sql_literal(cap.id)}, "
             f"'via': 'cap', 'n': coalesce(n{i}, 0), 'lim': {cap.max}}}"
         )
     gap_hist = gap_plan = ""
@@ -194,11 +185,11 @@ def _round(
         counts.append(f"count(*) FILTER (WHERE {w}) AS ng")
         counts.append(f"count(*) FILTER (WHERE {w} AND t.rnd = 0) AS hg")
         gap_hist = (
-            f"WHEN coalesce(hg, 0) > 0 THEN {{'blocked': 'gap', 'rule_id': {_q(gap_id)}, 'via': 'gap', "
+            f"WHEN coalesce(hg, 0) > 0 THEN {{'blocked': 'gap', 'rule_id': {sql_literal(gap_id)}, 'via': 'gap', "
             f"'n': hg, 'lim': 0}}"
         )
         gap_plan = (
-            f"WHEN coalesce(ng, 0) > 0 THEN {{'blocked': 'lost_priority', 'rule_id': {_q(gap_id)}, "
+            f"WHEN coalesce(ng, 0) > 0 THEN {{'blocked': 'lost_priority', 'rule_id': {sql_literal(gap_id)}, "
             f"'via': 'gap', 'n': ng, 'lim': 0}}"
         )
     whens = " ".join(blocks_hist + [gap_hist] + blocks_plan + [gap_plan]).strip()
@@ -278,7 +269,7 @@ def _round(
             )
             SELECT r.cand_id, r.cno, w.slot_no AS pick_no, r.first_no,
                    CASE WHEN r.first_blk IS NULL AND w.slot_no IS DISTINCT FROM r.first_no
-                        THEN {{'blocked': 'over_capacity', 'rule_id': {_q(cap_id)}, 'via': 'capacity',
+                        THEN {{'blocked': 'over_capacity', 'rule_id': {sql_literal(cap_id)}, 'via': 'capacity',
                               'n': {limit}, 'lim': {limit}}}
                         ELSE r.first_blk END AS first_blk
             FROM r LEFT JOIN _pl_cw w USING (cand_id)
@@ -310,13 +301,13 @@ def _finish(con: duckdb.DuckDBPyConnection, rules: ContactRulesConfig, gap_secs:
     past touch (gap). It is aggregated as touch ids and turned into JSON once, here."""
     caps = list(enumerate(rules.caps))
     in_window = " ".join(
-        f"WHEN {_q(cap.id)} THEN (t.cm >> {i}) & 1 = 1 AND {_window(cap.window.kind, cap.window.hours, 't', 'b')}"
+        f"WHEN {sql_literal(cap.id)} THEN (t.cm >> {i}) & 1 = 1 AND {_window(cap.window.kind, cap.window.hours, 't', 'b')}"
         for i, cap in caps
     )
     cap_window = f"(b.via = 'cap' AND CASE b.rule_id {in_window} ELSE false END)" if caps else "false"
     gap_window = f"(b.via = 'gap' AND t.gm AND abs(t.e - b.e) < {gap_secs})" if gap_secs else "false"
-    cap_kind = " ".join(f"WHEN {_q(c.id)} THEN {_q(c.window.kind)}" for c in rules.caps)
-    cap_hours = " ".join(f"WHEN {_q(c.id)} THEN {c.window.hours or 'NULL'}" for c in rules.caps)
+    cap_kind = " ".join(f"WHEN {sql_literal(c.id)} THEN {sql_literal(c.window.kind)}" for c in rules.caps)
+    cap_hours = " ".join(f"WHEN {sql_literal(c.id)} THEN {c.window.hours or 'NULL'}" for c in rules.caps)
     cap_kind = f"CASE b.rule_id {cap_kind} END" if caps else "NULL"
     cap_hours = f"CASE b.rule_id {cap_hours} END" if caps else "NULL"
     con.execute("""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlglot
 from sqlglot import exp
 
-from pipelines.lib.config import ConfigError
+from pipelines.lib.config_loader import ConfigError
 
 # Column -> DuckDB type of the planning customer model (built in model.py from the upstream tables).
 CUSTOMER_MODEL_COLUMNS: dict[str, str] = {
@@ -204,12 +204,3 @@ def compile_audience(expression: str, source: str) -> str:
     tree = parse_audience(expression, source)
     compiled = tree.copy().transform(_rewrite)
     return "(" + compiled.sql(dialect="duckdb", comments=False) + ")"
-
-
-def moments_used(expression: str, source: str) -> set[str]:
-    tree = parse_audience(expression, source)
-    return {
-        n.expressions[0].this
-        for n in tree.find_all(exp.Anonymous)
-        if n.name.lower() == "has_moment" and n.expressions
-    }

@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipelines.lib.config import ConfigError, load_yaml_model
-from pipelines.lib.config.loader import display_path
+from pipelines.lib.config_loader import ConfigError, display_path, load_yaml_model
 
 CAMPAIGNS_FILE = "campaigns.yaml"
 CONTACT_RULES_FILE = "contact_rules.yaml"

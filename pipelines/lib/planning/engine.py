@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -38,6 +38,7 @@ from pipelines.lib.planning.config import (
     rules_version,
 )
 from pipelines.lib.planning.model import naive_utc, prepare_inputs
+from pipelines.lib.sql import sql_list, sql_literal
 
 OUTCOMES = (
     "planned", "suppressed", "no_consent", "held_out", "cooldown", "capped", "gap",
@@ -76,16 +77,6 @@ class PlanResult:
     missing_inputs: list[str] = field(default_factory=list)
 
 
-def _q(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _list(values: list[str] | tuple[str, ...] | None) -> str:
-    if not values:
-        return "[]::VARCHAR[]"
-    return "[" + ", ".join(_q(v) for v in values) + "]"
-
-
 # ---------------------------------------------------------------- rules into tables
 
 
@@ -110,14 +101,14 @@ def load_rule_tables(
         consent = rules.consent_for(c.channel)
         days = [WEEKDAYS.index(d) + 1 for d in (sched.days if sched else WEEKDAYS)]
         rows.append(
-            f"({cidx}, {_q(c.id)}, {_q(c.channel)}, {c.priority}, {_q(c.message_type)}, {_q(c.subscription_group)}, "
-            f"{_q(c.template_id)}, {c.cooldown_days}, {c.holdout_share}, {_q('moment' if moment else 'schedule')}, "
-            f"{_q(moment.moment) if moment else 'NULL'}, {moment.within_days if moment else 'NULL'}, "
+            f"({cidx}, {sql_literal(c.id)}, {sql_literal(c.channel)}, {c.priority}, {sql_literal(c.message_type)}, {sql_literal(c.subscription_group)}, "
+            f"{sql_literal(c.template_id)}, {c.cooldown_days}, {c.holdout_share}, {sql_literal('moment' if moment else 'schedule')}, "
+            f"{sql_literal(moment.moment) if moment else 'NULL'}, {moment.within_days if moment else 'NULL'}, "
             f"TIME '{hhmm_to_time((sched or moment).time)}', {days}, "
-            f"{_q(str(c.start_date)) + '::DATE' if c.start_date else 'NULL::DATE'}, "
-            f"{_q(str(c.end_date)) + '::DATE' if c.end_date else 'NULL::DATE'}, "
-            f"{_q(consent.consent_channel)}, {_list(consent.allowed_states)}, "
-            f"{_list(consent.transactional_allowed_states)}, {_q(c.objective)})"
+            f"{sql_literal(str(c.start_date)) + '::DATE' if c.start_date else 'NULL::DATE'}, "
+            f"{sql_literal(str(c.end_date)) + '::DATE' if c.end_date else 'NULL::DATE'}, "
+            f"{sql_literal(consent.consent_channel)}, {sql_list(consent.allowed_states)}, "
+            f"{sql_list(consent.transactional_allowed_states)}, {sql_literal(c.objective)})"
         )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _pl_campaigns (cidx INTEGER, campaign_id VARCHAR, channel VARCHAR, "
@@ -129,7 +120,7 @@ def load_rule_tables(
     if rows:
         con.execute("INSERT INTO _pl_campaigns VALUES " + ", ".join(rows))
     var_rows = [
-        f"({cidx}, {_q(persona)}, {_q(template)})"
+        f"({cidx}, {sql_literal(persona)}, {sql_literal(template)})"
         for cidx, cid in enumerate(campaign_ids)
         if cid in by_id
         for persona, template in by_id[cid].variants.items()
@@ -145,9 +136,9 @@ def load_rule_tables(
         "kind VARCHAR, hours INTEGER, count_m BOOLEAN, count_t BOOLEAN, exempt VARCHAR[], descr VARCHAR)"
     )
     cap_rows = [
-        f"({_q(cap.id)}, {i}, {_list(cap.channels) if cap.channels else 'NULL'}, {cap.max}, {_q(cap.window.kind)}, "
+        f"({sql_literal(cap.id)}, {i}, {sql_list(cap.channels) if cap.channels else 'NULL'}, {cap.max}, {sql_literal(cap.window.kind)}, "
         f"{cap.window.hours or 'NULL'}, {'marketing' in cap.counts}, {'transactional' in cap.counts}, "
-        f"{_list(cap.exempt_campaigns)}, {_q(cap.window.describe())})"
+        f"{sql_list(cap.exempt_campaigns)}, {sql_literal(cap.window.describe())})"
         for i, cap in enumerate(rules.caps)
     ]
     if cap_rows:
@@ -167,7 +158,9 @@ def load_rule_tables(
     if rules.capacity:
         con.execute(
             "INSERT INTO _pl_capacity VALUES "
-            + ", ".join(f"({_q(k.channel)}, {_q(k.id)}, {k.daily_limit})" for k in rules.capacity)
+            + ", ".join(
+                f"({sql_literal(k.channel)}, {sql_literal(k.id)}, {k.daily_limit})" for k in rules.capacity
+            )
         )
 
 
@@ -178,7 +171,7 @@ def _quiet_sql(rules: ContactRulesConfig, local: str, mtype: str, channel: str) 
         return local, "false"
     start, end = hhmm_to_time(qh.start), hhmm_to_time(qh.end)
     applies = f"({mtype} = 'marketing'" + (
-        f" AND list_contains({_list(qh.channels)}, {channel}))" if qh.channels else ")"
+        f" AND list_contains({sql_list(qh.channels)}, {channel}))" if qh.channels else ")"
     )
     tod = f"CAST({local} AS TIME)"
     day = f"CAST({local} AS DATE)"
@@ -261,7 +254,7 @@ def build_plan_candidates(
                min(due_at) AS due_at, slot_at, local_ts, bool_and(was_moved) AS was_moved,
                CAST(local_ts AS DATE) AS day_key, CAST(date_trunc('week', local_ts) AS DATE) AS week_key,
                CAST(date_trunc('month', local_ts) AS DATE) AS month_key,
-               CAST(timezone({_q(rules.default_time_zone)}, slot_at) AS DATE) AS cap_day
+               CAST(timezone({sql_literal(rules.default_time_zone)}, slot_at) AS DATE) AS cap_day
         FROM slots
         WHERE slot_at >= CAST(getvariable('touchplan_as_of') AS TIMESTAMP) AT TIME ZONE 'UTC'
           AND slot_at < (CAST(getvariable('touchplan_as_of') AS TIMESTAMP) + INTERVAL {horizon} DAY) AT TIME ZONE 'UTC'
@@ -295,14 +288,14 @@ def _build_candidates(
     sp_classes = sorted({(rules.consent_for(c.channel).consent_channel, c.message_type) for c in camps})
     moments = sorted({c.trigger.moment.moment for c in camps if c.trigger.moment})
     cools = [i for i, c in enumerate(camps) if c.cooldown_days > 0]
-    sup_reasons, all_reasons = _list(sup.reasons), _list(sup.all_channel_reasons)
+    sup_reasons, all_reasons = sql_list(sup.reasons), sql_list(sup.all_channel_reasons)
     cons_cols = [
-        f"any_value(consent_state) FILTER (WHERE channel = {_q(ch)} AND subscription_group = {_q(g)}) AS st_{i}"
+        f"any_value(consent_state) FILTER (WHERE channel = {sql_literal(ch)} AND subscription_group = {sql_literal(g)}) AS st_{i}"
         for i, (ch, g) in enumerate(st_classes)
     ] + [
-        f"""arg_min(coalesce(reason, consent_state), channel) FILTER (WHERE (channel = {_q(ch)}
+        f"""arg_min(coalesce(reason, consent_state), channel) FILTER (WHERE (channel = {sql_literal(ch)}
               AND (consent_state = 'suppressed' OR (reason IS NOT NULL AND list_contains({sup_reasons}, reason)
-                   AND consent_state <> 'subscribed' AND {_q(mt)} = 'marketing')))
+                   AND consent_state <> 'subscribed' AND {sql_literal(mt)} = 'marketing')))
               OR (reason IS NOT NULL AND list_contains({all_reasons}, reason))) AS sp_{i}"""
         for i, (ch, mt) in enumerate(sp_classes)
     ]
@@ -312,7 +305,8 @@ def _build_candidates(
     cols = [f"k.st_{i}" for i in range(len(st_classes))] + [f"k.sp_{i}" for i in range(len(sp_classes))]
     if moments:
         m_cols = ", ".join(
-            f"max(occurred_at) FILTER (WHERE moment = {_q(m)}) AS m_{i}" for i, m in enumerate(moments)
+            f"max(occurred_at) FILTER (WHERE moment = {sql_literal(m)}) AS m_{i}"
+            for i, m in enumerate(moments)
         )
         joins.append(
             f"LEFT JOIN (SELECT customer_id, {m_cols} FROM _pl_moments "
@@ -321,14 +315,15 @@ def _build_candidates(
         cols += [f"m.m_{i}" for i in range(len(moments))]
     if cools:
         c_cols = ", ".join(
-            f"max(occurred_at) FILTER (WHERE campaign_id = {_q(camps[i].id)}) AS cool_{i}" for i in cools
+            f"max(occurred_at) FILTER (WHERE campaign_id = {sql_literal(camps[i].id)}) AS cool_{i}"
+            for i in cools
         )
         joins.append(
             f"LEFT JOIN (SELECT customer_id, {c_cols} FROM _pl_history GROUP BY ALL) h USING (customer_id)"
         )
         cols += [f"h.cool_{i}" for i in cools]
     hold_sql = (
-        f"(('0x' || substr(md5(c.customer_id || ':' || {_q(hold.salt)}), 1, 8))::UBIGINT % 10000) "
+        f"(('0x' || substr(md5(c.customer_id || ':' || {sql_literal(hold.salt)}), 1, 8))::UBIGINT % 10000) "
         f"< {round(hold.share * 10000)}"
         if hold and hold.share > 0
         else "false"
@@ -343,13 +338,13 @@ def _build_candidates(
     for cidx, (c, where) in enumerate(zip(camps, wheres, strict=True)):
         consent = rules.consent_for(c.channel)
         marketing = c.message_type == "marketing"
-        allowed = _list(consent.allowed_states if marketing else consent.transactional_allowed_states)
+        allowed = sql_list(consent.allowed_states if marketing else consent.transactional_allowed_states)
         state = (
             f"coalesce(c.st_{st_classes.index((consent.consent_channel, c.subscription_group))}, 'unknown')"
         )
         sup_reason = f"c.sp_{sp_classes.index((consent.consent_channel, c.message_type))}"
         camp_held = (
-            f"((('0x' || substr(md5(c.customer_id || ':' || {_q(salt)} || ':' || {_q(c.id)}), 1, 8))::UBIGINT"
+            f"((('0x' || substr(md5(c.customer_id || ':' || {sql_literal(salt)} || ':' || {sql_literal(c.id)}), 1, 8))::UBIGINT"
             f" % 10000) < {round(c.holdout_share * 10000)})"
             if c.holdout_share > 0
             else "false"
@@ -389,11 +384,11 @@ def _build_candidates(
                         WHEN {sup_reason} IS NOT NULL THEN 'suppressed_' || {sup_reason}
                         WHEN {g_held} THEN 'global_holdout' WHEN {c_held} THEN 'campaign_holdout'
                         WHEN {cool} THEN 'cooldown_{c.cooldown_days}d' END AS pre_reason,
-                   CASE WHEN {no_consent} THEN {_q("consent." + c.channel)}
-                        WHEN {sup_reason} IS NOT NULL THEN {_q(sup.id)}
-                        WHEN {g_held} THEN {_q(hold.id if hold else "global_holdout")}
-                        WHEN {c_held} THEN {_q("holdout." + c.id)}
-                        WHEN {cool} THEN {_q("cooldown." + c.id)} END AS pre_rule,
+                   CASE WHEN {no_consent} THEN {sql_literal("consent." + c.channel)}
+                        WHEN {sup_reason} IS NOT NULL THEN {sql_literal(sup.id)}
+                        WHEN {g_held} THEN {sql_literal(hold.id if hold else "global_holdout")}
+                        WHEN {c_held} THEN {sql_literal("holdout." + c.id)}
+                        WHEN {cool} THEN {sql_literal("cooldown." + c.id)} END AS pre_rule,
                    CASE WHEN {no_consent} THEN to_json({{'consent_state': {state}, 'allowed': {allowed}}})
                         WHEN {sup_reason} IS NOT NULL THEN to_json({{'suppression_reason': {sup_reason}}})
                         WHEN {g_held} OR {c_held} THEN to_json({{'global': {g_held}, 'campaign': {c_held}}})
@@ -441,7 +436,7 @@ _DECISION_SOURCES = (
 
 def _decisions_sql(plan_run_id: str, version: str, created_at: datetime, source: str) -> str:
     return f"""
-        SELECT {_q(plan_run_id)} AS plan_run_id, d.customer_id, d.campaign_id, d.channel,
+        SELECT {sql_literal(plan_run_id)} AS plan_run_id, d.customer_id, d.campaign_id, d.channel,
                {_outcome_sql("d", "d")} AS outcome,
                CASE WHEN d.pre_outcome IS NOT NULL THEN d.pre_reason
                     WHEN d.status = 'planned' AND d.blk_outcome IS NOT NULL THEN 'retried_after_' || d.blk_outcome
@@ -455,7 +450,7 @@ def _decisions_sql(plan_run_id: str, version: str, created_at: datetime, source:
                     WHEN d.status = 'planned' THEN NULL
                     WHEN d.blk_outcome IS NOT NULL THEN d.blk_rule
                     ELSE 'horizon' END AS rule_id,
-               {_q(version)} AS rules_version,
+               {sql_literal(version)} AS rules_version,
                CASE WHEN d.pre_outcome IS NOT NULL THEN d.pre_evidence
                     WHEN d.status = 'planned' THEN to_json({{'scheduled_at': d.slot_at, 'local': d.local_ts,
                          'time_zone': d.tz, 'first_block': d.blk_evidence}})
@@ -508,11 +503,11 @@ def run_plan(
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pl_plan AS
-        SELECT {_q(plan_run_id)} AS plan_run_id, c.customer_id, c.campaign_id, c.channel,
+        SELECT {sql_literal(plan_run_id)} AS plan_run_id, c.customer_id, c.campaign_id, c.channel,
                coalesce(v.template_id, k.template_id) AS template_id,
                CASE WHEN v.template_id IS NOT NULL THEN v.persona ELSE 'default' END AS variant,
                timezone('UTC', s.slot_at) AS scheduled_at, s.local_ts AS scheduled_local, c.tz AS time_zone,
-               {_q(version)} AS rules_version, c.mtype AS message_type, k.subscription_group, c.priority,
+               {sql_literal(version)} AS rules_version, c.mtype AS message_type, k.subscription_group, c.priority,
                k.objective, TIMESTAMP '{naive_utc(created_at)}' AS created_at
         FROM _pl_cand c JOIN _pl_st s USING (cand_id) JOIN _pl_campaigns k ON k.cidx = c.cidx
         JOIN _pl_customers cu ON cu.cno = c.cno
@@ -532,7 +527,7 @@ def run_plan(
                 sum(n) FILTER (WHERE outcome = 'planned') AS planned,
                 sum(n) FILTER (WHERE outcome = 'deferred') AS deferred
               FROM d GROUP BY campaign_id)
-        SELECT {_q(plan_run_id)} AS plan_run_id, k.campaign_id,
+        SELECT {sql_literal(plan_run_id)} AS plan_run_id, k.campaign_id,
                coalesce(eligible, 0) AS eligible,
                coalesce(eligible, 0) - coalesce(no_consent, 0) AS after_consent,
                coalesce(eligible, 0) - coalesce(no_consent, 0) - coalesce(suppressed, 0) AS after_suppression,
@@ -542,7 +537,7 @@ def run_plan(
                    - coalesce(caps, 0) AS after_caps,
                coalesce(eligible, 0) - coalesce(no_consent, 0) - coalesce(suppressed, 0) - coalesce(held_out, 0)
                    - coalesce(caps, 0) - coalesce(arbitration, 0) AS after_arbitration,
-               coalesce(planned, 0) AS planned, coalesce(deferred, 0) AS deferred, {_q(version)} AS rules_version
+               coalesce(planned, 0) AS planned, coalesce(deferred, 0) AS deferred, {sql_literal(version)} AS rules_version
         FROM _pl_campaigns k LEFT JOIN p USING (campaign_id) ORDER BY k.cidx
     """)
     counts = dict(con.execute("SELECT outcome, sum(n) FROM _pl_outcomes GROUP BY outcome").fetchall())
@@ -588,10 +583,6 @@ def latest_runs(con: duckdb.DuckDBPyConnection, n: int = 2) -> list[str]:
         [n],
     ).fetchall()
     return [r[0] for r in rows]
-
-
-def horizon_end(as_of: datetime, rules: ContactRulesConfig) -> datetime:
-    return as_of + timedelta(days=rules.horizon_days)
 
 
 __all__ = ["OUTCOMES", "PlanResult", "arbitrate", "run_plan", "latest_runs", "rules_version"]

@@ -14,6 +14,7 @@ import duckdb
 from pipelines.lib.erasure import ERASED_REASON, erased_customers_sql
 from pipelines.lib.planning.audience import CUSTOMER_MODEL_COLUMNS
 from pipelines.lib.planning.config import ContactRulesConfig
+from pipelines.lib.sql import sql_literal
 
 UPSTREAM_TABLES = (
     "dim_customers",
@@ -142,7 +143,7 @@ def prepare_inputs(
             WHERE d.customer_id IS NOT NULL
         )
         SELECT {model_cols},
-               coalesce(z.name, '{_sql_str(default_tz)}') AS time_zone,
+               coalesce(z.name, {sql_literal(default_tz)}) AS time_zone,
                -- a dense integer key in customer id order: the planning joins use it instead of the string id
                CAST(row_number() OVER (ORDER BY model.customer_id) AS INTEGER) AS cno
         FROM model LEFT JOIN zones z ON z.name = model.raw_time_zone
@@ -166,9 +167,9 @@ def prepare_inputs(
     """)
     since = naive_utc(as_of) - history_lookback(rules, max_cooldown_days)
     chan_map = rules.history_channels
-    chan_case = " ".join(f"WHEN '{_sql_str(k)}' THEN '{_sql_str(v)}'" for k, v in chan_map.items())
+    chan_case = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in chan_map.items())
     transactional = [k for k, v in campaign_message_types.items() if v == "transactional"]
-    trans_list = ", ".join(f"'{_sql_str(c)}'" for c in transactional) or "NULL"
+    trans_list = ", ".join(sql_literal(c) for c in transactional) or "NULL"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _pl_history AS
@@ -200,7 +201,3 @@ def prepare_inputs(
         {"since": since, "as_of": naive_utc(as_of)},
     )
     return missing
-
-
-def _sql_str(value: str) -> str:
-    return value.replace("'", "''")

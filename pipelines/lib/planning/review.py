@@ -11,8 +11,9 @@ import duckdb
 from pipelines.lib.planning.arbitration import arbitrate
 from pipelines.lib.planning.audience import compile_audience
 from pipelines.lib.planning.config import Strategy
-from pipelines.lib.planning.engine import _q, load_rule_tables
+from pipelines.lib.planning.engine import load_rule_tables
 from pipelines.lib.planning.model import naive_utc, prepare_inputs, setup_connection
+from pipelines.lib.sql import sql_literal
 
 _SENTENCES = {
     "planned": "is planned",
@@ -275,7 +276,7 @@ def backtest(
     local_expr, moved_expr = _quiet_sql(rules, "g.due_local", "g.mtype", "g.channel")
     hold = rules.holdout
     hold_sql = (
-        f"(('0x' || substr(md5(h.customer_id || ':' || {_q(hold.salt)}), 1, 8))::UBIGINT % 10000) < {round(hold.share * 10000)}"
+        f"(('0x' || substr(md5(h.customer_id || ':' || {sql_literal(hold.salt)}), 1, 8))::UBIGINT % 10000) < {round(hold.share * 10000)}"
         if hold and hold.share > 0
         else "false"
     )
@@ -301,7 +302,7 @@ def backtest(
                due_at, timezone(tz, local_ts) AS slot_at, local_ts, was_moved,
                CAST(local_ts AS DATE) AS day_key, CAST(date_trunc('week', local_ts) AS DATE) AS week_key,
                CAST(date_trunc('month', local_ts) AS DATE) AS month_key,
-               CAST(timezone({_q(rules.default_time_zone)}, timezone(tz, local_ts)) AS DATE) AS cap_day
+               CAST(timezone({sql_literal(rules.default_time_zone)}, timezone(tz, local_ts)) AS DATE) AS cap_day
         FROM moved
     """)
     if con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = '_pl_cand'").fetchone()[0]:

@@ -65,7 +65,8 @@ class TableSpec:
     profile_extra: list[dict[str, Any]] = field(default_factory=list)
 
 
-def e(type_: str, check: str, severity: str, **kwargs: Any) -> dict[str, Any]:
+def expectation(type_: str, check: str, severity: str, **kwargs: Any) -> dict[str, Any]:
+    """One expectation of a suite: the GX expectation type, the check name it reports as, its severity, its kwargs."""
     return {"type": type_, "check": check, "severity": severity, "kwargs": kwargs}
 
 
@@ -76,7 +77,7 @@ def source_systems_allowed(*systems: str) -> dict[str, Any]:
     """`source_system` in the built-in systems of the table plus the custom sources config/sources.yaml declares
     for it (custom_csv rules): the runner passes the whole set as the `source_systems` suite parameter; the
     built-in ones are kept in the suite's meta."""
-    item = e(
+    item = expectation(
         "expect_column_values_to_be_in_set",
         "source_system_allowed",
         "error",
@@ -93,13 +94,13 @@ def not_future(
     kwargs: dict[str, Any] = {"column": column, "max_value": NOW}
     if mostly is not None:
         kwargs["mostly"] = mostly
-    return e("expect_column_values_to_be_between", check, severity, **kwargs)
+    return expectation("expect_column_values_to_be_between", check, severity, **kwargs)
 
 
 def email_checks(column: str = "email", error_mostly: float = 0.8, warn_mostly: float = 0.98) -> list[dict]:
     """Two tiers: a broken export (many invalid addresses) is an ERROR; a few bad rows are a WARN."""
     return [
-        e(
+        expectation(
             "expect_column_values_to_match_regex",
             f"{column}_valid_error",
             "error",
@@ -107,7 +108,7 @@ def email_checks(column: str = "email", error_mostly: float = 0.8, warn_mostly: 
             regex=EMAIL_REGEX,
             mostly=error_mostly,
         ),
-        e(
+        expectation(
             "expect_column_values_to_match_regex",
             f"{column}_valid",
             "warn",
@@ -151,21 +152,21 @@ SPECS: list[TableSpec] = [
         ],
         rows=[
             source_systems_allowed("salesforce", "hubspot", "zoho", "dynamics", "custom"),
-            e(
+            expectation(
                 "expect_column_values_to_be_in_set",
                 "record_type_allowed",
                 "warn",
                 column="record_type",
                 value_set=["contact", "lead"],
             ),
-            e(
+            expectation(
                 "expect_column_values_to_not_be_null",
                 "source_record_id_present",
                 "error",
                 column="source_record_id",
             ),
             *email_checks(),
-            e(
+            expectation(
                 "expect_column_values_to_match_regex",
                 "phone_plausible",
                 "warn",
@@ -173,14 +174,14 @@ SPECS: list[TableSpec] = [
                 regex=LOOSE_PHONE_REGEX,
                 mostly=0.95,
             ),
-            e(
+            expectation(
                 "expect_column_values_to_be_between",
                 "employees_non_negative",
                 "warn",
                 column="employees",
                 min_value=0,
             ),
-            e(
+            expectation(
                 "expect_column_values_to_be_between",
                 "annual_revenue_non_negative",
                 "warn",
@@ -216,15 +217,15 @@ SPECS: list[TableSpec] = [
             "_source_line",
         ],
         rows=[
-            e("expect_column_values_to_not_be_null", "deal_id_present", "error", column="deal_id"),
-            e(
+            expectation("expect_column_values_to_not_be_null", "deal_id_present", "error", column="deal_id"),
+            expectation(
                 "expect_column_values_to_be_between",
                 "amount_non_negative",
                 "warn",
                 column="amount",
                 min_value=0,
             ),
-            e(
+            expectation(
                 "expect_column_values_to_match_regex",
                 "currency_iso",
                 "warn",
@@ -255,7 +256,7 @@ SPECS: list[TableSpec] = [
             "_source_line",
         ],
         rows=[
-            e(
+            expectation(
                 "expect_column_values_to_be_in_set",
                 "event_allowed",
                 "error",
@@ -275,14 +276,14 @@ SPECS: list[TableSpec] = [
                     "group_resubscribe",
                 ],
             ),
-            e(
+            expectation(
                 "expect_column_values_to_be_in_set",
                 "bounce_type_allowed",
                 "warn",
                 column="bounce_type",
                 value_set=["bounce", "blocked"],
             ),
-            e("expect_column_values_to_not_be_null", "event_id_present", "warn", column="event_id"),
+            expectation("expect_column_values_to_not_be_null", "event_id_present", "warn", column="event_id"),
             *email_checks(error_mostly=0.9),
             not_future("occurred_at", "occurred_at_not_future"),
         ],
@@ -305,7 +306,7 @@ SPECS: list[TableSpec] = [
         ],
         rows=[
             source_systems_allowed("sendgrid", "mailchimp"),
-            e(
+            expectation(
                 "expect_column_values_to_be_in_set",
                 "suppression_list_allowed",
                 "error",
@@ -320,7 +321,7 @@ SPECS: list[TableSpec] = [
                 ],
             ),
             # a suppression without an address cannot suppress anyone: that is an ERROR
-            e("expect_column_values_to_not_be_null", "email_present", "error", column="email"),
+            expectation("expect_column_values_to_not_be_null", "email_present", "error", column="email"),
             not_future("created_at", "created_at_not_future"),
         ],
         freshness_column="created_at",
@@ -353,7 +354,7 @@ SPECS: list[TableSpec] = [
             "_source_line",
         ],
         rows=[
-            e(
+            expectation(
                 "expect_column_values_to_be_in_set",
                 "list_status_allowed",
                 "error",
@@ -388,21 +389,21 @@ SPECS: list[TableSpec] = [
         ],
         rows=[
             source_systems_allowed("zoom", "teams"),
-            e(
+            expectation(
                 "expect_column_values_to_be_in_set",
                 "role_allowed",
                 "warn",
                 column="role",
                 value_set=["host", "panelist", "attendee", "other"],
             ),
-            e(
+            expectation(
                 "expect_column_values_to_be_between",
                 "duration_non_negative",
                 "error",
                 column="duration_minutes",
                 min_value=0,
             ),
-            e(
+            expectation(
                 "expect_column_pair_values_a_to_be_greater_than_b",
                 "left_after_joined",
                 "warn",
@@ -411,7 +412,7 @@ SPECS: list[TableSpec] = [
                 or_equal=True,
                 ignore_row_if="either_value_is_missing",
             ),
-            e(
+            expectation(
                 "expect_column_values_to_match_regex",
                 "email_valid",
                 "warn",
@@ -446,7 +447,7 @@ SPECS: list[TableSpec] = [
         ],
         rows=[
             source_systems_allowed("zoom", "teams"),
-            e(
+            expectation(
                 "expect_column_values_to_match_regex",
                 "email_valid",
                 "warn",
@@ -484,7 +485,7 @@ SPECS: list[TableSpec] = [
         ],
         rows=[
             # the address a send goes to: invalid ones must not reach planning
-            e(
+            expectation(
                 "expect_column_values_to_match_regex",
                 "email_valid_error",
                 "error",
@@ -492,7 +493,7 @@ SPECS: list[TableSpec] = [
                 regex=EMAIL_REGEX,
                 mostly=0.95,
             ),
-            e(
+            expectation(
                 "expect_column_values_to_match_regex",
                 "email_valid",
                 "warn",
@@ -500,7 +501,7 @@ SPECS: list[TableSpec] = [
                 regex=EMAIL_REGEX,
                 mostly=0.999,
             ),
-            e(
+            expectation(
                 "expect_column_values_to_match_regex",
                 "phone_e164",
                 "warn",
@@ -508,21 +509,21 @@ SPECS: list[TableSpec] = [
                 regex=E164_REGEX,
                 mostly=0.99,
             ),
-            e(
+            expectation(
                 "expect_column_values_to_match_regex",
                 "country_code_iso",
                 "warn",
                 column="country_code",
                 regex=COUNTRY_CODE_REGEX,
             ),
-            e(
+            expectation(
                 "expect_column_values_to_be_between",
                 "employees_non_negative",
                 "warn",
                 column="employees",
                 min_value=0,
             ),
-            e(
+            expectation(
                 "expect_column_values_to_be_between",
                 "source_record_count_positive",
                 "error",
@@ -530,7 +531,7 @@ SPECS: list[TableSpec] = [
                 min_value=1,
             ),
             not_future("first_seen_at", "first_seen_at_not_future"),
-            e(
+            expectation(
                 "expect_column_pair_values_a_to_be_greater_than_b",
                 "last_seen_after_first_seen",
                 "warn",
@@ -561,7 +562,7 @@ SPECS: list[TableSpec] = [
             "asserted_at",
         ],
         rows=[
-            e(
+            expectation(
                 "expect_column_values_to_match_regex",
                 "subscription_group_format",
                 "warn",
@@ -572,7 +573,7 @@ SPECS: list[TableSpec] = [
             ),
             # a known state (subscribed, unsubscribed, suppressed) names the source that asserted it; 'unknown'
             # means no source said anything, so it has none by definition and is left out
-            e(
+            expectation(
                 "expect_column_values_to_not_be_null",
                 "asserted_by_source_present",
                 "warn",
@@ -609,14 +610,14 @@ SPECS: list[TableSpec] = [
         ],
         rows=[
             not_future("occurred_at", "occurred_at_not_future"),
-            e(
+            expectation(
                 "expect_column_values_to_be_between",
                 "value_non_negative",
                 "warn",
                 column="value",
                 min_value=0,
             ),
-            e(
+            expectation(
                 "expect_column_values_to_not_be_null",
                 "is_marketing_contact_present",
                 "warn",
@@ -646,22 +647,26 @@ SPECS: list[TableSpec] = [
             "rules_version",
         ],
         rows=[
-            e(
+            expectation(
                 "expect_compound_columns_to_be_unique",
                 "plan_key_unique",
                 "error",
                 column_list=["plan_run_id", "customer_id", "campaign_id", "channel"],
             ),
-            e("expect_column_values_to_not_be_null", "customer_id_present", "error", column="customer_id"),
-            e("expect_column_values_to_not_be_null", "scheduled_at_present", "error", column="scheduled_at"),
-            e(
+            expectation(
+                "expect_column_values_to_not_be_null", "customer_id_present", "error", column="customer_id"
+            ),
+            expectation(
+                "expect_column_values_to_not_be_null", "scheduled_at_present", "error", column="scheduled_at"
+            ),
+            expectation(
                 "expect_column_values_to_be_in_set",
                 "channel_allowed",
                 "error",
                 column="channel",
                 value_set=["email", "sales_task", "webinar_invite", "audience_file"],
             ),
-            e(
+            expectation(
                 "expect_column_values_to_not_be_null",
                 "time_zone_present",
                 "warn",
@@ -681,7 +686,7 @@ SPECS: list[TableSpec] = [
 
 def profile_expectations(spec: TableSpec) -> list[dict[str, Any]]:
     out = [
-        e(
+        expectation(
             "expect_table_columns_to_match_set",
             "profile_columns",
             "error",
@@ -698,7 +703,7 @@ def profile_expectations(spec: TableSpec) -> list[dict[str, Any]]:
     ]
     if spec.min_rows_severity is not None:
         out.append(
-            e(
+            expectation(
                 "expect_column_values_to_be_between",
                 "rows_present",
                 spec.min_rows_severity,
@@ -708,7 +713,7 @@ def profile_expectations(spec: TableSpec) -> list[dict[str, Any]]:
         )
     if spec.volume_error_ratio is not None:
         out.append(
-            e(
+            expectation(
                 "expect_column_values_to_be_between",
                 "volume_drop",
                 "error",
@@ -717,7 +722,7 @@ def profile_expectations(spec: TableSpec) -> list[dict[str, Any]]:
             )
         )
     out.append(
-        e(
+        expectation(
             "expect_column_values_to_be_between",
             "volume_change",
             "warn",
@@ -728,7 +733,7 @@ def profile_expectations(spec: TableSpec) -> list[dict[str, Any]]:
     )
     if spec.freshness_column:
         out.append(
-            e(
+            expectation(
                 "expect_column_values_to_be_between",
                 "freshness",
                 spec.freshness_severity,
@@ -738,7 +743,7 @@ def profile_expectations(spec: TableSpec) -> list[dict[str, Any]]:
         )
     if spec.duplicate_key:
         out.append(
-            e(
+            expectation(
                 "expect_column_values_to_be_between",
                 "duplicate_rate",
                 "warn",
@@ -803,7 +808,7 @@ def build(context_root: Path) -> None:
                 "",
                 ROWS_ASSET,
                 [
-                    e(
+                    expectation(
                         "expect_table_columns_to_match_set",
                         "schema",
                         "error",

@@ -48,10 +48,6 @@ def hex_strings(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
     return chars_to_str(HEX[rng.integers(0, 16, size=(n, width))])
 
 
-def base62_strings(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
-    return chars_to_str(BASE62[rng.integers(0, 62, size=(n, width))])
-
-
 def fill_patterns(patterns: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Replace '#' with a digit and 'A' with an upper-case letter in each pattern (postal codes)."""
     patterns = np.asarray(patterns, dtype=object)
@@ -134,10 +130,3 @@ def pick(rng: np.random.Generator, choices: list, n: int, p: list[float] | None 
         p = np.asarray(p, dtype=float)
         p = p / p.sum()
     return arr[rng.choice(len(choices), size=n, p=p)]
-
-
-def blank_where(values: pd.Series, mask: np.ndarray) -> pd.Series:
-    """Empty string where mask is true (a field left empty in that record)."""
-    values = pd.Series(values).astype("object").fillna("")
-    values[np.asarray(mask, dtype=bool)] = ""
-    return values

@@ -1,13 +1,12 @@
-"""config/measurement.yaml: parsed and checked, turned into the dbt var `measurement`, whose default in the dbt
-macro equals what the shipped files produce (so `dbt build` without vars measures the same way)."""
+"""config/measurement.yaml: parsed and checked, turned into the dbt var `measurement`, whose default in dbt_project.yml
+equals what the shipped files produce (so `dbt build` without vars measures the same way)."""
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
 
 import pytest
+import yaml
 
 from pipelines.lib.config import ConfigError
 from pipelines.lib.insight.config import insight_vars, load_insight_settings
@@ -17,23 +16,16 @@ from pipelines.lib.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 CONFIG = PROJECT_ROOT / "config"
 
 
-def test_the_macro_default_equals_the_shipped_config() -> None:
-    text = (DBT_PROJECT_DIR / "macros" / "measurement" / "measurement_settings.sql").read_text(
-        encoding="utf-8"
-    )
-    default = json.loads(re.search(r"var\('measurement', (.*?)\)\) \}\}", text).group(1))
+def test_the_project_default_equals_the_shipped_config() -> None:
+    # the one default of the var (dbt_project.yml vars:), also checked for every var in
+    # tests/unit/foundation/test_config_reaches_dbt.py
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    expected = measurement_vars(load_measurement_config(CONFIG), campaign_objectives(CONFIG))["measurement"]
+    assert project["measurement"] == expected
     assert (
-        default
-        == measurement_vars(load_measurement_config(CONFIG), campaign_objectives(CONFIG))["measurement"]
+        project["insight_touches_to_stage"]
+        == insight_vars(load_insight_settings(CONFIG))["insight_touches_to_stage"]
     )
-
-
-def test_the_touches_to_stage_default_in_measurement_equals_the_insight_config() -> None:
-    text = (DBT_PROJECT_DIR / "models" / "marts" / "measurement" / "touches_to_conversion.sql").read_text(
-        encoding="utf-8"
-    )
-    default = json.loads(re.search(r"var\('insight_touches_to_stage', (.*?)\) -%\}", text).group(1))
-    assert default == insight_vars(load_insight_settings(CONFIG))["insight_touches_to_stage"]
 
 
 def test_every_campaign_gets_its_objectives_window() -> None:

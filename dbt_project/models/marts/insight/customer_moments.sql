@@ -1,7 +1,7 @@
 {#- Moments of truth (var insight_moments, config/insight.yaml moments): trigger events with the customer,
     the moment, its time and evidence (JSON text). The contact-rules engine uses them as triggers.
     The default below equals the shipped config. -#}
-{%- set cfg = var('insight_moments', {"first_webinar_attended": {"enabled": true, "min_minutes": 5.0}, "became_mql": {"enabled": true}, "first_purchase": {"enabled": true}, "started_lapsing": {"enabled": true}, "returned_after_lapsing": {"enabled": true}, "high_engagement": {"enabled": true, "min_touches": 5, "baseline_multiple": 3.0, "touch_types": ["open", "click", "registered", "attended"]}}) -%}
+{%- set cfg = var('insight_moments') -%}
 {%- set he = cfg['high_engagement'] -%}
 
 with

@@ -2,7 +2,7 @@
     activity, ties share a score; no activity scores 1);
     segments from boxes on the recency score and the frequency-value score. Rules: var insight_rfv
     (config/insight.yaml rfv); the default below equals the shipped config. -#}
-{%- set cfg = var('insight_rfv', {"window_days": 365, "activity_touch_types": ["open", "click", "attended", "registered", "deal_created", "deal_won"], "revenue_touch_types": ["deal_won"], "engagement_points": {"open": 1.0, "click": 3.0, "registered": 2.0, "attended": 10.0, "deal_created": 20.0}, "segments": [{"name": "champions", "when": [{"recency": [4, 5], "frequency_value": [4, 5]}]}, {"name": "loyal", "when": [{"recency": [4, 5], "frequency_value": [3, 3]}, {"recency": [3, 3], "frequency_value": [3, 5]}]}, {"name": "promising", "when": [{"recency": [4, 5], "frequency_value": [1, 2]}]}, {"name": "needs_attention", "when": [{"recency": [3, 3], "frequency_value": [1, 2]}]}, {"name": "at_risk", "when": [{"recency": [2, 2], "frequency_value": [3, 5]}, {"recency": [1, 1], "frequency_value": [4, 5]}]}, {"name": "hibernating", "when": [{"recency": [2, 2], "frequency_value": [1, 2]}, {"recency": [1, 1], "frequency_value": [3, 3]}]}, {"name": "lost", "when": [{"recency": [1, 1], "frequency_value": [1, 2]}]}]}) -%}
+{%- set cfg = var('insight_rfv') -%}
 
 with
 

@@ -1,7 +1,7 @@
 {#- Per customer: how many touches before becoming a lead, an MQL and a customer (the seed's 7-13 and 25-35
     figures, measured). Counted touches: marketing contacts plus the types in var insight_touches_to_stage
     (config/insight.yaml touches_to_stage); the default below equals the shipped config. -#}
-{%- set cfg = var('insight_touches_to_stage', {"counted_touch_types": ["delivered", "attended", "registered", "deal_created"]}) -%}
+{%- set cfg = var('insight_touches_to_stage') -%}
 
 with
 

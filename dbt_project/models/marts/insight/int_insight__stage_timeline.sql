@@ -4,8 +4,8 @@
     known then: purchases, last active touch, open deal, returns after lapsing, decayed engagement; the stage
     rules of var insight_lifecycle and the score rules of var insight_lead_scoring are applied to them.
     Defaults below equal the shipped config/insight.yaml. -#}
-{%- set lc = var('insight_lifecycle', {"history_months": 12, "lead": {"min_engaged_touches": 1, "engaged_touch_types": ["crm_created", "click", "registered", "attended", "deal_created"]}, "opportunity": {"open_deal_days": 180}, "customer": {"revenue_touch_types": ["deal_won"], "new_days": 90, "repeat_min_purchases": 2, "active_touch_types": ["open", "click", "registered", "attended", "deal_created", "deal_won"], "lapsing_days": 90, "lapsed_days": 180, "reactivated_days": 60, "advocate": {"min_purchases": 2, "window_days": 90, "min_engaged_touches": 6}}}) -%}
-{%- set ls = var('insight_lead_scoring', {"engagement": {"points": {"open": 2.0, "click": 6.0, "registered": 5.0}, "webinar_minute_points": 0.5, "half_life_days": 30.0, "window_days": 365}, "fit_share": 0.5, "mql_threshold": 40.0, "sales_handoff": {"min_lead_score": 50.0, "min_fit_score": 40.0, "required_parts": ["authority", "need"]}}) -%}
+{%- set lc = var('insight_lifecycle') -%}
+{%- set ls = var('insight_lead_scoring') -%}
 
 {%- set cu = lc['customer'] -%}
 {%- set eng = ls['engagement'] -%}

@@ -2,7 +2,7 @@
     i.e. email deliveries, plus config/insight.yaml touches_to_stage.counted_touch_types, across all channels)
     before each funnel stage, beside the seed's reference ranges: 7 to 13 touches to generate a lead, another
     25 to 35 to close (so `won` counts the touches after becoming a lead, up to the first won deal). -#}
-{%- set cfg = var('insight_touches_to_stage', {"counted_touch_types": ["delivered", "attended", "registered", "deal_created"]}) -%}
+{%- set cfg = var('insight_touches_to_stage') -%}
 
 with
 

@@ -6,10 +6,11 @@
     - consent_missing: the record's customer has no known email consent (absent or `unknown`);
     - conflicting_title / _company / _phone: records whose value differs from another source's value for the
       same customer;
-    - stale_records: not updated in `crm_stale_days` days (dbt var, default 365) before the run's as-of time. -#}
+    - stale_records: not updated in 365 days before the run's as-of time (a fixed threshold: the former dbt var
+      `crm_stale_days` was never set by any config file). -#}
 {%- set as_of = var('as_of', none) -%}
 {%- set as_of_sql = ("cast('" ~ as_of ~ "' as timestamp)") if as_of else "cast(timezone('UTC', current_timestamp) as timestamp)" -%}
-{%- set stale_days = var('crm_stale_days', 365) | int -%}
+{%- set stale_days = 365 -%}
 with
 
 records as (

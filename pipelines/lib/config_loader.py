@@ -1,5 +1,7 @@
 """Load a YAML file into a pydantic model; every error is one line naming the file, the key path and the problem.
 
+Every config model (each stage's config module, pipelines.lib.config) builds on this module; it imports none of them.
+
 config/campaigns.yaml: campaigns[2].channel: expected one of email, sales_task; got 'emial'
 """
 
