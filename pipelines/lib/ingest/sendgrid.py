@@ -14,7 +14,7 @@ from pipelines.lib.ingest.encoding import read_text
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.formats import FileContext, Format, Sniff, TabularFormat, make_segment, register
 from pipelines.lib.ingest.mapping import Col, Segment
-from pipelines.lib.ingest.sendgrid_fields import EVENT_HEADERS, STANDARD
+from pipelines.lib.ingest.sendgrid_fields import EVENT_HEADERS, STANDARD, not_json_reason
 from pipelines.lib.ingest.sendgrid_sql import stage_events_sql
 from pipelines.lib.ingest.tabular import Staged, stage_rows
 
@@ -73,19 +73,6 @@ def _event_fields(event: dict) -> list[str | None]:
         json.dumps(custom, ensure_ascii=False) if custom else None,
         json.dumps(event, ensure_ascii=False),
     ]
-
-
-def not_json_reason(value: object) -> str | None:
-    """Why a value `json.loads` accepted is still not JSON a table can hold, or None: Python reads `NaN` /
-    `Infinity` (not JSON numbers, RFC 8259) and lone surrogate escapes such as `\\ud800` (not Unicode
-    characters, so the text cannot be stored as UTF-8). Such an event is quarantined, never the whole file."""
-    try:
-        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return "not valid JSON: a lone surrogate escape (\\ud800-\\udfff) is not a Unicode character"
-    except ValueError:
-        return "not valid JSON: NaN or Infinity is not a JSON number"
-    return None
 
 
 def read_json_records(text: str) -> tuple[list[tuple[int, str, object]], list[tuple[int, str, str]], str]:

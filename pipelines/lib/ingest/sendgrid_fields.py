@@ -1,5 +1,7 @@
 """SendGrid Event Webhook fields, shared by the Python parser (sendgrid.py) and the DuckDB one (sendgrid_sql.py)."""
 
+import json
+
 # The event keys SendGrid itself sets; every other top-level key is a custom arg (goes to `custom_args`).
 STANDARD = {
     "email",
@@ -54,3 +56,16 @@ EVENT_HEADERS = [
     "custom_args",
     "payload",
 ]
+
+
+def not_json_reason(value: object) -> str | None:
+    """Why a value `json.loads` accepted is still not JSON a table can hold, or None: Python reads `NaN` /
+    `Infinity` (not JSON numbers, RFC 8259) and lone surrogate escapes such as `\\ud800` (not Unicode
+    characters, so the text cannot be stored as UTF-8). Such an event is quarantined, never the whole file."""
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "not valid JSON: a lone surrogate escape (\\ud800-\\udfff) is not a Unicode character"
+    except ValueError:
+        return "not valid JSON: NaN or Infinity is not a JSON number"
+    return None

@@ -29,7 +29,7 @@ import duckdb
 from pipelines.lib.ingest.encoding import utf8_copy
 from pipelines.lib.ingest.formats import FileContext, Sniff
 from pipelines.lib.ingest.mapping import lit
-from pipelines.lib.ingest.sendgrid_fields import EVENT_HEADERS, STANDARD
+from pipelines.lib.ingest.sendgrid_fields import EVENT_HEADERS, STANDARD, not_json_reason
 from pipelines.lib.ingest.tabular import Staged, header_map, rejects_table
 
 # Field i of the stage (EVENT_HEADERS order) -> JSON path of the event key it comes from (None: computed apart).
@@ -175,8 +175,6 @@ def _unreadable(lines: list[tuple[int, str]]) -> list[tuple[int, str, str]] | No
     """The lines DuckDB cannot read, judged by `json.loads` as the Python parser does: (line, text, reason) of
     each that is not JSON, blank lines (Python's str.strip) left out; None when `json.loads` reads one."""
     import json
-
-    from pipelines.lib.ingest.sendgrid import not_json_reason
 
     bad = []
     for number, line in lines:
