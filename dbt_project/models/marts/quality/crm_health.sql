@@ -8,7 +8,7 @@
       same customer;
     - stale_records: not updated in `crm_stale_days` days (dbt var, default 365) before the run's as-of time. -#}
 {%- set as_of = var('as_of', none) -%}
-{%- set as_of_sql = ("cast('" ~ as_of ~ "' as timestamp)") if as_of else "cast(timezone('UTC', current_timestamp) as timestamp)" -%}
+{%- set as_of_sql = ("cast('" ~ as_of ~ "' as timestamp)") if as_of else "date_trunc('second', cast(timezone('UTC', current_timestamp) as timestamp))" -%}
 {%- set stale_days = var('crm_stale_days', 365) | int -%}
 with
 
