@@ -4,7 +4,9 @@ speed change on the same exports and `--as-of`:
     .venv/bin/python -m benchmarks.compare_warehouses BEFORE.duckdb AFTER.duckdb
 
 Columns that record when or in which run a row was written (ingest times, run ids, `created_at`, ...) differ
-between any two runs and are left out (`--ignore`, a regular expression on column names). For a table that still
+between any two runs and are left out (`--ignore`, a regular expression on column names). Floating-point columns
+are compared rounded to 9 decimals: DuckDB sums in parallel, so two runs of the same code differ in the last bits
+(Splink's match weights, e.g. 0.0004779779947104838 and 0.00047797799471048356). For a table that still
 differs, the columns whose values differ are named. Exit code 1 when any table differs or exists on one side only.
 """
 
@@ -20,7 +22,7 @@ import duckdb
 # Written at run time, not derived from the exports: differ between two runs of the same code.
 DEFAULT_IGNORE = (
     r"^_?ingested_at$|^loaded_at$|^created_at$|^updated_at$|^run_at$|^measured_at$|^checked_at$|^computed_at$"
-    r"|run_id$|^invocation_id$|^validated_at$|^recorded_at$|^written_at$|^generated_at$|^_?dbt_\w+$"
+    r"|run_id$|^saved_at$|^invocation_id$|^validated_at$|^recorded_at$|^written_at$|^generated_at$|^_?dbt_\w+$"
 )
 
 
@@ -43,11 +45,14 @@ def compare(before: Path, after: Path, ignore: str = DEFAULT_IGNORE) -> list[dic
         if table not in tables_a or table not in tables_b:
             out.append({"table": table, "status": "only in " + ("before" if table in tables_a else "after")})
             continue
-        cols_a = [r[0] for r in con.execute(f'DESCRIBE a.main."{table}"').fetchall()]
+        described = con.execute(f'DESCRIBE a.main."{table}"').fetchall()
+        cols_a = [r[0] for r in described]
+        floats = {r[0] for r in described if r[1] in ("DOUBLE", "FLOAT", "REAL")}
         cols_b = {r[0] for r in con.execute(f'DESCRIBE b.main."{table}"').fetchall()}
         cols = [c for c in cols_a if c in cols_b and not skip.search(c)]
         ignored = [c for c in cols_a if skip.search(c)]
-        listed = ", ".join(f'"{c}"' for c in cols) or "1"
+        exprs = {c: f'round("{c}", 9)' if c in floats else f'"{c}"' for c in cols}
+        listed = ", ".join(exprs.values()) or "1"
         qa, qb = f'SELECT {listed} FROM a.main."{table}"', f'SELECT {listed} FROM b.main."{table}"'
         rows_a = con.execute(f'SELECT count(*) FROM a.main."{table}"').fetchone()[0]
         rows_b = con.execute(f'SELECT count(*) FROM b.main."{table}"').fetchone()[0]
@@ -56,7 +61,10 @@ def compare(before: Path, after: Path, ignore: str = DEFAULT_IGNORE) -> list[dic
         differing = []
         if only_a or only_b:
             for c in cols:
-                ca, cb = f'SELECT "{c}" FROM a.main."{table}"', f'SELECT "{c}" FROM b.main."{table}"'
+                ca, cb = (
+                    f'SELECT {exprs[c]} FROM a.main."{table}"',
+                    f'SELECT {exprs[c]} FROM b.main."{table}"',
+                )
                 if con.execute(f"SELECT count(*) FROM ({ca} EXCEPT ALL {cb})").fetchone()[0]:
                     differing.append(c)
         out.append(
