@@ -41,3 +41,12 @@ def test_dbt_connection_reports_the_configured_limit_and_temp_directory(tmp_path
         "memory_limit": _shown("700MiB"),
         "temp_dir": str(tmp_path / "w.duckdb.tmp"),
     }
+
+    # DuckDB's own default for a file is `<file>.tmp` too: the variable shows the profile passes it through.
+    monkeypatch.setenv("TOUCHPLAN_TEMP_DIRECTORY", str(tmp_path / "spill"))
+    monkeypatch.setenv("TOUCHPLAN_MEMORY_LIMIT", "1.5GB")
+    Settings.from_env(warehouse=warehouse).export_to_env()
+    assert _dbt_reports(tmp_path / "b", warehouse) == {
+        "memory_limit": _shown("1.5GB"),
+        "temp_dir": str(tmp_path / "spill"),
+    }
