@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import duckdb
-
 from pipelines.commands.common import (
     CommandError,
     add_config_option,
     add_warehouse_option,
     settings_from_args,
 )
+from pipelines.lib import warehouse
 from pipelines.lib.planning.config import load_strategy
 from pipelines.lib.planning.review import backtest
 from pipelines.lib.settings import parse_as_of
@@ -39,7 +38,7 @@ def backtest_command(args: argparse.Namespace) -> int:
     if not settings.warehouse.exists():
         raise CommandError(f"{settings.warehouse}: warehouse not found; run `touchplan run` first")
     strategy = load_strategy(settings.config_dir, rules_path=args.rules.resolve())
-    con = duckdb.connect(str(settings.warehouse))
+    con = warehouse.connect(settings=settings)
     try:
         print(backtest(con, strategy, start, end).render())
     finally:

@@ -47,14 +47,17 @@ def settings_from_args(args: argparse.Namespace, export: bool = True) -> Setting
         as_of = parse_as_of(getattr(args, "as_of", None))
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
-    settings = Settings.from_env(
-        warehouse=_resolved(getattr(args, "warehouse", None)),
-        exports=_resolved(getattr(args, "exports", None)),
-        config_dir=_resolved(getattr(args, "config", None)),
-        output=_resolved(getattr(args, "output", None)),
-        as_of=as_of,
-        send=True if getattr(args, "send", False) else None,
-    )
+    try:
+        settings = Settings.from_env(
+            warehouse=_resolved(getattr(args, "warehouse", None)),
+            exports=_resolved(getattr(args, "exports", None)),
+            config_dir=_resolved(getattr(args, "config", None)),
+            output=_resolved(getattr(args, "output", None)),
+            as_of=as_of,
+            send=True if getattr(args, "send", False) else None,
+        )
+    except ValueError as exc:  # a bad TOUCHPLAN_* value, e.g. TOUCHPLAN_MEMORY_LIMIT=lots
+        raise CommandError(str(exc)) from exc
     if export:
         settings.export_to_env()
     return settings

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 
-import duckdb
-
 from pipelines.commands.common import CommandError, add_warehouse_option, settings_from_args
+from pipelines.lib import warehouse
 from pipelines.lib.delivery.ledger import LEDGER_TABLE, ensure_ledger
 from pipelines.lib.delivery.lock import sender_lock
 from pipelines.lib.delivery.sender import unresolved_sends
+from pipelines.lib.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,8 +50,8 @@ def deliveries_command(args: argparse.Namespace) -> int:
     if not settings.warehouse.exists():
         raise CommandError(f"{settings.warehouse}: warehouse not found; run `touchplan run` first")
     if args.release or args.mark_accepted:
-        return _settle(settings.warehouse, args.release or args.mark_accepted, bool(args.release))
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+        return _settle(settings, args.release or args.mark_accepted, bool(args.release))
+    con = warehouse.connect(read_only=True, settings=settings)
     try:
         if not con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [LEDGER_TABLE]
@@ -86,9 +86,9 @@ def deliveries_command(args: argparse.Namespace) -> int:
         con.close()
 
 
-def _settle(warehouse, send_ids: list[str], release: bool) -> int:
+def _settle(settings: Settings, send_ids: list[str], release: bool) -> int:
     target, how = ("failed_retryable", "released") if release else ("accepted", "marked accepted")
-    with sender_lock(warehouse), duckdb.connect(str(warehouse)) as con:
+    with sender_lock(settings.warehouse), warehouse.connect(settings=settings) as con:
         ensure_ledger(con)
         found = dict(
             con.execute(

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.commands.common import CommandError, add_warehouse_option, settings_from_args
+from pipelines.lib import warehouse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if not settings.warehouse.exists():
         raise CommandError(f"{settings.warehouse}: warehouse not found (run `touchplan run` first)")
     try:
-        con = duckdb.connect(str(settings.warehouse))
+        con = warehouse.connect(settings=settings)
     except duckdb.IOException as exc:
         raise CommandError(
             f"{settings.warehouse}: cannot open the warehouse ({exc}); is a run in progress?"
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         con.close()
     if not args.no_compact:
-        compact_warehouse(settings.warehouse)  # the old values out of the file's free blocks
+        compact_warehouse(settings.warehouse, settings)  # the old values out of the file's free blocks
     # never the address: the customer ids and the hash prefix only (the audit line is in erasure/erasure_log.jsonl)
     print(report.summary())
     if not report.found:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-import duckdb
-
 from pipelines.commands.common import (
     CommandError,
     add_config_option,
     add_warehouse_option,
     settings_from_args,
 )
+from pipelines.lib import warehouse
 from pipelines.lib.planning.config import load_strategy
 from pipelines.lib.planning.review import explain
 
@@ -29,7 +28,7 @@ def explain_command(args: argparse.Namespace) -> int:
     if not settings.warehouse.exists():
         raise CommandError(f"{settings.warehouse}: warehouse not found; run `touchplan run` first")
     strategy = load_strategy(settings.config_dir)
-    con = duckdb.connect(str(settings.warehouse))
+    con = warehouse.connect(settings=settings)
     try:
         print(explain(con, strategy, args.customer))
     finally:

@@ -10,8 +10,10 @@ import argparse
 import duckdb
 
 from pipelines.commands.common import CommandError, add_warehouse_option, settings_from_args
+from pipelines.lib import warehouse
 from pipelines.lib.identity.explain import TABLES, ExplainMatchError, explain_match, format_explanation
 from pipelines.lib.identity.model_store import ModelNotFoundError
+from pipelines.lib.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,10 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=explain_match_command)
 
 
-def open_read_only(path: str) -> duckdb.DuckDBPyConnection:
-    """An in-memory database with the warehouse attached read-only and a view per table the explanation reads."""
-    con = duckdb.connect()
-    con.execute("ATTACH ? AS warehouse (READ_ONLY)", [path])
+def open_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """An in-memory database with the warehouse attached read-only and a view per table the explanation reads
+    (Splink's scoring runs there, within the configured memory limit)."""
+    con = warehouse.connect(warehouse.IN_MEMORY, settings=settings)
+    con.execute("ATTACH ? AS warehouse (READ_ONLY)", [str(settings.warehouse)])
     present = {
         r[0]
         for r in con.execute(
@@ -49,7 +52,7 @@ def explain_match_command(args: argparse.Namespace) -> int:
     if not settings.warehouse.exists():
         raise CommandError(f"{settings.warehouse}: warehouse not found; run `touchplan run` first")
     try:
-        con = open_read_only(str(settings.warehouse))
+        con = open_read_only(settings)
     except duckdb.IOException as exc:
         raise CommandError(f"{settings.warehouse}: cannot open the warehouse read-only ({exc})") from exc
     try:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import duckdb
-
 from pipelines.commands.common import (
     CommandError,
     add_config_option,
@@ -14,6 +12,7 @@ from pipelines.commands.common import (
     progress,
     settings_from_args,
 )
+from pipelines.lib import warehouse
 
 
 def register(subparsers) -> None:
@@ -39,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(problem)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     progress(f"ingest: {settings.exports} -> {settings.warehouse}")
-    con = duckdb.connect(str(settings.warehouse))
+    con = warehouse.connect(settings=settings)
     try:
         report = ingest_folder(
             con,

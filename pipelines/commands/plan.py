@@ -14,6 +14,7 @@ from pipelines.commands.common import (
     progress,
     settings_from_args,
 )
+from pipelines.lib import warehouse
 from pipelines.lib.planning.config import load_strategy
 from pipelines.lib.planning.engine import latest_runs, run_plan
 from pipelines.lib.planning.review import diff_runs
@@ -38,7 +39,7 @@ def plan_command(args: argparse.Namespace) -> int:
     strategy = load_strategy(settings.config_dir)
     if not settings.warehouse.exists():
         raise CommandError(f"{settings.warehouse}: warehouse not found; run `touchplan run` first")
-    con = duckdb.connect(str(settings.warehouse))
+    con = warehouse.connect(settings=settings)
     try:
         previous = latest_runs(con, 1) if _has_table(con, "plan_runs") else []
         result = run_plan(con, strategy, settings.as_of_or_now())

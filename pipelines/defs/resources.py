@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines.lib import warehouse
 from pipelines.lib.settings import Settings
 
 # A step that finds the warehouse locked by another process waits and tries again (docs/operations.md).
@@ -48,11 +49,13 @@ class TouchplanResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection that is always closed: DuckDB allows one writer, and dbt runs in another process."""
-        path = self.settings().warehouse
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """A connection that is always closed: DuckDB allows one writer, and dbt runs in another process. It has
+        the configured memory limit and spill folder (pipelines/lib/warehouse.py)."""
+        settings = self.settings()
+        settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            # memory_limit and temp_directory from TOUCHPLAN_MEMORY_LIMIT / TOUCHPLAN_TEMP_DIRECTORY
+            con = warehouse.connect(read_only=read_only, settings=settings)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib import warehouse
+from pipelines.lib.settings import Settings
 from pipelines.lib.sql import quote_ident, sql_literal
 
 log = logging.getLogger("touchplan.erasure")
@@ -704,7 +706,7 @@ def plain_address_locations(con: duckdb.DuckDBPyConnection, email: str) -> list[
     return found
 
 
-def compact_warehouse(path: Path) -> None:
+def compact_warehouse(path: Path, settings: Settings | None = None) -> None:
     """Rewrite the DuckDB file table by table into a new file and swap it in.
 
     An UPDATE leaves the old values in the file's freed blocks until DuckDB reuses them; a copy holds only the
@@ -712,7 +714,7 @@ def compact_warehouse(path: Path) -> None:
     tmp = path.with_name(path.name + ".erase-tmp")
     for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
         stale.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
+    con = warehouse.connect(tmp, settings=settings)
     try:
         con.execute(f"ATTACH {sql_literal(str(path))} AS erase_src (READ_ONLY)")
         target = con.execute("SELECT current_database()").fetchone()[0]

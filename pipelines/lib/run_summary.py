@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib import warehouse
 from pipelines.lib.settings import Settings
 
 # the report file, written by pipelines/lib/report/render.py (which imports this name; not the reverse: no matplotlib)
@@ -78,7 +79,7 @@ def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 def summarize_warehouse(settings: Settings, elapsed_seconds: float, run_id: str | None = None) -> RunSummary:
     summary = RunSummary(warehouse=settings.warehouse, elapsed_seconds=elapsed_seconds, run_id=run_id)
     if settings.warehouse.exists():
-        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        con = warehouse.connect(read_only=True, settings=settings)
         try:
             existing = _existing_tables(con)
             for stage, tables in STAGE_TABLES.items():

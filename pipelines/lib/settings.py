@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,14 @@ ENV_OUTPUT = "TOUCHPLAN_OUTPUT"
 ENV_AS_OF = "TOUCHPLAN_AS_OF"
 ENV_SEND = "TOUCHPLAN_SEND"
 ENV_SENDGRID_KEY = "SENDGRID_API_KEY"
+ENV_MEMORY_LIMIT = "TOUCHPLAN_MEMORY_LIMIT"
+ENV_TEMP_DIRECTORY = "TOUCHPLAN_TEMP_DIRECTORY"
+
+# Every DuckDB connection (and dbt's) is capped at this share of the machine's physical memory unless
+# TOUCHPLAN_MEMORY_LIMIT says otherwise; DuckDB spills to the temp directory beyond it (docs/operations.md).
+DEFAULT_MEMORY_SHARE = 0.6
+# DuckDB's size strings: a number and a unit (1000^i or 1024^i bytes), or a percentage of the machine's memory.
+_MEMORY_LIMIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)\s*$", re.IGNORECASE)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -31,6 +40,30 @@ def parse_as_of(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def default_memory_limit() -> str:
+    """DEFAULT_MEMORY_SHARE of the physical memory (os.sysconf), in MiB; DuckDB's percentage where sysconf lacks it."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return f"{round(DEFAULT_MEMORY_SHARE * 100)}%"
+    return f"{int(physical * DEFAULT_MEMORY_SHARE) // 2**20}MiB"
+
+
+def parse_memory_limit(value: str | None) -> str:
+    """TOUCHPLAN_MEMORY_LIMIT as DuckDB takes it (`4GB`, `512MiB`, `60%`); unset or empty gives the default."""
+    if value is None or not value.strip():
+        return default_memory_limit()
+    match = _MEMORY_LIMIT.match(value)
+    if not match or float(match.group(1)) <= 0 or (match.group(2) == "%" and float(match.group(1)) > 100):
+        raise ValueError(
+            f"{ENV_MEMORY_LIMIT}={value!r} is not a memory size: use a number and a unit, e.g. 4GB, 512MiB, "
+            "or a share of the machine's memory such as 60%"
+        )
+    number, unit = match.groups()
+    canonical = {u.lower(): u for u in ("B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "%")}
+    return f"{number}{canonical[unit.lower()]}"
+
+
 @dataclass(frozen=True)
 class Settings:
     warehouse: Path
@@ -39,6 +72,13 @@ class Settings:
     output: Path
     as_of: datetime | None = None
     send: bool = False
+    memory_limit: str = field(default_factory=default_memory_limit)  # DuckDB size string, e.g. "4GB"
+    temp_dir: Path | None = None  # TOUCHPLAN_TEMP_DIRECTORY; None: next to the warehouse (`temp_directory`)
+
+    @property
+    def temp_directory(self) -> Path:
+        """Where DuckDB spills beyond `memory_limit`: TOUCHPLAN_TEMP_DIRECTORY, else `<warehouse>.tmp/`."""
+        return self.temp_dir or self.warehouse.with_name(self.warehouse.name + ".tmp")
 
     @property
     def outbox(self) -> Path:
@@ -80,6 +120,8 @@ class Settings:
             output=Path(env.get(ENV_OUTPUT) or "data").resolve(),
             as_of=parse_as_of(env.get(ENV_AS_OF)),
             send=env.get(ENV_SEND, "").lower() in {"1", "true", "yes"},
+            memory_limit=parse_memory_limit(env.get(ENV_MEMORY_LIMIT)),
+            temp_dir=Path(env[ENV_TEMP_DIRECTORY]).resolve() if env.get(ENV_TEMP_DIRECTORY) else None,
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings
@@ -93,3 +135,11 @@ class Settings:
         if self.as_of:
             os.environ[ENV_AS_OF] = self.as_of.isoformat()
         os.environ[ENV_SEND] = "1" if self.send else "0"
+        # dbt's profile (dbt_project/profiles.yml, `settings:`) applies the same limit and temp directory.
+        # Without TOUCHPLAN_TEMP_DIRECTORY the profile takes `<warehouse>.tmp` itself, so a later run on another
+        # warehouse in the same process does not inherit this one's folder.
+        os.environ[ENV_MEMORY_LIMIT] = self.memory_limit
+        if self.temp_dir:
+            os.environ[ENV_TEMP_DIRECTORY] = str(self.temp_dir)
+        else:
+            os.environ.pop(ENV_TEMP_DIRECTORY, None)

@@ -370,3 +370,20 @@ def test_the_demos_past_campaigns_are_measured_as_the_generator_ran_them(pipelin
         pipeline["warehouse"], "select count(*) from campaign_uplift where level = 'programme'"
     )
     assert programme == [(1,)]
+
+
+def test_every_dbt_unit_test_passes_on_the_pipelines_warehouse(pipeline, tmp_path):
+    """A run builds without dbt's unit tests (development tests; pipelines/defs/transform/dbt.py): all of them run
+    here, against a copy of the run's warehouse, where every model they test and its parents exist."""
+    from pipelines.lib.config.dbt_vars import collect_dbt_vars
+    from pipelines.lib.settings import Settings, parse_as_of
+    from tests.integration.dbt_runner import run_dbt
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse.write_bytes(pipeline["warehouse"].read_bytes())
+    dbt_vars = collect_dbt_vars(Settings.from_env(warehouse=warehouse, as_of=parse_as_of(AS_OF)))
+    result = run_dbt(warehouse, tmp_path, ["test", "--select", "test_type:unit"], dbt_vars)
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    unit_tests = [r for r in results if r["unique_id"].startswith("unit_test.")]
+    assert len(unit_tests) >= 18, result.stdout[-2000:]
+    assert {r["status"] for r in unit_tests} == {"pass"}

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from pipelines.lib import warehouse
 from pipelines.lib.sample_data import crm as crm_mod
 from pipelines.lib.sample_data import mailchimp as mc_mod
 from pipelines.lib.sample_data import past_campaigns as past_mod
@@ -72,7 +72,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> int:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     body = path.with_name(path.name + ".body")
-    con = duckdb.connect()
+    con = warehouse.connect(warehouse.IN_MEMORY)
     try:
         con.execute("SET threads TO 2")
         con.register("frame", df)

@@ -7,7 +7,7 @@
     {%- endif -%}
     {%- set as_of_sql = "cast('" ~ as_of ~ "' as timestamp)" -%}
 {%- else -%}
-    {%- set as_of_sql = "cast(timezone('UTC', current_timestamp) as timestamp)" -%}
+    {%- set as_of_sql = "date_trunc('second', cast(timezone('UTC', current_timestamp) as timestamp))" -%}
 {%- endif -%}
 
 select

@@ -9,7 +9,7 @@
     - stale_records: not updated in 365 days before the run's as-of time (a fixed threshold: the former dbt var
       `crm_stale_days` was never set by any config file). -#}
 {%- set as_of = var('as_of', none) -%}
-{%- set as_of_sql = ("cast('" ~ as_of ~ "' as timestamp)") if as_of else "cast(timezone('UTC', current_timestamp) as timestamp)" -%}
+{%- set as_of_sql = ("cast('" ~ as_of ~ "' as timestamp)") if as_of else "date_trunc('second', cast(timezone('UTC', current_timestamp) as timestamp))" -%}
 {%- set stale_days = 365 -%}
 with
 
