@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.e2e.cli import generated_workspace, touchplan
+from tests.e2e.cli import AS_OF, generated_workspace, touchplan
 from tests.integration.identity_accuracy import PRECISION_MIN, RECALL_MIN, crosswalk_metrics, describe
 from tests.sendgrid_schema import mail_send_errors
 
