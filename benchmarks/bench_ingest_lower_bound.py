@@ -96,7 +96,10 @@ def compare(ours: Path, theirs: Path) -> dict[str, tuple[int, int, int]]:
     con.execute(f"ATTACH '{theirs}' AS theirs (READ_ONLY)")
     out = {}
     theirs_tables = {
-        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'theirs'").fetchall()
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'theirs'"
+        ).fetchall()
     }
     for table in [*RAW_TABLES, "ingest_quarantine"]:
         total = con.execute(f"SELECT count(*) FROM main.{table}").fetchall()[0][0]
