@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.lib.delivery.ledger import LEDGER_DDL
+from pipelines.lib.identity import stable_ids
 from pipelines.lib.measurement.config import campaign_objectives, load_measurement_config, measurement_vars
 from pipelines.lib.measurement.history import load_history
 from pipelines.lib.measurement.uplift import write_uplift
@@ -38,8 +39,9 @@ DECISIONS = [
     ("c1", "cross_sell_active", "planned", "due", "2026-09-20 10:00:00", "2026-09-20 10:00:00"),
     ("c7", "cross_sell_active", "held_out", "global_holdout", "2026-09-22 10:00:00", None),
     ("c8", "cross_sell_active", "held_out", "campaign_holdout", "2026-09-22 10:00:00", None),
-    # the next daily run decides the same again: customers are counted once per period
-    ("c7", "cross_sell_active", "held_out", "global_holdout", "2026-09-23 10:00:00", None),
+    # the next daily run decides the same again: customers are counted once per period (that run knew c7 by an
+    # id identity has since merged into c7: see MERGES)
+    ("c7_before", "cross_sell_active", "held_out", "global_holdout", "2026-09-23 10:00:00", None),
     ("c2", "cross_sell_active", "no_consent", "consent_unknown", "2026-09-22 10:00:00", None),
 ]
 
@@ -52,6 +54,10 @@ nobody@example.com,reactivation_lapsed,held_out,global_holdout,2026-01-05 10:00:
 c4@example.com,reactivation_lapsed,maybe,due,2026-01-05 10:00:00,,old-1
 c4@example.com,reactivation_lapsed,planned,due,yesterday,,old-1
 """
+
+
+# customer_merge_log: ids merged away since the decisions and sends were written (customer_id_lineage follows them)
+MERGES = [("c7", "c7_before"), ("c1", "c1_before")]
 
 
 def make_measurement_inputs(warehouse: Path, exports: Path) -> None:
@@ -84,10 +90,14 @@ def make_measurement_inputs(warehouse: Path, exports: Path) -> None:
         con.execute(LEDGER_DDL)
         con.execute("""insert into send_ledger (send_id, customer_id, campaign_id, channel, status, created_at,
             scheduled_at, updated_at, sent_at) values
-            ('s1', 'c1', 'cross_sell_active', 'email', 'accepted', '2026-09-20 10:00:00', '2026-09-20 10:00:00',
+            ('s1', 'c1_before', 'cross_sell_active', 'email', 'accepted', '2026-09-20 10:00:00', '2026-09-20 10:00:00',
              '2026-09-20 10:00:00', '2026-09-20 10:00:00'),
             ('s2', 'c3', 'cross_sell_active', 'email', 'dry_run', '2026-09-20 10:00:00', '2026-09-20 10:00:00',
              '2026-09-20 10:00:00', null)""")
+        stable_ids.ensure_tables(con)
+        con.executemany(
+            "insert into customer_merge_log values ('2026-10-01', 'merge', ?, [?], 'joined', 'r2', 2)", MERGES
+        )
     finally:
         con.close()
 
@@ -106,7 +116,10 @@ def built(tmp_path_factory):
     warehouse = work / "warehouse.duckdb"
     make_measurement_inputs(warehouse, work / "exports")
     run_dbt(
-        warehouse, work, ["build", "--select", "marts.insight", "marts.measurement"], measurement_dbt_vars()
+        warehouse,
+        work,
+        ["build", "--select", "customer_id_lineage", "marts.insight", "marts.measurement"],
+        measurement_dbt_vars(),
     )
     return warehouse
 
@@ -126,8 +139,9 @@ def test_campaign_outcomes_count_the_plan_the_sends_and_the_conversions(built) -
     assert set(rows) == {"cross_sell_active:2026-09", "reactivation_lapsed:2026-01"}
     cross = rows["cross_sell_active:2026-09"]
     assert cross["objective"] == "spend"
-    # c1 planned and sent (ledger + events); c7 held out globally (two runs, counted once), c8 by the campaign
-    # holdout; c2 without consent; c3's dry run is no send
+    # c1 planned and sent (ledger + events; the ledger row under c1's id before a merge); c7 held out globally
+    # (two runs, the second under c7's id before a merge: counted once), c8 by the campaign holdout; c2 without
+    # consent; c3's dry run is no send
     assert (cross["eligible"], cross["held_out_global"], cross["held_out_campaign"], cross["planned"]) == (
         4,
         1,

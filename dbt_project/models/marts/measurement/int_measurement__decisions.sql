@@ -1,17 +1,20 @@
 {#- Every plan decision measurement reads: Touchplan's own (contact_decisions, every plan run) and past
     decisions loaded from files (raw_contact_history, keyed by email, resolved here to the customer whose record
-    carries that email; rows quarantined by the loader, or whose email matches no customer, are left out). -#}
+    carries that email; rows quarantined by the loader, or whose email matches no customer, are left out).
+    A decision keeps the customer id of its plan run: one merged into another since then is read as the id that
+    carries it today (customer_id_lineage), so treated, held-out and their outcomes stay one person. -#}
 with
 
 own as (
     select
-        customer_id,
-        campaign_id,
-        outcome,
-        reason_code,
-        coalesce(scheduled_at, due_at, created_at) as slot_at,
+        coalesce(lineage.current_customer_id, d.customer_id) as customer_id,
+        d.campaign_id,
+        d.outcome,
+        d.reason_code,
+        coalesce(d.scheduled_at, d.due_at, d.created_at) as slot_at,
         'contact_decisions' as decision_source
-    from {{ source('planning', 'contact_decisions') }}
+    from {{ source('planning', 'contact_decisions') }} as d
+    left join {{ ref('customer_id_lineage') }} as lineage on d.customer_id = lineage.customer_id
 ),
 
 emails as (

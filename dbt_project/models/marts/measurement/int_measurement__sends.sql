@@ -12,14 +12,16 @@ as_of as (
     select as_of_at from {{ ref('int_insight__as_of') }}
 ),
 
+-- the ledger keeps the customer id of send time; a merge since then moves the send to the surviving id
 ledger as (
     select
-        l.customer_id,
+        coalesce(lineage.current_customer_id, l.customer_id) as customer_id,
         l.campaign_id,
         l.channel,
         cast(coalesce(l.sent_at, l.scheduled_at, l.created_at) as timestamp) as sent_at,
         'ledger' as evidence
     from {{ source('planning', 'send_ledger') }} as l
+    left join {{ ref('customer_id_lineage') }} as lineage on l.customer_id = lineage.customer_id
     where l.status in ('sent', 'accepted')
 ),
 
