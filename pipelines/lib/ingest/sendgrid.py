@@ -14,7 +14,7 @@ from pipelines.lib.ingest.encoding import read_text
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.formats import FileContext, Format, Sniff, TabularFormat, make_segment, register
 from pipelines.lib.ingest.mapping import Col, Segment
-from pipelines.lib.ingest.sendgrid_fields import EVENT_HEADERS, STANDARD, not_json_reason
+from pipelines.lib.ingest.sendgrid_fields import EVENT_HEADERS, STANDARD, not_json_reason, read_json_line
 from pipelines.lib.ingest.sendgrid_sql import stage_events_sql
 from pipelines.lib.ingest.tabular import Staged, stage_rows
 
@@ -95,12 +95,7 @@ def read_json_records(text: str) -> tuple[list[tuple[int, str, object]], list[tu
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            bad.append((number, line, f"not valid JSON: {exc.msg}"))
-            continue
-        reason = not_json_reason(value)
+        value, reason = read_json_line(line)
         if reason:
             bad.append((number, line.encode("utf-8", "backslashreplace").decode("utf-8"), reason))
         else:

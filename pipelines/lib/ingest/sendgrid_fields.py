@@ -69,3 +69,14 @@ def not_json_reason(value: object) -> str | None:
     except ValueError:
         return "not valid JSON: NaN or Infinity is not a JSON number"
     return None
+
+
+def read_json_line(line: str) -> tuple[object, str | None]:
+    """One NDJSON line as both SendGrid parsers judge it: (value, None) when `json.loads` reads it into JSON a
+    table can hold, else (None, the quarantine reason)."""
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON: {exc.msg}"
+    reason = not_json_reason(value)
+    return (None, reason) if reason else (value, None)

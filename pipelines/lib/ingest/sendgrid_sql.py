@@ -29,7 +29,7 @@ import duckdb
 from pipelines.lib.ingest.encoding import utf8_copy
 from pipelines.lib.ingest.formats import FileContext, Sniff
 from pipelines.lib.ingest.mapping import lit
-from pipelines.lib.ingest.sendgrid_fields import EVENT_HEADERS, STANDARD, not_json_reason
+from pipelines.lib.ingest.sendgrid_fields import EVENT_HEADERS, STANDARD, read_json_line
 from pipelines.lib.ingest.tabular import Staged, header_map, rejects_table
 
 # Field i of the stage (EVENT_HEADERS order) -> JSON path of the event key it comes from (None: computed apart).
@@ -174,18 +174,11 @@ def stage_events_sql(ctx: FileContext, sniff: Sniff) -> tuple[Staged, str] | Non
 def _unreadable(lines: list[tuple[int, str]]) -> list[tuple[int, str, str]] | None:
     """The lines DuckDB cannot read, judged by `json.loads` as the Python parser does: (line, text, reason) of
     each that is not JSON, blank lines (Python's str.strip) left out; None when `json.loads` reads one."""
-    import json
-
     bad = []
     for number, line in lines:
         if not line.strip():
             continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            bad.append((number, line, f"not valid JSON: {exc.msg}"))
-            continue
-        reason = not_json_reason(value)
+        _, reason = read_json_line(line)
         if reason is None:
             return None
         bad.append((number, line, reason))
