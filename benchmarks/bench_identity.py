@@ -192,8 +192,13 @@ def probability_sweep(
     from pipelines.lib.identity.probabilistic import splink_edges
     from pipelines.lib.identity.scoring import drop_evidence
 
+    # Scored down to the lowest threshold; the name-only rule's own threshold is applied per threshold below
+    # (a name-only edge needs max(threshold, name_only_match_probability)).
+    name_only_floor = config.thresholds.name_only_match_probability
     config.thresholds.match_probability = min(probabilities)
     config.thresholds.match_weight = None
+    if name_only_floor is not None:
+        config.thresholds.name_only_match_probability = min(probabilities)
     xref_cols = res._check_input(con, config, res.SOURCE_TABLE)
     res._prepare_records(con, res.SOURCE_TABLE, xref_cols)
     res._guards_on_identifiers(con, config)
@@ -211,10 +216,15 @@ def probability_sweep(
     con.execute(
         "INSERT INTO _id_edges SELECT id_l, id_r, 'splink', match_weight, match_probability FROM _id_splink_edges"
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE _sw_all AS SELECT * FROM _id_edges")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _sw_all AS
+        SELECT e.*, coalesce(k.name_only, false) AS name_only
+        FROM _id_edges e LEFT JOIN _id_splink_edges k ON e.rule = 'splink' AND k.id_l = e.id_l AND k.id_r = e.id_r
+    """)
     con.execute("""
         CREATE OR REPLACE TABLE bench_sweep_pairs AS
         SELECT l.record_key AS record_key_l, r.record_key AS record_key_r, s.match_weight, s.match_probability,
+               s.name_only,
                NOT EXISTS (SELECT 1 FROM _id_splink_edges k WHERE k.id_l = s.id_l AND k.id_r = s.id_r)
                    AS conflict_dropped,
                g.* EXCLUDE (id_l, id_r)
@@ -226,9 +236,11 @@ def probability_sweep(
     )
     rows = []
     for t in sorted(probabilities):
+        name_only_t = max(float(t), name_only_floor if name_only_floor is not None else 0.0)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _id_edges AS SELECT * FROM _sw_all "
-            f"WHERE rule <> 'splink' OR match_probability >= {float(t)}"
+            "CREATE OR REPLACE TEMP TABLE _id_edges AS SELECT * EXCLUDE (name_only) FROM _sw_all "
+            f"WHERE rule <> 'splink' OR (match_probability >= {float(t)} "
+            f"AND (NOT name_only OR match_probability >= {name_only_t}))"
         )
         res._cluster(con, config, with_groups=config.splink.enabled)
         con.execute(
@@ -253,6 +265,8 @@ def child(args: argparse.Namespace) -> None:
     if args.sweep:
         config.thresholds.match_probability = 1e-6
         config.thresholds.match_weight = SWEEP_FLOOR
+        # a weight sweep scores every pair by its weight alone (--suite-sweep applies the name-only rule)
+        config.thresholds.name_only_match_probability = None
     con = duckdb.connect(args.warehouse)
     con.execute(f"SET threads = {args.threads}")
     con.execute(f"SET memory_limit = '{args.memory_limit}'")

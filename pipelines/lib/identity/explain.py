@@ -70,6 +70,7 @@ class ComparisonLine:
     value_r: str
     match_weight: float
     tf_weight: float | None = None
+    key: str = ""  # the comparison's name in config/identity.yaml
 
 
 @dataclass
@@ -88,10 +89,26 @@ class MatchExplanation:
     found_by_blocking_rules: bool
     same_customer: bool
     reasons: list[str] = field(default_factory=list)
+    # a pair whose only evidence is the name needs this probability (None: no such rule in that run)
+    threshold_name_only: float | None = None
+    name_comparisons: list[str] = field(default_factory=list)
+
+    @property
+    def name_only(self) -> bool:
+        """No comparison outside the name comparisons adds a positive weight: the name is the only evidence."""
+        return self.threshold_name_only is not None and not any(
+            c.match_weight > 0 for c in self.comparisons if c.key not in self.name_comparisons
+        )
+
+    @property
+    def needed_probability(self) -> float:
+        if self.name_only:
+            return max(self.threshold_probability, self.threshold_name_only or 0.0)
+        return self.threshold_probability
 
     @property
     def above_threshold(self) -> bool:
-        return self.match_probability >= self.threshold_probability and (
+        return self.match_probability >= self.needed_probability and (
             self.threshold_weight is None or self.match_weight >= self.threshold_weight
         )
 
@@ -212,6 +229,7 @@ def _comparison_lines(waterfall: list[dict]) -> list[ComparisonLine]:
                 value_l=_value(rec["value_l"]),
                 value_r=_value(rec["value_r"]),
                 match_weight=rec["log2_bayes_factor"],
+                key=name,
             )
         )
     return lines
@@ -310,6 +328,8 @@ def explain_match(con: duckdb.DuckDBPyConnection, arg_a: str, arg_b: str) -> Mat
         threshold_weight=model["threshold_match_weight"],
         found_by_blocking_rules=bool(record["found_by_blocking_rules"]),
         same_customer=a.customer_id == b.customer_id,
+        threshold_name_only=model["threshold_name_only_probability"],
+        name_comparisons=model["name_comparisons"],
     )
     expl.reasons = _reasons(con, expl)
     return expl
@@ -343,10 +363,16 @@ def _reasons(con: duckdb.DuckDBPyConnection, e: MatchExplanation) -> list[str]:
         weight = (
             "" if e.threshold_weight is None else f" or weight {e.match_weight:.2f} < {e.threshold_weight}"
         )
-        reasons.append(
-            f"the Splink score is below the threshold (probability {e.match_probability:.6g} < "
-            f"{e.threshold_probability}{weight}): not a match"
-        )
+        if e.match_probability >= e.threshold_probability and e.match_probability < e.needed_probability:
+            reasons.append(
+                f"only the name agrees (no other comparison adds evidence), and such a pair needs probability "
+                f">= {e.threshold_name_only} (it has {e.match_probability:.6g}): not a match"
+            )
+        else:
+            reasons.append(
+                f"the Splink score is below the threshold (probability {e.match_probability:.6g} < "
+                f"{e.threshold_probability}{weight}): not a match"
+            )
     guards = _guard_reasons(con, e.a, e.b)
     reasons += guards
     if e.found_by_blocking_rules and e.above_threshold and not guards:
@@ -384,8 +410,13 @@ def format_explanation(e: MatchExplanation) -> str:
     out.append(f"Total match weight {e.match_weight:+.2f}, match probability {e.match_probability:.6f}")
     verdict = "above" if e.above_threshold else "below"
     weight = "" if e.threshold_weight is None else f" and weight >= {e.threshold_weight}"
+    name_only = (
+        f" (only the name agrees: a name-only pair needs probability >= {e.threshold_name_only})"
+        if e.name_only and e.needed_probability > e.threshold_probability
+        else ""
+    )
     out.append(
-        f"Threshold: probability >= {e.threshold_probability}{weight}: {verdict} "
+        f"Threshold: probability >= {e.needed_probability}{weight}{name_only}: {verdict} "
         f"the threshold" + ("" if e.found_by_blocking_rules else " (but no blocking rule pairs them)")
     )
     out.append("")

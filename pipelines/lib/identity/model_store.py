@@ -56,10 +56,16 @@ def save_model(
             probability_two_random_records_match DOUBLE, threshold_match_probability DOUBLE,
             threshold_match_weight DOUBLE, compare VARCHAR, settings_json VARCHAR)
     """)
+    # added later (the name-only rule): warehouses made before it get the columns, null for their old runs
+    con.execute(f"ALTER TABLE {MODEL_TABLE} ADD COLUMN IF NOT EXISTS threshold_name_only_probability DOUBLE")
+    con.execute(f"ALTER TABLE {MODEL_TABLE} ADD COLUMN IF NOT EXISTS name_comparisons VARCHAR")
     con.execute(f"DELETE FROM {MODEL_TABLE} WHERE run_id = ?", [run_id])
     prior = model.get("probability_two_random_records_match") if model else None
     con.execute(
-        f"INSERT INTO {MODEL_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"""INSERT INTO {MODEL_TABLE} (run_id, run_at, saved_at, splink_trained,
+            probability_two_random_records_match, threshold_match_probability, threshold_match_weight, compare,
+            settings_json, threshold_name_only_probability, name_comparisons)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             run_id,
             now,
@@ -70,6 +76,8 @@ def save_model(
             config.thresholds.match_weight,
             config.splink.compare,
             json.dumps(model) if model else None,
+            config.thresholds.name_only_match_probability,
+            json.dumps(config.thresholds.name_comparisons),
         ],
     )
     if model is None:
@@ -89,29 +97,36 @@ def latest_model(con: duckdb.DuckDBPyConnection) -> dict:
     """The row of `identity_model` saved last (the run whose input is in `identity_model_input`; an as-of run
     may act as of an earlier time), settings parsed; ModelNotFoundError when there is none."""
     try:
-        row = con.execute(
-            f"SELECT run_id, run_at, splink_trained, probability_two_random_records_match, "
-            f"threshold_match_probability, threshold_match_weight, compare, settings_json FROM {MODEL_TABLE} "
-            "ORDER BY saved_at DESC, run_id DESC LIMIT 1"
-        ).fetchall()
+        cursor = con.execute(f"SELECT * FROM {MODEL_TABLE} ORDER BY saved_at DESC, run_id DESC LIMIT 1")
     except duckdb.CatalogException as exc:
         raise ModelNotFoundError(
             f"no table {MODEL_TABLE}: run `touchplan run` (identity resolution) first"
         ) from exc
+    names = [d[0] for d in cursor.description]
+    row = cursor.fetchall()
     if not row:
         raise ModelNotFoundError(f"{MODEL_TABLE} is empty: run `touchplan run` (identity resolution) first")
-    keys = (
-        "run_id",
-        "run_at",
-        "splink_trained",
-        "probability_two_random_records_match",
-        "threshold_match_probability",
-        "threshold_match_weight",
-        "compare",
-        "settings",
-    )
-    out = dict(zip(keys, row[0], strict=True))
-    out["settings"] = json.loads(out["settings"]) if out["settings"] else None
+    # a warehouse saved before the name-only rule lacks its columns: its runs had no such rule
+    stored = {
+        "threshold_name_only_probability": None,
+        "name_comparisons": None,
+        **dict(zip(names, row[0], strict=True)),
+    }
+    out = {
+        key: stored[key]
+        for key in (
+            "run_id",
+            "run_at",
+            "splink_trained",
+            "probability_two_random_records_match",
+            "threshold_match_probability",
+            "threshold_match_weight",
+            "compare",
+            "threshold_name_only_probability",
+        )
+    }
+    out["settings"] = json.loads(stored["settings_json"]) if stored["settings_json"] else None
+    out["name_comparisons"] = json.loads(stored["name_comparisons"]) if stored["name_comparisons"] else []
     return out
 
 

@@ -576,9 +576,10 @@ def _u_among_non_matches(
     return out
 
 
-def _keep_match_weights(settings, weights_table: str | None):
-    """Settings that keep each comparison's match weight in the predictions when a benchmark asks for them."""
-    if not weights_table:
+def _keep_match_weights(settings, keep: bool):
+    """Settings that keep each comparison's match weight in the predictions (`mw_<comparison>`,
+    `mw_tf_adj_<comparison>`) when the name-only rule or a benchmark needs them."""
+    if not keep:
         return settings
     if isinstance(settings, dict):
         return {**settings, "retain_intermediate_calculation_columns": True}
@@ -586,11 +587,32 @@ def _keep_match_weights(settings, weights_table: str | None):
     return settings
 
 
+def name_only_sql(config: IdentityConfig, columns: set[str]) -> str:
+    """SQL (over Splink's predictions with intermediate columns) that is true when no comparison outside
+    `thresholds.name_comparisons` adds a positive match weight (term-frequency adjustment included): the pair's
+    only evidence is the name. `false` when the rule is off."""
+    t = config.thresholds
+    if t.name_only_match_probability is None:
+        return "false"
+    terms = []
+    for comp in config.splink.comparisons:
+        if comp.name in t.name_comparisons:
+            continue
+        weight = [f"coalesce(mw_{comp.name}, 0)"]
+        if f"mw_tf_adj_{comp.name}" in columns:
+            weight.append(f"coalesce(mw_tf_adj_{comp.name}, 0)")
+        if f"mw_{comp.name}" not in columns:
+            raise RuntimeError(f"Splink's predictions lack mw_{comp.name}: cannot tell name-only pairs")
+        terms.append(f"({' + '.join(weight)}) > 0")
+    return f"NOT ({' OR '.join(terms)})" if terms else "true"
+
+
 def splink_edges(
     con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_table: str, weights_table: str | None = None
 ) -> SplinkResult:
     """Score the blocked pairs of table SPLINK_INPUT (id + comparison columns); write edges to `out_table`
-    (id_l, id_r, match_weight, match_probability) for pairs above the thresholds. With `weights_table`, also
+    (id_l, id_r, match_weight, match_probability, name_only) for pairs above the thresholds: match_probability,
+    and name_only_match_probability for a pair whose only evidence is the name. With `weights_table`, also
     (for benchmarks) those pairs with each comparison's match weight (`mw_<comparison>`, `mw_tf_adj_<comparison>`)
     in that temp table.
 
@@ -600,10 +622,12 @@ def splink_edges(
     from splink import DuckDBAPI, Linker
 
     s = config.splink
+    # the name-only rule reads each comparison's weight from the predictions
+    keep_weights = bool(weights_table) or config.thresholds.name_only_match_probability is not None
     n_records = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchone()[0]
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {out_table} (id_l BIGINT, id_r BIGINT, match_weight DOUBLE, "
-        "match_probability DOUBLE)"
+        "match_probability DOUBLE, name_only BOOLEAN)"
     )
     if n_records < 2:
         return SplinkResult(0, False, s.probability_two_random_records_match)
@@ -643,7 +667,7 @@ def splink_edges(
                 trained = trained or bool(from_groups)
         linker = Linker(
             db_api.register(SPLINK_INPUT),
-            _keep_match_weights(settings, weights_table),
+            _keep_match_weights(settings, keep_weights),
             log_level=logging.WARNING,
         )
         trained_at = time.perf_counter()
@@ -671,7 +695,7 @@ def splink_edges(
                     linker.table_management.delete_tables_created_by_splink_from_db()
                     linker = Linker(
                         DuckDBAPI(connection=con).register(SPLINK_INPUT),
-                        _keep_match_weights(corrected, weights_table),
+                        _keep_match_weights(corrected, keep_weights),
                         log_level=logging.WARNING,
                     )
                     trained_prior = prior
@@ -686,14 +710,28 @@ def splink_edges(
                     linker._settings_obj._probability_two_random_records_match = prior
         # match weight and probability under the (calibrated) prior: the weight moves by the change in log-odds
         shift = _logit2(prior) - _logit2(trained_prior)
+        predicted_columns = {r[0] for r in con.execute(f"DESCRIBE {predictions.physical_name}").fetchall()}
+        thresholds = config.thresholds
         con.execute(
             f"""
             INSERT INTO {out_table}
-            SELECT least(id_l, id_r), greatest(id_l, id_r), w, 1 / (1 + pow(2, -w))
-            FROM (SELECT id_l, id_r, match_weight + ? AS w FROM {predictions.physical_name})
-            WHERE w >= coalesce(?, w) AND 1 / (1 + pow(2, -w)) >= ?
+            SELECT least(id_l, id_r), greatest(id_l, id_r), w, p, name_only
+            FROM (
+                SELECT id_l, id_r, w, 1 / (1 + pow(2, -w)) AS p, name_only
+                FROM (
+                    SELECT id_l, id_r, match_weight + ? AS w,
+                           {name_only_sql(config, predicted_columns)} AS name_only
+                    FROM {predictions.physical_name}
+                )
+            )
+            WHERE w >= coalesce(?, w) AND p >= ? AND (NOT name_only OR p >= coalesce(?, 0))
         """,
-            [shift, config.thresholds.match_weight, config.thresholds.match_probability],
+            [
+                shift,
+                thresholds.match_weight,
+                thresholds.match_probability,
+                thresholds.name_only_match_probability,
+            ],
         )
         if weights_table:
             con.execute(

@@ -81,6 +81,7 @@ def test_street_head_blocks_records_whose_street_lines_differ_after_the_street_n
     cfg = load_shipped()
     cfg.splink.train = False
     cfg.thresholds.match_probability = 1e-9
+    cfg.thresholds.name_only_match_probability = None  # keep name-only pairs too
     without = [r for r in cfg.splink.blocking_rules if "street_head" not in r]
     shipped = cfg.splink.blocking_rules
     cfg.splink.blocking_rules = without
@@ -117,6 +118,7 @@ def test_a_surname_typo_is_scored_through_the_soundex_key_and_not_without_it(con
     cfg = IdentityConfig()
     cfg.splink.train = False
     cfg.thresholds.match_probability = 1e-9
+    cfg.thresholds.name_only_match_probability = None  # keep name-only pairs too
     # exact keys only: the pair is never scored
     cfg.splink.blocking_rules = [["first_name_canonical", "last_name_norm"], ["last_name_norm", "birth_date"]]
     resolve_identities(con, cfg, "r1", NOW)
@@ -147,6 +149,7 @@ def test_the_shipped_blocking_rules_survive_a_typo_in_any_one_name(con):
     )
     shipped.splink.train = False
     shipped.thresholds.match_probability = 1e-9
+    shipped.thresholds.name_only_match_probability = None  # keep name-only pairs too
     resolve_identities(con, shipped, "r1", NOW)
     assert _edge(con, "hubspot:b", "salesforce:a")
     assert _edge(con, "hubspot:d", "salesforce:c")

@@ -14,6 +14,7 @@ def keep_every_scored_pair() -> IdentityConfig:
     cfg = IdentityConfig()
     cfg.splink.train = False
     cfg.thresholds.match_probability = 1e-9
+    cfg.thresholds.name_only_match_probability = None  # keep name-only pairs too
     cfg.thresholds.match_weight = -1000
     return cfg
 

@@ -19,6 +19,7 @@ def low_threshold_config() -> IdentityConfig:
     cfg = IdentityConfig()
     cfg.splink.train = False
     cfg.thresholds.match_probability = 1e-9
+    cfg.thresholds.name_only_match_probability = None  # keep name-only pairs too
     cfg.thresholds.match_weight = -1000
     return cfg
 
@@ -414,6 +415,7 @@ def test_m_learned_from_deterministic_groups_two_mailboxes_at_one_employer_weigh
     cfg = IdentityConfig()
     cfg.splink.min_records_for_training = 100
     cfg.thresholds.match_probability = 1e-9
+    cfg.thresholds.name_only_match_probability = None  # keep name-only pairs too
     cfg.thresholds.match_weight = -1000
     assert cfg.splink.m_from == "deterministic_groups"
     _colleagues(con, personal_second=False)
