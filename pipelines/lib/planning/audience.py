@@ -94,7 +94,7 @@ _ALLOWED_NODES: set[type[exp.Expression]] = {
 
 AS_OF_SQL = "getvariable('touchplan_as_of')"
 MODEL_ALIAS = "c"
-MOMENTS_TABLE = "_pl_moments"
+MOMENTS_TABLE = "_plan_moments"
 
 
 class AudienceError(ConfigError):

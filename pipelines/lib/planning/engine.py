@@ -111,14 +111,14 @@ def load_rule_tables(
             f"{sql_list(consent.transactional_allowed_states)}, {sql_literal(c.objective)})"
         )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _pl_campaigns (cidx INTEGER, campaign_id VARCHAR, channel VARCHAR, "
+        "CREATE OR REPLACE TEMP TABLE _plan_campaigns (cidx INTEGER, campaign_id VARCHAR, channel VARCHAR, "
         "priority INTEGER, mtype VARCHAR, subscription_group VARCHAR, template_id VARCHAR, cooldown_days INTEGER, "
         "holdout_share DOUBLE, trigger_kind VARCHAR, moment VARCHAR, within_days INTEGER, send_time TIME, "
         "days INTEGER[], start_date DATE, end_date DATE, consent_channel VARCHAR, allowed_states VARCHAR[], "
         "trans_allowed_states VARCHAR[], objective VARCHAR)"
     )
     if rows:
-        con.execute("INSERT INTO _pl_campaigns VALUES " + ", ".join(rows))
+        con.execute("INSERT INTO _plan_campaigns VALUES " + ", ".join(rows))
     var_rows = [
         f"({cidx}, {sql_literal(persona)}, {sql_literal(template)})"
         for cidx, cid in enumerate(campaign_ids)
@@ -126,13 +126,13 @@ def load_rule_tables(
         for persona, template in by_id[cid].variants.items()
     ]
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _pl_variants (cidx INTEGER, persona VARCHAR, template_id VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE _plan_campaign_variants (cidx INTEGER, persona VARCHAR, template_id VARCHAR)"
     )
     if var_rows:
-        con.execute("INSERT INTO _pl_variants VALUES " + ", ".join(var_rows))
+        con.execute("INSERT INTO _plan_campaign_variants VALUES " + ", ".join(var_rows))
 
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _pl_caps (cap_id VARCHAR, ord INTEGER, channels VARCHAR[], max_count INTEGER, "
+        "CREATE OR REPLACE TEMP TABLE _plan_frequency_caps (cap_id VARCHAR, ord INTEGER, channels VARCHAR[], max_count INTEGER, "
         "kind VARCHAR, hours INTEGER, count_m BOOLEAN, count_t BOOLEAN, exempt VARCHAR[], descr VARCHAR)"
     )
     cap_rows = [
@@ -142,22 +142,22 @@ def load_rule_tables(
         for i, cap in enumerate(rules.caps)
     ]
     if cap_rows:
-        con.execute("INSERT INTO _pl_caps VALUES " + ", ".join(cap_rows))
+        con.execute("INSERT INTO _plan_frequency_caps VALUES " + ", ".join(cap_rows))
     # Which caps apply to which campaign (channel in scope, message type counted, campaign not exempt).
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_cap_applies AS
+        CREATE OR REPLACE TEMP TABLE _plan_campaign_caps AS
         SELECT c.cidx, k.cap_id, k.ord, k.max_count, k.kind, k.hours, k.count_m, k.count_t, k.channels
-        FROM _pl_campaigns c JOIN _pl_caps k
+        FROM _plan_campaigns c JOIN _plan_frequency_caps k
           ON (k.channels IS NULL OR list_contains(k.channels, c.channel))
          AND ((c.mtype = 'marketing' AND k.count_m) OR (c.mtype = 'transactional' AND k.count_t))
          AND NOT list_contains(k.exempt, c.campaign_id)
     """)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _pl_capacity (channel VARCHAR, cap_id VARCHAR, daily_limit INTEGER)"
+        "CREATE OR REPLACE TEMP TABLE _plan_channel_capacity (channel VARCHAR, cap_id VARCHAR, daily_limit INTEGER)"
     )
     if rules.capacity:
         con.execute(
-            "INSERT INTO _pl_capacity VALUES "
+            "INSERT INTO _plan_channel_capacity VALUES "
             + ", ".join(
                 f"({sql_literal(k.channel)}, {sql_literal(k.id)}, {k.daily_limit})" for k in rules.capacity
             )
@@ -200,7 +200,7 @@ def _quiet_sql(rules: ContactRulesConfig, local: str, mtype: str, channel: str) 
 def build_plan_candidates(
     con: duckdb.DuckDBPyConnection, strategy: Strategy, as_of: datetime, campaign_ids: list[str]
 ) -> None:
-    """Create _pl_grid (slots per campaign/time zone/day) and _pl_cand (one row per candidate)."""
+    """Create _plan_slot_grid (slots per campaign/time zone/day) and _plan_candidates (one row per candidate)."""
     rules = strategy.rules
     horizon = rules.horizon_days
     by_id = strategy.campaigns.by_id()
@@ -214,15 +214,15 @@ def build_plan_candidates(
     # Slot grid: per campaign x time zone x local day; all time-zone arithmetic happens on this small table.
     local_expr, moved_expr = _quiet_sql(rules, "g.due_local", "g.mtype", "g.channel")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_grid AS
-        WITH zones AS (SELECT DISTINCT time_zone AS tz FROM _pl_customers),
+        CREATE OR REPLACE TEMP TABLE _plan_slot_grid AS
+        WITH zones AS (SELECT DISTINCT time_zone AS tz FROM _plan_customers),
         base AS (
             SELECT c.cidx, c.mtype, c.channel, c.trigger_kind, c.days, c.start_date, c.end_date, z.tz,
                    CAST(timezone(z.tz, CAST(getvariable('touchplan_as_of') AS TIMESTAMP) AT TIME ZONE 'UTC') AS DATE)
                        AS day0,
                    timezone(z.tz, CAST(getvariable('touchplan_as_of') AS TIMESTAMP) AT TIME ZONE 'UTC') AS now_local,
                    c.send_time, d.k
-            FROM _pl_campaigns c CROSS JOIN zones z CROSS JOIN range(0, {horizon} + 1) d(k)
+            FROM _plan_campaigns c CROSS JOIN zones z CROSS JOIN range(0, {horizon} + 1) d(k)
         ),
         g AS (
             SELECT *, (day0 + CAST(k AS INTEGER)) + send_time AS due_local FROM base
@@ -262,8 +262,8 @@ def build_plan_candidates(
     """)
     # keep one slot per candidate and local day (the earliest)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_grid AS
-        SELECT dense_rank() OVER (ORDER BY cidx, tz) AS slot_group, * FROM _pl_grid
+        CREATE OR REPLACE TEMP TABLE _plan_slot_grid AS
+        SELECT dense_rank() OVER (ORDER BY cidx, tz) AS slot_group, * FROM _plan_slot_grid
         QUALIFY row_number() OVER (PARTITION BY cidx, tz, slot_day ORDER BY slot_at) = 1
     """)
     _build_candidates(con, strategy, campaign_ids, wheres)
@@ -272,9 +272,9 @@ def build_plan_candidates(
 def _build_candidates(
     con: duckdb.DuckDBPyConnection, strategy: Strategy, campaign_ids: list[str], wheres: list[str]
 ) -> None:
-    """_pl_cand: one row per (customer, campaign) whose audience and trigger match, with the eligibility outcome.
+    """_plan_candidates: one row per (customer, campaign) whose audience and trigger match, with the eligibility outcome.
 
-    Everything per customer is computed once into one wide row (`_pl_cwide`: the customer model plus consent state
+    Everything per customer is computed once into one wide row (`_plan_customer_facts`: the customer model plus consent state
     per consent class, suppression reason per class, latest moment per moment, last send per cooldown campaign,
     global holdout); each campaign is then one filtered scan of it, with the campaign's attributes as literals.
     No join runs over the (customer x campaign) pairs except the tiny (time zone -> slot group) lookup."""
@@ -300,7 +300,7 @@ def _build_candidates(
         for i, (ch, mt) in enumerate(sp_classes)
     ]
     joins = [
-        f"LEFT JOIN (SELECT customer_id, {', '.join(cons_cols)} FROM _pl_consent GROUP BY ALL) k USING (customer_id)"
+        f"LEFT JOIN (SELECT customer_id, {', '.join(cons_cols)} FROM _plan_consent GROUP BY ALL) k USING (customer_id)"
     ]
     cols = [f"k.st_{i}" for i in range(len(st_classes))] + [f"k.sp_{i}" for i in range(len(sp_classes))]
     if moments:
@@ -309,7 +309,7 @@ def _build_candidates(
             for i, m in enumerate(moments)
         )
         joins.append(
-            f"LEFT JOIN (SELECT customer_id, {m_cols} FROM _pl_moments "
+            f"LEFT JOIN (SELECT customer_id, {m_cols} FROM _plan_moments "
             "WHERE occurred_at <= getvariable('touchplan_as_of') GROUP BY ALL) m USING (customer_id)"
         )
         cols += [f"m.m_{i}" for i in range(len(moments))]
@@ -319,7 +319,7 @@ def _build_candidates(
             for i in cools
         )
         joins.append(
-            f"LEFT JOIN (SELECT customer_id, {c_cols} FROM _pl_history GROUP BY ALL) h USING (customer_id)"
+            f"LEFT JOIN (SELECT customer_id, {c_cols} FROM _plan_contact_history GROUP BY ALL) h USING (customer_id)"
         )
         cols += [f"h.cool_{i}" for i in cools]
     hold_sql = (
@@ -329,11 +329,13 @@ def _build_candidates(
         else "false"
     )
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_cwide AS
+        CREATE OR REPLACE TEMP TABLE _plan_customer_facts AS
         SELECT c.*, {hold_sql} AS global_held, {", ".join(cols)}
-        FROM _pl_customers c {" ".join(joins)}
+        FROM _plan_customers c {" ".join(joins)}
     """)
-    con.execute("CREATE OR REPLACE TEMP TABLE _pl_tzg AS SELECT DISTINCT slot_group, cidx, tz FROM _pl_grid")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _plan_zone_slot_groups AS SELECT DISTINCT slot_group, cidx, tz FROM _plan_slot_grid"
+    )
     selects = []
     for cidx, (c, where) in enumerate(zip(camps, wheres, strict=True)):
         consent = rules.consent_for(c.channel)
@@ -395,17 +397,19 @@ def _build_candidates(
                         {cool_ev}
                    END AS pre_evidence,
                    {moment_at} AS moment_at
-            FROM _pl_cwide c LEFT JOIN (SELECT tz, slot_group FROM _pl_tzg WHERE cidx = {cidx}) g
+            FROM _plan_customer_facts c LEFT JOIN (SELECT tz, slot_group FROM _plan_zone_slot_groups WHERE cidx = {cidx}) g
               ON g.tz = c.time_zone
             WHERE {where} {trigger}""")
     # narrow table; the view adds the customer and campaign columns (not stored once per pair)
-    con.execute("CREATE OR REPLACE TEMP TABLE _pl_cand0 AS " + " UNION ALL ".join(selects))
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_pl_cand'").fetchone()[0]:
-        con.execute("DROP TABLE _pl_cand")  # a backtest on this connection left a table of that name
+    con.execute("CREATE OR REPLACE TEMP TABLE _plan_candidate_keys AS " + " UNION ALL ".join(selects))
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_plan_candidates'").fetchone()[
+        0
+    ]:
+        con.execute("DROP TABLE _plan_candidates")  # a backtest on this connection left a table of that name
     con.execute("""
-        CREATE OR REPLACE TEMP VIEW _pl_cand AS
+        CREATE OR REPLACE TEMP VIEW _plan_candidates AS
         SELECT c.*, cu.customer_id, cu.time_zone AS tz, k.mtype, k.priority, k.campaign_id, k.channel
-        FROM _pl_cand0 c JOIN _pl_customers cu USING (cno) JOIN _pl_campaigns k USING (cidx)
+        FROM _plan_candidate_keys c JOIN _plan_customers cu USING (cno) JOIN _plan_campaigns k USING (cidx)
     """)
 
 
@@ -421,16 +425,16 @@ def _outcome_sql(c: str, s: str) -> str:
 
 # contact_decisions is written from two sources with the same columns, so no join runs between the ~18M
 # candidates and the ~16M arbitrated rows at 1M customers: the candidates decided before arbitration (consent,
-# suppression, holdout, cooldown) or without a slot, and the arbitrated ones (_pl_state)
+# suppression, holdout, cooldown) or without a slot, and the arbitrated ones (_plan_arbitrated_evidence)
 _DECISION_SOURCES = (
     """(SELECT c.*, NULL::VARCHAR AS status, NULL::TIMESTAMPTZ AS slot_at, NULL::TIMESTAMP AS local_ts,
                NULL::BOOLEAN AS was_moved, NULL::VARCHAR AS blk_outcome, NULL::VARCHAR AS blk_reason,
                NULL::VARCHAR AS blk_rule, NULL::JSON AS blk_evidence
-        FROM _pl_cand c WHERE c.pre_outcome IS NOT NULL OR c.slot_group IS NULL)""",
+        FROM _plan_candidates c WHERE c.pre_outcome IS NOT NULL OR c.slot_group IS NULL)""",
     """(SELECT s.*, cu.customer_id, cu.time_zone AS tz, k.campaign_id, k.channel, k.priority, k.mtype,
                NULL::VARCHAR AS pre_outcome, NULL::VARCHAR AS pre_reason, NULL::VARCHAR AS pre_rule,
                NULL::JSON AS pre_evidence
-        FROM _pl_state s JOIN _pl_customers cu ON cu.cno = s.cno JOIN _pl_campaigns k ON k.cidx = s.cidx)""",
+        FROM _plan_arbitrated_evidence s JOIN _plan_customers cu ON cu.cno = s.cno JOIN _plan_campaigns k ON k.cidx = s.cidx)""",
 )
 
 
@@ -460,7 +464,7 @@ def _decisions_sql(plan_run_id: str, version: str, created_at: datetime, source:
                timezone('UTC', due.due_at) AS due_at,
                timezone('UTC', d.slot_at) AS scheduled_at, TIMESTAMP '{naive_utc(created_at)}' AS created_at
         FROM {source} d
-        LEFT JOIN (SELECT slot_group, min(due_at) AS due_at FROM _pl_grid GROUP BY slot_group) due
+        LEFT JOIN (SELECT slot_group, min(due_at) AS due_at FROM _plan_slot_grid GROUP BY slot_group) due
           ON due.slot_group = d.slot_group
     """
 
@@ -484,7 +488,7 @@ def run_plan(
     write: bool = True,
 ) -> PlanResult:
     """Plan the horizon after `as_of` and append the run to the output tables (unless write=False: then the
-    decisions stay in the temporary table _pl_decisions)."""
+    decisions stay in the temporary table _plan_decisions)."""
     created_at = created_at or datetime.now(UTC)
     version = strategy.rules_version
     plan_run_id = plan_run_id_for(as_of, version, created_at)
@@ -494,29 +498,29 @@ def run_plan(
     missing = prepare_inputs(con, strategy.rules, types, as_of, max_cool)
     load_rule_tables(con, strategy.campaigns, strategy.rules, campaign_ids)
     build_plan_candidates(con, strategy, as_of, campaign_ids)
-    arbitrate(con, strategy.rules, candidates="_pl_cand0")
+    arbitrate(con, strategy.rules, candidates="_plan_candidate_keys")
     # outcome counts from the narrow columns; the decisions (with their evidence JSON) are written once, below
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_outcomes AS
+        CREATE OR REPLACE TEMP TABLE _plan_outcome_counts AS
         SELECT k.campaign_id, {_outcome_sql("c", "s")} AS outcome, count(*) AS n
-        FROM _pl_cand0 c LEFT JOIN _pl_st s USING (cand_id) JOIN _pl_campaigns k ON k.cidx = c.cidx GROUP BY ALL
+        FROM _plan_candidate_keys c LEFT JOIN _plan_arbitrated s USING (cand_id) JOIN _plan_campaigns k ON k.cidx = c.cidx GROUP BY ALL
     """)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_plan AS
+        CREATE OR REPLACE TEMP TABLE _plan_planned_contacts AS
         SELECT {sql_literal(plan_run_id)} AS plan_run_id, c.customer_id, c.campaign_id, c.channel,
                coalesce(v.template_id, k.template_id) AS template_id,
                CASE WHEN v.template_id IS NOT NULL THEN v.persona ELSE 'default' END AS variant,
                timezone('UTC', s.slot_at) AS scheduled_at, s.local_ts AS scheduled_local, c.tz AS time_zone,
                {sql_literal(version)} AS rules_version, c.mtype AS message_type, k.subscription_group, c.priority,
                k.objective, TIMESTAMP '{naive_utc(created_at)}' AS created_at
-        FROM _pl_cand c JOIN _pl_st s USING (cand_id) JOIN _pl_campaigns k ON k.cidx = c.cidx
-        JOIN _pl_customers cu ON cu.cno = c.cno
-        LEFT JOIN _pl_variants v ON v.cidx = c.cidx AND v.persona = cu.persona
+        FROM _plan_candidates c JOIN _plan_arbitrated s USING (cand_id) JOIN _plan_campaigns k ON k.cidx = c.cidx
+        JOIN _plan_customers cu ON cu.cno = c.cno
+        LEFT JOIN _plan_campaign_variants v ON v.cidx = c.cidx AND v.persona = cu.persona
         WHERE s.status = 'planned'
     """)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_waterfall AS
-        WITH d AS (SELECT campaign_id, outcome, n FROM _pl_outcomes),
+        CREATE OR REPLACE TEMP TABLE _plan_waterfall AS
+        WITH d AS (SELECT campaign_id, outcome, n FROM _plan_outcome_counts),
         p AS (SELECT campaign_id,
                 sum(n) AS eligible,
                 sum(n) FILTER (WHERE outcome = 'no_consent') AS no_consent,
@@ -538,14 +542,14 @@ def run_plan(
                coalesce(eligible, 0) - coalesce(no_consent, 0) - coalesce(suppressed, 0) - coalesce(held_out, 0)
                    - coalesce(caps, 0) - coalesce(arbitration, 0) AS after_arbitration,
                coalesce(planned, 0) AS planned, coalesce(deferred, 0) AS deferred, {sql_literal(version)} AS rules_version
-        FROM _pl_campaigns k LEFT JOIN p USING (campaign_id) ORDER BY k.cidx
+        FROM _plan_campaigns k LEFT JOIN p USING (campaign_id) ORDER BY k.cidx
     """)
-    counts = dict(con.execute("SELECT outcome, sum(n) FROM _pl_outcomes GROUP BY outcome").fetchall())
+    counts = dict(con.execute("SELECT outcome, sum(n) FROM _plan_outcome_counts GROUP BY outcome").fetchall())
     total = sum(counts.values())
-    planned = con.execute("SELECT count(*) FROM _pl_plan").fetchone()[0]
-    cols = [d[0] for d in con.execute("SELECT * FROM _pl_waterfall").description]
+    planned = con.execute("SELECT count(*) FROM _plan_planned_contacts").fetchone()[0]
+    cols = [d[0] for d in con.execute("SELECT * FROM _plan_waterfall").description]
     waterfall = [
-        dict(zip(cols, row, strict=True)) for row in con.execute("SELECT * FROM _pl_waterfall").fetchall()
+        dict(zip(cols, row, strict=True)) for row in con.execute("SELECT * FROM _plan_waterfall").fetchall()
     ]
     result = PlanResult(
         plan_run_id=plan_run_id,
@@ -559,13 +563,13 @@ def run_plan(
     )
     decisions = [_decisions_sql(plan_run_id, version, created_at, src) for src in _DECISION_SOURCES]
     if not write:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {' UNION ALL '.join(decisions)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _plan_decisions AS {' UNION ALL '.join(decisions)}")
     else:
         ensure_output_tables(con)
         for sql in decisions:
             con.execute(f"INSERT INTO contact_decisions BY NAME {sql}")
-        con.execute("INSERT INTO contact_plan BY NAME SELECT * FROM _pl_plan")
-        con.execute("INSERT INTO campaign_waterfall BY NAME SELECT * FROM _pl_waterfall")
+        con.execute("INSERT INTO contact_plan BY NAME SELECT * FROM _plan_planned_contacts")
+        con.execute("INSERT INTO campaign_waterfall BY NAME SELECT * FROM _plan_waterfall")
         con.execute(
             "INSERT INTO plan_runs BY NAME SELECT ? AS plan_run_id, ? AS created_at, ? AS as_of, ? AS rules_version, "
             "? AS horizon_days, ? AS candidates, ? AS planned, ? AS outcome_counts, ? AS missing_inputs, 'plan' AS kind",

@@ -1,6 +1,6 @@
 """Planning inputs read from the upstream tables into temporary tables of one DuckDB connection.
 
-The customer model (`_pl_customers`) joins dim_customers with the insight tables; its columns are
+The customer model (`_plan_customers`) joins dim_customers with the insight tables; its columns are
 audience.CUSTOMER_MODEL_COLUMNS. A missing upstream table is read as empty (the plan then says so in
 plan_runs.missing_inputs) so planning works on a warehouse that is still being built.
 """
@@ -110,7 +110,7 @@ def prepare_inputs(
     as_of: datetime,
     max_cooldown_days: int,
 ) -> list[str]:
-    """Create _pl_customers, _pl_moments, _pl_consent and _pl_history; return the missing upstream tables."""
+    """Create _plan_customers, _plan_moments, _plan_consent and _plan_contact_history; return the missing upstream tables."""
     setup_connection(con, as_of)
     present = existing_tables(con)
     missing = [t for t in UPSTREAM_TABLES if t not in present and t not in OPTIONAL_TABLES]
@@ -119,7 +119,7 @@ def prepare_inputs(
 
     model_cols = ", ".join(f"{name}" for name in CUSTOMER_MODEL_COLUMNS if name not in ("time_zone",))
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_customers AS
+        CREATE OR REPLACE TEMP TABLE _plan_customers AS
         WITH zones AS (SELECT name FROM pg_timezone_names()),
         d AS (SELECT * FROM {src["dim_customers"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
         lc AS (SELECT * FROM {src["customer_lifecycle"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
@@ -149,14 +149,14 @@ def prepare_inputs(
         FROM model LEFT JOIN zones z ON z.name = model.raw_time_zone
     """)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_moments AS
+        CREATE OR REPLACE TEMP TABLE _plan_moments AS
         SELECT customer_id, moment, occurred_at FROM {src["customer_moments"]} WHERE customer_id IS NOT NULL
     """)
     # Erased people (`touchplan erase`; their re-imported CRM records in erased_records): a suppression on every
     # channel with reason `erased` (an all-channel reason of contact_rules.yaml). Channel '*' sorts before every
     # channel name, so it wins the per-class pick of the suppression reason.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_consent AS
+        CREATE OR REPLACE TEMP TABLE _plan_consent AS
         SELECT customer_id, channel, coalesce(subscription_group, 'marketing') AS subscription_group,
                coalesce(consent_state, 'unknown') AS consent_state, reason
         FROM {src["customer_consent"]} WHERE customer_id IS NOT NULL
@@ -172,7 +172,7 @@ def prepare_inputs(
     trans_list = ", ".join(sql_literal(c) for c in transactional) or "NULL"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _pl_history AS
+        CREATE OR REPLACE TEMP TABLE _plan_contact_history AS
         WITH tp AS (
             SELECT customer_id, CASE channel {chan_case} ELSE channel END AS channel,
                    CASE WHEN campaign_id IN ({trans_list}) THEN 'transactional' ELSE 'marketing' END AS mtype,

@@ -19,7 +19,7 @@ def test_allowed_expression_compiles_to_qualified_sql():
     sql = compile_audience(
         "lifecycle_stage in ('lead','mql') and lead_score >= 60 and not has_moment('first_purchase')", SRC
     )
-    assert '"c"."lifecycle_stage" IN' in sql and "_pl_moments" in sql
+    assert '"c"."lifecycle_stage" IN' in sql and "_plan_moments" in sql
 
 
 @pytest.mark.parametrize(
