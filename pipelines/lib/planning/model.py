@@ -118,43 +118,55 @@ def prepare_inputs(
     default_tz = rules.default_time_zone
 
     model_cols = ", ".join(f"{name}" for name in CUSTOMER_MODEL_COLUMNS if name not in ("time_zone",))
+    # one row per customer: the customer model the audiences read (audience.CUSTOMER_MODEL_COLUMNS) and `cno`
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _plan_customers AS
         WITH zones AS (SELECT name FROM pg_timezone_names()),
-        d AS (SELECT * FROM {src["dim_customers"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
-        lc AS (SELECT * FROM {src["customer_lifecycle"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
-        ls AS (SELECT * FROM {src["lead_scores"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
+        customers AS (SELECT * FROM {src["dim_customers"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
+        lifecycle AS (
+            SELECT * FROM {src["customer_lifecycle"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1
+        ),
+        scores AS (SELECT * FROM {src["lead_scores"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
         rfv AS (SELECT * FROM {src["customer_rfv"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
-        pe AS (SELECT * FROM {src["customer_personas"]}
+        personas AS (SELECT * FROM {src["customer_personas"]}
                QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY persona) = 1),
-        ec AS (SELECT customer_id, any_value(consent_state) AS email_consent_state FROM {src["customer_consent"]}
-               WHERE channel = 'email' AND subscription_group = 'marketing' GROUP BY customer_id),
+        email_consent AS (
+            SELECT customer_id, any_value(consent_state) AS email_consent_state FROM {src["customer_consent"]}
+            WHERE channel = 'email' AND subscription_group = 'marketing' GROUP BY customer_id
+        ),
         model AS (
-            SELECT d.customer_id, d.title, d.seniority, d.company, d.industry, d.employees, d.country_code,
-                   d.time_zone AS raw_time_zone, d.is_customer, d.first_seen_at, d.last_seen_at,
-                   d.source_record_count, lc.lifecycle_stage, lc.stage_entered_at, lc.tenure_days,
-                   ls.lead_score, ls.fit_score, ls.engagement_score, ls.budget_score, ls.authority_score,
-                   ls.need_score, ls.timeframe_score, ls.is_mql, ls.is_sales_ready,
+            SELECT customers.customer_id, customers.title, customers.seniority, customers.company,
+                   customers.industry, customers.employees, customers.country_code,
+                   customers.time_zone AS raw_time_zone, customers.is_customer, customers.first_seen_at,
+                   customers.last_seen_at, customers.source_record_count,
+                   lifecycle.lifecycle_stage, lifecycle.stage_entered_at, lifecycle.tenure_days,
+                   scores.lead_score, scores.fit_score, scores.engagement_score, scores.budget_score,
+                   scores.authority_score, scores.need_score, scores.timeframe_score, scores.is_mql,
+                   scores.is_sales_ready,
                    rfv.recency_days, rfv.frequency, rfv.value, rfv.r_score, rfv.f_score, rfv.v_score,
-                   rfv.rfv_segment, pe.persona, coalesce(ec.email_consent_state, 'unknown') AS email_consent_state
-            FROM d
-            LEFT JOIN lc USING (customer_id) LEFT JOIN ls USING (customer_id) LEFT JOIN rfv USING (customer_id)
-            LEFT JOIN pe USING (customer_id) LEFT JOIN ec USING (customer_id)
-            WHERE d.customer_id IS NOT NULL
+                   rfv.rfv_segment, personas.persona,
+                   coalesce(email_consent.email_consent_state, 'unknown') AS email_consent_state
+            FROM customers
+            LEFT JOIN lifecycle USING (customer_id) LEFT JOIN scores USING (customer_id)
+            LEFT JOIN rfv USING (customer_id) LEFT JOIN personas USING (customer_id)
+            LEFT JOIN email_consent USING (customer_id)
+            WHERE customers.customer_id IS NOT NULL
         )
         SELECT {model_cols},
-               coalesce(z.name, {sql_literal(default_tz)}) AS time_zone,
+               coalesce(zones.name, {sql_literal(default_tz)}) AS time_zone,
                -- a dense integer key in customer id order: the planning joins use it instead of the string id
                CAST(row_number() OVER (ORDER BY model.customer_id) AS INTEGER) AS cno
-        FROM model LEFT JOIN zones z ON z.name = model.raw_time_zone
+        FROM model LEFT JOIN zones ON zones.name = model.raw_time_zone
     """)
+    # one row per customer moment (customer_moments)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _plan_moments AS
         SELECT customer_id, moment, occurred_at FROM {src["customer_moments"]} WHERE customer_id IS NOT NULL
     """)
     # Erased people (`touchplan erase`; their re-imported CRM records in erased_records): a suppression on every
     # channel with reason `erased` (an all-channel reason of contact_rules.yaml). Channel '*' sorts before every
-    # channel name, so it wins the per-class pick of the suppression reason.
+    # channel name, so it wins the per-class pick of the suppression reason. One row per (customer, channel,
+    # subscription group) consent statement.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _plan_consent AS
         SELECT customer_id, channel, coalesce(subscription_group, 'marketing') AS subscription_group,
@@ -170,10 +182,11 @@ def prepare_inputs(
     chan_case = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in chan_map.items())
     transactional = [k for k, v in campaign_message_types.items() if v == "transactional"]
     trans_list = ", ".join(sql_literal(c) for c in transactional) or "NULL"
+    # one row per counted past contact (touchpoint or ledger send) inside the look-back window
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _plan_contact_history AS
-        WITH tp AS (
+        WITH touchpoints AS (
             SELECT customer_id, CASE channel {chan_case} ELSE channel END AS channel,
                    CASE WHEN campaign_id IN ({trans_list}) THEN 'transactional' ELSE 'marketing' END AS mtype,
                    campaign_id, occurred_at, message_id, 'touchpoint' AS source, touchpoint_id AS ref
@@ -192,11 +205,11 @@ def prepare_inputs(
             WHERE sends.status IN ('accepted', 'in_flight', 'sent') AND coalesce(sends.sent_at, sends.created_at) >= $since
               AND coalesce(sends.sent_at, sends.created_at) <= $as_of
         )
-        SELECT customer_id, channel, mtype, campaign_id, occurred_at, source, ref FROM tp
+        SELECT customer_id, channel, mtype, campaign_id, occurred_at, source, ref FROM touchpoints
         UNION ALL
         -- a ledger send that already came back as a touchpoint (same provider message id) counts once
         SELECT customer_id, channel, mtype, campaign_id, occurred_at, source, ref FROM ledger
-        WHERE message_id IS NULL OR message_id NOT IN (SELECT message_id FROM tp WHERE message_id IS NOT NULL)
+        WHERE message_id IS NULL OR message_id NOT IN (SELECT message_id FROM touchpoints WHERE message_id IS NOT NULL)
         """,
         {"since": since, "as_of": naive_utc(as_of)},
     )
