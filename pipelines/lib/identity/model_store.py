@@ -48,7 +48,7 @@ def save_model(
 ) -> None:
     """Append the run's model to `identity_model` and replace `identity_model_input` with what Splink scored.
 
-    Reads the resolver's work tables `_id_records` (id, record_key) and, in `groups` mode, `_id_dcomp` (id, comp):
+    Reads the resolver's work tables `_identity_records` (id, record_key) and, in `groups` mode, `_identity_deterministic_groups` (id, comp):
     Splink's input then has one row per deterministic group (id = comp), shared by each of its records."""
     con.execute(f"""
         CREATE TABLE IF NOT EXISTS {MODEL_TABLE} (
@@ -74,14 +74,14 @@ def save_model(
     )
     if model is None:
         con.execute(
-            f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS SELECT record_key, id FROM _id_records WHERE false"
+            f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS SELECT record_key, id FROM _identity_records WHERE false"
         )
         return
     join = "s.id = r.id" if per_record else "s.id = d.comp"
-    groups = "" if per_record else "JOIN _id_dcomp d ON d.id = r.id"
+    groups = "" if per_record else "JOIN _identity_deterministic_groups d ON d.id = r.id"
     con.execute(f"""
         CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS
-        SELECT r.record_key, s.* FROM _id_records r {groups} JOIN {splink_input} s ON {join}
+        SELECT r.record_key, s.* FROM _identity_records r {groups} JOIN {splink_input} s ON {join}
     """)
 
 
@@ -201,7 +201,7 @@ def _agreed_sql(linker) -> str:
 
 def score_crm_pairs(con: duckdb.DuckDBPyConnection, model: dict | None) -> int:
     """Replace `identity_pair_evidence` with every pair of records of one customer inside one CRM (from
-    identity_clusters and _id_records), scored by `model` on `identity_model_input`; returns the pair count.
+    identity_clusters and _identity_records), scored by `model` on `identity_model_input`; returns the pair count.
 
     Splink's own predict (`predict_within`, blocking on customer + CRM) computes each pair's levels and weights,
     with term frequencies from the whole persisted input, as in the run."""
@@ -214,24 +214,24 @@ def score_crm_pairs(con: duckdb.DuckDBPyConnection, model: dict | None) -> int:
         return 0
     systems = ", ".join(f"'{s}'" for s in CRM_SYSTEMS)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _id_pair_input AS
+        CREATE OR REPLACE TEMP TABLE _identity_pair_input AS
         SELECT i.* REPLACE (row_number() OVER (ORDER BY i.record_key)::BIGINT AS id),
                c.cluster_id || '|' || r.source_system AS {_PAIR_BLOCK}
         FROM {MODEL_INPUT_TABLE} i
         JOIN identity_clusters c USING (record_key)
-        JOIN _id_records r USING (record_key)
+        JOIN _identity_records r USING (record_key)
         WHERE r.source_system IN ({systems}) AND c.cluster_size > 1
         QUALIFY count(*) OVER (PARTITION BY c.cluster_id, r.source_system) > 1
     """)
-    if not con.execute("SELECT count(*) FROM _id_pair_input").fetchall()[0][0]:
-        con.execute("DROP TABLE _id_pair_input")
+    if not con.execute("SELECT count(*) FROM _identity_pair_input").fetchall()[0][0]:
+        con.execute("DROP TABLE _identity_pair_input")
         return 0
     from splink import block_on
 
     linker, db_api = model_linker(con, model)
     try:
         predictions = linker.inference.predict_within(
-            db_api.register("_id_pair_input"),
+            db_api.register("_identity_pair_input"),
             blocking_rules_to_generate_predictions=[block_on(_PAIR_BLOCK)],
             warning_mode="never",
         )
@@ -240,10 +240,10 @@ def score_crm_pairs(con: duckdb.DuckDBPyConnection, model: dict | None) -> int:
             SELECT least(l.record_key, r.record_key), greatest(l.record_key, r.record_key), p.match_weight,
                    p.match_probability, nullif({_agreed_sql(linker)}, '')
             FROM {predictions.physical_name} p
-            JOIN _id_pair_input l ON l.id = p.id_l JOIN _id_pair_input r ON r.id = p.id_r
+            JOIN _identity_pair_input l ON l.id = p.id_l JOIN _identity_pair_input r ON r.id = p.id_r
             ORDER BY 1, 2
         """)
     finally:
         linker.table_management.delete_tables_created_by_splink_from_db()
-        con.execute("DROP TABLE IF EXISTS _id_pair_input")
+        con.execute("DROP TABLE IF EXISTS _identity_pair_input")
     return con.execute(f"SELECT count(*) FROM {PAIR_EVIDENCE_TABLE}").fetchall()[0][0]
