@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from pipelines.lib.dbt_schema import documented_columns
 from pipelines.lib.erasure import ERASED_REASON, erased_customers_sql
 from pipelines.lib.planning.audience import CUSTOMER_MODEL_COLUMNS
 from pipelines.lib.planning.config import ContactRulesConfig
-from pipelines.lib.sql import sql_literal
+from pipelines.lib.sql import quote_ident, sql_literal
 
 UPSTREAM_TABLES = (
     "dim_customers",
@@ -31,27 +32,9 @@ UPSTREAM_TABLES = (
 # Read when present, never reported missing: the ledger (no sends yet) and the id lineage (no merges yet).
 OPTIONAL_TABLES = ("send_ledger", "customer_id_lineage")
 
-# The columns each upstream table must offer (from docs/architecture.md); stand-ins use these types.
-_STANDINS: dict[str, str] = {
-    "dim_customers": "customer_id VARCHAR, email VARCHAR, title VARCHAR, seniority VARCHAR, company VARCHAR, "
-    "industry VARCHAR, employees INTEGER, country_code VARCHAR, time_zone VARCHAR, is_customer BOOLEAN, "
-    "first_seen_at TIMESTAMP, last_seen_at TIMESTAMP, source_record_count INTEGER",
-    "customer_consent": "customer_id VARCHAR, channel VARCHAR, subscription_group VARCHAR, consent_state VARCHAR, "
-    "reason VARCHAR, asserted_at TIMESTAMP",
-    "fct_touchpoints": "touchpoint_id VARCHAR, customer_id VARCHAR, channel VARCHAR, touchpoint_type VARCHAR, "
-    "is_marketing_contact BOOLEAN, campaign_id VARCHAR, message_id VARCHAR, occurred_at TIMESTAMP",
-    "customer_rfv": "customer_id VARCHAR, recency_days INTEGER, frequency DOUBLE, value DOUBLE, r_score INTEGER, "
-    "f_score INTEGER, v_score INTEGER, rfv_segment VARCHAR",
-    "customer_personas": "customer_id VARCHAR, persona VARCHAR",
-    "customer_lifecycle": "customer_id VARCHAR, lifecycle_stage VARCHAR, stage_entered_at TIMESTAMP, tenure_days INTEGER",
-    "lead_scores": "customer_id VARCHAR, budget_score DOUBLE, authority_score DOUBLE, need_score DOUBLE, "
-    "timeframe_score DOUBLE, fit_score DOUBLE, engagement_score DOUBLE, lead_score DOUBLE, is_mql BOOLEAN, "
-    "is_sales_ready BOOLEAN",
-    "customer_moments": "customer_id VARCHAR, moment VARCHAR, occurred_at TIMESTAMP",
-    "send_ledger": "send_id VARCHAR, customer_id VARCHAR, campaign_id VARCHAR, channel VARCHAR, status VARCHAR, "
-    "provider_message_id VARCHAR, created_at TIMESTAMP, sent_at TIMESTAMP",
-    "customer_id_lineage": "customer_id VARCHAR, current_customer_id VARCHAR",
-}
+# A missing upstream table is read as an empty stand-in with the columns and types its dbt YAML documents
+# (pipelines.lib.dbt_schema; send_ledger, written by delivery, is documented as a dbt source). The customer model
+# casts what it reads to its own types (audience.CUSTOMER_MODEL_COLUMNS).
 
 
 def setup_connection(con: duckdb.DuckDBPyConnection, as_of: datetime) -> None:
@@ -80,18 +63,22 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def standin_columns(table: str) -> list[tuple[str, str]]:
+    """The documented (column, type) of an upstream table: the schema of its empty stand-in."""
+    return documented_columns(table)
+
+
 def _source(con: duckdb.DuckDBPyConnection, table: str, present: set[str]) -> str:
-    """The table itself, or an empty typed stand-in; missing contract columns are read as NULL."""
-    spec = _STANDINS[table]
-    wanted = [(part.strip().split(" ")[0], part.strip().split(" ")[1]) for part in spec.split(",")]
+    """The table's documented columns, or an empty typed stand-in; a documented column it lacks is read as NULL."""
+    wanted = standin_columns(table)
     if table not in present:
-        cols = ", ".join(f"NULL::{typ} AS {name}" for name, typ in wanted)
+        cols = ", ".join(f"NULL::{typ} AS {quote_ident(name)}" for name, typ in wanted)
         return f"(SELECT {cols} WHERE false)"
     have = table_columns(con, table)
     cols = ", ".join(
-        f'"{name}"::{typ} AS {name}' if name in have else f"NULL::{typ} AS {name}" for name, typ in wanted
+        quote_ident(name) if name in have else f"NULL::{typ} AS {quote_ident(name)}" for name, typ in wanted
     )
-    return f'(SELECT {cols} FROM "{table}")'
+    return f"(SELECT {cols} FROM {quote_ident(table)})"
 
 
 def history_lookback(rules: ContactRulesConfig, max_cooldown_days: int) -> timedelta:
@@ -117,7 +104,11 @@ def prepare_inputs(
     src = {t: _source(con, t, present) for t in UPSTREAM_TABLES}
     default_tz = rules.default_time_zone
 
-    model_cols = ", ".join(f"{name}" for name in CUSTOMER_MODEL_COLUMNS if name not in ("time_zone",))
+    model_cols = ", ".join(
+        f"CAST(model.{name} AS {typ}) AS {name}"
+        for name, typ in CUSTOMER_MODEL_COLUMNS.items()
+        if name != "time_zone"
+    )
     # one row per customer: the customer model the audiences read (audience.CUSTOMER_MODEL_COLUMNS) and `cno`
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _plan_customers AS
