@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from pipelines.lib.identity.config import IdentityConfig
-from pipelines.lib.sql import sql_literal
+from pipelines.lib.sql import quote_ident, sql_literal
 
 MODEL_TABLE = "identity_model"
 MODEL_INPUT_TABLE = "identity_model_input"
@@ -77,11 +77,12 @@ def save_model(
             f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS SELECT record_key, id FROM _identity_records WHERE false"
         )
         return
-    join = "s.id = r.id" if per_record else "s.id = d.comp"
-    groups = "" if per_record else "JOIN _identity_deterministic_groups d ON d.id = r.id"
+    join = "splink_row.id = rec.id" if per_record else "splink_row.id = grp.comp"
+    groups = "" if per_record else "JOIN _identity_deterministic_groups AS grp ON grp.id = rec.id"
     con.execute(f"""
         CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS
-        SELECT r.record_key, s.* FROM _identity_records r {groups} JOIN {splink_input} s ON {join}
+        SELECT rec.record_key, splink_row.*
+        FROM _identity_records AS rec {groups} JOIN {splink_input} AS splink_row ON {join}
     """)
 
 
@@ -183,15 +184,15 @@ def _agreed_sql(linker) -> str:
     included), '; '-separated, each as `<comparison>: <level> (+w.w)`."""
     parts = []
     for comp in linker._settings_obj.comparisons:
-        weight = f'"{comp._mw_column_name}"'
+        weight = quote_ident(comp._mw_column_name)
         if comp._has_tf_adjustments:
-            weight = f'("{comp._mw_column_name}" + coalesce("{comp._mw_tf_adj_column_name}", 0))'
+            weight = f"({weight} + coalesce({quote_ident(comp._mw_tf_adj_column_name)}, 0))"
         cases = " ".join(
             f"WHEN {level.comparison_vector_value} THEN {sql_literal(level_words(level.label_for_charts))}"
             for level in comp.comparison_levels
             if not level.is_null_level
         )
-        label = f'CASE "{comp._gamma_column_name}" {cases} END'
+        label = f"CASE {quote_ident(comp._gamma_column_name)} {cases} END"
         parts.append(
             f"CASE WHEN {weight} > 0 THEN {sql_literal(comparison_words(comp.output_column_name) + ': ')} || {label} "
             f"|| ' (' || printf('%+.1f', {weight}) || ')' END"
@@ -212,16 +213,17 @@ def score_crm_pairs(con: duckdb.DuckDBPyConnection, model: dict | None) -> int:
     """)
     if model is None:
         return 0
-    systems = ", ".join(f"'{s}'" for s in CRM_SYSTEMS)
+    systems = ", ".join(sql_literal(s) for s in CRM_SYSTEMS)
+    # one row per model-input record of a CRM that holds another record of the same customer
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _identity_pair_input AS
-        SELECT i.* REPLACE (row_number() OVER (ORDER BY i.record_key)::BIGINT AS id),
-               c.cluster_id || '|' || r.source_system AS {_PAIR_BLOCK}
-        FROM {MODEL_INPUT_TABLE} i
-        JOIN identity_clusters c USING (record_key)
-        JOIN _identity_records r USING (record_key)
-        WHERE r.source_system IN ({systems}) AND c.cluster_size > 1
-        QUALIFY count(*) OVER (PARTITION BY c.cluster_id, r.source_system) > 1
+        SELECT model_input.* REPLACE (row_number() OVER (ORDER BY model_input.record_key)::BIGINT AS id),
+               cluster.cluster_id || '|' || rec.source_system AS {_PAIR_BLOCK}
+        FROM {MODEL_INPUT_TABLE} AS model_input
+        JOIN identity_clusters AS cluster USING (record_key)
+        JOIN _identity_records AS rec USING (record_key)
+        WHERE rec.source_system IN ({systems}) AND cluster.cluster_size > 1
+        QUALIFY count(*) OVER (PARTITION BY cluster.cluster_id, rec.source_system) > 1
     """)
     if not con.execute("SELECT count(*) FROM _identity_pair_input").fetchall()[0][0]:
         con.execute("DROP TABLE _identity_pair_input")
@@ -237,10 +239,11 @@ def score_crm_pairs(con: duckdb.DuckDBPyConnection, model: dict | None) -> int:
         )
         con.execute(f"""
             INSERT INTO {PAIR_EVIDENCE_TABLE}
-            SELECT least(l.record_key, r.record_key), greatest(l.record_key, r.record_key), p.match_weight,
-                   p.match_probability, nullif({_agreed_sql(linker)}, '')
+            SELECT least(record_l.record_key, record_r.record_key), greatest(record_l.record_key, record_r.record_key),
+                   p.match_weight, p.match_probability, nullif({_agreed_sql(linker)}, '')
             FROM {predictions.physical_name} p
-            JOIN _identity_pair_input l ON l.id = p.id_l JOIN _identity_pair_input r ON r.id = p.id_r
+            JOIN _identity_pair_input AS record_l ON record_l.id = p.id_l
+            JOIN _identity_pair_input AS record_r ON record_r.id = p.id_r
             ORDER BY 1, 2
         """)
     finally:

@@ -765,8 +765,9 @@ def resolve_identities(
         seconds["splink_predict"] = result.predict_seconds
         # Pairs inside one deterministic group add nothing.
         con.execute("""
-            DELETE FROM _identity_splink_edges e
-            WHERE (SELECT comp FROM _identity_deterministic_groups WHERE id = e.id_l) = (SELECT comp FROM _identity_deterministic_groups WHERE id = e.id_r)
+            DELETE FROM _identity_splink_edges AS edge
+            WHERE (SELECT comp FROM _identity_deterministic_groups WHERE id = edge.id_l)
+                = (SELECT comp FROM _identity_deterministic_groups WHERE id = edge.id_r)
         """)
         _group_profiles(con)
         _drop_conflicting_splink_edges(con, config)
