@@ -141,8 +141,8 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     from pipelines.lib.identity.probabilistic import SPLINK_INPUT, _train, build_settings
 
     rs._prepare_records(con, "int_identity_records", [])
-    con.execute("CREATE OR REPLACE TEMP TABLE _id_blocked_phone (phone_e164 VARCHAR)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _id_blocked_email (email VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _identity_blocked_phones (phone_e164 VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _identity_blocked_emails (email VARCHAR)")
     cfg = config.model_copy(deep=True)
     cfg.splink.m_from = "em"  # Splink's own unsupervised training: no deterministic groups to learn from
     rs._splink_input(con, cfg, None)  # one row per record
@@ -174,7 +174,7 @@ def _splink_alone(con: duckdb.DuckDBPyConnection, config) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE splink_alone_clusters AS
         SELECT r.record_key, CAST(c.cluster_id AS VARCHAR) AS customer_id
-        FROM {clusters.physical_name} c JOIN _id_records r ON r.id = c.id
+        FROM {clusters.physical_name} c JOIN _identity_records r ON r.id = c.id
     """)
     linker.table_management.delete_tables_created_by_splink_from_db()
 
@@ -203,32 +203,40 @@ def probability_sweep(
     res._prepare_records(con, res.SOURCE_TABLE, xref_cols)
     res._guards_on_identifiers(con, config)
     res._deterministic_edges(con, config, xref_cols)
-    connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_dcomp")
-    res._splink_input(con, config, "_id_dcomp", per_record=config.splink.compare == "records")
-    result = splink_edges(con, config, "_id_splink_edges", weights_table="_sw_mw")
+    connected_components(
+        con,
+        "SELECT id FROM _identity_records",
+        "SELECT id_l, id_r FROM _identity_edges",
+        "_identity_deterministic_groups",
+    )
+    res._splink_input(
+        con, config, "_identity_deterministic_groups", per_record=config.splink.compare == "records"
+    )
+    result = splink_edges(con, config, "_identity_splink_edges", weights_table="_sw_mw")
     con.execute("""
-        DELETE FROM _id_splink_edges e
-        WHERE (SELECT comp FROM _id_dcomp WHERE id = e.id_l) = (SELECT comp FROM _id_dcomp WHERE id = e.id_r)
+        DELETE FROM _identity_splink_edges e
+        WHERE (SELECT comp FROM _identity_deterministic_groups WHERE id = e.id_l) = (SELECT comp FROM _identity_deterministic_groups WHERE id = e.id_r)
     """)
     res._group_profiles(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE _sw_scored AS SELECT * FROM _id_splink_edges")
+    con.execute("CREATE OR REPLACE TEMP TABLE _sw_scored AS SELECT * FROM _identity_splink_edges")
     res._drop_conflicting_splink_edges(con, config)
     con.execute(
-        "INSERT INTO _id_edges SELECT id_l, id_r, 'splink', match_weight, match_probability FROM _id_splink_edges"
+        "INSERT INTO _identity_edges SELECT id_l, id_r, 'splink', match_weight, match_probability FROM _identity_splink_edges"
     )
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _sw_all AS
         SELECT e.*, coalesce(k.name_only, false) AS name_only
-        FROM _id_edges e LEFT JOIN _id_splink_edges k ON e.rule = 'splink' AND k.id_l = e.id_l AND k.id_r = e.id_r
+        FROM _identity_edges e
+        LEFT JOIN _identity_splink_edges k ON e.rule = 'splink' AND k.id_l = e.id_l AND k.id_r = e.id_r
     """)
     con.execute("""
         CREATE OR REPLACE TABLE bench_sweep_pairs AS
         SELECT l.record_key AS record_key_l, r.record_key AS record_key_r, s.match_weight, s.match_probability,
                s.name_only,
-               NOT EXISTS (SELECT 1 FROM _id_splink_edges k WHERE k.id_l = s.id_l AND k.id_r = s.id_r)
+               NOT EXISTS (SELECT 1 FROM _identity_splink_edges k WHERE k.id_l = s.id_l AND k.id_r = s.id_r)
                    AS conflict_dropped,
                g.* EXCLUDE (id_l, id_r)
-        FROM _sw_scored s JOIN _id_records l ON l.id = s.id_l JOIN _id_records r ON r.id = s.id_r
+        FROM _sw_scored s JOIN _identity_records l ON l.id = s.id_l JOIN _identity_records r ON r.id = s.id_r
         LEFT JOIN _sw_mw g ON g.id_l = s.id_l AND g.id_r = s.id_r
     """)
     con.execute(
@@ -238,14 +246,14 @@ def probability_sweep(
     for t in sorted(probabilities):
         name_only_t = max(float(t), name_only_floor if name_only_floor is not None else 0.0)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _id_edges AS SELECT * EXCLUDE (name_only) FROM _sw_all "
+            "CREATE OR REPLACE TEMP TABLE _identity_edges AS SELECT * EXCLUDE (name_only) FROM _sw_all "
             f"WHERE rule <> 'splink' OR (match_probability >= {float(t)} "
             f"AND (NOT name_only OR match_probability >= {name_only_t}))"
         )
         res._cluster(con, config, with_groups=config.splink.enabled)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _sw_clusters AS SELECT r.record_key, CAST(c.comp AS VARCHAR) AS customer_id "
-            "FROM _id_records r JOIN _id_comp c USING (id)"
+            "FROM _identity_records r JOIN _identity_record_clusters c USING (id)"
         )
         con.execute(f"INSERT INTO bench_sweep_clusters SELECT {float(t)}, * FROM _sw_clusters")
         s = score_pairs(con, truth, clusters_table="_sw_clusters", keep_evidence=True)

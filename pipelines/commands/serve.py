@@ -44,9 +44,9 @@ def serve_command(args: argparse.Namespace) -> int:
     import uvicorn
 
     from pipelines.lib.delivery.config import load_delivery_config
-    from pipelines.lib.delivery.unsubscribe import MissingSecretError, unsubscribe_secret
     from pipelines.lib.receiver.app import InvalidPublicKey, create_app
     from pipelines.lib.receiver.settings import MissingReceiverSecret, webhook_public_key
+    from pipelines.lib.receiver_contract import MissingSecretError, unsubscribe_secret
 
     if not 0 < args.port < 65536:
         raise CommandError(f"--port {args.port}: not a TCP port")

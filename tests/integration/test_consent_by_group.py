@@ -25,11 +25,11 @@ import pytest
 
 from pipelines.lib.config.dbt_vars import collect_dbt_vars
 from pipelines.lib.delivery import ledger
-from pipelines.lib.delivery.unsubscribe import make_token
 from pipelines.lib.identity import stable_ids
 from pipelines.lib.ingest import ingest_folder
 from pipelines.lib.planning.engine import ensure_output_tables, run_plan
 from pipelines.lib.receiver.app import create_app
+from pipelines.lib.receiver_contract import make_token
 from pipelines.lib.settings import PROJECT_ROOT, Settings
 from tests.integration import core_marts_dataset
 from tests.integration.dbt_runner import run_dbt

@@ -15,6 +15,7 @@ from pipelines.lib.config import ConfigError
 from pipelines.lib.insight.config import CONFIG_FILE, dbt_vars, insight_vars, load_insight_settings
 from pipelines.lib.settings import PROJECT_ROOT, Settings
 from tests.integration.dbt_runner import run_dbt
+from tests.integration.documented_schema import schema_drift
 
 pytestmark = pytest.mark.xdist_group("insight")
 
@@ -137,6 +138,13 @@ def built(tmp_path_factory):
     snapshot = work / "baseline.duckdb"
     shutil.copy(warehouse, snapshot)
     return work, warehouse, snapshot
+
+
+def test_insight_tables_planning_reads_have_exactly_their_documented_columns_and_types(built) -> None:
+    """Planning's stand-ins come from the YAML: a column added to a mart and not documented fails here."""
+    _, warehouse, _ = built
+    tables = ["customer_rfv", "customer_personas", "customer_lifecycle", "lead_scores", "customer_moments"]
+    assert schema_drift(warehouse, tables) == {}
 
 
 def test_every_insight_table_has_a_row_per_customer(built) -> None:

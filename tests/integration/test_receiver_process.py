@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.lib.delivery.unsubscribe import make_token
+from pipelines.lib.receiver_contract import make_token
 from tests.receiver_helpers import UNSUBSCRIBE_SECRET, Signer, files_under, free_port, request
 
 TOUCHPLAN = Path(sys.executable).parent / "touchplan"

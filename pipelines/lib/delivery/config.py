@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from pipelines.lib.config_loader import load_yaml_model
-from pipelines.lib.receiver.settings import ReceiverSettings
+from pipelines.lib.receiver_contract import ReceiverSettings
 
 DELIVERY_FILE = "delivery.yaml"
 # The demo's stand-in for a SendGrid dynamic template id: fine for a dry run, refused by a real send.

@@ -46,7 +46,7 @@ from pipelines.lib.delivery.sendgrid_mail import (
     build_request,
     mail_level,
 )
-from pipelines.lib.delivery.unsubscribe import unsubscribe_secret
+from pipelines.lib.receiver_contract import unsubscribe_secret
 from pipelines.lib.sql import sql_literal
 
 log = logging.getLogger("touchplan.delivery")

@@ -39,7 +39,7 @@ from sendgrid.helpers.mail import (
 )
 
 from pipelines.lib.delivery.config import DeliveryConfig
-from pipelines.lib.delivery.unsubscribe import SECRET_ENV, make_token, unsubscribe_url
+from pipelines.lib.receiver_contract import SECRET_ENV, make_token, unsubscribe_url
 
 log = logging.getLogger("touchplan.delivery")
 

@@ -12,38 +12,56 @@ def connected_components(
 
     nodes_sql selects `id` (BIGINT); edges_sql selects `id_l, id_r` between those nodes. Returns the iterations.
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _cc_nodes AS SELECT DISTINCT id FROM ({nodes_sql})")
+    # one row per node
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _components_nodes AS SELECT DISTINCT id FROM ({nodes_sql})")
+    # one row per edge direction: node -> neighbour
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _cc_edges AS
-        WITH e AS (SELECT id_l, id_r FROM ({edges_sql}) WHERE id_l <> id_r)
-        SELECT DISTINCT a, b FROM (SELECT id_l AS a, id_r AS b FROM e UNION ALL SELECT id_r, id_l FROM e)
+        CREATE OR REPLACE TEMP TABLE _components_edges AS
+        WITH edges AS (SELECT id_l, id_r FROM ({edges_sql}) WHERE id_l <> id_r)
+        SELECT DISTINCT node, neighbour
+        FROM (SELECT id_l AS node, id_r AS neighbour FROM edges UNION ALL SELECT id_r, id_l FROM edges)
     """)
-    con.execute("CREATE OR REPLACE TEMP TABLE _cc_label AS SELECT id, id AS comp FROM _cc_nodes")
+    # one row per node: its current label (the smallest id seen so far)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _components_labels AS SELECT id, id AS comp FROM _components_nodes"
+    )
     iterations = 0
     while iterations < max_iterations:
         iterations += 1
         # Each node takes the smallest label among itself and its neighbours, then jumps to its label's label.
         con.execute("""
-            CREATE OR REPLACE TEMP TABLE _cc_step AS
-            WITH nb AS (
-                SELECT e.a AS id, min(l.comp) AS m FROM _cc_edges e JOIN _cc_label l ON l.id = e.b GROUP BY e.a
+            CREATE OR REPLACE TEMP TABLE _components_min_neighbour AS
+            WITH neighbour_min AS (
+                SELECT edge.node AS id, min(label.comp) AS min_label
+                FROM _components_edges AS edge JOIN _components_labels AS label ON label.id = edge.neighbour
+                GROUP BY edge.node
             )
-            SELECT l.id, least(l.comp, coalesce(nb.m, l.comp)) AS comp
-            FROM _cc_label l LEFT JOIN nb USING (id)
+            SELECT label.id, least(label.comp, coalesce(neighbour_min.min_label, label.comp)) AS comp
+            FROM _components_labels AS label LEFT JOIN neighbour_min USING (id)
         """)
         con.execute("""
-            CREATE OR REPLACE TEMP TABLE _cc_next AS
-            SELECT s.id, least(s.comp, p.comp) AS comp FROM _cc_step s JOIN _cc_step p ON p.id = s.comp
+            CREATE OR REPLACE TEMP TABLE _components_next_labels AS
+            SELECT node.id, least(node.comp, parent.comp) AS comp
+            FROM _components_min_neighbour AS node JOIN _components_min_neighbour AS parent ON parent.id = node.comp
         """)
         changed = con.execute("""
-            SELECT count(*) FROM _cc_next n JOIN _cc_label l USING (id) WHERE n.comp <> l.comp
+            SELECT count(*) FROM _components_next_labels AS next_label JOIN _components_labels AS label USING (id)
+            WHERE next_label.comp <> label.comp
         """).fetchone()[0]
-        con.execute("CREATE OR REPLACE TEMP TABLE _cc_label AS SELECT * FROM _cc_next")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _components_labels AS SELECT * FROM _components_next_labels"
+        )
         if changed == 0:
             break
     else:
         raise RuntimeError(f"connected components did not converge in {max_iterations} iterations")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out_table} AS SELECT id, comp FROM _cc_label")
-    for t in ("_cc_nodes", "_cc_edges", "_cc_label", "_cc_step", "_cc_next"):
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out_table} AS SELECT id, comp FROM _components_labels")
+    for t in (
+        "_components_nodes",
+        "_components_edges",
+        "_components_labels",
+        "_components_min_neighbour",
+        "_components_next_labels",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return iterations

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from pipelines.lib.identity.config import IdentityConfig
-from pipelines.lib.sql import sql_literal
+from pipelines.lib.sql import quote_ident, sql_literal
 
 MODEL_TABLE = "identity_model"
 MODEL_INPUT_TABLE = "identity_model_input"
@@ -48,7 +48,7 @@ def save_model(
 ) -> None:
     """Append the run's model to `identity_model` and replace `identity_model_input` with what Splink scored.
 
-    Reads the resolver's work tables `_id_records` (id, record_key) and, in `groups` mode, `_id_dcomp` (id, comp):
+    Reads the resolver's work tables `_identity_records` (id, record_key) and, in `groups` mode, `_identity_deterministic_groups` (id, comp):
     Splink's input then has one row per deterministic group (id = comp), shared by each of its records."""
     con.execute(f"""
         CREATE TABLE IF NOT EXISTS {MODEL_TABLE} (
@@ -82,14 +82,15 @@ def save_model(
     )
     if model is None:
         con.execute(
-            f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS SELECT record_key, id FROM _id_records WHERE false"
+            f"CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS SELECT record_key, id FROM _identity_records WHERE false"
         )
         return
-    join = "s.id = r.id" if per_record else "s.id = d.comp"
-    groups = "" if per_record else "JOIN _id_dcomp d ON d.id = r.id"
+    join = "splink_row.id = rec.id" if per_record else "splink_row.id = grp.comp"
+    groups = "" if per_record else "JOIN _identity_deterministic_groups AS grp ON grp.id = rec.id"
     con.execute(f"""
         CREATE OR REPLACE TABLE {MODEL_INPUT_TABLE} AS
-        SELECT r.record_key, s.* FROM _id_records r {groups} JOIN {splink_input} s ON {join}
+        SELECT rec.record_key, splink_row.*
+        FROM _identity_records AS rec {groups} JOIN {splink_input} AS splink_row ON {join}
     """)
 
 
@@ -198,15 +199,15 @@ def _agreed_sql(linker) -> str:
     included), '; '-separated, each as `<comparison>: <level> (+w.w)`."""
     parts = []
     for comp in linker._settings_obj.comparisons:
-        weight = f'"{comp._mw_column_name}"'
+        weight = quote_ident(comp._mw_column_name)
         if comp._has_tf_adjustments:
-            weight = f'("{comp._mw_column_name}" + coalesce("{comp._mw_tf_adj_column_name}", 0))'
+            weight = f"({weight} + coalesce({quote_ident(comp._mw_tf_adj_column_name)}, 0))"
         cases = " ".join(
             f"WHEN {level.comparison_vector_value} THEN {sql_literal(level_words(level.label_for_charts))}"
             for level in comp.comparison_levels
             if not level.is_null_level
         )
-        label = f'CASE "{comp._gamma_column_name}" {cases} END'
+        label = f"CASE {quote_ident(comp._gamma_column_name)} {cases} END"
         parts.append(
             f"CASE WHEN {weight} > 0 THEN {sql_literal(comparison_words(comp.output_column_name) + ': ')} || {label} "
             f"|| ' (' || printf('%+.1f', {weight}) || ')' END"
@@ -216,7 +217,7 @@ def _agreed_sql(linker) -> str:
 
 def score_crm_pairs(con: duckdb.DuckDBPyConnection, model: dict | None) -> int:
     """Replace `identity_pair_evidence` with every pair of records of one customer inside one CRM (from
-    identity_clusters and _id_records), scored by `model` on `identity_model_input`; returns the pair count.
+    identity_clusters and _identity_records), scored by `model` on `identity_model_input`; returns the pair count.
 
     Splink's own predict (`predict_within`, blocking on customer + CRM) computes each pair's levels and weights,
     with term frequencies from the whole persisted input, as in the run."""
@@ -227,38 +228,40 @@ def score_crm_pairs(con: duckdb.DuckDBPyConnection, model: dict | None) -> int:
     """)
     if model is None:
         return 0
-    systems = ", ".join(f"'{s}'" for s in CRM_SYSTEMS)
+    systems = ", ".join(sql_literal(s) for s in CRM_SYSTEMS)
+    # one row per model-input record of a CRM that holds another record of the same customer
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _id_pair_input AS
-        SELECT i.* REPLACE (row_number() OVER (ORDER BY i.record_key)::BIGINT AS id),
-               c.cluster_id || '|' || r.source_system AS {_PAIR_BLOCK}
-        FROM {MODEL_INPUT_TABLE} i
-        JOIN identity_clusters c USING (record_key)
-        JOIN _id_records r USING (record_key)
-        WHERE r.source_system IN ({systems}) AND c.cluster_size > 1
-        QUALIFY count(*) OVER (PARTITION BY c.cluster_id, r.source_system) > 1
+        CREATE OR REPLACE TEMP TABLE _identity_pair_input AS
+        SELECT model_input.* REPLACE (row_number() OVER (ORDER BY model_input.record_key)::BIGINT AS id),
+               cluster.cluster_id || '|' || rec.source_system AS {_PAIR_BLOCK}
+        FROM {MODEL_INPUT_TABLE} AS model_input
+        JOIN identity_clusters AS cluster USING (record_key)
+        JOIN _identity_records AS rec USING (record_key)
+        WHERE rec.source_system IN ({systems}) AND cluster.cluster_size > 1
+        QUALIFY count(*) OVER (PARTITION BY cluster.cluster_id, rec.source_system) > 1
     """)
-    if not con.execute("SELECT count(*) FROM _id_pair_input").fetchall()[0][0]:
-        con.execute("DROP TABLE _id_pair_input")
+    if not con.execute("SELECT count(*) FROM _identity_pair_input").fetchall()[0][0]:
+        con.execute("DROP TABLE _identity_pair_input")
         return 0
     from splink import block_on
 
     linker, db_api = model_linker(con, model)
     try:
         predictions = linker.inference.predict_within(
-            db_api.register("_id_pair_input"),
+            db_api.register("_identity_pair_input"),
             blocking_rules_to_generate_predictions=[block_on(_PAIR_BLOCK)],
             warning_mode="never",
         )
         con.execute(f"""
             INSERT INTO {PAIR_EVIDENCE_TABLE}
-            SELECT least(l.record_key, r.record_key), greatest(l.record_key, r.record_key), p.match_weight,
-                   p.match_probability, nullif({_agreed_sql(linker)}, '')
+            SELECT least(record_l.record_key, record_r.record_key), greatest(record_l.record_key, record_r.record_key),
+                   p.match_weight, p.match_probability, nullif({_agreed_sql(linker)}, '')
             FROM {predictions.physical_name} p
-            JOIN _id_pair_input l ON l.id = p.id_l JOIN _id_pair_input r ON r.id = p.id_r
+            JOIN _identity_pair_input AS record_l ON record_l.id = p.id_l
+            JOIN _identity_pair_input AS record_r ON record_r.id = p.id_r
             ORDER BY 1, 2
         """)
     finally:
         linker.table_management.delete_tables_created_by_splink_from_db()
-        con.execute("DROP TABLE IF EXISTS _id_pair_input")
+        con.execute("DROP TABLE IF EXISTS _identity_pair_input")
     return con.execute(f"SELECT count(*) FROM {PAIR_EVIDENCE_TABLE}").fetchall()[0][0]

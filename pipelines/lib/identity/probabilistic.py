@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from pipelines.lib.identity.config import Comparison, IdentityConfig
+from pipelines.lib.sql import quote_ident
 
 SPLINK_INPUT = "_identity_splink_input"
 SPLINK_TRAIN_INPUT = "_identity_splink_train"
@@ -52,6 +53,11 @@ class SplinkResult:
     m_from_groups: list[str] = field(default_factory=list)
 
 
+def _side(column: str, side: str) -> str:
+    """The quoted name of `column` on one side of a Splink pair (`side` l or r): `"email_l"`."""
+    return quote_ident(f"{column}_{side}")
+
+
 def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     """Comparison levels (after the null level) with their prior m and u probabilities."""
     import splink.comparison_level_library as cll
@@ -74,14 +80,14 @@ def _levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
 
         # Both columns are lists (every value of the record group, see resolve._splink_input).
         def empty(x: str) -> str:
-            return f'coalesce(len("{x}"), 0) = 0'
+            return f"coalesce(len({quote_ident(x)}), 0) = 0"
 
         null = cll.CustomLevel(
             f"({empty(a + '_l')} OR {empty(b + '_r')}) AND ({empty(a + '_r')} OR {empty(b + '_l')})",
             label_for_charts="nothing to compare",
         ).configure(is_null_level=True)
         same = cll.CustomLevel(
-            f'list_has_any("{a}_l", "{b}_r") OR list_has_any("{a}_r", "{b}_l")',
+            f"list_has_any({_side(a, 'l')}, {_side(b, 'r')}) OR list_has_any({_side(a, 'r')}, {_side(b, 'l')})",
             label_for_charts=f"{a} = other {b}",
         )
         return (
@@ -123,11 +129,11 @@ def _date_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
         cll.NullLevel(col),
         cll.ExactMatchLevel(col, term_frequency_adjustments=comp.term_frequency),
         cll.CustomLevel(
-            f'damerau_levenshtein(CAST("{col}_l" AS VARCHAR), CAST("{col}_r" AS VARCHAR)) <= 1',
+            f"damerau_levenshtein(CAST({_side(col, 'l')} AS VARCHAR), CAST({_side(col, 'r')} AS VARCHAR)) <= 1",
             label_for_charts="one typo or transposition",
         ),
         cll.CustomLevel(
-            f'abs(date_diff(\'day\', "{col}_l", "{col}_r")) <= {FAR_APART_DAYS}',
+            f"abs(date_diff('day', {_side(col, 'l')}, {_side(col, 'r')})) <= {FAR_APART_DAYS}",
             label_for_charts="within ten years",
         ),
         cll.ElseLevel(),
@@ -148,13 +154,13 @@ def _employer_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     company, key, org = comp.columns
 
     def empty(x: str) -> str:
-        return f'coalesce(len("{x}"), 0) = 0'
+        return f"coalesce(len({quote_ident(x)}), 0) = 0"
 
     cross_null = (
         f"({empty(key + '_l')} OR {empty(org + '_r')}) AND ({empty(key + '_r')} OR {empty(org + '_l')})"
     )
     null = cll.CustomLevel(
-        f'("{company}_l" IS NULL OR "{company}_r" IS NULL) AND {cross_null}',
+        f"({_side(company, 'l')} IS NULL OR {_side(company, 'r')} IS NULL) AND {cross_null}",
         label_for_charts="nothing to compare",
     ).configure(is_null_level=True)
     levels = [
@@ -162,7 +168,7 @@ def _employer_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
         cll.ExactMatchLevel(company, term_frequency_adjustments=comp.term_frequency),
         *[cll.JaroWinklerLevel(company, t) for t in comp.thresholds],
         cll.CustomLevel(
-            f'list_has_any("{key}_l", "{org}_r") OR list_has_any("{key}_r", "{org}_l")',
+            f"list_has_any({_side(key, 'l')}, {_side(org, 'r')}) OR list_has_any({_side(key, 'r')}, {_side(org, 'l')})",
             label_for_charts="company = the other record's email domain",
         ),
         cll.ElseLevel(),
@@ -182,13 +188,15 @@ def _mailbox_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     col = comp.column
 
     def domains(side: str) -> str:
-        return f"list_transform(\"{col}_{side}\", lambda x: split_part(x, '@', 2))"
+        return f"list_transform({_side(col, side)}, lambda x: split_part(x, '@', 2))"
 
     null = cll.CustomLevel(
-        f'coalesce(len("{col}_l"), 0) = 0 OR coalesce(len("{col}_r"), 0) = 0',
+        f"coalesce(len({_side(col, 'l')}), 0) = 0 OR coalesce(len({_side(col, 'r')}), 0) = 0",
         label_for_charts="nothing to compare",
     ).configure(is_null_level=True)
-    same = cll.CustomLevel(f'list_has_any("{col}_l", "{col}_r")', label_for_charts="same mailbox")
+    same = cll.CustomLevel(
+        f"list_has_any({_side(col, 'l')}, {_side(col, 'r')})", label_for_charts="same mailbox"
+    )
     same_domain = cll.CustomLevel(
         f"list_has_any({domains('l')}, {domains('r')})",
         label_for_charts="another mailbox at the same domain",
@@ -214,10 +222,10 @@ def _name_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
     t_first, t_last = comp.thresholds
 
     def eq(c: str) -> str:
-        return f'"{c}_l" = "{c}_r"'
+        return f"{_side(c, 'l')} = {_side(c, 'r')}"
 
     def similar(c: str, t: float) -> str:
-        return f'jaro_winkler_similarity("{c}_l", "{c}_r") >= {t}'
+        return f"jaro_winkler_similarity({_side(c, 'l')}, {_side(c, 'r')}) >= {t}"
 
     def tf(level, column: str):
         # the level's own u is the base the value's frequency adjusts (Splink would look for an exact-match
@@ -231,7 +239,7 @@ def _name_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
         )
 
     null = cll.CustomLevel(
-        f'("{first}_l" IS NULL AND "{last}_l" IS NULL) OR ("{first}_r" IS NULL AND "{last}_r" IS NULL)',
+        f"({_side(first, 'l')} IS NULL AND {_side(last, 'l')} IS NULL) OR ({_side(first, 'r')} IS NULL AND {_side(last, 'r')} IS NULL)",
         label_for_charts="no name on a side",
     ).configure(is_null_level=True)
     levels = [
@@ -277,14 +285,14 @@ def _swap_levels(comp: Comparison) -> tuple[list, list[float], list[float]]:
 
     def crossed(t: float | None) -> str:
         if t is None:
-            return f'"{a}_l" = "{b}_r" AND "{b}_l" = "{a}_r" AND "{a}_l" <> "{b}_l"'
+            return f"{_side(a, 'l')} = {_side(b, 'r')} AND {_side(b, 'l')} = {_side(a, 'r')} AND {_side(a, 'l')} <> {_side(b, 'l')}"
         return (
-            f'jaro_winkler_similarity("{a}_l", "{b}_r") >= {t} AND jaro_winkler_similarity("{b}_l", "{a}_r") >= {t}'
-            f' AND NOT ("{a}_l" = "{a}_r" OR "{b}_l" = "{b}_r")'
+            f"jaro_winkler_similarity({_side(a, 'l')}, {_side(b, 'r')}) >= {t} AND jaro_winkler_similarity({_side(b, 'l')}, {_side(a, 'r')}) >= {t}"
+            f" AND NOT ({_side(a, 'l')} = {_side(a, 'r')} OR {_side(b, 'l')} = {_side(b, 'r')})"
         )
 
     null = cll.CustomLevel(
-        " OR ".join(f'"{c}_{side}" IS NULL' for c in (a, b) for side in "lr"),
+        " OR ".join(f"{_side(c, side)} IS NULL" for c in (a, b) for side in "lr"),
         label_for_charts="a name part missing",
     ).configure(is_null_level=True)
     levels = [null, cll.CustomLevel(crossed(None), label_for_charts="first name and surname swapped")]
@@ -310,10 +318,10 @@ def _hierarchy_levels(comp: Comparison) -> tuple[list, list[float], list[float]]
     cols = comp.columns
 
     def both(c: str) -> str:
-        return f'("{c}_l" IS NOT NULL AND "{c}_r" IS NOT NULL)'
+        return f"({_side(c, 'l')} IS NOT NULL AND {_side(c, 'r')} IS NOT NULL)"
 
     def equal(c: str) -> str:
-        return f'"{c}_l" = "{c}_r"'
+        return f"{_side(c, 'l')} = {_side(c, 'r')}"
 
     null = cll.CustomLevel(
         " AND ".join(f"NOT {both(c)}" for c in cols), label_for_charts="nothing to compare"
@@ -322,7 +330,7 @@ def _hierarchy_levels(comp: Comparison) -> tuple[list, list[float], list[float]]
     levels: list = [cll.CustomLevel(equal(first), label_for_charts=f"same {first}")]
     levels += [
         cll.CustomLevel(
-            f'{both(first)} AND levenshtein("{first}_l", "{first}_r") <= {int(t)}',
+            f"{both(first)} AND levenshtein({_side(first, 'l')}, {_side(first, 'r')}) <= {int(t)}",
             label_for_charts=f"{first} within {int(t)} edits",
         )
         for t in comp.thresholds

@@ -1,6 +1,6 @@
 """Identity resolution: int_identity_records -> edges -> guarded clusters -> stable customer ids.
 
-Everything heavy runs in DuckDB SQL on the caller's connection; working tables are TEMP tables prefixed `_id`.
+Everything heavy runs in DuckDB SQL on the caller's connection; working tables are TEMP tables prefixed `_identity_`.
 """
 
 from __future__ import annotations
@@ -134,9 +134,10 @@ def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: lis
         _undouble_surname("nullif(last_name_norm, '')", "nullif(first_name_canonical, '')"),
         "nullif(first_name_norm, '')",
     )
+    # one row per input record: normalised attributes, blocking keys and a dense BIGINT id
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _id_records AS
-        WITH r AS (
+        CREATE OR REPLACE TEMP TABLE _identity_records AS
+        WITH normalised AS (
         SELECT row_number() OVER (ORDER BY record_key)::BIGINT AS id, record_key, source_system,
                nullif(trim(email), '') AS email,
                split_part(nullif(trim(email), ''), '@', 1) AS email_local,
@@ -163,54 +164,58 @@ def _prepare_records(con: duckdb.DuckDBPyConnection, source: str, xref_cols: lis
         )
         -- a work mailbox: an email whose domain is some record's employer (company 'metro works europe',
         -- email x@metroworkseurope.com), as opposed to a free-mail or personal address
-        SELECT r.*, CASE WHEN r.email_org IN (SELECT company_key FROM r WHERE company_key IS NOT NULL)
-                         THEN r.email END AS work_email,
+        SELECT normalised.*,
+               CASE WHEN normalised.email_org IN (SELECT company_key FROM normalised WHERE company_key IS NOT NULL)
+                    THEN normalised.email END AS work_email,
                -- blocking keys that survive typos (pipelines/lib/identity/blocking.py)
-               {soundex_sql("r.first_name_canonical")} AS first_name_soundex,
-               {soundex_sql("r.last_name_norm")} AS last_name_soundex,
-               {name_pair_sql(soundex_sql("r.first_name_canonical"), soundex_sql("r.last_name_norm"))}
+               {soundex_sql("normalised.first_name_canonical")} AS first_name_soundex,
+               {soundex_sql("normalised.last_name_norm")} AS last_name_soundex,
+               {name_pair_sql(soundex_sql("normalised.first_name_canonical"), soundex_sql("normalised.last_name_norm"))}
                    AS name_soundex_pair,
-               {name_prefix_sql("r.last_name_norm", 3)} AS last_name_prefix3,
-               {name_prefix_sql("r.first_name_canonical", 3)} AS first_name_prefix3,
-               left(r.postal_code_norm, 3) AS postal_code_prefix3,
-               {street_head_sql("r.street_norm")} AS street_head
-        FROM r
+               {name_prefix_sql("normalised.last_name_norm", 3)} AS last_name_prefix3,
+               {name_prefix_sql("normalised.first_name_canonical", 3)} AS first_name_prefix3,
+               left(normalised.postal_code_norm, 3) AS postal_code_prefix3,
+               {street_head_sql("normalised.street_norm")} AS street_head
+        FROM normalised
     """)
 
 
 def _guards_on_identifiers(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
     """Role mailboxes and identifiers shared by too many people: excluded from edges and from Splink."""
     g = config.guards
+    # one row per guard firing (written to identity_guard_events at the end)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _id_guard_events (
+        CREATE OR REPLACE TEMP TABLE _identity_guard_events (
             guard VARCHAR, detail VARCHAR, record_keys VARCHAR[], identifier_kind VARCHAR, record_count BIGINT)
     """)
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _id_blocked_email AS
+        -- one row per email that makes no edge (role mailbox or shared by too many people)
+        CREATE OR REPLACE TEMP TABLE _identity_blocked_emails AS
         SELECT email, 'role_mailbox' AS guard, any_value(email_local) AS local_part, count(*) AS n,
                NULL::BIGINT AS people, list(record_key ORDER BY record_key) AS record_keys
-        FROM _id_records WHERE email IS NOT NULL AND list_contains(?, email_local)
+        FROM _identity_records WHERE email IS NOT NULL AND list_contains(?, email_local)
         GROUP BY email
     """,
         [g.role_mailboxes],
     )
     con.execute(
         """
-        INSERT INTO _id_blocked_email
+        INSERT INTO _identity_blocked_emails
         SELECT email, 'shared_identifier', NULL, count(*), count(DISTINCT person_name),
                list(record_key ORDER BY record_key)
-        FROM _id_records WHERE email IS NOT NULL AND NOT list_contains(?, email_local)
+        FROM _identity_records WHERE email IS NOT NULL AND NOT list_contains(?, email_local)
         GROUP BY email HAVING count(DISTINCT person_name) > ?
     """,
         [g.role_mailboxes, g.max_people_per_identifier],
     )
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _id_blocked_phone AS
+        -- one row per phone shared by too many people (makes no edge)
+        CREATE OR REPLACE TEMP TABLE _identity_blocked_phones AS
         SELECT phone_e164, count(*) AS n, count(DISTINCT person_name) AS people,
                list(record_key ORDER BY record_key) AS record_keys
-        FROM _id_records WHERE phone_e164 IS NOT NULL
+        FROM _identity_records WHERE phone_e164 IS NOT NULL
         GROUP BY phone_e164 HAVING count(DISTINCT person_name) > ?
     """,
         [g.max_people_per_identifier],
@@ -218,24 +223,24 @@ def _guards_on_identifiers(con: duckdb.DuckDBPyConnection, config: IdentityConfi
     # A role mailbox on a single record blocks nothing: only record it when it would have joined records.
     con.execute(
         """
-        INSERT INTO _id_guard_events
+        INSERT INTO _identity_guard_events
         SELECT guard,
                CASE WHEN guard = 'role_mailbox'
                     THEN format('role mailbox {}@ on {} records: no email edge', local_part, n)
                     ELSE format('email shared by {} distinct people on {} records (limit {}): no email edge',
                                 people, n, ?) END,
                record_keys, 'email', n
-        FROM _id_blocked_email WHERE n >= 2
+        FROM _identity_blocked_emails WHERE n >= 2
     """,
         [g.max_people_per_identifier],
     )
     con.execute(
         """
-        INSERT INTO _id_guard_events
+        INSERT INTO _identity_guard_events
         SELECT 'shared_identifier',
                format('phone shared by {} distinct people on {} records (limit {}): no phone edge', people, n, ?),
                record_keys, 'phone', n
-        FROM _id_blocked_phone
+        FROM _identity_blocked_phones
     """,
         [g.max_people_per_identifier],
     )
@@ -245,33 +250,35 @@ def _deterministic_edges(
     con: duckdb.DuckDBPyConnection, config: IdentityConfig, xref_cols: list[str]
 ) -> None:
     """Identifier groups become star edges to their smallest record (same components, linear edge count)."""
+    # one row per edge between two records (deterministic now, Splink later), id_l < id_r
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _id_edges (
+        CREATE OR REPLACE TEMP TABLE _identity_edges (
             id_l BIGINT, id_r BIGINT, rule VARCHAR, match_weight DOUBLE, match_probability DOUBLE)
     """)
     con.execute("""
-        INSERT INTO _id_edges
+        INSERT INTO _identity_edges
         SELECT hub, id, 'email', NULL, NULL FROM (
-            SELECT id, min(id) OVER (PARTITION BY email) AS hub FROM _id_records
-            WHERE email IS NOT NULL AND email NOT IN (SELECT email FROM _id_blocked_email)
+            SELECT id, min(id) OVER (PARTITION BY email) AS hub FROM _identity_records
+            WHERE email IS NOT NULL AND email NOT IN (SELECT email FROM _identity_blocked_emails)
         ) WHERE id <> hub
     """)
     con.execute("""
-        INSERT INTO _id_edges
+        INSERT INTO _identity_edges
         SELECT hub, id, 'phone_surname', NULL, NULL FROM (
-            SELECT id, min(id) OVER (PARTITION BY phone_e164, last_name_norm) AS hub FROM _id_records
+            SELECT id, min(id) OVER (PARTITION BY phone_e164, last_name_norm) AS hub FROM _identity_records
             WHERE phone_e164 IS NOT NULL AND last_name_norm IS NOT NULL
-              AND phone_e164 NOT IN (SELECT phone_e164 FROM _id_blocked_phone)
+              AND phone_e164 NOT IN (SELECT phone_e164 FROM _identity_blocked_phones)
         ) WHERE id <> hub
     """)
     for col in xref_cols:
         system = config.xref_columns[col]
         con.execute(
             f"""
-            INSERT INTO _id_edges
-            SELECT DISTINCT least(a.id, b.id), greatest(a.id, b.id), 'xref', NULL, NULL
-            FROM _id_records a JOIN _id_records b ON b.record_key = ? || ':' || a.{col}
-            WHERE a.{col} IS NOT NULL AND a.id <> b.id
+            INSERT INTO _identity_edges
+            SELECT DISTINCT least(referring.id, referred.id), greatest(referring.id, referred.id), 'xref', NULL, NULL
+            FROM _identity_records AS referring
+            JOIN _identity_records AS referred ON referred.record_key = ? || ':' || referring.{col}
+            WHERE referring.{col} IS NOT NULL AND referring.id <> referred.id
         """,
             [system],
         )
@@ -293,7 +300,7 @@ def _splink_input(
         col for c in config.splink.comparisons if c.kind == "cross" for col in (c.column, c.other_column)
     } | {c.column for c in config.splink.comparisons if c.kind == "mailbox"}
     list_cols |= {col for c in config.splink.comparisons if c.kind == "employer" for col in c.columns[1:]}
-    comp_sql = components or "(SELECT id, id AS comp FROM _id_records)"
+    comp_sql = components or "(SELECT id, id AS comp FROM _identity_records)"
     email_cols = {"email", "email_org", "email_year2", "work_email"}
     selects: list[str] = []
     record_selects: list[str] = []
@@ -306,25 +313,27 @@ def _splink_input(
             value = "CASE WHEN phone_blocked THEN NULL ELSE phone_e164 END"
         values.append(value)
         if col in list_cols:
-            selects.append(f"list_sort(list(DISTINCT {value}) FILTER (WHERE {value} IS NOT NULL)) AS g_{col}")
-            record_selects.append(f"g_{col} AS {col}")
+            selects.append(
+                f"list_sort(list(DISTINCT {value}) FILTER (WHERE {value} IS NOT NULL)) AS group_{col}"
+            )
+            record_selects.append(f"group_{col} AS {col}")
         else:
             selects.append(
-                f"first({value} ORDER BY richness DESC, id) FILTER (WHERE {value} IS NOT NULL) AS g_{col}"
+                f"first({value} ORDER BY richness DESC, id) FILTER (WHERE {value} IS NOT NULL) AS group_{col}"
             )
-            record_selects.append(f"coalesce({value}, g_{col}) AS {col}")
-    group_selects = [f"g_{col} AS {col}" for col in SPLINK_COLUMNS]
+            record_selects.append(f"coalesce({value}, group_{col}) AS {col}")
+    group_selects = [f"group_{col} AS {col}" for col in SPLINK_COLUMNS]
     # each record with its group (comp), whether its email / phone are hidden, and how rich it is
     records_sql = f"""
-        WITH r AS (
-            SELECT r.*, c.comp,
-                   email IS NOT NULL AND email IN (SELECT email FROM _id_blocked_email) AS blocked,
-                   phone_e164 IS NOT NULL AND phone_e164 IN (SELECT phone_e164 FROM _id_blocked_phone)
+        WITH grouped_records AS (
+            SELECT rec.*, grp.comp,
+                   email IS NOT NULL AND email IN (SELECT email FROM _identity_blocked_emails) AS blocked,
+                   phone_e164 IS NOT NULL AND phone_e164 IN (SELECT phone_e164 FROM _identity_blocked_phones)
                        AS phone_blocked,
                    (first_name_canonical IS NOT NULL)::INT + (last_name_norm IS NOT NULL)::INT
                    + (street_norm IS NOT NULL)::INT + (postal_code_norm IS NOT NULL)::INT
                    + (birth_date IS NOT NULL)::INT + (company_norm IS NOT NULL)::INT AS richness
-            FROM _id_records r JOIN {comp_sql} c USING (id)
+            FROM _identity_records AS rec JOIN {comp_sql} AS grp USING (id)
         )"""
     if components is not None:
         # Training pairs for m: each record with its own values (nothing filled from its group) and its group as
@@ -340,16 +349,16 @@ def _splink_input(
             CREATE OR REPLACE TEMP TABLE {SPLINK_LABELLED} AS
             {records_sql}
             SELECT id, {", ".join(own)}, comp AS {LABEL_COLUMN}
-            FROM r WHERE comp IN (SELECT comp FROM {comp_sql} GROUP BY comp HAVING count(*) > 1)
+            FROM grouped_records WHERE comp IN (SELECT comp FROM {comp_sql} GROUP BY comp HAVING count(*) > 1)
         """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {SPLINK_INPUT} AS
         {records_sql}
-        , g AS (SELECT comp, {", ".join(selects)} FROM r GROUP BY comp)
+        , group_values AS (SELECT comp, {", ".join(selects)} FROM grouped_records GROUP BY comp)
         {
-        f"SELECT r.id, {', '.join(record_selects)} FROM r JOIN g USING (comp)"
+        f"SELECT grouped_records.id, {', '.join(record_selects)} FROM grouped_records JOIN group_values USING (comp)"
         if per_record
-        else f"SELECT comp AS id, {', '.join(group_selects)} FROM g"
+        else f"SELECT comp AS id, {', '.join(group_selects)} FROM group_values"
     }
     """)
     # `name` comparisons weigh a shared full name by its own frequency: a column of first name + surname, made
@@ -370,19 +379,20 @@ def _splink_input(
 
 
 def _group_profiles(con: duckdb.DuckDBPyConnection) -> None:
-    """Per deterministic group (`_id_dcomp`): every birth date and postal code its records carry."""
+    """Per deterministic group (`_identity_deterministic_groups`): every birth date and postal code its records carry."""
+    # one row per deterministic group (dcomp): its record count, birth dates and postal codes
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _id_profile AS
-        SELECT d.comp AS dcomp, count(*) AS records,
-               list(DISTINCT CAST(r.birth_date AS VARCHAR)) FILTER (WHERE r.birth_date IS NOT NULL) AS birth_dates,
-               list(DISTINCT r.postal_code_norm) FILTER (WHERE r.postal_code_norm IS NOT NULL) AS postal_codes
-        FROM _id_records r JOIN _id_dcomp d USING (id)
-        GROUP BY d.comp
+        CREATE OR REPLACE TEMP TABLE _identity_group_profiles AS
+        SELECT grp.comp AS dcomp, count(*) AS records,
+               list(DISTINCT CAST(rec.birth_date AS VARCHAR)) FILTER (WHERE rec.birth_date IS NOT NULL) AS birth_dates,
+               list(DISTINCT rec.postal_code_norm) FILTER (WHERE rec.postal_code_norm IS NOT NULL) AS postal_codes
+        FROM _identity_records AS rec JOIN _identity_deterministic_groups AS grp USING (id)
+        GROUP BY grp.comp
     """)
 
 
 def _conflict_sql(config: IdentityConfig, x: str, y: str) -> str | None:
-    """SQL: profiles x and y (rows of _id_profile) contradict each other; None when no conflict guard is on.
+    """SQL: profiles `x` and `y` (aliases of two _identity_group_profiles rows) contradict each other; None when no conflict guard is on.
 
     Only when one side at least is a group of several records (joined by an identifier): Splink saw one value per
     group, so the group's other birth dates and postal codes are the guard's to check. Between two single records
@@ -408,60 +418,86 @@ def _conflict_sql(config: IdentityConfig, x: str, y: str) -> str | None:
 
 def _drop_conflicting_splink_edges(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
     """Splink edges between deterministic groups that contradict each other are not kept (guard event each)."""
-    conflict = _conflict_sql(config, "x", "y")
+    conflict = _conflict_sql(config, "profile_l", "profile_r")
     if conflict is None:
         return
+    # one row per Splink edge whose two groups contradict each other
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _id_conflicting AS
-        SELECT e.id_l, e.id_r, e.match_weight
-        FROM _id_splink_edges e
-        JOIN _id_dcomp dl ON dl.id = e.id_l JOIN _id_dcomp dr ON dr.id = e.id_r
-        JOIN _id_profile x ON x.dcomp = dl.comp JOIN _id_profile y ON y.dcomp = dr.comp
+        CREATE OR REPLACE TEMP TABLE _identity_conflicting_edges AS
+        SELECT edge.id_l, edge.id_r, edge.match_weight
+        FROM _identity_splink_edges AS edge
+        JOIN _identity_deterministic_groups AS group_l ON group_l.id = edge.id_l
+        JOIN _identity_deterministic_groups AS group_r ON group_r.id = edge.id_r
+        JOIN _identity_group_profiles AS profile_l ON profile_l.dcomp = group_l.comp
+        JOIN _identity_group_profiles AS profile_r ON profile_r.dcomp = group_r.comp
         WHERE {conflict}
     """)
     con.execute("""
-        DELETE FROM _id_splink_edges e
-        WHERE EXISTS (SELECT 1 FROM _id_conflicting c WHERE c.id_l = e.id_l AND c.id_r = e.id_r)
+        DELETE FROM _identity_splink_edges AS edge
+        WHERE EXISTS (SELECT 1 FROM _identity_conflicting_edges AS conflicting
+                      WHERE conflicting.id_l = edge.id_l AND conflicting.id_r = edge.id_r)
     """)
     con.execute("""
-        INSERT INTO _id_guard_events
+        INSERT INTO _identity_guard_events
         SELECT 'conflicting_attributes',
                format('Splink edge (match weight {:.1f}) between records whose groups carry contradicting birth '
-                      'dates or postal codes: dropped', c.match_weight),
-               [l.record_key, r.record_key], 'edge', 2
-        FROM _id_conflicting c JOIN _id_records l ON l.id = c.id_l JOIN _id_records r ON r.id = c.id_r
+                      'dates or postal codes: dropped', conflicting.match_weight),
+               [record_l.record_key, record_r.record_key], 'edge', 2
+        FROM _identity_conflicting_edges AS conflicting
+        JOIN _identity_records AS record_l ON record_l.id = conflicting.id_l
+        JOIN _identity_records AS record_r ON record_r.id = conflicting.id_r
     """)
 
 
 def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig, with_groups: bool) -> None:
     """Components over accepted edges; oversize components lose their weakest Splink edges until they fit."""
     limit = config.guards.max_cluster_size
-    con.execute("CREATE OR REPLACE TEMP TABLE _id_dropped (id_l BIGINT, id_r BIGINT, rule VARCHAR)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _id_apart (id BIGINT)")
-    connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_comp")
-    conflict = _conflict_sql(config, "x", "y") if with_groups else None
+    # one row per edge left out of the clusters (weakest Splink edges of oversize clusters, edges of kept-apart records)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _identity_dropped_edges (id_l BIGINT, id_r BIGINT, rule VARCHAR)"
+    )
+    # one row per record kept in a cluster of its own (an oversize cluster with no Splink edge left to drop)
+    con.execute("CREATE OR REPLACE TEMP TABLE _identity_records_kept_apart (id BIGINT)")
+    connected_components(
+        con,
+        "SELECT id FROM _identity_records",
+        "SELECT id_l, id_r FROM _identity_edges",
+        "_identity_record_clusters",
+    )
+    conflict = _conflict_sql(config, "profile_l", "profile_r") if with_groups else None
     oversize_seen: dict[int, int] = {}
     conflicting_seen: dict[int, int] = {}
     for _round in range(MAX_SPLIT_ROUNDS):
         oversize = con.execute(
             """
-            SELECT comp, count(*) FROM _id_comp GROUP BY comp HAVING count(*) > ? ORDER BY comp
+            SELECT comp, count(*) FROM _identity_record_clusters GROUP BY comp HAVING count(*) > ? ORDER BY comp
         """,
             [limit],
         ).fetchall()
         if _round == 0:
             oversize_seen = dict(oversize)
         # Clusters joining deterministic groups that contradict each other (through other groups).
-        con.execute("CREATE OR REPLACE TEMP TABLE _id_conflict_comp (comp BIGINT)")
+        # one row per cluster that joins deterministic groups contradicting each other
+        con.execute("CREATE OR REPLACE TEMP TABLE _identity_conflicting_clusters (comp BIGINT)")
         if conflict is not None:
             con.execute(
                 f"""
-                INSERT INTO _id_conflict_comp
-                WITH m AS (SELECT DISTINCT c.comp, d.comp AS dcomp FROM _id_comp c JOIN _id_dcomp d USING (id)),
-                multi AS (SELECT comp FROM m GROUP BY comp HAVING count(*) > 1 AND count(*) <= ?),
-                mm AS (SELECT * FROM m WHERE comp IN (SELECT comp FROM multi))
-                SELECT DISTINCT m1.comp FROM mm m1 JOIN mm m2 ON m1.comp = m2.comp AND m1.dcomp < m2.dcomp
-                JOIN _id_profile x ON x.dcomp = m1.dcomp JOIN _id_profile y ON y.dcomp = m2.dcomp
+                INSERT INTO _identity_conflicting_clusters
+                WITH cluster_groups AS (
+                    SELECT DISTINCT cluster.comp, grp.comp AS dcomp
+                    FROM _identity_record_clusters AS cluster JOIN _identity_deterministic_groups AS grp USING (id)
+                ),
+                multi_group_clusters AS (
+                    SELECT comp FROM cluster_groups GROUP BY comp HAVING count(*) > 1 AND count(*) <= ?
+                ),
+                groups_of_multi AS (
+                    SELECT * FROM cluster_groups WHERE comp IN (SELECT comp FROM multi_group_clusters)
+                )
+                SELECT DISTINCT group_l.comp
+                FROM groups_of_multi AS group_l
+                JOIN groups_of_multi AS group_r ON group_l.comp = group_r.comp AND group_l.dcomp < group_r.dcomp
+                JOIN _identity_group_profiles AS profile_l ON profile_l.dcomp = group_l.dcomp
+                JOIN _identity_group_profiles AS profile_r ON profile_r.dcomp = group_r.dcomp
                 WHERE {conflict}
             """,
                 [limit],
@@ -469,32 +505,34 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig, with_groups
             if _round == 0:
                 conflicting_seen = dict(
                     con.execute(
-                        "SELECT comp, count(*) FROM _id_comp WHERE comp IN (SELECT comp FROM _id_conflict_comp) "
+                        "SELECT comp, count(*) FROM _identity_record_clusters WHERE comp IN (SELECT comp FROM _identity_conflicting_clusters) "
                         "GROUP BY comp"
                     ).fetchall()
                 )
-        n_conflicting = con.execute("SELECT count(*) FROM _id_conflict_comp").fetchone()[0]
+        n_conflicting = con.execute("SELECT count(*) FROM _identity_conflicting_clusters").fetchone()[0]
         if not oversize and not n_conflicting:
             break
+        # one row per record of a cluster to split (oversize or conflicting), with that cluster
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _id_big AS SELECT id, comp FROM _id_comp WHERE comp IN "
-            "(SELECT comp FROM _id_comp GROUP BY comp HAVING count(*) > ?) "
-            "OR comp IN (SELECT comp FROM _id_conflict_comp)",
+            "CREATE OR REPLACE TEMP TABLE _identity_records_to_split AS SELECT id, comp FROM _identity_record_clusters WHERE comp IN "
+            "(SELECT comp FROM _identity_record_clusters GROUP BY comp HAVING count(*) > ?) "
+            "OR comp IN (SELECT comp FROM _identity_conflicting_clusters)",
             [limit],
         )
         # Drop, in each oversize component, its weakest Splink edge(s); after the last round keep records apart.
         dropped = con.execute(
             """
-            INSERT INTO _id_dropped
-            WITH e AS (
-                SELECT e.id_l, e.id_r, e.match_weight, b.comp
-                FROM _id_edges e JOIN _id_big b ON b.id = e.id_l
-                WHERE e.rule = 'splink'
-                  AND NOT EXISTS (SELECT 1 FROM _id_dropped d
-                                  WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = 'splink')
-            ), cut AS (SELECT comp, min(match_weight) AS w FROM e GROUP BY comp)
-            SELECT e.id_l, e.id_r, 'splink' FROM e JOIN cut USING (comp)
-            WHERE e.match_weight <= cut.w AND ? < ?
+            INSERT INTO _identity_dropped_edges
+            WITH splink_edges AS (
+                SELECT edge.id_l, edge.id_r, edge.match_weight, to_split.comp
+                FROM _identity_edges AS edge JOIN _identity_records_to_split AS to_split ON to_split.id = edge.id_l
+                WHERE edge.rule = 'splink'
+                  AND NOT EXISTS (SELECT 1 FROM _identity_dropped_edges AS dropped
+                                  WHERE dropped.id_l = edge.id_l AND dropped.id_r = edge.id_r
+                                    AND dropped.rule = 'splink')
+            ), weakest AS (SELECT comp, min(match_weight) AS min_weight FROM splink_edges GROUP BY comp)
+            SELECT splink_edges.id_l, splink_edges.id_r, 'splink' FROM splink_edges JOIN weakest USING (comp)
+            WHERE splink_edges.match_weight <= weakest.min_weight AND ? < ?
         """,
             [_round, MAX_SPLIT_ROUNDS - 1],
         ).fetchone()
@@ -502,27 +540,31 @@ def _cluster(con: duckdb.DuckDBPyConnection, config: IdentityConfig, with_groups
         if not n_dropped:
             # No Splink edge left to drop: the records of what is still oversize stay apart.
             con.execute(
-                "INSERT INTO _id_apart SELECT id FROM _id_big WHERE comp IN "
-                "(SELECT comp FROM _id_comp GROUP BY comp HAVING count(*) > ?)",
+                "INSERT INTO _identity_records_kept_apart SELECT id FROM _identity_records_to_split WHERE comp IN "
+                "(SELECT comp FROM _identity_record_clusters GROUP BY comp HAVING count(*) > ?)",
                 [limit],
             )
             con.execute("""
-                INSERT INTO _id_dropped
-                SELECT e.id_l, e.id_r, e.rule FROM _id_edges e
-                WHERE e.id_l IN (SELECT id FROM _id_apart) OR e.id_r IN (SELECT id FROM _id_apart)
+                INSERT INTO _identity_dropped_edges
+                SELECT edge.id_l, edge.id_r, edge.rule FROM _identity_edges AS edge
+                WHERE edge.id_l IN (SELECT id FROM _identity_records_kept_apart)
+                   OR edge.id_r IN (SELECT id FROM _identity_records_kept_apart)
             """)
         connected_components(
             con,
-            "SELECT id FROM _id_big",
-            """SELECT e.id_l, e.id_r FROM _id_edges e
-               WHERE e.id_l IN (SELECT id FROM _id_big) AND e.id_r IN (SELECT id FROM _id_big)
-                 AND NOT EXISTS (SELECT 1 FROM _id_dropped d
-                                 WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = e.rule)""",
-            "_id_recomp",
+            "SELECT id FROM _identity_records_to_split",
+            """SELECT edge.id_l, edge.id_r FROM _identity_edges AS edge
+               WHERE edge.id_l IN (SELECT id FROM _identity_records_to_split)
+                 AND edge.id_r IN (SELECT id FROM _identity_records_to_split)
+                 AND NOT EXISTS (SELECT 1 FROM _identity_dropped_edges AS dropped
+                                 WHERE dropped.id_l = edge.id_l AND dropped.id_r = edge.id_r
+                                   AND dropped.rule = edge.rule)""",
+            "_identity_split_clusters",
         )
         con.execute("""
-            CREATE OR REPLACE TEMP TABLE _id_comp AS
-            SELECT c.id, coalesce(r.comp, c.comp) AS comp FROM _id_comp c LEFT JOIN _id_recomp r USING (id)
+            CREATE OR REPLACE TEMP TABLE _identity_record_clusters AS
+            SELECT cluster.id, coalesce(split.comp, cluster.comp) AS comp
+            FROM _identity_record_clusters AS cluster LEFT JOIN _identity_split_clusters AS split USING (id)
         """)
     _record_size_guard_events(con, oversize_seen, limit)
     _record_conflict_guard_events(con, conflicting_seen)
@@ -532,23 +574,28 @@ def _record_conflict_guard_events(con: duckdb.DuckDBPyConnection, conflicting: d
     """One event per cluster that joined contradicting groups (by its original smallest id)."""
     if not conflicting:
         return
-    con.execute("CREATE OR REPLACE TEMP TABLE _id_conflicted (comp BIGINT, size BIGINT)")
-    con.executemany("INSERT INTO _id_conflicted VALUES (?, ?)", list(conflicting.items()))
-    connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_orig")
+    con.execute("CREATE OR REPLACE TEMP TABLE _identity_conflicted_clusters (comp BIGINT, size BIGINT)")
+    con.executemany("INSERT INTO _identity_conflicted_clusters VALUES (?, ?)", list(conflicting.items()))
+    connected_components(
+        con,
+        "SELECT id FROM _identity_records",
+        "SELECT id_l, id_r FROM _identity_edges",
+        "_identity_original_clusters",
+    )
     con.execute("""
-        INSERT INTO _id_guard_events
+        INSERT INTO _identity_guard_events
         SELECT 'conflicting_attributes',
                format('cluster of {} records joined groups with contradicting birth dates or postal codes: '
-                      '{} Splink edge(s) dropped, now {} cluster(s)', o.size,
-                      count(DISTINCT d.id_l || '-' || d.id_r) FILTER (WHERE d.rule = 'splink'),
-                      count(DISTINCT c.comp)),
-               list_sort(list(DISTINCT r.record_key)), 'cluster', o.size
-        FROM _id_conflicted o
-        JOIN _id_orig g ON g.comp = o.comp
-        JOIN _id_records r ON r.id = g.id
-        JOIN _id_comp c ON c.id = g.id
-        LEFT JOIN _id_dropped d ON d.id_l = g.id
-        GROUP BY o.comp, o.size
+                      '{} Splink edge(s) dropped, now {} cluster(s)', flagged.size,
+                      count(DISTINCT dropped.id_l || '-' || dropped.id_r) FILTER (WHERE dropped.rule = 'splink'),
+                      count(DISTINCT cluster.comp)),
+               list_sort(list(DISTINCT rec.record_key)), 'cluster', flagged.size
+        FROM _identity_conflicted_clusters AS flagged
+        JOIN _identity_original_clusters AS original ON original.comp = flagged.comp
+        JOIN _identity_records AS rec ON rec.id = original.id
+        JOIN _identity_record_clusters AS cluster ON cluster.id = original.id
+        LEFT JOIN _identity_dropped_edges AS dropped ON dropped.id_l = original.id
+        GROUP BY flagged.comp, flagged.size
     """)
 
 
@@ -556,26 +603,31 @@ def _record_size_guard_events(con: duckdb.DuckDBPyConnection, oversize: dict[int
     """One event per component that was over the limit (by its original smallest id)."""
     if not oversize:
         return
-    con.execute("CREATE OR REPLACE TEMP TABLE _id_oversize (comp BIGINT, size BIGINT)")
-    con.executemany("INSERT INTO _id_oversize VALUES (?, ?)", list(oversize.items()))
+    con.execute("CREATE OR REPLACE TEMP TABLE _identity_oversize_clusters (comp BIGINT, size BIGINT)")
+    con.executemany("INSERT INTO _identity_oversize_clusters VALUES (?, ?)", list(oversize.items()))
     # Members of an original oversize component: the nodes reachable over all edges from its smallest id.
-    connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_orig")
+    connected_components(
+        con,
+        "SELECT id FROM _identity_records",
+        "SELECT id_l, id_r FROM _identity_edges",
+        "_identity_original_clusters",
+    )
     con.execute(
         """
-        INSERT INTO _id_guard_events
+        INSERT INTO _identity_guard_events
         SELECT 'max_cluster_size',
                format('cluster of {} records over the limit of {}: {} Splink edge(s) dropped, {} record(s) kept '
-                      'apart, now {} cluster(s)', o.size, ?,
-                      count(DISTINCT d.id_l || '-' || d.id_r) FILTER (WHERE d.rule = 'splink'),
-                      count(DISTINCT a.id), count(DISTINCT c.comp)),
-               list_sort(list(DISTINCT r.record_key)), 'cluster', o.size
-        FROM _id_oversize o
-        JOIN _id_orig g ON g.comp = o.comp
-        JOIN _id_records r ON r.id = g.id
-        JOIN _id_comp c ON c.id = g.id
-        LEFT JOIN _id_dropped d ON d.id_l = g.id
-        LEFT JOIN _id_apart a ON a.id = g.id
-        GROUP BY o.comp, o.size
+                      'apart, now {} cluster(s)', flagged.size, ?,
+                      count(DISTINCT dropped.id_l || '-' || dropped.id_r) FILTER (WHERE dropped.rule = 'splink'),
+                      count(DISTINCT apart.id), count(DISTINCT cluster.comp)),
+               list_sort(list(DISTINCT rec.record_key)), 'cluster', flagged.size
+        FROM _identity_oversize_clusters AS flagged
+        JOIN _identity_original_clusters AS original ON original.comp = flagged.comp
+        JOIN _identity_records AS rec ON rec.id = original.id
+        JOIN _identity_record_clusters AS cluster ON cluster.id = original.id
+        LEFT JOIN _identity_dropped_edges AS dropped ON dropped.id_l = original.id
+        LEFT JOIN _identity_records_kept_apart AS apart ON apart.id = original.id
+        GROUP BY flagged.comp, flagged.size
     """,
         [limit],
     )
@@ -587,27 +639,28 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -
     try:
         con.execute("""
             CREATE OR REPLACE TABLE identity_edges AS
-            SELECT l.record_key AS record_key_l, r.record_key AS record_key_r, e.rule, e.match_weight,
-                   e.match_probability
+            SELECT record_l.record_key AS record_key_l, record_r.record_key AS record_key_r, kept.rule,
+                   kept.match_weight, kept.match_probability
             FROM (SELECT id_l, id_r, rule, max(match_weight) AS match_weight,
                          max(match_probability) AS match_probability
-                  FROM _id_edges e
-                  WHERE NOT EXISTS (SELECT 1 FROM _id_dropped d
-                                    WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = e.rule)
-                  GROUP BY id_l, id_r, rule) e
-            JOIN _id_records l ON l.id = e.id_l JOIN _id_records r ON r.id = e.id_r
+                  FROM _identity_edges AS edge
+                  WHERE NOT EXISTS (SELECT 1 FROM _identity_dropped_edges AS dropped
+                                    WHERE dropped.id_l = edge.id_l AND dropped.id_r = edge.id_r AND dropped.rule = edge.rule)
+                  GROUP BY id_l, id_r, rule) AS kept
+            JOIN _identity_records AS record_l ON record_l.id = kept.id_l
+            JOIN _identity_records AS record_r ON record_r.id = kept.id_r
             ORDER BY record_key_l, record_key_r, rule
         """)
         con.execute("""
             CREATE OR REPLACE TABLE identity_clusters AS
             WITH used AS (
-                SELECT e.id_l AS id, e.rule, e.match_weight FROM _id_edges e
-                WHERE NOT EXISTS (SELECT 1 FROM _id_dropped d
-                                  WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = e.rule)
+                SELECT edge.id_l AS id, edge.rule, edge.match_weight FROM _identity_edges AS edge
+                WHERE NOT EXISTS (SELECT 1 FROM _identity_dropped_edges AS dropped
+                                  WHERE dropped.id_l = edge.id_l AND dropped.id_r = edge.id_r AND dropped.rule = edge.rule)
                 UNION ALL
-                SELECT e.id_r, e.rule, e.match_weight FROM _id_edges e
-                WHERE NOT EXISTS (SELECT 1 FROM _id_dropped d
-                                  WHERE d.id_l = e.id_l AND d.id_r = e.id_r AND d.rule = e.rule)
+                SELECT edge.id_r, edge.rule, edge.match_weight FROM _identity_edges AS edge
+                WHERE NOT EXISTS (SELECT 1 FROM _identity_dropped_edges AS dropped
+                                  WHERE dropped.id_l = edge.id_l AND dropped.id_r = edge.id_r AND dropped.rule = edge.rule)
             ), best AS (
                 SELECT id, rule, match_weight FROM used
                 QUALIFY row_number() OVER (
@@ -615,20 +668,20 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -
                     ORDER BY CASE rule WHEN 'xref' THEN 1 WHEN 'email' THEN 2 WHEN 'phone_surname' THEN 3 ELSE 4 END,
                              match_weight DESC NULLS LAST) = 1
             )
-            SELECT r.record_key, i.min_key AS cluster_id, cu.customer_id,
-                   coalesce(b.rule, 'singleton') AS joined_by_rule, b.match_weight, i.size AS cluster_size
-            FROM _id_records r
-            JOIN _id_comp c ON c.id = r.id
-            JOIN _id_comp_info i ON i.comp = c.comp
-            JOIN _id_customer cu ON cu.comp = c.comp
-            LEFT JOIN best b ON b.id = r.id
-            ORDER BY r.record_key
+            SELECT rec.record_key, info.min_key AS cluster_id, customer.customer_id,
+                   coalesce(best.rule, 'singleton') AS joined_by_rule, best.match_weight, info.size AS cluster_size
+            FROM _identity_records AS rec
+            JOIN _identity_record_clusters AS cluster ON cluster.id = rec.id
+            JOIN _identity_cluster_info AS info ON info.comp = cluster.comp
+            JOIN _identity_cluster_customer_ids AS customer ON customer.comp = cluster.comp
+            LEFT JOIN best ON best.id = rec.id
+            ORDER BY rec.record_key
         """)
         con.execute(
             """
             INSERT OR REPLACE INTO customer_key_map
-            SELECT c.record_key, c.customer_id, coalesce(k.first_seen_at, ?::TIMESTAMP), ?::TIMESTAMP
-            FROM identity_clusters c LEFT JOIN customer_key_map k USING (record_key)
+            SELECT cluster.record_key, cluster.customer_id, coalesce(known.first_seen_at, ?::TIMESTAMP), ?::TIMESTAMP
+            FROM identity_clusters AS cluster LEFT JOIN customer_key_map AS known USING (record_key)
         """,
             [now, now],
         )
@@ -636,7 +689,7 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -
             """
             INSERT INTO customer_merge_log
             SELECT ?::TIMESTAMP, event, customer_id, other_customer_ids, reason, ?, record_count
-            FROM _id_log ORDER BY event, customer_id
+            FROM _identity_merge_events ORDER BY event, customer_id
         """,
             [now, run_id],
         )
@@ -645,7 +698,7 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -
             CREATE OR REPLACE TABLE identity_guard_events AS
             SELECT guard, detail, record_keys, identifier_kind, record_count, ?::TIMESTAMP AS event_at,
                    ? AS run_id
-            FROM _id_guard_events ORDER BY guard, record_keys
+            FROM _identity_guard_events ORDER BY guard, record_keys
         """,
             [now, run_id],
         )
@@ -659,9 +712,7 @@ def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
     names = [
         row[0]
         for row in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE temporary AND (table_name LIKE '\\_id\\_%' ESCAPE '\\' "
-            "OR table_name IN (?, ?))",
-            [SPLINK_INPUT, SPLINK_LABELLED],
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_identity\\_%' ESCAPE '\\'"
         ).fetchall()
     ]
     for name in names:
@@ -698,10 +749,15 @@ def resolve_identities(
     if config.splink.enabled:
         # Records joined by deterministic edges are one person already: Splink compares those groups.
         connected_components(
-            con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_dcomp"
+            con,
+            "SELECT id FROM _identity_records",
+            "SELECT id_l, id_r FROM _identity_edges",
+            "_identity_deterministic_groups",
         )
-        _splink_input(con, config, "_id_dcomp", per_record=config.splink.compare == "records")
-        result = splink_edges(con, config, "_id_splink_edges")
+        _splink_input(
+            con, config, "_identity_deterministic_groups", per_record=config.splink.compare == "records"
+        )
+        result = splink_edges(con, config, "_identity_splink_edges")
         trained = result.trained
         prior = result.probability_two_random_records_match
         splink_settings, m_from_groups = result.settings, result.m_from_groups
@@ -709,14 +765,15 @@ def resolve_identities(
         seconds["splink_predict"] = result.predict_seconds
         # Pairs inside one deterministic group add nothing.
         con.execute("""
-            DELETE FROM _id_splink_edges e
-            WHERE (SELECT comp FROM _id_dcomp WHERE id = e.id_l) = (SELECT comp FROM _id_dcomp WHERE id = e.id_r)
+            DELETE FROM _identity_splink_edges AS edge
+            WHERE (SELECT comp FROM _identity_deterministic_groups WHERE id = edge.id_l)
+                = (SELECT comp FROM _identity_deterministic_groups WHERE id = edge.id_r)
         """)
         _group_profiles(con)
         _drop_conflicting_splink_edges(con, config)
         con.execute(
-            "INSERT INTO _id_edges SELECT id_l, id_r, 'splink', match_weight, match_probability "
-            "FROM _id_splink_edges"
+            "INSERT INTO _identity_edges SELECT id_l, id_r, 'splink', match_weight, match_probability "
+            "FROM _identity_splink_edges"
         )
     lap("splink")
     _cluster(con, config, with_groups=config.splink.enabled)
@@ -747,7 +804,7 @@ def resolve_identities(
     edges = dict(con.execute("SELECT rule, count(*) FROM identity_edges GROUP BY rule").fetchall())
     joined = dict(con.execute("SELECT joined_by_rule, count(*) FROM identity_clusters GROUP BY 1").fetchall())
     guards = dict(con.execute("SELECT guard, count(*) FROM identity_guard_events GROUP BY 1").fetchall())
-    events = dict(con.execute("SELECT event, count(*) FROM _id_log GROUP BY 1").fetchall())
+    events = dict(con.execute("SELECT event, count(*) FROM _identity_merge_events GROUP BY 1").fetchall())
     _drop_work_tables(con)
     return IdentityReport(
         run_id=run_id,

@@ -93,8 +93,8 @@ _ALLOWED_NODES: set[type[exp.Expression]] = {
 }  # fmt: skip
 
 AS_OF_SQL = "getvariable('touchplan_as_of')"
-MODEL_ALIAS = "c"
-MOMENTS_TABLE = "_pl_moments"
+MODEL_ALIAS = "customer"
+MOMENTS_TABLE = "_plan_moments"
 
 
 class AudienceError(ConfigError):
@@ -200,7 +200,7 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
 
 
 def compile_audience(expression: str, source: str) -> str:
-    """Checked expression -> DuckDB SQL over the planning model aliased `c` (see model.py)."""
+    """Checked expression -> DuckDB SQL over the planning model aliased `customer` (see model.py)."""
     tree = parse_audience(expression, source)
     compiled = tree.copy().transform(_rewrite)
     return "(" + compiled.sql(dialect="duckdb", comments=False) + ")"

@@ -110,29 +110,32 @@ def load_rule_tables(
             f"{sql_literal(consent.consent_channel)}, {sql_list(consent.allowed_states)}, "
             f"{sql_list(consent.transactional_allowed_states)}, {sql_literal(c.objective)})"
         )
+    # one row per campaign of the plan (cidx: its index in `campaign_ids`), its trigger and consent rule as columns
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _pl_campaigns (cidx INTEGER, campaign_id VARCHAR, channel VARCHAR, "
+        "CREATE OR REPLACE TEMP TABLE _plan_campaigns (cidx INTEGER, campaign_id VARCHAR, channel VARCHAR, "
         "priority INTEGER, mtype VARCHAR, subscription_group VARCHAR, template_id VARCHAR, cooldown_days INTEGER, "
         "holdout_share DOUBLE, trigger_kind VARCHAR, moment VARCHAR, within_days INTEGER, send_time TIME, "
         "days INTEGER[], start_date DATE, end_date DATE, consent_channel VARCHAR, allowed_states VARCHAR[], "
         "trans_allowed_states VARCHAR[], objective VARCHAR)"
     )
     if rows:
-        con.execute("INSERT INTO _pl_campaigns VALUES " + ", ".join(rows))
+        con.execute("INSERT INTO _plan_campaigns VALUES " + ", ".join(rows))
     var_rows = [
         f"({cidx}, {sql_literal(persona)}, {sql_literal(template)})"
         for cidx, cid in enumerate(campaign_ids)
         if cid in by_id
         for persona, template in by_id[cid].variants.items()
     ]
+    # one row per (campaign, persona) with its own template
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _pl_variants (cidx INTEGER, persona VARCHAR, template_id VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE _plan_campaign_variants (cidx INTEGER, persona VARCHAR, template_id VARCHAR)"
     )
     if var_rows:
-        con.execute("INSERT INTO _pl_variants VALUES " + ", ".join(var_rows))
+        con.execute("INSERT INTO _plan_campaign_variants VALUES " + ", ".join(var_rows))
 
+    # one row per frequency cap of contact_rules.yaml (ord: its bit in the cap masks)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _pl_caps (cap_id VARCHAR, ord INTEGER, channels VARCHAR[], max_count INTEGER, "
+        "CREATE OR REPLACE TEMP TABLE _plan_frequency_caps (cap_id VARCHAR, ord INTEGER, channels VARCHAR[], max_count INTEGER, "
         "kind VARCHAR, hours INTEGER, count_m BOOLEAN, count_t BOOLEAN, exempt VARCHAR[], descr VARCHAR)"
     )
     cap_rows = [
@@ -142,22 +145,24 @@ def load_rule_tables(
         for i, cap in enumerate(rules.caps)
     ]
     if cap_rows:
-        con.execute("INSERT INTO _pl_caps VALUES " + ", ".join(cap_rows))
-    # Which caps apply to which campaign (channel in scope, message type counted, campaign not exempt).
+        con.execute("INSERT INTO _plan_frequency_caps VALUES " + ", ".join(cap_rows))
+    # one row per (campaign, cap) where the cap applies (channel in scope, message type counted, not exempt)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_cap_applies AS
-        SELECT c.cidx, k.cap_id, k.ord, k.max_count, k.kind, k.hours, k.count_m, k.count_t, k.channels
-        FROM _pl_campaigns c JOIN _pl_caps k
-          ON (k.channels IS NULL OR list_contains(k.channels, c.channel))
-         AND ((c.mtype = 'marketing' AND k.count_m) OR (c.mtype = 'transactional' AND k.count_t))
-         AND NOT list_contains(k.exempt, c.campaign_id)
+        CREATE OR REPLACE TEMP TABLE _plan_campaign_caps AS
+        SELECT campaign.cidx, cap.cap_id, cap.ord, cap.max_count, cap.kind, cap.hours, cap.count_m, cap.count_t,
+               cap.channels
+        FROM _plan_campaigns AS campaign JOIN _plan_frequency_caps AS cap
+          ON (cap.channels IS NULL OR list_contains(cap.channels, campaign.channel))
+         AND ((campaign.mtype = 'marketing' AND cap.count_m) OR (campaign.mtype = 'transactional' AND cap.count_t))
+         AND NOT list_contains(cap.exempt, campaign.campaign_id)
     """)
+    # one row per channel with a daily send capacity
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _pl_capacity (channel VARCHAR, cap_id VARCHAR, daily_limit INTEGER)"
+        "CREATE OR REPLACE TEMP TABLE _plan_channel_capacity (channel VARCHAR, cap_id VARCHAR, daily_limit INTEGER)"
     )
     if rules.capacity:
         con.execute(
-            "INSERT INTO _pl_capacity VALUES "
+            "INSERT INTO _plan_channel_capacity VALUES "
             + ", ".join(
                 f"({sql_literal(k.channel)}, {sql_literal(k.id)}, {k.daily_limit})" for k in rules.capacity
             )
@@ -200,7 +205,7 @@ def _quiet_sql(rules: ContactRulesConfig, local: str, mtype: str, channel: str) 
 def build_plan_candidates(
     con: duckdb.DuckDBPyConnection, strategy: Strategy, as_of: datetime, campaign_ids: list[str]
 ) -> None:
-    """Create _pl_grid (slots per campaign/time zone/day) and _pl_cand (one row per candidate)."""
+    """Create _plan_slot_grid (slots per campaign/time zone/day) and _plan_candidates (one row per candidate)."""
     rules = strategy.rules
     horizon = rules.horizon_days
     by_id = strategy.campaigns.by_id()
@@ -211,34 +216,37 @@ def build_plan_candidates(
         for cidx, cid in enumerate(campaign_ids)
     ]
 
-    # Slot grid: per campaign x time zone x local day; all time-zone arithmetic happens on this small table.
-    local_expr, moved_expr = _quiet_sql(rules, "g.due_local", "g.mtype", "g.channel")
+    # Slot grid, one row per slot (campaign x time zone x local day); all time-zone arithmetic happens on this
+    # small table.
+    local_expr, moved_expr = _quiet_sql(rules, "due.due_local", "due.mtype", "due.channel")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_grid AS
-        WITH zones AS (SELECT DISTINCT time_zone AS tz FROM _pl_customers),
-        base AS (
-            SELECT c.cidx, c.mtype, c.channel, c.trigger_kind, c.days, c.start_date, c.end_date, z.tz,
-                   CAST(timezone(z.tz, CAST(getvariable('touchplan_as_of') AS TIMESTAMP) AT TIME ZONE 'UTC') AS DATE)
+        CREATE OR REPLACE TEMP TABLE _plan_slot_grid AS
+        WITH zones AS (SELECT DISTINCT time_zone AS tz FROM _plan_customers),
+        campaign_zone_days AS (
+            SELECT campaign.cidx, campaign.mtype, campaign.channel, campaign.trigger_kind, campaign.days,
+                   campaign.start_date, campaign.end_date, zones.tz,
+                   CAST(timezone(zones.tz, CAST(getvariable('touchplan_as_of') AS TIMESTAMP) AT TIME ZONE 'UTC') AS DATE)
                        AS day0,
-                   timezone(z.tz, CAST(getvariable('touchplan_as_of') AS TIMESTAMP) AT TIME ZONE 'UTC') AS now_local,
-                   c.send_time, d.k
-            FROM _pl_campaigns c CROSS JOIN zones z CROSS JOIN range(0, {horizon} + 1) d(k)
+                   timezone(zones.tz, CAST(getvariable('touchplan_as_of') AS TIMESTAMP) AT TIME ZONE 'UTC') AS now_local,
+                   campaign.send_time, horizon.day_offset
+            FROM _plan_campaigns AS campaign CROSS JOIN zones
+            CROSS JOIN range(0, {horizon} + 1) AS horizon(day_offset)
         ),
-        g AS (
-            SELECT *, (day0 + CAST(k AS INTEGER)) + send_time AS due_local FROM base
-            WHERE list_contains(days, isodow(day0 + CAST(k AS INTEGER)))
+        scheduled_days AS (
+            SELECT *, (day0 + CAST(day_offset AS INTEGER)) + send_time AS due_local FROM campaign_zone_days
+            WHERE list_contains(days, isodow(day0 + CAST(day_offset AS INTEGER)))
         ),
-        g2 AS (
+        due_times AS (
             -- a moment trigger due today after its send time goes out at the next allowed time from now
             SELECT cidx, mtype, channel, tz, start_date, end_date, day0,
-                   CASE WHEN due_local < now_local AND trigger_kind = 'moment' AND k = 0
+                   CASE WHEN due_local < now_local AND trigger_kind = 'moment' AND day_offset = 0
                         THEN date_trunc('minute', now_local) + INTERVAL 1 MINUTE ELSE due_local END AS due_local
-            FROM g
+            FROM scheduled_days
         ),
         moved AS (
-            SELECT g.cidx, g.tz, g.day0, g.start_date, g.end_date, g.due_local,
+            SELECT due.cidx, due.tz, due.day0, due.start_date, due.end_date, due.due_local,
                    {local_expr} AS local_ts, {moved_expr} AS was_moved
-            FROM g2 g
+            FROM due_times AS due
         ),
         slots AS (
             -- a local time that does not exist (the hour skipped at a DST change) is the wall-clock time of
@@ -262,8 +270,8 @@ def build_plan_candidates(
     """)
     # keep one slot per candidate and local day (the earliest)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_grid AS
-        SELECT dense_rank() OVER (ORDER BY cidx, tz) AS slot_group, * FROM _pl_grid
+        CREATE OR REPLACE TEMP TABLE _plan_slot_grid AS
+        SELECT dense_rank() OVER (ORDER BY cidx, tz) AS slot_group, * FROM _plan_slot_grid
         QUALIFY row_number() OVER (PARTITION BY cidx, tz, slot_day ORDER BY slot_at) = 1
     """)
     _build_candidates(con, strategy, campaign_ids, wheres)
@@ -272,9 +280,9 @@ def build_plan_candidates(
 def _build_candidates(
     con: duckdb.DuckDBPyConnection, strategy: Strategy, campaign_ids: list[str], wheres: list[str]
 ) -> None:
-    """_pl_cand: one row per (customer, campaign) whose audience and trigger match, with the eligibility outcome.
+    """_plan_candidates: one row per (customer, campaign) whose audience and trigger match, with the eligibility outcome.
 
-    Everything per customer is computed once into one wide row (`_pl_cwide`: the customer model plus consent state
+    Everything per customer is computed once into one wide row (`_plan_customer_facts`: the customer model plus consent state
     per consent class, suppression reason per class, latest moment per moment, last send per cooldown campaign,
     global holdout); each campaign is then one filtered scan of it, with the campaign's attributes as literals.
     No join runs over the (customer x campaign) pairs except the tiny (time zone -> slot group) lookup."""
@@ -284,80 +292,89 @@ def _build_candidates(
     hold = rules.holdout
     salt = hold.salt if hold else "touchplan"
     sup = rules.suppression
-    st_classes = sorted({(rules.consent_for(c.channel).consent_channel, c.subscription_group) for c in camps})
-    sp_classes = sorted({(rules.consent_for(c.channel).consent_channel, c.message_type) for c in camps})
+    consent_classes = sorted(
+        {(rules.consent_for(c.channel).consent_channel, c.subscription_group) for c in camps}
+    )
+    suppression_classes = sorted(
+        {(rules.consent_for(c.channel).consent_channel, c.message_type) for c in camps}
+    )
     moments = sorted({c.trigger.moment.moment for c in camps if c.trigger.moment})
     cools = [i for i, c in enumerate(camps) if c.cooldown_days > 0]
     sup_reasons, all_reasons = sql_list(sup.reasons), sql_list(sup.all_channel_reasons)
     cons_cols = [
-        f"any_value(consent_state) FILTER (WHERE channel = {sql_literal(ch)} AND subscription_group = {sql_literal(g)}) AS st_{i}"
-        for i, (ch, g) in enumerate(st_classes)
+        f"any_value(consent_state) FILTER (WHERE channel = {sql_literal(ch)} AND subscription_group = {sql_literal(g)}) AS consent_state_{i}"
+        for i, (ch, g) in enumerate(consent_classes)
     ] + [
         f"""arg_min(coalesce(reason, consent_state), channel) FILTER (WHERE (channel = {sql_literal(ch)}
               AND (consent_state = 'suppressed' OR (reason IS NOT NULL AND list_contains({sup_reasons}, reason)
                    AND consent_state <> 'subscribed' AND {sql_literal(mt)} = 'marketing')))
-              OR (reason IS NOT NULL AND list_contains({all_reasons}, reason))) AS sp_{i}"""
-        for i, (ch, mt) in enumerate(sp_classes)
+              OR (reason IS NOT NULL AND list_contains({all_reasons}, reason))) AS suppression_reason_{i}"""
+        for i, (ch, mt) in enumerate(suppression_classes)
     ]
     joins = [
-        f"LEFT JOIN (SELECT customer_id, {', '.join(cons_cols)} FROM _pl_consent GROUP BY ALL) k USING (customer_id)"
+        f"LEFT JOIN (SELECT customer_id, {', '.join(cons_cols)} FROM _plan_consent GROUP BY ALL) AS consent"
+        " USING (customer_id)"
     ]
-    cols = [f"k.st_{i}" for i in range(len(st_classes))] + [f"k.sp_{i}" for i in range(len(sp_classes))]
+    cols = [f"consent.consent_state_{i}" for i in range(len(consent_classes))] + [
+        f"consent.suppression_reason_{i}" for i in range(len(suppression_classes))
+    ]
     if moments:
         m_cols = ", ".join(
-            f"max(occurred_at) FILTER (WHERE moment = {sql_literal(m)}) AS m_{i}"
+            f"max(occurred_at) FILTER (WHERE moment = {sql_literal(m)}) AS last_moment_{i}"
             for i, m in enumerate(moments)
         )
         joins.append(
-            f"LEFT JOIN (SELECT customer_id, {m_cols} FROM _pl_moments "
-            "WHERE occurred_at <= getvariable('touchplan_as_of') GROUP BY ALL) m USING (customer_id)"
+            f"LEFT JOIN (SELECT customer_id, {m_cols} FROM _plan_moments "
+            "WHERE occurred_at <= getvariable('touchplan_as_of') GROUP BY ALL) AS moments USING (customer_id)"
         )
-        cols += [f"m.m_{i}" for i in range(len(moments))]
+        cols += [f"moments.last_moment_{i}" for i in range(len(moments))]
     if cools:
         c_cols = ", ".join(
-            f"max(occurred_at) FILTER (WHERE campaign_id = {sql_literal(camps[i].id)}) AS cool_{i}"
+            f"max(occurred_at) FILTER (WHERE campaign_id = {sql_literal(camps[i].id)}) AS last_sent_{i}"
             for i in cools
         )
         joins.append(
-            f"LEFT JOIN (SELECT customer_id, {c_cols} FROM _pl_history GROUP BY ALL) h USING (customer_id)"
+            f"LEFT JOIN (SELECT customer_id, {c_cols} FROM _plan_contact_history GROUP BY ALL) AS sends"
+            " USING (customer_id)"
         )
-        cols += [f"h.cool_{i}" for i in cools]
+        cols += [f"sends.last_sent_{i}" for i in cools]
     hold_sql = (
-        f"(('0x' || substr(md5(c.customer_id || ':' || {sql_literal(hold.salt)}), 1, 8))::UBIGINT % 10000) "
+        f"(('0x' || substr(md5(customer.customer_id || ':' || {sql_literal(hold.salt)}), 1, 8))::UBIGINT % 10000) "
         f"< {round(hold.share * 10000)}"
         if hold and hold.share > 0
         else "false"
     )
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_cwide AS
-        SELECT c.*, {hold_sql} AS global_held, {", ".join(cols)}
-        FROM _pl_customers c {" ".join(joins)}
+        CREATE OR REPLACE TEMP TABLE _plan_customer_facts AS
+        SELECT customer.*, {hold_sql} AS global_held, {", ".join(cols)}
+        FROM _plan_customers AS customer {" ".join(joins)}
     """)
-    con.execute("CREATE OR REPLACE TEMP TABLE _pl_tzg AS SELECT DISTINCT slot_group, cidx, tz FROM _pl_grid")
+    # one row per (campaign, time zone): its slot group
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _plan_zone_slot_groups AS SELECT DISTINCT slot_group, cidx, tz FROM _plan_slot_grid"
+    )
     selects = []
     for cidx, (c, where) in enumerate(zip(camps, wheres, strict=True)):
         consent = rules.consent_for(c.channel)
         marketing = c.message_type == "marketing"
         allowed = sql_list(consent.allowed_states if marketing else consent.transactional_allowed_states)
-        state = (
-            f"coalesce(c.st_{st_classes.index((consent.consent_channel, c.subscription_group))}, 'unknown')"
-        )
-        sup_reason = f"c.sp_{sp_classes.index((consent.consent_channel, c.message_type))}"
+        state = f"coalesce(customer.consent_state_{consent_classes.index((consent.consent_channel, c.subscription_group))}, 'unknown')"
+        sup_reason = f"customer.suppression_reason_{suppression_classes.index((consent.consent_channel, c.message_type))}"
         camp_held = (
-            f"((('0x' || substr(md5(c.customer_id || ':' || {sql_literal(salt)} || ':' || {sql_literal(c.id)}), 1, 8))::UBIGINT"
+            f"((('0x' || substr(md5(customer.customer_id || ':' || {sql_literal(salt)} || ':' || {sql_literal(c.id)}), 1, 8))::UBIGINT"
             f" % 10000) < {round(c.holdout_share * 10000)})"
             if c.holdout_share > 0
             else "false"
         )
-        g_held = "c.global_held" if marketing else "false"
+        g_held = "customer.global_held" if marketing else "false"
         c_held = camp_held if marketing else "false"
         cool = (
-            f"(c.cool_{cidx} > getvariable('touchplan_as_of') - INTERVAL {c.cooldown_days} DAY)"
+            f"(customer.last_sent_{cidx} > getvariable('touchplan_as_of') - INTERVAL {c.cooldown_days} DAY)"
             if c.cooldown_days > 0
             else "false"
         )
         cool_ev = (
-            f"WHEN {cool} THEN to_json({{'last_sent_at': c.cool_{cidx}, 'cooldown_days': {c.cooldown_days}}})"
+            f"WHEN {cool} THEN to_json({{'last_sent_at': customer.last_sent_{cidx}, 'cooldown_days': {c.cooldown_days}}})"
             if c.cooldown_days > 0
             else ""
         )
@@ -369,14 +386,15 @@ def _build_candidates(
         )
         moment = c.trigger.moment
         if moment:
-            m_col = f"c.m_{moments.index(moment.moment)}"
+            m_col = f"customer.last_moment_{moments.index(moment.moment)}"
             moment_at = f"CASE WHEN {m_col} >= getvariable('touchplan_as_of') - INTERVAL {moment.within_days} DAY THEN {m_col} END"
             trigger = f"AND {m_col} >= getvariable('touchplan_as_of') - INTERVAL {moment.within_days} DAY"
             deadline = f"({m_col} + INTERVAL {moment.within_days} DAY) AT TIME ZONE 'UTC'"
         else:
             moment_at, trigger, deadline = "NULL::TIMESTAMP", "", "NULL::TIMESTAMPTZ"
         selects.append(f"""
-            SELECT (CAST({cidx} AS BIGINT) << 32) + c.cno AS cand_id, c.cno, {cidx} AS cidx, g.slot_group,
+            SELECT (CAST({cidx} AS BIGINT) << 32) + customer.cno AS cand_id, customer.cno, {cidx} AS cidx,
+                   zone_group.slot_group,
                    {deadline} AS deadline,
                    CASE WHEN {no_consent} THEN 'no_consent' WHEN {sup_reason} IS NOT NULL THEN 'suppressed'
                         WHEN {g_held} OR {c_held} THEN 'held_out' WHEN {cool} THEN 'cooldown' END AS pre_outcome,
@@ -395,73 +413,82 @@ def _build_candidates(
                         {cool_ev}
                    END AS pre_evidence,
                    {moment_at} AS moment_at
-            FROM _pl_cwide c LEFT JOIN (SELECT tz, slot_group FROM _pl_tzg WHERE cidx = {cidx}) g
-              ON g.tz = c.time_zone
+            FROM _plan_customer_facts AS customer
+            LEFT JOIN (SELECT tz, slot_group FROM _plan_zone_slot_groups WHERE cidx = {cidx}) AS zone_group
+              ON zone_group.tz = customer.time_zone
             WHERE {where} {trigger}""")
-    # narrow table; the view adds the customer and campaign columns (not stored once per pair)
-    con.execute("CREATE OR REPLACE TEMP TABLE _pl_cand0 AS " + " UNION ALL ".join(selects))
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_pl_cand'").fetchone()[0]:
-        con.execute("DROP TABLE _pl_cand")  # a backtest on this connection left a table of that name
+    # one row per candidate (customer, campaign), narrow: keys, slot group, eligibility outcome; the view adds the
+    # customer and campaign columns (not stored once per pair)
+    con.execute("CREATE OR REPLACE TEMP TABLE _plan_candidate_keys AS " + " UNION ALL ".join(selects))
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_plan_candidates'").fetchone()[
+        0
+    ]:
+        con.execute("DROP TABLE _plan_candidates")  # a backtest on this connection left a table of that name
     con.execute("""
-        CREATE OR REPLACE TEMP VIEW _pl_cand AS
-        SELECT c.*, cu.customer_id, cu.time_zone AS tz, k.mtype, k.priority, k.campaign_id, k.channel
-        FROM _pl_cand0 c JOIN _pl_customers cu USING (cno) JOIN _pl_campaigns k USING (cidx)
+        CREATE OR REPLACE TEMP VIEW _plan_candidates AS
+        SELECT cand.*, customer.customer_id, customer.time_zone AS tz, campaign.mtype, campaign.priority,
+               campaign.campaign_id, campaign.channel
+        FROM _plan_candidate_keys AS cand JOIN _plan_customers AS customer USING (cno)
+        JOIN _plan_campaigns AS campaign USING (cidx)
     """)
 
 
 # ---------------------------------------------------------------- outputs
 
 
-def _outcome_sql(c: str, s: str) -> str:
-    return f"""CASE WHEN {c}.pre_outcome IS NOT NULL THEN {c}.pre_outcome
-                    WHEN {s}.status = 'planned' THEN 'planned'
-                    WHEN {s}.blk_outcome IS NOT NULL THEN {s}.blk_outcome
+def _outcome_sql(candidate: str, arbitrated: str) -> str:
+    """The outcome of a candidate (alias `candidate`) given its arbitration row (alias `arbitrated`)."""
+    return f"""CASE WHEN {candidate}.pre_outcome IS NOT NULL THEN {candidate}.pre_outcome
+                    WHEN {arbitrated}.status = 'planned' THEN 'planned'
+                    WHEN {arbitrated}.blk_outcome IS NOT NULL THEN {arbitrated}.blk_outcome
                     ELSE 'deferred' END"""
 
 
 # contact_decisions is written from two sources with the same columns, so no join runs between the ~18M
 # candidates and the ~16M arbitrated rows at 1M customers: the candidates decided before arbitration (consent,
-# suppression, holdout, cooldown) or without a slot, and the arbitrated ones (_pl_state)
+# suppression, holdout, cooldown) or without a slot, and the arbitrated ones (_plan_arbitrated_evidence)
 _DECISION_SOURCES = (
-    """(SELECT c.*, NULL::VARCHAR AS status, NULL::TIMESTAMPTZ AS slot_at, NULL::TIMESTAMP AS local_ts,
+    """(SELECT cand.*, NULL::VARCHAR AS status, NULL::TIMESTAMPTZ AS slot_at, NULL::TIMESTAMP AS local_ts,
                NULL::BOOLEAN AS was_moved, NULL::VARCHAR AS blk_outcome, NULL::VARCHAR AS blk_reason,
                NULL::VARCHAR AS blk_rule, NULL::JSON AS blk_evidence
-        FROM _pl_cand c WHERE c.pre_outcome IS NOT NULL OR c.slot_group IS NULL)""",
-    """(SELECT s.*, cu.customer_id, cu.time_zone AS tz, k.campaign_id, k.channel, k.priority, k.mtype,
+        FROM _plan_candidates AS cand WHERE cand.pre_outcome IS NOT NULL OR cand.slot_group IS NULL)""",
+    """(SELECT arbitrated.*, customer.customer_id, customer.time_zone AS tz, campaign.campaign_id, campaign.channel,
+               campaign.priority, campaign.mtype,
                NULL::VARCHAR AS pre_outcome, NULL::VARCHAR AS pre_reason, NULL::VARCHAR AS pre_rule,
                NULL::JSON AS pre_evidence
-        FROM _pl_state s JOIN _pl_customers cu ON cu.cno = s.cno JOIN _pl_campaigns k ON k.cidx = s.cidx)""",
+        FROM _plan_arbitrated_evidence AS arbitrated JOIN _plan_customers AS customer ON customer.cno = arbitrated.cno
+        JOIN _plan_campaigns AS campaign ON campaign.cidx = arbitrated.cidx)""",
 )
 
 
 def _decisions_sql(plan_run_id: str, version: str, created_at: datetime, source: str) -> str:
     return f"""
-        SELECT {sql_literal(plan_run_id)} AS plan_run_id, d.customer_id, d.campaign_id, d.channel,
-               {_outcome_sql("d", "d")} AS outcome,
-               CASE WHEN d.pre_outcome IS NOT NULL THEN d.pre_reason
-                    WHEN d.status = 'planned' AND d.blk_outcome IS NOT NULL THEN 'retried_after_' || d.blk_outcome
-                    WHEN d.status = 'planned' AND d.was_moved THEN 'quiet_hours'
-                    WHEN d.status = 'planned' THEN 'due'
-                    WHEN d.blk_outcome IS NOT NULL THEN d.blk_reason
+        SELECT {sql_literal(plan_run_id)} AS plan_run_id, decision.customer_id, decision.campaign_id, decision.channel,
+               {_outcome_sql("decision", "decision")} AS outcome,
+               CASE WHEN decision.pre_outcome IS NOT NULL THEN decision.pre_reason
+                    WHEN decision.status = 'planned' AND decision.blk_outcome IS NOT NULL THEN 'retried_after_' || decision.blk_outcome
+                    WHEN decision.status = 'planned' AND decision.was_moved THEN 'quiet_hours'
+                    WHEN decision.status = 'planned' THEN 'due'
+                    WHEN decision.blk_outcome IS NOT NULL THEN decision.blk_reason
                     ELSE 'no_allowed_time_in_horizon' END AS reason_code,
-               CASE WHEN d.pre_outcome IS NOT NULL THEN d.pre_rule
-                    WHEN d.status = 'planned' AND d.blk_outcome IS NOT NULL THEN d.blk_rule
-                    WHEN d.status = 'planned' AND d.was_moved THEN 'quiet_hours'
-                    WHEN d.status = 'planned' THEN NULL
-                    WHEN d.blk_outcome IS NOT NULL THEN d.blk_rule
+               CASE WHEN decision.pre_outcome IS NOT NULL THEN decision.pre_rule
+                    WHEN decision.status = 'planned' AND decision.blk_outcome IS NOT NULL THEN decision.blk_rule
+                    WHEN decision.status = 'planned' AND decision.was_moved THEN 'quiet_hours'
+                    WHEN decision.status = 'planned' THEN NULL
+                    WHEN decision.blk_outcome IS NOT NULL THEN decision.blk_rule
                     ELSE 'horizon' END AS rule_id,
                {sql_literal(version)} AS rules_version,
-               CASE WHEN d.pre_outcome IS NOT NULL THEN d.pre_evidence
-                    WHEN d.status = 'planned' THEN to_json({{'scheduled_at': d.slot_at, 'local': d.local_ts,
-                         'time_zone': d.tz, 'first_block': d.blk_evidence}})
-                    WHEN d.blk_outcome IS NOT NULL THEN d.blk_evidence
-                    ELSE to_json({{'time_zone': d.tz, 'deadline': d.deadline}}) END AS evidence,
-               d.priority, d.mtype AS message_type,
-               timezone('UTC', due.due_at) AS due_at,
-               timezone('UTC', d.slot_at) AS scheduled_at, TIMESTAMP '{naive_utc(created_at)}' AS created_at
-        FROM {source} d
-        LEFT JOIN (SELECT slot_group, min(due_at) AS due_at FROM _pl_grid GROUP BY slot_group) due
-          ON due.slot_group = d.slot_group
+               CASE WHEN decision.pre_outcome IS NOT NULL THEN decision.pre_evidence
+                    WHEN decision.status = 'planned' THEN to_json({{'scheduled_at': decision.slot_at, 'local': decision.local_ts,
+                         'time_zone': decision.tz, 'first_block': decision.blk_evidence}})
+                    WHEN decision.blk_outcome IS NOT NULL THEN decision.blk_evidence
+                    ELSE to_json({{'time_zone': decision.tz, 'deadline': decision.deadline}}) END AS evidence,
+               decision.priority, decision.mtype AS message_type,
+               timezone('UTC', first_due.due_at) AS due_at,
+               timezone('UTC', decision.slot_at) AS scheduled_at, TIMESTAMP '{naive_utc(created_at)}' AS created_at
+        FROM {source} AS decision
+        LEFT JOIN (SELECT slot_group, min(due_at) AS due_at FROM _plan_slot_grid GROUP BY slot_group) AS first_due
+          ON first_due.slot_group = decision.slot_group
     """
 
 
@@ -484,7 +511,7 @@ def run_plan(
     write: bool = True,
 ) -> PlanResult:
     """Plan the horizon after `as_of` and append the run to the output tables (unless write=False: then the
-    decisions stay in the temporary table _pl_decisions)."""
+    decisions stay in the temporary table _plan_decisions)."""
     created_at = created_at or datetime.now(UTC)
     version = strategy.rules_version
     plan_run_id = plan_run_id_for(as_of, version, created_at)
@@ -494,30 +521,36 @@ def run_plan(
     missing = prepare_inputs(con, strategy.rules, types, as_of, max_cool)
     load_rule_tables(con, strategy.campaigns, strategy.rules, campaign_ids)
     build_plan_candidates(con, strategy, as_of, campaign_ids)
-    arbitrate(con, strategy.rules, candidates="_pl_cand0")
+    arbitrate(con, strategy.rules, candidates="_plan_candidate_keys")
     # outcome counts from the narrow columns; the decisions (with their evidence JSON) are written once, below
+    # one row per (campaign, outcome): how many candidates
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_outcomes AS
-        SELECT k.campaign_id, {_outcome_sql("c", "s")} AS outcome, count(*) AS n
-        FROM _pl_cand0 c LEFT JOIN _pl_st s USING (cand_id) JOIN _pl_campaigns k ON k.cidx = c.cidx GROUP BY ALL
+        CREATE OR REPLACE TEMP TABLE _plan_outcome_counts AS
+        SELECT campaign.campaign_id, {_outcome_sql("cand", "arbitrated")} AS outcome, count(*) AS n
+        FROM _plan_candidate_keys AS cand LEFT JOIN _plan_arbitrated AS arbitrated USING (cand_id)
+        JOIN _plan_campaigns AS campaign ON campaign.cidx = cand.cidx GROUP BY ALL
     """)
+    # one row per planned contact: the rows of contact_plan
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_plan AS
-        SELECT {sql_literal(plan_run_id)} AS plan_run_id, c.customer_id, c.campaign_id, c.channel,
-               coalesce(v.template_id, k.template_id) AS template_id,
-               CASE WHEN v.template_id IS NOT NULL THEN v.persona ELSE 'default' END AS variant,
-               timezone('UTC', s.slot_at) AS scheduled_at, s.local_ts AS scheduled_local, c.tz AS time_zone,
-               {sql_literal(version)} AS rules_version, c.mtype AS message_type, k.subscription_group, c.priority,
-               k.objective, TIMESTAMP '{naive_utc(created_at)}' AS created_at
-        FROM _pl_cand c JOIN _pl_st s USING (cand_id) JOIN _pl_campaigns k ON k.cidx = c.cidx
-        JOIN _pl_customers cu ON cu.cno = c.cno
-        LEFT JOIN _pl_variants v ON v.cidx = c.cidx AND v.persona = cu.persona
-        WHERE s.status = 'planned'
+        CREATE OR REPLACE TEMP TABLE _plan_planned_contacts AS
+        SELECT {sql_literal(plan_run_id)} AS plan_run_id, cand.customer_id, cand.campaign_id, cand.channel,
+               coalesce(variant.template_id, campaign.template_id) AS template_id,
+               CASE WHEN variant.template_id IS NOT NULL THEN variant.persona ELSE 'default' END AS variant,
+               timezone('UTC', arbitrated.slot_at) AS scheduled_at, arbitrated.local_ts AS scheduled_local,
+               cand.tz AS time_zone, {sql_literal(version)} AS rules_version, cand.mtype AS message_type,
+               campaign.subscription_group, cand.priority, campaign.objective,
+               TIMESTAMP '{naive_utc(created_at)}' AS created_at
+        FROM _plan_candidates AS cand JOIN _plan_arbitrated AS arbitrated USING (cand_id)
+        JOIN _plan_campaigns AS campaign ON campaign.cidx = cand.cidx
+        JOIN _plan_customers AS customer ON customer.cno = cand.cno
+        LEFT JOIN _plan_campaign_variants AS variant
+          ON variant.cidx = cand.cidx AND variant.persona = customer.persona
+        WHERE arbitrated.status = 'planned'
     """)
+    # one row per campaign: the candidates left after each stage (the rows of campaign_waterfall)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_waterfall AS
-        WITH d AS (SELECT campaign_id, outcome, n FROM _pl_outcomes),
-        p AS (SELECT campaign_id,
+        CREATE OR REPLACE TEMP TABLE _plan_waterfall AS
+        WITH stage_counts AS (SELECT campaign_id,
                 sum(n) AS eligible,
                 sum(n) FILTER (WHERE outcome = 'no_consent') AS no_consent,
                 sum(n) FILTER (WHERE outcome = 'suppressed') AS suppressed,
@@ -526,8 +559,8 @@ def run_plan(
                 sum(n) FILTER (WHERE outcome IN ('lost_priority', 'over_capacity', 'deferred')) AS arbitration,
                 sum(n) FILTER (WHERE outcome = 'planned') AS planned,
                 sum(n) FILTER (WHERE outcome = 'deferred') AS deferred
-              FROM d GROUP BY campaign_id)
-        SELECT {sql_literal(plan_run_id)} AS plan_run_id, k.campaign_id,
+              FROM _plan_outcome_counts GROUP BY campaign_id)
+        SELECT {sql_literal(plan_run_id)} AS plan_run_id, campaign.campaign_id,
                coalesce(eligible, 0) AS eligible,
                coalesce(eligible, 0) - coalesce(no_consent, 0) AS after_consent,
                coalesce(eligible, 0) - coalesce(no_consent, 0) - coalesce(suppressed, 0) AS after_suppression,
@@ -538,14 +571,14 @@ def run_plan(
                coalesce(eligible, 0) - coalesce(no_consent, 0) - coalesce(suppressed, 0) - coalesce(held_out, 0)
                    - coalesce(caps, 0) - coalesce(arbitration, 0) AS after_arbitration,
                coalesce(planned, 0) AS planned, coalesce(deferred, 0) AS deferred, {sql_literal(version)} AS rules_version
-        FROM _pl_campaigns k LEFT JOIN p USING (campaign_id) ORDER BY k.cidx
+        FROM _plan_campaigns AS campaign LEFT JOIN stage_counts USING (campaign_id) ORDER BY campaign.cidx
     """)
-    counts = dict(con.execute("SELECT outcome, sum(n) FROM _pl_outcomes GROUP BY outcome").fetchall())
+    counts = dict(con.execute("SELECT outcome, sum(n) FROM _plan_outcome_counts GROUP BY outcome").fetchall())
     total = sum(counts.values())
-    planned = con.execute("SELECT count(*) FROM _pl_plan").fetchone()[0]
-    cols = [d[0] for d in con.execute("SELECT * FROM _pl_waterfall").description]
+    planned = con.execute("SELECT count(*) FROM _plan_planned_contacts").fetchone()[0]
+    cols = [d[0] for d in con.execute("SELECT * FROM _plan_waterfall").description]
     waterfall = [
-        dict(zip(cols, row, strict=True)) for row in con.execute("SELECT * FROM _pl_waterfall").fetchall()
+        dict(zip(cols, row, strict=True)) for row in con.execute("SELECT * FROM _plan_waterfall").fetchall()
     ]
     result = PlanResult(
         plan_run_id=plan_run_id,
@@ -559,13 +592,13 @@ def run_plan(
     )
     decisions = [_decisions_sql(plan_run_id, version, created_at, src) for src in _DECISION_SOURCES]
     if not write:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _pl_decisions AS {' UNION ALL '.join(decisions)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _plan_decisions AS {' UNION ALL '.join(decisions)}")
     else:
         ensure_output_tables(con)
         for sql in decisions:
             con.execute(f"INSERT INTO contact_decisions BY NAME {sql}")
-        con.execute("INSERT INTO contact_plan BY NAME SELECT * FROM _pl_plan")
-        con.execute("INSERT INTO campaign_waterfall BY NAME SELECT * FROM _pl_waterfall")
+        con.execute("INSERT INTO contact_plan BY NAME SELECT * FROM _plan_planned_contacts")
+        con.execute("INSERT INTO campaign_waterfall BY NAME SELECT * FROM _plan_waterfall")
         con.execute(
             "INSERT INTO plan_runs BY NAME SELECT ? AS plan_run_id, ? AS created_at, ? AS as_of, ? AS rules_version, "
             "? AS horizon_days, ? AS candidates, ? AS planned, ? AS outcome_counts, ? AS missing_inputs, 'plan' AS kind",

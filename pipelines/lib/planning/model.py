@@ -1,6 +1,6 @@
 """Planning inputs read from the upstream tables into temporary tables of one DuckDB connection.
 
-The customer model (`_pl_customers`) joins dim_customers with the insight tables; its columns are
+The customer model (`_plan_customers`) joins dim_customers with the insight tables; its columns are
 audience.CUSTOMER_MODEL_COLUMNS. A missing upstream table is read as empty (the plan then says so in
 plan_runs.missing_inputs) so planning works on a warehouse that is still being built.
 """
@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from pipelines.lib.dbt_schema import documented_columns
 from pipelines.lib.erasure import ERASED_REASON, erased_customers_sql
 from pipelines.lib.planning.audience import CUSTOMER_MODEL_COLUMNS
 from pipelines.lib.planning.config import ContactRulesConfig
-from pipelines.lib.sql import sql_literal
+from pipelines.lib.sql import quote_ident, sql_literal
 
 UPSTREAM_TABLES = (
     "dim_customers",
@@ -31,27 +32,9 @@ UPSTREAM_TABLES = (
 # Read when present, never reported missing: the ledger (no sends yet) and the id lineage (no merges yet).
 OPTIONAL_TABLES = ("send_ledger", "customer_id_lineage")
 
-# The columns each upstream table must offer (from docs/architecture.md); stand-ins use these types.
-_STANDINS: dict[str, str] = {
-    "dim_customers": "customer_id VARCHAR, email VARCHAR, title VARCHAR, seniority VARCHAR, company VARCHAR, "
-    "industry VARCHAR, employees INTEGER, country_code VARCHAR, time_zone VARCHAR, is_customer BOOLEAN, "
-    "first_seen_at TIMESTAMP, last_seen_at TIMESTAMP, source_record_count INTEGER",
-    "customer_consent": "customer_id VARCHAR, channel VARCHAR, subscription_group VARCHAR, consent_state VARCHAR, "
-    "reason VARCHAR, asserted_at TIMESTAMP",
-    "fct_touchpoints": "touchpoint_id VARCHAR, customer_id VARCHAR, channel VARCHAR, touchpoint_type VARCHAR, "
-    "is_marketing_contact BOOLEAN, campaign_id VARCHAR, message_id VARCHAR, occurred_at TIMESTAMP",
-    "customer_rfv": "customer_id VARCHAR, recency_days INTEGER, frequency DOUBLE, value DOUBLE, r_score INTEGER, "
-    "f_score INTEGER, v_score INTEGER, rfv_segment VARCHAR",
-    "customer_personas": "customer_id VARCHAR, persona VARCHAR",
-    "customer_lifecycle": "customer_id VARCHAR, lifecycle_stage VARCHAR, stage_entered_at TIMESTAMP, tenure_days INTEGER",
-    "lead_scores": "customer_id VARCHAR, budget_score DOUBLE, authority_score DOUBLE, need_score DOUBLE, "
-    "timeframe_score DOUBLE, fit_score DOUBLE, engagement_score DOUBLE, lead_score DOUBLE, is_mql BOOLEAN, "
-    "is_sales_ready BOOLEAN",
-    "customer_moments": "customer_id VARCHAR, moment VARCHAR, occurred_at TIMESTAMP",
-    "send_ledger": "send_id VARCHAR, customer_id VARCHAR, campaign_id VARCHAR, channel VARCHAR, status VARCHAR, "
-    "provider_message_id VARCHAR, created_at TIMESTAMP, sent_at TIMESTAMP",
-    "customer_id_lineage": "customer_id VARCHAR, current_customer_id VARCHAR",
-}
+# A missing upstream table is read as an empty stand-in with the columns and types its dbt YAML documents
+# (pipelines.lib.dbt_schema; send_ledger, written by delivery, is documented as a dbt source). The customer model
+# casts what it reads to its own types (audience.CUSTOMER_MODEL_COLUMNS).
 
 
 def setup_connection(con: duckdb.DuckDBPyConnection, as_of: datetime) -> None:
@@ -80,18 +63,22 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def standin_columns(table: str) -> list[tuple[str, str]]:
+    """The documented (column, type) of an upstream table: the schema of its empty stand-in."""
+    return documented_columns(table)
+
+
 def _source(con: duckdb.DuckDBPyConnection, table: str, present: set[str]) -> str:
-    """The table itself, or an empty typed stand-in; missing contract columns are read as NULL."""
-    spec = _STANDINS[table]
-    wanted = [(part.strip().split(" ")[0], part.strip().split(" ")[1]) for part in spec.split(",")]
+    """The table's documented columns, or an empty typed stand-in; a documented column it lacks is read as NULL."""
+    wanted = standin_columns(table)
     if table not in present:
-        cols = ", ".join(f"NULL::{typ} AS {name}" for name, typ in wanted)
+        cols = ", ".join(f"NULL::{typ} AS {quote_ident(name)}" for name, typ in wanted)
         return f"(SELECT {cols} WHERE false)"
     have = table_columns(con, table)
     cols = ", ".join(
-        f'"{name}"::{typ} AS {name}' if name in have else f"NULL::{typ} AS {name}" for name, typ in wanted
+        quote_ident(name) if name in have else f"NULL::{typ} AS {quote_ident(name)}" for name, typ in wanted
     )
-    return f'(SELECT {cols} FROM "{table}")'
+    return f"(SELECT {cols} FROM {quote_ident(table)})"
 
 
 def history_lookback(rules: ContactRulesConfig, max_cooldown_days: int) -> timedelta:
@@ -110,53 +97,69 @@ def prepare_inputs(
     as_of: datetime,
     max_cooldown_days: int,
 ) -> list[str]:
-    """Create _pl_customers, _pl_moments, _pl_consent and _pl_history; return the missing upstream tables."""
+    """Create _plan_customers, _plan_moments, _plan_consent and _plan_contact_history; return the missing upstream tables."""
     setup_connection(con, as_of)
     present = existing_tables(con)
     missing = [t for t in UPSTREAM_TABLES if t not in present and t not in OPTIONAL_TABLES]
     src = {t: _source(con, t, present) for t in UPSTREAM_TABLES}
     default_tz = rules.default_time_zone
 
-    model_cols = ", ".join(f"{name}" for name in CUSTOMER_MODEL_COLUMNS if name not in ("time_zone",))
+    model_cols = ", ".join(
+        f"CAST(model.{name} AS {typ}) AS {name}"
+        for name, typ in CUSTOMER_MODEL_COLUMNS.items()
+        if name != "time_zone"
+    )
+    # one row per customer: the customer model the audiences read (audience.CUSTOMER_MODEL_COLUMNS) and `cno`
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_customers AS
+        CREATE OR REPLACE TEMP TABLE _plan_customers AS
         WITH zones AS (SELECT name FROM pg_timezone_names()),
-        d AS (SELECT * FROM {src["dim_customers"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
-        lc AS (SELECT * FROM {src["customer_lifecycle"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
-        ls AS (SELECT * FROM {src["lead_scores"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
+        customers AS (SELECT * FROM {src["dim_customers"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
+        lifecycle AS (
+            SELECT * FROM {src["customer_lifecycle"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1
+        ),
+        scores AS (SELECT * FROM {src["lead_scores"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
         rfv AS (SELECT * FROM {src["customer_rfv"]} QUALIFY row_number() OVER (PARTITION BY customer_id) = 1),
-        pe AS (SELECT * FROM {src["customer_personas"]}
+        personas AS (SELECT * FROM {src["customer_personas"]}
                QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY persona) = 1),
-        ec AS (SELECT customer_id, any_value(consent_state) AS email_consent_state FROM {src["customer_consent"]}
-               WHERE channel = 'email' AND subscription_group = 'marketing' GROUP BY customer_id),
+        email_consent AS (
+            SELECT customer_id, any_value(consent_state) AS email_consent_state FROM {src["customer_consent"]}
+            WHERE channel = 'email' AND subscription_group = 'marketing' GROUP BY customer_id
+        ),
         model AS (
-            SELECT d.customer_id, d.title, d.seniority, d.company, d.industry, d.employees, d.country_code,
-                   d.time_zone AS raw_time_zone, d.is_customer, d.first_seen_at, d.last_seen_at,
-                   d.source_record_count, lc.lifecycle_stage, lc.stage_entered_at, lc.tenure_days,
-                   ls.lead_score, ls.fit_score, ls.engagement_score, ls.budget_score, ls.authority_score,
-                   ls.need_score, ls.timeframe_score, ls.is_mql, ls.is_sales_ready,
+            SELECT customers.customer_id, customers.title, customers.seniority, customers.company,
+                   customers.industry, customers.employees, customers.country_code,
+                   customers.time_zone AS raw_time_zone, customers.is_customer, customers.first_seen_at,
+                   customers.last_seen_at, customers.source_record_count,
+                   lifecycle.lifecycle_stage, lifecycle.stage_entered_at, lifecycle.tenure_days,
+                   scores.lead_score, scores.fit_score, scores.engagement_score, scores.budget_score,
+                   scores.authority_score, scores.need_score, scores.timeframe_score, scores.is_mql,
+                   scores.is_sales_ready,
                    rfv.recency_days, rfv.frequency, rfv.value, rfv.r_score, rfv.f_score, rfv.v_score,
-                   rfv.rfv_segment, pe.persona, coalesce(ec.email_consent_state, 'unknown') AS email_consent_state
-            FROM d
-            LEFT JOIN lc USING (customer_id) LEFT JOIN ls USING (customer_id) LEFT JOIN rfv USING (customer_id)
-            LEFT JOIN pe USING (customer_id) LEFT JOIN ec USING (customer_id)
-            WHERE d.customer_id IS NOT NULL
+                   rfv.rfv_segment, personas.persona,
+                   coalesce(email_consent.email_consent_state, 'unknown') AS email_consent_state
+            FROM customers
+            LEFT JOIN lifecycle USING (customer_id) LEFT JOIN scores USING (customer_id)
+            LEFT JOIN rfv USING (customer_id) LEFT JOIN personas USING (customer_id)
+            LEFT JOIN email_consent USING (customer_id)
+            WHERE customers.customer_id IS NOT NULL
         )
         SELECT {model_cols},
-               coalesce(z.name, {sql_literal(default_tz)}) AS time_zone,
+               coalesce(zones.name, {sql_literal(default_tz)}) AS time_zone,
                -- a dense integer key in customer id order: the planning joins use it instead of the string id
                CAST(row_number() OVER (ORDER BY model.customer_id) AS INTEGER) AS cno
-        FROM model LEFT JOIN zones z ON z.name = model.raw_time_zone
+        FROM model LEFT JOIN zones ON zones.name = model.raw_time_zone
     """)
+    # one row per customer moment (customer_moments)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_moments AS
+        CREATE OR REPLACE TEMP TABLE _plan_moments AS
         SELECT customer_id, moment, occurred_at FROM {src["customer_moments"]} WHERE customer_id IS NOT NULL
     """)
     # Erased people (`touchplan erase`; their re-imported CRM records in erased_records): a suppression on every
     # channel with reason `erased` (an all-channel reason of contact_rules.yaml). Channel '*' sorts before every
-    # channel name, so it wins the per-class pick of the suppression reason.
+    # channel name, so it wins the per-class pick of the suppression reason. One row per (customer, channel,
+    # subscription group) consent statement.
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_consent AS
+        CREATE OR REPLACE TEMP TABLE _plan_consent AS
         SELECT customer_id, channel, coalesce(subscription_group, 'marketing') AS subscription_group,
                coalesce(consent_state, 'unknown') AS consent_state, reason
         FROM {src["customer_consent"]} WHERE customer_id IS NOT NULL
@@ -170,10 +173,11 @@ def prepare_inputs(
     chan_case = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in chan_map.items())
     transactional = [k for k, v in campaign_message_types.items() if v == "transactional"]
     trans_list = ", ".join(sql_literal(c) for c in transactional) or "NULL"
+    # one row per counted past contact (touchpoint or ledger send) inside the look-back window
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _pl_history AS
-        WITH tp AS (
+        CREATE OR REPLACE TEMP TABLE _plan_contact_history AS
+        WITH touchpoints AS (
             SELECT customer_id, CASE channel {chan_case} ELSE channel END AS channel,
                    CASE WHEN campaign_id IN ({trans_list}) THEN 'transactional' ELSE 'marketing' END AS mtype,
                    campaign_id, occurred_at, message_id, 'touchpoint' AS source, touchpoint_id AS ref
@@ -192,11 +196,11 @@ def prepare_inputs(
             WHERE sends.status IN ('accepted', 'in_flight', 'sent') AND coalesce(sends.sent_at, sends.created_at) >= $since
               AND coalesce(sends.sent_at, sends.created_at) <= $as_of
         )
-        SELECT customer_id, channel, mtype, campaign_id, occurred_at, source, ref FROM tp
+        SELECT customer_id, channel, mtype, campaign_id, occurred_at, source, ref FROM touchpoints
         UNION ALL
         -- a ledger send that already came back as a touchpoint (same provider message id) counts once
         SELECT customer_id, channel, mtype, campaign_id, occurred_at, source, ref FROM ledger
-        WHERE message_id IS NULL OR message_id NOT IN (SELECT message_id FROM tp WHERE message_id IS NOT NULL)
+        WHERE message_id IS NULL OR message_id NOT IN (SELECT message_id FROM touchpoints WHERE message_id IS NOT NULL)
         """,
         {"since": since, "as_of": naive_utc(as_of)},
     )

@@ -65,13 +65,14 @@ def explain(con: duckdb.DuckDBPyConnection, strategy: Strategy, key: str) -> str
     as_of = run[1] if run else datetime.now()
     types = {c.id: c.message_type for c in strategy.campaigns.campaigns}
     prepare_inputs(con, strategy.rules, types, as_of, 0)
-    cur = con.execute("SELECT * FROM _pl_customers WHERE customer_id = ?", [cid])
+    cur = con.execute("SELECT * FROM _plan_customers WHERE customer_id = ?", [cid])
     model = dict(zip([d[0] for d in cur.description], cur.fetchone() or [], strict=False))
     facts = ["lifecycle_stage", "tenure_days", "rfv_segment", "recency_days", "persona", "lead_score", "is_mql",
              "is_sales_ready", "email_consent_state"]  # fmt: skip
     lines.append("Segments and scores: " + ", ".join(f"{k}={model.get(k)}" for k in facts if k in model))
     moments = con.execute(
-        "SELECT moment, max(occurred_at) FROM _pl_moments WHERE customer_id = ? GROUP BY 1 ORDER BY 1", [cid]
+        "SELECT moment, max(occurred_at) FROM _plan_moments WHERE customer_id = ? GROUP BY 1 ORDER BY 1",
+        [cid],
     ).fetchall()
     if moments:
         lines.append("Moments: " + ", ".join(f"{m} ({at:%Y-%m-%d})" for m, at in moments))
@@ -103,7 +104,8 @@ def explain(con: duckdb.DuckDBPyConnection, strategy: Strategy, key: str) -> str
             continue
         where = compile_audience(campaign.audience, f"{strategy.campaigns_path}: campaigns[{i}].audience")
         in_audience = con.execute(
-            f"SELECT count(*) FROM _pl_customers c WHERE c.customer_id = ? AND {where}", [cid]
+            f"SELECT count(*) FROM _plan_customers AS customer WHERE customer.customer_id = ? AND {where}",
+            [cid],
         ).fetchone()[0]
         if not in_audience:
             lines.append(head + f"not in the audience ({campaign.audience})")
@@ -242,7 +244,7 @@ def backtest(
     seen = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT coalesce(campaign_id, '(none)') FROM _pl_history WHERE occurred_at >= ? AND occurred_at < ?"
+            "SELECT DISTINCT coalesce(campaign_id, '(none)') FROM _plan_contact_history WHERE occurred_at >= ? AND occurred_at < ?"
             " ORDER BY 1",
             [naive_utc(start), naive_utc(end)],
         ).fetchall()
@@ -252,7 +254,7 @@ def backtest(
     for cidx, cid in enumerate(campaign_ids):
         if cid not in known:  # a campaign that is not in campaigns.yaml: a marketing email at priority 0
             con.execute(
-                "INSERT INTO _pl_campaigns (cidx, campaign_id, channel, priority, mtype, subscription_group, "
+                "INSERT INTO _plan_campaigns (cidx, campaign_id, channel, priority, mtype, subscription_group, "
                 "template_id, cooldown_days, holdout_share, trigger_kind, send_time, days, consent_channel, "
                 "allowed_states, trans_allowed_states, objective) VALUES (?, ?, 'email', 0, 'marketing', 'marketing', "
                 "NULL, 0, 0, 'schedule', TIME '10:00', [1,2,3,4,5,6,7], 'email', ?, ?, 'unknown')",
@@ -265,39 +267,42 @@ def backtest(
             )
     # caps for the campaigns added above (not in campaigns.yaml)
     con.execute("""
-        INSERT INTO _pl_cap_applies
-        SELECT c.cidx, k.cap_id, k.ord, k.max_count, k.kind, k.hours, k.count_m, k.count_t, k.channels
-        FROM _pl_campaigns c JOIN _pl_caps k ON (k.channels IS NULL OR list_contains(k.channels, c.channel))
-         AND ((c.mtype = 'marketing' AND k.count_m) OR (c.mtype = 'transactional' AND k.count_t))
-        WHERE c.objective = 'unknown'
+        INSERT INTO _plan_campaign_caps
+        SELECT campaign.cidx, cap.cap_id, cap.ord, cap.max_count, cap.kind, cap.hours, cap.count_m, cap.count_t,
+               cap.channels
+        FROM _plan_campaigns AS campaign JOIN _plan_frequency_caps AS cap
+          ON (cap.channels IS NULL OR list_contains(cap.channels, campaign.channel))
+         AND ((campaign.mtype = 'marketing' AND cap.count_m) OR (campaign.mtype = 'transactional' AND cap.count_t))
+        WHERE campaign.objective = 'unknown'
     """)
     from pipelines.lib.planning.engine import _quiet_sql  # the same deferral as planning
 
-    local_expr, moved_expr = _quiet_sql(rules, "g.due_local", "g.mtype", "g.channel")
+    local_expr, moved_expr = _quiet_sql(rules, "touch.due_local", "touch.mtype", "touch.channel")
     hold = rules.holdout
     hold_sql = (
-        f"(('0x' || substr(md5(h.customer_id || ':' || {sql_literal(hold.salt)}), 1, 8))::UBIGINT % 10000) < {round(hold.share * 10000)}"
+        f"(('0x' || substr(md5(hist.customer_id || ':' || {sql_literal(hold.salt)}), 1, 8))::UBIGINT % 10000) < {round(hold.share * 10000)}"
         if hold and hold.share > 0
         else "false"
     )
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _bt_touch AS
-        SELECT row_number() OVER (ORDER BY h.occurred_at, h.customer_id, h.ref) AS cand_id, h.customer_id, cu.cno,
-               c.cidx,
-               cu.time_zone AS tz, c.mtype, c.priority, c.campaign_id, h.channel, c.consent_channel,
-               c.subscription_group, c.allowed_states, c.trans_allowed_states,
-               h.occurred_at AT TIME ZONE 'UTC' AS due_at,
-               timezone(cu.time_zone, h.occurred_at AT TIME ZONE 'UTC') AS due_local,
-               CAST(timezone(cu.time_zone, $start::TIMESTAMP AT TIME ZONE 'UTC') AS DATE) AS day0,
+        -- one row per historical marketing touch of [start, end): a backtest candidate with its one slot
+        CREATE OR REPLACE TEMP TABLE _backtest_touches AS
+        SELECT row_number() OVER (ORDER BY hist.occurred_at, hist.customer_id, hist.ref) AS cand_id, hist.customer_id, customer.cno,
+               campaign.cidx,
+               customer.time_zone AS tz, campaign.mtype, campaign.priority, campaign.campaign_id, hist.channel, campaign.consent_channel,
+               campaign.subscription_group, campaign.allowed_states, campaign.trans_allowed_states,
+               hist.occurred_at AT TIME ZONE 'UTC' AS due_at,
+               timezone(customer.time_zone, hist.occurred_at AT TIME ZONE 'UTC') AS due_local,
+               CAST(timezone(customer.time_zone, $start::TIMESTAMP AT TIME ZONE 'UTC') AS DATE) AS day0,
                {hold_sql} AS held
-        FROM _pl_history h JOIN _pl_customers cu USING (customer_id)
-        JOIN _pl_campaigns c ON c.campaign_id = coalesce(h.campaign_id, '(none)')
-        WHERE h.occurred_at >= $start AND h.occurred_at < $end
+        FROM _plan_contact_history AS hist JOIN _plan_customers AS customer USING (customer_id)
+        JOIN _plan_campaigns AS campaign ON campaign.campaign_id = coalesce(hist.campaign_id, '(none)')
+        WHERE hist.occurred_at >= $start AND hist.occurred_at < $end
     """, {"start": naive_utc(start), "end": naive_utc(end)})  # fmt: skip
-    con.execute("DELETE FROM _pl_history WHERE occurred_at >= ?", [naive_utc(start)])
+    con.execute("DELETE FROM _plan_contact_history WHERE occurred_at >= ?", [naive_utc(start)])
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _pl_grid AS
-        WITH moved AS (SELECT g.*, {local_expr} AS local_ts, {moved_expr} AS was_moved FROM _bt_touch g)
+        CREATE OR REPLACE TEMP TABLE _plan_slot_grid AS
+        WITH moved AS (SELECT touch.*, {local_expr} AS local_ts, {moved_expr} AS was_moved FROM _backtest_touches AS touch)
         SELECT cand_id AS slot_group, cidx, tz, date_diff('day', day0, CAST(local_ts AS DATE)) AS slot_day,
                due_at, timezone(tz, local_ts) AS slot_at, local_ts, was_moved,
                CAST(local_ts AS DATE) AS day_key, CAST(date_trunc('week', local_ts) AS DATE) AS week_key,
@@ -305,48 +310,50 @@ def backtest(
                CAST(timezone({sql_literal(rules.default_time_zone)}, timezone(tz, local_ts)) AS DATE) AS cap_day
         FROM moved
     """)
-    if con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = '_pl_cand'").fetchone()[0]:
-        con.execute("DROP VIEW _pl_cand")  # a plan run on this connection left a view of that name
+    if con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = '_plan_candidates'").fetchone()[0]:
+        con.execute("DROP VIEW _plan_candidates")  # a plan run on this connection left a view of that name
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _pl_cand AS
-        WITH k AS (
-            SELECT t.cand_id, any_value(k.consent_state) AS state,
-                   bool_or(k.consent_state = 'suppressed') AS suppressed
-            FROM _bt_touch t JOIN _pl_consent k ON k.customer_id = t.customer_id AND k.channel = t.consent_channel
-             AND k.subscription_group = t.subscription_group GROUP BY t.cand_id
+        CREATE OR REPLACE TEMP TABLE _plan_candidates AS
+        WITH touch_consent AS (
+            SELECT touch.cand_id, any_value(consent.consent_state) AS state,
+                   bool_or(consent.consent_state = 'suppressed') AS suppressed
+            FROM _backtest_touches AS touch JOIN _plan_consent AS consent
+              ON consent.customer_id = touch.customer_id AND consent.channel = touch.consent_channel
+             AND consent.subscription_group = touch.subscription_group GROUP BY touch.cand_id
         )
-        SELECT t.cand_id, t.customer_id, t.cno, t.cidx, t.tz, t.cand_id AS slot_group, t.mtype, t.priority, t.campaign_id,
-               t.channel, NULL::TIMESTAMPTZ AS deadline,
-               CASE WHEN coalesce(k.suppressed, false) THEN 'suppressed'
-                    WHEN NOT list_contains(CASE WHEN t.mtype = 'transactional' THEN t.trans_allowed_states
-                                           ELSE t.allowed_states END, coalesce(k.state, 'unknown')) THEN 'no_consent'
-                    WHEN t.mtype = 'marketing' AND t.held THEN 'held_out' END AS pre_outcome,
-               CASE WHEN coalesce(k.suppressed, false) THEN 'suppression'
-                    WHEN NOT list_contains(CASE WHEN t.mtype = 'transactional' THEN t.trans_allowed_states
-                                           ELSE t.allowed_states END, coalesce(k.state, 'unknown'))
-                        THEN 'consent.' || t.channel
-                    WHEN t.mtype = 'marketing' AND t.held THEN 'global_holdout' END AS pre_rule
-        FROM _bt_touch t LEFT JOIN k USING (cand_id)
+        SELECT touch.cand_id, touch.customer_id, touch.cno, touch.cidx, touch.tz, touch.cand_id AS slot_group, touch.mtype, touch.priority, touch.campaign_id,
+               touch.channel, NULL::TIMESTAMPTZ AS deadline,
+               CASE WHEN coalesce(touch_consent.suppressed, false) THEN 'suppressed'
+                    WHEN NOT list_contains(CASE WHEN touch.mtype = 'transactional' THEN touch.trans_allowed_states
+                                           ELSE touch.allowed_states END, coalesce(touch_consent.state, 'unknown')) THEN 'no_consent'
+                    WHEN touch.mtype = 'marketing' AND touch.held THEN 'held_out' END AS pre_outcome,
+               CASE WHEN coalesce(touch_consent.suppressed, false) THEN 'suppression'
+                    WHEN NOT list_contains(CASE WHEN touch.mtype = 'transactional' THEN touch.trans_allowed_states
+                                           ELSE touch.allowed_states END, coalesce(touch_consent.state, 'unknown'))
+                        THEN 'consent.' || touch.channel
+                    WHEN touch.mtype = 'marketing' AND touch.held THEN 'global_holdout' END AS pre_rule
+        FROM _backtest_touches AS touch LEFT JOIN touch_consent USING (cand_id)
     """)
     arbitrate(con, rules, repeated=True)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _bt_result AS
-        SELECT coalesce(c.pre_outcome, CASE WHEN s.status = 'planned' THEN 'kept' ELSE coalesce(s.blk_outcome, 'deferred') END)
+        -- one row per backtest candidate: kept or the outcome and rule that dropped it
+        CREATE OR REPLACE TEMP TABLE _backtest_results AS
+        SELECT coalesce(cand.pre_outcome, CASE WHEN arbitrated.status = 'planned' THEN 'kept' ELSE coalesce(arbitrated.blk_outcome, 'deferred') END)
                    AS outcome,
-               coalesce(c.pre_rule, CASE WHEN s.status = 'planned' THEN NULL ELSE coalesce(s.blk_rule, 'horizon') END) AS rule,
-               c.customer_id, coalesce(s.was_moved, false) AS moved
-        FROM _pl_cand c LEFT JOIN _pl_state s USING (cand_id)
+               coalesce(cand.pre_rule, CASE WHEN arbitrated.status = 'planned' THEN NULL ELSE coalesce(arbitrated.blk_rule, 'horizon') END) AS rule,
+               cand.customer_id, coalesce(arbitrated.was_moved, false) AS moved
+        FROM _plan_candidates AS cand LEFT JOIN _plan_arbitrated_evidence AS arbitrated USING (cand_id)
     """)
-    total = con.execute("SELECT count(*) FROM _bt_result").fetchone()[0]
+    total = con.execute("SELECT count(*) FROM _backtest_results").fetchone()[0]
     dropped = con.execute("""
-        SELECT outcome, rule, count(*), count(DISTINCT customer_id) FROM _bt_result WHERE outcome <> 'kept'
+        SELECT outcome, rule, count(*), count(DISTINCT customer_id) FROM _backtest_results WHERE outcome <> 'kept'
         GROUP BY ALL ORDER BY 3 DESC, 2
     """).fetchall()
     kept, moved, contacted = con.execute(
         "SELECT count(*) FILTER (WHERE outcome = 'kept'), count(*) FILTER (WHERE outcome = 'kept' AND moved), "
-        "count(DISTINCT customer_id) FILTER (WHERE outcome = 'kept') FROM _bt_result"
+        "count(DISTINCT customer_id) FILTER (WHERE outcome = 'kept') FROM _backtest_results"
     ).fetchone()
     lost = con.execute("""
-        SELECT count(*) FROM (SELECT customer_id FROM _bt_result GROUP BY 1 HAVING bool_and(outcome <> 'kept'))
+        SELECT count(*) FROM (SELECT customer_id FROM _backtest_results GROUP BY 1 HAVING bool_and(outcome <> 'kept'))
     """).fetchone()[0]
     return BacktestResult(start, end, total, kept, moved, dropped, contacted, lost)

@@ -11,7 +11,7 @@
 - `GET /unsubscribe/<token>`: a confirmation page whose button POSTs to the same URL. The GET alone changes
   nothing (mail scanners prefetch links).
 - `POST /unsubscribe/<token>`: RFC 8058 one-click (body `List-Unsubscribe=One-Click`, urlencoded or multipart).
-  The token (pipelines/lib/delivery/unsubscribe.py) is checked; an invalid one gets 404 and nothing is written.
+  The token (pipelines/lib/receiver_contract.py) is checked; an invalid one gets 404 and nothing is written.
   A valid one is written durably as `<exports>/webhook/unsubscribe/<UTC date>/<send_id>.json` (send id, time,
   method; no personal data) before the answer; the next pipeline run ingests it and turns it into an unsubscribe
   of that send's subscription group for its customer.
@@ -44,9 +44,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from pipelines.lib.delivery.unsubscribe import verify_token
-from pipelines.lib.receiver.settings import ReceiverSettings, sendgrid_folder, unsubscribe_folder
+from pipelines.lib.receiver.settings import sendgrid_folder, unsubscribe_folder
 from pipelines.lib.receiver.store import ensure_folder, write_durably
+from pipelines.lib.receiver_contract import ReceiverSettings, verify_token
 
 log = logging.getLogger("touchplan.receiver")
 

@@ -1,11 +1,10 @@
-"""The receiver's settings: `receiver:` in config/delivery.yaml (limits), secrets from the environment only."""
+"""The receiver's secrets (from the environment only) and folders; its limits (`receiver:` in config/delivery.yaml)
+are pipelines.lib.receiver_contract.ReceiverSettings."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field
 
 # The verification key of SendGrid's signed Event Webhook (Settings -> Mail Settings -> Event Webhook ->
 # Signature Verification): the base64 DER public key SendGrid shows, without PEM armour.
@@ -15,16 +14,6 @@ PUBLIC_KEY_ENV = "SENDGRID_WEBHOOK_PUBLIC_KEY"
 WEBHOOK_DIR = "webhook"
 SENDGRID_DIR = "sendgrid"
 UNSUBSCRIBE_DIR = "unsubscribe"
-
-
-class ReceiverSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # A signed request whose X-Twilio-Email-Event-Webhook-Timestamp is further than this from now (either way) is
-    # refused: a captured request cannot be replayed later. SendGrid signs at send time; 5 minutes is the usual bound.
-    timestamp_tolerance_seconds: int = Field(default=300, ge=10, le=86_400)
-    # Largest request body accepted (413 above); SendGrid batches events into POSTs of bounded size.
-    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
 
 class MissingReceiverSecret(RuntimeError):

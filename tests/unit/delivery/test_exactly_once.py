@@ -17,7 +17,7 @@ from pipelines.lib.delivery import deliver
 from pipelines.lib.delivery.guard import SendingBlockedError
 from pipelines.lib.delivery.ledger import ensure_ledger
 from pipelines.lib.delivery.lock import DeliveryBusyError, sender_lock
-from pipelines.lib.delivery.unsubscribe import MissingSecretError, verify_token
+from pipelines.lib.receiver_contract import MissingSecretError, verify_token
 from pipelines.lib.settings import Settings
 
 from .conftest import UNSUBSCRIBE_SECRET, make_warehouse

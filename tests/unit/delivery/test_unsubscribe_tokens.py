@@ -1,7 +1,7 @@
 import pytest
 
 from pipelines.lib.delivery.ledger import send_id
-from pipelines.lib.delivery.unsubscribe import (
+from pipelines.lib.receiver_contract import (
     MissingSecretError,
     make_token,
     unsubscribe_secret,

@@ -1,6 +1,6 @@
 """No import cycles in `pipelines`: none between modules (function-level imports included, imports under
-`if TYPE_CHECKING:` left out since they never run), and none between pipelines.lib.config and the stage packages
-whose config models it gathers (issue #18). Each formerly cyclic module also imports first in a fresh interpreter."""
+`if TYPE_CHECKING:` left out since they never run), none between the packages below pipelines.lib, and none
+between pipelines.lib.config and the stage packages whose config models it gathers (issue #18). Each formerly cyclic module also imports first in a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -131,6 +131,34 @@ def test_config_package_is_not_in_a_cycle_with_the_stage_config_modules():
     ]
     config_cycles = [c for c in cycles(graph) if "pipelines.lib.config" in c]
     assert config_cycles == []
+
+
+def lib_package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """package_graph restricted to pipelines.lib: its packages (and top-level modules such as pipelines.lib.sql)."""
+    lib = "pipelines.lib."
+    return {
+        pkg: {t for t in targets if t.startswith(lib)}
+        for pkg, targets in package_graph(graph).items()
+        if pkg.startswith(lib)
+    }
+
+
+def test_no_import_cycle_between_lib_packages():
+    """Not only modules: no package below pipelines.lib imports, through any of its modules, a package that
+    imports it back (delivery <-> receiver was one: delivery.config -> receiver.settings, receiver.app ->
+    delivery.unsubscribe, a cycle of packages made of modules that are not one)."""
+    assert cycles(lib_package_graph(import_graph(ROOT))) == []
+
+
+def test_package_cycle_finder_sees_a_cycle_that_no_module_cycle_shows():
+    modules = {
+        "pipelines.lib.delivery.config": {"pipelines.lib.receiver.settings"},
+        "pipelines.lib.receiver.settings": set(),
+        "pipelines.lib.receiver.app": {"pipelines.lib.delivery.unsubscribe"},
+        "pipelines.lib.delivery.unsubscribe": set(),
+    }
+    assert cycles(modules) == []
+    assert cycles(lib_package_graph(modules)) == [["pipelines.lib.delivery", "pipelines.lib.receiver"]]
 
 
 def test_cycle_finder_sees_a_cycle():

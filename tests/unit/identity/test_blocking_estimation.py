@@ -57,7 +57,7 @@ def test_records_carry_the_derived_blocking_keys(con):
     _prepare_records(con, "int_identity_records", [])
     rows = con.execute(
         "SELECT record_key, first_name_soundex, last_name_soundex, first_name_prefix3, last_name_prefix3, "
-        "postal_code_prefix3, street_head FROM _id_records ORDER BY record_key"
+        "postal_code_prefix3, street_head FROM _identity_records ORDER BY record_key"
     ).fetchall()
     assert rows == [
         ("hubspot:1", "K365", "H652", "kat", "har", "346", "45 richardson"),
@@ -340,8 +340,13 @@ def test_splink_edges_can_keep_each_comparisons_match_weight_for_each_edge(con):
     res._prepare_records(con, res.SOURCE_TABLE, xref)
     res._guards_on_identifiers(con, cfg)
     res._deterministic_edges(con, cfg, xref)
-    connected_components(con, "SELECT id FROM _id_records", "SELECT id_l, id_r FROM _id_edges", "_id_dcomp")
-    res._splink_input(con, cfg, "_id_dcomp", per_record=True)
+    connected_components(
+        con,
+        "SELECT id FROM _identity_records",
+        "SELECT id_l, id_r FROM _identity_edges",
+        "_identity_deterministic_groups",
+    )
+    res._splink_input(con, cfg, "_identity_deterministic_groups", per_record=True)
     unfloored = splink_edges(con, cfg, "_t_edges").edges
     # a match-weight floor that binds (the median edge weight): the kept weights follow both thresholds
     cfg.thresholds.match_weight = con.execute("SELECT median(match_weight) FROM _t_edges").fetchone()[0]

@@ -34,6 +34,6 @@ def test_backtest_keeps_the_higher_priority_touch_and_counts_touches_before_the_
     assert "would have been dropped: 1" in result.render()
     dropped = con.execute(
         "SELECT c.customer_id, c.campaign_id, s.blk_reason, s.blk_evidence->>'kept_for_campaign' "
-        "FROM _pl_cand c JOIN _pl_state s USING (cand_id) WHERE s.status <> 'planned'"
+        "FROM _plan_candidates c JOIN _plan_arbitrated_evidence s USING (cand_id) WHERE s.status <> 'planned'"
     ).fetchall()
     assert dropped == [("a", "x", "look_ahead", "y")]

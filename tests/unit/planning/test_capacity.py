@@ -52,12 +52,12 @@ def test_capacity_overflow_moves_to_the_next_slot_and_priority_takes_capacity_fi
     prio = {c["id"]: c["priority"] for c in campaigns}
     rows = con.execute(
         "SELECT d.customer_id, d.campaign_id, d.outcome, d.reason_code, d.scheduled_at, c.slot_group "
-        "FROM contact_decisions d JOIN _pl_cand c USING (customer_id, campaign_id) WHERE d.plan_run_id = ?",
+        "FROM contact_decisions d JOIN _plan_candidates c USING (customer_id, campaign_id) WHERE d.plan_run_id = ?",
         [run.plan_run_id],
     ).fetchall()
     slots = {
         g: sorted(at.astimezone(UTC).replace(tzinfo=None) for (at,) in con.execute(
-            "SELECT slot_at FROM _pl_grid WHERE slot_group = ?", [g]).fetchall())
+            "SELECT slot_at FROM _plan_slot_grid WHERE slot_group = ?", [g]).fetchall())
         for g in {r[5] for r in rows}
     }  # fmt: skip
     planned = [r for r in rows if r[2] == "planned"]

@@ -19,7 +19,7 @@ def test_allowed_expression_compiles_to_qualified_sql():
     sql = compile_audience(
         "lifecycle_stage in ('lead','mql') and lead_score >= 60 and not has_moment('first_purchase')", SRC
     )
-    assert '"c"."lifecycle_stage" IN' in sql and "_pl_moments" in sql
+    assert '"customer"."lifecycle_stage" IN' in sql and "_plan_moments" in sql
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_unsafe_or_unknown_audience_is_rejected_naming_source_and_token(expressi
 
 def test_quotes_inside_a_literal_stay_a_literal():
     sql = compile_audience("persona = 'x''; drop table t; --'", SRC)
-    assert sql == "(\"c\".\"persona\" = 'x''; drop table t; --')"
+    assert sql == "(\"customer\".\"persona\" = 'x''; drop table t; --')"
 
 
 def _config(tmp_path: Path) -> Path:

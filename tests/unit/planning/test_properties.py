@@ -201,11 +201,11 @@ def test_plan_never_breaks_a_rule_keeps_the_highest_priority_and_plans_every_can
     # arbitration: an unplanned higher-priority candidate could not take a lower-priority planned one's place
     blocked = con.execute(
         "SELECT d.customer_id, d.campaign_id, d.channel, c.slot_group FROM contact_decisions d "
-        "JOIN _pl_cand c USING (customer_id, campaign_id) WHERE d.outcome IN ('capped', 'gap', 'lost_priority')"
+        "JOIN _plan_candidates c USING (customer_id, campaign_id) WHERE d.outcome IN ('capped', 'gap', 'lost_priority')"
     ).fetchall()
     for cid, k, ch, group in blocked:
         slots = [s[0].astimezone(UTC).replace(tzinfo=None)
-                 for s in con.execute("SELECT slot_at FROM _pl_grid WHERE slot_group = ?", [group]).fetchall()]  # fmt: skip
+                 for s in con.execute("SELECT slot_at FROM _plan_slot_grid WHERE slot_group = ?", [group]).fetchall()]  # fmt: skip
         for p in [t for t in touches if t[4] and t[0] == cid and camp[t[5]].priority < camp[k].priority]:
             rest = [t for t in touches if t is not p]
             for slot in slots:
@@ -243,11 +243,11 @@ def test_plan_never_breaks_a_rule_keeps_the_highest_priority_and_plans_every_can
             if (cid, k) in planned:
                 continue
             group = con.execute(
-                "SELECT slot_group FROM _pl_cand WHERE customer_id = ? AND campaign_id = ?", [cid, k]
+                "SELECT slot_group FROM _plan_candidates WHERE customer_id = ? AND campaign_id = ?", [cid, k]
             ).fetchone()
             assert group is not None, f"{k} for {cid}: eligible but no candidate"
             slots = [s[0].astimezone(UTC).replace(tzinfo=None)
-                     for s in con.execute("SELECT slot_at FROM _pl_grid WHERE slot_group = ?", [group[0]]).fetchall()]  # fmt: skip
+                     for s in con.execute("SELECT slot_at FROM _plan_slot_grid WHERE slot_group = ?", [group[0]]).fetchall()]  # fmt: skip
             slots = [s for s in slots if as_of.replace(tzinfo=None) <= s < end]
             if not r.quiet_hours or cp.transactional:  # (quiet hours may defer a slot past the horizon)
                 assert slots, f"{k} for {cid}: a weekly schedule has a slot in a {r.horizon_days}-day horizon"

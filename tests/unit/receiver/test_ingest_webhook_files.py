@@ -8,10 +8,10 @@ from datetime import datetime
 
 import duckdb
 
-from pipelines.lib.delivery.unsubscribe import make_token
 from pipelines.lib.ingest import ingest_folder
 from pipelines.lib.receiver.app import create_app
 from pipelines.lib.receiver.settings import unsubscribe_folder
+from pipelines.lib.receiver_contract import make_token
 from tests.receiver_helpers import UNSUBSCRIBE_SECRET, ServerThread, real_signed_request, request
 
 SIGNED = real_signed_request()

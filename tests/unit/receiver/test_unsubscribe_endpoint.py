@@ -9,8 +9,8 @@ import logging
 
 import pytest
 
-from pipelines.lib.delivery.unsubscribe import make_token
 from pipelines.lib.receiver.app import create_app
+from pipelines.lib.receiver_contract import make_token
 from tests.receiver_helpers import (
     UNSUBSCRIBE_SECRET,
     ServerThread,

@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from pipelines.lib.receiver.app import InvalidPublicKey, create_app
-from pipelines.lib.receiver.settings import ReceiverSettings
+from pipelines.lib.receiver_contract import ReceiverSettings
 from tests.receiver_helpers import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

@@ -1,9 +1,14 @@
-"""One-click unsubscribe tokens (RFC 8058): an HMAC of the send id, so the URL carries no personal data.
+"""What delivery and the receiver (`touchplan serve`) share, in a module of neither package so that neither
+imports the other (issue #18): the one-click unsubscribe token and the receiver's limits.
 
-The token is `<send_id>.<signature>`, where the signature is the first 32 hex characters of
-HMAC-SHA256(secret, send_id). The secret comes only from the environment (`TOUCHPLAN_UNSUBSCRIBE_SECRET`); the sender
-builds the `List-Unsubscribe` URL with `unsubscribe_url`, and the receiver (`touchplan serve`) checks it with
-`verify_token`, which gives back the send id (and from the ledger, the customer and the subscription group).
+One-click unsubscribe tokens (RFC 8058): an HMAC of the send id, so the URL carries no personal data. The token is
+`<send_id>.<signature>`, where the signature is the first 32 hex characters of HMAC-SHA256(secret, send_id). The
+secret comes only from the environment (`TOUCHPLAN_UNSUBSCRIBE_SECRET`); the sender builds the `List-Unsubscribe`
+URL with `unsubscribe_url`, and the receiver checks it with `verify_token`, which gives back the send id (and from
+the ledger, the customer and the subscription group).
+
+ReceiverSettings: `receiver:` in config/delivery.yaml, validated with the rest of that file by the delivery config
+and read by the receiver app.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import hashlib
 import hmac
 import os
 import re
+
+from pydantic import BaseModel, ConfigDict, Field
 
 SECRET_ENV = "TOUCHPLAN_UNSUBSCRIBE_SECRET"
 _SIGNATURE_CHARS = 32  # 128 bits of HMAC-SHA256: enough against guessing, short enough for a header
@@ -53,3 +60,13 @@ def verify_token(token: str, secret: bytes) -> str | None:
 def unsubscribe_url(base_url: str, send_id: str, secret: bytes) -> str:
     """`https://host/unsubscribe/<token>`: the receiver's path for both the one-click POST and the GET page."""
     return f"{base_url.rstrip('/')}/unsubscribe/{make_token(send_id, secret)}"
+
+
+class ReceiverSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A signed request whose X-Twilio-Email-Event-Webhook-Timestamp is further than this from now (either way) is
+    # refused: a captured request cannot be replayed later. SendGrid signs at send time; 5 minutes is the usual bound.
+    timestamp_tolerance_seconds: int = Field(default=300, ge=10, le=86_400)
+    # Largest request body accepted (413 above); SendGrid batches events into POSTs of bounded size.
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
