@@ -77,3 +77,9 @@ def test_the_only_other_yaml_files_declare_sources_of_their_folder():
         assert set(_read(path)) <= {"version", "sources"}, (
             f"{path.relative_to(MODELS)}: holds more than sources"
         )
+
+
+def test_one_sqlfluff_configuration_for_every_model():
+    """The rules of pyproject.toml [tool.sqlfluff] apply to every model: no folder switches rules off."""
+    local = sorted(str(p.relative_to(DBT_PROJECT_DIR)) for p in DBT_PROJECT_DIR.rglob(".sqlfluff"))
+    assert local == [], f"local sqlfluff configuration: {local}"
