@@ -134,7 +134,9 @@ def built(tmp_path_factory):
     work = tmp_path_factory.mktemp("insight")
     warehouse = work / "warehouse.duckdb"
     make_inputs(warehouse)
-    run_dbt(warehouse, work, ["build", "--select", "marts.insight"], shipped_vars(AS_OF))
+    run_dbt(
+        warehouse, work, ["build", "--select", "intermediate.insight", "marts.insight"], shipped_vars(AS_OF)
+    )
     snapshot = work / "baseline.duckdb"
     shutil.copy(warehouse, snapshot)
     return work, warehouse, snapshot
@@ -264,7 +266,12 @@ def test_segments_cover_every_customer(built) -> None:
 
 def test_a_later_run_keeps_the_history_and_records_new_moves(built) -> None:
     work, warehouse, _ = built
-    run_dbt(warehouse, work, ["run", "--select", "marts.insight"], shipped_vars(LATER_AS_OF))
+    run_dbt(
+        warehouse,
+        work,
+        ["run", "--select", "intermediate.insight", "marts.insight"],
+        shipped_vars(LATER_AS_OF),
+    )
     days = query(
         warehouse,
         """select snapshot_date::varchar, snapshot_source from customer_lifecycle_history
@@ -312,7 +319,7 @@ def test_changed_definitions_change_the_output_without_code_changes(built, tmp_p
     warehouse = tmp_path / "changed.duckdb"
     shutil.copy(baseline, warehouse)
     changed_vars = {"as_of": AS_OF, **dbt_vars(Settings.from_env(config_dir=tmp_path))}
-    run_dbt(warehouse, work, ["run", "--select", "marts.insight"], changed_vars)
+    run_dbt(warehouse, work, ["run", "--select", "intermediate.insight", "marts.insight"], changed_vars)
 
     after_rfv = table(warehouse, "customer_rfv")
     moved = {k for k, v in after_rfv.items() if v["rfv_segment"] != before_rfv[k]["rfv_segment"]}

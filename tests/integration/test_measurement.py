@@ -118,7 +118,15 @@ def built(tmp_path_factory):
     run_dbt(
         warehouse,
         work,
-        ["build", "--select", "customer_id_lineage", "marts.insight", "marts.measurement"],
+        [
+            "build",
+            "--select",
+            "customer_id_lineage",
+            "intermediate.insight",
+            "marts.insight",
+            "intermediate.measurement",
+            "marts.measurement",
+        ],
         measurement_dbt_vars(),
     )
     return warehouse

@@ -3,8 +3,9 @@
 - `dbt_pre_identity`: models tagged `pre_identity` (staging and the identity input);
 - `dbt_models`: everything after (marts, insight, quality marts), reading identity tables as dbt sources whose
   `meta.dagster.asset_key` points at the identity asset;
-- `dbt_measurement`: the measurement marts, after planning and delivery (they read contact_decisions and
-  send_ledger); their outputs carry markdown tables of the figures (pipelines/defs/measurement/metadata.py).
+- `dbt_measurement`: the measurement models (models/intermediate/measurement and models/marts/measurement), after
+  planning and delivery (they read contact_decisions and send_ledger); their outputs carry markdown tables of the
+  figures (pipelines/defs/measurement/metadata.py).
 
 `dbt build` runs the models' tests too, which Dagster shows as asset checks.
 """
@@ -87,9 +88,11 @@ if manifest_is_stale(Path(DBT_PROJECT.project_dir), DBT_PROJECT.manifest_path):
 
 PRE_IDENTITY = "tag:pre_identity"
 RUN_EXCLUDES = ["--exclude-resource-type", "unit_test"]
-MEASUREMENT = "path:models/marts/measurement"
+# Both measurement folders (a space is a union in dbt's selection syntax).
+MEASUREMENT = "path:models/intermediate/measurement path:models/marts/measurement"
 
-# Dagster groups are the pipeline's stages, taken from each model's folder.
+# Dagster groups are the pipeline's stages, taken from each model's innermost folder that has one here: the area
+# folder (models/intermediate/insight -> insight), else the layer (models/intermediate/identity -> identity).
 _GROUP_BY_FOLDER = {
     "staging": "staging",
     "intermediate": "identity",

@@ -1,7 +1,7 @@
 """config/insight.yaml as pydantic models, checked for meaning as well as shape, and turned into dbt vars.
 
-The dbt models in models/marts/insight render their rules from these structured values (keywords become
-quoted string literals, numbers are numbers); no SQL text is ever taken from the file. Each var's default in
+The dbt models in models/intermediate/insight and models/marts/insight render their rules from these structured values
+(keywords become quoted string literals, numbers are numbers); no SQL text is ever taken from the file. Each var's default in
 the models equals what the shipped config/insight.yaml produces here (tests/unit/insight checks it).
 """
 

@@ -30,7 +30,7 @@ runs as (
             *,
             lag(lifecycle_stage) over (partition by customer_id order by snapshot_date) as previous_stage
         from history
-    )
+    ) as with_previous
 ),
 
 current_run as (

@@ -31,9 +31,9 @@ moments as (
 
     select
         customer_id,
-        'became_mql',
-        event_at,
-        json_object('lead_score', lead_score, 'fit_score', fit_score, 'engagement_score', engagement_score)
+        'became_mql' as moment,
+        event_at as occurred_at,
+        json_object('lead_score', lead_score, 'fit_score', fit_score, 'engagement_score', engagement_score) as evidence
     from timeline
     where {{ 'true' if cfg['became_mql']['enabled'] else 'false' }} and is_mql
     qualify row_number() over (partition by customer_id order by event_at, is_snapshot) = 1
@@ -42,9 +42,9 @@ moments as (
 
     select
         customer_id,
-        'first_purchase',
-        event_at,
-        json_object('purchases', purchases)
+        'first_purchase' as moment,
+        event_at as occurred_at,
+        json_object('purchases', purchases) as evidence
     from timeline
     where {{ 'true' if cfg['first_purchase']['enabled'] else 'false' }} and not is_snapshot and purchases >= 1
     qualify row_number() over (partition by customer_id order by event_at) = 1
@@ -53,9 +53,9 @@ moments as (
 
     select
         customer_id,
-        'started_lapsing',
-        event_at,
-        json_object('days_since_active', days_since_active)
+        'started_lapsing' as moment,
+        event_at as occurred_at,
+        json_object('days_since_active', days_since_active) as evidence
     from timeline
     where {{ 'true' if cfg['started_lapsing']['enabled'] else 'false' }} and touchpoint_type = '_started_lapsing'
 
@@ -63,9 +63,9 @@ moments as (
 
     select
         customer_id,
-        'returned_after_lapsing',
-        event_at,
-        json_object('days_since_active', days_since_active)
+        'returned_after_lapsing' as moment,
+        event_at as occurred_at,
+        json_object('days_since_active', days_since_active) as evidence
     from timeline
     where {{ 'true' if cfg['returned_after_lapsing']['enabled'] else 'false' }} and touchpoint_type = '_returned_after_lapsing'
 
@@ -75,9 +75,9 @@ moments as (
     -- weekly count over their other active weeks
     select
         customer_id,
-        'high_engagement',
-        week_last_at,
-        json_object('week', cast(week_start as date), 'touches', touches, 'baseline', round(baseline, 2))
+        'high_engagement' as moment,
+        week_last_at as occurred_at,
+        json_object('week', cast(week_start as date), 'touches', touches, 'baseline', round(baseline, 2)) as evidence
     from (
         select
             *,

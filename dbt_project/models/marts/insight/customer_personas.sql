@@ -3,6 +3,24 @@
 {%- set rules = var('insight_personas') -%}
 {%- set known_fields = ['persona', 'rule', 'title_keywords', 'seniority_in', 'industry_in', 'employees_min', 'employees_max', 'min_webinars_attended', 'min_email_clicks', 'preferred_channel', 'webinar_topic_keywords'] -%}
 
+{#- Each rule's conditions as SQL, one list per rule: `true` and each condition the rule sets (rendered below one
+    per line, all of them must hold). -#}
+{%- set rule_conditions = [] -%}
+{%- for r in rules -%}
+    {%- for field in r %}{% if field not in known_fields %}{{ exceptions.raise_compiler_error("insight dbt var insight_personas[" ~ loop.index0 ~ "]: unknown field '" ~ field ~ "'") }}{% endif %}{% endfor -%}
+    {%- set conditions = ['true'] -%}
+    {%- if r.get('title_keywords') %}{% do conditions.append(insight_has_word('title_norm', r['title_keywords'])) %}{% endif -%}
+    {%- if r.get('seniority_in') %}{% do conditions.append('seniority_norm in ' ~ insight_in_list(r['seniority_in'])) %}{% endif -%}
+    {%- if r.get('industry_in') %}{% do conditions.append('industry_norm in ' ~ insight_in_list(r['industry_in'])) %}{% endif -%}
+    {%- if r.get('employees_min') is not none %}{% do conditions.append('employees >= ' ~ insight_num(r['employees_min'], 'insight_personas.employees_min')) %}{% endif -%}
+    {%- if r.get('employees_max') is not none %}{% do conditions.append('employees <= ' ~ insight_num(r['employees_max'], 'insight_personas.employees_max')) %}{% endif -%}
+    {%- if r.get('min_webinars_attended') is not none %}{% do conditions.append('webinars_attended >= ' ~ insight_num(r['min_webinars_attended'], 'insight_personas.min_webinars_attended')) %}{% endif -%}
+    {%- if r.get('min_email_clicks') is not none %}{% do conditions.append('email_clicks >= ' ~ insight_num(r['min_email_clicks'], 'insight_personas.min_email_clicks')) %}{% endif -%}
+    {%- if r.get('preferred_channel') %}{% do conditions.append('preferred_channel = ' ~ insight_lit(r['preferred_channel'])) %}{% endif -%}
+    {%- if r.get('webinar_topic_keywords') %}{% do conditions.append(insight_has_word('webinar_topics', r['webinar_topic_keywords'])) %}{% endif -%}
+    {%- do rule_conditions.append(conditions) -%}
+{%- endfor %}
+
 with
 
 customers as (
@@ -41,18 +59,8 @@ matched as (
         customer_id,
         case
             {%- for r in rules %}
-                {%- for field in r %}{% if field not in known_fields %}{{ exceptions.raise_compiler_error("insight dbt var insight_personas[" ~ loop.index0 ~ "]: unknown field '" ~ field ~ "'") }}{% endif %}{% endfor %}
                 when
-                    true
-                    {%- if r.get('title_keywords') %} and {{ insight_has_word('title_norm', r['title_keywords']) }}{% endif %}
-                    {%- if r.get('seniority_in') %} and seniority_norm in {{ insight_in_list(r['seniority_in']) }}{% endif %}
-                    {%- if r.get('industry_in') %} and industry_norm in {{ insight_in_list(r['industry_in']) }}{% endif %}
-                    {%- if r.get('employees_min') is not none %} and employees >= {{ insight_num(r['employees_min'], 'insight_personas.employees_min') }}{% endif %}
-            {%- if r.get('employees_max') is not none %} and employees <= {{ insight_num(r['employees_max'], 'insight_personas.employees_max') }}{% endif %}
-            {%- if r.get('min_webinars_attended') is not none %} and webinars_attended >= {{ insight_num(r['min_webinars_attended'], 'insight_personas.min_webinars_attended') }}{% endif %}
-            {%- if r.get('min_email_clicks') is not none %} and email_clicks >= {{ insight_num(r['min_email_clicks'], 'insight_personas.min_email_clicks') }}{% endif %}
-                    {%- if r.get('preferred_channel') %} and preferred_channel = {{ insight_lit(r['preferred_channel']) }}{% endif %}
-            {%- if r.get('webinar_topic_keywords') %} and {{ insight_has_word('webinar_topics', r['webinar_topic_keywords']) }}{% endif %}
+                    {{ rule_conditions[loop.index0] | join('\n                    and ') }}
                     then {{ insight_lit(r['rule']) }}
             {%- endfor %}
         end as matched_rule,

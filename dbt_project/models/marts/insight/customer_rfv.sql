@@ -4,6 +4,21 @@
     (config/insight.yaml rfv); the default below equals the shipped config. -#}
 {%- set cfg = var('insight_rfv') -%}
 
+{#- Each segment's score boxes as SQL, one list per segment (rendered below one per line, any of them). -#}
+{%- set segment_boxes = [] -%}
+{%- for segment in cfg['segments'] -%}
+    {%- set boxes = [] -%}
+    {%- for box in segment['when'] -%}
+        {%- do boxes.append(
+            '(r_score between ' ~ insight_num(box['recency'][0], 'insight_rfv.segments.when.recency')
+            ~ ' and ' ~ insight_num(box['recency'][1], 'insight_rfv.segments.when.recency')
+            ~ ' and fv_score between ' ~ insight_num(box['frequency_value'][0], 'insight_rfv.segments.when.frequency_value')
+            ~ ' and ' ~ insight_num(box['frequency_value'][1], 'insight_rfv.segments.when.frequency_value') ~ ')'
+        ) -%}
+    {%- endfor -%}
+    {%- do segment_boxes.append(boxes) -%}
+{%- endfor %}
+
 with
 
 as_of as (
@@ -95,13 +110,9 @@ select
     fv_score,
     case
         {%- for segment in cfg['segments'] %}
-            when {% for box in segment['when'] -%}
-                    (
-                        r_score between {{ insight_num(box['recency'][0], 'insight_rfv.segments.when.recency') }} and {{ insight_num(box['recency'][1], 'insight_rfv.segments.when.recency') }}
-                        and fv_score between {{ insight_num(box['frequency_value'][0], 'insight_rfv.segments.when.frequency_value') }} and {{ insight_num(box['frequency_value'][1], 'insight_rfv.segments.when.frequency_value') }}
-                    )
-                    {{- " or " if not loop.last }}
-            {%- endfor %} then {{ insight_lit(segment['name']) }}
+            when
+                {{ segment_boxes[loop.index0] | join('\n                or ') }}
+                then {{ insight_lit(segment['name']) }}
         {%- endfor %}
         else 'unsegmented'
     end as rfv_segment,

@@ -41,6 +41,15 @@ touchpoints as (
     from {{ ref('int_insight__touchpoints') }}
 ),
 
+first_touches as (
+    select
+        customer_id,
+        min(occurred_at) as first_touch_at,
+        count(*) filter (where touchpoint_type in {{ insight_in_list(cu['revenue_touch_types']) }}) as revenue_touches
+    from touchpoints
+    group by customer_id
+),
+
 known as (
     select
         c.customer_id,
@@ -48,14 +57,7 @@ known as (
         least(coalesce(c.first_seen_at, t.first_touch_at), coalesce(t.first_touch_at, c.first_seen_at)) as known_since_at,
         coalesce(t.revenue_touches, 0) as revenue_touches
     from customers as c
-    left join (
-        select
-            customer_id,
-            min(occurred_at) as first_touch_at,
-            count(*) filter (where touchpoint_type in {{ insight_in_list(cu['revenue_touch_types']) }}) as revenue_touches
-        from touchpoints
-        group by customer_id
-    ) as t on c.customer_id = t.customer_id
+    left join first_touches as t on c.customer_id = t.customer_id
 ),
 
 -- month-ends of the history window (state at the end of that day) and the as-of time itself
@@ -73,12 +75,12 @@ snapshot_points as (
             )) as month_start
         from as_of
     )
-    where cast(month_start - interval 1 day as date) < (select as_of_date from as_of)
+    where cast(month_start - interval 1 day as date) < (select as_of.as_of_date from as_of)
     union all
     select
-        as_of_date,
-        as_of_at,
-        'as_of'
+        as_of_date as snapshot_date,
+        as_of_at as snapshot_at,
+        'as_of' as snapshot_source
     from as_of
 ),
 
@@ -118,7 +120,7 @@ lapses as (
     where
         first_purchase_so_far_at is not null
         and (next_active_at is null or next_active_at > occurred_at + interval ({{ insight_num(cu['lapsing_days'], 'insight_lifecycle.customer.lapsing_days') }}) day)
-        and occurred_at + interval ({{ insight_num(cu['lapsing_days'], 'insight_lifecycle.customer.lapsing_days') }}) day <= (select as_of_at from as_of)
+        and occurred_at + interval ({{ insight_num(cu['lapsing_days'], 'insight_lifecycle.customer.lapsing_days') }}) day <= (select as_of.as_of_at from as_of)
 ),
 
 events as (
@@ -144,38 +146,38 @@ events as (
     union all
     select
         r.customer_id,
-        r.occurred_at,
-        0,
-        0,
-        null,
-        null,
-        '_returned_after_lapsing',
-        0,
-        true
+        r.occurred_at as event_at,
+        0 as is_snapshot,
+        0 as sort_key,
+        null as snapshot_date,
+        null as snapshot_source,
+        '_returned_after_lapsing' as touchpoint_type,
+        0 as engagement_points,
+        true as is_return
     from returns as r
     union all
     select
         l.customer_id,
-        l.lapse_at,
-        0,
-        0,
-        null,
-        null,
-        '_started_lapsing',
-        0,
-        false
+        l.lapse_at as event_at,
+        0 as is_snapshot,
+        0 as sort_key,
+        null as snapshot_date,
+        null as snapshot_source,
+        '_started_lapsing' as touchpoint_type,
+        0 as engagement_points,
+        false as is_return
     from lapses as l
     union all
     select
         k.customer_id,
-        p.snapshot_at,
-        1,
-        2,
+        p.snapshot_at as event_at,
+        1 as is_snapshot,
+        2 as sort_key,
         p.snapshot_date,
         p.snapshot_source,
-        null,
-        0,
-        false
+        null as touchpoint_type,
+        0 as engagement_points,
+        false as is_return
     from known as k
     cross join snapshot_points as p
     where
