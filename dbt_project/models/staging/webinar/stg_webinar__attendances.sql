@@ -1,6 +1,9 @@
 {#- Attendance sessions of every webinar platform (raw_webinar_attendance: Zoom and Teams reports); one row per
     join/leave session, the same session in repeated exports counted once. The person's name is read from the one
     name field the reports give: Zoom writes "User Name (Original Name)" when the attendee renamed themselves. -#}
+{#- display names that name a phone line, a room or a device, not a person -#}
+{%- set not_a_person = "'^(call-in user|dial-in user|phone user|conference room|meeting room|room\s|zoom user|"
+    ~ "zoom room|teams room|iphone|ipad|android|galaxy|pixel|macbook|guest\s*\d*$|unknown)'" %}
 with
 
 raw_attendance as (
@@ -49,11 +52,9 @@ sessions as (
     ) = 1
 ),
 
-{#- The person's name: the original (registered) name when Zoom gives "User Name (Original Name)", else the display
-    name unless it names a phone line, a room or a device ("Call-in User_1", "Conference Room B", "iPhone");
-    first / last names the report gives separately win over the split of the full name. -#}
-{%- set not_a_person = "'^(call-in user|dial-in user|phone user|conference room|meeting room|room\s|zoom user|"
-    ~ "zoom room|teams room|iphone|ipad|android|galaxy|pixel|macbook|guest\s*\d*$|unknown)'" %}
+-- the person's name: the original (registered) name when Zoom gives "User Name (Original Name)", else the display
+-- name unless it names a phone line, a room or a device ("Call-in User_1", "Conference Room B", "iPhone");
+-- first / last names the report gives separately win over the split of the full name (split_names)
 named_sessions as (
     select
         *,

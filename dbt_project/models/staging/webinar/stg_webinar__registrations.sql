@@ -52,7 +52,7 @@ latest_registration as (
 final as (
     select
         latest_registration.source_system || ':' || latest_registration.webinar_id || ':' || latest_registration.email
-        as registration_id,
+            as registration_id,
         latest_registration.source_system,
         latest_registration.webinar_id,
         latest_registration.webinar_topic,
