@@ -3,19 +3,22 @@
   unit tests in models/staging/**/*.yml (dbt `unit_tests:`).
 -#}
 
-{#- Email: trim + lower; NULL when empty or not shaped like an address. Gmail rules (dots and +tags dropped in the
-    local part, googlemail.com -> gmail.com) only when var `email_provider_rules` is true (default false). -#}
+{#- Email: trim + lower; NULL when empty or not a valid address by var `email_pattern` (dbt_project.yml: the one email
+    rule, which the Great Expectations suites read too, pipelines/lib/quality/build_suites.py). Gmail rules (dots and
+    +tags dropped in the local part, googlemail.com -> gmail.com) only when var `email_provider_rules` is true
+    (default false). -#}
 {% macro normalise_email(column) -%}
   {%- set cleaned = "nullif(lower(trim(" ~ column ~ ")), '')" -%}
+  {%- set pattern = var('email_pattern') -%}
   {%- if var('email_provider_rules', false) -%}
   (case
-     when not regexp_full_match({{ cleaned }}, '[^@\s]+@[^@\s]+\.[^@\s]+') then null
+     when not regexp_full_match({{ cleaned }}, '{{ pattern }}') then null
      when split_part({{ cleaned }}, '@', 2) in ('gmail.com', 'googlemail.com')
        then replace(split_part(split_part({{ cleaned }}, '@', 1), '+', 1), '.', '') || '@gmail.com'
      else {{ cleaned }}
    end)
   {%- else -%}
-  (case when regexp_full_match({{ cleaned }}, '[^@\s]+@[^@\s]+\.[^@\s]+') then {{ cleaned }} end)
+  (case when regexp_full_match({{ cleaned }}, '{{ pattern }}') then {{ cleaned }} end)
   {%- endif -%}
 {%- endmacro %}
 

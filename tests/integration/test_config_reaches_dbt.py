@@ -16,7 +16,7 @@ from tests.integration.dbt_runner import run_dbt
 # (config file, text in it, replacement, model that must change, text the model's SQL must then contain)
 CHANGES = [
     ("sources.yaml", "hubspot:\n    time_zone: UTC            # the portal's time zone (Settings > Account defaults)\n"
-     "    default_phone_region: US", None, "stg_hubspot__contacts", "when 'hubspot' then 'DE'"),
+     "    default_phone_region: US", None, "stg_crm__contacts", "when 'hubspot' then 'DE'"),
     ("insight.yaml", "  window_days: 365                # frequency", "  window_days: 173                # frequency",
      "customer_rfv", "173"),
     ("insight.yaml", "title_keywords: [chief, ceo,", "title_keywords: [zzchiefzz, chief, ceo,",

@@ -17,7 +17,7 @@ EXPECTED_ASSETS = [
     "raw_webinar_attendance",
     "ingest_files",
     "ingest_quarantine",
-    "stg_salesforce__contacts",
+    "stg_crm__contacts",
     "int_identity_records",
     "identity_clusters",
     "dim_customers",

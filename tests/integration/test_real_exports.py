@@ -135,8 +135,7 @@ def test_staging_models_of_the_real_exports_build_and_pass_their_tests(warehouse
         [
             "build",
             "--select",
-            "+stg_zoom__attendances",
-            "+stg_teams__attendances",
+            "+stg_webinar__attendances",
             "+stg_sendgrid__events",
             "--indirect-selection",
             "cautious",
@@ -145,7 +144,12 @@ def test_staging_models_of_the_real_exports_build_and_pass_their_tests(warehouse
     )
     con = duckdb.connect(str(copy), read_only=True)
     assert (
-        con.execute("SELECT count(*) FROM stg_zoom__attendances WHERE webinar_id IS NULL").fetchone()[0] == 0
+        con.execute("SELECT count(*) FROM stg_webinar__attendances WHERE webinar_id IS NULL").fetchone()[0]
+        == 0
     )
-    assert con.execute("SELECT count(DISTINCT webinar_id) FROM stg_zoom__attendances").fetchone()[0] == 3
-    assert con.execute("SELECT count(*) FROM stg_teams__attendances").fetchone()[0] == 19
+    zoom_webinars = (
+        "SELECT count(DISTINCT webinar_id) FROM stg_webinar__attendances WHERE source_system = 'zoom'"
+    )
+    assert con.execute(zoom_webinars).fetchone()[0] == 3
+    teams = "SELECT count(*) FROM stg_webinar__attendances WHERE source_system = 'teams'"
+    assert con.execute(teams).fetchone()[0] == 19

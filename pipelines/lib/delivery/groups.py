@@ -4,7 +4,7 @@
 customer_consent use: `marketing`, `newsletter`...) meets its SendGrid ASM unsubscribe group id. dbt gets the map as
 the var `subscription_groups` so customer_consent stores a group unsubscribe (an event or suppression carrying an
 ASM id) under the group's name; the sender looks the id up for `asm.group_id`. An ASM id that is not in the map is
-kept under its number (and reported by a warning test on stg_sendgrid__events / stg_sendgrid__suppressions).
+kept under its number (and reported by a warning test on stg_sendgrid__events / stg_email__suppressions).
 """
 
 from __future__ import annotations

@@ -28,6 +28,11 @@ INLINE_DEFAULT_OK = {
 }
 
 
+# vars of dbt_project.yml that no config file feeds: the run's as-of time, the fallback phone region and the one
+# email rule (email_pattern, read by the Great Expectations suites from dbt_project.yml too: test_email_rule.py)
+DBT_SETTINGS = {"as_of", "phone_default_region", "email_pattern"}
+
+
 def _shipped_vars() -> dict:
     return collect_dbt_vars(Settings.from_env(config_dir=PROJECT_ROOT / "config"))
 
@@ -43,7 +48,7 @@ def _var_calls() -> list[tuple[str, str, bool]]:
 def test_project_var_defaults_equal_what_the_shipped_config_produces():
     shipped = _shipped_vars()
     for name, default in PROJECT_VARS.items():
-        if name in ("as_of", "phone_default_region"):
+        if name in DBT_SETTINGS:
             continue
         assert default == shipped[name], f"dbt_project.yml vars.{name} differs from what config/ produces"
 
@@ -63,7 +68,7 @@ def test_every_config_fed_var_has_its_default_in_the_project_block_only():
 def test_every_var_a_model_reads_is_fed_by_config_or_is_a_documented_dbt_setting():
     fed = set(_shipped_vars())
     for model, name, _ in _var_calls():
-        assert name in fed or name in {"phone_default_region", "event_duplicate_window_seconds"}, (
+        assert name in fed or name in DBT_SETTINGS | {"event_duplicate_window_seconds"}, (
             f"{model}: var {name!r} is read but no config file feeds it"
         )
 

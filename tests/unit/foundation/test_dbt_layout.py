@@ -14,7 +14,7 @@ from pipelines.lib.settings import DBT_PROJECT_DIR
 MODELS = DBT_PROJECT_DIR / "models"
 # The layers that follow the convention. models/staging is being rewritten (issue #18, staging SQL in the model
 # files); add "staging" here when it follows it too.
-LAYERS = ("intermediate", "marts")
+LAYERS = ("staging", "intermediate", "marts")
 
 
 def _sql_files() -> list[Path]:

@@ -185,7 +185,7 @@ REAL = FIXTURES / "real_exports" / "exports" / "zoom"
 
 def test_meeting_participants_report_gets_a_meeting_id_with_or_without_its_meeting_block(exports):
     # As downloaded: the block names the meeting; without it (and without the id in the file name) the id is
-    # derived from the earliest join, so it is never NULL (stg_zoom__attendances tests webinar_id not_null).
+    # derived from the earliest join, so it is never NULL (stg_webinar__attendances tests webinar_id not_null).
     exports.write("zoom/with_block.csv", (REAL / "meeting_participants_with_meeting_block.csv").read_bytes())
     exports.write(
         "zoom/meeting_participants_report.csv", (REAL / "meeting_participants_report.csv").read_bytes()

@@ -6,12 +6,6 @@
 with
 
 crm as (
-    select * from {{ ref('stg_salesforce__contacts') }}
-    union all by name
-    select * from {{ ref('stg_salesforce__leads') }}
-    union all by name
-    select * from {{ ref('stg_hubspot__contacts') }}
-    union all by name
     select * from {{ ref('stg_crm__contacts') }}
 ),
 
@@ -28,7 +22,8 @@ sendgrid_emails as (
     select
         email,
         created_at as seen_at
-    from {{ ref('stg_sendgrid__suppressions') }}
+    from {{ ref('stg_email__suppressions') }}
+    where source_system = 'sendgrid'
 ),
 
 webinar_sessions as (
@@ -43,28 +38,12 @@ webinar_sessions as (
         name,
         country_code,
         coalesce(joined_at, webinar_start_at) as seen_at
-    from {{ ref('stg_zoom__attendances') }}
-    where email is not null
-    union all by name
-    select
-        source_system,
-        email,
-        phone_e164,
-        first_name,
-        last_name,
-        first_name_norm,
-        last_name_norm,
-        name,
-        country_code,
-        coalesce(joined_at, webinar_start_at) as seen_at
-    from {{ ref('stg_teams__attendances') }}
+    from {{ ref('stg_webinar__attendances') }}
     where email is not null
 ),
 
 webinar_registrations as (
-    select * from {{ ref('stg_zoom__registrations') }}
-    union all by name
-    select * from {{ ref('stg_teams__registrations') }}
+    select * from {{ ref('stg_webinar__registrations') }}
 ),
 
 nicknames as ({{ nickname_lookup_cte() }}

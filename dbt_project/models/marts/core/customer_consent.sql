@@ -41,9 +41,7 @@ unsubscribe_requests as (
 ),
 
 suppressions as (
-    select * from {{ ref('stg_sendgrid__suppressions') }}
-    union all by name
-    select * from {{ ref('stg_mailchimp__suppressions') }}
+    select * from {{ ref('stg_email__suppressions') }}
 ),
 
 mailchimp_members as (
@@ -51,12 +49,6 @@ mailchimp_members as (
 ),
 
 crm as (
-    select * from {{ ref('stg_salesforce__contacts') }}
-    union all by name
-    select * from {{ ref('stg_salesforce__leads') }}
-    union all by name
-    select * from {{ ref('stg_hubspot__contacts') }}
-    union all by name
     select * from {{ ref('stg_crm__contacts') }}
 ),
 

@@ -15,16 +15,6 @@ deals as (
     select
         contact_record_key,
         is_won
-    from {{ ref('stg_salesforce__opportunities') }}
-    union all
-    select
-        contact_record_key,
-        is_won
-    from {{ ref('stg_hubspot__deals') }}
-    union all
-    select
-        contact_record_key,
-        is_won
     from {{ ref('stg_crm__deals') }}
 ),
 

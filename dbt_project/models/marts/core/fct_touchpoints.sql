@@ -16,36 +16,14 @@ email_events as (
 ),
 
 attendances as (
-    select * from {{ ref('stg_zoom__attendances') }}
-    union all by name
-    select * from {{ ref('stg_teams__attendances') }}
+    select * from {{ ref('stg_webinar__attendances') }}
 ),
 
 registrations as (
-    select * from {{ ref('stg_zoom__registrations') }}
-    union all by name
-    select * from {{ ref('stg_teams__registrations') }}
+    select * from {{ ref('stg_webinar__registrations') }}
 ),
 
 crm_records as (
-    select
-        record_key,
-        source_system,
-        created_at
-    from {{ ref('stg_salesforce__contacts') }}
-    union all
-    select
-        record_key,
-        source_system,
-        created_at
-    from {{ ref('stg_salesforce__leads') }}
-    union all
-    select
-        record_key,
-        source_system,
-        created_at
-    from {{ ref('stg_hubspot__contacts') }}
-    union all
     select
         record_key,
         source_system,
@@ -54,10 +32,6 @@ crm_records as (
 ),
 
 deals as (
-    select * from {{ ref('stg_salesforce__opportunities') }}
-    union all by name
-    select * from {{ ref('stg_hubspot__deals') }}
-    union all by name
     select * from {{ ref('stg_crm__deals') }}
 ),
 

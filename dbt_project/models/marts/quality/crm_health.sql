@@ -86,7 +86,7 @@ flagged as (
         linked.record_key,
         linked.customer_id,
         linked.email is null
-        or not regexp_matches(linked.email, '^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$') as is_email_missing_or_invalid,
+        or not regexp_matches(linked.email, '{{ var("email_pattern") }}') as is_email_missing_or_invalid,
         linked.customer_id is not null and consent.customer_id is null as is_consent_missing,
         title_conflicts.customer_id is not null as has_conflicting_title,
         company_conflicts.customer_id is not null as has_conflicting_company,

@@ -1,1 +1,0 @@
-{{ stage_crm_deals(['hubspot']) }}

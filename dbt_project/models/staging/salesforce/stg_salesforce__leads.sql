@@ -1,1 +1,0 @@
-{{ stage_crm_contacts(['salesforce'], 'lead') }}

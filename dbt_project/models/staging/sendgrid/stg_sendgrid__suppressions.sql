@@ -1,1 +1,0 @@
-{{ stage_email_suppressions('sendgrid') }}

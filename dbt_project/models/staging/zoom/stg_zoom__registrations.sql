@@ -1,1 +1,0 @@
-{{ stage_webinar_registrations('zoom') }}
