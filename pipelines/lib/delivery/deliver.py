@@ -7,7 +7,6 @@ Order of a run: take the sender lock (one delivery at a time, `lock.py`); for a 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,11 +22,13 @@ from pipelines.lib.delivery.config import PLACEHOLDER_TEMPLATE_ID, DeliveryConfi
 from pipelines.lib.delivery.guard import check_guard
 from pipelines.lib.delivery.ledger import ensure_ledger
 from pipelines.lib.delivery.lock import sender_lock
-from pipelines.lib.settings import Settings
+from pipelines.lib.settings import ENV_FORCE_SEND, Settings
 
 log = logging.getLogger("touchplan.delivery")
 
-FORCE_SEND_ENV = "TOUCHPLAN_FORCE_SEND"  # set by `touchplan run --force-send`: override the sending guard
+FORCE_SEND_ENV = (
+    ENV_FORCE_SEND  # `touchplan run --force-send` (Settings.force_send): override the sending guard
+)
 
 
 @dataclass
@@ -122,7 +123,8 @@ def deliver(
 ) -> DeliveryReport:
     """Deliver every planned send not yet sent; a real send needs `send` and `settings.sending_enabled`.
 
-    `force_send` overrides the sending guard (default: the TOUCHPLAN_FORCE_SEND environment variable).
+    `force_send` overrides the sending guard (default: `settings.force_send`: `--force-send`, or
+    TOUCHPLAN_FORCE_SEND in the Dagster UI's environment).
     """
     config = config or load_delivery_config(settings.config_dir)
     real = bool(send and settings.sending_enabled)
@@ -134,7 +136,7 @@ def deliver(
         log.info("--send given but SENDGRID_API_KEY is not set: dry run")
 
     if force_send is None:
-        force_send = os.environ.get(FORCE_SEND_ENV, "").lower() in {"1", "true", "yes"}
+        force_send = settings.force_send
     with sender_lock(settings.warehouse):
         ensure_ledger(con)
         if real:
