@@ -46,6 +46,8 @@ class DeliveryReport:
     unknown_channels: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # outbox-relative paths written in this run
     stopped_on_auth_error: bool = False  # SendGrid answered 401/403: the remaining emails were not attempted
+    plan_run_id: str | None = None  # the plan run delivered (the latest that passed the blocking checks)
+    plan_run_held_back: str | None = None  # why the latest plan run is not the one delivered; None when it is
 
     def count(self, channel: str | None = None, status: str | None = None) -> int:
         return sum(
@@ -68,6 +70,8 @@ class DeliveryReport:
             "reconciled_by_cancel": self.reconciled_by_cancel,
             "unresolved": self.unresolved,
             "skipped_failed_permanent": self.skipped_failed_permanent,
+            "plan_run_id": self.plan_run_id or "",
+            "plan_run_held_back": self.plan_run_held_back or "",
         }
         for (channel, status), n in sorted(self.counts.items()):
             meta[f"{channel}.{status}"] = n
@@ -82,6 +86,8 @@ class DeliveryReport:
             + ", ".join(parts)
             + f"; already accepted: {self.already_sent}; requests: {self.requests}; unresolved: {self.unresolved}"
             + f"; outbox: {self.outbox}"
+            + (f"; plan run {self.plan_run_id}" if self.plan_run_id else "")
+            + (f"; NOT SENT: {self.plan_run_held_back}" if self.plan_run_held_back else "")
         )
 
 
@@ -153,6 +159,11 @@ def deliver(
         )
         report.reconciled_by_events = reconciled.by_events
         report.reconciled_by_cancel = reconciled.cancelled
+        choice = channels.choose_plan_run(con)
+        if choice is not None:
+            report.plan_run_id, report.plan_run_held_back = choice.plan_run_id, choice.held_back
+            if choice.held_back:
+                log.warning("delivery: %s", choice.held_back)
         pending = channels.select_pending(con)
         report.already_sent = channels.already_sent_count(con)
         report.skipped_failed_permanent = channels.skipped_counts(con).get("failed_permanent", 0)
