@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 export TOUCHPLAN_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 export TOUCHPLAN_EXPORTS ?= $(CURDIR)/data/exports
+export TOUCHPLAN_CONFIG ?= $(CURDIR)/config
 # The venv's tools (dbt) first, for every command make starts, `dagster dev`'s code server included.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 DEMO_CONTACTS ?= 2000

@@ -18,7 +18,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines.lib.sample_data import generate
+from pipelines.commands.sample_data import duckdb_limits
+from touchplan_sample_data import generate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  [{wall:7.1f}s wall, {cpu:7.1f}s cpu] {msg}", file=sys.stderr, flush=True)
 
     summary = generate(
-        out, contacts=args.contacts, seed=args.seed, as_of=datetime(2026, 3, 4, tzinfo=UTC), progress=progress
+        out,
+        contacts=args.contacts,
+        seed=args.seed,
+        as_of=datetime(2026, 3, 4, tzinfo=UTC),
+        progress=progress,
+        duckdb_config=duckdb_limits(),  # the memory cap `touchplan sample-data` gives it
     )
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB

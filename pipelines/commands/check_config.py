@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipelines.lib.config.validate import validate_config
 
-    settings = settings_from_args(args, export=False)
+    settings = settings_from_args(args)
     check = validate_config(settings.config_dir)
     if not check.ok:
         for line in check.problems:

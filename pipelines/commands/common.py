@@ -41,8 +41,11 @@ def add_as_of_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def settings_from_args(args: argparse.Namespace, export: bool = True) -> Settings:
-    """Command-line options win over environment variables; the result is exported for dbt and Dagster."""
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Command-line options win over environment variables; relative paths are relative to the working directory.
+
+    The command hands the result on explicitly (to the Dagster job as its resource, to dbt as vars): nothing here
+    or after writes `os.environ`."""
     try:
         as_of = parse_as_of(getattr(args, "as_of", None))
     except ValueError as exc:
@@ -55,11 +58,10 @@ def settings_from_args(args: argparse.Namespace, export: bool = True) -> Setting
             output=_resolved(getattr(args, "output", None)),
             as_of=as_of,
             send=True if getattr(args, "send", False) else None,
+            force_send=True if getattr(args, "force_send", False) else None,
         )
     except ValueError as exc:  # a bad TOUCHPLAN_* value, e.g. TOUCHPLAN_MEMORY_LIMIT=lots
         raise CommandError(str(exc)) from exc
-    if export:
-        settings.export_to_env()
     return settings
 
 

@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def deliveries_command(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args, export=False)
+    settings = settings_from_args(args)
     if not settings.warehouse.exists():
         raise CommandError(f"{settings.warehouse}: warehouse not found; run `touchplan run` first")
     if args.release or args.mark_accepted:

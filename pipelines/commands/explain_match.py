@@ -48,7 +48,7 @@ def open_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 
 def explain_match_command(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args, export=False)
+    settings = settings_from_args(args)
     if not settings.warehouse.exists():
         raise CommandError(f"{settings.warehouse}: warehouse not found; run `touchplan run` first")
     try:

@@ -1,4 +1,8 @@
-"""`touchplan plan`: run the planning stage alone on an existing warehouse; --diff shows changes vs the last run."""
+"""`touchplan plan`: run the planning stage alone on an existing warehouse; --diff shows changes vs the last run.
+
+Its plan run is marked `made_by = 'plan_command'` in plan_runs: it was made outside a full run and its blocking
+quality checks, so delivery never sends it (docs/delivery.md, Which plan is sent); `touchplan run` makes the plan that
+is sent."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from pipelines.commands.common import (
 from pipelines.lib import warehouse
 from pipelines.lib.planning.config import load_strategy
 from pipelines.lib.planning.engine import latest_runs, run_plan
+from pipelines.lib.planning.provenance import MADE_BY_PLAN_COMMAND, mark_plan_run
 from pipelines.lib.planning.review import diff_runs
 
 
@@ -43,6 +48,7 @@ def plan_command(args: argparse.Namespace) -> int:
     try:
         previous = latest_runs(con, 1) if _has_table(con, "plan_runs") else []
         result = run_plan(con, strategy, settings.as_of_or_now())
+        mark_plan_run(con, result.plan_run_id, MADE_BY_PLAN_COMMAND)
         print(
             f"plan run {result.plan_run_id}: {result.candidates} candidates, {result.planned} planned "
             f"(rules {result.rules_version[:12]})"
@@ -55,6 +61,10 @@ def plan_command(args: argparse.Namespace) -> int:
                 f"{row['campaign_id']:<24}{row['eligible']:>9}{row['after_consent']:>9}{row['after_suppression']:>9}"
                 f"{row['after_holdout']:>9}{row['after_caps']:>9}{row['after_arbitration']:>9}{row['planned']:>9}"
             )
+        progress(
+            f"note: plan run {result.plan_run_id} was made outside a full run and its quality checks: delivery "
+            "will not send it (a review plan); `touchplan run` makes, checks and sends the plan"
+        )
         if result.missing_inputs:
             progress(f"warning: read as empty (not in the warehouse): {', '.join(result.missing_inputs)}")
         if args.diff:

@@ -54,12 +54,9 @@ JOB_LABEL = "touchplan_job"
 def run_command(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     preflight(settings)
-    if getattr(args, "force_send", False):
+    if settings.force_send:
         if not settings.send:
             raise CommandError("--force-send overrides the sending guard of a real send: give --send too")
-        from pipelines.lib.delivery.deliver import FORCE_SEND_ENV
-
-        os.environ[FORCE_SEND_ENV] = "1"  # read by the delivery step (in this process or Dagster's)
         progress("--force-send: the sending guard is overridden for this run (logged)")
     if settings.send and not os.environ.get(ENV_SENDGRID_KEY):
         progress(f"--send given but {ENV_SENDGRID_KEY} is not set: delivery is a dry run")
@@ -70,7 +67,7 @@ def run_command(args: argparse.Namespace) -> int:
     started = time.monotonic()
     if args.verbose:
         log_path = None
-        result = execute_pipeline(verbose=True, tags={"touchplan/trigger": "cli"})
+        result = execute_pipeline(settings, verbose=True, tags={"touchplan/trigger": "cli"})
     else:
         # dagster-dbt re-emits every dbt event on stdout, and Dagster, GX and Splink print banners, progress bars
         # and notices on stderr: all of that goes to a run log; the terminal gets our progress lines only.
@@ -83,7 +80,7 @@ def run_command(args: argparse.Namespace) -> int:
             contextlib.redirect_stdout(log),
             contextlib.redirect_stderr(log),
         ):
-            result = execute_pipeline(verbose=False, tags={"touchplan/trigger": "cli"})
+            result = execute_pipeline(settings, verbose=False, tags={"touchplan/trigger": "cli"})
     elapsed = time.monotonic() - started
 
     print(summarize_warehouse(settings, elapsed_seconds=elapsed, run_id=result.run_id).render())

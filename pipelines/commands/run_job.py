@@ -10,6 +10,7 @@ import dagster as dg
 
 from pipelines.commands.common import progress
 from pipelines.lib.progress import PROGRESS_ATTR
+from pipelines.lib.settings import Settings
 
 JOB_NAME = "touchplan_job"
 
@@ -81,11 +82,14 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def execute_pipeline(verbose: bool = False, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
-    """Load the code location's definitions and run the whole-pipeline job in this process."""
+def execute_pipeline(
+    settings: Settings, verbose: bool = False, tags: dict[str, str] | None = None
+) -> dg.ExecuteInProcessResult:
+    """Load the code location's definitions with the `touchplan` resource built from `settings` and run the
+    whole-pipeline job in this process."""
     from pipelines.definitions import build_definitions
 
-    definitions = build_definitions()
+    definitions = build_definitions(settings)
     job = definitions.resolve_job_def(JOB_NAME)
     run_config: dict = {}
     if not verbose:

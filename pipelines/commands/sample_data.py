@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipelines.commands.common import CommandError, progress
-from pipelines.lib.settings import parse_as_of
+from pipelines.lib.settings import Settings, parse_as_of
 
 
 def register(subparsers) -> None:
@@ -25,8 +25,18 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def duckdb_limits() -> dict[str, str]:
+    """The pipeline's DuckDB memory cap and spill folder (TOUCHPLAN_MEMORY_LIMIT, TOUCHPLAN_TEMP_DIRECTORY) for the
+    generator's CSV writer, which is a package of its own and reads no Touchplan setting itself."""
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # e.g. TOUCHPLAN_MEMORY_LIMIT=lots
+        raise CommandError(str(exc)) from exc
+    return {"memory_limit": settings.memory_limit, "temp_directory": str(settings.temp_directory)}
+
+
 def run(args: argparse.Namespace) -> int:
-    from pipelines.lib.sample_data import generate  # numpy/pandas only when the command runs
+    from touchplan_sample_data import generate  # numpy/pandas only when the command runs
 
     if args.contacts < 50:
         raise CommandError(f"--contacts must be at least 50 (got {args.contacts})")
@@ -39,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--out {out} exists and is not a folder")
     progress(f"sample-data: {args.contacts} persons, seed {args.seed}, into {out}")
     summary = generate(
-        out, contacts=args.contacts, seed=args.seed, as_of=as_of, progress=lambda msg: progress(f"  {msg}")
+        out,
+        contacts=args.contacts,
+        seed=args.seed,
+        as_of=as_of,
+        progress=lambda msg: progress(f"  {msg}"),
+        duckdb_config=duckdb_limits(),
     )
     for line in summary.lines():
         progress(line)

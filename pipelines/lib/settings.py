@@ -1,4 +1,11 @@
-"""Where Touchplan reads and writes: resolved from the environment at run time, never at import time."""
+"""Where Touchplan reads and writes, resolved once per command or code-location load, never at import time.
+
+The CLI builds one `Settings` from its options and the environment (`pipelines/commands/common.py`); the Dagster
+UI builds it from the environment when the definitions load (`pipelines/definitions.py`). Either way the Settings
+object is handed on explicitly: to the Dagster resource (`TouchplanResource.from_settings`), and to dbt through
+`--vars` (`dbt_profile_vars`): nothing writes `os.environ`. Every relative path, from an option or a variable, is
+relative to the working directory, like any command-line tool.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ ENV_CONFIG = "TOUCHPLAN_CONFIG"
 ENV_OUTPUT = "TOUCHPLAN_OUTPUT"
 ENV_AS_OF = "TOUCHPLAN_AS_OF"
 ENV_SEND = "TOUCHPLAN_SEND"
+ENV_FORCE_SEND = "TOUCHPLAN_FORCE_SEND"  # override the sending guard (`touchplan run --force-send`)
 ENV_SENDGRID_KEY = "SENDGRID_API_KEY"
 ENV_MEMORY_LIMIT = "TOUCHPLAN_MEMORY_LIMIT"
 ENV_TEMP_DIRECTORY = "TOUCHPLAN_TEMP_DIRECTORY"
@@ -72,6 +80,7 @@ class Settings:
     output: Path
     as_of: datetime | None = None
     send: bool = False
+    force_send: bool = False  # with send: deliver even when the sending guard blocks (logged)
     memory_limit: str = field(default_factory=default_memory_limit)  # DuckDB size string, e.g. "4GB"
     temp_dir: Path | None = None  # TOUCHPLAN_TEMP_DIRECTORY; None: next to the warehouse (`temp_directory`)
 
@@ -112,34 +121,38 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
+        """The TOUCHPLAN_* variables, else the defaults; `overrides` (not None) win. Relative paths are resolved
+        against the working directory (the defaults `data/...` and `config` too)."""
         env = os.environ
         settings = cls(
             warehouse=Path(env.get(ENV_WAREHOUSE) or "data/warehouse.duckdb").resolve(),
             exports=Path(env.get(ENV_EXPORTS) or "data/exports").resolve(),
-            config_dir=Path(env.get(ENV_CONFIG) or PROJECT_ROOT / "config").resolve(),
+            config_dir=Path(env.get(ENV_CONFIG) or "config").resolve(),
             output=Path(env.get(ENV_OUTPUT) or "data").resolve(),
             as_of=parse_as_of(env.get(ENV_AS_OF)),
-            send=env.get(ENV_SEND, "").lower() in {"1", "true", "yes"},
+            send=_true(env.get(ENV_SEND)),
+            force_send=_true(env.get(ENV_FORCE_SEND)),
             memory_limit=parse_memory_limit(env.get(ENV_MEMORY_LIMIT)),
             temp_dir=Path(env[ENV_TEMP_DIRECTORY]).resolve() if env.get(ENV_TEMP_DIRECTORY) else None,
         )
-        clean = {k: v for k, v in overrides.items() if v is not None}
+        clean = {k: _absolute(v) for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings
 
-    def export_to_env(self) -> None:
-        """Make child processes (dbt) and Dagster resources see the same settings."""
-        os.environ[ENV_WAREHOUSE] = str(self.warehouse)
-        os.environ[ENV_EXPORTS] = str(self.exports)
-        os.environ[ENV_CONFIG] = str(self.config_dir)
-        os.environ[ENV_OUTPUT] = str(self.output)
-        if self.as_of:
-            os.environ[ENV_AS_OF] = self.as_of.isoformat()
-        os.environ[ENV_SEND] = "1" if self.send else "0"
-        # dbt's profile (dbt_project/profiles.yml, `settings:`) applies the same limit and temp directory.
-        # Without TOUCHPLAN_TEMP_DIRECTORY the profile takes `<warehouse>.tmp` itself, so a later run on another
-        # warehouse in the same process does not inherit this one's folder.
-        os.environ[ENV_MEMORY_LIMIT] = self.memory_limit
-        if self.temp_dir:
-            os.environ[ENV_TEMP_DIRECTORY] = str(self.temp_dir)
-        else:
-            os.environ.pop(ENV_TEMP_DIRECTORY, None)
+    def dbt_profile_vars(self) -> dict[str, str]:
+        """What dbt_project/profiles.yml reads (`var()`), given with the model vars to every `dbt build` of a run:
+        the warehouse file, the memory cap and the spill folder. A bare `dbt` call (no such vars) falls back to the
+        TOUCHPLAN_* variables of its environment, then to the same defaults."""
+        return {
+            "touchplan_warehouse": str(self.warehouse),
+            "touchplan_memory_limit": self.memory_limit,
+            "touchplan_temp_directory": str(self.temp_directory),
+        }
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes"}
+
+
+def _absolute(value):
+    """A Path override is taken relative to the working directory, like the variables and the defaults."""
+    return value.resolve() if isinstance(value, Path) else value

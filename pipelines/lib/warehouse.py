@@ -3,8 +3,8 @@
 `TOUCHPLAN_MEMORY_LIMIT` (default: 60% of the machine's physical memory) becomes DuckDB's `memory_limit` and
 `TOUCHPLAN_TEMP_DIRECTORY` (default: `<warehouse>.tmp/` beside the warehouse file) its `temp_directory`, so a large
 sort, join or aggregate spills to disk instead of growing past the cap. dbt's connection gets the same two values
-through its profile (dbt_project/profiles.yml, `settings:`), which reads the variables `Settings.export_to_env`
-sets. Both are per database instance: every connection to the same file in one process shares them.
+through its profile (dbt_project/profiles.yml, `settings:`), which reads the vars every dbt step passes
+(`Settings.dbt_profile_vars`). Both are per database instance: every connection to the same file in one process shares them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+from dataclasses import replace
 
 import duckdb
 
@@ -15,9 +15,12 @@ QUERY = (
 )
 
 
-def _dbt_reports(tmp_path, warehouse) -> dict:
+def _dbt_reports(tmp_path, warehouse, dbt_vars: dict | None = None) -> dict:
     result = run_dbt(
-        warehouse, tmp_path, ["show", "--inline", QUERY, "--output", "json", "--log-format", "json"], None
+        warehouse,
+        tmp_path,
+        ["show", "--inline", QUERY, "--output", "json", "--log-format", "json"],
+        dbt_vars,
     )
     for line in result.stdout.splitlines():
         preview = json.loads(line).get("data", {}).get("preview") if line.startswith("{") else None
@@ -32,21 +35,32 @@ def _shown(limit: str) -> str:
     return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
 
 
-def test_dbt_connection_reports_the_configured_limit_and_temp_directory(tmp_path, monkeypatch):
-    monkeypatch.setattr(os, "environ", dict(os.environ))  # export_to_env writes here, run_dbt reads from here
+def test_dbt_connection_takes_the_limit_and_temp_directory_of_the_runs_settings(tmp_path, monkeypatch):
+    """What every dbt step of a run passes (Settings.dbt_profile_vars), over what the environment says."""
+    warehouse = tmp_path / "w.duckdb"
+    monkeypatch.setenv("TOUCHPLAN_MEMORY_LIMIT", "900MiB")  # the vars win over a stale environment
+    monkeypatch.setenv("TOUCHPLAN_TEMP_DIRECTORY", str(tmp_path / "env_spill"))
+    settings = Settings(
+        warehouse=warehouse, exports=tmp_path, config_dir=tmp_path, output=tmp_path, memory_limit="700MiB"
+    )
+    assert _dbt_reports(tmp_path / "a", warehouse, settings.dbt_profile_vars()) == {
+        "memory_limit": _shown("700MiB"),
+        "temp_dir": str(tmp_path / "w.duckdb.tmp"),
+    }
+    spill = replace(settings, memory_limit="1.5GB", temp_dir=tmp_path / "spill")
+    assert _dbt_reports(tmp_path / "b", warehouse, spill.dbt_profile_vars()) == {
+        "memory_limit": _shown("1.5GB"),
+        "temp_dir": str(tmp_path / "spill"),
+    }
+
+
+def test_bare_dbt_reads_the_environment(tmp_path, monkeypatch):
+    """`dbt` run by hand (no Touchplan vars) still takes TOUCHPLAN_MEMORY_LIMIT / TOUCHPLAN_TEMP_DIRECTORY."""
     warehouse = tmp_path / "w.duckdb"
     monkeypatch.setenv("TOUCHPLAN_MEMORY_LIMIT", "700MiB")
-    Settings.from_env(warehouse=warehouse).export_to_env()  # what every dbt step does before `dbt build`
     assert _dbt_reports(tmp_path / "a", warehouse) == {
         "memory_limit": _shown("700MiB"),
         "temp_dir": str(tmp_path / "w.duckdb.tmp"),
     }
-
-    # DuckDB's own default for a file is `<file>.tmp` too: the variable shows the profile passes it through.
     monkeypatch.setenv("TOUCHPLAN_TEMP_DIRECTORY", str(tmp_path / "spill"))
-    monkeypatch.setenv("TOUCHPLAN_MEMORY_LIMIT", "1.5GB")
-    Settings.from_env(warehouse=warehouse).export_to_env()
-    assert _dbt_reports(tmp_path / "b", warehouse) == {
-        "memory_limit": _shown("1.5GB"),
-        "temp_dir": str(tmp_path / "spill"),
-    }
+    assert _dbt_reports(tmp_path / "b", warehouse)["temp_dir"] == str(tmp_path / "spill")

@@ -9,17 +9,23 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines.cli import main
 from pipelines.defs.planning.assets import contact_plan_assets
+from pipelines.defs.quality.checks import build_table_check
+from pipelines.defs.quality.resources import GreatExpectationsResource
 from pipelines.defs.resources import TouchplanResource
+from pipelines.lib.delivery import deliver
+from pipelines.lib.settings import Settings, parse_as_of
 from tests.unit.planning.builders import make_warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_planning_assets_write_plan_tables_and_metadata(tmp_path, monkeypatch):
+def _thirty_leads(tmp_path: Path, config_files=("campaigns.yaml", "contact_rules.yaml")) -> tuple[Path, Path]:
+    """A warehouse of 30 subscribed London leads and a config folder with the shipped files named."""
     config = tmp_path / "config"
     config.mkdir()
-    for name in ("campaigns.yaml", "contact_rules.yaml"):
+    for name in config_files:
         shutil.copy(ROOT / "config" / name, config / name)
     src = make_warehouse(
         [{"customer_id": f"c{i}", "time_zone": "Europe/London"} for i in range(30)],
@@ -32,6 +38,11 @@ def test_planning_assets_write_plan_tables_and_metadata(tmp_path, monkeypatch):
     ).fetchall():
         src.execute(f"CREATE TABLE w.{table} AS SELECT * FROM memory.{table}")
     src.close()
+    return warehouse, config
+
+
+def test_planning_assets_write_plan_tables_and_metadata(tmp_path, monkeypatch):
+    warehouse, config = _thirty_leads(tmp_path)
     monkeypatch.setenv("TOUCHPLAN_AS_OF", "2026-03-23T06:00:00")
     result = dg.materialize(
         [contact_plan_assets],
@@ -68,3 +79,58 @@ def test_planning_assets_write_plan_tables_and_metadata(tmp_path, monkeypatch):
     meta = mats["campaign_waterfall"].event_specific_data.materialization.metadata
     assert "welcome_new_lead" in meta["waterfall"].value
     assert "@" not in str(meta)  # no personal data in metadata
+
+
+def test_a_touchplan_plan_made_after_a_run_is_not_delivered_and_the_runs_plan_is(tmp_path, capsys):
+    """Issue #18: the run's plan (planning step, then its blocking GX check on contact_plan) is marked made_by run
+    and checks_passed; a later `touchplan plan` is marked plan_command, unchecked, and delivery still sends the
+    run's plan, saying why it holds the latest back."""
+    warehouse, config = _thirty_leads(tmp_path, ("campaigns.yaml", "contact_rules.yaml", "delivery.yaml"))
+    as_of = "2026-03-23T06:00:00+00:00"
+    resource = TouchplanResource.from_settings(
+        Settings(
+            warehouse=warehouse,
+            exports=tmp_path / "in",
+            config_dir=config,
+            output=tmp_path / "out",
+            as_of=parse_as_of(as_of),
+        )
+    )
+    result = dg.materialize(
+        [contact_plan_assets, build_table_check("contact_plan", blocking=True)],
+        resources={"touchplan": resource, "great_expectations": GreatExpectationsResource()},
+    )
+    assert result.success
+    [check] = result.get_asset_check_evaluations()
+    assert check.passed
+
+    assert main(["plan", "--warehouse", str(warehouse), "--config", str(config), "--as-of", as_of]) == 0
+    assert "will not send it" in capsys.readouterr().err
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        runs = con.execute(
+            "SELECT plan_run_id, made_by, checks_passed, dagster_run_id FROM plan_runs ORDER BY created_at"
+        ).fetchall()
+        assert [(made_by, passed) for _, made_by, passed, _ in runs] == [
+            ("run", True),
+            ("plan_command", None),
+        ]
+        assert runs[0][3] == result.run_id
+        run_plan_id, command_plan_id = runs[0][0], runs[1][0]
+        # both plan runs planned the same sends: only which plan run is delivered can tell them apart
+        assert (
+            con.execute(
+                "SELECT count(DISTINCT plan_run_id) FROM contact_plan WHERE campaign_id = 'welcome_new_lead'"
+            ).fetchone()[0]
+            == 2
+        )
+
+        report = deliver(con, resource.settings(), send=False)
+        delivered = con.execute("SELECT DISTINCT plan_run_id FROM send_ledger").fetchall()
+    finally:
+        con.close()
+    assert delivered == [(run_plan_id,)]
+    assert report.plan_run_id == run_plan_id
+    assert command_plan_id in report.plan_run_held_back and "touchplan plan" in report.plan_run_held_back
+    assert report.as_metadata()["plan_run_held_back"] == report.plan_run_held_back

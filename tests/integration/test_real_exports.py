@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.lib.settings import PROJECT_ROOT
 from tests.integration.dbt_runner import run_dbt
 
 REAL_EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "real_exports" / "exports"
@@ -34,7 +35,16 @@ def warehouse(tmp_path_factory) -> Path:
     exports = work / "exports"
     shutil.copytree(REAL_EXPORTS, exports)
     result = subprocess.run(
-        [str(TOUCHPLAN), "ingest", "--exports", str(exports), "--warehouse", str(work / "fx.duckdb")],
+        [
+            str(TOUCHPLAN),
+            "ingest",
+            "--exports",
+            str(exports),
+            "--warehouse",
+            str(work / "fx.duckdb"),
+            "--config",  # relative paths (and the default config/) are relative to the working directory
+            str(PROJECT_ROOT / "config"),
+        ],
         cwd=work,
         capture_output=True,
         text=True,

@@ -31,6 +31,8 @@ def send_ledger(context: dg.AssetExecutionContext, touchplan: TouchplanResource)
         ledger_rows = con.execute("SELECT count(*) FROM send_ledger").fetchone()[0]
     if report.mode == "dry_run" and settings.send:
         context.log.warning("--send was given but SENDGRID_API_KEY is not set: delivery ran as a dry run")
+    if report.plan_run_held_back:
+        context.log.warning(f"latest plan run not sent: {report.plan_run_held_back}")
     context.log.info(report.summary())
     return dg.MaterializeResult(metadata={"dagster/row_count": ledger_rows, **report.as_metadata()})
 

@@ -5,6 +5,7 @@ import dagster as dg
 from pipelines.defs.resources import TouchplanResource
 from pipelines.lib.planning.config import load_strategy
 from pipelines.lib.planning.engine import run_plan
+from pipelines.lib.planning.provenance import MADE_BY_RUN, mark_plan_run
 
 UPSTREAM = (
     "dim_customers",
@@ -38,6 +39,9 @@ def contact_plan_assets(context: dg.AssetExecutionContext, touchplan: TouchplanR
     as_of = settings.as_of_or_now()
     with touchplan.connect() as con:
         result = run_plan(con, strategy, as_of)
+        # made by a run: the blocking check on contact_plan of this run marks it passed or failed (delivery sends
+        # only a plan run that passed)
+        mark_plan_run(con, result.plan_run_id, MADE_BY_RUN, dagster_run_id=context.run.run_id)
     if result.missing_inputs:
         context.log.warning(
             f"planning read these upstream tables as empty: {', '.join(result.missing_inputs)}"

@@ -10,10 +10,12 @@ import dagster as dg
 from pipelines.defs.quality.resources import GreatExpectationsResource
 from pipelines.defs.resources import TouchplanResource
 from pipelines.lib.ingest.sources import load_sources_config
+from pipelines.lib.planning.provenance import record_plan_checks
 from pipelines.lib.quality.runner import QualityRunner, TableValidation
 from pipelines.lib.settings import EXPECTATIONS_DIR
 
 CHECK_NAME = "great_expectations"
+PLAN_TABLE = "contact_plan"  # its blocking check's outcome is recorded on the run's plan run (plan_runs)
 
 
 def check_result(validation: TableValidation) -> dg.AssetCheckResult:
@@ -64,6 +66,13 @@ def build_table_check(table: str, *, blocking: bool) -> dg.AssetChecksDefinition
                 custom_source_systems=sources.custom_source_systems(table),
                 results_dir=settings.quality,
             )
+            if table == PLAN_TABLE:  # the plan run this run made may be delivered only if this passed
+                marked = record_plan_checks(con, context.run.run_id, passed=not validation.error_failures)
+                if marked:
+                    context.log.info(
+                        f"plan run(s) {', '.join(marked)}: blocking checks "
+                        + ("failed" if validation.error_failures else "passed")
+                    )
         result = check_result(validation)
         log = context.log.error if validation.error_failures else context.log.info
         log(validation.message())

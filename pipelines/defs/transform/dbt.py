@@ -144,12 +144,12 @@ def _dbt_build(
     add_metadata: Any = None,
 ) -> Iterator:
     settings = touchplan.settings()
-    settings.export_to_env()  # dbt's profile reads TOUCHPLAN_WAREHOUSE
     # A test runs in the step that builds all of its parents ("buildable"), so the pre-identity step never runs a
     # relationships test whose other side is a mart that the later step builds. Dagster overrides this itself
     # when it runs a subset of assets or checks.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
-    dbt_vars = collect_dbt_vars(settings)
+    # The model vars and the profile's (warehouse file, memory cap, spill folder: dbt_project/profiles.yml).
+    dbt_vars = {**collect_dbt_vars(settings), **settings.dbt_profile_vars()}
     if settings.as_of is None:
         # No --as-of: the models take the current time themselves (int_insight__as_of, crm_health: to the second,
         # as the var would). Left in, `now` would change dbt's vars between the three dbt steps of a run and force

@@ -169,8 +169,61 @@ def select_pending(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(f"SELECT count(*) FROM {PENDING}").fetchone()[0]
 
 
+@dataclass(frozen=True)
+class PlanRunChoice:
+    """The plan run delivery sends (None: none may be sent) and, when it is not the latest, why."""
+
+    plan_run_id: str | None
+    latest_plan_run_id: str | None
+    held_back: str | None = None  # why the latest plan run is not sent; None when it is
+
+
+def choose_plan_run(con: duckdb.DuckDBPyConnection) -> PlanRunChoice | None:
+    """The latest plan run that passed the blocking checks on contact_plan (plan_runs.checks_passed, written by
+    pipelines/lib/planning/provenance.py), against the latest plan run. None when plan_runs does not carry
+    `checks_passed` and `made_by` (no table, or a warehouse planned before they existed): the older rule applies,
+    the latest plan run."""
+    columns = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'plan_runs'"
+        ).fetchall()
+    }
+    if not {"plan_run_id", "created_at", "checks_passed", "made_by"} <= columns:
+        return None
+    kind = "WHERE kind = 'plan'" if "kind" in columns else ""
+    order = "ORDER BY created_at DESC, plan_run_id DESC LIMIT 1"
+    latest = con.execute(
+        f"SELECT plan_run_id, made_by, checks_passed FROM plan_runs {kind} {order}"
+    ).fetchone()
+    if latest is None:
+        return None
+    passed_only = f"{kind} {'AND' if kind else 'WHERE'} checks_passed"
+    sendable = con.execute(f"SELECT plan_run_id FROM plan_runs {passed_only} {order}").fetchone()
+    sendable_id = sendable[0] if sendable else None
+    latest_id, made_by, checks_passed = latest
+    if sendable_id == latest_id:
+        return PlanRunChoice(sendable_id, latest_id)
+    if made_by == "plan_command":
+        why = "was made by `touchplan plan`, outside a full run and its quality checks"
+    elif checks_passed is False:
+        why = "failed the blocking quality checks on contact_plan"
+    else:
+        why = "has not passed the blocking quality checks on contact_plan (not checked)"
+    instead = (
+        f"sending plan run {sendable_id} instead"
+        if sendable_id
+        else "no plan run has passed them: nothing sent"
+    )
+    return PlanRunChoice(sendable_id, latest_id, f"the latest plan run {latest_id} {why}; {instead}")
+
+
 def _latest_plan_run_filter(con: duckdb.DuckDBPyConnection, plan_cols: dict[str, str]) -> str:
-    """contact_plan keeps every plan run: deliver only the latest (by plan_runs, else contact_plan.created_at)."""
+    """contact_plan keeps every plan run: deliver only the latest that passed the blocking checks
+    (`choose_plan_run`); on plan_runs without those columns, the latest (by plan_runs, else contact_plan.created_at)."""
+    choice = choose_plan_run(con)
+    if choice is not None:
+        return "AND p.plan_run_id = " + sql_literal(choice.plan_run_id) if choice.plan_run_id else "AND FALSE"
     runs_cols = _columns(con, "plan_runs")
     if {"plan_run_id", "created_at"} <= set(runs_cols):
         kind = "WHERE kind = 'plan'" if "kind" in runs_cols else ""

@@ -7,7 +7,6 @@ Order of a run: take the sender lock (one delivery at a time, `lock.py`); for a 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,11 +22,13 @@ from pipelines.lib.delivery.config import PLACEHOLDER_TEMPLATE_ID, DeliveryConfi
 from pipelines.lib.delivery.guard import check_guard
 from pipelines.lib.delivery.ledger import ensure_ledger
 from pipelines.lib.delivery.lock import sender_lock
-from pipelines.lib.settings import Settings
+from pipelines.lib.settings import ENV_FORCE_SEND, Settings
 
 log = logging.getLogger("touchplan.delivery")
 
-FORCE_SEND_ENV = "TOUCHPLAN_FORCE_SEND"  # set by `touchplan run --force-send`: override the sending guard
+FORCE_SEND_ENV = (
+    ENV_FORCE_SEND  # `touchplan run --force-send` (Settings.force_send): override the sending guard
+)
 
 
 @dataclass
@@ -45,6 +46,8 @@ class DeliveryReport:
     unknown_channels: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)  # outbox-relative paths written in this run
     stopped_on_auth_error: bool = False  # SendGrid answered 401/403: the remaining emails were not attempted
+    plan_run_id: str | None = None  # the plan run delivered (the latest that passed the blocking checks)
+    plan_run_held_back: str | None = None  # why the latest plan run is not the one delivered; None when it is
 
     def count(self, channel: str | None = None, status: str | None = None) -> int:
         return sum(
@@ -67,6 +70,8 @@ class DeliveryReport:
             "reconciled_by_cancel": self.reconciled_by_cancel,
             "unresolved": self.unresolved,
             "skipped_failed_permanent": self.skipped_failed_permanent,
+            "plan_run_id": self.plan_run_id or "",
+            "plan_run_held_back": self.plan_run_held_back or "",
         }
         for (channel, status), n in sorted(self.counts.items()):
             meta[f"{channel}.{status}"] = n
@@ -81,6 +86,8 @@ class DeliveryReport:
             + ", ".join(parts)
             + f"; already accepted: {self.already_sent}; requests: {self.requests}; unresolved: {self.unresolved}"
             + f"; outbox: {self.outbox}"
+            + (f"; plan run {self.plan_run_id}" if self.plan_run_id else "")
+            + (f"; NOT SENT: {self.plan_run_held_back}" if self.plan_run_held_back else "")
         )
 
 
@@ -122,7 +129,8 @@ def deliver(
 ) -> DeliveryReport:
     """Deliver every planned send not yet sent; a real send needs `send` and `settings.sending_enabled`.
 
-    `force_send` overrides the sending guard (default: the TOUCHPLAN_FORCE_SEND environment variable).
+    `force_send` overrides the sending guard (default: `settings.force_send`: `--force-send`, or
+    TOUCHPLAN_FORCE_SEND in the Dagster UI's environment).
     """
     config = config or load_delivery_config(settings.config_dir)
     real = bool(send and settings.sending_enabled)
@@ -134,7 +142,7 @@ def deliver(
         log.info("--send given but SENDGRID_API_KEY is not set: dry run")
 
     if force_send is None:
-        force_send = os.environ.get(FORCE_SEND_ENV, "").lower() in {"1", "true", "yes"}
+        force_send = settings.force_send
     with sender_lock(settings.warehouse):
         ensure_ledger(con)
         if real:
@@ -151,6 +159,11 @@ def deliver(
         )
         report.reconciled_by_events = reconciled.by_events
         report.reconciled_by_cancel = reconciled.cancelled
+        choice = channels.choose_plan_run(con)
+        if choice is not None:
+            report.plan_run_id, report.plan_run_held_back = choice.plan_run_id, choice.held_back
+            if choice.held_back:
+                log.warning("delivery: %s", choice.held_back)
         pending = channels.select_pending(con)
         report.already_sent = channels.already_sent_count(con)
         report.skipped_failed_permanent = channels.skipped_counts(con).get("failed_permanent", 0)

@@ -161,6 +161,31 @@ def test_package_cycle_finder_sees_a_cycle_that_no_module_cycle_shows():
     assert cycles(lib_package_graph(modules)) == [["pipelines.lib.delivery", "pipelines.lib.receiver"]]
 
 
+SAMPLE_DATA = "touchplan_sample_data"
+
+
+def imported_top_levels(package_dir: Path) -> dict[str, set[str]]:
+    """file (relative to the project) -> the top-level names it imports (absolute imports only; relative ones stay
+    inside the package)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(package_dir.rglob("*.py")):
+        names = found.setdefault(str(path.relative_to(ROOT)), set())
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(a.name.split(".")[0] for a in node.names)
+            elif not node.level and node.module:
+                names.add(node.module.split(".")[0])
+    return found
+
+
+def test_sample_data_is_a_package_of_its_own():
+    """The demo-export generator imports nothing from pipelines (issue #18): it is installed beside it."""
+    imports = imported_top_levels(ROOT / SAMPLE_DATA)
+    assert len(imports) >= 10  # every module of the generator was read
+    assert {f: sorted(n) for f, n in imports.items() if PACKAGE in n} == {}
+    assert not (ROOT / PACKAGE / "lib" / "sample_data").exists()
+
+
 def test_cycle_finder_sees_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 

@@ -140,7 +140,7 @@ def test_generator_output_loads_with_nothing_quarantined(tmp_path: Path):
     import duckdb
 
     from pipelines.lib.ingest import ingest_folder
-    from pipelines.lib.sample_data import generate
+    from touchplan_sample_data import generate
 
     out = tmp_path / "exports"
     generate(out, contacts=200, seed=3, as_of=datetime(2026, 11, 1))

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from pipelines.lib.ingest.loader import ingest_folder
-from pipelines.lib.sample_data import generate, vocab, zoom
-from pipelines.lib.sample_data.generator import plan_campaigns
+from touchplan_sample_data import generate, vocab, zoom
+from touchplan_sample_data.generator import plan_campaigns
 
 AS_OF = datetime(2026, 11, 20, 10, 15, tzinfo=UTC)
 AS_OF_NAIVE = pd.Timestamp(AS_OF).tz_localize(None)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from pipelines.lib.measurement.uplift import compute_uplift
-from pipelines.lib.sample_data import crm as crm_mod
-from pipelines.lib.sample_data import past_campaigns as past_mod
+from touchplan_sample_data import crm as crm_mod
+from touchplan_sample_data import past_campaigns as past_mod
 
 SEEDS = range(1, 31)
 PERSONS = 3000

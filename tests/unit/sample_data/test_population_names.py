@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from pipelines.lib.sample_data import vocab
-from pipelines.lib.sample_data.population import Vocab, build_persons
+from touchplan_sample_data import vocab
+from touchplan_sample_data.population import Vocab, build_persons
 
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from pipelines.commands import sample_data as command
-from pipelines.lib.sample_data import crm, generate, mailchimp, zoom
+from touchplan_sample_data import crm, generate, mailchimp, zoom
 
 AS_OF = datetime(2026, 3, 4, 10, 15, tzinfo=UTC)
 DAY = "2026-03-04"

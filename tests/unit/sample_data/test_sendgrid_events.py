@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.sample_data import sendgrid
+from touchplan_sample_data import sendgrid
 
 
 def test_char_draws_in_blocks_equal_one_call(monkeypatch):
@@ -87,3 +87,12 @@ def test_group_events_use_only_the_configured_asm_groups(tmp_path):
     groups = [r["asm_group_id"] for r in rows if r["event"] in ("group_unsubscribe", "group_resubscribe")]
     assert groups, "the sample has group events"
     assert set(groups) <= configured
+
+
+def test_the_generators_asm_groups_are_the_shipped_configs():
+    """The generator writes the shipped config's group ids itself (it imports nothing from pipelines)."""
+    from pipelines.lib.delivery.config import load_delivery_config
+    from pipelines.lib.settings import PROJECT_ROOT
+
+    shipped = sorted(load_delivery_config(PROJECT_ROOT / "config").asm_groups.values())
+    assert sorted(sendgrid.CONFIGURED_ASM_GROUP_IDS) == shipped

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.lib.sample_data import population
-from pipelines.lib.sample_data.ids import strftime
-from pipelines.lib.sample_data.population import Vocab, duplicated_first
-from pipelines.lib.sample_data.variation import PHONE_FORMATS, format_phone
+from touchplan_sample_data import population
+from touchplan_sample_data.ids import strftime
+from touchplan_sample_data.population import Vocab, duplicated_first
+from touchplan_sample_data.variation import PHONE_FORMATS, format_phone
 
 FORMATS = [
     "%Y-%m-%d",

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.sample_data import vocab
-from pipelines.lib.sample_data.ids import fill_patterns
+from touchplan_sample_data import vocab
+from touchplan_sample_data.ids import fill_patterns
 
 
 def obj(values) -> np.ndarray:

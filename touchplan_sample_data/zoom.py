@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.sample_data import vocab
-from pipelines.lib.sample_data.ids import pick, strftime
-from pipelines.lib.sample_data.population import Vocab, obj
-from pipelines.lib.sample_data.variation import Style, project
+from touchplan_sample_data import vocab
+from touchplan_sample_data.ids import pick, strftime
+from touchplan_sample_data.population import Vocab, obj
+from touchplan_sample_data.variation import Style, project
 
 SUMMARY_COLUMNS = [
     "Topic",

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.sample_data import vocab
-from pipelines.lib.sample_data.ids import fmt_datetime, hex_strings, pick
-from pipelines.lib.sample_data.population import Vocab, duplicated_first, obj
-from pipelines.lib.sample_data.variation import Style, project
+from touchplan_sample_data import vocab
+from touchplan_sample_data.ids import fmt_datetime, hex_strings, pick
+from touchplan_sample_data.population import Vocab, duplicated_first, obj
+from touchplan_sample_data.variation import Style, project
 
 BASE_COLUMNS = [
     "Email Address",

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.sample_data import vocab
-from pipelines.lib.sample_data.ids import BASE62, HEX, chars_to_str
-from pipelines.lib.sample_data.population import obj
+from touchplan_sample_data import vocab
+from touchplan_sample_data.ids import BASE62, HEX, chars_to_str
+from touchplan_sample_data.population import obj
 
 EVENTS_PER_FILE = 200_000
 FORMAT_ROWS = 25_000  # events turned into JSON text at once
@@ -72,13 +72,11 @@ DEFER_RESPONSES = ["400 try again later", "421 4.7.0 Try again later, closing co
 PREFERENCES_URL = "https://touchplan.example/preferences"
 
 
-def configured_asm_groups() -> list[int]:
-    """The ASM unsubscribe group ids of the shipped config/delivery.yaml (`asm_groups`): the demo's group
-    unsubscribes use only groups that config names, so customer_consent files them under the group names."""
-    from pipelines.lib.delivery.config import load_delivery_config
-    from pipelines.lib.settings import PROJECT_ROOT
-
-    return sorted(load_delivery_config(PROJECT_ROOT / "config").asm_groups.values())
+# The ASM unsubscribe group ids of the shipped config/delivery.yaml (`asm_groups`): the demo's group unsubscribes use
+# only groups that config names, so customer_consent files them under the group names. Written here, not read from
+# config, so that this package imports nothing from pipelines; tests/unit/sample_data/test_sendgrid_events.py keeps
+# the two equal.
+CONFIGURED_ASM_GROUP_IDS = (10001, 10002, 10003)
 
 
 def _small(values: np.ndarray) -> np.ndarray:
@@ -259,7 +257,7 @@ def build_events(
     members get nearly everything). Group unsubscribes / resubscribes use `asm_group_ids` (default: the groups of
     the shipped config/delivery.yaml).
     """
-    groups = list(asm_group_ids if asm_group_ids is not None else configured_asm_groups())
+    groups = list(asm_group_ids if asm_group_ids is not None else CONFIGURED_ASM_GROUP_IDS)
     if not groups:
         raise ValueError("asm_group_ids is empty: the demo's group unsubscribes need at least one ASM group")
     nr = len(recipients)

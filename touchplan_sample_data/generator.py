@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
 import shutil
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.lib import warehouse
-from pipelines.lib.sample_data import crm as crm_mod
-from pipelines.lib.sample_data import mailchimp as mc_mod
-from pipelines.lib.sample_data import past_campaigns as past_mod
-from pipelines.lib.sample_data import sendgrid as sg_mod
-from pipelines.lib.sample_data import vocab
-from pipelines.lib.sample_data import zoom as zoom_mod
-from pipelines.lib.sample_data.ids import hex_strings, strftime
-from pipelines.lib.sample_data.population import Vocab, build_persons, duplicated_first, obj
+from touchplan_sample_data import crm as crm_mod
+from touchplan_sample_data import mailchimp as mc_mod
+from touchplan_sample_data import past_campaigns as past_mod
+from touchplan_sample_data import sendgrid as sg_mod
+from touchplan_sample_data import vocab
+from touchplan_sample_data import zoom as zoom_mod
+from touchplan_sample_data.ids import hex_strings, strftime
+from touchplan_sample_data.population import Vocab, build_persons, duplicated_first, obj
 
 HISTORY_DAYS = 270
 TRUTH_COLUMNS = ["source_system", "source_record_id", "person_id", "is_role_mailbox"]
@@ -65,6 +66,12 @@ def _rng(seed: int, stream: str) -> np.random.Generator:
     return np.random.default_rng([seed, STREAMS[stream]])
 
 
+# The DuckDB settings of this generate() call, read by every _write_csv (set and reset by generate).
+_DUCKDB_CONFIG: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "duckdb_config", default=None
+)
+
+
 def _write_csv(df: pd.DataFrame, path: Path) -> int:
     """RFC 4180 CSV (quotes only where needed, empty for missing), written by DuckDB for speed.
 
@@ -72,7 +79,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> int:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     body = path.with_name(path.name + ".body")
-    con = warehouse.connect(warehouse.IN_MEMORY)
+    con = duckdb.connect(":memory:", config=_DUCKDB_CONFIG.get() or {})
     try:
         con.execute("SET threads TO 2")
         con.register("frame", df)
@@ -279,12 +286,24 @@ def generate(
     seed: int = 42,
     as_of: datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    duckdb_config: Mapping[str, str] | None = None,
 ) -> GenerationSummary:
     """Write a realistic, fragmented set of exports for `contacts` true persons into out_dir.
 
     Deterministic for (contacts, seed, as_of); as_of defaults to now (UTC) and the history covers about
-    nine months before it.
+    nine months before it. `duckdb_config` (e.g. `memory_limit`, `temp_directory`) is given to the in-memory
+    DuckDB that writes the CSV files; `touchplan sample-data` passes the pipeline's own limits.
     """
+    token = _DUCKDB_CONFIG.set(dict(duckdb_config or {}))
+    try:
+        return _generate_quietly(out_dir, contacts, seed, as_of, progress)
+    finally:
+        _DUCKDB_CONFIG.reset(token)
+
+
+def _generate_quietly(
+    out_dir: Path, contacts: int, seed: int, as_of: datetime | None, progress: Callable[[str], None] | None
+) -> GenerationSummary:
     # Object (Python str) columns are several times faster here than Arrow-backed strings, which pandas 3
     # infers by default; the option is scoped to this call.
     with warnings.catch_warnings():

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.sample_data import vocab
-from pipelines.lib.sample_data.ids import (
+from touchplan_sample_data import vocab
+from touchplan_sample_data.ids import (
     fmt_datetime,
     fmt_salesforce_datetime,
     pick,
     salesforce_ids,
     strftime,
 )
-from pipelines.lib.sample_data.population import Vocab, obj
-from pipelines.lib.sample_data.variation import Style, project
+from touchplan_sample_data.population import Vocab, obj
+from touchplan_sample_data.variation import Style, project
 
 SF_CONTACT_COLUMNS = [
     "Id",

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipelines.lib.sample_data import vocab
-from pipelines.lib.sample_data.ids import chars_to_str
-from pipelines.lib.sample_data.population import Vocab, obj
+from touchplan_sample_data import vocab
+from touchplan_sample_data.ids import chars_to_str
+from touchplan_sample_data.population import Vocab, obj
 
 PHONE_FORMATS = ["e164", "intl", "national", "dashed", "dotted", "double_zero"]
 COUNTRY_STYLES = ["name", "iso2", "iso3", "long", "alt", "local"]
