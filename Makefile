@@ -49,8 +49,8 @@ dev: $(STAMP)
 	$(BIN)/python -m pipelines.dev -w workspace.yaml $(DEV_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipelines tests benchmarks
-	$(BIN)/ruff format --check pipelines tests benchmarks
+	$(BIN)/ruff check pipelines tests benchmarks touchplan_sample_data
+	$(BIN)/ruff format --check pipelines tests benchmarks touchplan_sample_data
 	@mkdir -p $(dir $(TOUCHPLAN_WAREHOUSE))
 	$(BIN)/sqlfluff lint dbt_project/models
 
