@@ -12,7 +12,7 @@ export TOUCHPLAN_CONFIG ?= $(CURDIR)/config
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 DEMO_CONTACTS ?= 2000
 
-.PHONY: run test dev lint bench bench-ingest lock install demo-data clean
+.PHONY: run test dev lint bench bench-ingest bench-pipeline lock install demo-data clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: Touchplan needs Python 3.11"; exit 1; }
@@ -63,10 +63,15 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_identity --contacts $(BENCH_SIZE)
 	$(BIN)/python -m benchmarks.bench_quality --rows $(BENCH_SIZE)
 	$(BIN)/python -m benchmarks.bench_planning --customers $(BENCH_SIZE) --campaigns 20
+	$(BIN)/python -m benchmarks.bench_pipeline --contacts $(BENCH_SIZE)
 
 # touchplan ingest against DuckDB's own readers on the same generated exports (prints both and the ratio)
 bench-ingest: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_ingest_lower_bound --contacts $(BENCH_SIZE)
+
+# the whole `touchplan run` on generated exports, per step (wall, CPU) and peak RSS (BENCH_SIZE=2000: the demo)
+bench-pipeline: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_pipeline --contacts $(BENCH_SIZE)
 
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet "uv==0.13.9"
