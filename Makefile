@@ -32,7 +32,8 @@ $(STAMP): $(BIN)/python requirements.lock pyproject.toml
 # parses the project with the vars a default `make run` passes (pipelines/lib/dbt_parse_state.py), so its first
 # dbt step starts from that parse instead of parsing the whole project again.
 $(READY): $(STAMP)
-	$(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null
+	$(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null \
+	  || echo "warning: some installed modules did not compile to bytecode (they compile at each import instead)"
 	$(BIN)/python -m pipelines.lib.dbt_parse_state
 	@touch $(READY)
 
