@@ -33,7 +33,7 @@ from dagster_dbt import (
 )
 
 from pipelines.defs.resources import TouchplanResource
-from pipelines.lib.config.dbt_vars import collect_dbt_vars
+from pipelines.lib.dbt_parse_state import keep, run_dbt_vars, seed, state_path
 from pipelines.lib.progress import PROGRESS_EXTRA, DbtProgress
 from pipelines.lib.settings import DBT_PROJECT_DIR
 
@@ -148,17 +148,20 @@ def _dbt_build(
     # relationships test whose other side is a mart that the later step builds. Dagster overrides this itself
     # when it runs a subset of assets or checks.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
-    # The model vars and the profile's (warehouse file, memory cap, spill folder: dbt_project/profiles.yml).
-    dbt_vars = {**collect_dbt_vars(settings), **settings.dbt_profile_vars()}
-    if settings.as_of is None:
-        # No --as-of: the models take the current time themselves (int_insight__as_of, crm_health: to the second,
-        # as the var would). Left in, `now` would change dbt's vars between the three dbt steps of a run and force
-        # a full re-parse of the project in each (see _keep_partial_parse).
-        dbt_vars.pop("as_of", None)
+    # The model vars and the profile's; the parse kept for these vars (pipelines/lib/dbt_parse_state.py) seeds
+    # this invocation's target folder, so dbt parses only what changed since.
+    dbt_vars = run_dbt_vars(settings)
+    parse_state = state_path(dbt_vars, Path(DBT_PROJECT.project_dir))
+    # dagster-dbt's own folder naming (relative to the project, as dbt.cli takes it)
+    target_path = Path(DBT_PROJECT.project_dir) / dbt._get_unique_target_path(context=context)  # noqa: SLF001
+    seed(parse_state, target_path)
     # dbt's unit tests (fixed inputs, no warehouse data) are development tests: `make test` runs them
     # (tests/integration/test_dbt_unit_tests.py), a pipeline run does not (dbt's advice for production builds).
     invocation = dbt.cli(
-        ["build", "--vars", json.dumps(dbt_vars), *RUN_EXCLUDES], context=context, raise_on_error=False
+        ["build", "--vars", json.dumps(dbt_vars), *RUN_EXCLUDES],
+        context=context,
+        raise_on_error=False,
+        target_path=target_path,
     )
     tracker = DbtProgress(step=context.op_def.name, total_models=len(context.selected_asset_keys))
     held = []  # with add_metadata, the events wait until dbt has closed the warehouse (one DuckDB writer)
@@ -178,7 +181,7 @@ def _dbt_build(
             yield from events
         else:
             held.extend(events)
-    _keep_partial_parse(invocation.target_path)
+    keep(invocation.target_path, parse_state)
     if held:
         yield from add_metadata(held, touchplan)
     if not invocation.is_successful():
@@ -249,27 +252,6 @@ def _track(raw_event: Mapping[str, Any], tracker: DbtProgress) -> str | None:
             str(node.get("node_status") or ""),
         )
     return None
-
-
-def _keep_partial_parse(target_path: Path) -> None:
-    """Make this invocation's parse the one the next invocation starts from.
-
-    dagster-dbt gives every invocation its own target folder and seeds it with the project's
-    `target/partial_parse.msgpack`, which `make install` wrote without the run's --vars and warehouse: dbt then
-    re-parses the whole project (20-50 s on this machine) in each of the three dbt steps. Copied back (atomically:
-    runs may overlap), the next step with the same vars and profile parses only what changed. dbt checks the vars,
-    profile and file hashes itself, so a file from other settings only costs a full parse, as before."""
-    source = target_path / "partial_parse.msgpack"
-    if not source.exists():
-        return
-    destination = DBT_PROJECT.project_dir / DBT_PROJECT.target_path / "partial_parse.msgpack"
-    temporary = destination.with_name(f"{destination.name}.{os.getpid()}.tmp")
-    try:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, destination)
-    except OSError:
-        temporary.unlink(missing_ok=True)  # a read-only project folder: every step parses in full, as before
 
 
 def _run_results(target_path: Path) -> list[dict[str, Any]]:
