@@ -98,8 +98,15 @@ def test_a_blocking_key_shared_by_more_records_than_the_cap_pairs_nothing_under_
     under that rule, with 7 it does; the input Splink scored (identity_model_input, what explain-match reads)
     says which records' keys were too broad."""
     others = [
-        person(f"zoho:{i}", f"first{i}", f"surname{i}", street_norm=f"45 richardson lane {i}", city_norm="westmead",
-               postal_code_norm="2000", birth_date=f"19{50 + i}-01-01")
+        person(
+            f"zoho:{i}",
+            f"first{i}",
+            f"surname{i}",
+            street_norm=f"45 richardson lane {i}",
+            city_norm="westmead",
+            postal_code_norm="2000",
+            birth_date=f"19{50 + i}-01-01",
+        )
         for i in range(5)
     ]
     write_records(
