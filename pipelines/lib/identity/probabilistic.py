@@ -393,12 +393,19 @@ def cap_blocking_keys(con: duckdb.DuckDBPyConnection, config: IdentityConfig, ta
             capped.append(i)
     if not capped:
         return rules
-    flags = ", ".join(
-        f"CASE WHEN count(*) OVER (PARTITION BY {', '.join(quote_ident(c) for c in rules[i])}) <= {int(cap)} "
-        f"THEN true END AS {key_fits_column(i)}"
-        for i in capped
+    # one hash aggregate per capped rule (its keys small enough), joined back on the key columns
+    joins = []
+    for i in capped:
+        cols = ", ".join(quote_ident(c) for c in rules[i])
+        present = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in rules[i])
+        joins.append(
+            f"LEFT JOIN (SELECT {cols}, true AS {key_fits_column(i)} FROM {table} WHERE {present} "
+            f"GROUP BY {cols} HAVING count(*) <= {int(cap)}) AS fits_{i} USING ({cols})"
+        )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {table}.*, "
+        f"{', '.join(key_fits_column(i) for i in capped)} FROM {table} {' '.join(joins)} ORDER BY id"
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT *, {flags} FROM {table} ORDER BY id")
     for i in capped:
         rules[i].append(key_fits_column(i))
     return rules
