@@ -676,9 +676,11 @@ def splink_edges(
     (for benchmarks) those pairs with each comparison's match weight (`mw_<comparison>`, `mw_tf_adj_<comparison>`)
     in that temp table.
 
-    With more than `splink.training_sample_records` records the model is trained on a reproducible random
-    sample (the share of matching pairs, u and m do not depend on the sample size), then every blocked pair of
-    the full table is scored, in ceil(records / predict_chunk_records) chunks."""
+    With more than `splink.training_sample_records` records the model is trained, and its prior calibrated, on a
+    reproducible random sample (the share of matching pairs, u and m do not depend on the sample size), then every
+    blocked pair of the full table is scored once, at the threshold, in ceil(records / predict_chunk_records)
+    chunks. Blocking keys shared by more than `splink.max_records_per_blocking_key` records pair nothing under
+    their rule (cap_blocking_keys)."""
     from splink import DuckDBAPI, Linker
 
     s = config.splink
