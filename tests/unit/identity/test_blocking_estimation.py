@@ -10,6 +10,7 @@ import pytest
 from pipelines.lib.identity import resolve_identities
 from pipelines.lib.identity.blocking import name_prefix_sql, soundex_sql
 from pipelines.lib.identity.config import IdentityConfig
+from pipelines.lib.identity.explain import explain_match
 from pipelines.lib.identity.resolve import _prepare_records
 
 from .conftest import NOW, person, same_customer, write_records
@@ -126,9 +127,12 @@ def test_a_blocking_key_shared_by_more_records_than_the_cap_pairs_nothing_under_
     cfg.splink.max_records_per_blocking_key = 7
     resolve_identities(con, cfg, "r1", NOW)
     assert _edge(con, "hubspot:b", "salesforce:a")
+    assert explain_match(con, "hubspot:b", "salesforce:a").found_by_blocking_rules
     cfg.splink.max_records_per_blocking_key = 5
     resolve_identities(con, cfg, "r2", NOW)
     assert not _edge(con, "hubspot:b", "salesforce:a")
+    # explain-match scores with the run's model and input: the pair was never compared
+    assert not explain_match(con, "hubspot:b", "salesforce:a").found_by_blocking_rules
     rule = cfg.splink.blocking_rules.index(["street_head", "city_norm"])
     fits = dict(
         con.execute(f"SELECT record_key, blocking_key_fits_{rule} FROM identity_model_input").fetchall()
