@@ -517,14 +517,16 @@ SUITE_DATASETS = (
     "gen100k_s1",
 )
 # The 1M figures are not rerun by the suite (about 10 minutes of generation and ingestion on an idle machine):
-# the last measurement (2026-12-06, docs/benchmarks.md), identity stage only, model of that date.
+# the last measurement (2026-12-07 evening, docs/identity.md "Identity at 1M"), identity stage only, under load
+# (wall 1,004 s for 328 s of CPU); Splink alone from 2026-12-06.
 LAST_1M = {
     "name": "gen1M_s2 (cited)",
-    "records": 1_118_946,
-    "pipeline": (0.9982, 0.9755, 0.9867, 47.9, 2830),
+    "records": 1_124_658,
+    "pipeline": (0.9977, 0.9761, 0.9868, 1004.3, 2844),
     "splink_alone": (0.9225, 0.7268, 0.8130, 28.3, 2076),
     "evidence_ceiling_f1": 0.9912,
-    "note": "measured 2026-12-06 with the previous model, resolve_identities only (not touchplan run); not rerun",
+    "note": "measured 2026-12-07 evening, resolve_identities only (not touchplan run), under load: 328 s CPU; "
+    "Splink alone 2026-12-06; not rerun",
 }
 
 

@@ -300,6 +300,11 @@ class SplinkSettings(_Strict):
             ["phone_e164"],
         ]
     )
+    # A blocking key (the values of one rule's columns) shared by more than this many records pairs nothing under
+    # that rule (null: no cap). Applied at every size: such a key is a broad value (a long street in a big city, a
+    # common surname sound in a city) whose pairs grow with the square of the records sharing it; a match in it
+    # is nearly always paired by a narrower rule too (measured in docs/identity.md, "Identity at 1M").
+    max_records_per_blocking_key: int | None = Field(30, ge=2)
     # EM training runs once per rule; each rule should give pairs that are between 1% and 99% matches.
     em_blocking_rules: list[list[str]] = Field(
         default_factory=lambda: [

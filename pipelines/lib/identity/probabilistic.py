@@ -51,6 +51,8 @@ class SplinkResult:
     settings: dict | None = None
     # comparisons whose m came from the labelled pairs of deterministic groups (the rest: EM, else the prior)
     m_from_groups: list[str] = field(default_factory=list)
+    # seconds per phase (blocking_keys, train, m_from_groups, calibrate, predict)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _side(column: str, side: str) -> str:
@@ -365,7 +367,55 @@ def _hierarchy_levels(comp: Comparison) -> tuple[list, list[float], list[float]]
     return [null, *levels], m, u
 
 
-def build_settings(config: IdentityConfig, probability_two_random_records_match: float | None = None):
+def key_fits_column(rule_index: int) -> str:
+    """The input column that marks, for blocking rule `rule_index`, a record whose key is shared by at most
+    `splink.max_records_per_blocking_key` records (TRUE; NULL otherwise, so that the rule pairs nothing there)."""
+    return f"blocking_key_fits_{rule_index}"
+
+
+def cap_blocking_keys(con: duckdb.DuckDBPyConnection, config: IdentityConfig, table: str) -> list[list[str]]:
+    """The blocking rules as scored: a rule with a key shared by more than `splink.max_records_per_blocking_key`
+    records of `table` gets the column key_fits_column(i) (added to `table`, TRUE where the record's key is small
+    enough) as one more column to agree on, so its oversize keys pair nothing. The other rules are unchanged (and
+    `table` gains no column for them): on data without oversize keys the model is what it was."""
+    rules = [list(rule) for rule in config.splink.blocking_rules]
+    cap = config.splink.max_records_per_blocking_key
+    if cap is None:
+        return rules
+    capped = []
+    for i, rule in enumerate(rules):
+        present = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in rule)
+        largest = con.execute(
+            f"SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM {table} WHERE {present} "
+            f"GROUP BY {', '.join(quote_ident(c) for c in rule)})"
+        ).fetchall()[0][0]
+        if largest > cap:
+            capped.append(i)
+    if not capped:
+        return rules
+    # one hash aggregate per capped rule (its keys small enough), joined back on the key columns
+    joins = []
+    for i in capped:
+        cols = ", ".join(quote_ident(c) for c in rules[i])
+        present = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in rules[i])
+        joins.append(
+            f"LEFT JOIN (SELECT {cols}, true AS {key_fits_column(i)} FROM {table} WHERE {present} "
+            f"GROUP BY {cols} HAVING count(*) <= {int(cap)}) AS fits_{i} USING ({cols})"
+        )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {table}.*, "
+        f"{', '.join(key_fits_column(i) for i in capped)} FROM {table} {' '.join(joins)} ORDER BY id"
+    )
+    for i in capped:
+        rules[i].append(key_fits_column(i))
+    return rules
+
+
+def build_settings(
+    config: IdentityConfig,
+    probability_two_random_records_match: float | None = None,
+    blocking_rules: list[list[str]] | None = None,
+):
     from splink import SettingsCreator, block_on
     from splink.comparison_library import CustomComparison
 
@@ -381,7 +431,9 @@ def build_settings(config: IdentityConfig, probability_two_random_records_match:
         link_type="dedupe_only",
         unique_id_column_name="id",
         comparisons=comparisons,
-        blocking_rules_to_generate_predictions=[block_on(*rule) for rule in config.splink.blocking_rules],
+        blocking_rules_to_generate_predictions=[
+            block_on(*rule) for rule in (blocking_rules or config.splink.blocking_rules)
+        ],
         probability_two_random_records_match=(
             probability_two_random_records_match or config.splink.probability_two_random_records_match
         ),
@@ -624,9 +676,11 @@ def splink_edges(
     (for benchmarks) those pairs with each comparison's match weight (`mw_<comparison>`, `mw_tf_adj_<comparison>`)
     in that temp table.
 
-    With more than `splink.training_sample_records` records the model is trained on a reproducible random
-    sample (the share of matching pairs, u and m do not depend on the sample size), then every blocked pair of
-    the full table is scored, in ceil(records / predict_chunk_records) chunks."""
+    With more than `splink.training_sample_records` records the model is trained, and its prior calibrated, on a
+    reproducible random sample (the share of matching pairs, u and m do not depend on the sample size), then every
+    blocked pair of the full table is scored once, at the threshold, in ceil(records / predict_chunk_records)
+    chunks. Blocking keys shared by more than `splink.max_records_per_blocking_key` records pair nothing under
+    their rule (cap_blocking_keys)."""
     from splink import DuckDBAPI, Linker
 
     s = config.splink
@@ -641,15 +695,41 @@ def splink_edges(
         return SplinkResult(0, False, s.probability_two_random_records_match)
 
     started = time.perf_counter()
-    db_api = DuckDBAPI(connection=con)
-    settings = build_settings(config)
+    phases: dict[str, float] = {}
+    lap_at = started
+
+    def lap(name: str) -> None:
+        nonlocal lap_at
+        phases[name] = phases.get(name, 0.0) + time.perf_counter() - lap_at
+        lap_at = time.perf_counter()
+
+    blocking_rules = cap_blocking_keys(con, config, SPLINK_INPUT)
+    settings = build_settings(config, blocking_rules=blocking_rules)
+    lap("blocking_keys")
     trained = False
     from_groups: list[str] = []
     linker = None
     training_records = n_records
+    # the records the model is trained on and its prior calibrated on: all of them, or a reproducible sample
+    sample = SPLINK_INPUT
+
+    def predict(linker, records: int, threshold: float):
+        chunks = -(-records // s.predict_chunk_records)
+        return linker.inference.predict(
+            threshold_match_probability=threshold,
+            warning_mode="never",
+            num_chunks_left=chunks if chunks > 1 else None,
+        )
+
+    def new_linker(table: str, model):
+        return Linker(
+            DuckDBAPI(connection=con).register(table),
+            _keep_match_weights(model, keep_weights),
+            log_level=logging.WARNING,
+        )
+
     try:
         if s.train and n_records >= s.min_records_for_training:
-            table = SPLINK_INPUT
             training_records = min(n_records, s.training_sample_records)
             if n_records > s.training_sample_records:
                 con.execute(
@@ -658,40 +738,34 @@ def splink_edges(
                     f"CREATE OR REPLACE TEMP TABLE {SPLINK_TRAIN_INPUT} AS SELECT * FROM {SPLINK_INPUT} "
                     f"ORDER BY hash(id, {int(s.seed)}), id LIMIT {int(s.training_sample_records)}"
                 )
-                table = SPLINK_TRAIN_INPUT
+                sample = SPLINK_TRAIN_INPUT
             # m by EM on the em_blocking_rules (unsupervised: works with no shared identifier at all), then, with
             # m_from: deterministic_groups, from the labelled pairs for every comparison they cover well enough
             label_pairs = _label_pairs(con) if s.m_from == "deterministic_groups" else 0
             # Its own DuckDBAPI: Splink caches tables per API object, and the trainer's are deleted below.
-            trainer = Linker(DuckDBAPI(connection=con).register(table), settings, log_level=logging.WARNING)
+            trainer = Linker(DuckDBAPI(connection=con).register(sample), settings, log_level=logging.WARNING)
             try:
                 trained = _train(trainer, s, em=True)
                 settings = trainer.misc.save_model_to_json()
             finally:
                 trainer.table_management.delete_tables_created_by_splink_from_db()
-                con.execute(f"DROP TABLE IF EXISTS {SPLINK_TRAIN_INPUT}")
+            lap("train")
             if label_pairs:
                 settings, from_groups = _m_from_groups(con, config, settings, label_pairs)
                 trained = trained or bool(from_groups)
-        linker = Linker(
-            db_api.register(SPLINK_INPUT),
-            _keep_match_weights(settings, keep_weights),
-            log_level=logging.WARNING,
-        )
+                lap("m_from_groups")
         trained_at = time.perf_counter()
-        chunks = -(-n_records // s.predict_chunk_records)
-        prior = trained_prior = linker._settings_obj._probability_two_random_records_match
+        threshold = config.thresholds.match_probability
         calibrate = trained and s.calibrate_prior
-        predictions = linker.inference.predict(
-            # calibrating the prior needs the pairs below the threshold too (down to a negligible probability)
-            threshold_match_probability=min(config.thresholds.match_probability, CALIBRATION_FLOOR)
-            if calibrate
-            else config.thresholds.match_probability,
-            warning_mode="never",
-            num_chunks_left=chunks if chunks > 1 else None,
-        )
+        # Calibration (the prior, then u among non-matches) scores the pairs of the training records down to
+        # CALIBRATION_FLOOR, three times; on a sample that costs a fraction of one scoring of the full table, and
+        # the share of matching pairs among a uniform sample's pairs is the full table's.
+        linker = new_linker(sample if calibrate else SPLINK_INPUT, settings)
+        prior = trained_prior = linker._settings_obj._probability_two_random_records_match
         if calibrate:
-            prior = _calibrate_prior(con, predictions.physical_name, prior, n_records)
+            floor = min(threshold, CALIBRATION_FLOOR)
+            predictions = predict(linker, training_records, floor)
+            prior = _calibrate_prior(con, predictions.physical_name, prior, training_records)
             linker._settings_obj._probability_two_random_records_match = prior
             if s.u_among_non_matches:
                 observed = _level_u(linker.misc.save_model_to_json())
@@ -701,21 +775,21 @@ def splink_edges(
                         linker.misc.save_model_to_json(), observed, prior, sampled
                     )
                     linker.table_management.delete_tables_created_by_splink_from_db()
-                    linker = Linker(
-                        DuckDBAPI(connection=con).register(SPLINK_INPUT),
-                        _keep_match_weights(corrected, keep_weights),
-                        log_level=logging.WARNING,
-                    )
+                    linker = new_linker(sample, corrected)
                     trained_prior = prior
-                    predictions = linker.inference.predict(
-                        threshold_match_probability=min(
-                            config.thresholds.match_probability, CALIBRATION_FLOOR
-                        ),
-                        warning_mode="never",
-                        num_chunks_left=chunks if chunks > 1 else None,
-                    )
-                    prior = _calibrate_prior(con, predictions.physical_name, prior, n_records)
+                    predictions = predict(linker, training_records, floor)
+                    prior = _calibrate_prior(con, predictions.physical_name, prior, training_records)
                     linker._settings_obj._probability_two_random_records_match = prior
+            lap("calibrate")
+            if sample != SPLINK_INPUT:
+                # the model is final: every blocked pair of the full table scored once, at the threshold
+                final = linker.misc.save_model_to_json()
+                linker.table_management.delete_tables_created_by_splink_from_db()
+                linker = new_linker(SPLINK_INPUT, final)
+                trained_prior = prior = linker._settings_obj._probability_two_random_records_match
+                predictions = predict(linker, n_records, threshold)
+        else:
+            predictions = predict(linker, n_records, threshold)
         # match weight and probability under the (calibrated) prior: the weight moves by the change in log-odds
         shift = _logit2(prior) - _logit2(trained_prior)
         predicted_columns = {r[0] for r in con.execute(f"DESCRIBE {predictions.physical_name}").fetchall()}
@@ -741,6 +815,7 @@ def splink_edges(
                 thresholds.name_only_match_probability,
             ],
         )
+        lap("predict")
         if weights_table:
             con.execute(
                 f"""
@@ -756,6 +831,7 @@ def splink_edges(
     finally:
         if linker is not None:
             linker.table_management.delete_tables_created_by_splink_from_db()
+        con.execute(f"DROP TABLE IF EXISTS {SPLINK_TRAIN_INPUT}")
     edges = con.execute(f"SELECT count(*) FROM {out_table}").fetchone()[0]
     return SplinkResult(
         edges=edges,
@@ -765,4 +841,5 @@ def splink_edges(
         predict_seconds=time.perf_counter() - trained_at,
         settings=final_settings,
         m_from_groups=from_groups,
+        phase_seconds=phases,
     )

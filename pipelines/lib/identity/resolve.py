@@ -763,6 +763,7 @@ def resolve_identities(
         splink_settings, m_from_groups = result.settings, result.m_from_groups
         seconds["splink_train"] = result.train_seconds
         seconds["splink_predict"] = result.predict_seconds
+        seconds.update({f"splink_{phase}_phase": v for phase, v in result.phase_seconds.items()})
         # Pairs inside one deterministic group add nothing.
         con.execute("""
             DELETE FROM _identity_splink_edges AS edge

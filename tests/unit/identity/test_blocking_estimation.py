@@ -10,6 +10,7 @@ import pytest
 from pipelines.lib.identity import resolve_identities
 from pipelines.lib.identity.blocking import name_prefix_sql, soundex_sql
 from pipelines.lib.identity.config import IdentityConfig
+from pipelines.lib.identity.explain import explain_match
 from pipelines.lib.identity.resolve import _prepare_records
 
 from .conftest import NOW, person, same_customer, write_records
@@ -90,6 +91,53 @@ def test_street_head_blocks_records_whose_street_lines_differ_after_the_street_n
     cfg.splink.blocking_rules = shipped
     resolve_identities(con, cfg, "r2", NOW)
     assert _edge(con, "hubspot:b", "salesforce:a")
+
+
+def test_a_blocking_key_shared_by_more_records_than_the_cap_pairs_nothing_under_its_rule(con):
+    """The FEBRL-like pair above, which only the street head + city brings together, on a street of the same city
+    where five other people live: with splink.max_records_per_blocking_key 5 the key (7 records) pairs nothing
+    under that rule, with 7 it does; the input Splink scored (identity_model_input, what explain-match reads)
+    says which records' keys were too broad."""
+    others = [
+        person(
+            f"zoho:{i}",
+            f"first{i}",
+            f"surname{i}",
+            street_norm=f"45 richardson lane {i}",
+            city_norm="westmead",
+            postal_code_norm="2000",
+            birth_date=f"19{50 + i}-01-01",
+        )
+        for i in range(5)
+    ]
+    write_records(
+        con,
+        [
+            person("salesforce:a", "monique", "millar", street_norm="45 richardson circuit caravan park",
+                   city_norm="westmead", postal_code_norm="3104"),
+            person("hubspot:b", "elle", "nillar", street_norm="45 richardson circuit", city_norm="westmead",
+                   postal_code_norm="3140"),
+            *others,
+        ],
+    )  # fmt: skip
+    cfg = load_shipped()
+    cfg.splink.train = False
+    cfg.thresholds.match_probability = 1e-9
+    cfg.thresholds.name_only_match_probability = None
+    cfg.splink.max_records_per_blocking_key = 7
+    resolve_identities(con, cfg, "r1", NOW)
+    assert _edge(con, "hubspot:b", "salesforce:a")
+    assert explain_match(con, "hubspot:b", "salesforce:a").found_by_blocking_rules
+    cfg.splink.max_records_per_blocking_key = 5
+    resolve_identities(con, cfg, "r2", NOW)
+    assert not _edge(con, "hubspot:b", "salesforce:a")
+    # explain-match scores with the run's model and input: the pair was never compared
+    assert not explain_match(con, "hubspot:b", "salesforce:a").found_by_blocking_rules
+    rule = cfg.splink.blocking_rules.index(["street_head", "city_norm"])
+    fits = dict(
+        con.execute(f"SELECT record_key, blocking_key_fits_{rule} FROM identity_model_input").fetchall()
+    )
+    assert fits["salesforce:a"] is None and fits["zoho:0"] is None
 
 
 def _typo_pair(con) -> None:

@@ -181,6 +181,25 @@ def test_training_on_a_sample_when_records_exceed_the_limit(con):
     ).fetchone()[0]
 
 
+def test_the_prior_calibrated_on_a_sample_estimates_the_share_of_matching_pairs_of_all_records(con):
+    """Above training_sample_records the prior is calibrated on the sample's pairs (then the full table is
+    scored once): the share of matching pairs among a uniform sample's pairs is the full table's, so the prior
+    comes out near the one calibrated on every record (151 duplicate pairs in 1,652 records, ~55 in a sample of
+    1,000: within sampling noise), not (1,000 / 1,652)^2 = 0.37 times it."""
+    _many_records(con, 1500)
+    cfg = IdentityConfig()
+    cfg.splink.min_records_for_training = 100
+    cfg.splink.u_max_pairs = 2e5
+    cfg.splink.training_sample_records = 2000  # every record
+    everyone = resolve_identities(con, cfg, "r1", NOW)
+    cfg.splink.training_sample_records = 1000
+    sampled = resolve_identities(con, cfg, "r2", NOW)
+    assert everyone.splink_trained and sampled.splink_trained
+    ratio = sampled.splink_prior / everyone.splink_prior
+    assert 0.6 < ratio < 1.6, (sampled.splink_prior, everyone.splink_prior)
+    assert same_customer(con, "salesforce:a", "salesforce:b")
+
+
 def test_score_pairs_reports_unlinkable_records_and_recall_ceiling(con, tmp_path):
     # person A: a CRM record and a SendGrid recipient on a one-off address (nothing links it: unlinkable);
     # person B: two records clustered together; person C: a SendGrid recipient whose email a CRM record shares.
