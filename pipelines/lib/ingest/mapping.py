@@ -136,6 +136,9 @@ class Segment:
     lines_skipped: int | None = (
         None  # physical lines that are no data rows (header, footers, blank), if known
     )
+    # file headers whose staged values are known to be clean already (no surrounding spaces, never ''): read as
+    # they are, without NULLIF(TRIM(...)), which on long texts (an event's JSON) is a copy of the column per use
+    clean_sources: frozenset[str] = frozenset()
 
 
 def _clean(expr: str) -> str:
@@ -228,11 +231,12 @@ def segment_select(
     for col in seg.columns:
         if col.target not in columns:
             raise ValueError(f"{seg.format}: {col.target!r} is not a column of {seg.table}")
-        src = (
-            _clean(q(seg.headers[col.source]))
-            if col.source is not None and col.source in seg.headers
-            else None
-        )
+        if col.source is None or col.source not in seg.headers:
+            src = None
+        elif col.source in seg.clean_sources:
+            src = q(seg.headers[col.source])
+        else:
+            src = _clean(q(seg.headers[col.source]))
         value, expected = _convert(col, src)
         values[col.target] = value
         checks.append((col, src, value, expected))
