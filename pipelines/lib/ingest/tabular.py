@@ -532,6 +532,11 @@ def rejects_table(
 ARROW_FROM_VALUES = 500_000  # values (rows x columns) from which Python rows go to DuckDB through Arrow
 
 
+def _through_arrow(values: int) -> bool:
+    """Whether Python rows of `values` values go to DuckDB through Arrow (else through an NDJSON file)."""
+    return "pandas" in sys.modules or values > ARROW_FROM_VALUES
+
+
 def create_table_from_columns(
     con: duckdb.DuckDBPyConnection, table: str, types: dict[str, str], data: dict[str, list]
 ) -> None:
@@ -546,7 +551,7 @@ def create_table_from_columns(
     columns = "{" + ", ".join(f"{lit(name)}: {lit(types[name])}" for name in names) + "}"
     lists = [data[name] for name in names]
     n = len(lists[0]) if lists else 0
-    if n and ("pandas" in sys.modules or n * len(names) > ARROW_FROM_VALUES):
+    if n and _through_arrow(n * len(names)):
         import pyarrow as pa
 
         arrow_types = {"BIGINT": pa.int64(), "VARCHAR": pa.string()}
