@@ -12,19 +12,27 @@ from pipelines.commands.common import CommandError
 from pipelines.lib.config import ConfigError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or only of `command` when it names one (its module alone is imported: the
+    others import pandas, dagster, Splink..., seconds of CPU before a command such as `ingest` starts)."""
     parser = argparse.ArgumentParser(
         prog="touchplan", description="Customer contact strategy as a scheduled, tested data pipeline."
     )
     parser.add_argument("--debug", action="store_true", help="show the full stack trace on errors")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    module = command.replace("-", "_") if command else None
+    for name in [module] if module in COMMAND_MODULES else COMMAND_MODULES:
         importlib.import_module(f"pipelines.commands.{name}").register(subparsers)
     return parser
 
 
+def _command_in(argv: list[str]) -> str | None:
+    """The command named by `argv` (its first word that is no option: `--debug` is the only option before it)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(_command_in(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     configure_logging(debug=args.debug)
     try:

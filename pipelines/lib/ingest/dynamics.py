@@ -13,8 +13,6 @@ the exporting user's time zone: `sources.dynamics.time_zone`.
 
 from __future__ import annotations
 
-import pyarrow as pa
-
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.formats import FileContext, Format, Sniff, make_segment, register, timestamp_col
 from pipelines.lib.ingest.mapping import FALSE_WORDS, TRUE_WORDS, Col, Segment
@@ -171,6 +169,8 @@ class DynamicsExcel(Format):
 
     def _stream(self, ctx: FileContext, headers: list[str], header_line: int) -> tuple[str, str, int, int]:
         """Stream the sheet rows after the header into a staging table (c0..cN, _line, _raw, _member)."""
+        import pyarrow as pa  # here, not at import: pyarrow costs about 1 s of CPU to load
+
         n = len(headers)
         stage = ctx.new_stage()
         rejects = f"{stage}_rej"

@@ -136,6 +136,9 @@ class Segment:
     lines_skipped: int | None = (
         None  # physical lines that are no data rows (header, footers, blank), if known
     )
+    # file headers whose staged values are known to be clean already (no surrounding spaces, never ''): read as
+    # they are, without NULLIF(TRIM(...)), which on long texts (an event's JSON) is a copy of the column per use
+    clean_sources: frozenset[str] = frozenset()
 
 
 def _clean(expr: str) -> str:
@@ -228,11 +231,12 @@ def segment_select(
     for col in seg.columns:
         if col.target not in columns:
             raise ValueError(f"{seg.format}: {col.target!r} is not a column of {seg.table}")
-        src = (
-            _clean(q(seg.headers[col.source]))
-            if col.source is not None and col.source in seg.headers
-            else None
-        )
+        if col.source is None or col.source not in seg.headers:
+            src = None
+        elif col.source in seg.clean_sources:
+            src = q(seg.headers[col.source])
+        else:
+            src = _clean(q(seg.headers[col.source]))
         value, expected = _convert(col, src)
         values[col.target] = value
         checks.append((col, src, value, expected))
@@ -322,12 +326,12 @@ def choose_formats(con: duckdb.DuckDBPyConnection, seg: Segment, order: str | No
     )
     counts = dict(con.execute(f"SELECT col, sum(n) FROM {values} GROUP BY col").fetchall())
     decided: dict[str, list[str]] = {}
+    # (column index, column, its date orders to try, their formats, the order-free formats)
+    undecided: list[tuple[int, Col, list[str], dict[str, list[str]], list[str]]] = []
     for i, col in enumerate(dated):
-        n_other = counts.get(i, 0)
-        if not n_other:
+        if not counts.get(i, 0):
             decided[col.target] = []  # ISO 8601 only
             continue
-        s = "v"
         candidates = _dedupe(
             (col.formats or []) + (DATE_FORMATS if col.kind == "date" else TIMESTAMP_FORMATS)
         )
@@ -339,35 +343,63 @@ def choose_formats(con: duckdb.DuckDBPyConnection, seg: Segment, order: str | No
         if not orders:
             decided[col.target] = text
             continue
+        undecided.append((i, col, orders, by_order, text))
+    if undecided:
+        # Each format parses the values once (`p<k>`: the plausible parse or NULL), in one small table; an order's
+        # parse is the COALESCE of its formats' columns, so the queries below stay short (their planning, not the
+        # few distinct values, was most of the cost of a small file's decisions).
+        formats = _dedupe(
+            [f for _, _, orders, by_order, text in undecided for o in orders for f in by_order[o] + text]
+        )
+        pcol = {f: f"p{k}" for k, f in enumerate(formats)}
+        parsed = f"{values}_p"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {parsed} AS SELECT col, n, line, "
+            + ", ".join(f"{_plausible(f'try_strptime(v, {lit(f)})')} AS {pcol[f]}" for f in formats)
+            + f" FROM {values} WHERE col IN ({', '.join(str(u[0]) for u in undecided)})"
+        )
         parse = {
-            o: f"COALESCE({', '.join(_plausible(f'try_strptime({s}, {lit(f)})') for f in by_order[o] + text)})"
+            (i, o): f"COALESCE({', '.join(pcol[f] for f in by_order[o] + text)})"
+            for i, _, orders, by_order, text in undecided
             for o in orders
         }
-        fits = con.execute(
+        fits_all = con.execute(
             "SELECT "
-            + ", ".join(f"coalesce(sum(n) FILTER (WHERE ({parse[o]}) IS NOT NULL), 0)" for o in orders)
-            + f" FROM {values} WHERE col = {i}"
+            + ", ".join(
+                f"coalesce(sum(n) FILTER (WHERE col = {i} AND {parse[i, o]} IS NOT NULL), 0)"
+                for i, _, orders, _, _ in undecided
+                for o in orders
+            )
+            + f" FROM {parsed}"
         ).fetchall()[0]
-        fitting = [o for o, n in zip(orders, fits, strict=True) if n == n_other]
-        if len(fitting) > 1:
-            first = fitting[0]
-            differ = " OR ".join(f"({parse[first]}) IS DISTINCT FROM ({parse[o]})" for o in fitting[1:])
-            line = con.execute(f"SELECT min(line) FROM {values} WHERE col = {i} AND ({differ})").fetchall()[
-                0
-            ][0]
-            if line is not None:
-                names = {"DMY": "day first", "MDY": "month first", "YMD": "year first"}
-                raise AmbiguousDates(
-                    f"{col.name_in_reasons}: dates read both {' and '.join(names[o] for o in fitting)} (all "
-                    f"days <= 12; first differing value on line {line}); state the order in config/sources.yaml: "
-                    f"date_order: {' or '.join(fitting)} (under sources.<source> or the file's rule)"
+        at = 0
+        for i, col, orders, by_order, _ in undecided:
+            fits = fits_all[at : at + len(orders)]
+            at += len(orders)
+            n_other = counts[i]
+            fitting = [o for o, n in zip(orders, fits, strict=True) if n == n_other]
+            if len(fitting) > 1:
+                first = fitting[0]
+                differ = " OR ".join(
+                    f"({parse[i, first]}) IS DISTINCT FROM ({parse[i, o]})" for o in fitting[1:]
                 )
-            best = first
-        elif fitting:
-            best = fitting[0]
-        else:
-            best = max(orders, key=lambda o: (fits[orders.index(o)], -orders.index(o)))
-        decided[col.target] = by_order[best] + text
+                line = con.execute(
+                    f"SELECT min(line) FROM {parsed} WHERE col = {i} AND ({differ})"
+                ).fetchall()[0][0]
+                if line is not None:
+                    names = {"DMY": "day first", "MDY": "month first", "YMD": "year first"}
+                    raise AmbiguousDates(
+                        f"{col.name_in_reasons}: dates read both {' and '.join(names[o] for o in fitting)} (all "
+                        f"days <= 12; first differing value on line {line}); state the order in config/sources.yaml: "
+                        f"date_order: {' or '.join(fitting)} (under sources.<source> or the file's rule)"
+                    )
+                best = first
+            elif fitting:
+                best = fitting[0]
+            else:
+                best = max(orders, key=lambda o: (fits[orders.index(o)], -orders.index(o)))
+            decided[col.target] = by_order[best] + text
+        con.execute(f"DROP TABLE {parsed}")
     con.execute(f"DROP TABLE {values}")
     cols = [
         dataclasses.replace(c, formats=decided[c.target], formats_decided=True) if c.target in decided else c

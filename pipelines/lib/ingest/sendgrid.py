@@ -8,6 +8,7 @@ top level of the event (everything not a standard field goes to `custom_args`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from pipelines.lib.ingest.encoding import read_text
@@ -148,16 +149,22 @@ class SendGridEvents(Format):
             Col("payload", "payload", "json"),
         ]
         ctx.warn(f"{ctx.relative}: read as {layout}") if layout == "ndjson" else None
+        # Both parsers stage these as JSON text (json.dumps, or DuckDB's JSON with Python's separators): it starts
+        # with `{` or `[` and ends with `}` or `]`, and is NULL when absent.
+        clean = frozenset({"category", "custom_args", "payload"})
         return [
-            make_segment(
-                ctx,
-                self.name,
-                "raw_email_events",
-                cols,
-                EVENT_HEADERS,
-                staged.stage,
-                staged.headers,
-                staged.rejects,
+            dataclasses.replace(
+                make_segment(
+                    ctx,
+                    self.name,
+                    "raw_email_events",
+                    cols,
+                    EVENT_HEADERS,
+                    staged.stage,
+                    staged.headers,
+                    staged.rejects,
+                ),
+                clean_sources=clean,
             )
         ]
 

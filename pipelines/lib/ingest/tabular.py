@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -468,8 +470,6 @@ def stage_rows(
 ) -> Staged:
     """Stage rows a Python parser produced: (line, raw text, fields). A row whose field count differs from the
     header's goes to the rejects table with the reason; the others are staged as c0..cN."""
-    import pyarrow as pa
-
     n = len(headers)
     good: list[tuple[int, str, list[str | None]]] = []
     bad: list[tuple[int, str, list[str | None]]] = []
@@ -490,26 +490,19 @@ def stage_rows(
     data["_member"] = [member] * len(good)
     for name, values in (extra_columns or {}).items():
         data[name] = values
-    schema = pa.schema(
-        [(k, pa.int64() if k in ("_line", "_line_end", "_n_input") else pa.string()) for k in data]
-    )
-    table = pa.table(data, schema=schema)
-    con.register(f"{stage}_arrow", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {stage}_arrow")
-    con.unregister(f"{stage}_arrow")
-    rej = pa.table(
+    types = {k: "BIGINT" if k in ("_line", "_line_end", "_n_input") else "VARCHAR" for k in data}
+    create_table_from_columns(con, stage, types, data)
+    create_table_from_columns(
+        con,
+        f"{stage}_rej",
+        {"_line": "BIGINT", "_raw": "VARCHAR", "_member": "VARCHAR", "reason": "VARCHAR"},
         {
-            "_line": pa.array([r[0] for r in bad], pa.int64()),
-            "_raw": pa.array([r[1] for r in bad], pa.string()),
-            "_member": pa.array([member] * len(bad), pa.string()),
-            "reason": pa.array(
-                [f"malformed row: expected {n} fields, found {len(r[2])}" for r in bad], pa.string()
-            ),
-        }
+            "_line": [r[0] for r in bad],
+            "_raw": [r[1] for r in bad],
+            "_member": [member] * len(bad),
+            "reason": [f"malformed row: expected {n} fields, found {len(r[2])}" for r in bad],
+        },
     )
-    con.register(f"{stage}_rej_arrow", rej)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_rej AS SELECT * FROM {stage}_rej_arrow")
-    con.unregister(f"{stage}_rej_arrow")
     return Staged(stage=stage, rejects=f"{stage}_rej", headers=header_map(headers), raw_sql="_raw", nondata=0)
 
 
@@ -522,17 +515,64 @@ def rejects_table(
             f"CREATE OR REPLACE TEMP TABLE {stage} (_line BIGINT, _raw VARCHAR, _member VARCHAR, reason VARCHAR)"
         )
         return stage
-    import pyarrow as pa
-
-    rej = pa.table(
+    create_table_from_columns(
+        con,
+        stage,
+        {"_line": "BIGINT", "_raw": "VARCHAR", "_member": "VARCHAR", "reason": "VARCHAR"},
         {
-            "_line": pa.array([r[0] for r in rows], pa.int64()),
-            "_raw": pa.array([r[1] for r in rows], pa.string()),
-            "_member": pa.array([member] * len(rows), pa.string()),
-            "reason": pa.array([r[2] for r in rows], pa.string()),
-        }
+            "_line": [r[0] for r in rows],
+            "_raw": [r[1] for r in rows],
+            "_member": [member] * len(rows),
+            "reason": [r[2] for r in rows],
+        },
     )
-    con.register(f"{stage}_arrow", rej)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {stage}_arrow")
-    con.unregister(f"{stage}_arrow")
     return stage
+
+
+ARROW_FROM_VALUES = 500_000  # values (rows x columns) from which Python rows go to DuckDB through Arrow
+
+
+def _through_arrow(values: int) -> bool:
+    """Whether Python rows of `values` values go to DuckDB through Arrow (else through an NDJSON file)."""
+    return "pandas" in sys.modules or values > ARROW_FROM_VALUES
+
+
+def create_table_from_columns(
+    con: duckdb.DuckDBPyConnection, table: str, types: dict[str, str], data: dict[str, list]
+) -> None:
+    """A temporary table `table` (columns `types`, in order) holding the Python values `data` (one list per
+    column, all of one length; None is NULL), text for text.
+
+    Through Arrow, except for small tables while pandas is not loaded yet: building an Arrow array imports pandas
+    (pyarrow checks whether the values are a pandas object), 2-3 s of CPU once per process, more than a small
+    export's whole ingest; those rows go through a newline-delimited JSON file that DuckDB's JSON reader loads
+    with the columns' types stated (about 1 microsecond of CPU per value, 7x Arrow's: not for large tables)."""
+    names = list(types)
+    columns = "{" + ", ".join(f"{lit(name)}: {lit(types[name])}" for name in names) + "}"
+    lists = [data[name] for name in names]
+    n = len(lists[0]) if lists else 0
+    if n and _through_arrow(n * len(names)):
+        import pyarrow as pa
+
+        arrow_types = {"BIGINT": pa.int64(), "VARCHAR": pa.string()}
+        arrow = pa.table(data, schema=pa.schema([(name, arrow_types[types[name]]) for name in names]))
+        con.register(f"{table}_arrow", arrow)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+        con.unregister(f"{table}_arrow")
+        return
+    if not n:
+        ddl = ", ".join(f'"{name}" {types[name]}' for name in names)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({ddl})")
+        return
+    with tempfile.TemporaryDirectory(prefix="touchplan-rows-") as tmp:
+        path = Path(tmp) / "rows.ndjson"
+        dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            handle.writelines(
+                dumps(dict(zip(names, values, strict=True))) + "\n" for values in zip(*lists, strict=True)
+            )
+        size = path.stat().st_size
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_json({lit(str(path))}, format = "
+            f"'newline_delimited', records = true, columns = {columns}, maximum_object_size = {max(size, 16777216)})"
+        )
