@@ -59,7 +59,9 @@ def run_pipeline(cmd: list[str], log_path: Path, interval: float = 0.2) -> dict:
     finished: list[float] = []
     started = time.perf_counter()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # each progress line as it is printed, not at exit
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env
+    )
     ps = psutil.Process(proc.pid)
     stop = threading.Event()
 
