@@ -126,9 +126,13 @@ def test_the_deduplicated_events_follow_the_replaced_file(built):
             "select event_id, _source_file from stg_sendgrid__events where event_type = 'delivered'",
         )
     )
-    # d1-1 and d1-2 left day1.json: their retry copies in day2.json count now; d1-9 arrived with the new version
-    assert events["d1-1"] == "sendgrid/day2.json" and events["d1-2"] == "sendgrid/day2.json"
-    assert events["d1-3"] == "sendgrid/day1.json" and "d1-9" in events
+    # The copy ingested first counts. d1-1 and d1-2 left day1.json: their retry copies in day2.json count. d1-3
+    # and d1-4 are in both files, and day1.json's new version was ingested after day2.json: day2.json's copy.
+    # d1-5 and d1-9 are only in day1.json.
+    assert {k: v for k, v in events.items() if v == "sendgrid/day2.json"} == {
+        f"d1-{n}": "sendgrid/day2.json" for n in range(1, 5)
+    }
+    assert events["d1-5"] == "sendgrid/day1.json" and events["d1-9"] == "sendgrid/day1.json"
     clicks = _rows(
         built["a"], "select event_id from stg_sendgrid__events where event_type = 'click' order by 1"
     )
