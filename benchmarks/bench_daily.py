@@ -95,16 +95,16 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"bench_daily: {args.contacts} contacts, {total_events} SendGrid events, day: {new_events} new events"
     )
-    print(f"{'step':<32}{'full s':>10}{'daily s':>10}{'daily/full':>12}")
+    print(f"{'step':<46}{'full s':>10}{'daily s':>10}{'daily/full':>12}")
     for step in full["steps"]:
         f, d = full["steps"][step], daily["steps"].get(step)
         ratio = f"{d / f:.0%}" if d is not None and f else "-"
-        print(f"{step:<32}{f:>10.1f}{(d if d is not None else float('nan')):>10.1f}{ratio:>12}")
+        print(f"{step:<46}{f:>10.1f}{(d if d is not None else float('nan')):>10.1f}{ratio:>12}")
     print(
-        f"{'whole run, wall':<32}{full['wall']:>10.1f}{daily['wall']:>10.1f}{daily['wall'] / full['wall']:>12.0%}"
+        f"{'whole run, wall':<46}{full['wall']:>10.1f}{daily['wall']:>10.1f}{daily['wall'] / full['wall']:>12.0%}"
     )
     print(
-        f"{'whole run, CPU (user+sys)':<32}{full['cpu']:>10.1f}{daily['cpu']:>10.1f}{daily['cpu'] / full['cpu']:>12.0%}"
+        f"{'whole run, CPU (user+sys)':<46}{full['cpu']:>10.1f}{daily['cpu']:>10.1f}{daily['cpu'] / full['cpu']:>12.0%}"
     )
     print(f"peak RSS of any process: {daily['peak_rss_mb']:.0f} MB")
     if not args.keep:
