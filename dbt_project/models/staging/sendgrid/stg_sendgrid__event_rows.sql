@@ -19,13 +19,17 @@ staged_files as (
 {% endif %}
 
 source as (
-    select * from {{ source('raw', 'raw_email_events') }} as raw
-    where source_system = 'sendgrid'
     {% if is_incremental() %}
-        and not exists (
-            select 1 from staged_files as staged
-            where staged._source_file = raw._source_file and staged._file_hash = raw._file_hash
-        )
+        select * from {{ source('raw', 'raw_email_events') }} as raw
+        where
+            source_system = 'sendgrid'
+            and not exists (
+                select 1 from staged_files as staged
+                where staged._source_file = raw._source_file and staged._file_hash = raw._file_hash
+            )
+    {% else %}
+        select * from {{ source('raw', 'raw_email_events') }}
+        where source_system = 'sendgrid'
     {% endif %}
 ),
 
