@@ -44,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="with --send: send even when the sending guard blocks (complaint or bounce spike); logged",
     )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every derived table from the raw tables (dbt --full-refresh on every dbt step); the run "
+        "histories (send ledger, stable ids, plan runs, ...) are kept: docs/operations.md",
+    )
     parser.add_argument("--verbose", action="store_true", help="show every Dagster event, not only progress")
     parser.set_defaults(func=run_command)
 
@@ -61,13 +67,18 @@ def run_command(args: argparse.Namespace) -> int:
     if settings.send and not os.environ.get(ENV_SENDGRID_KEY):
         progress(f"--send given but {ENV_SENDGRID_KEY} is not set: delivery is a dry run")
     mode = "send" if settings.sending_enabled else "dry run"
-    progress(f"touchplan run: exports {settings.exports} -> warehouse {settings.warehouse} (email: {mode})")
+    refresh = ", full refresh" if args.full_refresh else ""
+    progress(
+        f"touchplan run: exports {settings.exports} -> warehouse {settings.warehouse} (email: {mode}{refresh})"
+    )
     from pipelines.commands.run_job import execute_pipeline  # Dagster loads only when a run starts
 
     started = time.monotonic()
     if args.verbose:
         log_path = None
-        result = execute_pipeline(settings, verbose=True, tags={"touchplan/trigger": "cli"})
+        result = execute_pipeline(
+            settings, verbose=True, tags={"touchplan/trigger": "cli"}, full_refresh=args.full_refresh
+        )
     else:
         # dagster-dbt re-emits every dbt event on stdout, and Dagster, GX and Splink print banners, progress bars
         # and notices on stderr: all of that goes to a run log; the terminal gets our progress lines only.
@@ -80,7 +91,9 @@ def run_command(args: argparse.Namespace) -> int:
             contextlib.redirect_stdout(log),
             contextlib.redirect_stderr(log),
         ):
-            result = execute_pipeline(settings, verbose=False, tags={"touchplan/trigger": "cli"})
+            result = execute_pipeline(
+                settings, verbose=False, tags={"touchplan/trigger": "cli"}, full_refresh=args.full_refresh
+            )
     elapsed = time.monotonic() - started
 
     print(summarize_warehouse(settings, elapsed_seconds=elapsed, run_id=result.run_id).render())

@@ -106,18 +106,22 @@ def _instance() -> dg.DagsterInstance:
 
 
 def execute_pipeline(
-    settings: Settings, verbose: bool = False, tags: dict[str, str] | None = None
+    settings: Settings,
+    verbose: bool = False,
+    tags: dict[str, str] | None = None,
+    full_refresh: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Load the code location's definitions with the `touchplan` resource built from `settings` and run the
-    whole-pipeline job in this process."""
+    whole-pipeline job in this process; `full_refresh`: every dbt step with dbt's --full-refresh."""
     from pipelines.definitions import build_definitions
+    from pipelines.defs.transform.dbt import full_refresh_run_config
 
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def(JOB_NAME)
-    run_config: dict = {}
+    run_config: dict = full_refresh_run_config(full_refresh) if full_refresh else {}
     if not verbose:
         job = job.with_logger_defs({"touchplan_progress": progress_logger})
-        run_config = {"loggers": {"touchplan_progress": {}}}
+        run_config["loggers"] = {"touchplan_progress": {}}
     _no_fsync_for_run_storage()
     with _instance() as instance:
         return job.execute_in_process(

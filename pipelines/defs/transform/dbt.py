@@ -137,10 +137,23 @@ class TouchplanDbtCliResource(DbtCliResource):
 TRANSLATOR = TouchplanDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
 
 
+class DbtBuildConfig(dg.Config):
+    """Run config of each dbt step (`touchplan run --full-refresh`, or in the Dagster UI's launchpad:
+    `ops: {dbt_pre_identity: {config: {full_refresh: true}}, dbt_models: ..., dbt_measurement: ...}`)."""
+
+    full_refresh: bool = False  # dbt --full-refresh: incremental models rebuilt from their inputs
+
+
+def full_refresh_run_config(full_refresh: bool) -> dict:
+    """The op config that makes every dbt step of the job run with (or without) dbt's --full-refresh."""
+    return {"ops": {name: {"config": {"full_refresh": full_refresh}} for name in DBT_STEPS}}
+
+
 def _dbt_build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     touchplan: TouchplanResource,
+    config: DbtBuildConfig,
     add_metadata: Any = None,
 ) -> Iterator:
     settings = touchplan.settings()
@@ -157,8 +170,9 @@ def _dbt_build(
     seed(parse_state, target_path)
     # dbt's unit tests (fixed inputs, no warehouse data) are development tests: `make test` runs them
     # (tests/integration/test_dbt_unit_tests.py), a pipeline run does not (dbt's advice for production builds).
+    refresh = ["--full-refresh"] if config.full_refresh else []
     invocation = dbt.cli(
-        ["build", "--vars", json.dumps(dbt_vars), *RUN_EXCLUDES],
+        ["build", *refresh, "--vars", json.dumps(dbt_vars), *RUN_EXCLUDES],
         context=context,
         raise_on_error=False,
         target_path=target_path,
@@ -203,8 +217,13 @@ def _dbt_build(
     name="dbt_pre_identity",
     dagster_dbt_translator=TRANSLATOR,
 )
-def dbt_pre_identity(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource):
-    yield from _dbt_build(context, dbt, touchplan)
+def dbt_pre_identity(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    touchplan: TouchplanResource,
+    config: DbtBuildConfig,
+):
+    yield from _dbt_build(context, dbt, touchplan, config)
 
 
 @dbt_assets(
@@ -214,8 +233,13 @@ def dbt_pre_identity(context: dg.AssetExecutionContext, dbt: DbtCliResource, tou
     name="dbt_models",
     dagster_dbt_translator=TRANSLATOR,
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource):
-    yield from _dbt_build(context, dbt, touchplan)
+def dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    touchplan: TouchplanResource,
+    config: DbtBuildConfig,
+):
+    yield from _dbt_build(context, dbt, touchplan, config)
 
 
 @dbt_assets(
@@ -225,11 +249,18 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan
     name="dbt_measurement",
     dagster_dbt_translator=TRANSLATOR,
 )
-def dbt_measurement(context: dg.AssetExecutionContext, dbt: DbtCliResource, touchplan: TouchplanResource):
+def dbt_measurement(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    touchplan: TouchplanResource,
+    config: DbtBuildConfig,
+):
     from pipelines.defs.measurement.metadata import with_figures
 
-    yield from _dbt_build(context, dbt, touchplan, add_metadata=with_figures)
+    yield from _dbt_build(context, dbt, touchplan, config, add_metadata=with_figures)
 
+
+DBT_STEPS = ("dbt_pre_identity", "dbt_models", "dbt_measurement")
 
 # dbt-core's info-level events (what its JSON log on stdout carries) for a node that finished or was skipped.
 _MODEL_RESULTS = {"LogModelResult", "LogSeedResult", "LogSnapshotResult"}

@@ -1,13 +1,15 @@
 {#- Daily lifecycle snapshot, kept in the warehouse across runs (incremental, unique key customer_id +
-    snapshot_date). Each run upserts the as-of day's row for every customer. The first build (and a
-    --full-refresh) also loads the month-end stages derived from the touchpoint timeline over the history
+    snapshot_date). Each run upserts the as-of day's row for every customer. The daily rows record past runs and
+    cannot be rebuilt from the exports, so `touchplan run --full-refresh` keeps this table (full_refresh=false;
+    drop the table to rebuild it). The first build also loads the month-end stages derived from the touchpoint timeline over the history
     window, so transitions exist from the first run; later runs add derived month-ends only where no row
     exists yet (a recorded daily snapshot is never overwritten by a derived one). -#}
 {{ config(
     materialized='incremental',
     unique_key=['customer_id', 'snapshot_date'],
     incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    full_refresh=false
 ) }}
 
 with

@@ -1,6 +1,7 @@
 {#- One row per source system per run (appended), so the health report can show the trend against the previous
-    run. `measured_at` is the dbt run's start time (UTC); `as_of_at` the data's as-of time. -#}
-{{ config(materialized='incremental', incremental_strategy='append') }}
+    run. `measured_at` is the dbt run's start time (UTC); `as_of_at` the data's as-of time. A record of past runs:
+    `touchplan run --full-refresh` keeps it (full_refresh=false). -#}
+{{ config(materialized='incremental', incremental_strategy='append', full_refresh=false) }}
 
 select
     health.*,

@@ -2,50 +2,13 @@
     arrives more than once: with the same sg_event_id (one row kept), or re-sent under a NEW sg_event_id with the
     same content (a content fingerprint: message, recipient, event, URL, ASM group, bounce type, send id) and a
     timestamp at most var('event_duplicate_window_seconds', 2) seconds from the previous copy (one row kept). A
-    genuine repeat (a second open of the same message) comes minutes later and is kept. -#}
+    genuine repeat (a second open of the same message) comes minutes later and is kept. The rows, cleaned and
+    keyed, come from stg_sendgrid__event_rows (incremental by export file); the de-duplication runs over all of
+    them on every build, so it is the full build's. -#}
 with
 
-source as (
-    select * from {{ source('raw', 'raw_email_events') }}
-    where source_system = 'sendgrid'
-),
-
-renamed as (
-    select
-        nullif(trim(event_id), '') as event_id,
-        nullif(trim(message_id), '') as message_id,
-        {{ normalise_email('email') }} as email,
-        lower(trim(event)) as event_type,
-        nullif(lower(trim(bounce_type)), '') as bounce_type,
-        nullif(trim(bounce_classification), '') as bounce_classification,
-        nullif(trim(reason), '') as reason,
-        nullif(trim(status), '') as status,
-        nullif(trim(url), '') as url,
-        categories,
-        try_cast(asm_group_id as integer) as asm_group_id,
-        nullif(trim(cast(campaign_id as varchar)), '') as campaign_id,
-        nullif(trim(cast(touchplan_send_id as varchar)), '') as touchplan_send_id,
-        try_cast(occurred_at as timestamp) as occurred_at,
-        _ingested_at,
-        _source_file,
-        _source_line
-    from source
-),
-
 keyed as (
-    select
-        *,
-        md5(concat_ws(
-            '|', coalesce(message_id, ''), coalesce(email, ''), event_type,
-            coalesce(cast(occurred_at as varchar), ''), coalesce(url, ''),
-            coalesce(cast(asm_group_id as varchar), '')
-        )) as natural_key,
-        md5(concat_ws(
-            '|', coalesce(message_id, ''), coalesce(email, ''), event_type, coalesce(url, ''),
-            coalesce(cast(asm_group_id as varchar), ''), coalesce(bounce_type, ''),
-            coalesce(touchplan_send_id, ''), coalesce(campaign_id, '')
-        )) as fingerprint
-    from renamed
+    select * from {{ ref('stg_sendgrid__event_rows') }}
     where email is not null and event_type is not null
 ),
 

@@ -1,0 +1,146 @@
+"""Issue #17: `stg_sendgrid__event_rows` is incremental by export file and gives, with `stg_sendgrid__events`'s
+de-duplication over it, the same rows as a full build, day after day.
+
+SendGrid event files (Event Webhook JSON, shaped like the generated and webhook-dump exports) arrive over three
+days in one exports folder; each day the real ingest loads them and `dbt build` builds the two models on warehouse
+A (incremental). Then a copy of A is rebuilt with `--full-refresh` and every row of both models must be equal.
+The days hold what makes the increment hard: copies of an event across files (a webhook retry with the same
+sg_event_id, a re-send under a new id within the 2-second window), and on day 3 a new version of day 1's file
+without some events, so that rows staged on day 1 must disappear and copies in other files take their place.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from benchmarks.compare_warehouses import compare
+from pipelines.lib.ingest.loader import ingest_folder
+from pipelines.lib.settings import DBT_PROJECT_DIR
+from tests.integration.dbt_runner import run_dbt
+
+pytestmark = pytest.mark.slow
+
+MODELS = ["stg_sendgrid__event_rows", "stg_sendgrid__events"]
+T0 = 1793000000  # 2026-10-25
+
+
+def _event(n: int, event: str, seconds: int, sg_event_id: str, message: str = "m1") -> dict:
+    return {
+        "email": f"person{n}@example.com",
+        "timestamp": T0 + seconds,
+        "smtp-id": f"<{message}.{n}@ismtpd-555>",
+        "event": event,
+        "category": "webinar_invite",
+        "sg_event_id": sg_event_id,
+        "sg_message_id": f"{message}.{n}.filterdrecv-472",
+    }
+
+
+def _write(path: Path, events: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[\n" + ",\n".join(json.dumps(e) for e in events) + "\n]\n", encoding="utf-8")
+
+
+DAY1 = [_event(n, "delivered", n * 60, f"d1-{n}") for n in range(1, 9)] + [
+    # a click chain of one fingerprint: t, t+2 s, t+4 s (each within 2 s of the previous copy: one event)
+    _event(1, "click", 1000, "c-0"),
+    _event(1, "click", 1002, "c-2"),
+    _event(1, "click", 1004, "c-4"),
+]
+DAY2 = [_event(n, "delivered", n * 60, f"d1-{n}") for n in range(1, 5)] + [  # webhook retries: same ids
+    _event(n, "open", n * 60 + 3600, f"o-{n}") for n in range(1, 9)
+]
+# a new version of day 1's file: delivered events 1-2 and the middle click gone (so the t+4 s click is no longer
+# within 2 s of the copy before it: it counts again), delivered 9 added
+DAY1_V2 = [e for e in DAY1 if e["sg_event_id"] not in ("d1-1", "d1-2", "c-2")] + [
+    _event(9, "delivered", 540, "d1-9")
+]
+DAY3 = [_event(n, "open", n * 60 + 3601, f"o-retry-{n}") for n in range(1, 4)]  # re-sent under new ids, +1 s
+
+
+def _ingest(warehouse: Path, exports: Path, day: int) -> None:
+    con = duckdb.connect(str(warehouse))
+    try:
+        report = ingest_folder(con, exports, now=datetime(2026, 11, day, 7, tzinfo=UTC))
+        assert not [f for f in report.files if f.status == "rejected"], report.files
+    finally:
+        con.close()
+
+
+def _rows(warehouse: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("incremental_sendgrid")
+    exports, a, b = root / "exports", root / "a.duckdb", root / "b.duckdb"
+    days = [
+        lambda: _write(exports / "sendgrid" / "day1.json", DAY1),
+        lambda: _write(exports / "sendgrid" / "day2.json", DAY2),
+        lambda: (
+            _write(exports / "sendgrid" / "day1.json", DAY1_V2),
+            _write(exports / "sendgrid" / "day3.json", DAY3),
+        ),
+    ]
+    counts = []
+    for number, deliver in enumerate(days, start=1):
+        deliver()
+        _ingest(a, exports, number)
+        run_dbt(a, root / f"dbt{number}", ["build", "--select", *MODELS], {})
+        counts.append(_rows(a, "select count(*) from stg_sendgrid__event_rows")[0][0])
+    shutil.copy2(a, b)
+    run_dbt(b, root / "dbt_full", ["build", "--full-refresh", "--select", *MODELS], {})
+    return {"a": a, "b": b, "counts": counts}
+
+
+def test_each_day_stages_only_the_current_files_rows(built):
+    # day 1: 11 rows; day 2: + 12; day 3: day 1's file replaced (11 -> 9 rows: 3 gone, 1 added) and 3 new
+    assert built["counts"] == [11, 23, 24]
+    files = _rows(
+        built["a"], "select _source_file, count(distinct _file_hash) from stg_sendgrid__event_rows group by 1"
+    )
+    assert all(hashes == 1 for _, hashes in files)
+
+
+def test_incremental_build_equals_the_full_refresh(built):
+    results = {r["table"]: r for r in compare(built["a"], built["b"])}
+    for model in MODELS:
+        assert results[model]["status"] == "same", results[model]
+
+
+def test_the_deduplicated_events_follow_the_replaced_file(built):
+    events = dict(
+        _rows(
+            built["a"],
+            "select event_id, _source_file from stg_sendgrid__events where event_type = 'delivered'",
+        )
+    )
+    # The copy ingested first counts. d1-1 and d1-2 left day1.json: their retry copies in day2.json count. d1-3
+    # and d1-4 are in both files, and day1.json's new version was ingested after day2.json: day2.json's copy.
+    # d1-5 and d1-9 are only in day1.json.
+    assert {k: v for k, v in events.items() if v == "sendgrid/day2.json"} == {
+        f"d1-{n}": "sendgrid/day2.json" for n in range(1, 5)
+    }
+    assert events["d1-5"] == "sendgrid/day1.json" and events["d1-9"] == "sendgrid/day1.json"
+    clicks = _rows(
+        built["a"], "select event_id from stg_sendgrid__events where event_type = 'click' order by 1"
+    )
+    assert clicks == [("c-0",), ("c-4",)]
+    opens = _rows(built["a"], "select count(*) from stg_sendgrid__events where event_type = 'open'")
+    assert opens == [(8,)]  # the re-sends under new ids a second later count once
+
+
+def test_the_project_declares_the_increment():
+    sql = (DBT_PROJECT_DIR / "models" / "staging" / "sendgrid" / "stg_sendgrid__event_rows.sql").read_text()
+    assert "materialized='incremental'" in sql
