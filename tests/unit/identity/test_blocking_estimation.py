@@ -66,23 +66,31 @@ def test_records_carry_the_derived_blocking_keys(con):
     ]
 
 
+def _street_head_pair() -> list:
+    """Two records of one person that only the street head + city brings into one block."""
+    return [
+        person("salesforce:a", "monique", "millar", street_norm="45 richardson circuit caravan park",
+               city_norm="westmead", postal_code_norm="3104"),
+        person("hubspot:b", "elle", "nillar", street_norm="45 richardson circuit", city_norm="westmead",
+               postal_code_norm="3140"),
+    ]  # fmt: skip
+
+
+def _every_scored_pair_config():
+    """The shipped model untrained, with every pair it scores an edge (name-only pairs too)."""
+    cfg = load_shipped()
+    cfg.splink.train = False
+    cfg.thresholds.match_probability = 1e-9
+    cfg.thresholds.name_only_match_probability = None
+    return cfg
+
+
 def test_street_head_blocks_records_whose_street_lines_differ_after_the_street_name(con):
     """FEBRL-like pair: first name replaced, surname typo changing its Soundex, birth date missing, the second
     address line on one record only and a postal-code typo. Only the street head (house number and street name)
     with the city brings them into one block."""
-    write_records(
-        con,
-        [
-            person("salesforce:a", "monique", "millar", street_norm="45 richardson circuit caravan park",
-                   city_norm="westmead", postal_code_norm="3104"),
-            person("hubspot:b", "elle", "nillar", street_norm="45 richardson circuit", city_norm="westmead",
-                   postal_code_norm="3140"),
-        ],
-    )  # fmt: skip
-    cfg = load_shipped()
-    cfg.splink.train = False
-    cfg.thresholds.match_probability = 1e-9
-    cfg.thresholds.name_only_match_probability = None  # keep name-only pairs too
+    write_records(con, _street_head_pair())
+    cfg = _every_scored_pair_config()
     without = [r for r in cfg.splink.blocking_rules if "street_head" not in r]
     shipped = cfg.splink.blocking_rules
     cfg.splink.blocking_rules = without
@@ -110,20 +118,8 @@ def test_a_blocking_key_shared_by_more_records_than_the_cap_pairs_nothing_under_
         )
         for i in range(5)
     ]
-    write_records(
-        con,
-        [
-            person("salesforce:a", "monique", "millar", street_norm="45 richardson circuit caravan park",
-                   city_norm="westmead", postal_code_norm="3104"),
-            person("hubspot:b", "elle", "nillar", street_norm="45 richardson circuit", city_norm="westmead",
-                   postal_code_norm="3140"),
-            *others,
-        ],
-    )  # fmt: skip
-    cfg = load_shipped()
-    cfg.splink.train = False
-    cfg.thresholds.match_probability = 1e-9
-    cfg.thresholds.name_only_match_probability = None
+    write_records(con, [*_street_head_pair(), *others])
+    cfg = _every_scored_pair_config()
     cfg.splink.max_records_per_blocking_key = 7
     resolve_identities(con, cfg, "r1", NOW)
     assert _edge(con, "hubspot:b", "salesforce:a")
