@@ -19,6 +19,7 @@ import duckdb
 
 from pipelines.lib.ingest.errors import FileRejected
 from pipelines.lib.ingest.mapping import lit
+from pipelines.lib.sql import quote_ident
 
 DELIMITERS = (",", "\t", ";", "|")
 
@@ -460,6 +461,10 @@ def _stage_exact(
     return header_line + skipped_lines, skipped_records
 
 
+# the columns of every rejects table (rows a parser could not split: line, raw text, zip member, reason)
+REJECT_TYPES = {"_line": "BIGINT", "_raw": "VARCHAR", "_member": "VARCHAR", "reason": "VARCHAR"}
+
+
 def stage_rows(
     con: duckdb.DuckDBPyConnection,
     stage: str,
@@ -495,7 +500,7 @@ def stage_rows(
     create_table_from_columns(
         con,
         f"{stage}_rej",
-        {"_line": "BIGINT", "_raw": "VARCHAR", "_member": "VARCHAR", "reason": "VARCHAR"},
+        REJECT_TYPES,
         {
             "_line": [r[0] for r in bad],
             "_raw": [r[1] for r in bad],
@@ -510,15 +515,10 @@ def rejects_table(
     con: duckdb.DuckDBPyConnection, stage: str, rows: list[tuple[int, str, str]], member: str | None = None
 ) -> str:
     """A rejects table from (line, raw, reason) rows."""
-    if not rows:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {stage} (_line BIGINT, _raw VARCHAR, _member VARCHAR, reason VARCHAR)"
-        )
-        return stage
     create_table_from_columns(
         con,
         stage,
-        {"_line": "BIGINT", "_raw": "VARCHAR", "_member": "VARCHAR", "reason": "VARCHAR"},
+        REJECT_TYPES,
         {
             "_line": [r[0] for r in rows],
             "_raw": [r[1] for r in rows],
@@ -561,7 +561,7 @@ def create_table_from_columns(
         con.unregister(f"{table}_arrow")
         return
     if not n:
-        ddl = ", ".join(f'"{name}" {types[name]}' for name in names)
+        ddl = ", ".join(f"{quote_ident(name)} {types[name]}" for name in names)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({ddl})")
         return
     with tempfile.TemporaryDirectory(prefix="touchplan-rows-") as tmp:
