@@ -29,8 +29,11 @@ KEY = "SG.loopback-fault-test-key"
 
 
 def make_plan(path: Path, sends: int) -> list[str]:
-    """`sends` emails of one campaign scheduled tomorrow (so every request gets a cancellable batch id)."""
-    at = (datetime.now(UTC) + timedelta(days=1)).replace(tzinfo=None, microsecond=0, second=0)
+    """`sends` emails of one campaign scheduled tomorrow (so every request gets a cancellable batch id), between
+    09:00 and 10:59 UTC: the send id keys on the scheduled day, so the spread must not cross midnight."""
+    at = (datetime.now(UTC) + timedelta(days=1)).replace(
+        tzinfo=None, hour=9, minute=0, second=0, microsecond=0
+    )
     con = duckdb.connect(str(path))
     con.execute(f"""CREATE TABLE dim_customers AS SELECT 'cu_' || lpad(i::VARCHAR, 5, '0') AS customer_id,
         'person' || i || '@example.com' AS email, 'First' || i AS first_name, 'Last' AS last_name,

@@ -260,7 +260,9 @@ def test_force_send_overrides_the_guard_and_is_logged(settings, caplog):
 
 def _many(path: Path, customers: int, duplicate_address: bool = False) -> None:
     con = duckdb.connect(str(path))
-    at = (datetime.now(UTC) + timedelta(days=1)).replace(tzinfo=None, microsecond=0)
+    at = (datetime.now(UTC) + timedelta(days=1)).replace(
+        tzinfo=None, hour=9, minute=0, second=0, microsecond=0
+    )
     con.execute(f"""CREATE TABLE dim_customers AS SELECT 'cu_' || i AS customer_id,
         CASE WHEN {duplicate_address} AND i < 3 THEN 'same@example.com' ELSE 'p' || i || '@example.com' END
             AS email, 'First' || i AS first_name, 'Last' AS last_name, NULL::VARCHAR AS company
