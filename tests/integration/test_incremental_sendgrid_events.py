@@ -144,3 +144,47 @@ def test_the_deduplicated_events_follow_the_replaced_file(built):
 def test_the_project_declares_the_increment():
     sql = (DBT_PROJECT_DIR / "models" / "staging" / "sendgrid" / "stg_sendgrid__event_rows.sql").read_text()
     assert "materialized='incremental'" in sql
+
+
+def _emails(warehouse: Path) -> list[tuple]:
+    return _rows(warehouse, "select _source_line, email from stg_sendgrid__event_rows order by 1")
+
+
+def test_a_changed_email_rule_restages_the_rows_already_staged(tmp_path):
+    """Rows staged under one email rule are staged again when the rule changes (var email_provider_rules), with no
+    --full-refresh: an incremental build under the new rule equals a full build under it."""
+    exports, a, b = tmp_path / "exports", tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    events = [_event(1, "delivered", 60, "g-1"), _event(2, "delivered", 120, "g-2")]
+    events[0]["email"] = "First.Last+news@gmail.com"
+    _write(exports / "sendgrid" / "day1.json", events)
+    _ingest(a, exports, 1)
+    run_dbt(a, tmp_path / "dbt1", ["build", "--select", *MODELS], {})
+    assert _emails(a)[0][1] == "first.last+news@gmail.com"
+
+    provider_rules = {"email_provider_rules": True}
+    run_dbt(a, tmp_path / "dbt2", ["build", "--select", *MODELS], provider_rules)
+    assert [email for _, email in _emails(a)] == ["firstlast@gmail.com", "person2@example.com"]
+    shutil.copy2(a, b)
+    run_dbt(b, tmp_path / "dbt_full", ["build", "--full-refresh", "--select", *MODELS], provider_rules)
+    results = {r["table"]: r for r in compare(a, b)}
+    for model in MODELS:
+        assert results[model]["status"] == "same", results[model]
+
+
+def test_a_table_staged_before_the_version_column_gets_it_and_is_restaged(tmp_path):
+    """A warehouse whose stg_sendgrid__event_rows predates _staging_version (and holds a stale row) needs no
+    --full-refresh: the next incremental build adds the column and stages every row again."""
+    exports, a = tmp_path / "exports", tmp_path / "a.duckdb"
+    _write(exports / "sendgrid" / "day1.json", DAY1)
+    _ingest(a, exports, 1)
+    run_dbt(a, tmp_path / "dbt1", ["build", "--select", *MODELS], {})
+    with duckdb.connect(str(a)) as con:
+        con.execute("alter table stg_sendgrid__event_rows drop column _staging_version")
+        con.execute("update stg_sendgrid__event_rows set email = 'stale@example.com'")
+    run_dbt(a, tmp_path / "dbt2", ["build", "--select", *MODELS], {})
+    rows = _rows(
+        a,
+        "select count(*), count(distinct _staging_version), count(*) filter (email = 'stale@example.com') "
+        "from stg_sendgrid__event_rows",
+    )
+    assert rows == [(len(DAY1), 1, 0)]

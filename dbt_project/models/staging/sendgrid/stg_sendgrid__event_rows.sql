@@ -1,13 +1,14 @@
 {#- Every SendGrid event row of the raw table, cleaned and keyed, one row per raw row (nothing removed yet:
     stg_sendgrid__events de-duplicates). Incremental by export file: a run stages only the rows of files
     (_source_file, _file_hash) not staged yet, and first deletes the rows of files no longer in the raw table (a
-    file superseded by a newer version of the same path). Each row depends on its raw row alone, so the increment
-    gives the same rows as a full build; `touchplan run --full-refresh` rebuilds it from the raw table. -#}
+    file superseded by a newer version of the same path) and the rows staged by another version of this SQL or of
+    the email rule (_staging_version: macros/incremental_files.sql). Each row depends on its raw row alone, so the
+    increment gives the same rows as a full build; `touchplan run --full-refresh` rebuilds it from the raw table. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ sendgrid_delete_unstaged_files() }}"
+    pre_hook=["{{ sendgrid_add_version_column() }}", "{{ sendgrid_delete_unstaged_files() }}"]
 ) }}
 
 with
@@ -68,7 +69,8 @@ keyed as (
             '|', coalesce(message_id, ''), coalesce(email, ''), event_type, coalesce(url, ''),
             coalesce(cast(asm_group_id as varchar), ''), coalesce(bounce_type, ''),
             coalesce(touchplan_send_id, ''), coalesce(campaign_id, '')
-        )) as fingerprint
+        )) as fingerprint,
+        '{{ sendgrid_event_rows_version() }}' as _staging_version
     from renamed
 )
 
