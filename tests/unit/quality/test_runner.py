@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.lib.quality.runner import QualityConfigError, QualityRunner
+from pipelines.lib.quality.runner import QualityConfigError, QualityRunner, shared_runner
 from tests.unit.quality.conftest import make_raw_crm_contacts
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -244,3 +245,28 @@ def test_empty_suppression_list_is_not_a_finding(gx_root: Path, con):
     result = QualityRunner(gx_root).validate_table(con, "raw_email_suppressions", now=NOW, build_docs=False)
 
     assert result.failed == []
+
+
+def test_shared_runner_is_reused_until_a_suite_changes_then_the_change_is_applied(
+    gx_root: Path, con, tmp_path
+):
+    """One GX context per process and configuration: the same runner while the suites are unchanged, and an edited
+    suite (a stricter `mostly` on the ERROR email check) is validated with its new threshold, not the cached one."""
+    make_raw_crm_contacts(con, rows=1000, invalid_share=0.1)
+    results = tmp_path / "out" / "quality"
+    runner = shared_runner(gx_root, results)
+    first = runner.validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    assert shared_runner(gx_root, results) is runner
+    assert "email_valid_error" not in {o.check for o in first.error_failures}
+
+    suite_path = gx_root / "expectations" / "raw_crm_contacts.json"
+    suite = json.loads(suite_path.read_text())
+    (email_error,) = [x for x in suite["expectations"] if x["meta"]["check"] == "email_valid_error"]
+    email_error["kwargs"]["mostly"] = 0.95  # 10% invalid now fails it
+    suite_path.write_text(json.dumps(suite, indent=2))
+
+    second = shared_runner(gx_root, results).validate_table(
+        con, "raw_crm_contacts", now=NOW, build_docs=False
+    )
+    assert {o.check: o.failing_count for o in second.error_failures} == {"email_valid_error": 100}
+    assert not second.passed
