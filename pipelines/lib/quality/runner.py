@@ -190,8 +190,10 @@ def _share_data_docs_templates() -> None:
     cache = MemoryBytecodeCache()
     original_init = DefaultJinjaView.__init__
 
-    def init_with_cache(self, *args, **kwargs) -> None:
-        original_init(self, *args, **kwargs)
+    # the same named arguments as the original: GX instantiates views from config, passing the arguments that
+    # `inspect.getfullargspec(__init__)` lists (a `*args, **kwargs` wrapper would get none: no custom styles)
+    def init_with_cache(self, custom_styles_directory=None, custom_views_directory=None) -> None:
+        original_init(self, custom_styles_directory, custom_views_directory)
         self.env.bytecode_cache = cache
 
     DefaultJinjaView.__init__ = init_with_cache

@@ -146,6 +146,21 @@ def test_data_docs_index_exists_after_validation_under_the_output_folder(gx_root
     assert not (gx_root / "uncommitted").exists()  # nothing written into the committed context
 
 
+def test_data_docs_pages_keep_the_custom_styles_with_the_shared_template_cache(gx_root: Path, con, tmp_path):
+    """The templates are compiled once per process (runner._share_data_docs_templates); every page, the first and
+    the ones rendered from the cache, still carries the context's custom styles (plugins/custom_data_docs)."""
+    (gx_root / "plugins" / "custom_data_docs" / "styles" / "data_docs_custom_styles.css").write_text(
+        ".touchplan-test-custom-style {}\n"
+    )
+    make_raw_crm_contacts(con, rows=100)
+    runner = QualityRunner(gx_root)
+    runner.validate_table(con, "raw_crm_contacts", now=NOW)
+    runner.validate_table(con, "raw_crm_contacts", now=NOW)
+    pages = sorted((tmp_path / "out" / "quality" / "data_docs").rglob("*.html"))
+    assert len(pages) == 5  # the index and two runs of two suites
+    assert all(".touchplan-test-custom-style" in page.read_text() for page in pages)
+
+
 def test_validation_results_and_data_docs_keep_no_row_values(gx_root: Path, con, tmp_path):
     """Failing emails and names are counted, never copied into the stored results or the Data Docs pages."""
     make_raw_crm_contacts(con, rows=200, invalid_share=0.3)
