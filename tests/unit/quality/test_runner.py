@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.lib.quality.runner import QualityConfigError, QualityRunner
+from pipelines.lib.quality.runner import QualityConfigError, QualityRunner, shared_runner
 from tests.unit.quality.conftest import make_raw_crm_contacts
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -145,6 +146,21 @@ def test_data_docs_index_exists_after_validation_under_the_output_folder(gx_root
     assert not (gx_root / "uncommitted").exists()  # nothing written into the committed context
 
 
+def test_data_docs_pages_keep_the_custom_styles_with_the_shared_template_cache(gx_root: Path, con, tmp_path):
+    """The templates are compiled once per process (runner._share_data_docs_templates); every page, the first and
+    the ones rendered from the cache, still carries the context's custom styles (plugins/custom_data_docs)."""
+    (gx_root / "plugins" / "custom_data_docs" / "styles" / "data_docs_custom_styles.css").write_text(
+        ".touchplan-test-custom-style {}\n"
+    )
+    make_raw_crm_contacts(con, rows=100)
+    runner = QualityRunner(gx_root)
+    runner.validate_table(con, "raw_crm_contacts", now=NOW)
+    runner.validate_table(con, "raw_crm_contacts", now=NOW)
+    pages = sorted((tmp_path / "out" / "quality" / "data_docs").rglob("*.html"))
+    assert len(pages) == 5  # the index and two runs of two suites
+    assert all(".touchplan-test-custom-style" in page.read_text() for page in pages)
+
+
 def test_validation_results_and_data_docs_keep_no_row_values(gx_root: Path, con, tmp_path):
     """Failing emails and names are counted, never copied into the stored results or the Data Docs pages."""
     make_raw_crm_contacts(con, rows=200, invalid_share=0.3)
@@ -244,3 +260,28 @@ def test_empty_suppression_list_is_not_a_finding(gx_root: Path, con):
     result = QualityRunner(gx_root).validate_table(con, "raw_email_suppressions", now=NOW, build_docs=False)
 
     assert result.failed == []
+
+
+def test_shared_runner_is_reused_until_a_suite_changes_then_the_change_is_applied(
+    gx_root: Path, con, tmp_path
+):
+    """One GX context per process and configuration: the same runner while the suites are unchanged, and an edited
+    suite (a stricter `mostly` on the ERROR email check) is validated with its new threshold, not the cached one."""
+    make_raw_crm_contacts(con, rows=1000, invalid_share=0.1)
+    results = tmp_path / "out" / "quality"
+    runner = shared_runner(gx_root, results)
+    first = runner.validate_table(con, "raw_crm_contacts", now=NOW, build_docs=False)
+    assert shared_runner(gx_root, results) is runner
+    assert "email_valid_error" not in {o.check for o in first.error_failures}
+
+    suite_path = gx_root / "expectations" / "raw_crm_contacts.json"
+    suite = json.loads(suite_path.read_text())
+    (email_error,) = [x for x in suite["expectations"] if x["meta"]["check"] == "email_valid_error"]
+    email_error["kwargs"]["mostly"] = 0.95  # 10% invalid now fails it
+    suite_path.write_text(json.dumps(suite, indent=2))
+
+    second = shared_runner(gx_root, results).validate_table(
+        con, "raw_crm_contacts", now=NOW, build_docs=False
+    )
+    assert {o.check: o.failing_count for o in second.error_failures} == {"email_valid_error": 100}
+    assert not second.passed
