@@ -1,8 +1,3 @@
-{#- A count that must not be negative. -#}
-{% test measurement_non_negative(model, column_name) %}
-select {{ column_name }} from {{ model }} where {{ column_name }} < 0
-{% endtest %}
-
 {#- campaign_outcomes: conversions never exceed their group; engagement never exceeds what was sent. -#}
 {% test measurement_conversions_within_n(model) %}
 select campaign_period_id

@@ -203,7 +203,7 @@ def _dbt_build(
         # full output stay in dbt.log.
         raise dg.Failure(
             description=dbt_failure_line(
-                _run_results(invocation.target_path),
+                explain_column_rules(_run_results(invocation.target_path), settings),
                 invocation._error_messages,  # noqa: SLF001 - dbt's error-level lines, kept by dagster-dbt
             ),
             metadata={"dbt_log": str(invocation.target_path / "dbt.log")},
@@ -292,6 +292,41 @@ def _run_results(target_path: Path) -> list[dict[str, Any]]:
         return []
 
 
+def explain_column_rules(results: list[dict[str, Any]], settings: Any) -> list[dict[str, Any]]:
+    """A failed `column_rules` test (dbt_project/tests/generic/column_rules.sql) says only "Got 2 results": its
+    message becomes the rows it returned ("seniority accepted_values [c_level, vp]: 3 rows; ..."), read by running
+    its compiled query again on the warehouse dbt has closed. Other results, and any that cannot be read, unchanged."""
+    failed = [
+        r
+        for r in results
+        if r.get("status") == "fail"
+        and _node_label(str(r.get("unique_id", ""))).startswith("test column_rules_")
+        and r.get("compiled_code")
+    ]
+    if not failed:
+        return results
+    from pipelines.lib.warehouse import connect
+
+    try:
+        con = connect(settings.warehouse, read_only=True, settings=settings)
+    except Exception:  # noqa: BLE001 - the explanation is a courtesy; dbt's own message still stands
+        return results
+    try:
+        for result in failed:
+            try:
+                rows = con.execute(result["compiled_code"]).fetchall()
+            except Exception:  # noqa: BLE001
+                continue
+            if rows:
+                broken = "; ".join(
+                    f"{column} {rule}: {count} row{'s' if count != 1 else ''}" for column, rule, count in rows
+                )
+                result["message"] = f"broken column rules: {broken}"
+    finally:
+        con.close()
+    return results
+
+
 def _one_line(message: str) -> str:
     """dbt's multi-line error ('Runtime Error in model x (path)\n  Binder Error: ...') as one line, its header
     dropped (the caller names the node), at most 300 characters."""
@@ -303,9 +338,12 @@ def _one_line(message: str) -> str:
 
 
 def _node_label(unique_id: str) -> str:
-    """'model.touchplan.dim_customers' -> 'model dim_customers'; a unit test -> 'unit_test model::test'."""
+    """'model.touchplan.dim_customers' -> 'model dim_customers'; a unit test -> 'unit_test model::test'; a data
+    test -> 'test column_rules_dim_customers' (without the hash dbt appends to its id)."""
     kind, _, rest = unique_id.partition(".")
     name = rest.partition(".")[2] or rest
+    if kind == "test":
+        name = name.partition(".")[0]
     return f"{kind} {name.replace('.', '::')}"
 
 
