@@ -152,8 +152,8 @@ class SendGridEvents(Format):
             Col("payload", "payload", "json"),
         ]
         ctx.warn(f"{ctx.relative}: read as {layout}") if layout == "ndjson" else None
-        # Both parsers stage these as JSON text (json.dumps, or DuckDB's JSON with Python's separators): it starts
-        # with `{` or `[` and ends with `}` or `]`, and is NULL when absent.
+        # Both parsers stage these as JSON text they wrote (json.dumps, or DuckDB's own JSON): it starts with `{` or
+        # `[`, ends with `}` or `]`, is NULL when absent and valid JSON (cast without a second parse).
         clean = frozenset({"category", "custom_args", "payload"})
         return [
             dataclasses.replace(

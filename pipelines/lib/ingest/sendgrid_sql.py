@@ -7,8 +7,11 @@ The rows staged are exactly those of the Python parser (`SendGridEvents._stage_p
   object or array is `json.dumps(value, ensure_ascii=False)`: DuckDB's minified JSON with a space after every `,`
   and `:` outside strings (the pieces between quote characters at odd positions), which is Python's default
   separators;
-- `payload` (and, for a JSON array, the quarantine text) is `json.dumps(event)` the same way; `custom_args` the
-  same of the event without the standard keys (`json_merge_patch` with nulls keeps the key order);
+- `payload` is the event as compact JSON: DuckDB's own minified text of the element (or line) it parsed, which is
+  `json.dumps(event, ensure_ascii=False, separators=(",", ":"))`, the Python parser's text, on every file this
+  path takes; `custom_args` the same of the event without the standard keys (`json_merge_patch` with nulls keeps
+  the key order). Neither is rebuilt per event. An array element's quarantine text stays `json.dumps(event)` with
+  Python's default separators (built in the quarantine query, for the quarantined events only);
 - NDJSON lines are the file's lines (LF or CRLF), numbered as an editor shows them; blank lines are skipped and a
   line DuckDB cannot read is checked again by `json.loads`, which gives the reason (Python's message).
 
