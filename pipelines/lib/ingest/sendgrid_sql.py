@@ -173,7 +173,7 @@ def stage_events_sql(ctx: FileContext, sniff: Sniff) -> tuple[Staged, str] | Non
                 con.execute(f"DROP TABLE IF EXISTS temp.{stage}{suffix}")
     # an array element's quarantine text is Python's json.dumps of it (as the Python parser writes it), built only
     # for the events quarantined
-    raw_sql = py_json("_raw") if layout == "array" else "_raw"
+    raw_sql = py_json("c20") if layout == "array" else "_raw"
     return (
         Staged(stage=stage, rejects=rejects, headers=header_map(EVENT_HEADERS), raw_sql=raw_sql, nondata=0),
         layout,
@@ -241,7 +241,8 @@ def _stage_fields(
         else:
             value = {15: category, 18: send_id, 19: custom, 20: "jt"}[i]
         values.append(f"NULLIF({value}, '') AS c{i}")
-    raw = "jt" if layout == "array" else "line"
+    # an array element's text is its payload (c20): not kept twice (the quarantine text is built from c20)
+    raw = "NULL::VARCHAR" if layout == "array" else "line"
     paths = "[" + ", ".join(lit(p) for p in PATHS) + "]"
     # The text outside strings (numbers, literals, punctuation: the pieces at odd positions between quote
     # characters), needed only where the cheap look at the whole text finds a possible float / NaN / Infinity or
