@@ -9,7 +9,7 @@ the ratio.
 
 `--baseline NAME=EXECUTABLE` (repeatable) also times another checkout's `touchplan ingest` on the same folder (one
 run after the other, never at once) and compares its warehouse with ours row for row with SQL `EXCEPT ALL` both
-ways (every raw table and `ingest_quarantine`, all columns but the ingest time).
+ways (every raw table and `ingest_quarantine`, all columns but the ingest time; JSON columns by value).
 """
 
 from __future__ import annotations
@@ -109,10 +109,14 @@ def compare(ours: Path, theirs: Path) -> dict[str, tuple[int, int, int]]:
             continue
         skip = {"_ingested_at", "ingested_at"}
         theirs_cols = {r[0] for r in con.execute(f"DESCRIBE theirs.{table}").fetchall()}
-        cols = [r[0] for r in con.execute(f"DESCRIBE main.{table}").fetchall() if r[0] not in skip]
+        described = con.execute(f"DESCRIBE main.{table}").fetchall()
+        json_cols = {r[0] for r in described if r[1] == "JSON"}
+        cols = [r[0] for r in described if r[0] not in skip]
         # columns both sides have; a column only one side has is a schema change, not a row difference
         cols = [c for c in cols if c in theirs_cols]
-        listed = ", ".join(f'"{c}"' for c in cols)
+        # a JSON column is compared by value (DuckDB's minified text of it): its stored text changed on
+        # 2026-12-07 (SendGrid payload / custom_args: json.dumps's spaced text before, compact JSON after)
+        listed = ", ".join(f'json("{c}")' if c in json_cols else f'"{c}"' for c in cols)
         a, b = f"SELECT {listed} FROM main.{table}", f"SELECT {listed} FROM theirs.{table}"
         only_ours = con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchall()[0][0]
         only_theirs = con.execute(f"SELECT count(*) FROM ({b} EXCEPT ALL {a})").fetchall()[0][0]

@@ -137,7 +137,8 @@ class Segment:
         None  # physical lines that are no data rows (header, footers, blank), if known
     )
     # file headers whose staged values are known to be clean already (no surrounding spaces, never ''): read as
-    # they are, without NULLIF(TRIM(...)), which on long texts (an event's JSON) is a copy of the column per use
+    # they are, without NULLIF(TRIM(...)), which on long texts (an event's JSON) is a copy of the column per use;
+    # a `json` column from one of them is JSON text its parser wrote, cast without `json_valid` (a second parse)
     clean_sources: frozenset[str] = frozenset()
 
 
@@ -238,6 +239,9 @@ def segment_select(
         else:
             src = _clean(q(seg.headers[col.source]))
         value, expected = _convert(col, src)
+        if col.kind == "json" and col.source in seg.clean_sources and col.sql is None:
+            # JSON text a parser wrote (json.dumps, DuckDB's own): valid by construction, not parsed again
+            value, expected = f"CAST({src} AS JSON)", None
         values[col.target] = value
         checks.append((col, src, value, expected))
     if "extra" in columns and "extra" not in values:

@@ -20,6 +20,9 @@ from pipelines.lib.ingest.sendgrid_sql import stage_events_sql
 from pipelines.lib.ingest.tabular import Staged, stage_rows
 
 SG = "sendgrid"
+# `payload` and `custom_args` are stored as compact JSON (no space after `,` and `:`), which is also DuckDB's own
+# minified text of every event the SQL path takes: the SQL path stores the JSON it parsed as is.
+COMPACT = (",", ":")
 SQL_EVENTS = True  # events parsed by DuckDB where that gives the same rows (sendgrid_sql.py), else by Python
 LISTS = {
     "bounce": "bounces",
@@ -71,8 +74,8 @@ def _event_fields(event: dict) -> list[str | None]:
         _text(event.get("asm_group_id")),
         _text(custom.get("campaign_id")),
         _text(custom.get("touchplan_send_id") or custom.get("send_id")),
-        json.dumps(custom, ensure_ascii=False) if custom else None,
-        json.dumps(event, ensure_ascii=False),
+        json.dumps(custom, ensure_ascii=False, separators=COMPACT) if custom else None,
+        json.dumps(event, ensure_ascii=False, separators=COMPACT),
     ]
 
 
@@ -149,8 +152,8 @@ class SendGridEvents(Format):
             Col("payload", "payload", "json"),
         ]
         ctx.warn(f"{ctx.relative}: read as {layout}") if layout == "ndjson" else None
-        # Both parsers stage these as JSON text (json.dumps, or DuckDB's JSON with Python's separators): it starts
-        # with `{` or `[` and ends with `}` or `]`, and is NULL when absent.
+        # Both parsers stage these as JSON text they wrote (json.dumps, or DuckDB's own JSON): it starts with `{` or
+        # `[`, ends with `}` or `]`, is NULL when absent and valid JSON (cast without a second parse).
         clean = frozenset({"category", "custom_args", "payload"})
         return [
             dataclasses.replace(
@@ -163,6 +166,7 @@ class SendGridEvents(Format):
                     staged.stage,
                     staged.headers,
                     staged.rejects,
+                    staged.raw_sql,
                 ),
                 clean_sources=clean,
             )

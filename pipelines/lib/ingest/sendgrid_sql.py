@@ -7,8 +7,11 @@ The rows staged are exactly those of the Python parser (`SendGridEvents._stage_p
   object or array is `json.dumps(value, ensure_ascii=False)`: DuckDB's minified JSON with a space after every `,`
   and `:` outside strings (the pieces between quote characters at odd positions), which is Python's default
   separators;
-- `payload` (and, for a JSON array, the quarantine text) is `json.dumps(event)` the same way; `custom_args` the
-  same of the event without the standard keys (`json_merge_patch` with nulls keeps the key order);
+- `payload` is the event as compact JSON: DuckDB's own minified text of the element (or line) it parsed, which is
+  `json.dumps(event, ensure_ascii=False, separators=(",", ":"))`, the Python parser's text, on every file this
+  path takes; `custom_args` the same of the event without the standard keys (`json_merge_patch` with nulls keeps
+  the key order). Neither is rebuilt per event. An array element's quarantine text stays `json.dumps(event)` with
+  Python's default separators (built in the quarantine query, for the quarantined events only);
 - NDJSON lines are the file's lines (LF or CRLF), numbered as an editor shows them; blank lines are skipped and a
   line DuckDB cannot read is checked again by `json.loads`, which gives the reason (Python's message).
 
@@ -63,6 +66,9 @@ PATHS = [p for p in FIELD_PATHS if p is not None] + EXTRA_PATHS
 OTHER_BREAKS = "[" + "".join(chr(c) for c in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029)) + "]"
 TRAILING_COMMA = ",[ \t\r\n]*[\\]}]"
 SCALARS = ("VARCHAR", "BIGINT", "UBIGINT", "BOOLEAN", "NULL")
+# A float, NaN or Infinity starts right after `:`, `,` or `[` in minified JSON; the same characters inside a string
+# (a user agent's `rv:11.0`) only make the exact look (`o` in `_stage_fields`) run on that event.
+MAYBE_INEXACT = "[:,\\[]-?([0-9]+[.eE]|N|I)"
 
 
 def py_json(expr: str) -> str:
@@ -165,8 +171,11 @@ def stage_events_sql(ctx: FileContext, sniff: Sniff) -> tuple[Staged, str] | Non
         ):
             for suffix in ("_j", "_lines", "_rej"):
                 con.execute(f"DROP TABLE IF EXISTS temp.{stage}{suffix}")
+    # an array element's quarantine text is Python's json.dumps of it (as the Python parser writes it), built only
+    # for the events quarantined
+    raw_sql = py_json("c20") if layout == "array" else "_raw"
     return (
-        Staged(stage=stage, rejects=rejects, headers=header_map(EVENT_HEADERS), raw_sql="_raw", nondata=0),
+        Staged(stage=stage, rejects=rejects, headers=header_map(EVENT_HEADERS), raw_sql=raw_sql, nondata=0),
         layout,
     )
 
@@ -224,28 +233,31 @@ def _stage_fields(
     tp = "$.touchplan_send_id"
     send_id = f"CASE WHEN {_truthy(s(tp), t(tp))} THEN {_text(s(tp), t(tp))} ELSE {_text(s('$.send_id'), t('$.send_id'))} END"
     patch = "{" + ", ".join(f'"{k}": null' for k in standard) + "}"
-    custom = f"CASE WHEN cm = '{{}}' THEN NULL ELSE {py_json('cm')} END"
+    custom = "CASE WHEN CAST(cm AS VARCHAR) <> '{}' THEN CAST(cm AS VARCHAR) END"
     values = []
     for i, path in enumerate(FIELD_PATHS):
         if path is not None:
             value = _text(s(path), t(path))
         else:
-            value = {15: category, 18: send_id, 19: custom, 20: "payload"}[i]
+            value = {15: category, 18: send_id, 19: custom, 20: "jt"}[i]
         values.append(f"NULLIF({value}, '') AS c{i}")
-    raw = "payload" if layout == "array" else "line"
+    # an array element's text is its payload (c20): not kept twice (the quarantine text is built from c20)
+    raw = "NULL::VARCHAR" if layout == "array" else "line"
     paths = "[" + ", ".join(lit(p) for p in PATHS) + "]"
-    # the pieces between quote characters: odd ones are outside strings (numbers, literals, punctuation)
-    payload = (
-        "array_to_string(list_transform(parts, lambda x, i: CASE WHEN i % 2 = 1 THEN replace(replace(x, ',', ', '), "
-        "':', ': ') ELSE x END), '\"')"
+    # The text outside strings (numbers, literals, punctuation: the pieces at odd positions between quote
+    # characters), needed only where the cheap look at the whole text finds a possible float / NaN / Infinity or
+    # a second `{`; elsewhere it is known to hold neither.
+    maybe = f"(regexp_matches(jt, {lit(MAYBE_INEXACT)}) OR contains(jt[2:], '{{'))"
+    outside = (
+        f"CASE WHEN {maybe} THEN array_to_string(list_filter(string_split(jt, '\"'), lambda x, i: i % 2 = 1), '') "
+        "ELSE '' END"
     )
-    outside = "array_to_string(list_filter(parts, lambda x, i: i % 2 = 1), '')"
     category_ok = (
         f"coalesce({cat_t} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'BOOLEAN', 'NULL') OR ({cat_t} = 'ARRAY' AND "
         f'regexp_full_match({cat_s}, \'\\[("[^"]*"(,"[^"]*")*)?\\]\')), TRUE)'
     )
     exact = (
-        "NOT (contains(j, '\\\"') OR contains(j, '\\u') OR regexp_matches(o, '[.EIN]|[0-9]e') OR "
+        "NOT (contains(jt, '\\\"') OR contains(jt, '\\u') OR regexp_matches(o, '[.EIN]|[0-9]e') OR "
         f"len(k) <> len(list_distinct(k)) OR NOT {category_ok})"
     )
     con.execute(
@@ -253,6 +265,5 @@ def _stage_fields(
         f"CAST(_line_end AS BIGINT) AS _line_end, {raw} AS _raw, NULL::VARCHAR AS _member, {exact} AS _sql_exact, "
         "length(o) - length(replace(o, '{', '')) > 1 AS _sql_nested FROM (SELECT *, "
         f"json_extract_string(j, {paths}) AS s, json_type(j, {paths}) AS t, json_merge_patch(j, {lit(patch)}) AS cm, "
-        f"json_keys(j) AS k, {payload} AS payload, {outside} AS o FROM (SELECT *, string_split(j, '\"') AS parts "
-        f"FROM {table}))"
+        f"json_keys(j) AS k, {outside} AS o FROM (SELECT *, CAST(j AS VARCHAR) AS jt FROM {table}))"
     )

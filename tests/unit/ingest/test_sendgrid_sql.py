@@ -158,8 +158,14 @@ def test_the_real_webhook_sample_takes_the_sql_path_with_the_same_rows(tmp_path,
 
 @pytest.mark.parametrize(
     "dumps",
-    [{}, {"separators": (",", ":")}, {"ensure_ascii": False}, {"indent": None, "separators": (", ", ": ")}],
-    ids=["python-default", "compact", "utf8", "spaced"],
+    [
+        {},
+        {"separators": (",", ":")},
+        {"ensure_ascii": False},
+        {"indent": None, "separators": (", ", ": ")},
+        {"indent": 2, "ensure_ascii": False},
+    ],
+    ids=["python-default", "compact", "utf8", "spaced", "pretty-printed"],
 )
 def test_common_events_as_an_array_take_the_sql_path_with_the_same_rows(tmp_path, monkeypatch, dumps):
     taken = same_rows_both_ways(tmp_path, {"sendgrid/events.json": array(COMMON, **dumps)}, monkeypatch)
@@ -261,3 +267,102 @@ def test_nan_infinity_and_lone_surrogate_events_are_quarantined_and_their_neighb
         "SELECT list(status), sum(rows_loaded), sum(rows_quarantined) FROM ingest_files"
     ).fetchall()[0]
     assert files_row == (["loaded", "loaded"], 4, 6)
+
+
+# Odd values written as the file would hold them (number forms json.dumps never writes), each event with its id.
+ODD_EVENTS = [
+    (
+        "unicode",
+        '{"email": "kraków@example.pl", "event": "open", "timestamp": 1, "sg_event_id": "unicode", '
+        '"reason": "Zoë 😀 ∑ , : {", "note": "\u00e9t\u00e9"}',
+    ),
+    (
+        "quotes",
+        '{"email": "a@example.com", "event": "open", "timestamp": 1, "sg_event_id": "quotes", '
+        '"reason": "say \\"no\\", {x: 1}", "tag": "\\"q\\""}',
+    ),
+    (
+        "nested",
+        '{"email": "a@example.com", "event": "click", "timestamp": 1, "sg_event_id": "nested", '
+        '"url_offset": {"index": 0, "type": "html"}, "custom": {"deep": {"list": [1, 2, {"k": null}]}, "empty": {}}}',
+    ),
+    (
+        "numbers",
+        '{"email": "a@example.com", "event": "open", "timestamp": 1, "sg_event_id": "numbers", '
+        '"ratio": 1.0, "big": 1e3, "neg": -0.5, "exp": 2.5E-3, "int": 12345678901234567890}',
+    ),
+    (
+        "plain",
+        '{"email": "a@example.com", "event": "open", "timestamp": 1, "sg_event_id": "plain", '
+        '"campaign_id": "spring", "touchplan_send_id": "s-1"}',
+    ),
+]
+
+
+def _pretty(text: str) -> str:
+    """An event's text laid out over several lines, as a pretty-printing exporter writes it (strings untouched)."""
+    parts = text.split('"')
+    return '"'.join(
+        p if i % 2 else p.replace(", ", ",\n    ").replace("{", "{\n    ") for i, p in enumerate(parts)
+    )
+
+
+@pytest.mark.parametrize("layout", ["array", "pretty-array", "ndjson"])
+def test_payload_and_custom_args_hold_each_events_json_value_as_compact_json(tmp_path, monkeypatch, layout):
+    """`payload` is the event's JSON value and `custom_args` that of its non-standard keys, whatever the file's
+    layout and whichever parser took it (escaped quotes and the number forms go to Python's, the rest to DuckDB's):
+    stored as compact JSON, the text json.dumps(value, ensure_ascii=False, separators=(",", ":")) writes."""
+    texts = [t for _, t in ODD_EVENTS]
+    if layout == "ndjson":
+        data = "\n".join(texts) + "\n"
+    elif layout == "array":
+        data = "[" + ", ".join(texts) + "]"
+    else:
+        data = "[\n  " + ",\n  ".join(_pretty(t) for t in texts) + "\n]\n"
+    # one file per event: each takes its own parser
+    files = {f"sendgrid/{name}.json": data.encode("utf-8") for name in ("all",)}
+    files.update(
+        {
+            f"sendgrid/{name}.json": (text + "\n" if layout == "ndjson" else "[" + text + "]").encode("utf-8")
+            for name, text in ODD_EVENTS
+        }
+    )
+    taken = same_rows_both_ways(tmp_path, files, monkeypatch)
+    con, _ = _ingest(tmp_path / "exports", True, monkeypatch)
+    assert taken["sendgrid/plain.json"] and taken["sendgrid/nested.json"] and taken["sendgrid/unicode.json"]
+    assert not taken["sendgrid/quotes.json"] and not taken["sendgrid/numbers.json"]
+    rows = con.execute(
+        "SELECT _source_file, event_id, CAST(payload AS VARCHAR), CAST(custom_args AS VARCHAR) FROM raw_email_events"
+    ).fetchall()
+    assert len(rows) == 2 * len(ODD_EVENTS)
+    expected = {name: json.loads(text) for name, text in ODD_EVENTS}
+    for source, event_id, payload, custom_args in rows:
+        event = expected[event_id]
+        custom = {k: v for k, v in event.items() if k not in sendgrid.STANDARD}
+        assert json.loads(payload) == event, (source, event_id)
+        assert payload == json.dumps(event, ensure_ascii=False, separators=(",", ":")), (source, event_id)
+        assert json.loads(custom_args) == custom, (source, event_id)
+        assert custom_args == json.dumps(custom, ensure_ascii=False, separators=(",", ":")), (
+            source,
+            event_id,
+        )
+
+
+def test_the_same_event_gets_the_same_payload_text_from_every_layout(tmp_path, monkeypatch):
+    """The sending guard counts an event without `sg_event_id` once by md5(payload): the same event delivered in a
+    pretty-printed array, a compact array and a spaced NDJSON file must get the same payload text."""
+    events = [{k: v for k, v in e.items() if k != "sg_event_id"} for e in COMMON[:8]]
+    files = {
+        "sendgrid/pretty.json": array(events, indent=2, ensure_ascii=False),
+        "sendgrid/compact.json": array(events, separators=(",", ":")),
+        "sendgrid/lines.ndjson": ndjson(events),
+    }
+    taken = same_rows_both_ways(tmp_path, files, monkeypatch)
+    assert taken == dict.fromkeys(files, True)
+    con, _ = _ingest(tmp_path / "exports", True, monkeypatch)
+    by_file = con.execute(
+        "SELECT _source_file, list(md5(CAST(payload AS VARCHAR)) ORDER BY _source_line) FROM raw_email_events "
+        "GROUP BY 1"
+    ).fetchall()
+    assert len(by_file) == 3
+    assert by_file[0][1] == by_file[1][1] == by_file[2][1]
