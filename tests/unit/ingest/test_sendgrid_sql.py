@@ -320,7 +320,7 @@ def test_payload_and_custom_args_hold_each_events_json_value_as_compact_json(tmp
     else:
         data = "[\n  " + ",\n  ".join(_pretty(t) for t in texts) + "\n]\n"
     # one file per event: each takes its own parser
-    files = {f"sendgrid/{name}.json": data.encode("utf-8") for name in ("all",)}
+    files = {"sendgrid/all.json": data.encode("utf-8")}
     files.update(
         {
             f"sendgrid/{name}.json": (text + "\n" if layout == "ndjson" else "[" + text + "]").encode("utf-8")
