@@ -2,10 +2,12 @@
 same warehouse; wall and CPU time of both runs, the wall time of every step, and the daily/full ratio.
 
     .venv/bin/python -m benchmarks.bench_daily --contacts 20000 [--work /tmp/bench_daily] [--keep]
+    .venv/bin/python -m benchmarks.bench_daily --generated /tmp/gen100k --work /tmp/bench_daily   # reuse exports
 
 `touchplan sample-data` generates the exports; the newest 1% of the SendGrid events (by time; events are most of
 the rows) are held back, with the newest Zoom webinar's reports, and delivered as the next day's files
-(`sendgrid/events-day.json`, the webinar's two reports). The full run reads everything else with --as-of the
+(`sendgrid/events-day.json`, the webinar's two reports; at scale the generator writes `events-NNN.json` parts, and
+each keeps its name minus its held-back events). The full run reads everything else with --as-of the
 generated day minus one; the daily run reads the folder with the day's files added, --as-of a day later. Each run
 is a subprocess; CPU time is its user+sys (children included), peak RSS the largest of any process.
 """
@@ -48,21 +50,45 @@ def _timed(args: list[str]) -> dict:
     }
 
 
+def _write_events(path: Path, events: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[\n" + ",\n".join(json.dumps(e) for e in events) + "\n]\n", encoding="utf-8")
+
+
 def _split(generated: Path, exports: Path, day_files: Path) -> tuple[int, int]:
-    """Copy the exports minus the day's share into `exports`; write the day's files under `day_files`."""
-    shutil.copytree(generated, exports, ignore=shutil.ignore_patterns("_truth", "_history", "events.json"))
-    events = json.loads((generated / "sendgrid" / "events.json").read_text(encoding="utf-8"))
-    events.sort(key=lambda e: (e.get("timestamp") or 0, e.get("sg_event_id") or ""))
-    held = max(1, len(events) // 100)
-    for name, part in (("events.json", events[:-held]), ("events-day.json", events[-held:])):
-        target = (exports if name == "events.json" else day_files) / "sendgrid" / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("[\n" + ",\n".join(json.dumps(e) for e in part) + "\n]\n", encoding="utf-8")
+    """Copy the exports minus the day's share into `exports`; write the day's files under `day_files`.
+
+    The generator writes the events in one `sendgrid/events.json` or, at scale, in `events-NNN.json` parts: each
+    file keeps its name and loses its held-back events."""
+    event_files = sorted((generated / "sendgrid").glob("events*.json"))
+    names = {p.name for p in event_files}
+    shutil.copytree(
+        generated,
+        exports,
+        ignore=lambda _d, files: [f for f in files if f in names or f in ("_truth", "_history")],
+    )
+    keys = []
+    for index, path in enumerate(event_files):
+        for position, event in enumerate(json.loads(path.read_text(encoding="utf-8"))):
+            keys.append((event.get("timestamp") or 0, event.get("sg_event_id") or "", index, position))
+    keys.sort()
+    held_count = max(1, len(keys) // 100)
+    held = {(k[2], k[3]) for k in keys[-held_count:]}
+    day_events: list[dict] = []
+    for index, path in enumerate(event_files):
+        events = json.loads(path.read_text(encoding="utf-8"))
+        day_events += [e for position, e in enumerate(events) if (index, position) in held]
+        _write_events(
+            exports / "sendgrid" / path.name,
+            [e for position, e in enumerate(events) if (index, position) not in held],
+        )
+    day_events.sort(key=lambda e: (e.get("timestamp") or 0, e.get("sg_event_id") or ""))
+    _write_events(day_files / "sendgrid" / "events-day.json", day_events)
     webinar = sorted(p.name.split("_")[0] for p in (exports / "zoom").glob("*_attendee_report.csv"))[-1]
     for report in (exports / "zoom").glob(f"{webinar}_*.csv"):
         (day_files / "zoom").mkdir(parents=True, exist_ok=True)
         shutil.move(report, day_files / "zoom" / report.name)
-    return len(events), held
+    return len(keys), held_count
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,17 +98,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", default="2026-11-02T07:00:00", help="the generated exports' as-of time")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_daily"))
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--generated",
+        type=Path,
+        help="use these already generated exports (read only) instead of generating: the same data for a "
+        "before/after comparison",
+    )
     args = parser.parse_args(argv)
 
     work = args.work
+    if args.generated and args.generated.resolve().is_relative_to(work.resolve()):
+        parser.error("--generated must be outside --work (the work folder is emptied first)")
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    generated, exports, day_files = work / "generated", work / "exports", work / "day"
-    _timed(
-        ["sample-data", "--out", str(generated), "--contacts", str(args.contacts), "--seed", str(args.seed)]
-        + ["--as-of", args.as_of]
-    )
+    generated, exports, day_files = args.generated or work / "generated", work / "exports", work / "day"
+    if args.generated is None:
+        _timed(
+            [
+                "sample-data",
+                "--out",
+                str(generated),
+                "--contacts",
+                str(args.contacts),
+                "--seed",
+                str(args.seed),
+            ]
+            + ["--as-of", args.as_of]
+        )
     total_events, new_events = _split(generated, exports, day_files)
     day = datetime.fromisoformat(args.as_of)
     run = ["run", "--exports", str(exports), "--warehouse", str(work / "warehouse.duckdb")]
@@ -93,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     daily = _timed([*run, "--as-of", day.isoformat()])
 
     print(
-        f"bench_daily: {args.contacts} contacts, {total_events} SendGrid events, day: {new_events} new events"
+        f"bench_daily: {'the exports in ' + str(args.generated) if args.generated else str(args.contacts) + ' contacts'}, {total_events} SendGrid events, day: {new_events} new events"
     )
     print(f"{'step':<46}{'full s':>10}{'daily s':>10}{'daily/full':>12}")
     for step in full["steps"]:
