@@ -286,6 +286,75 @@ def test_a_later_run_keeps_the_history_and_records_new_moves(built) -> None:
     assert moves[-1] == ("opportunity", "new", "2026-12-05")  # won after the first run
 
 
+def test_the_history_of_a_merged_customer_id_moves_to_the_id_that_carries_it(built, tmp_path) -> None:
+    """Identity merged c3 and c8 into c2 after the first run: their recorded days become c2's where c2 has none,
+    their ids leave the table, and the relationships test to dim_customers passes (it failed a daily run at 100k
+    contacts before the history followed merges)."""
+    _, _, baseline = built
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(baseline, warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:  # c2 without its days before June 2026: days only the merged ids recorded
+        con.execute(
+            "delete from customer_lifecycle_history where customer_id = 'c2' and snapshot_date < '2026-06-01'"
+        )
+    finally:
+        con.close()
+    before = {
+        (row[0], row[1])
+        for row in query(
+            warehouse, "select customer_id, snapshot_date::varchar from customer_lifecycle_history"
+        )
+    }
+    con = duckdb.connect(str(warehouse))
+    try:
+        # c3 into c8 first, then c8 into c2: a chain (customer_id_lineage follows it to c2)
+        con.execute("""create table customer_id_lineage as select * from (values
+            ('c2', 'c2', 0, true), ('c3', 'c2', 2, true), ('c8', 'c2', 1, true))
+            as t(customer_id, current_customer_id, merge_hops, is_current)""")
+        con.execute("delete from dim_customers where customer_id in ('c3', 'c8')")
+        con.execute("delete from fct_touchpoints where customer_id in ('c3', 'c8')")
+    finally:
+        con.close()
+    work = tmp_path / "dbt"
+    run_dbt(
+        warehouse,
+        work,
+        ["build", "--select", "intermediate.insight", "marts.insight"],
+        shipped_vars(LATER_AS_OF),
+    )
+    after = {
+        (row[0], row[1])
+        for row in query(
+            warehouse, "select customer_id, snapshot_date::varchar from customer_lifecycle_history"
+        )
+    }
+    assert not {c for c, _ in after} & {"c3", "c8"}
+    merged_days = {d for c, d in before if c in ("c3", "c8")}
+    c2_days_before = {d for c, d in before if c == "c2"}
+    assert merged_days - c2_days_before  # the data has days only a merged id recorded
+    assert merged_days | c2_days_before <= {d for c, d in after if c == "c2"}
+    stages = query(
+        warehouse,
+        "select customer_id, snapshot_date::varchar, lifecycle_stage from customer_lifecycle_history",
+    )
+    after_c2 = {d: stage for c, d, stage in stages if c == "c2"}
+    con = duckdb.connect(str(baseline), read_only=True)
+    try:
+        merged_stage = {
+            (c, d): stage
+            for c, d, stage in con.execute(
+                "select customer_id, snapshot_date::varchar, lifecycle_stage from customer_lifecycle_history"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    for day in merged_days - c2_days_before:  # carried over: the stage a merged id recorded that day
+        assert after_c2[day] in {merged_stage.get((c, day)) for c in ("c3", "c8")}
+    for day in c2_days_before - {LATER_AS_OF[:10]}:  # c2's own row wins where both recorded the day
+        assert after_c2[day] == merged_stage[("c2", day)]
+
+
 def test_changed_definitions_change_the_output_without_code_changes(built, tmp_path) -> None:
     work, _, baseline = built
     before_rfv = table(baseline, "customer_rfv")

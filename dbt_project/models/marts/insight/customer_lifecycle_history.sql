@@ -3,13 +3,16 @@
     cannot be rebuilt from the exports, so `touchplan run --full-refresh` keeps this table (full_refresh=false;
     drop the table to rebuild it). The first build also loads the month-end stages derived from the touchpoint timeline over the history
     window, so transitions exist from the first run; later runs add derived month-ends only where no row
-    exists yet (a recorded daily snapshot is never overwritten by a derived one). -#}
+    exists yet (a recorded daily snapshot is never overwritten by a derived one). The days of a customer id that
+    identity merged into another move to the id that carries it today (macros/lifecycle_history.sql). -#}
+-- depends_on: {{ ref('customer_id_lineage') }}
 {{ config(
     materialized='incremental',
     unique_key=['customer_id', 'snapshot_date'],
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    full_refresh=false
+    full_refresh=false,
+    pre_hook=["{{ lifecycle_history_carry_merged() }}", "{{ lifecycle_history_delete_merged() }}"]
 ) }}
 
 with
