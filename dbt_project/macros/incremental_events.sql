@@ -32,9 +32,9 @@
 {%- endmacro %}
 
 {#- The rows the de-duplication sees, with their key. -#}
-{% macro sendgrid_event_rows_keyed() -%}
+{% macro sendgrid_event_rows_keyed(relation=none) -%}
 select *, coalesce(event_id, natural_key) as dedup_key
-from {{ ref('stg_sendgrid__event_rows') }}
+from {{ relation if relation is not none else ref('stg_sendgrid__event_rows') }}
 where email is not null and event_type is not null
 {%- endmacro %}
 
@@ -57,9 +57,10 @@ qualify coalesce(
 )
 {%- endmacro %}
 
+{#- (Relation names are left out: they hold the warehouse file's name.) -#}
 {% macro sendgrid_events_version() -%}
 {{ return(local_md5(
-    'state-v1|' ~ model.raw_code ~ '|' ~ sendgrid_event_rows_keyed() ~ '|' ~ sendgrid_event_survivor_rule()
+    'state-v1|' ~ model.raw_code ~ '|' ~ sendgrid_event_rows_keyed('event_rows') ~ '|' ~ sendgrid_event_survivor_rule()
     ~ '|' ~ sendgrid_event_window_rule() ~ '|' ~ email_domain('email') ~ '|' ~ subscription_group_name('asm_group_id')
 )) }}
 {%- endmacro %}
@@ -151,8 +152,8 @@ group by all
     delete from {{ this }} where email_event_id in (select 'sendgrid:' || dedup_key from {{ keys }})
   {%- endcall -%}
   {%- set counts = run_query('select (select count(*) from ' ~ keys ~ '), (select count(*) from ' ~ survivors ~ ')') -%}
-  {{- log(this.identifier ~ ': incremental, ' ~ counts.columns[0].values()[0] ~ ' of '
-          ~ counts.columns[1].values()[0] ~ ' event keys re-derived', info=True) -}}
+  {{- log(this.identifier ~ ': incremental, ' ~ counts.columns[0].values()[0] ~ ' event keys re-derived (the last '
+          ~ 'build had ' ~ counts.columns[1].values()[0] ~ ')', info=True) -}}
 {%- elif mode == 'rebuild' -%}
   {%- call statement('sendgrid_events_delete_all') -%}
     delete from {{ this }}

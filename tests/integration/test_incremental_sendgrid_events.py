@@ -199,6 +199,7 @@ S1 = (
     [_event(n, "delivered", n * 60, f"d-{n}") for n in range(1, 7)]
     + [_event(1, "click", 1000, "k-0"), _event(1, "click", 1002, "k-2"), _event(1, "click", 1004, "k-4")]
     + [_event(2, "open", 2000, "o-2a"), _event(3, "open", 3000, "o-3a")]
+    + [_event(n, "delivered", n * 60, f"x-{n}", message="m2") for n in range(10, 30)]  # no later copies
 )
 S2 = [
     _event(1, "delivered", 60, "d-1"),  # webhook retries: same sg_event_id
@@ -261,7 +262,13 @@ def stepped(tmp_path_factory):
         shutil.copy2(a, b)
         run_dbt(b, root / f"full{number}", ["run", "--full-refresh", "--select", *MODELS], dbt_vars)
         steps.append(
-            {"log": built.stdout, "compare": compare(a, b), "events": _events_by_type(a), "full": _events_by_type(b)}
+            {
+                "log": built.stdout,
+                "compare": compare(a, b),
+                "events": _events_by_type(a),
+                "full": _events_by_type(b),
+                "keys": _rows(a, "select count(*) from stg_sendgrid__events__survivors")[0][0],
+            }
         )
     return steps
 
@@ -282,7 +289,7 @@ def test_each_build_keeps_the_copy_the_rules_keep(stepped, step):
     assert [e for e, _ in events["click"]] == clicks
     assert [e for e, _ in events["open"]] == opens
     if delivered is not None:
-        assert dict(events["delivered"]) == delivered
+        assert {k: v for k, v in events["delivered"] if k.startswith("d-")} == delivered
     assert events == stepped[step]["full"]
 
 
@@ -296,5 +303,5 @@ def test_a_daily_build_re_derives_only_the_affected_groups(stepped, step):
     else:
         assert len(lines) == 1 and expected in lines[0], lines
     if expected == "incremental":
-        derived, total = (int(x) for x in lines[0].split("incremental, ")[1].split(" event keys")[0].split(" of "))
-        assert 0 < derived < total
+        derived = int(lines[0].split("incremental, ")[1].split(" event keys")[0])
+        assert 0 < derived < stepped[step]["keys"] / 2
