@@ -199,8 +199,8 @@ S1 = (
     [_event(n, "delivered", n * 60, f"d-{n}") for n in range(1, 7)]
     + [_event(1, "click", 1000, "k-0"), _event(1, "click", 1002, "k-2"), _event(1, "click", 1004, "k-4")]
     + [_event(2, "open", 2000, "o-2a"), _event(3, "open", 3000, "o-3a")]
-    + [_event(n, "delivered", n * 60, f"x-{n}", message="m2") for n in range(10, 30)]  # no later copies
 )
+S0 = [_event(n, "delivered", n * 60, f"x-{n}", message="m2") for n in range(10, 30)]  # no later copies
 S2 = [
     _event(1, "delivered", 60, "d-1"),  # webhook retries: same sg_event_id
     _event(2, "delivered", 120, "d-2"),
@@ -215,7 +215,14 @@ S4 = [_event(1, "click", 1020, "k-20"), _event(3, "open", 3001, "o-3c")]
 WINDOW_5 = {"event_duplicate_window_seconds": 5}
 STEPS = [
     # (files to write, dbt vars, build expected, click ids, open ids, delivered id -> file)
-    ({"s1.json": S1}, {}, "full", ["k-0"], ["o-2a", "o-3a"], {f"d-{n}": "s1" for n in range(1, 7)}),
+    (
+        {"s0.json": S0, "s1.json": S1},
+        {},
+        "full",
+        ["k-0"],
+        ["o-2a", "o-3a"],
+        {f"d-{n}": "s1" for n in range(1, 7)},
+    ),
     (
         {"s2.json": S2},
         {},
