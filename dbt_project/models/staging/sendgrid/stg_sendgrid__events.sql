@@ -3,37 +3,35 @@
     same content (a content fingerprint: message, recipient, event, URL, ASM group, bounce type, send id) and a
     timestamp at most var('event_duplicate_window_seconds', 2) seconds from the previous copy (one row kept). A
     genuine repeat (a second open of the same message) comes minutes later and is kept. The rows, cleaned and
-    keyed, come from stg_sendgrid__event_rows (incremental by export file); the de-duplication runs over all of
-    them on every build, so it is the full build's. -#}
+    keyed, come from stg_sendgrid__event_rows (incremental by export file).
+    Incremental by de-duplication group (macros/incremental_events.sql): a daily build re-derives only the keys and
+    fingerprints that gained or lost rows, with all their rows in view, so the table equals a full build's; a
+    changed rule (this SQL, the window var, ...) or --full-refresh rebuilds it in full. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ sendgrid_events_prepare() }}",
+    post_hook="{{ sendgrid_events_record() }}"
+) }}
+
 with
 
-keyed as (
-    select * from {{ ref('stg_sendgrid__event_rows') }}
-    where email is not null and event_type is not null
+{% if sendgrid_events_mode() == 'increment' %}
+survivors as (
+    -- the survivors of the keys to re-derive, written by the pre-hook: every survivor of their fingerprints
+    select * from {{ sendgrid_events_table('work') }}
 ),
-
-same_id_once as (
-    select *
-    from keyed
-    qualify row_number() over (
-        partition by coalesce(event_id, natural_key)
-        order by _ingested_at, _source_file, _source_line
-    ) = 1
+{% else %}
+survivors as (
+    select * from ({{ sendgrid_event_rows_keyed() }}) as keyed
+    {{ sendgrid_event_survivor_rule() }}
 ),
+{% endif %}
 
 deduplicated as (
-    select *
-    from same_id_once
-    qualify coalesce(
-        date_diff(
-            'second',
-            lag(occurred_at) over (
-                partition by fingerprint order by occurred_at, _ingested_at, _source_file, _source_line
-            ),
-            occurred_at
-        ) > {{ var('event_duplicate_window_seconds', 2) }},
-        true
-    )
+    select * from survivors
+    {{ sendgrid_event_window_rule() }}
 ),
 
 final as (
