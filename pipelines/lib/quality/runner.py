@@ -341,9 +341,8 @@ class QualityRunner:
 
         t0 = time.perf_counter()
         recorded = _record_failures(
-            con, table, columns, meta, rows_suite, profile_suite, profile, outcomes, params, run_at,
-            keep_row_failures=plan.scope == "reused",
-        )  # fmt: skip
+            con, table, columns, meta, rows_suite, profile_suite, profile, outcomes, params, run_at
+        )
         validated_at = plan.previous_validated_at if plan.scope == "reused" else run_at
         _record_results(con, table, outcomes, run_at, plan.scope, validated_at)
         volume_ok = not any(o.check in ("volume_drop",) and not o.success for o in outcomes)
@@ -491,7 +490,9 @@ class _ContentState:
         return cls(
             table=table,
             config_fingerprint=config_key,
-            parameters_fingerprint=hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest(),
+            parameters_fingerprint=hashlib.sha256(
+                json.dumps(parameters, sort_keys=True).encode()
+            ).hexdigest(),
             parts={name: [int(n), int(h)] for name, n, h in rows},
             has_files=has_files,
         )
@@ -773,17 +774,11 @@ def _record_failures(
     outcomes: list[ExpectationOutcome],
     params,
     run_at,
-    keep_row_failures: bool = False,
 ) -> int:
-    """Replace this table's rows in quality_failures with the keys failing in this run; `keep_row_failures`
-    (the row outcomes are an earlier validation's): the row suite's failing keys found then are kept."""
-    if keep_row_failures:
-        con.execute(
-            "DELETE FROM quality_failures WHERE table_name = ? AND starts_with(check_name, ?)",
-            [table, f"{table}{PROFILE_SUFFIX}."],
-        )
-    else:
-        con.execute("DELETE FROM quality_failures WHERE table_name = ?", [table])
+    """Replace this table's rows in quality_failures with the keys failing in this run. The keys of a failed row
+    expectation are selected in DuckDB over the whole table, also when its outcome was reused or merged from
+    new rows (a WARN failure of an unchanged table lists the same keys again, with this run's time)."""
+    con.execute("DELETE FROM quality_failures WHERE table_name = ?", [table])
     key_columns = [c for c in meta.get("key_columns", []) if c in columns]
     configs = {(x.configuration.meta or {}).get("check"): x.configuration for x in rows_suite.expectations}
     profile_configs = {
@@ -792,8 +787,6 @@ def _record_failures(
     recorded = 0
     for outcome in outcomes:
         if outcome.success:
-            continue
-        if outcome.suite == table and keep_row_failures:
             continue
         if outcome.suite == table and key_columns:
             expectation = configs.get(outcome.check)

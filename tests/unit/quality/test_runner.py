@@ -181,7 +181,9 @@ def test_only_the_latest_results_per_suite_are_kept(gx_root: Path, con, tmp_path
     runner = QualityRunner(gx_root)
     for n in range(4):
         # reuse=False: every run validates both suites (an unchanged table would reuse the row suite's result)
-        runner.validate_table(con, "raw_crm_contacts", now=NOW, run_id=f"run{n}", build_docs=False, reuse=False)
+        runner.validate_table(
+            con, "raw_crm_contacts", now=NOW, run_id=f"run{n}", build_docs=False, reuse=False
+        )
     store = tmp_path / "out" / "quality" / "validations" / "raw_crm_contacts"
     assert len([t for r in store.iterdir() for t in r.iterdir()]) == 4
     assert runner.prune_results(keep=2) == 2 * 2  # the rows suite and the profile suite
