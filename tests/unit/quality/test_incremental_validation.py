@@ -216,3 +216,15 @@ def test_a_replaced_file_with_a_new_one_validates_the_whole_table(gx_root: Path,
     result = runner.validate_table(con, TABLE, now=NEXT_DAY, build_docs=False)
 
     assert result.rows_scope == "validated" and result.rows_validated == 510
+
+
+def test_an_earlier_warn_failure_stands_when_only_good_files_were_added(gx_root: Path, con):
+    make_raw_crm_contacts(con, rows=1000, invalid_share=0.1)  # email_valid (WARN): 100 rows
+    runner = QualityRunner(gx_root)
+    runner.validate_table(con, TABLE, now=NOW, build_docs=False)
+    _add_file(con, "crm/hubspot_contacts_day2.csv", 30)
+
+    result = runner.validate_table(con, TABLE, now=NEXT_DAY, build_docs=False)
+
+    assert result.rows_scope == "new rows" and result.passed
+    assert [(o.check, o.failing_count) for o in result.warn_failures] == [("email_valid", 100)]
