@@ -347,8 +347,13 @@ class QualityRunner:
         _record_results(con, table, outcomes, run_at, plan.scope, validated_at)
         volume_ok = not any(o.check in ("volume_drop",) and not o.success for o in outcomes)
         _record_volume(con, table, profile, run_at, run_id, accepted=volume_ok)
-        if plan.scope != "reused":
-            state.save(con, row_outcomes, params["now"], rows_validated, run_id, run_at)
+        if plan.scope == "reused":
+            # the outcomes hold as of this `now` too (`_reuse_plan`): the next run compares with it
+            state.move_now(con, params["now"])
+        else:
+            # rows the stored outcomes cover: the earlier validation's and the new files' on "new rows"
+            covered = rows_validated + (plan.previous_rows_validated if plan.scope == "new rows" else 0)
+            state.save(con, row_outcomes, params["now"], covered, run_id, run_at)
         timings["failing_keys"] = time.perf_counter() - t0
 
         docs_path = None
@@ -495,6 +500,12 @@ class _ContentState:
             ).hexdigest(),
             parts={name: [int(n), int(h)] for name, n, h in rows},
             has_files=has_files,
+        )
+
+    def move_now(self, con, now_param) -> None:
+        con.execute(
+            "UPDATE quality_validation_state SET now_param = ? WHERE table_name = ?",
+            [now_param.to_pydatetime(), self.table],
         )
 
     def save(self, con, row_outcomes, now_param, rows_validated: int, run_id, run_at) -> None:

@@ -52,10 +52,10 @@ CREATE TABLE IF NOT EXISTS quality_validation_state (
     parameters_fingerprint VARCHAR, -- the suite parameters other than `now` (e.g. source_systems), and the schema
     content_fingerprint VARCHAR,    -- digest of `parts`
     parts VARCHAR,                  -- JSON {_source_file: [rows, sum of row hashes]} ('' for tables without files)
-    now_param TIMESTAMP,            -- the `now` the not-in-the-future expectations compared with
+    now_param TIMESTAMP,            -- the `now` the outcomes hold for (moved forward when reused)
     row_outcomes VARCHAR,           -- JSON: the row suite's outcomes (names, severities, counts; never row values)
     total_rows BIGINT,
-    rows_validated BIGINT,
+    rows_validated BIGINT,          -- rows the outcomes cover (a sample of them above sample_rows)
     run_id VARCHAR,
     validated_at TIMESTAMP          -- UTC
 )
