@@ -229,3 +229,20 @@ def test_an_earlier_warn_failure_stands_when_only_good_files_were_added(gx_root:
 
     assert result.rows_scope == "new rows" and result.passed
     assert [(o.check, o.failing_count) for o in result.warn_failures] == [("email_valid", 100)]
+
+
+def test_a_warehouse_from_before_daily_runs_gets_the_new_result_columns(gx_root: Path, con):
+    con.execute("""
+        CREATE TABLE quality_check_results (check_name VARCHAR, table_name VARCHAR, severity VARCHAR,
+            success BOOLEAN, failing_count BIGINT, observed_value VARCHAR, run_at TIMESTAMP)
+    """)
+    con.execute("INSERT INTO quality_check_results VALUES ('dim_customers.schema', 'dim_customers', 'error', true, "
+                "NULL, NULL, TIMESTAMP '2026-11-01')")  # fmt: skip
+    make_raw_crm_contacts(con, rows=100)
+
+    QualityRunner(gx_root).validate_table(con, TABLE, now=NOW, build_docs=False)
+
+    rows = con.execute(
+        "SELECT table_name, validation, count(*) FROM quality_check_results GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall()
+    assert rows == [("dim_customers", None, 1), (TABLE, "validated", 18)]  # 12 row, 6 profile expectations
