@@ -35,8 +35,13 @@ def _timed(args: list[str]) -> dict:
     result = subprocess.run([TOUCHPLAN, *args], capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != 0:
+    if result.returncode != 0 and args[0] != "run":
         sys.exit(f"touchplan {args[0]} failed:\n{result.stderr[-3000:]}")
+    failed = None
+    if result.returncode != 0:  # a failed run: the steps that ran are still printed, then the error
+        failed = "\n".join(
+            line for line in result.stderr.splitlines() if "FAILED" in line or "error:" in line
+        )
     steps = {}
     for line in result.stderr.splitlines():
         match = STEP.match(line)
@@ -47,6 +52,7 @@ def _timed(args: list[str]) -> dict:
         "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "peak_rss_mb": after.ru_maxrss / 1024,  # the largest child so far (kilobytes on Linux)
         "steps": steps,
+        "failed": failed,
     }
 
 
@@ -150,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{'whole run, CPU (user+sys)':<46}{full['cpu']:>10.1f}{daily['cpu']:>10.1f}{daily['cpu'] / full['cpu']:>12.0%}"
     )
     print(f"peak RSS of any process: {daily['peak_rss_mb']:.0f} MB")
+    for name, run_ in (("full", full), ("daily", daily)):
+        if run_["failed"]:
+            print(f"the {name} run FAILED (steps after the failure did not run):\n{run_['failed']}")
+    if full["failed"] or daily["failed"]:
+        return 1
     if not args.keep:
         shutil.rmtree(work)
     return 0

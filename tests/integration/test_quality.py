@@ -15,6 +15,7 @@ import pytest
 from pipelines.defs.quality.checks import CHECK_NAME, build_table_check, table_checks
 from pipelines.defs.quality.resources import GreatExpectationsResource
 from pipelines.defs.resources import TouchplanResource
+from pipelines.defs.transform.dbt import DBT_STEPS, full_refresh_run_config
 from pipelines.lib.settings import EXPECTATIONS_DIR
 from tests.unit.quality.conftest import make_raw_crm_contacts
 
@@ -24,7 +25,17 @@ from tests.unit.quality.conftest import make_raw_crm_contacts
 AS_OF = "2026-11-21T12:00:00"
 
 
-def _job_defs(tmp_path: Path, invalid_share: float) -> dg.Definitions:
+def _dbt_step(name: str, deps: list) -> dg.AssetsDefinition:
+    """A stand-in for a dbt step with its run config (`full_refresh`), as `touchplan run --full-refresh` sets it."""
+
+    @dg.asset(name=name, deps=deps, config_schema={"full_refresh": dg.Field(bool, default_value=False)})
+    def _step() -> None:
+        return None
+
+    return _step
+
+
+def _job_defs(tmp_path: Path, invalid_share: float, dbt_steps: bool = False) -> dg.Definitions:
     warehouse = tmp_path / "warehouse.duckdb"
     gx_root = tmp_path / "expectations"
     shutil.copytree(EXPECTATIONS_DIR, gx_root, ignore=shutil.ignore_patterns("uncommitted"))
@@ -43,8 +54,9 @@ def _job_defs(tmp_path: Path, invalid_share: float) -> dg.Definitions:
     def send_ledger() -> None:
         return None
 
+    steps = [_dbt_step(name, [raw_crm_contacts]) for name in DBT_STEPS] if dbt_steps else []
     return dg.Definitions(
-        assets=[raw_crm_contacts, contact_plan, send_ledger],
+        assets=[raw_crm_contacts, contact_plan, send_ledger, *steps],
         asset_checks=[build_table_check("raw_crm_contacts", blocking=True)],
         jobs=[dg.define_asset_job("touchplan_job", selection="*")],
         resources={
@@ -81,7 +93,14 @@ def test_thirty_percent_invalid_emails_stop_the_run_before_planning_and_delivery
     }
     assert Path(evaluation.metadata["data_docs"].value).is_file()
     phases = evaluation.metadata["seconds_by_phase"].value
-    assert set(phases) == {"read_rows", "validate_rows", "profile", "failing_keys", "data_docs"}
+    assert set(phases) == {
+        "fingerprint",
+        "read_rows",
+        "validate_rows",
+        "profile",
+        "failing_keys",
+        "data_docs",
+    }
 
     failures = [e for e in result.all_events if e.is_step_failure]
     assert len(failures) == 1
@@ -115,6 +134,28 @@ def test_warn_only_failures_let_the_run_complete(tmp_path: Path, monkeypatch):
     # 1,000 rows, the first of every 10 not an address: 100 rows fail the WARN check, under the ERROR check's
     # share; as of AS_OF (fresh rows) that is the only failure
     assert evaluation.metadata["failing_counts"].value == {"raw_crm_contacts.email_valid": 100}
+
+
+def test_an_unchanged_table_is_reused_and_a_full_refresh_run_validates_it_again(tmp_path: Path, monkeypatch):
+    """Daily runs (docs/quality.md): the second run's check reuses the first run's row outcomes (same result,
+    same severity); a run with the dbt steps' full_refresh config (`touchplan run --full-refresh`) validates."""
+    monkeypatch.setenv("TOUCHPLAN_AS_OF", AS_OF)
+    job = _job_defs(tmp_path, invalid_share=0.1, dbt_steps=True).resolve_job_def("touchplan_job")
+    runs = [
+        job.execute_in_process(raise_on_error=False),
+        job.execute_in_process(raise_on_error=False),
+        job.execute_in_process(run_config=full_refresh_run_config(True), raise_on_error=False),
+    ]
+
+    assert all(r.success for r in runs)
+    evaluations = [_check_evaluation(r) for r in runs]
+    assert [e.metadata["rows_validation"].value for e in evaluations] == ["validated", "reused", "validated"]
+    assert evaluations[1].metadata["rows_reused_from_run"].value == runs[0].run_id
+    assert "validate_rows" not in evaluations[1].metadata["seconds_by_phase"].value
+    for evaluation in evaluations:
+        assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+        assert evaluation.metadata["failing_counts"].value == {"raw_crm_contacts.email_valid": 100}
+    assert "rows unchanged since run " + runs[0].run_id in evaluations[1].description
 
 
 @pytest.mark.parametrize("table", ["raw_crm_contacts", "dim_customers", "contact_plan", "raw_email_events"])

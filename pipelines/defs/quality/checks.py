@@ -9,6 +9,7 @@ import dagster as dg
 
 from pipelines.defs.quality.resources import GreatExpectationsResource
 from pipelines.defs.resources import TouchplanResource
+from pipelines.defs.transform.dbt import DBT_STEPS
 from pipelines.lib.ingest.sources import load_sources_config
 from pipelines.lib.planning.provenance import record_plan_checks
 from pipelines.lib.quality.runner import QualityRunner, TableValidation
@@ -32,15 +33,26 @@ def check_result(validation: TableValidation) -> dg.AssetCheckResult:
         "rows_validated": validation.rows_validated,
         "failing_keys_recorded": validation.failures_recorded,
         "failing_keys_table": "quality_failures",
+        # "validated", "new rows" (row checks on the new files' rows) or "reused" (unchanged: not re-validated)
+        "rows_validation": validation.rows_scope,
         "seconds": round(validation.seconds, 3),
         # where the time went: read_rows, validate_rows, profile, failing_keys, data_docs
         "seconds_by_phase": dg.MetadataValue.json({k: round(v, 3) for k, v in validation.timings.items()}),
     }
+    if validation.reused_from_run:
+        metadata["rows_reused_from_run"] = validation.reused_from_run
     if validation.data_docs_path:
         metadata["data_docs"] = dg.MetadataValue.path(validation.data_docs_path)
     return dg.AssetCheckResult(
         passed=not failed, severity=severity, metadata=metadata, description=validation.message()
     )
+
+
+def is_full_refresh(run: dg.DagsterRun) -> bool:
+    """A run with dbt's --full-refresh on any dbt step (`touchplan run --full-refresh`, `full_refresh_run_config`,
+    or the launchpad's op config) validates every table again: no outcome of an earlier run is reused."""
+    ops = (run.run_config or {}).get("ops") or {}
+    return any(((ops.get(step) or {}).get("config") or {}).get("full_refresh") for step in DBT_STEPS)
 
 
 def build_table_check(table: str, *, blocking: bool) -> dg.AssetChecksDefinition:
@@ -65,6 +77,7 @@ def build_table_check(table: str, *, blocking: bool) -> dg.AssetChecksDefinition
                 run_id=context.run.run_id,
                 custom_source_systems=sources.custom_source_systems(table),
                 results_dir=settings.quality,
+                reuse=not is_full_refresh(context.run),
             )
             if table == PLAN_TABLE:  # the plan run this run made may be delivered only if this passed
                 marked = record_plan_checks(con, context.run.run_id, passed=not validation.error_failures)

@@ -35,9 +35,11 @@ class GreatExpectationsResource(dg.ConfigurableResource):
         run_id: str | None = None,
         custom_source_systems: Collection[str] = (),
         results_dir: Path | None = None,
+        reuse: bool = True,
     ) -> TableValidation:
+        """`reuse=False` (a full-refresh run): no earlier validation's outcomes stand (runner.validate_table)."""
         return self.runner(results_dir).validate_table(
-            con, table, now=now, run_id=run_id, custom_source_systems=custom_source_systems
+            con, table, now=now, run_id=run_id, custom_source_systems=custom_source_systems, reuse=reuse
         )
 
 

@@ -22,9 +22,10 @@ the latest `KEEP_RESULTS` results per suite are kept, so the folder does not gro
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,13 @@ class TableValidation:
     run_at: datetime
     failures_recorded: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    # how the row suite was evaluated: "validated" (GX over the table or its sample), "new rows" (GX over the rows
+    # of the files loaded since the last validation, merged with its outcomes) or "reused" (the table did not
+    # change: the last validation's outcomes stand); the profile suite is evaluated on every run
+    rows_scope: str = "validated"
+    reused_from_run: str | None = None  # "reused": the run whose validation stands
+    rows_validated_at: datetime | None = None  # when GX evaluated the row suite's outcomes (UTC)
+    new_files: int = 0  # "new rows": files whose rows were validated
 
     @property
     def sampled(self) -> bool:
@@ -102,6 +110,17 @@ class TableValidation:
         return not self.error_failures
 
     def message(self) -> str:
+        note = ""
+        if self.rows_scope == "reused":
+            note = (
+                f" (rows unchanged since run {self.reused_from_run} at {self.rows_validated_at:%Y-%m-%d %H:%M:%S}"
+                " UTC: not re-validated)"
+            )
+        elif self.rows_scope == "new rows":
+            note = f" (row checks on the {self.rows_validated} rows of {self.new_files} new file(s))"
+        return self._message() + note
+
+    def _message(self) -> str:
         if not self.failed:
             return f"{self.table}: all {len(self.outcomes)} expectations passed"
         parts = []
@@ -210,6 +229,7 @@ class QualityRunner:
         self._context = None
         self._suites: dict[str, Any] = {}  # suite name -> ExpectationSuite, loaded once per runner
         self._checkpoints: dict[str, Any] = {}  # checkpoint name -> Checkpoint, loaded once per runner
+        self._config_key: str | None = None
 
     @property
     def context(self):
@@ -261,9 +281,15 @@ class QualityRunner:
         run_id: str | None = None,
         build_docs: bool = True,
         custom_source_systems: Collection[str] = (),
+        reuse: bool = True,
     ) -> TableValidation:
         """Validate `table`; `custom_source_systems`: the source systems config/sources.yaml declares for it
-        (custom_csv rules), allowed by `source_system_allowed` besides the built-in ones."""
+        (custom_csv rules), allowed by `source_system_allowed` besides the built-in ones.
+
+        `reuse` (off for `touchplan run --full-refresh`): when the rows the row suite reads did not change since
+        the table's last validation under the same configuration, that validation's row outcomes stand (GX does
+        not run the row suite); when only files were added, the row suite runs on the new files' rows (see
+        `_reuse_plan`). The profile suite (volume, freshness, duplicates, over the whole table) runs every time."""
         started = time.perf_counter()
         timings: dict[str, float] = {}
         now = now or datetime.now(UTC)
@@ -282,47 +308,83 @@ class QualityRunner:
             params["source_systems"] = builtin + sorted(set(custom_source_systems) - set(builtin))
 
         t0 = time.perf_counter()
-        total_rows = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]
-        frame = _read_rows(con, table, columns, meta)
-        timings["read_rows"] = time.perf_counter() - t0
+        state = _ContentState.measure(con, table, columns, meta, params, self.config_key)
+        plan = _reuse_plan(con, table, state, params["now"], rows_suite) if reuse else _ReusePlan("validated")
+        total_rows = state.total_rows
+        timings["fingerprint"] = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        rows_result = self._run_checkpoint(table, frame, params, run_id)
-        timings["validate_rows"] = time.perf_counter() - t0
+        rows_run_ids: list = []
+        rows_validated = total_rows
+        if plan.scope == "reused":
+            row_outcomes = plan.previous_outcomes
+            rows_validated = plan.previous_rows_validated
+        else:
+            t0 = time.perf_counter()
+            frame = _read_rows(con, table, columns, meta, only_files=plan.new_files)
+            timings["read_rows"] = time.perf_counter() - t0
+            rows_validated = len(frame)
+
+            t0 = time.perf_counter()
+            rows_result = self._run_checkpoint(table, frame, params, run_id)
+            timings["validate_rows"] = time.perf_counter() - t0
+            rows_run_ids = list(rows_result.run_results)
+            row_outcomes = _outcomes(table, rows_result)
+            if plan.scope == "new rows":
+                row_outcomes = _merge_outcomes(plan.previous_outcomes, row_outcomes)
 
         t0 = time.perf_counter()
         profile = _profile_frame(con, table, columns, profile_suite.meta or {}, now)
         profile_result = self._run_checkpoint(table + PROFILE_SUFFIX, profile, params, run_id)
         timings["profile"] = time.perf_counter() - t0
 
-        outcomes = _outcomes(table, rows_result) + _outcomes(table + PROFILE_SUFFIX, profile_result)
+        outcomes = row_outcomes + _outcomes(table + PROFILE_SUFFIX, profile_result)
 
         t0 = time.perf_counter()
         recorded = _record_failures(
             con, table, columns, meta, rows_suite, profile_suite, profile, outcomes, params, run_at
         )
-        _record_results(con, table, outcomes, run_at)
+        validated_at = plan.previous_validated_at if plan.scope == "reused" else run_at
+        _record_results(con, table, outcomes, run_at, plan.scope, validated_at)
         volume_ok = not any(o.check in ("volume_drop",) and not o.success for o in outcomes)
         _record_volume(con, table, profile, run_at, run_id, accepted=volume_ok)
+        if plan.scope == "reused":
+            # the outcomes hold as of this `now` too (`_reuse_plan`): the next run compares with it
+            state.move_now(con, params["now"])
+        else:
+            # rows the stored outcomes cover: the earlier validation's and the new files' on "new rows"
+            covered = rows_validated + (plan.previous_rows_validated if plan.scope == "new rows" else 0)
+            state.save(con, row_outcomes, params["now"], covered, run_id, run_at)
         timings["failing_keys"] = time.perf_counter() - t0
 
         docs_path = None
         if build_docs:
             t0 = time.perf_counter()
-            docs_path = self.build_docs([rid for r in (rows_result, profile_result) for rid in r.run_results])
+            docs_path = self.build_docs([*rows_run_ids, *profile_result.run_results])
             timings["data_docs"] = time.perf_counter() - t0
 
         return TableValidation(
             table=table,
             outcomes=outcomes,
             total_rows=int(total_rows),
-            rows_validated=len(frame),
+            rows_validated=int(rows_validated),
             seconds=time.perf_counter() - started,
             data_docs_path=docs_path,
             run_at=run_at,
             failures_recorded=recorded,
             timings=timings,
+            rows_scope=plan.scope,
+            reused_from_run=plan.previous_run_id if plan.scope == "reused" else None,
+            rows_validated_at=validated_at,
+            new_files=len(plan.new_files or ()),
         )
+
+    @property
+    def config_key(self) -> str:
+        """The configuration fingerprint of this runner's context (computed once: a runner's suites are loaded
+        once, so a changed file means another runner, `shared_runner`)."""
+        if self._config_key is None:
+            self._config_key = config_fingerprint(self.context_root)
+        return self._config_key
 
     def build_docs(self, resource_identifiers: list | None = None) -> str:
         self.prune_results()
@@ -378,6 +440,183 @@ class QualityRunner:
 
 
 # ---------------------------------------------------------------------- helpers (DuckDB side)
+# The row expectations whose outcome over a table is the outcome over its parts (each row judged alone, `mostly`
+# aside): a raw table that only gained files can have them evaluated on the new files' rows (`_reuse_plan`).
+ROW_LOCAL_EXPECTATIONS = frozenset(
+    {
+        "expect_table_columns_to_match_set",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+        "expect_column_values_to_be_between",
+        "expect_column_pair_values_a_to_be_greater_than_b",
+    }
+)
+NOW_PARAMETER = {"$PARAMETER": "now"}
+
+
+@dataclass
+class _ContentState:
+    """What the row suite reads, fingerprinted in DuckDB: per `_source_file` (one part '' for tables without
+    files) the row count and the sum of a hash of each row's suite columns (order-independent, one scan)."""
+
+    table: str
+    config_fingerprint: str
+    parameters_fingerprint: str
+    parts: dict[str, list[int]]
+    has_files: bool
+
+    @property
+    def total_rows(self) -> int:
+        return sum(n for n, _ in self.parts.values())
+
+    @property
+    def content_fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.parts, sort_keys=True).encode()).hexdigest()
+
+    @classmethod
+    def measure(cls, con, table: str, columns: dict[str, str], meta: dict[str, Any], params, config_key: str):
+        read = _read_columns(columns, meta)
+        has_files = "_source_file" in columns
+        part = "coalesce(CAST(_source_file AS VARCHAR), '(none)')" if has_files else "''"
+        hashed = f"hash({', '.join(quote_ident(c) for c in read)})" if read else "0"
+        rows = con.execute(
+            f"SELECT {part} AS part, count(*) AS n, coalesce(sum({hashed}), 0) AS h "
+            f"FROM {quote_ident(table)} GROUP BY ALL"
+        ).fetchall()
+        parameters = {
+            "parameters": {k: v for k, v in params.items() if k != "now"},
+            "schema": columns,
+            "read": read,
+        }
+        return cls(
+            table=table,
+            config_fingerprint=config_key,
+            parameters_fingerprint=hashlib.sha256(
+                json.dumps(parameters, sort_keys=True).encode()
+            ).hexdigest(),
+            parts={name: [int(n), int(h)] for name, n, h in rows},
+            has_files=has_files,
+        )
+
+    def move_now(self, con, now_param) -> None:
+        con.execute(
+            "UPDATE quality_validation_state SET now_param = ? WHERE table_name = ?",
+            [now_param.to_pydatetime(), self.table],
+        )
+
+    def save(self, con, row_outcomes, now_param, rows_validated: int, run_id, run_at) -> None:
+        con.execute("DELETE FROM quality_validation_state WHERE table_name = ?", [self.table])
+        con.execute(
+            "INSERT INTO quality_validation_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                self.table,
+                self.config_fingerprint,
+                self.parameters_fingerprint,
+                self.content_fingerprint,
+                json.dumps(self.parts, sort_keys=True),
+                now_param.to_pydatetime(),
+                json.dumps([asdict(o) for o in row_outcomes]),
+                self.total_rows,
+                rows_validated,
+                run_id,
+                run_at,
+            ],
+        )
+
+
+@dataclass
+class _ReusePlan:
+    scope: str  # "validated" | "new rows" | "reused"
+    reason: str = ""
+    new_files: list[str] | None = None
+    previous_outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    previous_rows_validated: int = 0
+    previous_run_id: str | None = None
+    previous_validated_at: datetime | None = None
+
+
+def _reuse_plan(con, table: str, state: _ContentState, now_param: pd.Timestamp, rows_suite) -> _ReusePlan:
+    """Whether the last validation's row outcomes can stand (the rule in docs/quality.md, "Daily runs"):
+
+    - same GX configuration (`config_fingerprint`), same suite parameters besides `now`, same table schema;
+    - no ERROR outcome failed in it;
+    - `now` (the bound of the not-in-the-future expectations) not earlier than then, and, if later, no such
+      expectation failed then (a row in the future then may not be now; one in the past stays in the past);
+    - then: the same content -> "reused"; a raw table whose earlier files are all unchanged and which only gained
+      files, with a suite of row-local expectations -> "new rows"; otherwise -> "validated".
+    """
+    row = con.execute(
+        "SELECT config_fingerprint, parameters_fingerprint, parts, now_param, row_outcomes, rows_validated, "
+        "run_id, validated_at FROM quality_validation_state WHERE table_name = ?",
+        [table],
+    ).fetchone()
+    if row is None:
+        return _ReusePlan("validated", "no earlier validation")
+    config, parameters, parts_json, previous_now, outcomes_json, rows_validated, run_id, validated_at = row
+    if config != state.config_fingerprint:
+        return _ReusePlan("validated", "expectations changed")
+    if parameters != state.parameters_fingerprint:
+        return _ReusePlan("validated", "parameters or schema changed")
+    previous = [ExpectationOutcome(**o) for o in json.loads(outcomes_json)]
+    if any(o.severity == "error" and not o.success for o in previous):
+        return _ReusePlan("validated", "the earlier validation failed")
+    now_checks = {
+        (x.configuration.meta or {}).get("check") or x.configuration.type
+        for x in rows_suite.expectations
+        if NOW_PARAMETER in x.configuration.kwargs.values()
+    }
+    now_value = now_param.to_pydatetime()
+    if now_value < previous_now or (
+        now_value > previous_now and any(o.check in now_checks and not o.success for o in previous)
+    ):
+        return _ReusePlan("validated", "`now` moved")
+    base = _ReusePlan(
+        "reused",
+        previous_outcomes=previous,
+        previous_rows_validated=int(rows_validated),
+        previous_run_id=run_id,
+        previous_validated_at=validated_at,
+    )
+    earlier = {name: list(v) for name, v in json.loads(parts_json).items()}
+    if earlier == state.parts:
+        return base
+    row_local = all(x.configuration.type in ROW_LOCAL_EXPECTATIONS for x in rows_suite.expectations)
+    added = sorted(set(state.parts) - set(earlier))
+    if (
+        table.startswith("raw_")
+        and state.has_files
+        and row_local
+        and added
+        and all(state.parts.get(name) == value for name, value in earlier.items())
+    ):
+        base.scope, base.new_files = "new rows", added
+        return base
+    return _ReusePlan("validated", "content changed")
+
+
+def _merge_outcomes(
+    previous: list[ExpectationOutcome], new: list[ExpectationOutcome]
+) -> list[ExpectationOutcome]:
+    """The outcome over earlier rows and new rows: passes when both passed (failing counts are counted again over
+    the whole table by `_record_failures`)."""
+    earlier = {o.check: o for o in previous}
+    merged = []
+    for o in new:
+        before = earlier.get(o.check)
+        if before is not None:
+            o.success = o.success and before.success
+            if o.element_count is not None and before.element_count is not None:
+                o.element_count += before.element_count
+            if before.failing_count is not None and o.failing_count is not None:
+                o.failing_count += before.failing_count
+        merged.append(o)
+    return merged
+
+
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
@@ -396,13 +635,26 @@ def _select_expr(column: str, dtype: str) -> str:
     return q
 
 
-def _read_rows(con, table: str, columns: dict[str, str], meta: dict[str, Any]) -> pd.DataFrame:
+def _read_columns(columns: dict[str, str], meta: dict[str, Any]) -> list[str]:
+    """The columns the row suite reads: its key columns and the columns it names, those present."""
     wanted = list(dict.fromkeys([*meta.get("key_columns", []), *meta.get("columns", [])]))
-    present = [c for c in wanted if c in columns]
+    return [c for c in wanted if c in columns]
+
+
+def _read_rows(
+    con, table: str, columns: dict[str, str], meta: dict[str, Any], only_files: list[str] | None = None
+) -> pd.DataFrame:
+    """The row suite's columns (a repeatable reservoir sample above `sample_rows`); `only_files`: only the rows
+    of these `_source_file`s."""
+    present = _read_columns(columns, meta)
     select = ", ".join(_select_expr(c, columns[c]) for c in present) or "1 AS _none"
     sample_rows = meta.get("sample_rows")
     sample = f" USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE (42)" if sample_rows else ""
-    frame = con.execute(f"SELECT {select} FROM {quote_ident(table)}{sample}").df()
+    source = quote_ident(table)
+    if only_files is not None:
+        source = f"(SELECT * FROM {source} WHERE _source_file IN (SELECT unnest($files)))"
+    sql = f"SELECT {select} FROM {source}{sample}"
+    frame = con.execute(sql, {"files": only_files} if only_files is not None else None).df()
     return frame.drop(columns=["_none"], errors="ignore")
 
 
@@ -534,7 +786,9 @@ def _record_failures(
     params,
     run_at,
 ) -> int:
-    """Replace this table's rows in quality_failures with the keys failing in this run."""
+    """Replace this table's rows in quality_failures with the keys failing in this run. The keys of a failed row
+    expectation are selected in DuckDB over the whole table, also when its outcome was reused or merged from
+    new rows (a WARN failure of an unchanged table lists the same keys again, with this run's time)."""
     con.execute("DELETE FROM quality_failures WHERE table_name = ?", [table])
     key_columns = [c for c in meta.get("key_columns", []) if c in columns]
     configs = {(x.configuration.meta or {}).get("check"): x.configuration for x in rows_suite.expectations}
@@ -590,16 +844,25 @@ def _record_failures(
     return recorded
 
 
-def _record_results(con, table: str, outcomes: list[ExpectationOutcome], run_at) -> None:
-    """Replace this table's rows in quality_check_results with one row per expectation of this run."""
+def _record_results(
+    con, table: str, outcomes: list[ExpectationOutcome], run_at, rows_scope: str, rows_validated_at
+) -> None:
+    """Replace this table's rows in quality_check_results with one row per expectation of this run; `validation`
+    says how the row suite's outcome was reached (the profile's is always 'validated')."""
     con.execute("DELETE FROM quality_check_results WHERE table_name = ?", [table])
     rows = [
         (o.qualified_name, table, o.severity, o.success, o.failing_count,
-         None if o.observed is None else str(o.observed)[:OBSERVED_MAX_CHARS], run_at)
+         None if o.observed is None else str(o.observed)[:OBSERVED_MAX_CHARS], run_at,
+         rows_scope if o.suite == table else "validated",
+         rows_validated_at if o.suite == table else run_at)
         for o in outcomes
     ]  # fmt: skip
     if rows:
-        con.executemany("INSERT INTO quality_check_results VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany(
+            "INSERT INTO quality_check_results (check_name, table_name, severity, success, failing_count, "
+            "observed_value, run_at, validation, validated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
 
 def _record_volume(con, table: str, profile: pd.DataFrame, run_at, run_id, accepted: bool) -> None:

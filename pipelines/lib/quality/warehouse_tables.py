@@ -1,4 +1,5 @@
-"""The warehouse tables the quality stage owns: check results, failing keys and the volume history."""
+"""The warehouse tables the quality stage owns: check results, failing keys, the volume history and the state of
+the last validation per table (what a later run may reuse, docs/quality.md)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,13 @@ CREATE TABLE IF NOT EXISTS quality_check_results (
     success BOOLEAN,
     failing_count BIGINT,    -- failing rows (sources, for profile checks); NULL when not countable
     observed_value VARCHAR,  -- table-level observed value (never row values), truncated to 200 characters
-    run_at TIMESTAMP         -- UTC
+    run_at TIMESTAMP,        -- UTC
+    validation VARCHAR,      -- 'validated' | 'new rows' (row checks on the new files' rows) | 'reused' (unchanged)
+    validated_at TIMESTAMP   -- when GX evaluated this result: run_at, or the earlier run's whose result stands
 )
 """
+# columns added after the first release: added to an existing warehouse's table
+QUALITY_CHECK_RESULTS_ADDED = {"validation": "VARCHAR", "validated_at": "TIMESTAMP"}
 
 QUALITY_VOLUME_HISTORY_DDL = """
 CREATE TABLE IF NOT EXISTS quality_volume_history (
@@ -40,7 +45,27 @@ CREATE TABLE IF NOT EXISTS quality_volume_history (
 """
 
 
+QUALITY_VALIDATION_STATE_DDL = """
+CREATE TABLE IF NOT EXISTS quality_validation_state (
+    table_name VARCHAR,             -- one row per table: its last validation whose row checks GX ran
+    config_fingerprint VARCHAR,     -- runner.config_fingerprint of the GX context the suites came from
+    parameters_fingerprint VARCHAR, -- the suite parameters other than `now` (e.g. source_systems), and the schema
+    content_fingerprint VARCHAR,    -- digest of `parts`
+    parts VARCHAR,                  -- JSON {_source_file: [rows, sum of row hashes]} ('' for tables without files)
+    now_param TIMESTAMP,            -- the `now` the outcomes hold for (moved forward when reused)
+    row_outcomes VARCHAR,           -- JSON: the row suite's outcomes (names, severities, counts; never row values)
+    total_rows BIGINT,
+    rows_validated BIGINT,          -- rows the outcomes cover (a sample of them above sample_rows)
+    run_id VARCHAR,
+    validated_at TIMESTAMP          -- UTC
+)
+"""
+
+
 def ensure_quality_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(QUALITY_FAILURES_DDL)
     con.execute(QUALITY_CHECK_RESULTS_DDL)
+    for column, dtype in QUALITY_CHECK_RESULTS_ADDED.items():
+        con.execute(f"ALTER TABLE quality_check_results ADD COLUMN IF NOT EXISTS {column} {dtype}")
     con.execute(QUALITY_VOLUME_HISTORY_DDL)
+    con.execute(QUALITY_VALIDATION_STATE_DDL)

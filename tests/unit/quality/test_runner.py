@@ -155,7 +155,7 @@ def test_data_docs_pages_keep_the_custom_styles_with_the_shared_template_cache(g
     make_raw_crm_contacts(con, rows=100)
     runner = QualityRunner(gx_root)
     runner.validate_table(con, "raw_crm_contacts", now=NOW)
-    runner.validate_table(con, "raw_crm_contacts", now=NOW)
+    runner.validate_table(con, "raw_crm_contacts", now=NOW, reuse=False)  # GX runs both suites again
     pages = sorted((tmp_path / "out" / "quality" / "data_docs").rglob("*.html"))
     assert len(pages) == 5  # the index and two runs of two suites
     assert all(".touchplan-test-custom-style" in page.read_text() for page in pages)
@@ -180,7 +180,10 @@ def test_only_the_latest_results_per_suite_are_kept(gx_root: Path, con, tmp_path
     make_raw_crm_contacts(con, rows=50)
     runner = QualityRunner(gx_root)
     for n in range(4):
-        runner.validate_table(con, "raw_crm_contacts", now=NOW, run_id=f"run{n}", build_docs=False)
+        # reuse=False: every run validates both suites (an unchanged table would reuse the row suite's result)
+        runner.validate_table(
+            con, "raw_crm_contacts", now=NOW, run_id=f"run{n}", build_docs=False, reuse=False
+        )
     store = tmp_path / "out" / "quality" / "validations" / "raw_crm_contacts"
     assert len([t for r in store.iterdir() for t in r.iterdir()]) == 4
     assert runner.prune_results(keep=2) == 2 * 2  # the rows suite and the profile suite
