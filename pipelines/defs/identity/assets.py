@@ -18,6 +18,19 @@ IDENTITY_TABLES = (
 )
 
 
+class IdentityRunConfig(dg.Config):
+    """Run config of the identity step (`touchplan run --retrain-identity`, or in the Dagster UI's launchpad:
+    `ops: {identity_resolution: {config: {retrain: true}}}`)."""
+
+    # train the Splink model even when the retrain policy would reuse the stored one (docs/identity.md)
+    retrain: bool = False
+
+
+def retrain_run_config(retrain: bool) -> dict:
+    """The op config that makes the identity step train its model (or follow the retrain policy)."""
+    return {"ops": {"identity_resolution": {"config": {"retrain": retrain}}}}
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -30,16 +43,25 @@ IDENTITY_TABLES = (
     ],
     name="identity_resolution",
 )
-def identity_resolution(context: dg.AssetExecutionContext, touchplan: TouchplanResource):
+def identity_resolution(
+    context: dg.AssetExecutionContext, touchplan: TouchplanResource, config: IdentityRunConfig
+):
     settings = touchplan.settings()
-    config = load_identity_config(settings.config_dir)
+    identity_config = load_identity_config(settings.config_dir)
     with touchplan.connect() as con:
-        report = resolve_identities(con, config, run_id=context.run_id, now=settings.as_of_or_now())
+        report = resolve_identities(
+            con,
+            identity_config,
+            run_id=context.run_id,
+            now=settings.as_of_or_now(),
+            retrain=config.retrain,
+        )
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in IDENTITY_TABLES}
     meta = report.as_metadata()
     context.log.info(
         f"identity: {report.records} records -> {report.clusters} customers; "
         f"{report.merges} merges, {report.splits} splits"
+        + (f"; Splink: {report.splink_model}" if report.splink_model else "")
     )
     for name in IDENTITY_TABLES:
         yield dg.MaterializeResult(asset_key=name, metadata={"row_count": counts[name], **meta})
