@@ -50,8 +50,14 @@ def _timed(args: list[str]) -> dict:
 
 def _split(generated: Path, exports: Path, day_files: Path) -> tuple[int, int]:
     """Copy the exports minus the day's share into `exports`; write the day's files under `day_files`."""
-    shutil.copytree(generated, exports, ignore=shutil.ignore_patterns("_truth", "_history", "events.json"))
-    events = json.loads((generated / "sendgrid" / "events.json").read_text(encoding="utf-8"))
+    # the generator writes events.json, or events-001.json, events-002.json, ... above its chunk size
+    event_files = sorted((generated / "sendgrid").glob("events*.json"))
+    shutil.copytree(
+        generated,
+        exports,
+        ignore=shutil.ignore_patterns("_truth", "_history", "events.json", "events-*.json"),
+    )
+    events = [e for f in event_files for e in json.loads(f.read_text(encoding="utf-8"))]
     events.sort(key=lambda e: (e.get("timestamp") or 0, e.get("sg_event_id") or ""))
     held = max(1, len(events) // 100)
     for name, part in (("events.json", events[:-held]), ("events-day.json", events[-held:])):

@@ -5,6 +5,7 @@ import dagster as dg
 
 from pipelines.defs.resources import TouchplanResource
 from pipelines.lib.identity import load_identity_config, resolve_identities
+from pipelines.lib.progress import PROGRESS_EXTRA
 
 IDENTITY_TABLES = (
     "identity_edges",
@@ -61,8 +62,10 @@ def identity_resolution(
     context.log.info(
         f"identity: {report.records} records -> {report.clusters} customers; "
         f"{report.merges} merges, {report.splits} splits"
-        + (f"; Splink: {report.splink_model}" if report.splink_model else "")
     )
+    if report.splink_model:
+        # on the `touchplan run` terminal too: whether this run trained the Splink model or reused a stored one
+        context.log.info(f"identity: Splink {report.splink_model}", extra=PROGRESS_EXTRA)
     for name in IDENTITY_TABLES:
         yield dg.MaterializeResult(asset_key=name, metadata={"row_count": counts[name], **meta})
 
