@@ -218,3 +218,22 @@ def test_the_identity_step_takes_retrain_from_its_run_config(tmp_path):
         "trained",
         "--retrain-identity",
     )
+
+
+def test_the_cli_option_reaches_the_identity_step_of_the_job(tmp_path):
+    """`touchplan run --retrain-identity` parses, and its run config (with --full-refresh's) is valid for the real
+    job and sets the identity step's `retrain`; without it the step follows the policy."""
+    from pipelines.cli import build_parser
+    from pipelines.commands.run_job import JOB_NAME, pipeline_run_config
+    from pipelines.definitions import build_definitions
+    from pipelines.lib.settings import Settings
+
+    assert build_parser().parse_args(["run", "--retrain-identity"]).retrain_identity is True
+    assert build_parser().parse_args(["run"]).retrain_identity is False
+    job = build_definitions(Settings.from_env(warehouse=tmp_path / "w.duckdb")).resolve_job_def(JOB_NAME)
+    validated = dg.validate_run_config(job, pipeline_run_config(full_refresh=True, retrain_identity=True))
+    assert validated["ops"]["identity_resolution"]["config"] == {"retrain": True}
+    assert validated["ops"]["dbt_models"]["config"] == {"full_refresh": True}
+    assert dg.validate_run_config(job, pipeline_run_config())["ops"]["identity_resolution"]["config"] == {
+        "retrain": False
+    }
