@@ -286,8 +286,8 @@ def child(args: argparse.Namespace) -> None:
         con.close()
         print("RESULT " + json.dumps({"seconds_total": time.perf_counter() - started}))
         return
-    # A fresh key map each time, so every run is a first run.
-    for table in ("customer_key_map", "customer_merge_log"):
+    # A fresh key map and no stored model each time, so every run is a first run (and trains its model).
+    for table in ("customer_key_map", "customer_merge_log", "identity_model"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     if args.child == "splink_alone":
         _splink_alone(con, config)

@@ -50,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="rebuild every derived table from the raw tables (dbt --full-refresh on every dbt step); the run "
         "histories (send ledger, stable ids, plan runs, ...) are kept: docs/operations.md",
     )
+    parser.add_argument(
+        "--retrain-identity",
+        action="store_true",
+        help="train the identity model even when the retrain policy would reuse the stored one "
+        "(docs/identity.md)",
+    )
     parser.add_argument("--verbose", action="store_true", help="show every Dagster event, not only progress")
     parser.set_defaults(func=run_command)
 
@@ -77,7 +83,11 @@ def run_command(args: argparse.Namespace) -> int:
     if args.verbose:
         log_path = None
         result = execute_pipeline(
-            settings, verbose=True, tags={"touchplan/trigger": "cli"}, full_refresh=args.full_refresh
+            settings,
+            verbose=True,
+            tags={"touchplan/trigger": "cli"},
+            full_refresh=args.full_refresh,
+            retrain_identity=args.retrain_identity,
         )
     else:
         # dagster-dbt re-emits every dbt event on stdout, and Dagster, GX and Splink print banners, progress bars
@@ -92,7 +102,11 @@ def run_command(args: argparse.Namespace) -> int:
             contextlib.redirect_stderr(log),
         ):
             result = execute_pipeline(
-                settings, verbose=False, tags={"touchplan/trigger": "cli"}, full_refresh=args.full_refresh
+                settings,
+                verbose=False,
+                tags={"touchplan/trigger": "cli"},
+                full_refresh=args.full_refresh,
+                retrain_identity=args.retrain_identity,
             )
     elapsed = time.monotonic() - started
 

@@ -105,20 +105,33 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
+def pipeline_run_config(full_refresh: bool = False, retrain_identity: bool = False) -> dict:
+    """The job's run config for `touchplan run --full-refresh` (every dbt step) and `--retrain-identity` (the
+    identity step); empty without them."""
+    from pipelines.defs.identity.assets import retrain_run_config
+    from pipelines.defs.transform.dbt import full_refresh_run_config
+
+    run_config: dict = full_refresh_run_config(full_refresh) if full_refresh else {}
+    if retrain_identity:
+        run_config.setdefault("ops", {}).update(retrain_run_config(True)["ops"])
+    return run_config
+
+
 def execute_pipeline(
     settings: Settings,
     verbose: bool = False,
     tags: dict[str, str] | None = None,
     full_refresh: bool = False,
+    retrain_identity: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Load the code location's definitions with the `touchplan` resource built from `settings` and run the
-    whole-pipeline job in this process; `full_refresh`: every dbt step with dbt's --full-refresh."""
+    whole-pipeline job in this process; `full_refresh`: every dbt step with dbt's --full-refresh;
+    `retrain_identity`: the identity step trains its model whatever the retrain policy says."""
     from pipelines.definitions import build_definitions
-    from pipelines.defs.transform.dbt import full_refresh_run_config
 
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def(JOB_NAME)
-    run_config: dict = full_refresh_run_config(full_refresh) if full_refresh else {}
+    run_config = pipeline_run_config(full_refresh, retrain_identity)
     if not verbose:
         job = job.with_logger_defs({"touchplan_progress": progress_logger})
         run_config["loggers"] = {"touchplan_progress": {}}

@@ -344,6 +344,13 @@ class SplinkSettings(_Strict):
     training_sample_records: int = Field(100_000, ge=1000)
     # Prediction runs in ceil(records / predict_chunk_records) chunks of left-hand records (bounded memory).
     predict_chunk_records: int = Field(500_000, ge=1000)
+    # Retrain policy (docs/identity.md, "When the model is trained"): a run reuses the latest stored trained model
+    # (identity_model) instead of training when the configuration that shapes the model is unchanged (its
+    # fingerprint), Splink's input records differ by at most this share from the records that model was trained on,
+    # and the model is at most retrain_after_days old (by the run's as-of time). `touchplan run --retrain-identity`
+    # trains regardless. Neither key is part of the fingerprint: changing the policy keeps the model.
+    retrain_when_records_change: float = Field(0.10, ge=0)
+    retrain_after_days: float = Field(30, ge=0)
 
     @field_validator("blocking_rules", "em_blocking_rules")
     @classmethod

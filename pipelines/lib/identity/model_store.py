@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -36,20 +37,33 @@ class ModelNotFoundError(LookupError):
     """The warehouse holds no persisted identity model (no run yet, or Splink disabled)."""
 
 
-def save_model(
-    con: duckdb.DuckDBPyConnection,
-    config: IdentityConfig,
-    run_id: str,
-    now: datetime,
-    model: dict | None,
-    trained: bool,
-    splink_input: str,
-    per_record: bool,
-) -> None:
-    """Append the run's model to `identity_model` and replace `identity_model_input` with what Splink scored.
+@dataclass
+class ModelChoice:
+    """Whether a run trains the Splink model or reuses a stored one (choose_model), and what it then stores.
 
-    Reads the resolver's work tables `_identity_records` (id, record_key) and, in `groups` mode, `_identity_deterministic_groups` (id, comp):
-    Splink's input then has one row per deterministic group (id = comp), shared by each of its records."""
+    `source`: `trained` (this run trained it), `reused` (the stored model of run `model_run_id`) or `priors` (no
+    training: `splink.train` off, or too few records). `reason`: why the run trained (or used the priors)."""
+
+    fingerprint: str
+    source: str = "trained"
+    reason: str | None = None
+    model_run_id: str | None = None
+    # the run (as-of) time the model was trained at, and the Splink input records it was trained on
+    trained_at: datetime | None = None
+    trained_records: int | None = None
+    settings: dict | None = None
+    m_from_groups: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """`reused model of run X` / `trained (reason: records +14%)`: for the log and the run's metadata."""
+        if self.source == "reused":
+            return f"reused model of run {self.model_run_id}"
+        if self.source == "priors":
+            return f"untrained: configured priors ({self.reason})"
+        return f"trained (reason: {self.reason})"
+
+
+def _create_model_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE TABLE IF NOT EXISTS {MODEL_TABLE} (
             run_id VARCHAR, run_at TIMESTAMP, saved_at TIMESTAMP, splink_trained BOOLEAN,
@@ -59,13 +73,115 @@ def save_model(
     # added later (the name-only rule): warehouses made before it get the columns, null for their old runs
     con.execute(f"ALTER TABLE {MODEL_TABLE} ADD COLUMN IF NOT EXISTS threshold_name_only_probability DOUBLE")
     con.execute(f"ALTER TABLE {MODEL_TABLE} ADD COLUMN IF NOT EXISTS name_comparisons VARCHAR")
+    # added with the retrain policy (issue #17): whether the run trained or reused which run's model, and what
+    # decides whether a later run may reuse it (null for runs saved before; such a model is never reused)
+    for column, kind in (
+        ("model_source", "VARCHAR"),  # trained | reused | priors
+        ("model_run_id", "VARCHAR"),  # the run that trained the model (this run when trained)
+        (
+            "retrain_reason",
+            "VARCHAR",
+        ),  # why it trained: no model | config changed | records +14% | 31 days | ...
+        ("config_fingerprint", "VARCHAR"),  # of the settings that shape the model (model_fingerprint)
+        ("trained_records", "BIGINT"),  # Splink input records the model was trained on
+        ("model_trained_at", "TIMESTAMP"),  # the (as-of) time of the run that trained it
+        ("m_from_groups", "VARCHAR"),  # JSON list: comparisons whose m came from the deterministic groups
+    ):
+        con.execute(f"ALTER TABLE {MODEL_TABLE} ADD COLUMN IF NOT EXISTS {column} {kind}")
+
+
+def _percent(change: float, limit: float) -> str:
+    """+14%, -12%; one decimal where a whole percent would hide that the change passed `limit` (+10.4%)."""
+    return f"{change:+.0%}" if abs(round(change * 100)) > limit * 100 else f"{change:+.1%}"
+
+
+def choose_model(
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    fingerprint: str,
+    records: int,
+    now: datetime,
+    retrain: bool = False,
+) -> ModelChoice:
+    """Reuse the latest stored trained model (identity_model) or train? Reuse when all hold: a trained model is
+    stored, it was trained with the same `fingerprint` (model_fingerprint of the config), Splink's input `records`
+    differ by at most `splink.retrain_when_records_change` (a share) from the records it was trained on, and it is
+    at most `splink.retrain_after_days` old at `now` (the run's as-of time, naive UTC). `retrain` forces training.
+    The rule does not look at --full-refresh: a full refresh and a daily run decide alike (docs/operations.md)."""
+    s = config.splink
+    if not s.train or records < s.min_records_for_training:
+        why = (
+            "splink.train is off"
+            if not s.train
+            else f"{records} records, fewer than {s.min_records_for_training}"
+        )
+        return ModelChoice(fingerprint, source="priors", reason=why)
+    if retrain:
+        return ModelChoice(fingerprint, reason="--retrain-identity")
+    try:
+        cursor = con.execute(f"""
+            SELECT run_id, model_run_id, config_fingerprint, trained_records, model_trained_at, settings_json,
+                   m_from_groups
+            FROM {MODEL_TABLE}
+            WHERE splink_trained AND settings_json IS NOT NULL
+            ORDER BY saved_at DESC, run_id DESC LIMIT 1
+        """)
+    except duckdb.CatalogException:
+        return ModelChoice(fingerprint, reason="no model")
+    except duckdb.BinderException:  # saved before the retrain policy: no fingerprint to compare
+        return ModelChoice(fingerprint, reason="config changed")
+    row = cursor.fetchone()
+    if row is None:
+        return ModelChoice(fingerprint, reason="no model")
+    run_id, model_run_id, stored_fingerprint, trained_records, trained_at, settings_json, from_groups = row
+    if stored_fingerprint != fingerprint or not trained_records or trained_at is None:
+        return ModelChoice(fingerprint, reason="config changed")
+    reasons = []
+    change = (records - trained_records) / trained_records
+    if abs(change) > s.retrain_when_records_change:
+        reasons.append(f"records {_percent(change, s.retrain_when_records_change)}")
+    age = now - trained_at
+    if age > timedelta(days=s.retrain_after_days):
+        reasons.append(f"{round(age / timedelta(days=1), 1):g} days")
+    if reasons:
+        return ModelChoice(fingerprint, reason=", ".join(reasons))
+    return ModelChoice(
+        fingerprint,
+        source="reused",
+        model_run_id=model_run_id or run_id,
+        trained_at=trained_at,
+        trained_records=trained_records,
+        settings=json.loads(settings_json),
+        m_from_groups=json.loads(from_groups) if from_groups else [],
+    )
+
+
+def save_model(
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    run_id: str,
+    now: datetime,
+    model: dict | None,
+    trained: bool,
+    splink_input: str,
+    per_record: bool,
+    choice: ModelChoice | None = None,
+) -> None:
+    """Append the run's model to `identity_model` and replace `identity_model_input` with what Splink scored;
+    `choice`: whether the run trained it or reused which run's model (choose_model, completed by the run).
+
+    Reads the resolver's work tables `_identity_records` (id, record_key) and, in `groups` mode, `_identity_deterministic_groups` (id, comp):
+    Splink's input then has one row per deterministic group (id = comp), shared by each of its records."""
+    _create_model_table(con)
     con.execute(f"DELETE FROM {MODEL_TABLE} WHERE run_id = ?", [run_id])
     prior = model.get("probability_two_random_records_match") if model else None
+    has_model = model is not None and choice is not None and choice.source != "priors" and trained
     con.execute(
         f"""INSERT INTO {MODEL_TABLE} (run_id, run_at, saved_at, splink_trained,
             probability_two_random_records_match, threshold_match_probability, threshold_match_weight, compare,
-            settings_json, threshold_name_only_probability, name_comparisons)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            settings_json, threshold_name_only_probability, name_comparisons, model_source, model_run_id,
+            retrain_reason, config_fingerprint, trained_records, model_trained_at, m_from_groups)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             run_id,
             now,
@@ -78,6 +194,13 @@ def save_model(
             json.dumps(model) if model else None,
             config.thresholds.name_only_match_probability,
             json.dumps(config.thresholds.name_comparisons),
+            choice.source if choice and model else None,
+            choice.model_run_id if has_model else None,
+            choice.reason if choice and model else None,
+            choice.fingerprint if choice and model else None,
+            choice.trained_records if has_model else None,
+            choice.trained_at if has_model else None,
+            json.dumps(choice.m_from_groups) if has_model else None,
         ],
     )
     if model is None:

@@ -10,6 +10,8 @@ become `splink` edges, keeping weight and probability.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import logging
 import math
 import time
@@ -53,6 +55,34 @@ class SplinkResult:
     m_from_groups: list[str] = field(default_factory=list)
     # seconds per phase (blocking_keys, train, m_from_groups, calibrate, predict)
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    # the run scored with a stored model (`model` of splink_edges) instead of training one
+    reused: bool = False
+    # Splink input records (rows of SPLINK_INPUT) this run scored
+    records: int = 0
+
+
+# Part of the model fingerprint: bump when the training code changes what a configuration trains into (then every
+# stored model is retrained once). The comparisons' SQL is in the fingerprint itself (build_settings).
+MODEL_CODE_VERSION = 1
+# Settings that do not shape the model: how predictions are chunked, and the retrain policy itself.
+_NOT_IN_FINGERPRINT = ("predict_chunk_records", "retrain_when_records_change", "retrain_after_days")
+
+
+def model_fingerprint(config: IdentityConfig) -> str:
+    """A hash of everything that shapes the trained model: the whole identity configuration (comparisons, training,
+    thresholds, the configured blocking rules and key cap, guards, cross-references) but for _NOT_IN_FINGERPRINT,
+    plus the Splink comparisons as this code builds them (their level SQL and prior m/u). The data-dependent part
+    of the blocking (which rules cap_blocking_keys capped on a run's data) is not in it."""
+    dumped = config.model_dump(mode="json")
+    for key in _NOT_IN_FINGERPRINT:
+        dumped["splink"].pop(key, None)
+    comparisons = build_settings(config).create_settings_dict("duckdb")["comparisons"]
+    text = json.dumps(
+        {"code": MODEL_CODE_VERSION, "config": dumped, "comparisons": comparisons},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _side(column: str, side: str) -> str:
@@ -667,8 +697,23 @@ def name_only_sql(config: IdentityConfig, columns: set[str]) -> str:
     return f"NOT ({' OR '.join(terms)})" if terms else "true"
 
 
+def _reused_settings(config: IdentityConfig, stored: dict, blocking_rules: list[list[str]]) -> dict:
+    """A stored model (settings JSON: comparisons with their m and u, the calibrated prior) with this run's blocking
+    rules: which keys are capped depends on the data (cap_blocking_keys)."""
+    settings = copy.deepcopy(stored)
+    settings.pop("linker_uid", None)
+    settings["blocking_rules_to_generate_predictions"] = build_settings(
+        config, blocking_rules=blocking_rules
+    ).create_settings_dict("duckdb")["blocking_rules_to_generate_predictions"]
+    return settings
+
+
 def splink_edges(
-    con: duckdb.DuckDBPyConnection, config: IdentityConfig, out_table: str, weights_table: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    out_table: str,
+    weights_table: str | None = None,
+    model: dict | None = None,
 ) -> SplinkResult:
     """Score the blocked pairs of table SPLINK_INPUT (id + comparison columns); write edges to `out_table`
     (id_l, id_r, match_weight, match_probability, name_only) for pairs above the thresholds: match_probability,
@@ -680,7 +725,11 @@ def splink_edges(
     reproducible random sample (the share of matching pairs, u and m do not depend on the sample size), then every
     blocked pair of the full table is scored once, at the threshold, in ceil(records / predict_chunk_records)
     chunks. Blocking keys shared by more than `splink.max_records_per_blocking_key` records pair nothing under
-    their rule (cap_blocking_keys)."""
+    their rule (cap_blocking_keys).
+
+    With `model` (a stored trained model's settings JSON, see model_store.choose_model) nothing is trained: the
+    stored comparisons, m, u and calibrated prior score every blocked pair (this run's blocking rules) once, at the
+    threshold."""
     from splink import DuckDBAPI, Linker
 
     s = config.splink
@@ -692,7 +741,7 @@ def splink_edges(
         "match_probability DOUBLE, name_only BOOLEAN)"
     )
     if n_records < 2:
-        return SplinkResult(0, False, s.probability_two_random_records_match)
+        return SplinkResult(0, False, s.probability_two_random_records_match, records=n_records)
 
     started = time.perf_counter()
     phases: dict[str, float] = {}
@@ -729,67 +778,78 @@ def splink_edges(
         )
 
     try:
-        if s.train and n_records >= s.min_records_for_training:
-            training_records = min(n_records, s.training_sample_records)
-            if n_records > s.training_sample_records:
-                con.execute(
-                    # Ordered by a hash of (id, seed): the same sample whatever the thread count (a reservoir
-                    # sample is only repeatable single-threaded).
-                    f"CREATE OR REPLACE TEMP TABLE {SPLINK_TRAIN_INPUT} AS SELECT * FROM {SPLINK_INPUT} "
-                    f"ORDER BY hash(id, {int(s.seed)}), id LIMIT {int(s.training_sample_records)}"
-                )
-                sample = SPLINK_TRAIN_INPUT
-            # m by EM on the em_blocking_rules (unsupervised: works with no shared identifier at all), then, with
-            # m_from: deterministic_groups, from the labelled pairs for every comparison they cover well enough
-            label_pairs = _label_pairs(con) if s.m_from == "deterministic_groups" else 0
-            # Its own DuckDBAPI: Splink caches tables per API object, and the trainer's are deleted below.
-            trainer = Linker(DuckDBAPI(connection=con).register(sample), settings, log_level=logging.WARNING)
-            try:
-                trained = _train(trainer, s, em=True)
-                settings = trainer.misc.save_model_to_json()
-            finally:
-                trainer.table_management.delete_tables_created_by_splink_from_db()
-            lap("train")
-            if label_pairs:
-                settings, from_groups = _m_from_groups(con, config, settings, label_pairs)
-                trained = trained or bool(from_groups)
-                lap("m_from_groups")
-        trained_at = time.perf_counter()
-        threshold = config.thresholds.match_probability
-        calibrate = trained and s.calibrate_prior
-        # Calibration (the prior, then u among non-matches) scores the pairs of the training records down to
-        # CALIBRATION_FLOOR, three times; on a sample that costs a fraction of one scoring of the full table, and
-        # the share of matching pairs among a uniform sample's pairs is the full table's.
-        linker = new_linker(sample if calibrate else SPLINK_INPUT, settings)
-        prior = trained_prior = linker._settings_obj._probability_two_random_records_match
-        if calibrate:
-            floor = min(threshold, CALIBRATION_FLOOR)
-            predictions = predict(linker, training_records, floor)
-            prior = _calibrate_prior(con, predictions.physical_name, prior, training_records)
-            linker._settings_obj._probability_two_random_records_match = prior
-            if s.u_among_non_matches:
-                observed = _level_u(linker.misc.save_model_to_json())
-                sampled = min(s.u_max_pairs, training_records * (training_records - 1) / 2)
-                for _ in range(U_CORRECTION_ROUNDS):
-                    corrected = _u_among_non_matches(
-                        linker.misc.save_model_to_json(), observed, prior, sampled
-                    )
-                    linker.table_management.delete_tables_created_by_splink_from_db()
-                    linker = new_linker(sample, corrected)
-                    trained_prior = prior
-                    predictions = predict(linker, training_records, floor)
-                    prior = _calibrate_prior(con, predictions.physical_name, prior, training_records)
-                    linker._settings_obj._probability_two_random_records_match = prior
-            lap("calibrate")
-            if sample != SPLINK_INPUT:
-                # the model is final: every blocked pair of the full table scored once, at the threshold
-                final = linker.misc.save_model_to_json()
-                linker.table_management.delete_tables_created_by_splink_from_db()
-                linker = new_linker(SPLINK_INPUT, final)
-                trained_prior = prior = linker._settings_obj._probability_two_random_records_match
-                predictions = predict(linker, n_records, threshold)
-        else:
+        if model is not None:
+            # a stored model: no training, no calibration; this run's blocking rules, every pair scored once
+            linker = new_linker(SPLINK_INPUT, _reused_settings(config, model, blocking_rules))
+            trained_at = time.perf_counter()
+            prior = trained_prior = linker._settings_obj._probability_two_random_records_match
+            threshold = config.thresholds.match_probability
             predictions = predict(linker, n_records, threshold)
+            trained = True
+        else:
+            if s.train and n_records >= s.min_records_for_training:
+                training_records = min(n_records, s.training_sample_records)
+                if n_records > s.training_sample_records:
+                    con.execute(
+                        # Ordered by a hash of (id, seed): the same sample whatever the thread count (a reservoir
+                        # sample is only repeatable single-threaded).
+                        f"CREATE OR REPLACE TEMP TABLE {SPLINK_TRAIN_INPUT} AS SELECT * FROM {SPLINK_INPUT} "
+                        f"ORDER BY hash(id, {int(s.seed)}), id LIMIT {int(s.training_sample_records)}"
+                    )
+                    sample = SPLINK_TRAIN_INPUT
+                # m by EM on the em_blocking_rules (unsupervised: works with no shared identifier at all), then, with
+                # m_from: deterministic_groups, from the labelled pairs for every comparison they cover well enough
+                label_pairs = _label_pairs(con) if s.m_from == "deterministic_groups" else 0
+                # Its own DuckDBAPI: Splink caches tables per API object, and the trainer's are deleted below.
+                trainer = Linker(
+                    DuckDBAPI(connection=con).register(sample), settings, log_level=logging.WARNING
+                )
+                try:
+                    trained = _train(trainer, s, em=True)
+                    settings = trainer.misc.save_model_to_json()
+                finally:
+                    trainer.table_management.delete_tables_created_by_splink_from_db()
+                lap("train")
+                if label_pairs:
+                    settings, from_groups = _m_from_groups(con, config, settings, label_pairs)
+                    trained = trained or bool(from_groups)
+                    lap("m_from_groups")
+            trained_at = time.perf_counter()
+            threshold = config.thresholds.match_probability
+            calibrate = trained and s.calibrate_prior
+            # Calibration (the prior, then u among non-matches) scores the pairs of the training records down to
+            # CALIBRATION_FLOOR, three times; on a sample that costs a fraction of one scoring of the full table, and
+            # the share of matching pairs among a uniform sample's pairs is the full table's.
+            linker = new_linker(sample if calibrate else SPLINK_INPUT, settings)
+            prior = trained_prior = linker._settings_obj._probability_two_random_records_match
+            if calibrate:
+                floor = min(threshold, CALIBRATION_FLOOR)
+                predictions = predict(linker, training_records, floor)
+                prior = _calibrate_prior(con, predictions.physical_name, prior, training_records)
+                linker._settings_obj._probability_two_random_records_match = prior
+                if s.u_among_non_matches:
+                    observed = _level_u(linker.misc.save_model_to_json())
+                    sampled = min(s.u_max_pairs, training_records * (training_records - 1) / 2)
+                    for _ in range(U_CORRECTION_ROUNDS):
+                        corrected = _u_among_non_matches(
+                            linker.misc.save_model_to_json(), observed, prior, sampled
+                        )
+                        linker.table_management.delete_tables_created_by_splink_from_db()
+                        linker = new_linker(sample, corrected)
+                        trained_prior = prior
+                        predictions = predict(linker, training_records, floor)
+                        prior = _calibrate_prior(con, predictions.physical_name, prior, training_records)
+                        linker._settings_obj._probability_two_random_records_match = prior
+                lap("calibrate")
+                if sample != SPLINK_INPUT:
+                    # the model is final: every blocked pair of the full table scored once, at the threshold
+                    final = linker.misc.save_model_to_json()
+                    linker.table_management.delete_tables_created_by_splink_from_db()
+                    linker = new_linker(SPLINK_INPUT, final)
+                    trained_prior = prior = linker._settings_obj._probability_two_random_records_match
+                    predictions = predict(linker, n_records, threshold)
+            else:
+                predictions = predict(linker, n_records, threshold)
         # match weight and probability under the (calibrated) prior: the weight moves by the change in log-odds
         shift = _logit2(prior) - _logit2(trained_prior)
         predicted_columns = {r[0] for r in con.execute(f"DESCRIBE {predictions.physical_name}").fetchall()}
@@ -842,4 +902,6 @@ def splink_edges(
         settings=final_settings,
         m_from_groups=from_groups,
         phase_seconds=phases,
+        reused=model is not None,
+        records=n_records,
     )

@@ -14,12 +14,13 @@ import duckdb
 from pipelines.lib.identity.blocking import name_pair_sql, name_prefix_sql, soundex_sql, street_head_sql
 from pipelines.lib.identity.config import SPLINK_COLUMNS, IdentityConfig
 from pipelines.lib.identity.graph import connected_components
-from pipelines.lib.identity.model_store import save_model, score_crm_pairs
+from pipelines.lib.identity.model_store import ModelChoice, choose_model, save_model, score_crm_pairs
 from pipelines.lib.identity.probabilistic import (
     LABEL_COLUMN,
     SPLINK_INPUT,
     SPLINK_LABELLED,
     full_name_column,
+    model_fingerprint,
     splink_edges,
 )
 from pipelines.lib.identity.stable_ids import assign_customer_ids
@@ -74,6 +75,10 @@ class IdentityReport:
     splink_settings: dict | None = None
     # Comparisons whose m came from the pairs inside deterministic groups (the others: EM, else the prior)
     splink_m_from_groups: list[str] = field(default_factory=list)
+    # `reused model of run X` / `trained (reason: no model | config changed | records +14% | 31 days)`
+    splink_model: str | None = None
+    # the run whose trained model scored this run's pairs (this run when it trained)
+    splink_model_run_id: str | None = None
 
     def as_metadata(self) -> dict[str, object]:
         """Counts only: safe for logs and Dagster metadata."""
@@ -91,6 +96,8 @@ class IdentityReport:
             meta["splink_probability_two_random_records_match"] = self.splink_prior
         if self.splink_settings is not None:
             meta["splink_m_from_groups"] = ", ".join(self.splink_m_from_groups) or "none"
+        if self.splink_model is not None:
+            meta["splink_model"] = self.splink_model
         meta.update({f"edges_{k}": v for k, v in self.edges_by_rule.items()})
         meta.update({f"records_joined_by_{k}": v for k, v in self.records_by_rule.items()})
         meta.update({f"guard_{k}": v for k, v in self.guard_firings.items()})
@@ -725,9 +732,13 @@ def resolve_identities(
     run_id: str,
     now: datetime,
     source_table: str = SOURCE_TABLE,
+    retrain: bool = False,
 ) -> IdentityReport:
     """Read `int_identity_records`; write identity_edges, identity_clusters, customer_key_map,
-    customer_merge_log and identity_guard_events."""
+    customer_merge_log and identity_guard_events.
+
+    The Splink model is trained, or the latest stored one reused, by the retrain policy (model_store.choose_model;
+    `retrain` forces training)."""
     now_utc = (now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)).replace(tzinfo=None)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
@@ -746,6 +757,7 @@ def resolve_identities(
     prior = None
     splink_settings: dict | None = None
     m_from_groups: list[str] = []
+    choice: ModelChoice | None = None
     if config.splink.enabled:
         # Records joined by deterministic edges are one person already: Splink compares those groups.
         connected_components(
@@ -757,10 +769,21 @@ def resolve_identities(
         _splink_input(
             con, config, "_identity_deterministic_groups", per_record=config.splink.compare == "records"
         )
-        result = splink_edges(con, config, "_identity_splink_edges")
+        n_input = con.execute(f"SELECT count(*) FROM {SPLINK_INPUT}").fetchone()[0]
+        choice = choose_model(con, config, model_fingerprint(config), n_input, now_utc, retrain=retrain)
+        result = splink_edges(con, config, "_identity_splink_edges", model=choice.settings)
         trained = result.trained
         prior = result.probability_two_random_records_match
         splink_settings, m_from_groups = result.settings, result.m_from_groups
+        if result.reused:
+            m_from_groups = choice.m_from_groups
+        elif result.trained:
+            choice.source, choice.model_run_id = "trained", run_id
+            choice.trained_at, choice.trained_records = now_utc, result.records
+            choice.m_from_groups = m_from_groups
+        elif choice.source == "trained":  # training found nothing to learn from: the configured priors
+            choice.source = "priors"
+            choice.reason = f"training failed ({choice.reason})"
         seconds["splink_train"] = result.train_seconds
         seconds["splink_predict"] = result.predict_seconds
         seconds.update({f"splink_{phase}_phase": v for phase, v in result.phase_seconds.items()})
@@ -792,6 +815,7 @@ def resolve_identities(
         trained,
         SPLINK_INPUT,
         per_record=config.splink.compare == "records",
+        choice=choice,
     )
     score_crm_pairs(con, splink_settings)
     lap("explanations")
@@ -826,5 +850,7 @@ def resolve_identities(
         splink_prior=prior,
         splink_settings=splink_settings,
         splink_m_from_groups=m_from_groups,
+        splink_model=choice.describe() if choice else None,
+        splink_model_run_id=choice.model_run_id if choice else None,
         seconds=seconds,
     )

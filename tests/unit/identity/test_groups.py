@@ -121,7 +121,7 @@ def test_cluster_joining_contradicting_groups_loses_its_weakest_splink_edge(con,
         ],
     )
 
-    def scored_pairs(con_, config_, out_table):
+    def scored_pairs(con_, config_, out_table, model=None):
         # The name-only member scores with both namesakes, more strongly with the Salesforce one.
         con_.execute(
             f"CREATE OR REPLACE TEMP TABLE {out_table} AS SELECT * FROM (VALUES "

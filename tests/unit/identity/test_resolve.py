@@ -139,7 +139,7 @@ def test_max_cluster_size_drops_weakest_splink_edges(con, monkeypatch):
     cfg.guards.max_cluster_size = 3
     write_records(con, [person(f"hubspot:{i}", "ann", "lee") for i in range(1, 7)])
 
-    def scored_pairs(con_, config_, out_table):
+    def scored_pairs(con_, config_, out_table, model=None):
         # Splink's output stands in: a strong chain 1-2-3 and 4-5-6, joined by one weak edge 3-4.
         con_.execute(
             f"CREATE OR REPLACE TEMP TABLE {out_table} AS SELECT * FROM (VALUES "
