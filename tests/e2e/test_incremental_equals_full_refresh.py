@@ -41,9 +41,9 @@ DAY_AS_OF = (AS_OF, "2026-11-03T07:00:00", "2026-11-04T07:00:00")
 # request file names (clock time). And by design between the two paths: quality_check_results.validation says how
 # a row check's outcome was reached ('reused' or 'new rows' on the incremental path, 'validated' on a full
 # refresh, docs/quality.md "Daily runs"); the outcomes themselves (success, severity, counts) are compared. And
-# quality_validation_state's content fingerprints: hashes of the columns a suite reads, run ids included
+# quality_validation_state.parts, the content fingerprints: hashes of the columns a suite reads, run ids included
 # (contact_plan.plan_run_id, itself left out here as `run_id$`), so they differ wherever those columns do.
-IGNORE = DEFAULT_IGNORE + r"|^settings_json$|^request_path$|^validation$|^content_fingerprint$|^parts$"
+IGNORE = DEFAULT_IGNORE + r"|^settings_json$|^request_path$|^validation$|^parts$"
 
 
 def _write_events(path: Path, events: list[dict]) -> None:

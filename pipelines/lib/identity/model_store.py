@@ -78,10 +78,7 @@ def _create_model_table(con: duckdb.DuckDBPyConnection) -> None:
     for column, kind in (
         ("model_source", "VARCHAR"),  # trained | reused | priors
         ("model_run_id", "VARCHAR"),  # the run that trained the model (this run when trained)
-        (
-            "retrain_reason",
-            "VARCHAR",
-        ),  # why it trained: no model | config changed | records +14% | 31 days | ...
+        ("retrain_reason", "VARCHAR"),  # why it trained: no model | config changed | records +14% | 31 days
         ("config_fingerprint", "VARCHAR"),  # of the settings that shape the model (model_fingerprint)
         ("trained_records", "BIGINT"),  # Splink input records the model was trained on
         ("model_trained_at", "TIMESTAMP"),  # the (as-of) time of the run that trained it

@@ -473,10 +473,6 @@ class _ContentState:
     def total_rows(self) -> int:
         return sum(n for n, _ in self.parts.values())
 
-    @property
-    def content_fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(self.parts, sort_keys=True).encode()).hexdigest()
-
     @classmethod
     def measure(cls, con, table: str, columns: dict[str, str], meta: dict[str, Any], params, config_key: str):
         read = _read_columns(columns, meta)
@@ -511,12 +507,13 @@ class _ContentState:
     def save(self, con, row_outcomes, now_param, rows_validated: int, run_id, run_at) -> None:
         con.execute("DELETE FROM quality_validation_state WHERE table_name = ?", [self.table])
         con.execute(
-            "INSERT INTO quality_validation_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO quality_validation_state (table_name, config_fingerprint, parameters_fingerprint, parts, "
+            "now_param, row_outcomes, total_rows, rows_validated, run_id, validated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 self.table,
                 self.config_fingerprint,
                 self.parameters_fingerprint,
-                self.content_fingerprint,
                 json.dumps(self.parts, sort_keys=True),
                 now_param.to_pydatetime(),
                 json.dumps([asdict(o) for o in row_outcomes]),
@@ -531,7 +528,6 @@ class _ContentState:
 @dataclass
 class _ReusePlan:
     scope: str  # "validated" | "new rows" | "reused"
-    reason: str = ""
     new_files: list[str] | None = None
     previous_outcomes: list[ExpectationOutcome] = field(default_factory=list)
     previous_rows_validated: int = 0
@@ -555,15 +551,15 @@ def _reuse_plan(con, table: str, state: _ContentState, now_param: pd.Timestamp, 
         [table],
     ).fetchone()
     if row is None:
-        return _ReusePlan("validated", "no earlier validation")
+        return _ReusePlan("validated")  # no earlier validation
     config, parameters, parts_json, previous_now, outcomes_json, rows_validated, run_id, validated_at = row
     if config != state.config_fingerprint:
-        return _ReusePlan("validated", "expectations changed")
+        return _ReusePlan("validated")  # expectations changed
     if parameters != state.parameters_fingerprint:
-        return _ReusePlan("validated", "parameters or schema changed")
+        return _ReusePlan("validated")  # parameters or schema changed
     previous = [ExpectationOutcome(**o) for o in json.loads(outcomes_json)]
     if any(o.severity == "error" and not o.success for o in previous):
-        return _ReusePlan("validated", "the earlier validation failed")
+        return _ReusePlan("validated")  # the earlier validation failed
     now_checks = {
         (x.configuration.meta or {}).get("check") or x.configuration.type
         for x in rows_suite.expectations
@@ -573,9 +569,9 @@ def _reuse_plan(con, table: str, state: _ContentState, now_param: pd.Timestamp, 
     if now_value < previous_now or (
         now_value > previous_now and any(o.check in now_checks and not o.success for o in previous)
     ):
-        return _ReusePlan("validated", "`now` moved")
+        return _ReusePlan("validated")  # `now` moved
     base = _ReusePlan(
-        "reused",
+        scope="reused",
         previous_outcomes=previous,
         previous_rows_validated=int(rows_validated),
         previous_run_id=run_id,
@@ -595,7 +591,7 @@ def _reuse_plan(con, table: str, state: _ContentState, now_param: pd.Timestamp, 
     ):
         base.scope, base.new_files = "new rows", added
         return base
-    return _ReusePlan("validated", "content changed")
+    return _ReusePlan("validated")  # content changed
 
 
 def _merge_outcomes(

@@ -50,7 +50,6 @@ CREATE TABLE IF NOT EXISTS quality_validation_state (
     table_name VARCHAR,             -- one row per table: its last validation whose row checks GX ran
     config_fingerprint VARCHAR,     -- runner.config_fingerprint of the GX context the suites came from
     parameters_fingerprint VARCHAR, -- the suite parameters other than `now` (e.g. source_systems), and the schema
-    content_fingerprint VARCHAR,    -- digest of `parts`
     parts VARCHAR,                  -- JSON {_source_file: [rows, sum of row hashes]} ('' for tables without files)
     now_param TIMESTAMP,            -- the `now` the outcomes hold for (moved forward when reused)
     row_outcomes VARCHAR,           -- JSON: the row suite's outcomes (names, severities, counts; never row values)
